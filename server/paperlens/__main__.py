@@ -1,0 +1,4 @@
+"""Run ``python -m paperlens``."""
+from paperlens.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Command line: ``paperlens serve | index | search | show | cite``.
+
+``--json`` output follows the schema documented in the README (``"schema": 1``); scripts and
+tests consume it. Human output goes to stdout, logs and warnings to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Optional, Sequence
+
+JSON_SCHEMA = 1
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index-path", default=None,
+                   help="where indexes are kept (default: the user cache directory)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperlens", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the language server over stdio")
+    p.add_argument("--stdio", action="store_true", help="accepted for editor clients; stdio is the default")
+    p.add_argument("--log-file", default=None, help="also write the server log to this file")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+    p = sub.add_parser("index", help="index paper folders (incrementally)")
+    p.add_argument("dirs", nargs="+", metavar="DIR")
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch (aside, then swapped in)")
+    _add_common(p)
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    p.add_argument("--limit", type=int, default=10)
+    _add_common(p)
+
+    p = sub.add_parser("show", help="the hover card of a citation key")
+    p.add_argument("key")
+    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    _add_common(p)
+
+    p = sub.add_parser("cite", help="citation keys matching typed words (as completion does)")
+    p.add_argument("query", nargs="?", default="")
+    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    p.add_argument("--limit", type=int, default=10)
+    _add_common(p)
+    return parser
+
+
+def _emit(args, data: dict, human: str) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps({"schema": JSON_SCHEMA, **data}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(human if human.endswith("\n") else human + "\n")
+
+
+def _library(args, dirs):
+    from paperlens.core.library import Library
+
+    lib = Library(dirs, args.index_path)
+    return lib, lib.update()
+
+
+def cmd_index(args) -> int:
+    from paperlens.core.library import Library
+
+    lib = Library(args.dirs, args.index_path)
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        def progress(done: int, total: int, rel: str) -> None:
+            width = 30
+            filled = int(width * done / total) if total else width
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rel[-40:]:<40}")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    reports = lib.update(progress=progress, force_rebuild=args.rebuild)
+    lines = []
+    for r in reports:
+        lines.append(f"{r.folder}: {r.files_seen} files seen, {r.papers_indexed} papers indexed "
+                     f"({r.papers_total} in the index), {len(r.skipped)} skipped, "
+                     f"{r.drafts} drafts, {r.seconds:.2f} s" + (f" [rebuilt: {r.rebuilt}]" if r.rebuilt else ""))
+        for path, reason in r.skipped:
+            lines.append(f"  skipped {path}: {reason}")
+        for w in r.warnings:
+            lines.append(f"  warning {w}")
+    _emit(args, {"folders": [r.to_dict() for r in reports]}, "\n".join(lines))
+    return 0
+
+
+def cmd_search(args) -> int:
+    lib, _ = _library(args, args.dir)
+    hits = lib.search(args.query, limit=args.limit)
+    lines = []
+    for n, h in enumerate(hits, 1):
+        where = f"{h.path}:{h.line_start + 1}" + (f" (page {h.page})" if h.page else "")
+        lines.append(f"{n}. {h.title} [{h.key}] score {h.score:.2f}\n   {where}\n   {h.snippet}")
+    _emit(args, {"query": args.query, "results": [h.to_dict() for h in hits]},
+          "\n".join(lines) if lines else f"no results for {args.query!r}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from paperlens.core.cards import render_card
+
+    lib, _ = _library(args, args.dir)
+    row = lib.resolve(args.key)
+    if row is None:
+        close = [r.key for r in lib.complete(args.key, 3)[0]]
+        msg = f"unknown key {args.key!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+        if args.json:
+            _emit(args, {"key": args.key, "found": False, "suggestions": close}, "")
+        else:
+            sys.stderr.write(msg + "\n")
+        return 1
+    paper = lib.paper(row)
+    card = render_card(paper)
+    _emit(args, {"key": args.key, "found": True, "paper": paper.to_dict(), "card": card}, card)
+    return 0
+
+
+def cmd_cite(args) -> int:
+    lib, _ = _library(args, args.dir)
+    rows, total = lib.complete(args.query, args.limit)
+    lines = [f"{r.key}\t{r.year}\t{r.title}" for r in rows]
+    _emit(args, {"query": args.query, "total": total,
+                 "results": [{"key": r.key, "title": r.title, "year": r.year,
+                              "authors": r.surnames} for r in rows]},
+          "\n".join(lines) if lines else "no matching keys")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        from paperlens.lsp.server import run
+        return run(log_file=args.log_file, verbose=args.verbose)
+    if getattr(args, "json", False):
+        logging.getLogger().setLevel(logging.ERROR)
+    return {"index": cmd_index, "search": cmd_search, "show": cmd_show, "cite": cmd_cite}[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""The paper card shown on hover, in completion documentation and by ``paperlens show``.
+
+Paper text is untrusted: everything taken from a paper or a ``.bib`` file is escaped so it renders
+as plain text (no links, images, HTML or command links of its own making).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from paperlens.core.models import Paper
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def escape_md(text: str) -> str:
+    """Plain text -> markdown that shows exactly that text."""
+    text = " ".join(text.split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def first_sentences(text: str, n: int = 3, max_chars: int = 700) -> str:
+    sentences = _SENTENCE.split(" ".join(text.split()))
+    out = ""
+    for s in sentences[:n]:
+        if out and len(out) + len(s) > max_chars:
+            break
+        out = f"{out} {s}".strip()
+    if len(out) > max_chars:
+        out = out[:max_chars].rsplit(" ", 1)[0] + " …"
+    return out
+
+
+def file_uri(path: str, line: int | None = None) -> str:
+    uri = Path(path).resolve().as_uri()
+    return f"{uri}#L{line + 1}" if line is not None else uri
+
+
+def format_authors(authors: list[str], limit: int = 6) -> str:
+    def pretty(name: str) -> str:
+        if "," in name:  # "Vaswani, Ashish" -> "Ashish Vaswani"
+            last, first = name.split(",", 1)
+            return f"{first.strip()} {last.strip()}".strip()
+        return name
+    names = [pretty(a) for a in authors if a.strip()]
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f", … (+{len(names) - limit})"
+    return ", ".join(names)
+
+
+def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract") -> str:
+    """Markdown card: title, authors, year and venue, abstract or summary, key and links."""
+    lines = [f"**{escape_md(paper.title or paper.key)}**", ""]
+    meta = [escape_md(format_authors(paper.authors))] if paper.authors else []
+    if paper.year:
+        meta.append(escape_md(paper.year))
+    if paper.venue:
+        meta.append(f"*{escape_md(paper.venue)}*")
+    if meta:
+        lines += [" · ".join(meta), ""]
+    text = summary if summary is not None else first_sentences(paper.abstract, n=4, max_chars=900)
+    if text:
+        lines += [f"{summary_label}: {escape_md(text)}", ""]
+    foot = [f"`{paper.key.replace('`', '')}`"]
+    if paper.source:
+        where = f"{Path(paper.source).name}:{paper.source_line + 1}"
+        foot.append(f"[{escape_md(where)}]({file_uri(paper.source, paper.source_line)})")
+    if paper.file and paper.file != paper.source:
+        foot.append(f"[{escape_md(Path(paper.file).name)}]({file_uri(paper.file)})")
+    if paper.doi:
+        foot.append(f"[doi:{escape_md(paper.doi)}](https://doi.org/{quote(paper.doi, safe='/:;._-')})")
+    if paper.arxiv:
+        foot.append(f"[arXiv:{escape_md(paper.arxiv)}](https://arxiv.org/abs/{quote(paper.arxiv, safe='./')})")
+    lines.append(" · ".join(foot))
+    return "\n".join(lines).strip() + "\n"

@@ -1,0 +1,35 @@
+"""The Whoosh schema: one index per paper folder holding paper records and their passages.
+
+Bump SCHEMA_VERSION whenever fields or analyzers change: an index written with another version
+is rebuilt by itself on open.
+"""
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import StemmingAnalyzer
+
+SCHEMA_VERSION = 3
+
+# Ranking is BM25F over these fields: title > abstract > authors > body
+FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}
+
+
+def make_schema() -> fields.Schema:
+    text = StemmingAnalyzer()
+    return fields.Schema(
+        doc=fields.ID(stored=True, unique=True),       # "p:<paper id>" or "s:<paper id>:<n>"
+        kind=fields.ID(stored=True),                    # "paper" | "passage"
+        path=fields.ID(stored=True),                    # source file, relative to the folder
+        paper_id=fields.ID(stored=True),
+        key=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["title"], phrase=True),
+        authors=fields.TEXT(field_boost=FIELD_BOOSTS["authors"], phrase=False),
+        abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"]),
+        body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"]),
+        text=fields.STORED(),                           # the passage text, for snippets
+        section=fields.STORED(),
+        line_start=fields.STORED(),
+        line_end=fields.STORED(),
+        page=fields.STORED(),
+        data=fields.STORED(),                           # paper docs: the full Paper as a dict
+    )

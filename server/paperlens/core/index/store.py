@@ -1,0 +1,336 @@
+"""IndexStore: the one class that owns a paper folder's Whoosh index.
+
+Layout of an index directory::
+
+    meta.json      schema version and the folder it indexes
+    whoosh/        the Whoosh index (paper docs + passage docs)
+    table.json     the compact paper table (completion, key lookup)
+    manifest.json  mtime/size/hash of every indexed file
+
+Writes go through one writer at a time (a thread lock here, Whoosh's file lock across
+processes). Order of a commit: Whoosh, then the table, then the manifest; after a crash the
+manifest is older than the index, so the next start re-does that work and nothing is missed.
+A full rebuild is written aside and swapped in.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from whoosh import index as windex
+from whoosh.query import Term
+
+from paperlens.core import corpus
+from paperlens.core.index.schema import SCHEMA_VERSION, make_schema
+from paperlens.core.index.table import PaperTable, Row
+from paperlens.core.keys import base_key, unique_key
+from paperlens.core.models import Paper
+from paperlens.core.parse import ParseError, ParseResult, parse_file
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]   # (done, total, current relative path)
+
+
+@dataclass
+class IndexReport:
+    folder: str
+    files_seen: int = 0
+    papers_indexed: int = 0          # papers (re)written by this run
+    papers_total: int = 0            # papers in the index after this run
+    files_parsed: int = 0
+    files_removed: int = 0
+    drafts: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (relative path, reason)
+    warnings: list[str] = field(default_factory=list)
+    rebuilt: str = ""                # why the index was rebuilt, if it was
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"folder": self.folder, "files_seen": self.files_seen,
+                "papers_indexed": self.papers_indexed, "papers_total": self.papers_total,
+                "files_parsed": self.files_parsed, "files_removed": self.files_removed,
+                "drafts": self.drafts,
+                "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+                "warnings": self.warnings, "rebuilt": self.rebuilt,
+                "seconds": round(self.seconds, 3)}
+
+
+class IndexStore:
+    def __init__(self, folder: Path, index_dir: Path):
+        self.folder = Path(folder).resolve()
+        self.index_dir = Path(index_dir)
+        self._write_lock = threading.Lock()
+        self._ix = None
+        self._searcher = None
+        self._search_lock = threading.Lock()
+        self.table = PaperTable.load(self.index_dir / "table.json")
+        self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
+
+    # -- opening ---------------------------------------------------------------------------
+    @property
+    def whoosh_dir(self) -> Path:
+        return self.index_dir / "whoosh"
+
+    def _meta(self) -> dict:
+        try:
+            return json.loads((self.index_dir / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def needs_rebuild(self) -> str:
+        """Why the on-disk index cannot be used as it is ("" when it can)."""
+        meta = self._meta()
+        if not meta:
+            return "no index yet"
+        if meta.get("schema") != SCHEMA_VERSION:
+            return f"schema changed ({meta.get('schema')} -> {SCHEMA_VERSION})"
+        if not windex.exists_in(str(self.whoosh_dir)):
+            return "index files missing"
+        try:
+            windex.open_dir(str(self.whoosh_dir)).doc_count()
+        except Exception as exc:  # a damaged index must not stop anything
+            return f"index damaged ({exc.__class__.__name__})"
+        return ""
+
+    def ix(self):
+        if self._ix is None:
+            self._ix = windex.open_dir(str(self.whoosh_dir))
+        return self._ix
+
+    def searcher(self):
+        """A searcher that sees the latest commit (of this or another process)."""
+        with self._search_lock:
+            if self._searcher is None:
+                self._searcher = self.ix().searcher()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def is_ready(self) -> bool:
+        return bool(self._meta()) and windex.exists_in(str(self.whoosh_dir))
+
+    # -- updating ---------------------------------------------------------------------------
+    def update(self, only: Optional[list[str]] = None, progress: Optional[Progress] = None,
+               force_rebuild: bool = False) -> IndexReport:
+        """Bring the index up to date with the folder (or with the files in ``only``)."""
+        t0 = time.perf_counter()
+        report = IndexReport(folder=str(self.folder))
+        with self._write_lock:
+            reason = "requested" if force_rebuild else self.needs_rebuild()
+            if reason:
+                self._rebuild(report, reason, progress)
+            else:
+                self._incremental(report, only, progress)
+        report.papers_total = len(self.table.rows)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _parse(self, rel: str) -> ParseResult:
+        return parse_file(self.folder / rel)
+
+    def _parse_all(self, rels: list[str], report: IndexReport, progress: Optional[Progress],
+                   done0: int, total: int) -> dict[str, Optional[ParseResult]]:
+        results: dict[str, Optional[ParseResult]] = {}
+        for n, rel in enumerate(rels):
+            if progress:
+                progress(done0 + n, total, rel)
+            try:
+                res = self._parse(rel)
+            except ParseError as exc:
+                report.skipped.append((rel, str(exc)))
+                log.warning("skipped %s: %s", rel, exc)
+                results[rel] = None
+                continue
+            except Exception as exc:  # one bad file never stops the rest
+                log.exception("failed to parse %s", rel)
+                report.skipped.append((rel, f"parser error: {exc.__class__.__name__}: {exc}"))
+                results[rel] = None
+                continue
+            report.files_parsed += 1
+            if res.draft:
+                report.drafts += 1
+            report.warnings.extend(res.warnings)
+            for w in res.warnings:
+                log.warning("%s", w)
+            results[rel] = res
+        return results
+
+    def _assign_keys(self, papers: list[Paper], taken: set[str], old_rows: dict[str, Row]) -> None:
+        for p in papers:
+            if p.key:
+                continue
+            base = base_key(p)
+            old = old_rows.get(p.id)
+            if old is not None and old.key.startswith(base) and old.key not in taken:
+                p.key = old.key          # keep a generated key stable across re-parses
+            else:
+                p.key = unique_key(base, taken)
+            p.key_generated = True
+            taken.add(p.key)
+
+    def _add_docs(self, writer, rel: str, res: ParseResult) -> None:
+        counters: dict[str, int] = {}
+        titles = {p.id: p for p in res.papers}
+        for p in res.papers:
+            writer.add_document(doc=f"p:{p.id}", kind="paper", path=rel, paper_id=p.id, key=p.key,
+                                title=p.title, authors=" ".join(p.authors), data=p.to_dict())
+        for s in res.passages:
+            paper = titles.get(s.paper_id)
+            n = counters.get(s.paper_id, 0)
+            counters[s.paper_id] = n + 1
+            fields = {"abstract": s.text} if s.section == "abstract" else {"body": s.text}
+            writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
+                                paper_id=s.paper_id, key=paper.key if paper else "",
+                                title=paper.title if paper else "",
+                                authors=" ".join(paper.authors) if paper else "",
+                                text=s.text, section=s.section, line_start=s.line_start,
+                                line_end=s.line_end, page=s.page, **fields)
+
+    def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState]) -> None:
+        self.table = PaperTable(rows)
+        self.table.save(self.index_dir / "table.json")
+        self.manifest = manifest
+        tmp = self.index_dir / "manifest.tmp"
+        tmp.write_text(corpus.manifest_json(manifest, folder=str(self.folder)), encoding="utf-8")
+        tmp.replace(self.index_dir / "manifest.json")
+
+    def _incremental(self, report: IndexReport, only: Optional[list[str]],
+                     progress: Optional[Progress]) -> None:
+        changes, skipped = corpus.diff(self.folder, self.manifest, only)
+        report.skipped.extend(skipped)
+        report.files_seen = changes.unchanged + len(changes.added) + len(changes.changed) + len(changes.touched)
+        if changes.empty:
+            return
+        to_parse = changes.added + changes.changed
+        total = len(to_parse)
+        results = self._parse_all(to_parse, report, progress, 0, total)
+        gone = set(changes.removed) | set(changes.changed)
+        manifest = dict(self.manifest)
+        manifest.update(changes.touched)
+        gone_ids = {pid for rel in gone for pid in manifest.get(rel, corpus.FileState(0, 0)).paper_ids}
+        old_rows = {r.id: r for r in self.table.rows}
+        rows = [r for r in self.table.rows if r.id not in gone_ids]
+        taken = {r.key for r in rows}
+        new_papers = [p for res in results.values() if res for p in res.papers if p.key]
+        taken |= {p.key for p in new_papers}
+        writer = self.ix().writer(timeout=30.0)
+        try:
+            for rel in gone:
+                writer.delete_by_term("path", rel)
+            for rel in to_parse:
+                res = results.get(rel)
+                if res is None:
+                    continue
+                self._assign_keys(res.papers, taken, old_rows)
+                writer.delete_by_term("path", rel)
+                self._add_docs(writer, rel, res)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        for rel in changes.removed:
+            manifest.pop(rel, None)
+            report.files_removed += 1
+        for rel in to_parse:
+            res = results.get(rel)
+            st = (self.folder / rel).stat() if (self.folder / rel).exists() else None
+            if st is None:
+                manifest.pop(rel, None)
+                continue
+            if res is None:
+                reason = next((r for p, r in report.skipped if p == rel), "skipped")
+                manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, changes.hashes.get(rel, ""), [], reason)
+                continue
+            rows.extend(Row.from_paper(p) for p in res.papers)
+            report.papers_indexed += len(res.papers)
+            manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, changes.hashes.get(rel, ""),
+                                             [p.id for p in res.papers])
+        if progress:
+            progress(total, total, "")
+        self._commit_state(rows, manifest)
+
+    def _rebuild(self, report: IndexReport, reason: str, progress: Optional[Progress]) -> None:
+        """Index everything into a directory aside, then swap it in."""
+        report.rebuilt = reason
+        log.info("rebuilding index of %s: %s", self.folder, reason)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        found, skipped = corpus.walk(self.folder)
+        report.skipped.extend(skipped)
+        report.files_seen = len(found)
+        rels = sorted(found)
+        results = self._parse_all(rels, report, progress, 0, len(rels))
+        aside = self.index_dir / f"whoosh.new-{os.getpid()}"
+        shutil.rmtree(aside, ignore_errors=True)
+        aside.mkdir(parents=True)
+        ix = windex.create_in(str(aside), make_schema())
+        writer = ix.writer()
+        rows: list[Row] = []
+        manifest: dict[str, corpus.FileState] = {}
+        old_rows = {r.id: r for r in self.table.rows}
+        taken = {p.key for res in results.values() if res for p in res.papers if p.key}
+        try:
+            for rel in rels:
+                res = results.get(rel)
+                st = found[rel]
+                try:
+                    digest = corpus.file_sha1(self.folder / rel)
+                except OSError:
+                    digest = ""
+                if res is None:
+                    reason_ = next((r for p, r in report.skipped if p == rel), "skipped")
+                    manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [], reason_)
+                    continue
+                self._assign_keys(res.papers, taken, old_rows)
+                self._add_docs(writer, rel, res)
+                rows.extend(Row.from_paper(p) for p in res.papers)
+                report.papers_indexed += len(res.papers)
+                manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [p.id for p in res.papers])
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(aside, ignore_errors=True)
+            raise
+        # swap: old index aside, new one in, old one removed
+        self._close()
+        old = self.index_dir / f"whoosh.old-{os.getpid()}"
+        if self.whoosh_dir.exists():
+            self.whoosh_dir.rename(old)
+        aside.rename(self.whoosh_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        self._commit_state(rows, manifest)
+        meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
+        tmp = self.index_dir / "meta.tmp"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        tmp.replace(self.index_dir / "meta.json")
+        if progress:
+            progress(len(rels), len(rels), "")
+
+    def _close(self) -> None:
+        with self._search_lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = None
+            self._ix = None
+
+    def close(self) -> None:
+        self._close()
+
+    # -- reading ------------------------------------------------------------------------------
+    def paper(self, paper_id: str) -> Optional[Paper]:
+        """The full paper record (with abstract) from the index."""
+        if not self.is_ready():
+            return None
+        try:
+            fields = self.searcher().document(doc=f"p:{paper_id}")
+        except Exception:
+            log.exception("reading paper %s", paper_id)
+            return None
+        return Paper.from_dict(fields["data"]) if fields and fields.get("data") else None

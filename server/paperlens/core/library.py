@@ -1,0 +1,108 @@
+"""The library: every configured paper folder, each with its own index, seen as one."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Iterable, Optional
+
+from paperlens.config import index_dir_for
+from paperlens.core.index.queries import SearchHit, search
+from paperlens.core.index.store import IndexReport, IndexStore, Progress
+from paperlens.core.index.table import Row
+from paperlens.core.models import Paper
+
+log = logging.getLogger(__name__)
+
+
+class Library:
+    def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None):
+        self.stores: list[IndexStore] = []
+        seen = set()
+        for folder in folders:
+            f = Path(folder).expanduser().resolve()
+            if f in seen:
+                continue
+            seen.add(f)
+            self.stores.append(IndexStore(f, index_dir_for(f, index_path)))
+
+    # -- indexing ------------------------------------------------------------------------
+    def update(self, progress: Optional[Progress] = None, force_rebuild: bool = False) -> list[IndexReport]:
+        reports = []
+        for store in self.stores:
+            if not store.folder.is_dir():
+                report = IndexReport(folder=str(store.folder))
+                report.skipped.append((str(store.folder), "folder does not exist"))
+                reports.append(report)
+                continue
+            reports.append(store.update(progress=progress, force_rebuild=force_rebuild))
+        return reports
+
+    def update_paths(self, paths: Iterable[str | os.PathLike[str]]) -> list[IndexReport]:
+        """Re-check just these files (changed, created or deleted)."""
+        by_store: dict[int, list[str]] = {}
+        for p in paths:
+            store = self.store_for(p)
+            if store is not None:
+                rel = Path(p).resolve().relative_to(store.folder).as_posix()
+                by_store.setdefault(id(store), []).append(rel)
+        return [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
+
+    def store_for(self, path: str | os.PathLike[str]) -> Optional[IndexStore]:
+        p = Path(path).expanduser().resolve()
+        best = None
+        for store in self.stores:
+            if p == store.folder or store.folder in p.parents:
+                if best is None or len(store.folder.parts) > len(best.folder.parts):
+                    best = store
+        return best
+
+    # -- lookups -------------------------------------------------------------------------
+    def rows(self) -> list[Row]:
+        return [r for s in self.stores for r in s.table.rows]
+
+    def keys(self) -> set[str]:
+        return {r.key for s in self.stores for r in s.table.rows}
+
+    def candidates(self, key: str) -> list[Row]:
+        return [r for s in self.stores for r in s.table.find(key)]
+
+    def resolve(self, key: str, preferred_bibs: Iterable[str] = ()) -> Optional[Row]:
+        """The paper a key names. When several ``.bib`` files define it, the one the document
+        names wins; then an entry of a ``.bib`` file over a paper text."""
+        rows = self.candidates(key)
+        if not rows:
+            return None
+        preferred = [str(Path(b).resolve()) for b in preferred_bibs]
+        for bib in preferred:
+            for r in rows:
+                if r.source == bib:
+                    return r
+        rows.sort(key=lambda r: (r.source_kind != "bib", r.source, r.source_line))
+        return rows[0]
+
+    def paper(self, row: Row) -> Optional[Paper]:
+        store = self.store_for(row.source)
+        paper = store.paper(row.id) if store else None
+        if paper is None:   # index being rebuilt: the table row is enough for a card
+            paper = Paper(id=row.id, key=row.key, title=row.title, year=row.year, venue=row.venue,
+                          authors=list(row.surnames), source=row.source, source_line=row.source_line,
+                          source_kind=row.source_kind, file=row.file)
+        return paper
+
+    def complete(self, query: str, limit: int = 50) -> tuple[list[Row], int]:
+        scored: list[tuple[float, Row]] = []
+        total = 0
+        for s in self.stores:
+            rows, n = s.table.complete(query, limit)
+            scored.extend(rows)
+            total += n
+        scored.sort(key=lambda sr: (-sr[0], -(int(sr[1].year) if sr[1].year.isdigit() else 0), sr[1].key))
+        return [r for _, r in scored[:limit]], total
+
+    def search(self, query: str, limit: int = 10, per_paper: int = 2) -> list[SearchHit]:
+        return search(self.stores, query, limit=limit, per_paper=per_paper)
+
+    def close(self) -> None:
+        for s in self.stores:
+            s.close()

@@ -1,0 +1,125 @@
+"""BibTeX / BibLaTeX files -> Paper records (bibtexparser 2).
+
+The parser is tolerant: a malformed entry is reported with its line and the reason, and every
+other entry is kept. Keys and raw fields are never altered; LaTeX is decoded only in the fields
+that are shown (title, authors, venue, abstract).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from paperlens.core.models import Paper, Passage
+from paperlens.core.parse.common import ParseResult, paper_id
+
+log = logging.getLogger(__name__)
+
+_VENUE_FIELDS = ("journaltitle", "journal", "booktitle", "eventtitle", "publisher",
+                 "institution", "school", "howpublished", "organization")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_SIMPLE_ACCENTS = re.compile(r"[\\{}$~]")
+
+
+def decode_latex(value: str) -> str:
+    """LaTeX markup -> plain text for display (accents, braces, ``--``, ``~``)."""
+    if not value:
+        return ""
+    if not _SIMPLE_ACCENTS.search(value):
+        return " ".join(value.split())
+    try:
+        text = _latex2text().latex_to_text(value)
+    except Exception:  # pylatexenc is bibtexparser's dependency; never fail on display
+        text = re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", value)
+    return " ".join(text.replace("~", " ").split())
+
+
+_converter = None
+
+
+def _latex2text():
+    global _converter
+    if _converter is None:
+        from pylatexenc.latex2text import LatexNodes2Text
+        _converter = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+    return _converter
+
+
+def split_bib_authors(value: str) -> list[str]:
+    """``A and B and C`` at brace depth 0 -> names, LaTeX decoded; ``others`` dropped."""
+    names, depth, cur = [], 0, []
+    tokens = re.split(r"(\s+and\s+|[{}])", value, flags=re.IGNORECASE)
+    for tok in tokens:
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        if depth == 0 and re.fullmatch(r"\s+and\s+", tok or "", flags=re.IGNORECASE):
+            names.append("".join(cur))
+            cur = []
+        else:
+            cur.append(tok or "")
+    names.append("".join(cur))
+    out = []
+    for name in names:
+        name = decode_latex(name.strip())
+        if name and name.lower() != "others":
+            out.append(name)
+    return out
+
+
+def parse_bib(path: Path, text: str) -> ParseResult:
+    import bibtexparser
+
+    source = str(path)
+    result = ParseResult()
+    # bibtexparser reports failures through logging too; our own message says it better
+    bib_log = logging.getLogger("bibtexparser")
+    previous = bib_log.level
+    bib_log.setLevel(logging.CRITICAL)
+    try:
+        library = bibtexparser.parse_string(text)
+    finally:
+        bib_log.setLevel(previous)
+
+    for block in library.failed_blocks:
+        line = (block.start_line or 0) + 1
+        kind = type(block).__name__
+        if kind == "DuplicateBlockKeyBlock":
+            reason = f"duplicate key {getattr(block, 'key', '?')!r}; the first entry is kept"
+        else:
+            err = getattr(block, "error", None)
+            why = getattr(err, "abort_reason", None) or str(err or "")
+            lines = [ln.strip() for ln in why.splitlines() if ln.strip()]
+            reason = lines[-1] if lines else "could not be parsed"
+            head = (block.raw or "").split("\n", 1)[0][:60]
+            reason = f"{head!r}: {reason}"
+        result.warnings.append(f"{path.name}:{line}: skipped entry {reason}")
+
+    for entry in library.entries:
+        fields = {k.lower(): (v.value if isinstance(v.value, str) else str(v.value))
+                  for k, v in entry.fields_dict.items()}
+        year = fields.get("year", "")
+        if not year:
+            m = _YEAR.search(fields.get("date", ""))
+            year = m.group(1) if m else ""
+        venue = next((fields[f] for f in _VENUE_FIELDS if fields.get(f)), "")
+        arxiv = ""
+        if fields.get("eprint") and fields.get("archiveprefix", fields.get("eprinttype", "")).lower() == "arxiv":
+            arxiv = fields["eprint"]
+        doi = re.sub(r"^https?://(dx\.)?doi\.org/", "", fields.get("doi", "").strip())
+        pid = paper_id(source, entry.key)
+        paper = Paper(
+            id=pid, key=entry.key, title=decode_latex(fields.get("title", "")),
+            authors=split_bib_authors(fields.get("author", "") or fields.get("editor", "")),
+            year=year.strip(), venue=decode_latex(venue), abstract=decode_latex(fields.get("abstract", "")),
+            doi=doi, arxiv=arxiv, url=fields.get("url", ""), entry_type=entry.entry_type.lower(),
+            source=source, source_line=entry.start_line or 0, source_kind="bib",
+        )
+        result.papers.append(paper)
+        if paper.abstract:
+            end_line = paper.source_line + entry.raw.count("\n") if entry.raw else paper.source_line
+            result.passages.append(Passage(paper_id=pid, text=paper.abstract, path=source,
+                                           line_start=paper.source_line, line_end=end_line,
+                                           section="abstract"))
+    return result

@@ -1,0 +1,283 @@
+"""Paper texts: ``.txt`` extractions and ``.md`` papers -> one Paper with its passages.
+
+The rules are simple and meant to be robust on real extractions (see ``shared/seeds``):
+title on the first lines, then author lines, affiliations, an ``Abstract`` heading and
+numbered section headings; ``References`` ends the body. Markdown papers may instead use a
+``# Title`` heading, ``**Authors:**``-style fields and ``## Abstract``; YAML front matter
+(``title:``, ``author:``, ``year:``, ``venue:``, ``doi:``, ``key:``) wins over both.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from paperlens.core.models import Paper
+from paperlens.core.parse.common import ParseResult, chunk_lines, join_lines, paper_id
+
+FUNCTION_WORDS = {
+    "a", "an", "the", "of", "for", "in", "on", "to", "from", "with", "via", "by", "using",
+    "towards", "toward", "into", "through", "without", "at", "is", "are", "as", "be", "we",
+    "our", "not", "or", "its", "can", "do", "does", "what", "how", "when", "versus", "vs",
+}
+NAME_PARTICLES = {"and", "de", "van", "der", "von", "da", "di", "le", "la", "du", "del", "den", "dos", "y"}
+AFFILIATION_HINTS = re.compile(
+    r"universit|institut|college|laborator|\blab\b|research|school|department|dept\.|"
+    r"centre|center|inc\.|corporation|academy|hospital|google|microsoft|meta\b|@|https?://|"
+    r"\bgmbh\b|\bltd\b|faculty|\bchina\b|\busa\b|\buk\b|france|germany|japan|israel|spain",
+    re.IGNORECASE)
+HEADING = re.compile(
+    r"^(?:#{1,6}\s*)?(?:(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+)?"
+    r"(abstract|introduction|related work|background|method|methods|methodology|approach|"
+    r"experiments?|results|evaluation|discussion|conclusions?|limitations|"
+    r"acknowledg(?:e)?ments?|references|bibliography|appendix)\b[.:]?\s*$",
+    re.IGNORECASE)
+NUMBERED_HEADING = re.compile(r"^(?:#{1,6}\s*)?\d+(?:\.\d+)*\.?\s+[A-Z][^.]{0,70}$")
+GLUED_INTRO = re.compile(r"^(.*?\S)\s*((?:1\.?|I\.)\s+Introduction)\s*$")
+MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
+FIELD = re.compile(r"^\s*(?:\*\*|__)?(authors?|year|venue|doi|arxiv|keywords?)(?:\*\*|__)?\s*:\s*"
+                   r"(?:\*\*|__)?\s*(.+?)\s*$", re.IGNORECASE)
+YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
+ARXIV = re.compile(r"\barXiv:\s*(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
+VENUES = ("CVPR", "ICCV", "ECCV", "WACV", "NeurIPS", "NIPS", "ICLR", "ICML", "AAAI", "IJCAI",
+          "ACL", "EMNLP", "NAACL", "MICCAI", "SIGIR", "KDD", "CHI", "SIGGRAPH", "BMVC")
+FILENAME_VENUE = re.compile(r"(?:^|[_\-\s])(" + "|".join(VENUES) + r")[_\-\s]?((?:19|20)\d\d)(?:[_\-\s.]|$)",
+                            re.IGNORECASE)
+WATERMARK_VENUE = re.compile(r"This (" + "|".join(VENUES) + r") paper is the Open Access version")
+MARKERS = re.compile(r"[\d*†‡§¶⇤∗✝]+|‚á§|‚àó|\$\^?\{?[\d,*]+\}?\$?")
+
+
+def _strip_markdown(s: str) -> str:
+    return re.sub(r"[*_`]+", "", s).strip()
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Simple YAML front matter (scalars and ``- item`` lists) and the line after it."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    data: dict[str, str] = {}
+    last = ""
+    for i in range(1, min(len(lines), 200)):
+        line = lines[i]
+        if line.strip() in ("---", "..."):
+            return data, i + 1
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if m:
+            last = m.group(1).lower()
+            data[last] = m.group(2).strip().strip("'\"")
+        elif line.strip().startswith("- ") and last:
+            item = line.strip()[2:].strip().strip("'\"")
+            data[last] = f"{data[last]}; {item}" if data[last] else item
+    return {}, 0
+
+
+def _is_name_line(line: str) -> bool:
+    """An author line: names, affiliation digits/marks, commas; no title function words."""
+    s = line.strip()
+    if not s or len(s) > 400 or AFFILIATION_HINTS.search(s):
+        return False
+    if re.search(r"[A-Za-z][\d*†‡∗⇤]", s) or "‚á§" in s:
+        return True  # digits/marks glued to names: "Baltatzis1," "Lu*"
+    words = re.findall(r"[^\s,;]+", MARKERS.sub(" ", s))
+    if len(words) < 2:
+        return False
+    for w in words:
+        bare = w.strip(".()")
+        if not bare:
+            continue
+        if bare.lower() in FUNCTION_WORDS:
+            return False
+        if not bare[0].isalpha():
+            continue  # mojibake or marks ("¬¥e"): no evidence either way
+        if not (bare[0].isupper() or bare.lower() in NAME_PARTICLES):
+            return False
+    return True
+
+
+def _strong_names(line: str) -> bool:
+    """Author evidence beyond capitalisation: affiliation marks, commas or 'and' between names."""
+    return bool(re.search(r"[A-Za-z][\d*†‡∗⇤]|‚á§|,|\sand\s", line))
+
+
+def split_authors(text: str) -> list[str]:
+    """Split an author line: separators are commas, 'and', affiliation digits and marks."""
+    s = text.replace("‚á§", "*").replace("‚àó", "*")
+    s = re.sub(r"(?<=[A-Za-z\u00C0-\u024F.])[\d,;*†‡§¶⇤∗✝]+(?=\s*[A-Z\u00C0-\u024F]|\s*$)", " | ", s)
+    s = re.sub(r"(?:\s+|(?<=[*†‡∗]))and\s+|[,;&]", " | ", s)
+    names: list[str] = []
+    for part in s.split("|"):
+        part = " ".join(MARKERS.sub(" ", part).split())
+        if not part:
+            continue
+        words = part.split()
+        if len(words) >= 4 and not any(w.lower() in NAME_PARTICLES for w in words) and \
+                not any(w.endswith(".") for w in words):
+            # "Yiwei Bao Feng Lu": no separators between names, take them two words at a time
+            names.extend(" ".join(words[i:i + 2]) for i in range(0, len(words), 2))
+        else:
+            names.append(part)
+    return [n for n in names if re.search(r"[A-Za-z\u00C0-\u024F]", n)]
+
+
+def _heading_name(line: str) -> str | None:
+    s = _strip_markdown(line)
+    m = HEADING.match(s)
+    if m:
+        return m.group(1).lower()
+    if NUMBERED_HEADING.match(s) and len(s.split()) <= 10:
+        return "section"
+    return None
+
+
+def parse_text_paper(path: Path, text: str) -> ParseResult:
+    """Parse a paper text (already decoded and cleaned)."""
+    source = str(path)
+    lines = text.split("\n")
+    meta, start = _front_matter(lines)
+    result = ParseResult()
+
+    title = meta.get("title", "")
+    authors: list[str] = [a.strip() for a in re.split(r";|\s+and\s+", meta.get("author", meta.get("authors", ""))) if a.strip()]
+    year = meta.get("year", "")
+    if not year and meta.get("date"):
+        m = YEAR.search(meta["date"])
+        year = m.group(1) if m else ""
+    venue = meta.get("venue", "")
+    doi, arxiv = meta.get("doi", ""), meta.get("arxiv", "")
+
+    # --- header: title and authors ------------------------------------------------
+    body_start = start
+    abstract_line = None
+    for i in range(start, min(len(lines), start + 80)):
+        if _heading_name(lines[i]) == "abstract" or re.match(r"^\s*(?:#+\s*)?abstract\s*[-—.:]\s*\S", lines[i], re.I):
+            abstract_line = i
+            break
+    header_end = abstract_line if abstract_line is not None else min(len(lines), start + 12)
+    header = [(i, lines[i]) for i in range(start, header_end) if lines[i].strip()]
+
+    field_values: dict[str, str] = {}
+    md_title = None
+    rest: list[tuple[int, str]] = []
+    for i, line in header:
+        m = FIELD.match(line)
+        if m:
+            field_values[m.group(1).lower().rstrip("s") if m.group(1).lower() != "keywords" else "keywords"] = _strip_markdown(m.group(2))
+            continue
+        hm = MD_HEADING.match(line)
+        if hm and md_title is None and len(hm.group(1)) == 1:
+            md_title = _strip_markdown(hm.group(2))
+            continue
+        rest.append((i, line))
+    if not title and md_title:
+        title = md_title
+    if not authors and field_values.get("author"):
+        authors = split_authors(field_values["author"])
+    year = year or field_values.get("year", "")
+    venue = venue or field_values.get("venue", "")
+    doi = doi or field_values.get("doi", "")
+    arxiv = arxiv or field_values.get("arxiv", "")
+
+    strong = next((k for k in range(1, min(len(rest), 5)) if _is_name_line(rest[k][1])
+                   and _strong_names(rest[k][1])), None)
+    if not title and rest and strong is not None and not any(
+            AFFILIATION_HINTS.search(rest[k][1]) for k in range(strong)):
+        title = join_lines([rest[k][1] for k in range(strong)])   # everything above the authors
+        rest = rest[strong:]
+    if not title and rest:
+        title_lines = [rest[0][1].strip()]
+        j = 1
+        while j < len(rest) and len(title_lines) < 3:
+            line = rest[j][1].strip()
+            prev = title_lines[-1]
+            if AFFILIATION_HINTS.search(line):
+                break
+            continuation = prev.endswith((":", "-", "–")) or line[:1].islower() or \
+                (not _is_name_line(line) and len(line.split()) <= 12)
+            if not continuation:
+                break
+            title_lines.append(line)
+            j += 1
+        title = join_lines(title_lines)
+        rest = rest[j:]
+    if not authors:
+        author_lines = []
+        for _, line in rest:
+            if _is_name_line(line):
+                author_lines.append(line)
+            elif author_lines:
+                break
+            elif len(author_lines) == 0 and AFFILIATION_HINTS.search(line):
+                break
+        authors = split_authors(" , ".join(author_lines))
+
+    # --- sections: abstract, body, references ------------------------------------------
+    pid = paper_id(source)
+    abstract_lines: list[tuple[int, str]] = []
+    body: list[tuple[str, list[tuple[int, str]]]] = []
+    section = "body"
+    current: list[tuple[int, str]] = []
+    scan_from = abstract_line if abstract_line is not None else (header[-1][0] + 1 if header else start)
+    in_abstract = abstract_line is not None
+    for i in range(scan_from, len(lines)):
+        line = lines[i]
+        name = _heading_name(line)
+        glued = GLUED_INTRO.match(line) if not name else None
+        if glued:  # "...last abstract words.1. Introduction": a column break glued them
+            (abstract_lines if in_abstract else current).append((i, glued.group(1)))
+            line, name = glued.group(2), "introduction"
+        if i == abstract_line:
+            inline = re.sub(r"^\s*(?:#+\s*)?abstract\s*[-—.:]?\s*", "", line, flags=re.I)
+            if inline.strip():
+                abstract_lines.append((i, inline))
+            continue
+        if name and name != "abstract":
+            if in_abstract:
+                in_abstract = False
+            if current:
+                body.append((section, current))
+            current = []
+            if name in ("references", "bibliography"):
+                section = "references"
+                break
+            section = _strip_markdown(line)
+            continue
+        if in_abstract:
+            abstract_lines.append((i, line))
+        else:
+            current.append((i, line))
+    if current and section != "references":
+        body.append((section, current))
+
+    abstract = join_lines([t for _, t in abstract_lines])
+    whole_head = "\n".join(lines[:min(len(lines), 60)])
+    if not year:
+        m = FILENAME_VENUE.search(path.stem)
+        if m:
+            year = m.group(2)
+            venue = venue or m.group(1)
+        else:
+            ym = YEAR.search(" ".join(t for _, t in header))
+            year = ym.group(1) if ym else ""
+    if not venue:
+        m = WATERMARK_VENUE.search(text) or FILENAME_VENUE.search(path.stem)
+        venue = m.group(1) if m else ""
+    if not doi:
+        m = DOI.search(whole_head)
+        doi = m.group(1) if m else ""
+    if not arxiv:
+        m = ARXIV.search(whole_head)
+        arxiv = m.group(1) if m else ""
+
+    if not title:
+        title = path.stem.replace("_", " ")
+        result.warnings.append(f"{path.name}: no title found; using the file name")
+    paper = Paper(id=pid, key=meta.get("key", ""), title=title, authors=authors, year=str(year),
+                  venue=venue, abstract=abstract, doi=doi, arxiv=arxiv, source=source,
+                  source_line=0, source_kind="text", file=source)
+    result.papers.append(paper)
+    if abstract_lines:
+        result.passages.extend(chunk_lines(abstract_lines, pid, source, "abstract",
+                                           target_words=400, max_words=600))
+    for sec, sec_lines in body:
+        result.passages.extend(chunk_lines(sec_lines, pid, source, sec))
+    return result

@@ -1,0 +1,35 @@
+"""textDocument/hover on a citation key -> the paper's card."""
+from __future__ import annotations
+
+from typing import Optional
+
+from lsprotocol import types
+
+from paperlens.core import citations
+from paperlens.core.cards import escape_md, render_card
+from paperlens.lsp.features._doc import doc_context
+
+
+def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
+    ctx = doc_context(ls, params.text_document.uri, params.position)
+    if ctx is None or ctx.language is None:
+        return None
+    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language)
+    if cite is None:
+        return None
+    library = ls.session.library
+    row = library.resolve(cite.key, ctx.bib_files())
+    if row is None:
+        close = [r.key for r in library.complete(cite.key, 3)[0]]
+        value = f"Unknown citation key `{cite.key.replace('`', '')}`: not in the library."
+        if close:
+            value += " Did you mean " + ", ".join(f"`{k}`" for k in close) + "?"
+        if ls.session.indexing:
+            value += " (indexing is still running)"
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value),
+                           range=ctx.range(cite.span))
+    paper = library.paper(row)
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=render_card(paper)),
+        range=ctx.range(cite.span),
+    )

@@ -1,0 +1,214 @@
+"""The paperlens language server (pygls 2): wiring of protocol messages to feature modules."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from paperlens import __version__
+from paperlens.core.parse import PAPER_SUFFIXES
+from paperlens.lsp.features import completion, definition, hover, symbols
+from paperlens.lsp.session import Session, uri_to_path
+
+log = logging.getLogger("paperlens")
+
+COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status"]
+
+
+class PaperlensServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("paperlens", __version__)
+        self.session = Session()
+
+
+class LogForwarder(logging.Handler):
+    """Sends paperlens' log records to the client as window/logMessage (from any thread)."""
+
+    LEVELS = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
+              logging.INFO: types.MessageType.Info, logging.DEBUG: types.MessageType.Log}
+
+    def __init__(self, server: PaperlensServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        loop = self.server.session.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            msg = self.format(record)
+        except Exception:
+            return
+        level = max((lv for lv in self.LEVELS if lv <= record.levelno), default=logging.DEBUG)
+        params = types.LogMessageParams(type=self.LEVELS[level], message=msg)
+        try:
+            loop.call_soon_threadsafe(self.server.window_log_message, params)
+        except RuntimeError:
+            pass
+
+
+def _client_supports_progress(ls: LanguageServer) -> bool:
+    caps = ls.client_capabilities
+    return bool(caps and caps.window and caps.window.work_done_progress)
+
+
+def _client_supports_configuration(ls: LanguageServer) -> bool:
+    caps = ls.client_capabilities
+    return bool(caps and caps.workspace and caps.workspace.configuration)
+
+
+def create_server() -> PaperlensServer:
+    server = PaperlensServer()
+    session = server.session
+
+    def setup_progress() -> None:
+        state: dict = {"token": None, "last": -1}
+
+        def on_progress(phase: str, done: int, total: int, msg: str) -> None:
+            loop = session.loop
+            if loop is None or not _client_supports_progress(server):
+                return
+            loop.call_soon_threadsafe(send, phase, done, total, msg)
+
+        def send(phase: str, done: int, total: int, msg: str) -> None:
+            progress = server.work_done_progress
+            if phase == "begin":
+                token = session.new_token()
+                state["token"], state["last"] = token, -1
+                progress.create(token)
+                progress.begin(token, types.WorkDoneProgressBegin(
+                    title="paperlens: indexing", message="scanning paper folders", percentage=0,
+                    cancellable=False))
+            elif phase == "report" and state["token"]:
+                pct = int(100 * done / total) if total else 100
+                if pct == state["last"] and done != total:
+                    return
+                state["last"] = pct
+                progress.report(state["token"], types.WorkDoneProgressReport(
+                    message=f"{done}/{total} files" + (f" · {msg}" if msg else ""), percentage=pct))
+            elif phase == "end" and state["token"]:
+                papers = sum(len(s.table.rows) for s in session.library.stores)
+                progress.end(state["token"], types.WorkDoneProgressEnd(message=f"{papers} papers indexed"))
+                state["token"] = None
+
+        session.on_progress = on_progress
+
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
+        folders = [str(uri_to_path(f.uri)) for f in (params.workspace_folders or []) if uri_to_path(f.uri)]
+        if not folders and params.root_uri and uri_to_path(params.root_uri):
+            folders = [str(uri_to_path(params.root_uri))]
+        elif not folders and params.root_path:
+            folders = [params.root_path]
+        session.configure(params.initialization_options, folders)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: PaperlensServer, params: types.InitializedParams) -> None:
+        session.loop = asyncio.get_running_loop()
+        setup_progress()
+        for e in session.settings_errors:
+            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                           message=f"paperlens: {e}"))
+        if _client_supports_configuration(ls):
+            try:
+                result = await asyncio.wait_for(ls.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])), 5)
+                if result and isinstance(result[0], dict) and result[0]:
+                    session.configure(result[0])  # the editor's settings win over initializationOptions
+            except Exception as exc:
+                log.info("workspace/configuration not available: %s", exc)
+        await register_watchers(ls)
+        log.info("paperlens %s serving folders: %s", __version__, ", ".join(session.folders()) or "(none)")
+        session.schedule_index()
+
+    async def register_watchers(ls: PaperlensServer) -> None:
+        caps = ls.client_capabilities
+        dyn = caps and caps.workspace and caps.workspace.did_change_watched_files
+        if not (dyn and dyn.dynamic_registration):
+            return
+        suffixes = ",".join(s.lstrip(".") for s in PAPER_SUFFIXES)
+        watchers = [types.FileSystemWatcher(glob_pattern=f"**/*.{{{suffixes}}}")]
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id="paperlens-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                       watchers=watchers))]))
+        except Exception as exc:
+            log.info("client cannot watch files: %s", exc)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
+        data = params.settings
+        if _client_supports_configuration(ls):
+            try:
+                result = await asyncio.wait_for(ls.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])), 5)
+                data = result[0] if result else data
+            except Exception:
+                pass
+        if session.configure(data):
+            session.schedule_index()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched(ls: PaperlensServer, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [str(p) for c in params.changes if (p := uri_to_path(c.uri)) is not None]
+        if paths:
+            session.schedule_index(paths)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_save(ls: PaperlensServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = uri_to_path(params.text_document.uri)
+        if path is not None and path.suffix.lower() in PAPER_SUFFIXES and session.library.store_for(path):
+            session.schedule_index([str(path)])
+
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
+    server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)
+    server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
+        trigger_characters=completion.TRIGGER_CHARACTERS, resolve_provider=True))(completion.completion)
+    server.feature(types.COMPLETION_ITEM_RESOLVE)(completion.resolve)
+    server.feature(types.WORKSPACE_SYMBOL)(symbols.workspace_symbol)
+
+    @server.command("paperlens.search")
+    def cmd_search(ls: PaperlensServer, *args):
+        return symbols.search_command(ls, list(args))
+
+    @server.command("paperlens.reindex")
+    def cmd_reindex(ls: PaperlensServer, *args):
+        session.schedule_index(rebuild=bool(args and args[0]))
+        return {"scheduled": True}
+
+    @server.command("paperlens.status")
+    def cmd_status(ls: PaperlensServer, *args):
+        return session.status()
+
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: PaperlensServer, params) -> None:
+        session.shutdown()
+
+    return server
+
+
+def run(log_file: Optional[str] = None, verbose: bool = False) -> int:
+    """Serve over stdio. stdout carries the protocol only; logs go to stderr (and the client)."""
+    root = logging.getLogger()
+    root.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if log_file:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setFormatter(handler.formatter)
+        root.addHandler(fh)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    server = create_server()
+    forward = LogForwarder(server)
+    forward.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(forward)
+    server.start_io()
+    return 0

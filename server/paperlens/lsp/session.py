@@ -1,0 +1,140 @@
+"""Server state: settings, the library and its background indexing, open-document helpers.
+
+Indexing runs on a worker thread; requests keep answering from what is already indexed (the
+persisted paper table and the last committed Whoosh generation) while it runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Optional
+from urllib.parse import unquote, urlparse
+
+from paperlens.config import Settings, settings_from_dict
+from paperlens.core.index.store import IndexReport
+from paperlens.core.library import Library
+
+log = logging.getLogger(__name__)
+
+
+def uri_to_path(uri: str) -> Optional[Path]:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+class Session:
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.workspace_folders: list[str] = []
+        self.library: Library = Library([])
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperlens-index")
+        self._pending: Optional[asyncio.Future] = None
+        self._queued_all = False
+        self._queued_paths: list[str] = []
+        self.indexing = False
+        self.last_reports: list[IndexReport] = []
+        self.settings_errors: list[str] = []
+        self.on_progress: Optional[Callable[[str, int, int, str], None]] = None   # (phase, done, total, msg)
+        self.on_indexed: Optional[Callable[[list[IndexReport]], None]] = None
+
+    # -- configuration ---------------------------------------------------------------------
+    def configure(self, data: Any, workspace_folders: Optional[list[str]] = None) -> bool:
+        """Apply settings; returns True when the set of folders or the index path changed."""
+        settings, errors = settings_from_dict(data)
+        self.settings_errors = errors
+        for e in errors:
+            log.warning("settings: %s", e)
+        if workspace_folders is not None:
+            self.workspace_folders = workspace_folders
+        old = (self.folders(), self.settings.index_path)
+        self.settings = settings
+        new = (self.folders(), settings.index_path)
+        if new != old or not self.library.stores:
+            self.library.close()
+            self.library = Library(new[0], settings.index_path or None)
+            return True
+        return False
+
+    def folders(self) -> list[str]:
+        """Configured paper folders (relative ones are taken from the first workspace folder)."""
+        base = Path(self.workspace_folders[0]) if self.workspace_folders else Path.cwd()
+        configured = self.settings.paper_folders or self.workspace_folders
+        out = []
+        for f in configured:
+            p = Path(f).expanduser()
+            out.append(str((base / p).resolve() if not p.is_absolute() else p.resolve()))
+        return out
+
+    # -- indexing ---------------------------------------------------------------------------
+    def schedule_index(self, paths: Optional[list[str]] = None, rebuild: bool = False) -> None:
+        """Start (or queue) a background index update; never blocks the caller."""
+        if self.loop is None:
+            return
+        if self._pending is not None and not self._pending.done():
+            if paths is None:
+                self._queued_all = True
+            else:
+                self._queued_paths.extend(paths)
+            return
+        self.indexing = True
+        self._pending = self.loop.run_in_executor(self._executor, self._run_index, paths, rebuild)
+        self._pending.add_done_callback(self._index_done)
+
+    def _progress(self, done: int, total: int, rel: str) -> None:
+        if self.on_progress:
+            self.on_progress("report", done, total, rel)
+
+    def _run_index(self, paths: Optional[list[str]], rebuild: bool) -> list[IndexReport]:
+        if self.on_progress:
+            self.on_progress("begin", 0, 0, "")
+        try:
+            if paths is not None:
+                return self.library.update_paths(paths)
+            return self.library.update(progress=self._progress, force_rebuild=rebuild)
+        finally:
+            if self.on_progress:
+                self.on_progress("end", 0, 0, "")
+
+    def _index_done(self, fut: asyncio.Future) -> None:
+        self.indexing = False
+        try:
+            reports = fut.result()
+        except Exception:
+            log.exception("indexing failed; the previous index stays in use")
+            reports = []
+        self.last_reports = reports
+        for r in reports:
+            log.info("indexed %s: %d papers (%d written), %d skipped in %.2f s%s", r.folder,
+                     r.papers_total, r.papers_indexed, len(r.skipped), r.seconds,
+                     f" [rebuilt: {r.rebuilt}]" if r.rebuilt else "")
+            for path, reason in r.skipped:
+                log.warning("skipped %s: %s", path, reason)
+            for w in r.warnings:
+                log.warning("%s", w)
+        if self.on_indexed:
+            self.on_indexed(reports)
+        if self._again:
+            self._queued_all = False
+        self._queued_paths: list[str] = []
+            paths, self._again_paths = getattr(self, "_again_paths", None), None
+            self.schedule_index(paths)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.library.close()
+
+    def status(self) -> dict:
+        return {"indexing": self.indexing, "folders": self.folders(),
+                "papers": sum(len(s.table.rows) for s in self.library.stores),
+                "settings_errors": self.settings_errors,
+                "last": [r.to_dict() for r in self.last_reports]}
+
+    @staticmethod
+    def new_token() -> str:
+        return f"paperlens-index-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,78 @@
+from pathlib import Path
+
+from paperlens.core.keys import base_key, unique_key
+from paperlens.core.models import Paper
+from paperlens.core.parse import parse_file
+from paperlens.core.parse.text import split_authors
+
+SEED_LIKE = """From Feature to Gaze: A Generalizable Replacement
+of Linear Layer for Gaze Estimation
+Yiwei Bao Feng Lu*
+State Key Laboratory of VR Technology and Systems, School of CSE, Beihang University
+{baoyiwei, lufeng }@buaa.edu.cn
+Abstract
+Deep-learning-based gaze estimation approaches often
+suffer from notable performance degradation in unseen tar-
+get domains. We propose a framework.1
+1Project page: https://example.org/1. Introduction
+Eye gaze reveals where human attention lands [3, 15].
+2. Method
+We project features analytically.
+References
+[1] A. Author. Some paper. 2020.
+"""
+
+
+def test_seed_style_extraction(tmp_path):
+    f = tmp_path / "Bao_From_Feature_to_Gaze_CVPR_2024_paper.txt"
+    f.write_text(SEED_LIKE.replace("\n", "\r\n") + "\x00", encoding="utf-8")
+    result = parse_file(f)
+    (paper,) = result.papers
+    assert paper.title == "From Feature to Gaze: A Generalizable Replacement of Linear Layer for Gaze Estimation"
+    assert paper.authors == ["Yiwei Bao", "Feng Lu"]
+    assert paper.year == "2024" and paper.venue == "CVPR"       # from the file name
+    assert paper.abstract.startswith("Deep-learning-based gaze estimation")
+    assert "target domains" in paper.abstract                    # re-joined hyphenation
+    assert "Eye gaze" not in paper.abstract                      # glued "1. Introduction" ends it
+    sections = [p.section for p in result.passages]
+    assert sections[0] == "abstract"
+    assert not any("Some paper" in p.text for p in result.passages)  # references are not body text
+    intro = next(p for p in result.passages if "Eye gaze" in p.text)
+    assert intro.line_start == 10                                # 0-based line of "Eye gaze ..."
+
+
+def test_markdown_paper_fields(tmp_path):
+    f = tmp_path / "p.md"
+    f.write_text("# Conditional Diffusion for Tiles\n\n**Authors:** Sofia Marchetti, Daniel Osei\n"
+                 "**Year:** 2025\n**Venue:** MICCAI Workshop\n\n## Abstract\n\nWe synthesise tiles.\n\n"
+                 "## 1 Introduction\n\nPathology is hard [1].\n\n## References\n\n1. Ho et al. 2020.\n",
+                 encoding="utf-8")
+    (paper,) = parse_file(f).papers
+    assert paper.title == "Conditional Diffusion for Tiles"
+    assert paper.authors == ["Sofia Marchetti", "Daniel Osei"]
+    assert (paper.year, paper.venue, paper.abstract) == ("2025", "MICCAI Workshop", "We synthesise tiles.")
+
+
+def test_markdown_draft_is_not_a_paper(tmp_path):
+    f = tmp_path / "draft.md"
+    f.write_text("---\ntitle: Notes\nbibliography: refs.bib\n---\nAs shown [@doe2020].\n", encoding="utf-8")
+    result = parse_file(f)
+    assert result.draft and result.papers == []
+
+
+def test_split_authors_variants():
+    assert split_authors("Oded Bialer*and Yuval Haitman*") == ["Oded Bialer", "Yuval Haitman"]
+    assert split_authors("Mohamed El Banani1Amit Raj2Kevis-Kokitsi Maninis2") == \
+        ["Mohamed El Banani", "Amit Raj", "Kevis-Kokitsi Maninis"]
+    assert split_authors("Kyle Buettner1, Sina Malakouti2, Xiang Lorraine Li1,2") == \
+        ["Kyle Buettner", "Sina Malakouti", "Xiang Lorraine Li"]
+
+
+def test_generated_keys_are_better_bibtex_style_and_unique():
+    p = Paper(id="x", key="", title="Attention Is All You Need", authors=["Vaswani, Ashish"], year="2017")
+    assert base_key(p) == "vaswani2017attention"
+    q = Paper(id="y", key="", title="The Élan of Über-Models", authors=["José Núñez"], year="2020")
+    assert base_key(q) == "nunez2020elan"
+    assert unique_key("vaswani2017attention", {"vaswani2017attention"}) == "vaswani2017attentiona"
+    taken = {"k"} | {f"k{c}" for c in "abcdefghijklmnopqrstuvwxyz"}
+    assert unique_key("k", taken) == "kaa"
