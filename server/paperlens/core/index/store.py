@@ -111,7 +111,9 @@ class IndexStore:
             if self._searcher is None:
                 self._searcher = self.ix().searcher()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # not Searcher.refresh(): reusing segment readers keeps stale deletions
+                old, self._searcher = self._searcher, self.ix().searcher()
+                old.close()
             return self._searcher
 
     def is_ready(self) -> bool:

@@ -1,0 +1,121 @@
+"""The index store, the paper table and the library on real (small) folders."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+from paperlens.config import index_dir_for
+from paperlens.core.index.store import IndexStore
+from paperlens.core.index.table import PaperTable
+from paperlens.core.library import Library
+
+
+def _paper(title: str, author: str, year: str, body: str) -> str:
+    return f"{title}\n{author}1\n1University of Testing\nPreprint, {year}.\nAbstract\n{body}\n1. Introduction\n{body}\n"
+
+
+def test_index_search_and_incremental_update(tmp_path, monkeypatch):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_paper("Gaze Estimation with Webcams", "Ada Lovelace", "2020",
+                                         "We estimate eye gaze from cheap webcams. 2020."), encoding="utf-8")
+    (folder / "b.txt").write_text(_paper("Radar Object Detection", "Alan Turing", "2021",
+                                         "Radar simulation closes the synthetic to real gap."), encoding="utf-8")
+    store = IndexStore(folder, tmp_path / "ix")
+    report = store.update()
+    assert report.rebuilt == "no index yet" and report.papers_total == 2
+    hits = Library.__new__(Library)
+    hits.stores = [store]
+    top = hits.search("eye gaze webcam")[0]
+    assert top.title == "Gaze Estimation with Webcams" and top.path == str(folder / "a.txt")
+    assert "**gaze**" in top.snippet.lower()
+
+    # an untouched folder is re-opened without parsing anything
+    store2 = IndexStore(folder, tmp_path / "ix")
+    parsed = []
+    monkeypatch.setattr(IndexStore, "_parse", lambda self, rel: parsed.append(rel) or (_ for _ in ()).throw(AssertionError))
+    assert store2.update().files_parsed == 0 and parsed == []
+    monkeypatch.undo()
+
+    # touched but same bytes: no parse; changed: re-parsed and searchable; deleted: gone
+    os.utime(folder / "a.txt", (1, 1))
+    assert store2.update().files_parsed == 0
+    (folder / "b.txt").write_text(_paper("Radar Object Detection", "Alan Turing", "2021",
+                                         "Lidar point clouds replace radar."), encoding="utf-8")
+    r = store2.update()
+    assert r.files_parsed == 1 and r.papers_total == 2
+    assert hits.search("lidar")[0].path == str(folder / "b.txt")
+    (folder / "a.txt").unlink()
+    r = store2.update()
+    assert r.files_removed == 1 and r.papers_total == 1
+    assert all(h.path != str(folder / "a.txt") for h in hits.search("gaze webcam"))
+
+
+def test_schema_change_and_damage_trigger_rebuild(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_paper("One Paper Title", "Ada Lovelace", "2020", "Text."), encoding="utf-8")
+    store = IndexStore(folder, tmp_path / "ix")
+    store.update()
+    meta = json.loads((tmp_path / "ix" / "meta.json").read_text())
+    meta["schema"] = -1
+    (tmp_path / "ix" / "meta.json").write_text(json.dumps(meta))
+    assert IndexStore(folder, tmp_path / "ix").update().rebuilt.startswith("schema changed")
+    shutil.rmtree(tmp_path / "ix" / "whoosh")
+    r = IndexStore(folder, tmp_path / "ix").update()
+    assert r.rebuilt == "index files missing" and r.papers_total == 1
+
+
+def test_bad_files_are_skipped_with_a_reason(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (folder / "ok.txt").write_text(_paper("A Fine Paper", "Ada Lovelace", "2020", "Fine."), encoding="utf-8")
+    (folder / "latin1.txt").write_bytes(_paper("Caf\u00e9 Studies", "Jos\u00e9 Garc\u00eda", "2019", "Na\u00efve.").encode("latin-1"))
+    r = IndexStore(folder, tmp_path / "ix").update()
+    reasons = dict(r.skipped)
+    assert reasons == {"binary.txt": "binary data, not text", "empty.txt": "empty file"}
+    assert r.papers_total == 2
+
+
+def test_generated_keys_unique_and_stable(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "refs.bib").write_text("@article{lovelace2020gaze, title={Gaze}, author={Lovelace, Ada}, year=2020}\n")
+    (folder / "a.txt").write_text(_paper("Gaze Estimation", "Ada Lovelace", "2020", "x. 2020"), encoding="utf-8")
+    (folder / "b.txt").write_text(_paper("Gaze Tracking", "Ada Lovelace", "2020", "y. 2020"), encoding="utf-8")
+    store = IndexStore(folder, tmp_path / "ix")
+    store.update()
+    keys = sorted(r.key for r in store.table.rows)
+    assert keys == ["lovelace2020gaze", "lovelace2020gazea", "lovelace2020gazeb"]
+    before = {r.source: r.key for r in store.table.rows}
+    (folder / "b.txt").write_text(_paper("Gaze Tracking", "Ada Lovelace", "2020", "changed. 2020"), encoding="utf-8")
+    store.update()
+    assert {r.source: r.key for r in store.table.rows} == before
+
+
+def test_table_completion_ranking():
+    from paperlens.core.index.table import Row
+    rows = [Row(str(i), k, t, s, y, "", "/x.bib", i, "bib", "") for i, (k, t, s, y) in enumerate([
+        ("vaswani2017attention", "Attention Is All You Need", ["Vaswani"], "2017"),
+        ("bahdanau2015neural", "Neural Machine Translation by Jointly Learning to Align", ["Bahdanau"], "2015"),
+        ("velickovic2018graph", "Graph Attention Networks", ["Veličković"], "2018"),
+    ])]
+    table = PaperTable(rows)
+    assert [r.key for _, r in table.complete("vaswani")[0]] == ["vaswani2017attention"]
+    assert [r.key for _, r in table.complete("attention 2017")[0]] == ["vaswani2017attention"]
+    assert [r.key for _, r in table.complete("attention")[0]][:2] == ["velickovic2018graph", "vaswani2017attention"] or \
+        {r.key for _, r in table.complete("attention")[0]} == {"vaswani2017attention", "velickovic2018graph"}
+    assert [r.key for _, r in table.complete("velick")[0]] == ["velickovic2018graph"]   # accents folded
+    assert [r.key for _, r in table.complete("va")[0]][0] == "vaswani2017attention"      # key prefix first
+    rows_, total = table.complete("", limit=2)
+    assert total == 3 and [r.year for _, r in rows_] == ["2018", "2017"]
+
+
+def test_cli_and_server_share_the_default_index_location(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_INDEX_DIR", str(tmp_path / "cache"))
+    a = index_dir_for(tmp_path / "lib")
+    b = index_dir_for(str(tmp_path / "lib") + "/")
+    assert a == b and a.parent == tmp_path / "cache"
+    assert index_dir_for(tmp_path / "lib", str(tmp_path / "elsewhere")).parent == tmp_path / "elsewhere"
