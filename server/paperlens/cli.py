@@ -113,7 +113,7 @@ def cmd_show(args) -> int:
     lib, _ = _library(args, args.dir)
     row = lib.resolve(args.key)
     if row is None:
-        close = [r.key for r in lib.complete(args.key, 3)[0]]
+        close = lib.closest_keys(args.key)
         msg = f"unknown key {args.key!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
         if args.json:
             _emit(args, {"key": args.key, "found": False, "suggestions": close}, "")

@@ -90,6 +90,15 @@ class Library:
                           source_kind=row.source_kind, file=row.file)
         return paper
 
+    def closest_keys(self, key: str, n: int = 3) -> list[str]:
+        """Keys that look like a mistyped ``key`` (for unknown-key messages and quick fixes)."""
+        import difflib
+
+        keys = self.keys()
+        if key in keys:
+            return [key]
+        return difflib.get_close_matches(key, keys, n=n, cutoff=0.75)
+
     def complete(self, query: str, limit: int = 50) -> tuple[list[Row], int]:
         scored: list[tuple[float, Row]] = []
         total = 0

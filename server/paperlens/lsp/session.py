@@ -119,10 +119,9 @@ class Session:
                 log.warning("%s", w)
         if self.on_indexed:
             self.on_indexed(reports)
-        if self._again:
-            self._queued_all = False
-        self._queued_paths: list[str] = []
-            paths, self._again_paths = getattr(self, "_again_paths", None), None
+        if self._queued_all or self._queued_paths:
+            paths = None if self._queued_all else self._queued_paths
+            self._queued_all, self._queued_paths = False, []
             self.schedule_index(paths)
 
     def shutdown(self) -> None:

@@ -20,7 +20,7 @@ def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
     library = ls.session.library
     row = library.resolve(cite.key, ctx.bib_files())
     if row is None:
-        close = [r.key for r in library.complete(cite.key, 3)[0]]
+        close = library.closest_keys(cite.key)
         value = f"Unknown citation key `{cite.key.replace('`', '')}`: not in the library."
         if close:
             value += " Did you mean " + ", ".join(f"`{k}`" for k in close) + "?"
