@@ -74,13 +74,14 @@ def cmd_index(args) -> int:
     lib = Library(args.dirs, args.index_path)
     progress = None
     if sys.stderr.isatty() and not args.json:
-        def progress(done: int, total: int, rel: str) -> None:
+        def draw(done: int, total: int, rel: str) -> None:
             width = 30
             filled = int(width * done / total) if total else width
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rel[-40:]:<40}")
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
+        progress = draw
     reports = lib.update(progress=progress, force_rebuild=args.rebuild)
     lines = []
     for r in reports:

@@ -1,7 +1,6 @@
 """Settings: the document's own bibliography wins; bad settings are reported, not fatal."""
 from __future__ import annotations
 
-import sys
 
 import pytest_lsp
 from lsprotocol import types

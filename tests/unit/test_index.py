@@ -2,7 +2,6 @@
 import json
 import os
 import shutil
-from pathlib import Path
 
 from paperlens.config import index_dir_for
 from paperlens.core.index.store import IndexStore

@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper

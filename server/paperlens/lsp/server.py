@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from pathlib import Path
 from typing import Optional
 
 from lsprotocol import types

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from whoosh import index as windex
-from whoosh.query import Term
 
 from paperlens.core import corpus
 from paperlens.core.index.schema import SCHEMA_VERSION, make_schema

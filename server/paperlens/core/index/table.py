@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from paperlens.core.models import Paper, author_surname
+from paperlens.core.models import Paper
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOP = {"a", "an", "the", "of", "for", "in", "on", "to", "and", "with", "from", "via", "by", "at", "is"}

@@ -146,7 +146,6 @@ def parse_text_paper(path: Path, text: str) -> ParseResult:
     doi, arxiv = meta.get("doi", ""), meta.get("arxiv", "")
 
     # --- header: title and authors ------------------------------------------------
-    body_start = start
     abstract_line = None
     for i in range(start, min(len(lines), start + 80)):
         if _heading_name(lines[i]) == "abstract" or re.match(r"^\s*(?:#+\s*)?abstract\s*[-—.:]\s*\S", lines[i], re.I):

@@ -51,3 +51,12 @@ def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
     starts = convert.line_starts(text)
     offset = convert.position_to_offset(text, position, starts)
     return DocContext(uri, text, language, offset, path, starts)
+
+
+def citation_under_cursor(ls, params) -> Optional[tuple[DocContext, "citations.CitationKey"]]:
+    """The document context and the citation key at the request's position, if any."""
+    ctx = doc_context(ls, params.text_document.uri, params.position)
+    if ctx is None or ctx.language is None:
+        return None
+    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language)
+    return None if cite is None else (ctx, cite)

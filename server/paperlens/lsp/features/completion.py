@@ -6,7 +6,7 @@ from typing import Optional
 from lsprotocol import types
 
 from paperlens.core import citations
-from paperlens.core.cards import format_authors, render_card
+from paperlens.core.cards import render_card
 from paperlens.core.index.table import Row
 from paperlens.lsp.features._doc import doc_context
 

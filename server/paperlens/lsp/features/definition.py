@@ -6,18 +6,15 @@ from typing import Optional
 
 from lsprotocol import types
 
-from paperlens.core import citations
 from paperlens.lsp import convert
-from paperlens.lsp.features._doc import doc_context
+from paperlens.lsp.features._doc import citation_under_cursor
 
 
 def definition(ls, params: types.DefinitionParams) -> Optional[list[types.Location]]:
-    ctx = doc_context(ls, params.text_document.uri, params.position)
-    if ctx is None or ctx.language is None:
+    found = citation_under_cursor(ls, params)
+    if found is None:
         return None
-    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language)
-    if cite is None:
-        return None
+    ctx, cite = found
     row = ls.session.library.resolve(cite.key, ctx.bib_files())
     if row is None:
         return None

@@ -5,18 +5,15 @@ from typing import Optional
 
 from lsprotocol import types
 
-from paperlens.core import citations
-from paperlens.core.cards import escape_md, render_card
-from paperlens.lsp.features._doc import doc_context
+from paperlens.core.cards import render_card
+from paperlens.lsp.features._doc import citation_under_cursor
 
 
 def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
-    ctx = doc_context(ls, params.text_document.uri, params.position)
-    if ctx is None or ctx.language is None:
+    found = citation_under_cursor(ls, params)
+    if found is None:
         return None
-    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language)
-    if cite is None:
-        return None
+    ctx, cite = found
     library = ls.session.library
     row = library.resolve(cite.key, ctx.bib_files())
     if row is None:

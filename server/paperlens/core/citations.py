@@ -1,0 +1,973 @@
+"""Find citation keys in LaTeX, Markdown (Pandoc), Typst and Org buffers.
+
+Pure Python (only the standard ``re`` module); no protocol types.  Every public function
+takes the whole buffer as a ``str`` and works in code-point offsets, the same unit as
+:class:`~paperlens.core.models.Span`.
+
+How it works
+------------
+1. *Masking.*  Regions in which citations do not count (LaTeX ``%`` comments, Markdown
+   code fences / code spans / HTML comments / autolinks, Typst raw text and comments,
+   Org source blocks and comment lines) are overwritten with spaces, newlines kept.  The
+   masked copy has exactly the same length as the original, so every offset found in it is
+   an offset into the original text, and outside the masked regions both are identical.
+2. *Scanning.*  Precompiled, backtracking-safe regular expressions find the citing syntax
+   in the masked copy.  Key text is always sliced from the original buffer, so
+   ``text[span.start:span.end] == key`` holds by construction.
+
+Nothing here raises on odd input: unknown languages, non-``str`` arguments and
+out-of-range offsets give ``[]`` or ``None``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from paperlens.core.models import CitationKey, Span
+
+__all__ = [
+    "LANGUAGES",
+    "CompletionContext",
+    "bibliography_files",
+    "citation_at",
+    "completion_context",
+    "find_citations",
+    "language_for",
+]
+
+LANGUAGES = ("latex", "markdown", "typst", "org")
+
+# ``CitationKey.syntax`` / ``CompletionContext.syntax`` value for each language.
+_SYNTAX = {"latex": "latex", "markdown": "pandoc", "typst": "typst", "org": "org"}
+
+# Longest partial key looked at backwards from the cursor during completion.
+_MAX_PARTIAL = 256
+# How far (in characters) we look back for the opening of a citation around the cursor.
+_LOOKBACK = 4000
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """Where a citation key is being typed.
+
+    ``prefix`` is the part of the key before the cursor, ``span`` the range of the whole
+    partial key around the cursor (the text a completion replaces; empty at the cursor
+    when nothing has been typed yet), ``syntax`` one of ``latex``, ``pandoc``, ``typst``,
+    ``org`` and ``command`` the citing command (``\\citep``, ``[@``, ``@``, ``#cite``,
+    ``[cite:`` ...).
+    """
+
+    prefix: str
+    span: Span
+    syntax: str
+    command: str
+
+
+# ---------------------------------------------------------------------------------------
+# Language detection
+# ---------------------------------------------------------------------------------------
+
+_LANGUAGE_IDS = {
+    "latex": "latex",
+    "tex": "latex",
+    "plaintex": "latex",
+    "context": None,
+    "bibtex": None,
+    "markdown": "markdown",
+    "pandoc": "markdown",
+    "rmd": "markdown",
+    "rmarkdown": "markdown",
+    "quarto": "markdown",
+    "typst": "typst",
+    "org": "org",
+}
+
+_SUFFIXES = {
+    "tex": "latex",
+    "ltx": "latex",
+    "sty": "latex",
+    "cls": "latex",
+    "md": "markdown",
+    "markdown": "markdown",
+    "qmd": "markdown",
+    "rmd": "markdown",
+    "typ": "typst",
+    "org": "org",
+}
+
+
+def language_for(path_or_language_id: str) -> str | None:
+    """Map an LSP ``languageId`` or a file name / path / URI to one of :data:`LANGUAGES`.
+
+    Language ids are matched case-insensitively first (``"tex"`` -> ``"latex"``,
+    ``"quarto"`` -> ``"markdown"``, ``"bibtex"`` -> ``None``); otherwise the file suffix
+    decides (``.tex .ltx .sty .cls`` -> latex, ``.md .markdown .qmd .rmd`` -> markdown,
+    ``.typ`` -> typst, ``.org`` -> org).  Anything else gives ``None``.
+    """
+    if not isinstance(path_or_language_id, str):
+        return None
+    value = path_or_language_id.strip()
+    lowered = value.lower()
+    if lowered in _LANGUAGE_IDS:
+        return _LANGUAGE_IDS[lowered]
+    # A path or URI: look at the suffix of the last path segment (ignore ?query/#fragment
+    # of URIs only when the value looks like a URI, a file name may contain '#').
+    if "://" in value:
+        value = re.split(r"[?#]", value, maxsplit=1)[0]
+    name = re.split(r"[/\\]", value)[-1]
+    if "." not in name:
+        return None
+    return _SUFFIXES.get(name.rsplit(".", 1)[1].lower())
+
+
+def _normalize_language(language: object) -> str | None:
+    """Accept one of LANGUAGES, or anything :func:`language_for` understands."""
+    if not isinstance(language, str):
+        return None
+    if language in LANGUAGES:
+        return language
+    return language_for(language)
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------
+
+def _is_word(ch: str) -> bool:
+    """Same notion of "word character" as ``\\w`` in ``str`` regexes."""
+    return ch.isalnum() or ch == "_"
+
+
+def _blank(segment: str) -> str:
+    """Spaces in place of every character of ``segment`` except newlines."""
+    if "\n" not in segment:
+        return " " * len(segment)
+    return "\n".join(" " * len(part) for part in segment.split("\n"))
+
+
+def _apply_mask(text: str, ranges: list[tuple[int, int]]) -> str:
+    """Copy of ``text`` with the (sorted, disjoint) ``ranges`` blanked out."""
+    if not ranges:
+        return text
+    n = len(text)
+    out: list[str] = []
+    pos = 0
+    for start, end in ranges:
+        end = min(end, n)
+        if start < pos or start >= end:
+            continue
+        out.append(text[pos:start])
+        out.append(_blank(text[start:end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _inside(ranges: list[tuple[int, int]], offset: int) -> bool:
+    """True when a cursor at ``offset`` sits inside one of the masked ``ranges``.
+
+    Ranges are half-open; line comments include their newline and regions running to
+    the end of the buffer end at ``len(text) + 1``, so "strictly inside" is the right
+    test in every case (a cursor typing at the end of a comment line is inside it, a
+    cursor just after a closing backtick is not).
+    """
+    for start, end in ranges:
+        if start >= offset:
+            break
+        if offset < end:
+            return True
+    return False
+
+
+def _walk_back(text: str, offset: int, allowed) -> int | None:
+    """Start of the run of characters satisfying ``allowed`` that ends at ``offset``.
+
+    Gives up (``None``) on runs longer than ``_MAX_PARTIAL`` so a cursor inside a huge
+    word costs nothing.
+    """
+    i = offset
+    limit = max(0, offset - _MAX_PARTIAL - 1)
+    while i > 0 and allowed(text[i - 1]):
+        i -= 1
+        if i <= limit:
+            return None
+    return i
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+
+# Names of bibliography files that are not BibTeX; they are not reported.
+_NON_BIB_SUFFIXES = frozenset(
+    {"json", "yaml", "yml", "ris", "xml", "enl", "wos", "medline", "copac", "nbib", "csl"}
+)
+
+
+def _bib_name(raw: str, always_append: bool = False) -> str | None:
+    """A bibliography file name as written, with ``.bib`` appended when missing.
+
+    ``always_append`` follows BibTeX (``\\bibliography{refs}`` means ``refs.bib``
+    whatever the name).  Otherwise names with a known non-BibTeX suffix (CSL JSON/YAML,
+    RIS, ...) are dropped.
+    """
+    name = raw.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'":
+        name = name[1:-1].strip()
+    if not name:
+        return None
+    if name.lower().endswith(".bib"):
+        return name
+    if not always_append:
+        base = re.split(r"[/\\]", name)[-1]
+        if "." in base and base.rsplit(".", 1)[1].lower() in _NON_BIB_SUFFIXES:
+            return None
+    return name + ".bib"
+
+
+def _dedupe(names) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        if name and name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Masking: regions where citations do not count
+# ---------------------------------------------------------------------------------------
+
+def _latex_ranges(text: str) -> list[tuple[int, int]]:
+    """``%`` comments: from an unescaped ``%`` to the end of its line (newline included)."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    pos = 0
+    while True:
+        i = text.find("%", pos)
+        if i < 0:
+            break
+        j = i
+        while j > 0 and text[j - 1] == "\\":
+            j -= 1
+        if (i - j) % 2:  # odd number of backslashes: "\%" is a literal percent sign
+            pos = i + 1
+            continue
+        nl = text.find("\n", i)
+        end = n if nl < 0 else nl
+        ranges.append((i, end + 1))
+        pos = end + 1
+    return ranges
+
+
+# Markdown regions are found by two scans merged in document order (each pattern starts
+# with a literal or a character class, which keeps the regex engine's fast search).
+# A fence opens at a line start: up to three spaces, then ``` or ~~~ (3 or more); a
+# backtick fence's info string cannot contain a backtick.
+_MD_FENCE = re.compile(r"\n([ \t]{0,3}(`{3,}(?=[^`\n]*$)|~{3,}))", re.M)
+_MD_FENCE_FIRST = re.compile(r"[ \t]{0,3}(`{3,}(?=[^`\n]*$)|~{3,})", re.M)
+# A backtick run (code span delimiter) or a "<" (HTML comment or autolink).
+_MD_INLINE = re.compile(r"[`<]`*")
+_MD_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*>")
+_MD_FENCE_CLOSE: dict[tuple[str, int], re.Pattern] = {}
+_MD_TICK_CLOSE: dict[int, re.Pattern] = {}
+
+
+def _md_fence_close(ch: str, count: int) -> re.Pattern:
+    key = (ch, count)
+    pat = _MD_FENCE_CLOSE.get(key)
+    if pat is None:
+        pat = re.compile(r"^[ \t]{0,3}" + re.escape(ch) + "{%d,}[ \t\r]*$" % count, re.M)
+        _MD_FENCE_CLOSE[key] = pat
+    return pat
+
+
+def _md_tick_close(count: int) -> re.Pattern:
+    pat = _MD_TICK_CLOSE.get(count)
+    if pat is None:
+        pat = re.compile(r"(?<!`)`{%d}(?!`)" % count)
+        _MD_TICK_CLOSE[count] = pat
+    return pat
+
+
+def _md_next_fence(text: str, pos: int) -> tuple[int, str] | None:
+    """``(line_start, fence_run)`` of the first fence opening at or after ``pos``."""
+    if pos == 0:
+        m = _MD_FENCE_FIRST.match(text)
+        if m is not None:
+            return 0, m.group(1)
+    m = _MD_FENCE.search(text, max(0, pos - 1))
+    return None if m is None else (m.start(1), m.group(2))
+
+
+def _markdown_ranges(text: str) -> list[tuple[int, int]]:
+    """Fenced code blocks, inline code spans, HTML comments and ``<scheme:...>`` links."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    pos = 0
+    fence = _md_next_fence(text, 0)
+    inline = _MD_INLINE.search(text)
+    para_from, para_end = -1, -1     # cache: first blank line at or after para_from
+    no_closer: dict[int, int] = {}   # backtick count -> paragraph end known to lack one
+    while pos < n:
+        # Both lookups are cached and only redone once the scan has moved past them.
+        if fence is not None and fence[0] < pos:
+            fence = _md_next_fence(text, pos)
+        if inline is not None and inline.start() < pos:
+            inline = _MD_INLINE.search(text, pos)
+        if fence is not None and (inline is None or fence[0] <= inline.start()):
+            start, run = fence
+            nl = text.find("\n", start)
+            close = None if nl < 0 else _md_fence_close(run[0], len(run)).search(text, nl + 1)
+            if close is None:  # an unclosed fence runs to the end of the document
+                ranges.append((start, n + 1))
+                break
+            cl = text.find("\n", close.end())
+            end = n + 1 if cl < 0 else cl + 1
+            ranges.append((start, end))
+            pos = end
+        elif inline is not None:
+            start, tok = inline.start(), inline.group()
+            if tok[0] == "`":
+                # A code span ends at the next run of exactly as many backticks within
+                # the same paragraph; otherwise the run is literal text.  Failed searches
+                # are remembered so a paragraph full of stray backticks stays linear.
+                after = inline.end()
+                if not para_from <= after <= para_end:
+                    blank = _BLANK_LINE.search(text, after)
+                    para_from, para_end = after, (n if blank is None else blank.start())
+                count = len(tok)
+                if after < no_closer.get(count, -1):
+                    pos = after
+                    continue
+                close = _md_tick_close(count).search(text, after, para_end)
+                if close is None:
+                    no_closer[count] = para_end
+                    pos = after
+                    continue
+                ranges.append((start, close.end()))
+                pos = close.end()
+            elif text.startswith("<!--", start):
+                close_at = text.find("-->", start + 4)
+                if close_at < 0:
+                    ranges.append((start, n + 1))
+                    break
+                ranges.append((start, close_at + 3))
+                pos = close_at + 3
+            else:
+                auto = _MD_AUTOLINK.match(text, start)
+                if auto is not None:
+                    ranges.append((start, auto.end()))
+                pos = start + 1 if auto is None else auto.end()
+        else:
+            break
+    return ranges
+
+
+# A backtick run, "//" or "/*".  (Written with a leading character class, which keeps the
+# regex engine's fast search; a plain alternation is three times slower.)
+_TYPST_SKIP = re.compile(r"[`/](?:(?<=`)`*|(?<=/)[/*])")
+_TYPST_URL = re.compile(r"(?<![A-Za-z])(?:http|https)://[^\s<>()\[\]{}\"]*")
+
+
+def _typst_ranges(text: str) -> list[tuple[int, int]]:
+    """Raw text (```` ```...``` ````, `` `...` ``) and ``//`` / ``/* */`` comments."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    pos = 0
+    while pos < n:
+        m = _TYPST_SKIP.search(text, pos)
+        if m is None:
+            break
+        start, tok = m.start(), m.group()
+        if tok == "//":
+            if start > 0 and text[start - 1] == ":":
+                # "scheme://" is no comment; Typst turns http(s) URLs into links, whose
+                # text ("https://x.org/@user") must not yield references either.
+                link = _TYPST_URL.match(text, max(0, start - 6)) or _TYPST_URL.match(
+                    text, max(0, start - 5)
+                )
+                if link is None or link.end() <= start:
+                    pos = m.end()
+                    continue
+                ranges.append(link.span())
+                pos = link.end()
+                continue
+            nl = text.find("\n", start)
+            end = n + 1 if nl < 0 else nl + 1
+        elif tok == "/*":
+            close = text.find("*/", m.end())
+            end = n + 1 if close < 0 else close + 2
+        elif len(tok) == 2:  # `` is an empty raw
+            end = m.end()
+        else:
+            # ` ... ` or ``` ... ``` (three or more: closed by the same number of backticks)
+            closer = "`" if len(tok) == 1 else tok
+            close = text.find(closer, m.end())
+            end = n + 1 if close < 0 else close + len(closer)
+        ranges.append((start, end))
+        pos = end
+    return ranges
+
+
+_ORG_SKIP = re.compile(
+    r"^[ \t]*(?:#\+begin_(?P<blk>src|example|export|comment)\b|#(?=[ \t\r]|$))",
+    re.M | re.I,
+)
+_ORG_BLOCK_END: dict[str, re.Pattern] = {}
+
+
+def _org_ranges(text: str) -> list[tuple[int, int]]:
+    """Source/example/export/comment blocks and ``# comment`` lines."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    pos = 0
+    unclosed: set[str] = set()  # block kinds with no end line after some point
+    while pos < n:
+        m = _ORG_SKIP.search(text, pos)
+        if m is None:
+            break
+        start = m.start()
+        nl = text.find("\n", start)
+        line_end = n + 1 if nl < 0 else nl + 1
+        block = m.group("blk")
+        if block is None:  # comment line
+            ranges.append((start, line_end))
+            pos = line_end
+            continue
+        kind = block.lower()
+        if kind in unclosed:
+            pos = line_end
+            continue
+        end_pat = _ORG_BLOCK_END.get(kind)
+        if end_pat is None:
+            end_pat = re.compile(r"^[ \t]*#\+end_" + kind + r"\b", re.M | re.I)
+            _ORG_BLOCK_END[kind] = end_pat
+        close = end_pat.search(text, min(line_end, n))
+        if close is None:  # an unclosed block is not a block: just skip its line
+            unclosed.add(kind)
+            pos = line_end
+            continue
+        cl = text.find("\n", close.end())
+        end = n + 1 if cl < 0 else cl + 1
+        ranges.append((start, end))
+        pos = end
+    return ranges
+
+
+_RANGE_FINDERS = {
+    "latex": _latex_ranges,
+    "markdown": _markdown_ranges,
+    "typst": _typst_ranges,
+    "org": _org_ranges,
+}
+
+
+def _mask(text: str, language: str) -> tuple[str, list[tuple[int, int]]]:
+    """Masked copy of ``text`` plus the masked ranges (see the module docstring)."""
+    ranges = _RANGE_FINDERS[language](text)
+    return _apply_mask(text, ranges), ranges
+
+
+# ---------------------------------------------------------------------------------------
+# LaTeX
+# ---------------------------------------------------------------------------------------
+
+# Commands that take one key list: natbib, biblatex, apacite and plain LaTeX.
+_LATEX_SINGLE = (
+    "cite", "Cite", "citep", "Citep", "citet", "Citet", "citealp", "Citealp",
+    "citealt", "Citealt", "citeauthor", "Citeauthor", "citefullauthor", "citeyear",
+    "citeyearpar", "citenum", "citetitle", "Citetitle", "citedate", "citeurl",
+    "citeA", "citeN", "parencite", "Parencite", "footcite", "footcitetext",
+    "textcite", "Textcite", "smartcite", "Smartcite", "supercite", "autocite",
+    "Autocite", "fullcite", "footfullcite", "nocite", "notecite", "Notecite",
+    "pnotecite", "Pnotecite", "fnotecite",
+)
+# biblatex multicite commands: ``(pre)(post)`` then several ``[pre][post]{keys}`` groups.
+_LATEX_MULTI = frozenset({
+    "cites", "Cites", "parencites", "Parencites", "footcites", "footcitetexts",
+    "textcites", "Textcites", "smartcites", "Smartcites", "supercites",
+    "autocites", "Autocites",
+})
+
+_LATEX_CMD = re.compile(
+    r"\\("
+    + "|".join(sorted(set(_LATEX_SINGLE) | _LATEX_MULTI, key=len, reverse=True))
+    + r")(?![A-Za-z])(\*?)"
+)
+# ``[...]`` optional argument (may hold one level of braces), unrolled for linear time.
+_LATEX_OPT = re.compile(r"\s*\[[^\[\]{}]*(?:\{[^{}]*\}[^\[\]{}]*)*\]")
+# ``(...)`` global pre/postnote of a multicite command.
+_LATEX_PAREN = re.compile(r"\s*\([^()]*\)")
+# ``{keys}``; group 2 is empty when the brace is not closed (yet).
+_LATEX_BRACE = re.compile(r"\s*\{([^{}]*)(\}?)")
+# One key of a ``{a, b}`` list: after the brace or a comma, up to the next comma or the
+# closing brace, surrounded by optional whitespace.  Empty or invalid entries ("a b",
+# "\\foo") simply do not match.
+_LATEX_KEY_ENTRY = re.compile(r"[{,]\s*([^\s,{}%#~\\\"()=]+)\s*(?=[,}])")
+_LATEX_KEY_PARTIAL = re.compile(r"[^\s,{}%#~\\\"()=]*")
+
+
+def _latex_escaped(text: str, backslash_at: int) -> bool:
+    """True when the backslash at ``backslash_at`` is the second half of ``\\\\``."""
+    j = backslash_at
+    while j > 0 and text[j - 1] == "\\":
+        j -= 1
+    return (backslash_at - j) % 2 == 1
+
+
+def _latex_groups(masked: str, pos: int, multi: bool, partial: bool):
+    """Key groups ``(open_brace, close_brace | None)`` of a cite command ending at ``pos``.
+
+    Skips optional ``[..]`` arguments (at most two per group) and, for multicite
+    commands, up to two ``(..)`` arguments first.  An unclosed group is reported (with
+    ``None``) only when ``partial`` is set and always ends the list.
+    """
+    groups: list[tuple[int, int | None]] = []
+    p = pos
+    if multi:
+        for _ in range(2):
+            m = _LATEX_PAREN.match(masked, p)
+            if m is None:
+                break
+            p = m.end()
+    while True:
+        q = p
+        for _ in range(2):
+            m = _LATEX_OPT.match(masked, q)
+            if m is None:
+                break
+            q = m.end()
+        m = _LATEX_BRACE.match(masked, q)
+        if m is None:
+            break
+        open_at = m.start(1) - 1
+        if not m.group(2):
+            if partial:
+                groups.append((open_at, None))
+            break
+        groups.append((open_at, m.end() - 1))
+        p = m.end()
+        if not multi:
+            break
+    return groups
+
+
+def _latex_find(text: str, masked: str) -> list[CitationKey]:
+    found: list[CitationKey] = []
+    for m in _LATEX_CMD.finditer(masked):
+        if _latex_escaped(masked, m.start()):
+            continue
+        name = m.group(1)
+        command = "\\" + name + m.group(2)
+        for open_at, close_at in _latex_groups(masked, m.end(), name in _LATEX_MULTI, False):
+            if masked.find("\n", open_at, close_at) >= 0 and _BLANK_LINE.search(
+                masked, open_at, close_at
+            ):
+                break  # a paragraph break cannot be inside an argument: not a key list
+            for km in _LATEX_KEY_ENTRY.finditer(masked, open_at, close_at + 1):
+                start, end = km.span(1)
+                key = text[start:end]
+                if key == "*":  # \nocite{*}: every entry, not a key
+                    continue
+                found.append(CitationKey(key, Span(start, end), "latex", command))
+    return found
+
+
+def _latex_completion(text: str, masked: str, offset: int) -> CompletionContext | None:
+    lo = max(0, offset - _LOOKBACK)
+    last = None
+    for m in _LATEX_CMD.finditer(masked, lo, offset):
+        if not _latex_escaped(masked, m.start()):
+            last = m
+    if last is None:
+        return None
+    name = last.group(1)
+    for open_at, close_at in _latex_groups(masked, last.end(), name in _LATEX_MULTI, True):
+        if not (open_at < offset and (close_at is None or offset <= close_at)):
+            continue
+        before = masked[open_at + 1:offset]
+        if "{" in before or "}" in before or _BLANK_LINE.search(before):
+            return None
+        piece = before[before.rfind(",") + 1:]
+        prefix = piece.lstrip()
+        if _LATEX_KEY_PARTIAL.fullmatch(prefix) is None:
+            return None
+        start = offset - len(prefix)
+        end = _LATEX_KEY_PARTIAL.match(masked, offset).end()
+        return CompletionContext(
+            text[start:offset], Span(start, end), "latex", "\\" + name + last.group(2)
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Pandoc Markdown
+# ---------------------------------------------------------------------------------------
+
+# Pandoc's simple citation key: starts with a word character; internal punctuation
+# ":.#$%&-+?<>~/" only when followed by a word character, so a key never ends with one.
+_PANDOC_KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"
+_PANDOC_AT = re.compile(r"@(?:(" + _PANDOC_KEY + r")|\{([^{}\n]*)\})")
+_PANDOC_KEY_AT = re.compile(r"@(" + _PANDOC_KEY + r")")
+_PANDOC_TAIL = re.compile(r"(?:\w|[:.#$%&\-+?<>~/](?=\w))*")
+_PANDOC_PUNCT = frozenset(":.#$%&-+?<>~/")
+# ``[...]`` holding an ``@``: the brackets of a bracketed citation.
+_MD_BRACKET = re.compile(r"\[[^\[\]@]*@[^\[\]]*\]")
+_BRACED_TAIL = re.compile(r"[^{}\n@]*\}")
+_NONSPACE_TAIL = re.compile(r"[^\s{}]*")
+
+
+def _pandoc_partial_char(ch: str) -> bool:
+    """Characters a key being typed may hold (trailing punctuation included)."""
+    return _is_word(ch) or ch in _PANDOC_PUNCT
+
+
+def _md_at_ok(masked: str, at: int) -> bool:
+    """An ``@`` at ``at`` starts a citation unless it follows a word char or a backslash."""
+    if at == 0:
+        return True
+    prev = masked[at - 1]
+    return not (_is_word(prev) or prev == "\\")
+
+
+def _md_dash(masked: str, at: int) -> bool:
+    """True for ``-@key`` (author suppressed): a dash right before ``@``, not in a word."""
+    return at > 0 and masked[at - 1] == "-" and (at == 1 or not _is_word(masked[at - 2]))
+
+
+def _md_command(masked: str, at: int) -> str:
+    """Command of a citation being typed: ``[@`` / ``[-@`` after an unclosed ``[``."""
+    command = ("-@" if _md_dash(masked, at) else "@")
+    open_at = masked.rfind("[", max(0, at - _LOOKBACK), at)
+    if open_at >= 0 and masked.find("]", open_at, at) < 0:
+        command = "[" + command
+    return command
+
+
+def _markdown_find(text: str, masked: str) -> list[CitationKey]:
+    found: list[CitationKey] = []
+    brackets = [m.span() for m in _MD_BRACKET.finditer(masked)]
+    b = 0  # index of the first bracket group not entirely before the current "@"
+    for m in _PANDOC_AT.finditer(masked):
+        at = m.start()
+        if not _md_at_ok(masked, at):
+            continue
+        while b < len(brackets) and brackets[b][1] <= at:
+            b += 1
+        bracketed = b < len(brackets) and brackets[b][0] < at
+        if m.group(1) is not None:
+            start, end = m.span(1)
+        else:
+            start, end = m.span(2)
+            if not masked[start:end].strip():
+                continue
+        command = ("-@" if _md_dash(masked, at) else "@")
+        if bracketed:
+            command = "[" + command
+        found.append(CitationKey(text[start:end], Span(start, end), "pandoc", command))
+    return found
+
+
+def _markdown_completion(text: str, masked: str, offset: int) -> CompletionContext | None:
+    start = _walk_back(masked, offset, _pandoc_partial_char)
+    if start is None:
+        return None
+    at = start - 1
+    if at >= 0 and masked[at] == "@":
+        if start < offset and not _is_word(masked[start]):
+            return None  # a key starts with a letter, digit or "_"
+        if not _md_at_ok(masked, at):
+            return None
+        end = _PANDOC_TAIL.match(masked, offset).end()
+        return CompletionContext(
+            text[start:offset], Span(start, end), "pandoc", _md_command(masked, at)
+        )
+    # ``@{braced key`` being typed
+    brace = masked.rfind("@{", max(0, offset - _MAX_PARTIAL), offset)
+    if brace < 0 or not _md_at_ok(masked, brace):
+        return None
+    inner = masked[brace + 2:offset]
+    if any(ch in inner for ch in "{}\n@"):
+        return None
+    tail = _BRACED_TAIL.match(masked, offset)
+    end = tail.end() - 1 if tail else _NONSPACE_TAIL.match(masked, offset).end()
+    return CompletionContext(
+        text[brace + 2:offset], Span(brace + 2, end), "pandoc", _md_command(masked, brace)
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Typst
+# ---------------------------------------------------------------------------------------
+
+# Typst reference ``@label``: word characters, "-", "_", ":" and "."; trailing "." and ":"
+# belong to the sentence, not the label (as in Typst's own lexer).
+_TYPST_AT = re.compile(r"@(\w[\w\-]*(?:[:.]+[\w\-]+)*)")
+_TYPST_TAIL = re.compile(r"[\w\-]*(?:[:.]+[\w\-]+)*")
+_TYPST_LABEL_TAIL = re.compile(r"[\w\-:.]*")
+# ``#cite(`` followed by its positional labels, ``<key>`` or ``label("key")``, each followed
+# by a comma or the closing parenthesis (named arguments such as ``supplement:`` end the
+# list).  No nested repetition over free text, so matching stays linear.
+_TYPST_CITE = re.compile(
+    r"#cite\(\s*((?:(?:<[\w\-:.]+>|label\(\s*\"[^\"\\\n]*\"\s*\))\s*(?:,\s*|(?=\))))+)"
+)
+_TYPST_CITE_ARG = re.compile(r"<([\w\-:.]+)>|\blabel\(\s*\"([^\"\\\n]*)\"\s*\)")
+_TYPST_CITE_HEAD = re.compile(
+    r"#cite\(\s*(?:(?:<[\w\-:.]*>|label\(\s*\"[^\"\n]*\"\s*\))\s*,\s*)*<"
+)
+
+
+def _typst_label_char(ch: str) -> bool:
+    return _is_word(ch) or ch in "-:."
+
+
+def _typst_find(text: str, masked: str) -> list[CitationKey]:
+    found: list[CitationKey] = []
+    for m in _TYPST_AT.finditer(masked):
+        if m.start() > 0 and _is_word(masked[m.start() - 1]):
+            continue  # e-mail address or similar
+        start, end = m.span(1)
+        found.append(CitationKey(text[start:end], Span(start, end), "typst", "@"))
+    for m in _TYPST_CITE.finditer(masked):
+        for arg in _TYPST_CITE_ARG.finditer(masked, m.start(1), m.end(1)):
+            group = 1 if arg.group(1) is not None else 2
+            start, end = arg.span(group)
+            if start < end:
+                found.append(CitationKey(text[start:end], Span(start, end), "typst", "#cite"))
+    return found
+
+
+def _typst_completion(text: str, masked: str, offset: int) -> CompletionContext | None:
+    start = _walk_back(masked, offset, _typst_label_char)
+    if start is None or start == 0:
+        return None
+    at = start - 1
+    if masked[at] == "@":
+        if start < offset and not _is_word(masked[start]):
+            return None
+        if at > 0 and _is_word(masked[at - 1]):
+            return None
+        end = _TYPST_TAIL.match(masked, offset).end()
+        return CompletionContext(text[start:offset], Span(start, end), "typst", "@")
+    if masked[at] == "<":
+        head = masked.rfind("#cite(", max(0, at - _LOOKBACK), at)
+        if head < 0 or _TYPST_CITE_HEAD.fullmatch(masked, head, at + 1) is None:
+            return None
+        end = _TYPST_LABEL_TAIL.match(masked, offset).end()
+        return CompletionContext(text[start:offset], Span(start, end), "typst", "#cite")
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Org
+# ---------------------------------------------------------------------------------------
+
+_ORG_OPEN = re.compile(r"\[cite(?:/[\w\-]+)*:")
+_ORG_CITE = re.compile(r"\[cite(?:/[\w\-]+)*:([^\[\]]*)\]")
+
+
+def _org_find(text: str, masked: str) -> list[CitationKey]:
+    found: list[CitationKey] = []
+    for m in _ORG_CITE.finditer(masked):
+        command = text[m.start():m.start(1)]
+        for km in _PANDOC_KEY_AT.finditer(masked, m.start(1), m.end(1)):
+            if km.start() > 0 and _is_word(masked[km.start() - 1]):
+                continue
+            start, end = km.span(1)
+            found.append(CitationKey(text[start:end], Span(start, end), "org", command))
+    return found
+
+
+def _org_completion(text: str, masked: str, offset: int) -> CompletionContext | None:
+    start = _walk_back(masked, offset, _pandoc_partial_char)
+    if start is None or start == 0:
+        return None
+    at = start - 1
+    if masked[at] != "@" or (at > 0 and _is_word(masked[at - 1])):
+        return None
+    if start < offset and not _is_word(masked[start]):
+        return None
+    head = masked.rfind("[cite", max(0, at - _LOOKBACK), at)
+    if head < 0:
+        return None
+    m = _ORG_OPEN.match(masked, head)
+    if m is None or m.end() > at:
+        return None
+    between = masked[m.end():at]
+    if "[" in between or "]" in between:
+        return None
+    end = _PANDOC_TAIL.match(masked, offset).end()
+    return CompletionContext(
+        text[start:offset], Span(start, end), "org", text[head:m.end()]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------
+
+_FINDERS = {
+    "latex": _latex_find,
+    "markdown": _markdown_find,
+    "typst": _typst_find,
+    "org": _org_find,
+}
+
+_COMPLETERS = {
+    "latex": _latex_completion,
+    "markdown": _markdown_completion,
+    "typst": _typst_completion,
+    "org": _org_completion,
+}
+
+# Cheap pre-check: a buffer without these characters cannot hold a citation.
+_TRIGGER = {
+    "latex": ("\\",),
+    "markdown": ("@",),
+    "typst": ("@", "cite("),
+    "org": ("[cite",),
+}
+
+
+def find_citations(text: str, language: str) -> list[CitationKey]:
+    """All citation keys of ``text``, ordered by position.
+
+    ``language`` is one of :data:`LANGUAGES` (an LSP language id or a file name is
+    accepted too).  Keys in comments and code are skipped; each key of a multi-key
+    citation gets its own :class:`CitationKey` whose span covers the key text only.
+    Unknown languages and non-string input give ``[]``.
+    """
+    lang = _normalize_language(language)
+    if lang is None or not isinstance(text, str):
+        return []
+    if not any(trigger in text for trigger in _TRIGGER[lang]):
+        return []
+    masked, _ranges = _mask(text, lang)
+    found = _FINDERS[lang](text, masked)
+    found.sort(key=lambda c: (c.span.start, c.span.end))
+    return found
+
+
+def citation_at(text: str, offset: int, language: str) -> CitationKey | None:
+    """The citation key whose span contains ``offset`` (``start <= offset <= end``).
+
+    Returns ``None`` when there is none, and for offsets outside ``0..len(text)``.
+    """
+    if not isinstance(text, str) or not isinstance(offset, int):
+        return None
+    if offset < 0 or offset > len(text):
+        return None
+    for cite in find_citations(text, language):
+        if cite.span.start > offset:
+            break
+        if cite.span.contains(offset):
+            return cite
+    return None
+
+
+def completion_context(text: str, offset: int, language: str) -> CompletionContext | None:
+    """Describe the citation key being typed at ``offset``, or ``None`` when not in one.
+
+    Triggers: LaTeX inside the braces of a cite command (``\\cite{``, ``\\citep[..][..]{``,
+    after a ``,``), Markdown after ``@`` / ``[@`` / ``[-@`` / ``; @`` (``@`` not after a
+    word character), Typst after ``@`` and inside ``#cite(<``, Org after ``@`` inside a
+    ``[cite:...`` bracket.  The citation need not be closed yet.  The returned span
+    covers the whole partial key around the cursor: ``prefix == text[span.start:offset]``.
+    """
+    lang = _normalize_language(language)
+    if lang is None or not isinstance(text, str) or not isinstance(offset, int):
+        return None
+    if offset < 0 or offset > len(text):
+        return None
+    masked, ranges = _mask(text, lang)
+    if _inside(ranges, offset):
+        return None
+    return _COMPLETERS[lang](text, masked, offset)
+
+
+# --- bibliography files ----------------------------------------------------------------
+
+_LATEX_BIB = re.compile(
+    r"\\(bibliography|addbibresource|addglobalbib|addsectionbib)(?![A-Za-z])"
+    r"\s*(?:\[[^\[\]]*\]\s*)?\{([^{}]*)\}"
+)
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$", re.S | re.M
+)
+_YAML_BIB = re.compile(r"^bibliography[ \t]*:[ \t]*([^\n]*)$", re.M)
+_YAML_ITEM = re.compile(r"[ \t]*-[ \t]+([^\n]*)")
+_YAML_COMMENT = re.compile(r"(?:^|[ \t])#.*$")
+_TYPST_BIB = re.compile(r"#bibliography\(\s*(?:\"([^\"\\\n]*)\"|\(([^()]*)\))")
+_TYPST_STRING = re.compile(r"\"([^\"\\\n]*)\"")
+_ORG_BIB = re.compile(r"^[ \t]*#\+bibliography:[ \t]*([^\n]*?)[ \t\r]*$", re.M | re.I)
+
+
+def _yaml_scalar(value: str) -> str:
+    """A YAML scalar as written on one line: quotes removed or trailing comment cut."""
+    value = value.strip()
+    if value[:1] in ("'", '"'):
+        close = value.find(value[0], 1)
+        return value[1:close] if close > 0 else value[1:]
+    return _YAML_COMMENT.sub("", value).strip()
+
+
+def _yaml_bibliography(front: str) -> list[str]:
+    m = _YAML_BIB.search(front)
+    if m is None:
+        return []
+    raw = m.group(1).strip()
+    if raw[:1] in ("'", '"'):  # quoted scalar
+        return [_yaml_scalar(raw)]
+    value = _YAML_COMMENT.sub("", raw).strip()
+    if value.startswith("["):  # flow list: [a.bib, "b.bib"]
+        inner = value[1:value.rfind("]")] if "]" in value else value[1:]
+        return [_yaml_scalar(item) for item in inner.split(",")]
+    if value and value not in ("|", ">"):
+        return [_yaml_scalar(value)]
+    # block list on the following lines
+    items: list[str] = []
+    for line in front[m.end() + 1:].split("\n"):
+        item = _YAML_ITEM.fullmatch(line.rstrip("\r"))
+        if item is not None:
+            items.append(_yaml_scalar(item.group(1)))
+        elif line.strip() and not line.lstrip().startswith("#"):
+            break
+    return items
+
+
+def bibliography_files(text: str, language: str) -> list[str]:
+    """The ``.bib`` files ``text`` names, as written, with ``.bib`` appended when missing.
+
+    LaTeX: ``\\bibliography{a,b}``, ``\\addbibresource[opts]{x.bib}`` (outside comments);
+    Markdown: ``bibliography:`` in the YAML front matter (scalar, flow or block list);
+    Typst: ``#bibliography("x.bib")`` / ``#bibliography(("a.bib", "b.bib"))``;
+    Org: ``#+bibliography: x.bib``.  Files in other formats (``.json``, ``.yaml``...)
+    are left out; duplicates are reported once, in document order.
+    """
+    lang = _normalize_language(language)
+    if lang is None or not isinstance(text, str):
+        return []
+    names: list[str | None] = []
+    if lang == "latex":
+        masked, _ranges = _mask(text, lang)
+        for m in _LATEX_BIB.finditer(masked):
+            if m.group(1) == "bibliography":
+                names.extend(_bib_name(part, True) for part in m.group(2).split(","))
+            else:
+                names.append(_bib_name(m.group(2)))
+    elif lang == "markdown":
+        front = _FRONT_MATTER.match(text)
+        if front is not None:
+            names.extend(_bib_name(item) for item in _yaml_bibliography(front.group(1)))
+    elif lang == "typst":
+        masked, _ranges = _mask(text, lang)
+        for m in _TYPST_BIB.finditer(masked):
+            if m.group(1) is not None:
+                names.append(_bib_name(m.group(1)))
+            else:
+                names.extend(_bib_name(s.group(1)) for s in _TYPST_STRING.finditer(m.group(2)))
+    else:
+        masked, _ranges = _mask(text, lang)
+        for m in _ORG_BIB.finditer(masked):
+            names.append(_bib_name(m.group(1)))
+    return _dedupe(names)

@@ -1,0 +1,817 @@
+"""Tests for paperlens.core.citations: citation keys in LaTeX, Markdown, Typst and Org."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperlens.core.citations import (
+    LANGUAGES,
+    CompletionContext,
+    bibliography_files,
+    citation_at,
+    completion_context,
+    find_citations,
+    language_for,
+)
+from paperlens.core.models import CitationKey, Span
+
+
+def keys(text: str, language: str) -> list[str]:
+    """Keys found in ``text``, after checking that every span slices out its key."""
+    found = find_citations(text, language)
+    for cite in found:
+        assert text[cite.span.start:cite.span.end] == cite.key
+    return [cite.key for cite in found]
+
+
+def spans(text: str, language: str) -> list[tuple[str, int, int]]:
+    return [(c.key, c.span.start, c.span.end) for c in find_citations(text, language)]
+
+
+def commands(text: str, language: str) -> list[str]:
+    return [c.command for c in find_citations(text, language)]
+
+
+def ctx(text: str, language: str, offset: int | None = None) -> CompletionContext | None:
+    """Completion context with the cursor at ``offset`` (default: end, or the "|" mark)."""
+    if offset is None and "|" in text:
+        offset = text.index("|")
+        text = text.replace("|", "", 1)
+    if offset is None:
+        offset = len(text)
+    result = completion_context(text, offset, language)
+    if result is not None:
+        assert text[result.span.start:offset] == result.prefix
+        assert result.span.start <= offset <= result.span.end
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# language_for
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("latex", "latex"), ("tex", "latex"), ("plaintex", "latex"), ("LaTeX", "latex"),
+        ("bibtex", None), ("markdown", "markdown"), ("pandoc", "markdown"),
+        ("rmd", "markdown"), ("quarto", "markdown"), ("typst", "typst"), ("org", "org"),
+        ("paper.tex", "latex"), ("/a/b/style.sty", "latex"), ("x.cls", "latex"),
+        ("x.ltx", "latex"), ("notes.md", "markdown"), ("README.markdown", "markdown"),
+        ("a.qmd", "markdown"), ("a.Rmd", "markdown"), ("thesis.typ", "typst"),
+        ("todo.org", "org"), ("file:///home/me/paper.tex", "latex"),
+        (r"C:\docs\paper.typ", "typst"), ("refs.bib", None), ("python", None),
+        ("Makefile", None), ("", None), ("archive.tar.gz", None),
+    ],
+)
+def test_language_for(value, expected):
+    assert language_for(value) == expected
+
+
+def test_languages_constant():
+    assert LANGUAGES == ("latex", "markdown", "typst", "org")
+
+
+def test_find_citations_accepts_language_ids_and_paths():
+    assert keys(r"\cite{a}", "tex") == ["a"]
+    assert keys("[@a]", "notes.md") == ["a"]
+    assert keys(r"\cite{a}", "bibtex") == []
+    assert keys(r"\cite{a}", "cobol") == []
+
+
+# ---------------------------------------------------------------------------------------
+# LaTeX
+# ---------------------------------------------------------------------------------------
+
+def test_latex_single_key_span():
+    text = r"As shown in \cite{vaswani2017}, attention works."
+    assert spans(text, "latex") == [("vaswani2017", 18, 29)]
+    cite = find_citations(text, "latex")[0]
+    assert cite.syntax == "latex" and cite.command == r"\cite"
+
+
+def test_latex_several_keys_each_get_a_span():
+    text = r"\cite{a, bb ,ccc}"
+    assert spans(text, "latex") == [("a", 6, 7), ("bb", 9, 11), ("ccc", 13, 16)]
+
+
+def test_latex_multiline_key_list():
+    text = "see \\cite{first,\n  second,\n\tthird\n} ok"
+    assert keys(text, "latex") == ["first", "second", "third"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear",
+        "citeyearpar", "parencite", "Parencite", "textcite", "Textcite", "autocite",
+        "Autocite", "footcite", "footcitetext", "smartcite", "supercite", "nocite",
+        "fullcite", "Cite", "citenum", "Citep", "Citet", "citetitle",
+    ],
+)
+def test_latex_cite_commands(command):
+    text = "x \\%s{key1,key2} y" % command
+    found = find_citations(text, "latex")
+    assert [c.key for c in found] == ["key1", "key2"]
+    assert {c.command for c in found} == {"\\" + command}
+
+
+@pytest.mark.parametrize("command", ["cites", "parencites", "textcites", "autocites", "footcites"])
+def test_latex_multicite(command):
+    text = "\\%s(global pre)(global post)[see][p.~1]{a}[p.~2]{b, c}{d}" % command
+    assert keys(text, "latex") == ["a", "b", "c", "d"]
+    assert set(commands(text, "latex")) == {"\\" + command}
+
+
+def test_latex_multicite_with_whitespace_between_groups():
+    assert keys("\\textcites{a}\n  [p. 3]{b} and more", "latex") == ["a", "b"]
+
+
+def test_latex_single_cite_takes_one_group_only():
+    assert keys(r"\cite{a}{b}", "latex") == ["a"]
+
+
+def test_latex_starred_and_optional_arguments():
+    text = r"\citep*[see][p.~3]{a} \citet*{b} \cite[chap.~2]{c} \parencite [pre] [post] {d}"
+    found = find_citations(text, "latex")
+    assert [c.key for c in found] == ["a", "b", "c", "d"]
+    assert [c.command for c in found] == [r"\citep*", r"\citet*", r"\cite", r"\parencite"]
+
+
+def test_latex_optional_argument_across_lines_and_with_braces():
+    text = "\\autocite[see\n{p.} 3]\n[{]}]\n{key}"
+    assert keys(text, "latex") == ["key"]
+
+
+def test_latex_key_characters():
+    text = r"\cite{müller:2020, doe_99-a, a.b/c+d, o'neil?, 李2021}"
+    assert keys(text, "latex") == ["müller:2020", "doe_99-a", "a.b/c+d", "o'neil?", "李2021"]
+
+
+def test_latex_nocite_star_yields_nothing():
+    assert keys(r"\nocite{*}", "latex") == []
+    assert keys(r"\nocite{a,*,b}", "latex") == ["a", "b"]
+
+
+def test_latex_empty_and_invalid_entries_are_skipped():
+    assert keys(r"\cite{a,,b}", "latex") == ["a", "b"]
+    assert keys(r"\cite{, a ,}", "latex") == ["a"]
+    assert keys(r"\cite{}", "latex") == []
+    assert keys(r"\cite{two words, ok}", "latex") == ["ok"]
+    assert keys(r"\cite{\ref{x}}", "latex") == []
+
+
+def test_latex_comments_hide_citations():
+    text = "\\cite{a} % \\cite{hidden}\n\\cite{b}%\\cite{hidden2}\n% \\cite{hidden3}"
+    assert keys(text, "latex") == ["a", "b"]
+
+
+def test_latex_escaped_percent_is_not_a_comment():
+    assert keys(r"50\% of \cite{a}", "latex") == ["a"]
+    # "\\" is a line break, so the "%" after it does start a comment
+    assert keys(r"x\\% \cite{hidden}", "latex") == []
+
+
+def test_latex_comment_inside_key_list():
+    text = "\\cite{a,% b is not a key\n  c}"
+    assert keys(text, "latex") == ["a", "c"]
+
+
+def test_latex_other_commands_are_not_citations():
+    text = r"\section{a} \citestyle{authoryear} \bibliographystyle{plain} \excite{x} \label{l}"
+    assert keys(text, "latex") == []
+
+
+def test_latex_escaped_backslash_before_cite():
+    # "\\cite{a}" is a line break followed by the word "cite"
+    assert keys(r"line\\cite{a}", "latex") == []
+    assert keys(r"line\\\cite{a}", "latex") == ["a"]
+
+
+def test_latex_unclosed_or_broken_arguments():
+    assert keys(r"\cite{abc", "latex") == []
+    assert keys("\\cite{abc\n\nnew paragraph, x}", "latex") == []
+    assert keys(r"\cite[unclosed{a}", "latex") == []
+
+
+def test_latex_citations_in_document_order():
+    text = r"\citet{z} then \cite{a} then \cites{m}{b}"
+    assert keys(text, "latex") == ["z", "a", "m", "b"]
+
+
+# ---------------------------------------------------------------------------------------
+# Markdown (Pandoc)
+# ---------------------------------------------------------------------------------------
+
+def test_markdown_bracketed_citations():
+    text = "Blah [see @doe99, pp. 33-35; also @smith04, chap. 1]."
+    found = find_citations(text, "markdown")
+    assert [(c.key, text[c.span.start:c.span.end]) for c in found] == [
+        ("doe99", "doe99"), ("smith04", "smith04")
+    ]
+    assert found[0].span == Span(11, 16)
+    assert {c.syntax for c in found} == {"pandoc"}
+    assert {c.command for c in found} == {"[@"}
+
+
+def test_markdown_bracketed_variants():
+    assert spans("[@key]", "markdown") == [("key", 2, 5)]
+    assert spans("[-@key]", "markdown") == [("key", 3, 6)]
+    assert commands("[-@key]", "markdown") == ["[-@"]
+    assert keys("[@a; @b, chap. 2]", "markdown") == ["a", "b"]
+    assert keys("[see @a, p. 3; @b]", "markdown") == ["a", "b"]
+    assert keys("[@a;@b;-@c]", "markdown") == ["a", "b", "c"]
+
+
+def test_markdown_braced_key():
+    text = "[@{weird key}] and @{other:key.}"
+    found = find_citations(text, "markdown")
+    assert [c.key for c in found] == ["weird key", "other:key."]
+    assert found[0].span == Span(3, 12)
+    assert all(text[c.span.start:c.span.end] == c.key for c in found)
+
+
+def test_markdown_in_text_citations():
+    text = "@doe99 says blah, and -@smith04 agrees."
+    found = find_citations(text, "markdown")
+    assert [(c.key, c.command) for c in found] == [("doe99", "@"), ("smith04", "-@")]
+    assert found[0].span == Span(1, 6)
+
+
+def test_markdown_trailing_punctuation_is_not_part_of_the_key():
+    assert keys("see @doe99.", "markdown") == ["doe99"]
+    assert keys("see @smith04:chapter", "markdown") == ["smith04:chapter"]
+    assert keys("is it @a? yes @b! (@c) @d, @e; @f: @g...", "markdown") == list("abcdefg")
+    assert keys("@a.b.c. and @x-y-", "markdown") == ["a.b.c", "x-y"]
+    assert keys("@http://x.org", "markdown") == ["http"]
+
+
+def test_markdown_emails_and_escapes_are_not_citations():
+    assert keys("mail john@example.com or jane_doe@x.org", "markdown") == []
+    assert keys(r"a literal \@sign", "markdown") == []
+    assert keys("@ alone, @-dash", "markdown") == []
+
+
+def test_markdown_code_is_ignored():
+    text = "\n".join([
+        "[@a] `@inline` ``code with ` and @b`` after",
+        "```python",
+        "x = f(@decorated)",
+        "```",
+        "~~~",
+        "@tilde",
+        "~~~",
+        "  ```",
+        "@indented_fence",
+        "  ```",
+        "@c",
+    ])
+    assert keys(text, "markdown") == ["a", "c"]
+
+
+def test_markdown_unclosed_fence_hides_the_rest():
+    assert keys("@a\n```\n@b\n@c", "markdown") == ["a"]
+
+
+def test_markdown_unmatched_backtick_is_literal():
+    assert keys("a ` lone backtick @a", "markdown") == ["a"]
+    assert keys("`@a\n\n@b`", "markdown") == ["a", "b"]  # code spans stop at paragraphs
+
+
+def test_markdown_html_comments_and_autolinks_are_ignored():
+    assert keys("<!-- @hidden --> @shown <https://medium.com/@user>", "markdown") == ["shown"]
+
+
+# ---------------------------------------------------------------------------------------
+# Typst
+# ---------------------------------------------------------------------------------------
+
+def test_typst_at_references():
+    text = "As @doe99 said, see @smith04:chapter and @a.b. Mail me@x.org."
+    found = find_citations(text, "typst")
+    assert [c.key for c in found] == ["doe99", "smith04:chapter", "a.b"]
+    assert found[0].span == Span(4, 9)
+    assert {(c.syntax, c.command) for c in found} == {("typst", "@")}
+
+
+def test_typst_trailing_punctuation():
+    assert keys("see @doe99.", "typst") == ["doe99"]
+    assert keys("see @doe99: and @x...", "typst") == ["doe99", "x"]
+    assert keys("@key[p. 7]", "typst") == ["key"]
+
+
+def test_typst_cite_function():
+    text = '#cite(<a>) #cite(<b>, <c>) #cite(label("d e")) #cite(<f>, supplement: [p. 3])'
+    found = find_citations(text, "typst")
+    assert [c.key for c in found] == ["a", "b", "c", "d e", "f"]
+    assert {c.command for c in found} == {"#cite"}
+    assert found[0].span == Span(7, 8)
+
+
+def test_typst_labels_outside_cite_are_not_citations():
+    assert keys("= Intro <intro>\n#ref(<x>) #cite(<unclosed>", "typst") == []
+
+
+def test_typst_comments_raw_and_links_are_ignored():
+    text = "\n".join([
+        "@a // @line_comment",
+        "/* @block",
+        "   comment */ @b",
+        "`@raw` and ``` @raw_block ``` ``@c",
+        "https://example.org/@user @d",
+    ])
+    assert keys(text, "typst") == ["a", "b", "c", "d"]
+
+
+# ---------------------------------------------------------------------------------------
+# Org
+# ---------------------------------------------------------------------------------------
+
+def test_org_cite_brackets():
+    text = "See [cite:@a;@b] and [cite/t:@key] or [cite/style/variant:prefix @c suffix; @d]."
+    found = find_citations(text, "org")
+    assert [c.key for c in found] == ["a", "b", "key", "c", "d"]
+    assert found[0].span == Span(11, 12)
+    assert [c.command for c in found] == [
+        "[cite:", "[cite:", "[cite/t:", "[cite/style/variant:", "[cite/style/variant:"
+    ]
+    assert {c.syntax for c in found} == {"org"}
+
+
+def test_org_bare_at_is_not_a_citation():
+    assert keys("@a and mail@x.org [cite:mail@x.org]", "org") == []
+
+
+def test_org_comments_and_blocks_are_ignored():
+    text = "\n".join([
+        "# [cite:@comment]",
+        "#+begin_src python",
+        "[cite:@src]",
+        "#+end_src",
+        "#+BEGIN_EXAMPLE",
+        "[cite:@example]",
+        "#+END_EXAMPLE",
+        "[cite:@shown]",
+    ])
+    assert keys(text, "org") == ["shown"]
+
+
+def test_org_trailing_punctuation():
+    assert keys("[cite:@doe99.]", "org") == ["doe99"]
+
+
+# ---------------------------------------------------------------------------------------
+# citation_at
+# ---------------------------------------------------------------------------------------
+
+def test_citation_at_latex():
+    text = r"x \cite{alpha, beta} y"
+    assert citation_at(text, 8, "latex").key == "alpha"    # start of key
+    assert citation_at(text, 10, "latex").key == "alpha"   # middle
+    assert citation_at(text, 13, "latex").key == "alpha"   # just after the key
+    assert citation_at(text, 15, "latex").key == "beta"
+    assert citation_at(text, 14, "latex") is None          # the space after the comma
+    assert citation_at(text, 0, "latex") is None
+    assert citation_at(text, -1, "latex") is None
+    assert citation_at(text, len(text) + 1, "latex") is None
+
+
+@pytest.mark.parametrize(
+    "text, language, key",
+    [
+        ("[@a; @bb]", "markdown", "bb"),
+        ("see @bb.", "typst", "bb"),
+        ("[cite:@a;@bb]", "org", "bb"),
+    ],
+)
+def test_citation_at_other_languages(text, language, key):
+    offset = text.index("bb") + 1
+    cite = citation_at(text, offset, language)
+    assert isinstance(cite, CitationKey) and cite.key == key
+
+
+def test_citation_at_last_offset():
+    text = "@key"
+    assert citation_at(text, len(text), "markdown").key == "key"
+
+
+# ---------------------------------------------------------------------------------------
+# completion_context
+# ---------------------------------------------------------------------------------------
+
+def test_completion_latex_after_open_brace():
+    c = ctx(r"\cite{", "latex")
+    assert c == CompletionContext("", Span(6, 6), "latex", r"\cite")
+
+
+def test_completion_latex_unclosed_partial_key():
+    c = ctx(r"\cite{vas", "latex")
+    assert c.prefix == "vas" and c.span == Span(6, 9)
+
+
+def test_completion_latex_mid_key_covers_the_whole_key():
+    c = ctx(r"\cite{vas|wani2017} more", "latex")
+    assert c.prefix == "vas" and c.span == Span(6, 17)
+
+
+def test_completion_latex_after_comma_and_optional_args():
+    c = ctx(r"\citep*[see][p.~3]{a, b|", "latex")
+    assert c.prefix == "b" and c.command == r"\citep*"
+    c = ctx("\\parencite{a,\n    |}", "latex")
+    assert c.prefix == "" and c.span.start == c.span.end
+    c = ctx(r"\cite{a,|b}", "latex")
+    assert c.prefix == "" and c.span == Span(8, 9)
+
+
+def test_completion_latex_unclosed_in_the_middle_of_a_document():
+    c = ctx("Text \\citet{smi| more text.\n\nNext paragraph {x}.", "latex")
+    assert c.prefix == "smi" and c.command == r"\citet"
+
+
+def test_completion_latex_multicite_later_group():
+    c = ctx(r"\textcites[a]{x}[b]{y|", "latex")
+    assert c.prefix == "y" and c.command == r"\textcites"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain text|",
+        r"\section{Intro|",
+        r"\cite{a}|",
+        r"\cite{a} more|",
+        r"\cite[see|",
+        r"\cite[see|]{a}",
+        r"% \cite{a|",
+        r"\cite{a,% comm|",
+        r"\cite{two wor|",
+        r"\cite|",
+        r"\cite{a}{b|",
+        "\\cite{a,\n\n|",
+    ],
+)
+def test_completion_latex_negative(text):
+    assert ctx(text, "latex") is None
+
+
+@pytest.mark.parametrize(
+    "text, prefix, command",
+    [
+        ("[@|", "", "[@"),
+        ("[@do|", "do", "[@"),
+        ("[-@do|", "do", "[-@"),
+        ("see @|", "", "@"),
+        ("see @smi|th04 now", "smi", "@"),
+        ("[see @a, p. 3; @|", "", "[@"),
+        ("[@a; @bb|]", "bb", "[@"),
+        ("[@smith:|", "smith:", "[@"),
+        ("[@{weird ke|", "weird ke", "[@"),
+    ],
+)
+def test_completion_markdown(text, prefix, command):
+    c = ctx(text, "markdown")
+    assert c is not None and c.prefix == prefix and c.command == command
+    assert c.syntax == "pandoc"
+
+
+def test_completion_markdown_unclosed_backtick_is_still_text():
+    # Pandoc reads an unmatched backtick literally, so this is (not yet) code.
+    assert ctx("`@co|", "markdown").prefix == "co"
+
+
+def test_completion_markdown_span_stops_before_trailing_punctuation():
+    c = ctx("see @doe|99. Next", "markdown")
+    assert c.span == Span(5, 10)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain|", "john@exa|", "`@co|`", "``x @co|``", "```\n@co|\n```", "x \\@es|", "@.|",
+        "<!-- @x| -->",
+    ],
+)
+def test_completion_markdown_negative(text):
+    assert ctx(text, "markdown") is None
+
+
+@pytest.mark.parametrize(
+    "text, prefix, command",
+    [
+        ("see @|", "", "@"),
+        ("see @do|e", "do", "@"),
+        ("#cite(<|", "", "#cite"),
+        ("#cite(<ab|", "ab", "#cite"),
+        ("#cite(<a>, <b|>)", "b", "#cite"),
+    ],
+)
+def test_completion_typst(text, prefix, command):
+    c = ctx(text, "typst")
+    assert c is not None and (c.prefix, c.command, c.syntax) == (prefix, command, "typst")
+
+
+@pytest.mark.parametrize("text", ["a@b|", "<ab|", "// @x|", "`@x|", "#figure(<x|", "plain|"])
+def test_completion_typst_negative(text):
+    assert ctx(text, "typst") is None
+
+
+@pytest.mark.parametrize(
+    "text, prefix, command",
+    [
+        ("[cite:@|", "", "[cite:"),
+        ("[cite:@a;@|", "", "[cite:"),
+        ("[cite:@a; @b|", "b", "[cite:"),
+        ("[cite/t:@ke|y]", "ke", "[cite/t:"),
+        ("[cite:see @|", "", "[cite:"),
+    ],
+)
+def test_completion_org(text, prefix, command):
+    c = ctx(text, "org")
+    assert c is not None and (c.prefix, c.command, c.syntax) == (prefix, command, "org")
+
+
+@pytest.mark.parametrize("text", ["@a|", "[cite:@a] @b|", "x [@a|", "# [cite:@a|", "[cite:x@a|"])
+def test_completion_org_negative(text):
+    assert ctx(text, "org") is None
+
+
+def test_completion_span_example_from_the_spec():
+    c = completion_context(r"\cite{vas", 9, "latex")
+    assert c is not None and c.prefix == "vas" and c.span == Span(6, 9)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_completion_bad_offsets_and_input(language):
+    assert completion_context("[@a", -1, language) is None
+    assert completion_context("[@a", 99, language) is None
+    assert completion_context("", 0, language) is None
+    assert completion_context(None, 0, language) is None  # type: ignore[arg-type]
+    assert completion_context("@a", 1, "nonsense") is None
+
+
+# ---------------------------------------------------------------------------------------
+# bibliography_files
+# ---------------------------------------------------------------------------------------
+
+def test_bibliography_latex():
+    text = "\n".join([
+        r"\bibliography{refs, more.bib,../shared/all}",
+        r"% \bibliography{commented}",
+        r"\addbibresource{extra.bib}",
+        r"\addbibresource[location=local]{other.bib}",
+        r"\addbibresource{data.json}",
+        r"\bibliographystyle{plain}",
+    ])
+    assert bibliography_files(text, "latex") == [
+        "refs.bib", "more.bib", "../shared/all.bib", "extra.bib", "other.bib"
+    ]
+
+
+@pytest.mark.parametrize(
+    "front, expected",
+    [
+        ("bibliography: refs.bib", ["refs.bib"]),
+        ("bibliography: 'my refs.bib'", ["my refs.bib"]),
+        ('bibliography: "refs"  # comment', ["refs.bib"]),
+        ("bibliography: [a.bib, \"b.bib\", c]", ["a.bib", "b.bib", "c.bib"]),
+        ("bibliography:\n  - a.bib\n  - 'b.bib'\nlink-citations: true", ["a.bib", "b.bib"]),
+        ("bibliography:\n- a.bib\n- refs.yaml", ["a.bib"]),
+        ("title: none", []),
+    ],
+)
+def test_bibliography_markdown_front_matter(front, expected):
+    text = "---\ntitle: Paper\n" + front + "\n---\n\n# Body\nbibliography: not.bib\n"
+    assert bibliography_files(text, "markdown") == expected
+
+
+def test_bibliography_markdown_dots_terminator_and_no_front_matter():
+    assert bibliography_files("---\nbibliography: a.bib\n...\ntext", "markdown") == ["a.bib"]
+    assert bibliography_files("text\n---\nbibliography: a.bib\n---\n", "markdown") == []
+    assert bibliography_files("---\nbibliography: a.bib\n", "markdown") == []
+
+
+def test_bibliography_typst():
+    text = "\n".join([
+        '#bibliography("refs.bib")',
+        '#bibliography(("a.bib", "b"), style: "apa")',
+        '// #bibliography("commented.bib")',
+        '#bibliography("works.yml")',
+    ])
+    assert bibliography_files(text, "typst") == ["refs.bib", "a.bib", "b.bib"]
+
+
+def test_bibliography_org():
+    text = '#+bibliography: refs.bib\n#+BIBLIOGRAPHY: "my refs.bib"\n# #+bibliography: no.bib\n'
+    assert bibliography_files(text, "org") == ["refs.bib", "my refs.bib"]
+
+
+def test_bibliography_bad_input():
+    assert bibliography_files("", "latex") == []
+    assert bibliography_files(r"\bibliography{a}", "nonsense") == []
+    assert bibliography_files(None, "latex") == []  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------
+# Robustness and speed
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_non_string_input_never_raises(language):
+    assert find_citations(None, language) == []  # type: ignore[arg-type]
+    assert citation_at(None, 0, language) is None  # type: ignore[arg-type]
+    assert citation_at("@a", None, language) is None  # type: ignore[arg-type]
+    assert find_citations("", language) == []
+
+
+def _prose(cite, extras, size=1_000_000):
+    vocab = "the of and a to in is that for it as was with be by on not this are or from".split()
+    out, total, i = [], 0, 0
+    while total < size:
+        i += 1
+        word = vocab[i % len(vocab)]
+        if i % 80 == 0:
+            word = cite(i)
+        elif i % 300 == 0:
+            word = extras[i % len(extras)]
+        if i % 120 == 0:
+            word += ".\n"
+        out.append(word)
+        total += len(word) + 1
+    return " ".join(out)
+
+
+BIG = {
+    "latex": _prose(lambda i: r"\citep[p.~3]{key%d,other%d}" % (i, i),
+                    ["% comment \\cite{x}\n", r"\section{Intro}", "$x_i^2$"]),
+    "markdown": _prose(lambda i: "[@key%d; @other%d, p. 3]" % (i, i),
+                       ["`code @x`", "\n```\nx@y\n```\n", "mail@x.com", "@intext."]),
+    "typst": _prose(lambda i: "@key%d" % i, ["`raw @x`", "// comment @c\n", "#cite(<k1>)"]),
+    "org": _prose(lambda i: "[cite:@key%d;@other%d]" % (i, i), ["~code~", "\n# c [cite:@x]\n"]),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_megabyte_is_fast(language):
+    text = BIG[language]
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        found = find_citations(text, language)
+        best = min(best, time.perf_counter() - start)
+    assert len(found) > 1000
+    # Typically 15-30 ms; the bound only guards against pathological slowdowns.
+    assert best < 0.5
+    start = time.perf_counter()
+    completion_context(text, len(text) // 2, language)
+    citation_at(text, len(text) // 2, language)
+    assert time.perf_counter() - start < 1.0
+
+
+ADVERSARIAL = [
+    "\\cite{" * 50_000,
+    "\\cite[" * 50_000,
+    "\\cites(" * 50_000,
+    "\\cite{a" + "," * 200_000,
+    "\\\\" * 100_000 + "\\cite{a}",
+    "[" * 100_000 + "@a",
+    "[@" * 100_000,
+    "@" * 200_000,
+    "@{" * 100_000,
+    "`" * 100_000,
+    "".join("`" * k + " x " for k in range(1, 400)) * 3,
+    "a `" * 100_000,
+    "```\n" * 50_000,
+    "<!--" * 50_000,
+    "#cite(" + "<a>, " * 50_000,
+    "#cite(" * 50_000,
+    "[cite:" * 50_000,
+    "#+begin_src\n" * 50_000,
+    "/*" * 100_000,
+    "x" * 300_000 + "@" + "y" * 300_000,
+]
+
+
+@pytest.mark.parametrize("index", range(len(ADVERSARIAL)))
+def test_adversarial_inputs_stay_fast(index):
+    text = ADVERSARIAL[index]
+    start = time.perf_counter()
+    for language in LANGUAGES:
+        find_citations(text, language)
+        completion_context(text, len(text), language)
+        completion_context(text, len(text) // 2, language)
+        bibliography_files(text, language)
+    assert time.perf_counter() - start < 2.0
+
+
+# ---------------------------------------------------------------------------------------
+# Property tests
+# ---------------------------------------------------------------------------------------
+
+SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+# Text made mostly of the characters the scanners care about, plus arbitrary text.
+SYNTAX_CHARS = list("\\{}[]()<>@-;:,.%`~#*+/\"'=! \n\tabcitepxyz_01") + [
+    "\\cite{", "\\citep[", "\\cites", "[@", "@{", "#cite(<", "[cite:", "```\n", "---\n",
+    "bibliography:", "\\bibliography{", "#bibliography(", "label(\"", "<!--", "-->", "é",
+]
+texts = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.sampled_from(SYNTAX_CHARS), max_size=120).map("".join),
+)
+
+
+@SETTINGS
+@given(text=texts, data=st.data())
+def test_property_never_raises_and_spans_are_valid(text, data):
+    n = len(text)
+    offsets = data.draw(st.lists(st.integers(min_value=-3, max_value=n + 3), max_size=6))
+    for language in LANGUAGES:
+        found = find_citations(text, language)
+        starts = [c.span.start for c in found]
+        assert starts == sorted(starts)
+        for cite in found:
+            assert 0 <= cite.span.start <= cite.span.end <= n
+            assert text[cite.span.start:cite.span.end] == cite.key
+            assert cite.key
+        for name in bibliography_files(text, language):
+            assert isinstance(name, str) and name.endswith(".bib")
+        for offset in offsets:
+            at = citation_at(text, offset, language)
+            if at is not None:
+                assert at in found and at.span.start <= offset <= at.span.end
+            c = completion_context(text, offset, language)
+            if c is not None:
+                assert 0 <= c.span.start <= offset <= c.span.end <= n
+                assert text[c.span.start:offset] == c.prefix
+
+
+LATEX_KEY = st.from_regex(r"[A-Za-z][A-Za-z0-9_:\-]{0,15}", fullmatch=True)
+LATEX_COMMANDS = [r"\cite", r"\citep", r"\citet*", r"\parencite", r"\autocite", r"\nocite"]
+
+
+@SETTINGS
+@given(
+    groups=st.lists(
+        st.tuples(
+            st.sampled_from(LATEX_COMMANDS),
+            st.lists(LATEX_KEY, min_size=1, max_size=4),
+            st.sampled_from(["", "[p.~3]", "[see][]", " [a]\n[b] "]),
+            st.sampled_from([",", ", ", " ,\n  ", ",%note\n"]),
+        ),
+        max_size=6,
+    ),
+    filler=st.sampled_from([" ", "\nSome text. ", " see also ", " 100\\% true "]),
+)
+def test_property_latex_round_trip(groups, filler):
+    parts, expected = [], []
+    for command, group_keys, options, separator in groups:
+        parts.append("%s%s{%s}" % (command, options, separator.join(group_keys)))
+        expected.extend(group_keys)
+    text = filler + filler.join(parts) + filler
+    assert keys(text, "latex") == expected
+
+
+MD_KEY = st.from_regex(r"[A-Za-z][A-Za-z0-9_:\-]{0,15}", fullmatch=True)
+
+
+_BARE_PANDOC_KEY = re.compile(r"\w(?:\w|[:\-](?=\w))*")
+
+
+def _pandoc_bare_ok(key: str) -> bool:
+    """Keys that survive as bare ``@key``: punctuation only between word characters."""
+    return _BARE_PANDOC_KEY.fullmatch(key) is not None
+
+
+@SETTINGS
+@given(
+    items=st.lists(
+        st.tuples(st.lists(MD_KEY, min_size=1, max_size=4), st.booleans()), max_size=6
+    ),
+    filler=st.sampled_from([" ", "\nSome text. ", " see also ", " (x) "]),
+)
+def test_property_markdown_round_trip(items, filler):
+    def cite(key: str) -> str:
+        return "@" + key if _pandoc_bare_ok(key) else "@{" + key + "}"
+
+    parts, expected = [], []
+    for group_keys, bracketed in items:
+        if bracketed:
+            parts.append("[" + "; ".join("see " + cite(k) + ", p. 3" for k in group_keys) + "]")
+        else:
+            parts.append(" and ".join(cite(k) for k in group_keys))
+        expected.extend(group_keys)
+    text = filler + filler.join(parts) + filler
+    assert keys(text, "markdown") == expected
+
+
+@SETTINGS
+@given(items=st.lists(st.lists(MD_KEY.filter(_pandoc_bare_ok), min_size=1, max_size=4), max_size=5))
+def test_property_org_round_trip(items):
+    text = " text ".join("[cite/t:" + ";".join("@" + k for k in group) + "]" for group in items)
+    assert keys(text, "org") == [k for group in items for k in group]
