@@ -75,3 +75,15 @@ def test_generated_keys_are_better_bibtex_style_and_unique():
     assert unique_key("vaswani2017attention", {"vaswani2017attention"}) == "vaswani2017attentiona"
     taken = {"k"} | {f"k{c}" for c in "abcdefghijklmnopqrstuvwxyz"}
     assert unique_key("k", taken) == "kaa"
+
+
+def test_arxiv_abstract_page(tmp_path):
+    f = tmp_path / "arxiv-page.txt"
+    f.write_text("Computer Science > Computer Vision\n[Submitted on 3 Mar 2025]\n"
+                 "Title:Tumour Synthesis at Scale\nView PDF HTML (experimental)Abstract:" + "We synthesise tumours. " * 20
+                 + "\nCurrent browse context:\ncs.CV\nReferences & Citations\n", encoding="utf-8")
+    result = parse_file(f)
+    (paper,) = result.papers
+    assert paper.title == "Tumour Synthesis at Scale" and paper.year == "2025"
+    assert paper.abstract.startswith("We synthesise tumours.") and "browse" not in paper.abstract
+    assert result.passages[0].section == "abstract" and result.passages[0].line_start == 3

@@ -33,8 +33,10 @@ HEADING = re.compile(
     re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(?:#{1,6}\s*)?\d+(?:\.\d+)*\.?\s+[A-Z][^.]{0,70}$")
 GLUED_INTRO = re.compile(r"^(.*?\S)\s*((?:1\.?|I\.)\s+Introduction)\s*$")
+INLINE_ABSTRACT = re.compile(r"(?:^\s*(?:#+\s*)?abstract\s*[-—.:]\s*|(?<![A-Za-z])Abstract\s*:\s*)(?=\S)",
+                             re.IGNORECASE)
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
-FIELD = re.compile(r"^\s*(?:\*\*|__)?(authors?|year|venue|doi|arxiv|keywords?)(?:\*\*|__)?\s*:\s*"
+FIELD = re.compile(r"^\s*(?:\*\*|__)?(title|authors?|year|venue|doi|arxiv|keywords?)(?:\*\*|__)?\s*:\s*"
                    r"(?:\*\*|__)?\s*(.+?)\s*$", re.IGNORECASE)
 YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
 DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
@@ -148,7 +150,7 @@ def parse_text_paper(path: Path, text: str) -> ParseResult:
     # --- header: title and authors ------------------------------------------------
     abstract_line = None
     for i in range(start, min(len(lines), start + 80)):
-        if _heading_name(lines[i]) == "abstract" or re.match(r"^\s*(?:#+\s*)?abstract\s*[-—.:]\s*\S", lines[i], re.I):
+        if _heading_name(lines[i]) == "abstract" or INLINE_ABSTRACT.search(lines[i]):
             abstract_line = i
             break
     header_end = abstract_line if abstract_line is not None else min(len(lines), start + 12)
@@ -160,15 +162,16 @@ def parse_text_paper(path: Path, text: str) -> ParseResult:
     for i, line in header:
         m = FIELD.match(line)
         if m:
-            field_values[m.group(1).lower().rstrip("s") if m.group(1).lower() != "keywords" else "keywords"] = _strip_markdown(m.group(2))
+            name = m.group(1).lower()
+            field_values["author" if name.startswith("author") else name] = _strip_markdown(m.group(2))
             continue
         hm = MD_HEADING.match(line)
         if hm and md_title is None and len(hm.group(1)) == 1:
             md_title = _strip_markdown(hm.group(2))
             continue
         rest.append((i, line))
-    if not title and md_title:
-        title = md_title
+    if not title:
+        title = field_values.get("title") or md_title or ""
     if not authors and field_values.get("author"):
         authors = split_authors(field_values["author"])
     year = year or field_values.get("year", "")
@@ -225,9 +228,12 @@ def parse_text_paper(path: Path, text: str) -> ParseResult:
             (abstract_lines if in_abstract else current).append((i, glued.group(1)))
             line, name = glued.group(2), "introduction"
         if i == abstract_line:
-            inline = re.sub(r"^\s*(?:#+\s*)?abstract\s*[-—.:]?\s*", "", line, flags=re.I)
+            m = INLINE_ABSTRACT.search(line)
+            inline = line[m.end():] if m else ""
             if inline.strip():
                 abstract_lines.append((i, inline))
+                if len(inline) > 300:   # a whole abstract on one line (web pages): it ends here
+                    in_abstract = False
             continue
         if name and name != "abstract":
             if in_abstract:
