@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index paper folders (incrementally)")
     p.add_argument("dirs", nargs="+", metavar="DIR")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch (aside, then swapped in)")
+    p.add_argument("--workers", type=int, default=None, help="parser processes (default: one per core, at most 2)")
     _add_common(p)
 
     p = sub.add_parser("search", help="ranked passages for a query")
@@ -71,7 +72,7 @@ def _library(args, dirs):
 def cmd_index(args) -> int:
     from paperlens.core.library import Library
 
-    lib = Library(args.dirs, args.index_path)
+    lib = Library(args.dirs, args.index_path, workers=args.workers, fork_writer=True)
     progress = None
     if sys.stderr.isatty() and not args.json:
         def draw(done: int, total: int, rel: str) -> None:

@@ -33,6 +33,7 @@ class SummarySettings:
 class Settings:
     paper_folders: list[str] = field(default_factory=list)
     index_path: str = ""
+    index_workers: int = 0                # processes that parse files; 0 = one per core, at most 2
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     trace: str = "off"                    # "off" | "messages" | "verbose"
@@ -42,7 +43,7 @@ _CHOICES = {
     ("summary", "provider"): ("extractive", "openai"),
     ("trace",): ("off", "messages", "verbose"),
 }
-_MINIMUM = {("completion", "limit"): 1, ("summary", "max_input_tokens"): 256,
+_MINIMUM = {("completion", "limit"): 1, ("index_workers",): 0, ("summary", "max_input_tokens"): 256,
             ("summary", "timeout_seconds"): 1}
 
 

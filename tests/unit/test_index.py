@@ -32,7 +32,8 @@ def test_index_search_and_incremental_update(tmp_path, monkeypatch):
     # an untouched folder is re-opened without parsing anything
     store2 = IndexStore(folder, tmp_path / "ix")
     parsed = []
-    monkeypatch.setattr(IndexStore, "_parse", lambda self, rel: parsed.append(rel) or (_ for _ in ()).throw(AssertionError))
+    import paperlens.core.index.store as store_mod
+    monkeypatch.setattr(store_mod, "_parse_job", lambda folder, rel: parsed.append(rel))
     assert store2.update().files_parsed == 0 and parsed == []
     monkeypatch.undo()
 
@@ -118,3 +119,43 @@ def test_cli_and_server_share_the_default_index_location(tmp_path, monkeypatch):
     b = index_dir_for(str(tmp_path / "lib") + "/")
     assert a == b and a.parent == tmp_path / "cache"
     assert index_dir_for(tmp_path / "lib", str(tmp_path / "elsewhere")).parent == tmp_path / "elsewhere"
+
+
+def test_bib_entry_and_its_paper_text_become_one_paper(tmp_path, monkeypatch):
+    folder = tmp_path / "lib"
+    (folder / "pdfs").mkdir(parents=True)
+    (folder / "refs.bib").write_text(
+        "@article{lovelace2020gaze, title={Gaze Estimation with Cheap Webcams}, author={Lovelace, Ada},"
+        " year=2020, journal={J. Eyes}}\n"
+        "@article{turing2021radar, title={Radar}, author={Turing, Alan}, year=2021, doi={10.1000/RADAR.1},"
+        " abstract={Entry abstract.}}\n"
+        "@article{byron2019other, title={Something Else}, author={Byron, Ada}, year=2019,"
+        " file={Full Text PDF:pdfs/other.txt:text/plain}}\n", encoding="utf-8")
+    (folder / "pdfs" / "gaze.txt").write_text(_paper("Gaze Estimation with Cheap Webcams", "Ada Lovelace", "2020",
+                                                     "We estimate gaze from webcams."), encoding="utf-8")
+    (folder / "pdfs" / "radar.txt").write_text(_paper("Radar Simulation Study", "Alan Turing", "2021",
+                                                      "doi:10.1000/radar.1 radar simulation"), encoding="utf-8")
+    (folder / "pdfs" / "other.txt").write_text(_paper("Untitled Draft Text", "Ada Byron", "2019",
+                                                      "Completely different words here."), encoding="utf-8")
+    monkeypatch.setenv("PAPERLENS_INDEX_DIR", str(tmp_path / "ix"))
+    lib = Library([folder])
+    lib.update()
+    # completion lists each paper once, under its bibliography key
+    keys = [r.key for r in lib.complete("", 50)[0]]
+    assert sorted(keys) == ["byron2019other", "lovelace2020gaze", "turing2021radar"]
+    # title match, DOI match (case-insensitive) and the entry's file field all merge
+    for key, text in [("lovelace2020gaze", "gaze.txt"), ("turing2021radar", "radar.txt"),
+                      ("byron2019other", "other.txt")]:
+        row = lib.resolve(key)
+        assert row.fulltext == str(folder / "pdfs" / text)
+        assert lib.paper(row).file == str(folder / "pdfs" / text)
+    # search hits in the full text are reported under the entry
+    hit = lib.search("webcams gaze")[0]
+    assert hit.key == "lovelace2020gaze" and hit.path == str(folder / "pdfs" / "gaze.txt")
+    # the entry's card shows bib metadata; missing abstract comes from the full text
+    gaze = lib.paper(lib.resolve("lovelace2020gaze"))
+    assert gaze.venue == "J. Eyes" and gaze.abstract.startswith("We estimate gaze")
+    assert lib.paper(lib.resolve("turing2021radar")).abstract == "Entry abstract."
+    # the generated key of a merged text still resolves, to the entry
+    text_key = next(r.key for r in lib.rows() if r.source.endswith("gaze.txt"))
+    assert lib.resolve(text_key).key == "lovelace2020gaze"

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class Library:
-    def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None):
+    def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
+                 workers: Optional[int] = None, fork_writer: bool = False):
         self.stores: list[IndexStore] = []
         seen = set()
         for folder in folders:
@@ -24,7 +25,8 @@ class Library:
             if f in seen:
                 continue
             seen.add(f)
-            self.stores.append(IndexStore(f, index_dir_for(f, index_path)))
+            self.stores.append(IndexStore(f, index_dir_for(f, index_path), workers=workers or None,
+                                          fork_writer=fork_writer))
 
     # -- indexing ------------------------------------------------------------------------
     def update(self, progress: Optional[Progress] = None, force_rebuild: bool = False) -> list[IndexReport]:
@@ -64,6 +66,19 @@ class Library:
     def keys(self) -> set[str]:
         return {r.key for s in self.stores for r in s.table.rows}
 
+    def row(self, paper_id: str) -> Optional[Row]:
+        for s in self.stores:
+            r = s.table.get(paper_id)
+            if r is not None:
+                return r
+        return None
+
+    def canonical(self, row: Row) -> Row:
+        """A paper text merged into a bibliography entry stands for that entry."""
+        if row.alias_of:
+            return self.row(row.alias_of) or row
+        return row
+
     def candidates(self, key: str) -> list[Row]:
         return [r for s in self.stores for r in s.table.find(key)]
 
@@ -78,8 +93,8 @@ class Library:
             for r in rows:
                 if r.source == bib:
                     return r
-        rows.sort(key=lambda r: (r.source_kind != "bib", r.source, r.source_line))
-        return rows[0]
+        rows.sort(key=lambda r: (not r.is_entry, r.source, r.source_line))
+        return self.canonical(rows[0])
 
     def paper(self, row: Row) -> Optional[Paper]:
         store = self.store_for(row.source)
@@ -88,6 +103,14 @@ class Library:
             paper = Paper(id=row.id, key=row.key, title=row.title, year=row.year, venue=row.venue,
                           authors=list(row.surnames), source=row.source, source_line=row.source_line,
                           source_kind=row.source_kind, file=row.file)
+        if row.fulltext:
+            # bibliography metadata, the full text's file (and its abstract when the entry has none)
+            paper.file = row.fulltext
+            if not paper.abstract:
+                text_row = next((r for r in self.rows() if r.source == row.fulltext and r.alias_of == row.id), None)
+                text_paper = self.store_for(row.fulltext).paper(text_row.id) if text_row else None
+                if text_paper:
+                    paper.abstract = text_paper.abstract
         return paper
 
     def closest_keys(self, key: str, n: int = 3) -> list[str]:
@@ -110,7 +133,13 @@ class Library:
         return [r for _, r in scored[:limit]], total
 
     def search(self, query: str, limit: int = 10, per_paper: int = 2) -> list[SearchHit]:
-        return search(self.stores, query, limit=limit, per_paper=per_paper)
+        hits = search(self.stores, query, limit=limit, per_paper=per_paper)
+        for h in hits:       # passages of a merged paper text belong to its bibliography entry
+            row = self.row(h.paper_id)
+            if row is not None and row.alias_of:
+                entry = self.canonical(row)
+                h.key, h.title = entry.key, entry.title
+        return hits
 
     def close(self) -> None:
         for s in self.stores:

@@ -52,12 +52,12 @@ class Session:
             log.warning("settings: %s", e)
         if workspace_folders is not None:
             self.workspace_folders = workspace_folders
-        old = (self.folders(), self.settings.index_path)
+        old = (self.folders(), self.settings.index_path, self.settings.index_workers)
         self.settings = settings
-        new = (self.folders(), settings.index_path)
+        new = (self.folders(), settings.index_path, settings.index_workers)
         if new != old or not self.library.stores:
             self.library.close()
-            self.library = Library(new[0], settings.index_path or None)
+            self.library = Library(new[0], settings.index_path or None, settings.index_workers or None)
             return True
         return False
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Ranking is BM25F over these fields: title > abstract > authors > body
 FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}

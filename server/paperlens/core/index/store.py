@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -36,6 +37,34 @@ from paperlens.core.parse import ParseError, ParseResult, parse_file
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]   # (done, total, current relative path)
+
+# Below this many files, parsing in the calling thread beats starting worker processes.
+POOL_MIN_FILES = 24
+
+
+def _worker_init() -> None:
+    """Worker processes never write to stdout (in the server it is the protocol channel)."""
+    import sys
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+
+
+def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
+    """Parse one file (in a worker process): (rel, result or None, reason when skipped)."""
+    try:
+        return rel, parse_file(Path(folder) / rel), ""
+    except ParseError as exc:
+        return rel, None, str(exc)
+    except Exception as exc:   # one bad file never stops the rest
+        log.exception("failed to parse %s", rel)
+        return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass
@@ -62,9 +91,41 @@ class IndexReport:
                 "seconds": round(self.seconds, 3)}
 
 
+def norm_title(title: str) -> str:
+    words = re.findall(r"[^\W_]+", title.lower())
+    return " ".join(words) if len(words) >= 3 else ""
+
+
+def link_rows(rows: list[Row]) -> None:
+    """Merge a paper's full text into its bibliography entry (same DOI, arXiv id or title, or
+    the entry's ``file`` field naming it): the text row becomes an alias of the entry and the
+    entry points at the full text. Rows are changed in place."""
+    entries = [r for r in rows if r.is_entry]
+    by_doi = {r.doi: r for r in entries if r.doi}
+    by_arxiv = {re.sub(r"v\d+$", "", r.arxiv): r for r in entries if r.arxiv}
+    by_title = {t: r for r in entries if (t := norm_title(r.title))}
+    by_file = {r.file: r for r in entries if r.file}
+    for r in rows:
+        r.alias_of = r.fulltext = ""
+    for r in rows:
+        if r.is_entry:
+            continue
+        entry = (by_file.get(r.source) or (r.doi and by_doi.get(r.doi))
+                 or (r.arxiv and by_arxiv.get(re.sub(r"v\d+$", "", r.arxiv)))
+                 or by_title.get(norm_title(r.title)))
+        if entry:
+            r.alias_of = entry.id
+            entry.fulltext = entry.fulltext or r.source
+
+
 class IndexStore:
-    def __init__(self, folder: Path, index_dir: Path):
+    def __init__(self, folder: Path, index_dir: Path, workers: Optional[int] = None,
+                 fork_writer: bool = False):
         self.folder = Path(folder).resolve()
+        self.workers = default_workers() if workers is None else max(1, workers)
+        # Whoosh's multi-process writer forks: only safe in a process without other threads
+        # (the CLI), never in the language server.
+        self.fork_writer = fork_writer
         self.index_dir = Path(index_dir)
         self._write_lock = threading.Lock()
         self._ix = None
@@ -93,6 +154,8 @@ class IndexStore:
             return f"schema changed ({meta.get('schema')} -> {SCHEMA_VERSION})"
         if not windex.exists_in(str(self.whoosh_dir)):
             return "index files missing"
+        if not (self.index_dir / "table.json").is_file() or not (self.index_dir / "manifest.json").is_file():
+            return "paper table or manifest missing"
         try:
             windex.open_dir(str(self.whoosh_dir)).doc_count()
         except Exception as exc:  # a damaged index must not stop anything
@@ -134,25 +197,30 @@ class IndexStore:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _parse(self, rel: str) -> ParseResult:
-        return parse_file(self.folder / rel)
+    def _jobs(self, rels: list[str]):
+        """(rel, result, reason) for each file: in worker processes for big batches (PDF
+        extraction is CPU-bound and pdfium is not thread-safe), else in this thread."""
+        if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
+            with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as pool:
+                chunk = max(1, min(16, len(rels) // (self.workers * 8)))
+                yield from pool.map(_parse_job, [str(self.folder)] * len(rels), rels, chunksize=chunk)
+        else:
+            for rel in rels:
+                yield _parse_job(str(self.folder), rel)
 
     def _parse_all(self, rels: list[str], report: IndexReport, progress: Optional[Progress],
                    done0: int, total: int) -> dict[str, Optional[ParseResult]]:
         results: dict[str, Optional[ParseResult]] = {}
-        for n, rel in enumerate(rels):
+        for n, (rel, res, reason) in enumerate(self._jobs(rels)):
             if progress:
-                progress(done0 + n, total, rel)
-            try:
-                res = self._parse(rel)
-            except ParseError as exc:
-                report.skipped.append((rel, str(exc)))
-                log.warning("skipped %s: %s", rel, exc)
-                results[rel] = None
-                continue
-            except Exception as exc:  # one bad file never stops the rest
-                log.exception("failed to parse %s", rel)
-                report.skipped.append((rel, f"parser error: {exc.__class__.__name__}: {exc}"))
+                progress(done0 + n + 1, total, rel)
+            if res is None:
+                report.skipped.append((rel, reason))
+                log.warning("skipped %s: %s", rel, reason)
                 results[rel] = None
                 continue
             report.files_parsed += 1
@@ -190,12 +258,11 @@ class IndexStore:
             fields = {"abstract": s.text} if s.section == "abstract" else {"body": s.text}
             writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
                                 paper_id=s.paper_id, key=paper.key if paper else "",
-                                title=paper.title if paper else "",
-                                authors=" ".join(paper.authors) if paper else "",
-                                text=s.text, section=s.section, line_start=s.line_start,
+                                title=paper.title if paper else "", text=s.text, section=s.section, line_start=s.line_start,
                                 line_end=s.line_end, page=s.page, **fields)
 
     def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState]) -> None:
+        link_rows(rows)
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json")
         self.manifest = manifest
@@ -272,7 +339,10 @@ class IndexStore:
         shutil.rmtree(aside, ignore_errors=True)
         aside.mkdir(parents=True)
         ix = windex.create_in(str(aside), make_schema())
-        writer = ix.writer()
+        if self.fork_writer and self.workers > 1 and len(rels) >= POOL_MIN_FILES:
+            writer = ix.writer(procs=self.workers, multisegment=True, limitmb=128)
+        else:
+            writer = ix.writer(limitmb=128)
         rows: list[Row] = []
         manifest: dict[str, corpus.FileState] = {}
         old_rows = {r.id: r for r in self.table.rows}

@@ -40,11 +40,20 @@ class Row:
     source_line: int
     source_kind: str
     file: str
+    doi: str = ""
+    arxiv: str = ""
+    alias_of: str = ""        # a paper text merged into a bibliography entry: that entry's id
+    fulltext: str = ""        # an entry whose paper text is in the library: that text's path
 
     @classmethod
     def from_paper(cls, p: Paper) -> "Row":
         return cls(p.id, p.key, p.title, p.surnames(), p.year, p.venue, p.source,
-                   p.source_line, p.source_kind, p.file)
+                   p.source_line, p.source_kind, p.file, p.doi.lower(), p.arxiv)
+
+    @property
+    def is_entry(self) -> bool:
+        """A bibliography record (bib, CSL-JSON, table row) rather than a paper's full text."""
+        return self.source_kind in ("bib", "csl", "table")
 
 
 class PaperTable:
@@ -55,7 +64,7 @@ class PaperTable:
     # -- persistence -------------------------------------------------------------------
     def save(self, path: Path) -> None:
         data = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, r.source, r.source_line,
-                 r.source_kind, r.file] for r in self.rows]
+                 r.source_kind, r.file, r.doi, r.arxiv, r.alias_of, r.fulltext] for r in self.rows]
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)
@@ -82,6 +91,8 @@ class PaperTable:
         for i, r in enumerate(self.rows):
             self.by_key.setdefault(r.key, []).append(i)
             self.by_id[r.id] = i
+            if r.alias_of:
+                continue          # merged into its bibliography entry: complete that one
             add(fold(r.key), i, W_KEY)
             for s in r.surnames:
                 for w in _WORD.findall(fold(s)):
@@ -133,7 +144,7 @@ class PaperTable:
         self.ensure_built()
         q = fold(query).strip()
         if not q:
-            order = sorted(range(len(self.rows)),
+            order = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
                            key=lambda i: (-(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
                                           self.rows[i].key))
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)

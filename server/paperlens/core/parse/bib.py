@@ -7,6 +7,7 @@ that are shown (title, authors, venue, abstract).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -68,6 +69,30 @@ def split_bib_authors(value: str) -> list[str]:
     return out
 
 
+def file_field_paths(value: str, bib_dir: Path) -> list[str]:
+    r"""Paths in a Zotero/Better BibTeX ``file`` field, absolute, as written (never opened here).
+
+    Forms: ``/abs/a.pdf``, ``files/12/a.pdf``, ``Full Text PDF:files/12/a.pdf:application/pdf``,
+    several joined with ``;`` (``\:`` and ``\;`` escape those characters).
+    """
+    out = []
+    for part in re.split(r"(?<!\\);", value or ""):
+        part = part.strip()
+        if not part:
+            continue
+        pieces = re.split(r"(?<!\\):", part)
+        if len(pieces) >= 3 and "/" in pieces[-1] and not pieces[-1].startswith("/"):
+            candidate = ":".join(pieces[1:-1])          # description:path:mime
+        else:
+            candidate = part
+        candidate = candidate.replace("\\:", ":").replace("\\;", ";").strip()
+        if re.match(r"^[A-Za-z]:[\\/]", candidate):   # a Windows path: not on this machine
+            continue
+        p = Path(candidate).expanduser()
+        out.append(str(p if p.is_absolute() else (bib_dir / p)))
+    return out
+
+
 def parse_bib(path: Path, text: str) -> ParseResult:
     import bibtexparser
 
@@ -116,6 +141,9 @@ def parse_bib(path: Path, text: str) -> ParseResult:
             doi=doi, arxiv=arxiv, url=fields.get("url", ""), entry_type=entry.entry_type.lower(),
             source=source, source_line=entry.start_line or 0, source_kind="bib",
         )
+        files = file_field_paths(fields.get("file", ""), path.parent)
+        if files:
+            paper.file = os.path.normpath(files[0])
         result.papers.append(paper)
         if paper.abstract:
             end_line = paper.source_line + entry.raw.count("\n") if entry.raw else paper.source_line

@@ -131,8 +131,12 @@ def _heading_name(line: str) -> str | None:
     return None
 
 
-def parse_text_paper(path: Path, text: str) -> ParseResult:
-    """Parse a paper text (already decoded and cleaned)."""
+def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None) -> ParseResult:
+    """Parse a paper text (already decoded and cleaned).
+
+    ``line_pages`` (for text extracted from a PDF) gives the 1-based page of every line;
+    passages then carry the page they start on.
+    """
     source = str(path)
     lines = text.split("\n")
     meta, start = _front_matter(lines)
@@ -285,4 +289,8 @@ def parse_text_paper(path: Path, text: str) -> ParseResult:
                                            target_words=400, max_words=600))
     for sec, sec_lines in body:
         result.passages.extend(chunk_lines(sec_lines, pid, source, sec))
+    if line_pages:
+        for passage in result.passages:
+            if 0 <= passage.line_start < len(line_pages):
+                passage.page = line_pages[passage.line_start]
     return result
