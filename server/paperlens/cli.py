@@ -87,7 +87,7 @@ def cmd_index(args) -> int:
     lines = []
     for r in reports:
         lines.append(f"{r.folder}: {r.files_seen} files seen, {r.papers_indexed} papers indexed "
-                     f"({r.papers_total} in the index), {len(r.skipped)} skipped, "
+                     f"({r.papers_total} in the index), {len(r.skipped)} skipped, {r.unusable} unusable in all, "
                      f"{r.drafts} drafts, {r.seconds:.2f} s" + (f" [rebuilt: {r.rebuilt}]" if r.rebuilt else ""))
         for path, reason in r.skipped:
             lines.append(f"  skipped {path}: {reason}")

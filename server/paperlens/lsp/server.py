@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Optional
 
 from lsprotocol import types
@@ -126,19 +127,36 @@ def create_server() -> PaperlensServer:
         session.schedule_index()
 
     async def register_watchers(ls: PaperlensServer) -> None:
+        """Ask the editor to watch the paper folders; watchdog covers what it cannot."""
         caps = ls.client_capabilities
         dyn = caps and caps.workspace and caps.workspace.did_change_watched_files
+        folders = session.folders()
         if not (dyn and dyn.dynamic_registration):
+            session.watch_with_watchdog(folders)
             return
-        suffixes = ",".join(s.lstrip(".") for s in PAPER_SUFFIXES)
-        watchers = [types.FileSystemWatcher(glob_pattern=f"**/*.{{{suffixes}}}")]
+        glob = "**/*.{" + ",".join(s.lstrip(".") for s in PAPER_SUFFIXES) + "}"
+        workspace = [Path(w) for w in session.workspace_folders]
+        watchers, fallback = [], []
+        if any(any(Path(f) == w or w in Path(f).parents for w in workspace) for f in folders):
+            watchers.append(types.FileSystemWatcher(glob_pattern=glob))
+        for f in folders:
+            if any(Path(f) == w or w in Path(f).parents for w in workspace):
+                continue
+            if dyn.relative_pattern_support:
+                watchers.append(types.FileSystemWatcher(glob_pattern=types.RelativePattern(
+                    base_uri=Path(f).as_uri(), pattern=glob)))
+            else:
+                fallback.append(f)
         try:
             await ls.client_register_capability_async(types.RegistrationParams(registrations=[
                 types.Registration(id="paperlens-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
                                        watchers=watchers))]))
         except Exception as exc:
-            log.info("client cannot watch files: %s", exc)
+            log.info("the editor cannot watch files (%s); watching with watchdog", exc)
+            fallback = folders
+        if fallback:
+            session.watch_with_watchdog(fallback)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
@@ -157,13 +175,13 @@ def create_server() -> PaperlensServer:
     def on_watched(ls: PaperlensServer, params: types.DidChangeWatchedFilesParams) -> None:
         paths = [str(p) for c in params.changes if (p := uri_to_path(c.uri)) is not None]
         if paths:
-            session.schedule_index(paths)
+            session.notify_changed(paths)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: PaperlensServer, params: types.DidSaveTextDocumentParams) -> None:
         path = uri_to_path(params.text_document.uri)
-        if path is not None and path.suffix.lower() in PAPER_SUFFIXES and session.library.store_for(path):
-            session.schedule_index([str(path)])
+        if path is not None:
+            session.notify_changed([str(path)])
 
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
     server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)

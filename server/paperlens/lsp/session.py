@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlparse
 from paperlens.config import Settings, settings_from_dict
 from paperlens.core.index.store import IndexReport
 from paperlens.core.library import Library
+from paperlens.core.parse import PAPER_SUFFIXES
+from paperlens.core.watch import Debouncer, FolderWatcher
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class Session:
         self.settings_errors: list[str] = []
         self.on_progress: Optional[Callable[[str, int, int, str], None]] = None   # (phase, done, total, msg)
         self.on_indexed: Optional[Callable[[list[IndexReport]], None]] = None
+        self.debouncer = Debouncer(self._flush_changes)
+        self.watcher: Optional[FolderWatcher] = None
 
     # -- configuration ---------------------------------------------------------------------
     def configure(self, data: Any, workspace_folders: Optional[list[str]] = None) -> bool:
@@ -124,7 +128,41 @@ class Session:
             self._queued_all, self._queued_paths = False, []
             self.schedule_index(paths)
 
+    # -- file changes -------------------------------------------------------------------------
+    def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
+        """Files changed on disk (from any thread): re-index them once events settle."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.debouncer.add, paths, rescan, self.loop.call_later)
+
+    def _flush_changes(self, paths: Optional[list[str]]) -> None:
+        if paths is None:
+            self.schedule_index()
+            return
+        relevant, rescan = [], False
+        for p in paths:
+            path = Path(p)
+            if self.library.store_for(path) is None:
+                continue
+            if path.suffix.lower() in PAPER_SUFFIXES:
+                relevant.append(str(path))
+            elif not path.suffix:       # a folder moved or deleted: look at everything again
+                rescan = True
+        if rescan:
+            self.schedule_index()
+        elif relevant:
+            self.schedule_index(relevant)
+
+    def watch_with_watchdog(self, folders: list[str]) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = FolderWatcher(folders, lambda paths, rescan: self.notify_changed(paths, rescan))
+        if not self.watcher.start():
+            self.watcher = None
+
     def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.library.close()
 

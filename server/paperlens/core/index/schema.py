@@ -8,7 +8,7 @@ from __future__ import annotations
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Ranking is BM25F over these fields: title > abstract > authors > body
 FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}
@@ -23,7 +23,7 @@ def make_schema() -> fields.Schema:
         paper_id=fields.ID(stored=True),
         key=fields.ID(stored=True),
         title=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["title"], phrase=True),
-        authors=fields.TEXT(field_boost=FIELD_BOOSTS["authors"], phrase=False),
+        authors=fields.TEXT(field_boost=FIELD_BOOSTS["authors"], phrase=True),
         abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"]),
         body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"]),
         text=fields.STORED(),                           # the passage text, for snippets

@@ -79,6 +79,7 @@ class IndexReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (relative path, reason)
     warnings: list[str] = field(default_factory=list)
     rebuilt: str = ""                # why the index was rebuilt, if it was
+    unusable: int = 0                # files in the folder that could not be used (now or before)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -87,7 +88,7 @@ class IndexReport:
                 "files_parsed": self.files_parsed, "files_removed": self.files_removed,
                 "drafts": self.drafts,
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-                "warnings": self.warnings, "rebuilt": self.rebuilt,
+                "warnings": self.warnings, "rebuilt": self.rebuilt, "unusable": self.unusable,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -194,6 +195,7 @@ class IndexStore:
             else:
                 self._incremental(report, only, progress)
         report.papers_total = len(self.table.rows)
+        report.unusable = sum(1 for st in self.manifest.values() if st.error)
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from paperlens.core.parse.common import (ParseError, ParseResult, clean_text, decode_bytes,
                                          looks_binary)
 
-PAPER_SUFFIXES = {".bib": "bib", ".txt": "text", ".md": "text", ".markdown": "text"}
+PAPER_SUFFIXES = {".bib": "bib", ".txt": "text", ".md": "text", ".markdown": "text", ".pdf": "pdf"}
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 
 _PANDOC_CITE = re.compile(r"\[[^\]\n]*-?@[\w{]")
@@ -24,6 +24,9 @@ def parse_file(path: Path, data: bytes | None = None) -> ParseResult:
     kind = PAPER_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ParseError(f"unsupported file type {path.suffix!r}")
+    if kind == "pdf":
+        from paperlens.core.parse.pdf import parse_pdf
+        return parse_pdf(path)
     if data is None:
         try:
             size = path.stat().st_size

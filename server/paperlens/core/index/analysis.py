@@ -1,0 +1,323 @@
+"""A Whoosh analyzer for mixed Chinese/English paper text.
+
+``mixed_analyzer()`` = ``MixedTokenizer | LowercaseFilter | MixedStopFilter | StemFilter``:
+
+* Runs of Han characters are segmented with jieba (``jieba.cut(run, HMM=True)``); each word gets
+  the next sequential position, so a phrase query of consecutive words matches. When indexing
+  (``mode="index"``) a long word (3+ characters) is followed by the dictionary 2- and 3-character
+  words inside it (what ``jieba.cut_for_search`` adds), all at the long word's position: ``网络``
+  then finds ``神经网络`` while phrases of whole words keep working. Query-side tokenising never
+  emits these sub-words, so a quoted phrase stays a plain sequence of words.
+* Everything else is tokenised like Whoosh's ``StemmingAnalyzer``: ``[\\w*]+(\\.[\\w*]+)*`` words,
+  lowercased, English stop words and one-letter words removed, Porter-stemmed. CJK punctuation
+  (，。（）…) separates tokens and is never a token.
+* Positions run on across CJK and non-CJK tokens; ``startchar``/``endchar`` are offsets into the
+  original text (for highlighting).
+
+jieba is imported lazily the first time Han text is seen, quietly (its logger is set to WARNING
+and stdout is redirected to stderr while it loads); its dictionary cache is jieba's default
+(``jieba.cache`` in the temp dir). Analyzer objects hold no jieba state, so they pickle with the
+schema.
+
+Query side: use the same analyzer for the field (``TEXT(analyzer=mixed_analyzer())`` does that).
+Whoosh's parser splits the query on whitespace and only then analyzes each piece, so an unspaced
+Chinese query such as ``医学图像`` becomes one "word" that analyzes to several tokens; the parser
+joins those with the field's ``multitoken_query`` rule (``"default"`` = the parser's group: Or
+under ``OrGroup``, And under the default ``AndGroup``; ``"phrase"`` would require them to be
+consecutive). ``segment_query`` can be run on the user's query first so every Chinese word
+becomes its own query word (see its docstring).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+import threading
+
+from whoosh.analysis import (Analyzer, Filter, LowercaseFilter, STOP_WORDS, StemFilter,
+                             Token, Tokenizer)
+
+__all__ = ["CJK_STOP_WORDS", "MixedStopFilter", "MixedTokenizer", "mixed_analyzer",
+           "segment_query"]
+
+# Han ideographs: iteration mark / ideographic zero / Hangzhou numerals, Ext A, the URO,
+# compatibility ideographs, Ext B..I (+ compatibility supplement), Ext G/H.
+HAN_CLASS = ("\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+             "\U00020000-\U0002fa1f\U00030000-\U000323af")
+_HAN_RE = re.compile("[%s]" % HAN_CLASS)
+_HAN_RUN_RE = re.compile("[%s]+" % HAN_CLASS)
+# Whoosh's default word pattern, [\w*]+(\.?[\w*]+)*; only ever run on the text between Han runs
+# (finditer's pos/endpos), so a word never swallows Chinese characters.
+_WORD_RE = re.compile(r"[\w*]+(?:\.[\w*]+)*")
+
+# A few Chinese function words, treated like English stop words (dropped, positions renumbered).
+CJK_STOP_WORDS = frozenset("的 地 得 了 着 和 与 及 或 是 在 之 其 而 也 被 等".split())
+
+_CJK_MIN = 0x2E80  # tokens starting at or above this code point are exempt from ``minsize``
+
+
+# --------------------------------------------------------------------------------------- jieba
+
+_jieba = None
+_jieba_lock = threading.Lock()
+
+
+def _get_jieba():
+    """The jieba default tokenizer, imported and initialised on first use, quietly."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                # jieba logs "Building prefix dict ..." through logging (stderr); nothing may ever
+                # reach stdout, which is the language server's LSP channel.
+                with contextlib.redirect_stdout(sys.stderr):
+                    import jieba
+                    jieba.setLogLevel(logging.WARNING)
+                    logging.getLogger("jieba").setLevel(logging.WARNING)
+                    jieba.dt.initialize()
+                _jieba = jieba.dt
+    return _jieba
+
+
+def _segment(run: str) -> list[str]:
+    """jieba words of a run of Han characters; they concatenate back to ``run``."""
+    words = [w for w in _get_jieba().cut(run, HMM=True) if w]
+    if sum(map(len, words)) != len(run):  # never seen; keep offsets right whatever happens
+        return list(run)
+    return words
+
+
+def _subwords(word: str, freq) -> list[tuple[int, str]]:
+    """(offset, sub-word) for the dictionary 2/3-grams inside a long word (cut_for_search's)."""
+    out = []
+    seen = {word}
+    n = len(word)
+    for size in (2, 3):
+        if n <= size:
+            break
+        for i in range(n - size + 1):
+            gram = word[i:i + size]
+            if gram not in seen and freq.get(gram):
+                seen.add(gram)
+                out.append((i, gram))
+    out.sort()
+    return out
+
+
+# ----------------------------------------------------------------------------------- tokenizer
+
+class MixedTokenizer(Tokenizer):
+    """Han runs -> jieba words; everything else -> Whoosh's default RegexTokenizer words.
+
+    :param subwords: when indexing, also emit the dictionary sub-words of long Chinese words at
+        the long word's position (see the module docstring).
+    """
+
+    def __init__(self, subwords: bool = True):
+        self.subwords = subwords
+
+    def __eq__(self, other):
+        return (other is not None and self.__class__ is other.__class__
+                and self.__dict__ == other.__dict__)
+
+    def __hash__(self):
+        return hash((self.__class__.__name__, self.subwords))
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        assert isinstance(value, str), "%r is not unicode" % (value,)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+
+        if _HAN_RE.search(value) is None:
+            # Fast path (no Chinese): exactly RegexTokenizer's loop.
+            for pos, match in enumerate(_WORD_RE.finditer(value), start_pos):
+                t.text = match.group(0)
+                t.boost = 1.0
+                if keeporiginal:
+                    t.original = t.text
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + match.start()
+                    t.endchar = start_char + match.end()
+                yield t
+            return
+
+        subwords = self.subwords and mode == "index"
+        freq = _get_jieba().FREQ if subwords else None
+        word_iter = _WORD_RE.finditer
+        pos = start_pos
+        last = 0
+        end = len(value)
+        runs = _HAN_RUN_RE.finditer(value)
+        while last <= end:
+            run = next(runs, None)
+            gap_end = run.start() if run is not None else end
+            # the non-Han words between the previous Han run and this one
+            for match in word_iter(value, last, gap_end):
+                t.text = match.group(0)
+                t.boost = 1.0
+                if keeporiginal:
+                    t.original = t.text
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + match.start()
+                    t.endchar = start_char + match.end()
+                pos += 1
+                yield t
+            if run is None:
+                break
+            start = run.start()
+            for word in _segment(run.group(0)):
+                t.text = word
+                t.boost = 1.0
+                if keeporiginal:
+                    t.original = word
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + start
+                    t.endchar = start_char + start + len(word)
+                yield t
+                if freq is not None and len(word) > 2:
+                    for offset, sub in _subwords(word, freq):
+                        t.text = sub
+                        t.boost = 1.0
+                        if keeporiginal:
+                            t.original = sub
+                        t.stopped = False
+                        if positions:
+                            t.pos = pos
+                        if chars:
+                            t.startchar = start_char + start + offset
+                            t.endchar = start_char + start + offset + len(sub)
+                        yield t
+                start += len(word)
+                pos += 1
+            last = run.end()
+
+
+class MixedStopFilter(Filter):
+    """Like Whoosh's StopFilter, for a stream where several tokens may share a position.
+
+    Stop words (English and ``CJK_STOP_WORDS``) are removed; ``minsize`` only applies to
+    non-CJK tokens (one-character Chinese words are real words). With ``renumber`` the kept
+    positions are renumbered without gaps, tokens that shared a position still share one.
+    """
+
+    def __init__(self, stoplist=STOP_WORDS | CJK_STOP_WORDS, minsize=2, maxsize=None,
+                 renumber=True):
+        self.stops = frozenset(stoplist or ())
+        self.min = minsize
+        self.max = maxsize
+        self.renumber = renumber
+
+    def __eq__(self, other):
+        return (other is not None and self.__class__ is other.__class__
+                and self.__dict__ == other.__dict__)
+
+    def __hash__(self):
+        return hash((self.__class__.__name__, self.stops, self.min, self.max, self.renumber))
+
+    def __call__(self, tokens):
+        stops = self.stops
+        minsize = self.min
+        maxsize = self.max
+        renumber = self.renumber
+        last_in = None   # original position of the last kept token
+        out = None       # its renumbered position
+        for t in tokens:
+            text = t.text
+            n = len(text)
+            if (text not in stops
+                    and (n >= minsize or (n and ord(text[0]) >= _CJK_MIN))
+                    and (maxsize is None or n <= maxsize)):
+                if renumber and t.positions:
+                    if out is None:
+                        out = t.pos
+                    elif t.pos != last_in:
+                        out += 1
+                    last_in = t.pos
+                    t.pos = out
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+def mixed_analyzer(subwords: bool = True) -> Analyzer:
+    """The analyzer for Chinese/English text fields (picklable, composable)."""
+    return (MixedTokenizer(subwords=subwords) | LowercaseFilter() | MixedStopFilter()
+            | StemFilter())
+
+
+# --------------------------------------------------------------------------------- query side
+
+_QUERY_CHUNK_RE = re.compile(r'"[^"]*"?|\'[^\']*\'?|\S+')
+_PLAIN_RE = re.compile(r"\w+")
+_FIELD_RE = re.compile(r"(\w+:)(\w+)")
+
+
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
+
+
+def _split_plain(chunk: str) -> list[str]:
+    out = []
+    last = 0
+    for run in list(_HAN_RUN_RE.finditer(chunk)) + [None]:
+        gap = chunk[last:run.start() if run else len(chunk)]
+        if gap:  # glued to Chinese, "AND" was a word, not an operator: keep it a word
+            out.append(gap.lower() if gap in _OPERATORS else gap)
+        if run is None:
+            return out
+        out.extend(_segment(run.group(0)))
+        last = run.end()
+
+
+def segment_query(q: str) -> str:
+    """Insert spaces between the jieba words of Chinese runs in a Whoosh query string.
+
+    ``"医学图像分割 diffusion"`` -> ``"医学 图像 分割 diffusion"``, so the parser treats each word
+    as its own query word (its group, e.g. OrGroup, and its plugins then apply per word).
+    A field-prefixed chunk keeps its field: ``title:医学图像`` -> ``title:(医学 图像)``.
+    Quoted phrases (``"..."``), single-quoted terms and chunks with query syntax (wildcards,
+    boosts, ranges, parentheses...) are left untouched. Text without Han characters is
+    returned unchanged.
+    """
+    if _HAN_RE.search(q) is None:
+        return q
+    out = []
+    last = 0
+    for m in _QUERY_CHUNK_RE.finditer(q):
+        chunk = m.group(0)
+        out.append(q[last:m.start()])
+        last = m.end()
+        if chunk[0] not in "\"'" and _HAN_RE.search(chunk):
+            if _PLAIN_RE.fullmatch(chunk):
+                chunk = " ".join(_split_plain(chunk))
+            else:
+                fm = _FIELD_RE.fullmatch(chunk)
+                if fm:
+                    words = _split_plain(fm.group(2))
+                    if len(words) > 1:
+                        chunk = "%s(%s)" % (fm.group(1), " ".join(words))
+        out.append(chunk)
+    out.append(q[last:])
+    return "".join(out)

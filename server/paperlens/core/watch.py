@@ -1,0 +1,84 @@
+"""Fallback file watching with watchdog, for editors that cannot watch files for the server.
+
+Events are reduced to paths (both ends of a move, so an atomic "write temp + rename" shows up as
+the final file) and handed to a callback from watchdog's thread; the caller debounces.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+log = logging.getLogger(__name__)
+
+
+class FolderWatcher:
+    def __init__(self, folders: Iterable[str], on_paths: Callable[[list[str], bool], None]):
+        """``on_paths(paths, rescan)``: ``rescan`` is True when a directory changed."""
+        self.folders = [str(Path(f)) for f in folders]
+        self.on_paths = on_paths
+        self._observer = None
+
+    def start(self) -> bool:
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+        except Exception as exc:  # watchdog missing or broken: stay up without watching
+            log.warning("cannot watch paper folders (watchdog unavailable: %s)", exc)
+            return False
+        outer = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+                paths = [p.decode() if isinstance(p, bytes) else p for p in paths]
+                try:
+                    outer.on_paths(paths, bool(event.is_directory))
+                except Exception:
+                    log.exception("file event handler failed")
+
+        observer = Observer()
+        handler = Handler()
+        for folder in self.folders:
+            if Path(folder).is_dir():
+                observer.schedule(handler, folder, recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        log.info("watching %d paper folder(s) with watchdog", len(self.folders))
+        return True
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer = None
+
+
+class Debouncer:
+    """Collects changed paths and calls ``flush(paths | None)`` once things are quiet.
+
+    ``schedule_later(delay, fn)`` is the event loop's ``call_later`` (thread-safety is the
+    caller's: call ``add`` on the loop's thread).
+    """
+
+    def __init__(self, flush: Callable[[Optional[list[str]]], None], delay: float = 0.15):
+        self.flush_cb = flush
+        self.delay = delay
+        self.paths: set[str] = set()
+        self.rescan = False
+        self._handle = None
+
+    def add(self, paths: Iterable[str], rescan: bool, call_later) -> None:
+        self.paths.update(paths)
+        self.rescan = self.rescan or rescan
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = call_later(self.delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        paths, rescan = sorted(self.paths), self.rescan
+        self.paths, self.rescan = set(), False
+        self.flush_cb(None if rescan else paths)
