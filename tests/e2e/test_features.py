@@ -178,3 +178,31 @@ async def test_new_file_is_indexed_after_watched_file_event(client: LanguageClie
     hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="paperlens.search", arguments=["qubits annealing"]))
     assert hits[0]["key"] == "quux2026quantum"
+
+
+async def test_changes_behind_the_editors_back_are_picked_up(client: LanguageClient, library_dir):
+    """No editor event at all: the server watches the folder itself (this client cannot watch)."""
+    new = library_dir / "papers" / "watched.txt"
+    client.progress_reports.clear()
+    new.write_text("Holographic Bibliometrics\nIvy Quill1, Oz Reed2\n1Univ\nPreprint 2026.\n"
+                   "Abstract\nHolograms of citation networks.\n", encoding="utf-8")
+    for _ in range(3):   # file events may arrive in more than one burst: one index run each
+        await wait_indexed(client)
+        hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="paperlens.search", arguments=["holograms citation networks"]))
+        if hits:
+            break
+        client.progress_reports.clear()
+    assert hits and hits[0]["key"] == "quill2026holographic"
+    # atomic replacement, as Zotero/Better BibTeX write: temp file, then rename over the original
+    bib = library_dir / "library.bib"
+    tmp = library_dir / ".library.bib.tmp"
+    tmp.write_text(bib.read_text(encoding="utf-8").replace("Attention Is All You Need",
+                                                           "Attention Is Still All You Need"), encoding="utf-8")
+    client.progress_reports.clear()
+    tmp.replace(bib)
+    await wait_indexed(client)
+    tex = library_dir / "drafts" / "survey.tex"
+    uri = open_doc(client, tex, "latex")
+    text = _hover_text(await _hover(client, uri, find_position(tex, r"\cite{vaswani2017attention}", 8)))
+    assert "Attention Is Still All You Need" in text
