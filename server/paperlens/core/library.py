@@ -4,13 +4,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.config import index_dir_for
-from paperlens.core.index.queries import SearchHit, search
 from paperlens.core.index.store import IndexReport, IndexStore, Progress
 from paperlens.core.index.table import Row
 from paperlens.core.models import Paper
+
+if TYPE_CHECKING:
+    from paperlens.core.index.queries import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,9 @@ class Library:
         scored.sort(key=lambda sr: (-sr[0], -(int(sr[1].year) if sr[1].year.isdigit() else 0), sr[1].key))
         return [r for _, r in scored[:limit]], total
 
-    def search(self, query: str, limit: int = 10, per_paper: int = 2) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 10, per_paper: int = 2) -> list["SearchHit"]:
+        from paperlens.core.index.queries import search
+
         hits = search(self.stores, query, limit=limit, per_paper=per_paper)
         for h in hits:       # passages of a merged paper text belong to its bibliography entry
             row = self.row(h.paper_id)

@@ -1,14 +1,12 @@
 """The Whoosh schema: one index per paper folder holding paper records and their passages.
 
-Bump SCHEMA_VERSION whenever fields or analyzers change: an index written with another version
-is rebuilt by itself on open.
+The format version lives in version.py: bump it whenever fields or analyzers change.
 """
 from __future__ import annotations
 
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 
-SCHEMA_VERSION = 5
 
 # Ranking is BM25F over these fields: title > abstract > authors > body
 FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}

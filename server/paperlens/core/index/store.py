@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from whoosh import index as windex
 
 from paperlens.core import corpus
-from paperlens.core.index.schema import SCHEMA_VERSION, make_schema
+from paperlens.core.index.version import SCHEMA_VERSION
 from paperlens.core.index.table import PaperTable, Row
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper
@@ -92,6 +91,13 @@ class IndexReport:
                 "seconds": round(self.seconds, 3)}
 
 
+def _windex():
+    """whoosh.index, imported on first use (not needed to answer from the paper table)."""
+    from whoosh import index
+
+    return index
+
+
 def norm_title(title: str) -> str:
     words = re.findall(r"[^\W_]+", title.lower())
     return " ".join(words) if len(words) >= 3 else ""
@@ -153,19 +159,19 @@ class IndexStore:
             return "no index yet"
         if meta.get("schema") != SCHEMA_VERSION:
             return f"schema changed ({meta.get('schema')} -> {SCHEMA_VERSION})"
-        if not windex.exists_in(str(self.whoosh_dir)):
+        if not _windex().exists_in(str(self.whoosh_dir)):
             return "index files missing"
         if not (self.index_dir / "table.json").is_file() or not (self.index_dir / "manifest.json").is_file():
             return "paper table or manifest missing"
         try:
-            windex.open_dir(str(self.whoosh_dir)).doc_count()
+            _windex().open_dir(str(self.whoosh_dir)).doc_count()
         except Exception as exc:  # a damaged index must not stop anything
             return f"index damaged ({exc.__class__.__name__})"
         return ""
 
     def ix(self):
         if self._ix is None:
-            self._ix = windex.open_dir(str(self.whoosh_dir))
+            self._ix = _windex().open_dir(str(self.whoosh_dir))
         return self._ix
 
     def searcher(self):
@@ -180,7 +186,7 @@ class IndexStore:
             return self._searcher
 
     def is_ready(self) -> bool:
-        return bool(self._meta()) and windex.exists_in(str(self.whoosh_dir))
+        return bool(self._meta()) and _windex().exists_in(str(self.whoosh_dir))
 
     # -- updating ---------------------------------------------------------------------------
     def update(self, only: Optional[list[str]] = None, progress: Optional[Progress] = None,
@@ -340,7 +346,9 @@ class IndexStore:
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"
         shutil.rmtree(aside, ignore_errors=True)
         aside.mkdir(parents=True)
-        ix = windex.create_in(str(aside), make_schema())
+        from paperlens.core.index.schema import make_schema
+
+        ix = _windex().create_in(str(aside), make_schema())
         if self.fork_writer and self.workers > 1 and len(rels) >= POOL_MIN_FILES:
             writer = ix.writer(procs=self.workers, multisegment=True, limitmb=128)
         else:

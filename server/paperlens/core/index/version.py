@@ -1,0 +1,6 @@
+"""The index format version (kept apart from schema.py so reading it does not import Whoosh).
+
+Bump it whenever fields, analyzers or the paper table's rows change: an index written with
+another version is rebuilt by itself on open.
+"""
+SCHEMA_VERSION = 5
