@@ -1,4 +1,5 @@
 """Run ``python -m paperlens``."""
 from paperlens.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -159,3 +159,17 @@ def test_bib_entry_and_its_paper_text_become_one_paper(tmp_path, monkeypatch):
     # the generated key of a merged text still resolves, to the entry
     text_key = next(r.key for r in lib.rows() if r.source.endswith("gaze.txt"))
     assert lib.resolve(text_key).key == "lovelace2020gaze"
+
+
+def test_a_parser_crash_costs_only_its_own_file(tmp_path, monkeypatch):
+    """A worker process that dies (as pdfium can) does not stop the batch or the indexer."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"p{i:02d}.txt").write_text(_paper(f"Paper Number {i} About Things", "Ada Lovelace",
+                                                     "2020", f"Body {i}."), encoding="utf-8")
+    (folder / "p07.txt").rename(folder / "crash-me.txt")
+    monkeypatch.setenv("PAPERLENS_FAULT_CRASH_ON", "crash-me.txt")
+    report = IndexStore(folder, tmp_path / "ix", workers=2).update()
+    assert report.skipped == [("crash-me.txt", "the parser crashed on this file (its worker process died)")]
+    assert report.papers_total == 29

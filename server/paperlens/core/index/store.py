@@ -39,6 +39,16 @@ Progress = Callable[[int, int, str], None]   # (done, total, current relative pa
 
 # Below this many files, parsing in the calling thread beats starting worker processes.
 POOL_MIN_FILES = 24
+PARSE_TIMEOUT_S = 120
+
+
+def _shutdown(pool) -> None:
+    """Stop a process pool now, killing workers that hang."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
 
 
 def _worker_init() -> None:
@@ -53,6 +63,9 @@ def _worker_init() -> None:
 
 def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
     """Parse one file (in a worker process): (rel, result or None, reason when skipped)."""
+    fault = os.environ.get("PAPERLENS_FAULT_CRASH_ON")    # fault injection for the tests
+    if fault and rel.endswith(fault) and multiprocessing_child():
+        os._exit(70)
     try:
         return rel, parse_file(Path(folder) / rel), ""
     except ParseError as exc:
@@ -60,6 +73,12 @@ def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
     except Exception as exc:   # one bad file never stops the rest
         log.exception("failed to parse %s", rel)
         return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
+
+
+def multiprocessing_child() -> bool:
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
 
 
 def default_workers() -> int:
@@ -209,16 +228,52 @@ class IndexStore:
         """(rel, result, reason) for each file: in worker processes for big batches (PDF
         extraction is CPU-bound and pdfium is not thread-safe), else in this thread."""
         if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
-            with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as pool:
-                chunk = max(1, min(16, len(rels) // (self.workers * 8)))
-                yield from pool.map(_parse_job, [str(self.folder)] * len(rels), rels, chunksize=chunk)
+            yield from self._pool_jobs(rels)
         else:
             for rel in rels:
                 yield _parse_job(str(self.folder), rel)
+
+    def _pool_jobs(self, rels: list[str]):
+        """Parse in a process pool. A worker that dies (a crash inside pdfium) or hangs costs
+        only its own file: the rest is retried one file at a time to find the culprit."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
+
+        def new_pool(n):
+            return ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init)
+
+        folder = str(self.folder)
+        done: set[str] = set()
+        pool = new_pool(self.workers)
+        try:
+            futures = {pool.submit(_parse_job, folder, rel): rel for rel in rels}
+            for fut in as_completed(futures, timeout=PARSE_TIMEOUT_S + 2 * len(rels)):
+                item = fut.result()
+                done.add(item[0])
+                yield item
+        except (BrokenProcessPool, TimeoutError) as exc:
+            log.warning("a parser process died or hung (%s); retrying the rest one by one",
+                        exc.__class__.__name__)
+        finally:
+            _shutdown(pool)
+        pool = None
+        for rel in (r for r in rels if r not in done):
+            pool = pool or new_pool(1)
+            try:
+                yield pool.submit(_parse_job, folder, rel).result(timeout=PARSE_TIMEOUT_S)
+            except BrokenProcessPool:
+                _shutdown(pool)
+                pool = None
+                yield rel, None, "the parser crashed on this file (its worker process died)"
+            except TimeoutError:
+                _shutdown(pool)
+                pool = None
+                yield rel, None, f"parsing took longer than {PARSE_TIMEOUT_S} s; skipped"
+        if pool is not None:
+            _shutdown(pool)
 
     def _parse_all(self, rels: list[str], report: IndexReport, progress: Optional[Progress],
                    done0: int, total: int) -> dict[str, Optional[ParseResult]]:
