@@ -10,10 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "papers"
 
 
+@pytest.fixture(scope="session")
+def _tiktoken_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiktoken")
+
+
 @pytest.fixture(autouse=True)
-def _private_index_root(tmp_path_factory, monkeypatch):
-    """Never touch the user's cache: default index location inside the test's tmp dir."""
+def _private_index_root(tmp_path_factory, monkeypatch, _tiktoken_cache):
+    """Never touch the user's cache: indexes and tokenizer files go to the test's tmp dirs."""
     monkeypatch.setenv("PAPERLENS_INDEX_DIR", str(tmp_path_factory.mktemp("index-root")))
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_cache))
 
 
 @pytest.fixture

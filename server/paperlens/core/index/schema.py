@@ -5,7 +5,8 @@ The format version lives in version.py: bump it whenever fields or analyzers cha
 from __future__ import annotations
 
 from whoosh import fields
-from whoosh.analysis import StemmingAnalyzer
+
+from paperlens.core.index.analysis import mixed_analyzer
 
 
 # Ranking is BM25F over these fields: title > abstract > authors > body
@@ -13,7 +14,7 @@ FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}
 
 
 def make_schema() -> fields.Schema:
-    text = StemmingAnalyzer()
+    text = mixed_analyzer()   # English stemming + jieba for Chinese, phrase-safe positions
     return fields.Schema(
         doc=fields.ID(stored=True, unique=True),       # "p:<paper id>" or "s:<paper id>:<n>"
         kind=fields.ID(stored=True),                    # "paper" | "passage"
@@ -21,7 +22,8 @@ def make_schema() -> fields.Schema:
         paper_id=fields.ID(stored=True),
         key=fields.ID(stored=True),
         title=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["title"], phrase=True),
-        authors=fields.TEXT(field_boost=FIELD_BOOSTS["authors"], phrase=True),
+        authors=fields.TEXT(analyzer=mixed_analyzer(subwords=False), field_boost=FIELD_BOOSTS["authors"],
+                            phrase=True),
         abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"]),
         body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"]),
         text=fields.STORED(),                           # the passage text, for snippets

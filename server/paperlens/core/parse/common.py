@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -75,36 +76,56 @@ def join_lines(lines: list[str]) -> str:
 _SENTENCE_END = re.compile(r"[.!?。！？][\"')\]]?$")
 
 
-def chunk_lines(lines: list[tuple[int, str]], paper_id_: str, path: str, section: str,
-                target_words: int = 120, max_words: int = 220,
-                page: Optional[int] = None) -> list[Passage]:
-    """Cut numbered lines into paragraph-sized passages.
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_token_counter = None
 
-    A passage ends at a blank line once it has a few words, or at a sentence end once it
-    reaches ``target_words``, or at ``max_words`` whatever comes. Line numbers are kept.
+
+def count_tokens(text: str) -> int:
+    """Tokens of ``text`` in the o200k encoding (tiktoken, offline). If the encoding files
+    cannot be had, an estimate: words plus CJK characters (each about one token)."""
+    global _token_counter
+    if _token_counter is None:
+        try:
+            from paperlens.core.tokens import encoding_for
+
+            enc = encoding_for(None)
+            _token_counter = lambda t: len(enc.encode_ordinary(t))  # noqa: E731
+        except Exception as exc:   # tokenizer data missing or broken: size passages roughly
+            logging.getLogger(__name__).warning("token counts are estimated: %s", exc)
+            _token_counter = lambda t: len(t.split()) + len(_CJK.findall(t))  # noqa: E731
+    return _token_counter(text)
+
+
+def chunk_lines(lines: list[tuple[int, str]], paper_id_: str, path: str, section: str,
+                target_tokens: int = 160, max_tokens: int = 300,
+                page: Optional[int] = None) -> list[Passage]:
+    """Cut numbered lines into paragraph-sized passages, sized in tokens.
+
+    A passage ends at a blank line once it has a few dozen tokens, or at a sentence end once
+    it reaches ``target_tokens``, or at ``max_tokens`` whatever comes. Line numbers are kept.
     """
     passages: list[Passage] = []
     buf: list[tuple[int, str]] = []
-    words = 0
+    size = 0
 
     def flush() -> None:
-        nonlocal buf, words
+        nonlocal buf, size
         text = join_lines([t for _, t in buf])
         if text:
             passages.append(Passage(paper_id=paper_id_, text=text, path=path,
                                     line_start=buf[0][0], line_end=buf[-1][0],
                                     section=section, page=page))
-        buf, words = [], 0
+        buf, size = [], 0
 
     for number, line in lines:
         stripped = line.strip()
         if not stripped:
-            if words >= 25:
+            if size >= 32:
                 flush()
             continue
         buf.append((number, stripped))
-        words += len(stripped.split()) or 1
-        if (words >= target_words and _SENTENCE_END.search(stripped)) or words >= max_words:
+        size += count_tokens(stripped) or 1
+        if (size >= target_tokens and _SENTENCE_END.search(stripped)) or size >= max_tokens:
             flush()
     if buf:
         flush()

@@ -286,7 +286,7 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     result.papers.append(paper)
     if abstract_lines:
         result.passages.extend(chunk_lines(abstract_lines, pid, source, "abstract",
-                                           target_words=400, max_words=600))
+                                           target_tokens=520, max_tokens=800))
     for sec, sec_lines in body:
         result.passages.extend(chunk_lines(sec_lines, pid, source, sec))
     if line_pages:
