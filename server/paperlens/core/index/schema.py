@@ -21,11 +21,13 @@ def make_schema() -> fields.Schema:
         path=fields.ID(stored=True),                    # source file, relative to the folder
         paper_id=fields.ID(stored=True),
         key=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["title"], phrase=True),
+        # a Chinese run (one query "word", several tokens) must match all of its words
+        title=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["title"], phrase=True,
+                          multitoken_query="and"),
         authors=fields.TEXT(analyzer=mixed_analyzer(subwords=False), field_boost=FIELD_BOOSTS["authors"],
                             phrase=True),
-        abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"]),
-        body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"]),
+        abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"], multitoken_query="and"),
+        body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"], multitoken_query="and"),
         text=fields.STORED(),                           # the passage text, for snippets
         section=fields.STORED(),
         line_start=fields.STORED(),

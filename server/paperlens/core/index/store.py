@@ -318,7 +318,7 @@ class IndexStore:
             paper = titles.get(s.paper_id)
             n = counters.get(s.paper_id, 0)
             counters[s.paper_id] = n + 1
-            fields = {"abstract": s.text} if s.section == "abstract" else {"body": s.text}
+            fields = {"abstract": s.text} if s.section.startswith("abstract") else {"body": s.text}
             writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
                                 paper_id=s.paper_id, key=paper.key if paper else "",
                                 title=paper.title if paper else "", text=s.text, section=s.section, line_start=s.line_start,

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from paperlens.core.parse.common import (ParseError, ParseResult, clean_text, decode_bytes,
-                                         looks_binary)
+from paperlens.core.parse.common import ParseError, ParseResult, clean_text, looks_binary
 
-PAPER_SUFFIXES = {".bib": "bib", ".txt": "text", ".md": "text", ".markdown": "text", ".pdf": "pdf"}
+PAPER_SUFFIXES = {".bib": "bib", ".txt": "text", ".md": "text", ".markdown": "text", ".pdf": "pdf",
+                  ".json": "csl"}
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 
 _PANDOC_CITE = re.compile(r"\[[^\]\n]*-?@[\w{]")
@@ -38,14 +38,25 @@ def parse_file(path: Path, data: bytes | None = None) -> ParseResult:
             raise ParseError(f"cannot read: {exc.strerror or exc}") from exc
     if not data.strip():
         raise ParseError("empty file")
-    if looks_binary(data):
+    from paperlens.core.parse.repair import decode_text_file, sniff_utf16
+
+    if sniff_utf16(data) is None and looks_binary(data):
         raise ParseError("binary data, not text")
-    text = clean_text(decode_bytes(data))
+    text = clean_text(decode_text_file(data))   # UTF-8/UTF-16/Latin-1, mojibake repaired
     if kind == "bib":
         from paperlens.core.parse.bib import parse_bib
         return parse_bib(path, text)
-    if path.suffix.lower() in (".md", ".markdown") and is_draft(text):
-        return ParseResult(draft=True)
+    if kind == "csl":
+        from paperlens.core.parse.csl import is_csl_json, parse_csl_json
+        if not is_csl_json(text):
+            return ParseResult()           # some other JSON file: not ours, nothing to say
+        return parse_csl_json(path, text)
+    if path.suffix.lower() in (".md", ".markdown"):
+        from paperlens.core.parse.mdtable import is_paper_table_file, parse_md_table
+        if is_paper_table_file(text):
+            return parse_md_table(path, text)
+        if is_draft(text):
+            return ParseResult(draft=True)
     from paperlens.core.parse.text import parse_text_paper
     return parse_text_paper(path, text)
 

@@ -28,18 +28,6 @@ def paper_id(source: str, key: str = "") -> str:
     return hashlib.sha1(f"{source}\0{key}".encode("utf-8")).hexdigest()[:16]
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def looks_binary(data: bytes) -> bool:
     """Binary data named like text: many NULs or control bytes in the first 8 KiB."""
     head = data[:8192]

@@ -76,7 +76,7 @@ def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
 def _is_name_line(line: str) -> bool:
     """An author line: names, affiliation digits/marks, commas; no title function words."""
     s = line.strip()
-    if not s or len(s) > 400 or AFFILIATION_HINTS.search(s):
+    if not s or len(s) > 400 or AFFILIATION_HINTS.search(s) or re.search(r"[<>\[\]|=]", s):
         return False
     if re.search(r"[A-Za-z][\d*†‡∗⇤]", s) or "‚á§" in s:
         return True  # digits/marks glued to names: "Baltatzis1," "Lu*"
@@ -163,15 +163,18 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     field_values: dict[str, str] = {}
     md_title = None
     rest: list[tuple[int, str]] = []
+    used: set[int] = set()           # header lines that held metadata (the rest is body text)
     for i, line in header:
         m = FIELD.match(line)
         if m:
             name = m.group(1).lower()
             field_values["author" if name.startswith("author") else name] = _strip_markdown(m.group(2))
+            used.add(i)
             continue
         hm = MD_HEADING.match(line)
-        if hm and md_title is None and len(hm.group(1)) == 1:
+        if hm and md_title is None and len(hm.group(1)) == 1 and not rest:
             md_title = _strip_markdown(hm.group(2))
+            used.add(i)
             continue
         rest.append((i, line))
     if not title:
@@ -188,6 +191,7 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     if not title and rest and strong is not None and not any(
             AFFILIATION_HINTS.search(rest[k][1]) for k in range(strong)):
         title = join_lines([rest[k][1] for k in range(strong)])   # everything above the authors
+        used.update(rest[k][0] for k in range(strong))
         rest = rest[strong:]
     if not title and rest:
         title_lines = [rest[0][1].strip()]
@@ -197,6 +201,8 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
             prev = title_lines[-1]
             if AFFILIATION_HINTS.search(line):
                 break
+            if len(line) > 100 or re.search(r"[.。!?！？]$", line):
+                break                      # a sentence, not more of the title
             continuation = prev.endswith((":", "-", "–")) or line[:1].islower() or \
                 (not _is_name_line(line) and len(line.split()) <= 12)
             if not continuation:
@@ -204,12 +210,14 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
             title_lines.append(line)
             j += 1
         title = join_lines(title_lines)
+        used.update(i for i, _ in rest[:j])
         rest = rest[j:]
     if not authors:
         author_lines = []
-        for _, line in rest:
+        for i, line in rest:
             if _is_name_line(line):
                 author_lines.append(line)
+                used.add(i)
             elif author_lines:
                 break
             elif len(author_lines) == 0 and AFFILIATION_HINTS.search(line):
@@ -222,7 +230,10 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     body: list[tuple[str, list[tuple[int, str]]]] = []
     section = "body"
     current: list[tuple[int, str]] = []
-    scan_from = abstract_line if abstract_line is not None else (header[-1][0] + 1 if header else start)
+    if abstract_line is not None:
+        scan_from = abstract_line
+    else:   # no abstract heading: the body starts after the title and author lines
+        scan_from = max(used) + 1 if used else start
     in_abstract = abstract_line is not None
     for i in range(scan_from, len(lines)):
         line = lines[i]
