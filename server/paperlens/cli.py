@@ -83,6 +83,8 @@ def cmd_index(args) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
         progress = draw
+        # skipped files are listed in the summary below; keep the bar on one line meanwhile
+        logging.getLogger("paperlens").setLevel(logging.ERROR)
     reports = lib.update(progress=progress, force_rebuild=args.rebuild)
     lines = []
     for r in reports:
