@@ -122,7 +122,7 @@ def main() -> None:
     for workers in (1, 2):
         ix = cache / f"ix-{args.papers}-{workers}"
         shutil.rmtree(ix, ignore_errors=True)
-        store = IndexStore(corpus_dir, ix, workers=workers, fork_writer=True)
+        store = IndexStore(corpus_dir, ix, workers=workers)
         t = time.perf_counter()
         report = store.update()
         dt = time.perf_counter() - t

@@ -72,7 +72,7 @@ def _library(args, dirs):
 def cmd_index(args) -> int:
     from paperlens.core.library import Library
 
-    lib = Library(args.dirs, args.index_path, workers=args.workers, fork_writer=True)
+    lib = Library(args.dirs, args.index_path, workers=args.workers)
     progress = None
     if sys.stderr.isatty() and not args.json:
         def draw(done: int, total: int, rel: str) -> None:

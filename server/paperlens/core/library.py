@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class Library:
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
-                 workers: Optional[int] = None, fork_writer: bool = False):
+                 workers: Optional[int] = None):
         self.stores: list[IndexStore] = []
         seen = set()
         for folder in folders:
@@ -27,8 +27,7 @@ class Library:
             if f in seen:
                 continue
             seen.add(f)
-            self.stores.append(IndexStore(f, index_dir_for(f, index_path), workers=workers or None,
-                                          fork_writer=fork_writer))
+            self.stores.append(IndexStore(f, index_dir_for(f, index_path), workers=workers or None))
 
     # -- indexing ------------------------------------------------------------------------
     def update(self, progress: Optional[Progress] = None, force_rebuild: bool = False) -> list[IndexReport]:

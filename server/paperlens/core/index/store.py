@@ -75,6 +75,50 @@ def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
         return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
 
 
+def add_docs(writer, rel: str, res: ParseResult) -> None:
+    """Write one file's paper records and passages. Keys in the index may be provisional (a
+    generated key is made unique later): readers take keys from the paper table."""
+    counters: dict[str, int] = {}
+    titles = {p.id: p for p in res.papers}
+    for p in res.papers:
+        writer.add_document(doc=f"p:{p.id}", kind="paper", path=rel, paper_id=p.id, key=p.key,
+                            title=p.title, authors=" ".join(p.authors), data=p.to_dict())
+    for s in res.passages:
+        paper = titles.get(s.paper_id)
+        n = counters.get(s.paper_id, 0)
+        counters[s.paper_id] = n + 1
+        fields = {"abstract": s.text} if s.section.startswith("abstract") else {"body": s.text}
+        writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
+                            paper_id=s.paper_id, key=paper.key if paper else "",
+                            title=paper.title if paper else "", text=s.text, section=s.section,
+                            line_start=s.line_start, line_end=s.line_end, page=s.page, **fields)
+
+
+def _segment_job(folder: str, index_dir: str, rels: list[str]):
+    """Worker process: parse a batch of files and write them as one Whoosh segment of the
+    index being built aside. Returns the segment and, per file, what the parent needs to
+    finish the paper table (papers without passages) or why the file was skipped."""
+    from whoosh.writing import SegmentWriter
+
+    ix = _windex().open_dir(index_dir)
+    writer = SegmentWriter(ix, _lk=False, limitmb=96)   # the parent holds the index's lock
+    out = []
+    try:
+        for rel in rels:
+            rel_, res, reason = _parse_job(folder, rel)
+            if res is not None:
+                add_docs(writer, rel, res)
+                res = ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft)
+            out.append((rel, res, reason))
+        segment = writer._finalize_segment() if writer._added else None
+        if segment is None:
+            writer._close_segment()
+    except BaseException:
+        writer.cancel()
+        raise
+    return segment, out
+
+
 def multiprocessing_child() -> bool:
     import multiprocessing
 
@@ -145,13 +189,9 @@ def link_rows(rows: list[Row]) -> None:
 
 
 class IndexStore:
-    def __init__(self, folder: Path, index_dir: Path, workers: Optional[int] = None,
-                 fork_writer: bool = False):
+    def __init__(self, folder: Path, index_dir: Path, workers: Optional[int] = None):
         self.folder = Path(folder).resolve()
         self.workers = default_workers() if workers is None else max(1, workers)
-        # Whoosh's multi-process writer forks: only safe in a process without other threads
-        # (the CLI), never in the language server.
-        self.fork_writer = fork_writer
         self.index_dir = Path(index_dir)
         self._write_lock = threading.Lock()
         self._ix = None
@@ -275,23 +315,52 @@ class IndexStore:
         if pool is not None:
             _shutdown(pool)
 
+    def _parallel_segments(self, rels: list[str], aside: Path, report: IndexReport,
+                           progress: Optional[Progress]):
+        """Parse and index in worker processes, each batch of files into its own segment."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        # several batches per worker balance PDFs against text files; sizes interleave
+        nbatch = min(len(rels), self.workers * 3)
+        batches = [rels[i::nbatch] for i in range(nbatch)]
+        results: dict[str, Optional[ParseResult]] = {}
+        segments = []
+        done = 0
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as pool:
+            futures = [pool.submit(_segment_job, str(self.folder), str(aside), b) for b in batches]
+            for fut in as_completed(futures, timeout=PARSE_TIMEOUT_S + 2 * len(rels)):
+                segment, items = fut.result()
+                if segment is not None:
+                    segments.append(segment)
+                for rel, res, reason in items:
+                    done += 1
+                    if progress:
+                        progress(done, len(rels), rel)
+                    self._record(rel, res, reason, report)
+                    results[rel] = res
+        return results, segments
+
+    def _record(self, rel: str, res: Optional[ParseResult], reason: str, report: IndexReport) -> None:
+        if res is None:
+            report.skipped.append((rel, reason))
+            log.warning("skipped %s: %s", rel, reason)
+            return
+        report.files_parsed += 1
+        if res.draft:
+            report.drafts += 1
+        report.warnings.extend(res.warnings)
+        for w in res.warnings:
+            log.warning("%s", w)
+
     def _parse_all(self, rels: list[str], report: IndexReport, progress: Optional[Progress],
                    done0: int, total: int) -> dict[str, Optional[ParseResult]]:
         results: dict[str, Optional[ParseResult]] = {}
         for n, (rel, res, reason) in enumerate(self._jobs(rels)):
             if progress:
                 progress(done0 + n + 1, total, rel)
-            if res is None:
-                report.skipped.append((rel, reason))
-                log.warning("skipped %s: %s", rel, reason)
-                results[rel] = None
-                continue
-            report.files_parsed += 1
-            if res.draft:
-                report.drafts += 1
-            report.warnings.extend(res.warnings)
-            for w in res.warnings:
-                log.warning("%s", w)
+            self._record(rel, res, reason, report)
             results[rel] = res
         return results
 
@@ -309,20 +378,7 @@ class IndexStore:
             taken.add(p.key)
 
     def _add_docs(self, writer, rel: str, res: ParseResult) -> None:
-        counters: dict[str, int] = {}
-        titles = {p.id: p for p in res.papers}
-        for p in res.papers:
-            writer.add_document(doc=f"p:{p.id}", kind="paper", path=rel, paper_id=p.id, key=p.key,
-                                title=p.title, authors=" ".join(p.authors), data=p.to_dict())
-        for s in res.passages:
-            paper = titles.get(s.paper_id)
-            n = counters.get(s.paper_id, 0)
-            counters[s.paper_id] = n + 1
-            fields = {"abstract": s.text} if s.section.startswith("abstract") else {"body": s.text}
-            writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
-                                paper_id=s.paper_id, key=paper.key if paper else "",
-                                title=paper.title if paper else "", text=s.text, section=s.section, line_start=s.line_start,
-                                line_end=s.line_end, page=s.page, **fields)
+        add_docs(writer, rel, res)
 
     def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState]) -> None:
         link_rows(rows)
@@ -397,17 +453,31 @@ class IndexStore:
         report.skipped.extend(skipped)
         report.files_seen = len(found)
         rels = sorted(found)
-        results = self._parse_all(rels, report, progress, 0, len(rels))
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"
         shutil.rmtree(aside, ignore_errors=True)
         aside.mkdir(parents=True)
         from paperlens.core.index.schema import make_schema
 
         ix = _windex().create_in(str(aside), make_schema())
-        if self.fork_writer and self.workers > 1 and len(rels) >= POOL_MIN_FILES:
-            writer = ix.writer(procs=self.workers, multisegment=True, limitmb=128)
-        else:
-            writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=128)
+        results = None
+        if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
+            try:
+                results, segments = self._parallel_segments(rels, aside, report, progress)
+            except Exception as exc:   # a worker died: do it all here, one file at a time
+                log.warning("parallel indexing failed (%s); indexing again in one process", exc)
+                writer.cancel()
+                shutil.rmtree(aside, ignore_errors=True)
+                aside.mkdir(parents=True)
+                ix = _windex().create_in(str(aside), make_schema())
+                writer = ix.writer(limitmb=128)
+                report.skipped[:] = list(skipped)
+                report.files_parsed = report.drafts = 0
+                report.warnings.clear()
+                results = None
+        if results is None:
+            segments = []
+            results = self._parse_all(rels, report, progress, 0, len(rels))
         rows: list[Row] = []
         manifest: dict[str, corpus.FileState] = {}
         old_rows = {r.id: r for r in self.table.rows}
@@ -425,11 +495,17 @@ class IndexStore:
                     manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [], reason_)
                     continue
                 self._assign_keys(res.papers, taken, old_rows)
-                self._add_docs(writer, rel, res)
+                if not segments:
+                    self._add_docs(writer, rel, res)
                 rows.extend(Row.from_paper(p) for p in res.papers)
                 report.papers_indexed += len(res.papers)
                 manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [p.id for p in res.papers])
-            writer.commit()
+            if segments:   # the workers wrote the documents: publish their segments
+                writer._close_segment()
+                writer._commit_toc(segments)
+                writer._finish()
+            else:
+                writer.commit()
         except BaseException:
             writer.cancel()
             shutil.rmtree(aside, ignore_errors=True)
@@ -469,4 +545,10 @@ class IndexStore:
         except Exception:
             log.exception("reading paper %s", paper_id)
             return None
-        return Paper.from_dict(fields["data"]) if fields and fields.get("data") else None
+        if not fields or not fields.get("data"):
+            return None
+        paper = Paper.from_dict(fields["data"])
+        row = self.table.get(paper_id)
+        if row is not None:            # the table has the final key (the index may not)
+            paper.key = row.key
+        return paper
