@@ -119,6 +119,15 @@ def _segment_job(folder: str, index_dir: str, rels: list[str]):
     return segment, out
 
 
+def _fault(point: str) -> None:
+    """Fault injection for the crash-safety tests: PAPERLENS_FAULT_KILL_AT=<point> kills this
+    process with SIGKILL when it reaches that point of an update."""
+    if os.environ.get("PAPERLENS_FAULT_KILL_AT") == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def multiprocessing_child() -> bool:
     import multiprocessing
 
@@ -142,6 +151,7 @@ class IndexReport:
     warnings: list[str] = field(default_factory=list)
     rebuilt: str = ""                # why the index was rebuilt, if it was
     unusable: int = 0                # files in the folder that could not be used (now or before)
+    busy: bool = False               # another process was updating this index: nothing done here
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -151,6 +161,7 @@ class IndexReport:
                 "drafts": self.drafts,
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
                 "warnings": self.warnings, "rebuilt": self.rebuilt, "unusable": self.unusable,
+                "busy": self.busy,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -197,8 +208,10 @@ class IndexStore:
         self._ix = None
         self._searcher = None
         self._search_lock = threading.Lock()
-        self.table = PaperTable.load(self.index_dir / "table.json")
-        self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
+        self._state_stamp = None
+        self.table = PaperTable()
+        self.manifest: dict[str, corpus.FileState] = {}
+        self.reload_if_changed()
 
     # -- opening ---------------------------------------------------------------------------
     @property
@@ -248,17 +261,59 @@ class IndexStore:
         return bool(self._meta()) and _windex().exists_in(str(self.whoosh_dir))
 
     # -- updating ---------------------------------------------------------------------------
+    def _stamp(self):
+        try:
+            st = (self.index_dir / "manifest.json").stat()
+            return (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            return None
+
+    def reload_if_changed(self) -> bool:
+        """Pick up the table and manifest another process wrote (a second editor window on the
+        same library). A stat per call; the files are read only when they changed."""
+        stamp = self._stamp()
+        if stamp == self._state_stamp:
+            return False
+        self._state_stamp = stamp
+        self.table = PaperTable.load(self.index_dir / "table.json")
+        self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
+        return True
+
+    def _process_lock(self):
+        """An exclusive lock on this index across processes, or None when another process
+        holds it (that process is updating the index; we read what it commits)."""
+        import fcntl
+
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        f = open(self.index_dir / "update.lock", "a+")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            return None
+        return f
+
     def update(self, only: Optional[list[str]] = None, progress: Optional[Progress] = None,
                force_rebuild: bool = False) -> IndexReport:
         """Bring the index up to date with the folder (or with the files in ``only``)."""
         t0 = time.perf_counter()
         report = IndexReport(folder=str(self.folder))
         with self._write_lock:
-            reason = "requested" if force_rebuild else self.needs_rebuild()
-            if reason:
-                self._rebuild(report, reason, progress)
+            lock = self._process_lock()
+            if lock is None:
+                report.busy = True
+                log.info("another paperlens process is updating %s; using its results", self.index_dir)
             else:
-                self._incremental(report, only, progress)
+                try:
+                    self.reload_if_changed()
+                    reason = "requested" if force_rebuild else self.needs_rebuild()
+                    if reason:
+                        self._rebuild(report, reason, progress)
+                    else:
+                        self._incremental(report, only, progress)
+                finally:
+                    lock.close()
+            self.reload_if_changed()
         report.papers_total = len(self.table.rows)
         report.unusable = sum(1 for st in self.manifest.values() if st.error)
         report.seconds = time.perf_counter() - t0
@@ -384,10 +439,12 @@ class IndexStore:
         link_rows(rows)
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json")
+        _fault("after-table")
         self.manifest = manifest
         tmp = self.index_dir / "manifest.tmp"
         tmp.write_text(corpus.manifest_json(manifest, folder=str(self.folder)), encoding="utf-8")
         tmp.replace(self.index_dir / "manifest.json")
+        self._state_stamp = self._stamp()
 
     def _incremental(self, report: IndexReport, only: Optional[list[str]],
                      progress: Optional[Progress]) -> None:
@@ -403,6 +460,10 @@ class IndexStore:
         manifest = dict(self.manifest)
         manifest.update(changes.touched)
         gone_ids = {pid for rel in gone for pid in manifest.get(rel, corpus.FileState(0, 0)).paper_ids}
+        # also by source path: after a crash the table can be newer than the manifest
+        redone = {str(self.folder / rel) for rel in set(gone) | set(to_parse)}
+        known = {str(self.folder / rel) for rel in manifest}
+        gone_ids |= {r.id for r in self.table.rows if r.source in redone or r.source not in known}
         old_rows = {r.id: r for r in self.table.rows}
         rows = [r for r in self.table.rows if r.id not in gone_ids]
         taken = {r.key for r in rows}
@@ -419,7 +480,9 @@ class IndexStore:
                 self._assign_keys(res.papers, taken, old_rows)
                 writer.delete_by_term("path", rel)
                 self._add_docs(writer, rel, res)
+            _fault("incremental-before-commit")
             writer.commit()
+            _fault("incremental-after-commit")
         except BaseException:
             writer.cancel()
             raise
@@ -453,8 +516,9 @@ class IndexStore:
         report.skipped.extend(skipped)
         report.files_seen = len(found)
         rels = sorted(found)
+        for stale in list(self.index_dir.glob("whoosh.new-*")) + list(self.index_dir.glob("whoosh.old-*")):
+            shutil.rmtree(stale, ignore_errors=True)     # left by a process killed mid-rebuild
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"
-        shutil.rmtree(aside, ignore_errors=True)
         aside.mkdir(parents=True)
         from paperlens.core.index.schema import make_schema
 
@@ -512,9 +576,11 @@ class IndexStore:
             raise
         # swap: old index aside, new one in, old one removed
         self._close()
+        _fault("rebuild-before-swap")
         old = self.index_dir / f"whoosh.old-{os.getpid()}"
         if self.whoosh_dir.exists():
             self.whoosh_dir.rename(old)
+        _fault("rebuild-mid-swap")
         aside.rename(self.whoosh_dir)
         shutil.rmtree(old, ignore_errors=True)
         self._commit_state(rows, manifest)
