@@ -144,6 +144,86 @@ class Library:
                 h.key, h.title = entry.key, entry.title
         return hits
 
+    # -- reading inside papers: reference lists and the citation graph ---------------------------
+    def _stamps(self):
+        return tuple(s.stamp for s in self.stores)
+
+    def row_for_file(self, path: str | os.PathLike[str]) -> Optional[Row]:
+        """The library paper whose full text is this file (a paper text or PDF)."""
+        p = str(Path(path).resolve())
+        store = self.store_for(p)
+        if store is None:
+            return None
+        return next((r for r in store.table.rows if r.source == p and not r.is_entry), None)
+
+    def references_of(self, row: Row) -> list[dict]:
+        """The reference list of a paper text: [{label, text, line, title, doi, arxiv, year}]."""
+        store = self.store_for(row.source)
+        refs = store.refs.get(row.id, []) if store else []
+        keys = ("label", "text", "line", "title", "doi", "arxiv", "year")
+        return [dict(zip(keys, r)) for r in refs]
+
+    def matcher(self):
+        """A ReferenceMatcher over the library's papers (one per paper, merged texts once)."""
+        stamps = self._stamps()
+        cached = getattr(self, "_matcher", None)
+        if cached is not None and cached[0] == stamps:
+            return cached[1]
+        from paperlens.core.references import LibraryEntry, ReferenceMatcher
+
+        entries = [LibraryEntry(id=r.id, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year,
+                                surnames=list(r.surnames))
+                   for r in self.rows() if not r.alias_of and r.title]
+        matcher = ReferenceMatcher(entries)
+        self._matcher = (stamps, matcher)
+        return matcher
+
+    def match_reference(self, ref: dict, citing: Optional[Row] = None) -> Optional[Row]:
+        """The library paper a reference entry cites (never the citing paper itself)."""
+        m = self.matcher().match(ref.get("text", ""))
+        if m is None:
+            return None
+        row = self.canonical(self.row(m[0]) or Row(*([""] * 10)))
+        if not row.id or (citing is not None and row.id in (citing.id, citing.alias_of)):
+            return None
+        return row
+
+    def graph(self) -> "CitationGraph":
+        """Which library papers each paper cites, and is cited by (computed once per change)."""
+        stamps = self._stamps()
+        cached = getattr(self, "_graph", None)
+        if cached is not None and cached[0] == stamps:
+            return cached[1]
+        graph = CitationGraph()
+        for store in self.stores:
+            for pid in list(store.refs):
+                row = store.table.get(pid)
+                if row is None:
+                    continue
+                citing = self.canonical(row)
+                for ref in self.references_of(row):
+                    target = self.match_reference(ref, citing=row)
+                    if target is not None:
+                        graph.add(citing.id, target.id, ref.get("label", ""))
+        self._graph = (stamps, graph)
+        return graph
+
+    def graph_if_ready(self) -> Optional["CitationGraph"]:
+        cached = getattr(self, "_graph", None)
+        return cached[1] if cached is not None and cached[0] == self._stamps() else None
+
     def close(self) -> None:
         for s in self.stores:
             s.close()
+
+
+class CitationGraph:
+    """Edges between library papers (ids of canonical rows: a merged text counts as its entry)."""
+
+    def __init__(self) -> None:
+        self.cites: dict[str, dict[str, str]] = {}      # citing id -> {cited id: label}
+        self.cited_by: dict[str, set[str]] = {}
+
+    def add(self, citing: str, cited: str, label: str) -> None:
+        self.cites.setdefault(citing, {})[cited] = label
+        self.cited_by.setdefault(cited, set()).add(citing)

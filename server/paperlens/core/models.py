@@ -52,6 +52,8 @@ class Paper:
     source_kind: str = ""     # "bib" | "text"
     file: str = ""            # absolute path of the paper's full text, when there is one
     key_generated: bool = False
+    # the paper's own reference list: {label, text, line, title, doi, arxiv, year} each
+    references: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -209,6 +209,7 @@ class IndexStore:
         self._searcher = None
         self._search_lock = threading.Lock()
         self._state_stamp = None
+        self.refs: dict[str, list] = {}     # paper id -> its reference list (compact)
         self.table = PaperTable()
         self.manifest: dict[str, corpus.FileState] = {}
         self.reload_if_changed()
@@ -277,7 +278,16 @@ class IndexStore:
         self._state_stamp = stamp
         self.table = PaperTable.load(self.index_dir / "table.json")
         self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
+        try:
+            self.refs = json.loads((self.index_dir / "references.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.refs = {}
         return True
+
+    @property
+    def stamp(self):
+        """Changes whenever this index's papers change (for caches built on top of it)."""
+        return self._state_stamp
 
     def _process_lock(self):
         """An exclusive lock on this index across processes, or None when another process
@@ -435,7 +445,20 @@ class IndexStore:
     def _add_docs(self, writer, rel: str, res: ParseResult) -> None:
         add_docs(writer, rel, res)
 
-    def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState]) -> None:
+    def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
+                      new_papers: list[Paper] = (), full: bool = False) -> None:
+        ids = {r.id for r in rows}
+        refs = {} if full else {pid: r for pid, r in self.refs.items() if pid in ids}
+        for p in new_papers:
+            if p.references:
+                refs[p.id] = [[r.get("label", ""), r.get("text", ""), r.get("line", 0), r.get("title", ""),
+                               r.get("doi", ""), r.get("arxiv", ""), r.get("year", "")] for r in p.references]
+            else:
+                refs.pop(p.id, None)
+        self.refs = refs
+        tmp = self.index_dir / "references.tmp"
+        tmp.write_text(json.dumps(refs, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(self.index_dir / "references.json")
         link_rows(rows)
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json")
@@ -505,7 +528,7 @@ class IndexStore:
                                              [p.id for p in res.papers])
         if progress:
             progress(total, total, "")
-        self._commit_state(rows, manifest)
+        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers])
 
     def _rebuild(self, report: IndexReport, reason: str, progress: Optional[Progress]) -> None:
         """Index everything into a directory aside, then swap it in."""
@@ -583,7 +606,8 @@ class IndexStore:
         _fault("rebuild-mid-swap")
         aside.rename(self.whoosh_dir)
         shutil.rmtree(old, ignore_errors=True)
-        self._commit_state(rows, manifest)
+        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
+                           full=True)
         meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
         tmp = self.index_dir / "meta.tmp"
         tmp.write_text(json.dumps(meta), encoding="utf-8")
