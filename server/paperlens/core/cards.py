@@ -50,8 +50,13 @@ def format_authors(authors: list[str], limit: int = 6) -> str:
     return ", ".join(names)
 
 
-def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract") -> str:
-    """Markdown card: title, authors, year and venue, abstract or summary, key and links."""
+def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract",
+                graph_line: str = "", sources: list[tuple[str, str]] = ()) -> str:
+    """Markdown card: title, authors, year and venue, abstract or summary, key and links.
+
+    ``sources`` are (label, file URI) links to the passages a summary was drawn from;
+    ``graph_line`` says how the paper is connected to the rest of the library.
+    """
     lines = [f"**{escape_md(paper.title or paper.key)}**", ""]
     meta = [escape_md(format_authors(paper.authors))] if paper.authors else []
     if paper.year:
@@ -63,6 +68,10 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
     text = summary if summary is not None else first_sentences(paper.abstract, n=4, max_chars=900)
     if text:
         lines += [f"{summary_label}: {escape_md(text)}", ""]
+    if sources:
+        lines += ["From: " + ", ".join(f"[{escape_md(label)}]({uri})" for label, uri in sources), ""]
+    if graph_line:
+        lines += [escape_md(graph_line), ""]
     foot = [f"`{paper.key.replace('`', '')}`"]
     if paper.source:
         where = f"{Path(paper.source).name}:{paper.source_line + 1}"

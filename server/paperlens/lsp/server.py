@@ -12,12 +12,13 @@ from pygls.lsp.server import LanguageServer
 
 from paperlens import __version__
 from paperlens.core.parse import PAPER_SUFFIXES
-from paperlens.lsp.features import completion, definition, hover, symbols
+from paperlens.lsp.features import (completion, definition, diagnostics, hover, links, symbols,
+                                    usages)
 from paperlens.lsp.session import Session, uri_to_path
 
 log = logging.getLogger("paperlens")
 
-COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status"]
+COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status", "paperlens.openPaperText"]
 
 
 class PaperlensServer(LanguageServer):
@@ -182,6 +183,44 @@ def create_server() -> PaperlensServer:
         path = uri_to_path(params.text_document.uri)
         if path is not None:
             session.notify_changed([str(path)])
+
+    # -- diagnostics: unknown keys in drafts, duplicate keys across .bib files ------------------
+    published_bibs: set[str] = set()
+
+    def publish(uri: str) -> None:
+        diags = diagnostics.draft_diagnostics(server, uri)
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+
+    def publish_all() -> None:
+        for uri in list(server.workspace.text_documents):
+            publish(uri)
+        dupes = diagnostics.duplicate_key_diagnostics(server)
+        for uri in published_bibs - set(dupes):
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        for uri, diags in dupes.items():
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+        published_bibs.clear()
+        published_bibs.update(dupes)
+
+    session.on_indexed = lambda reports: publish_all()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: PaperlensServer, params: types.DidOpenTextDocumentParams) -> None:
+        publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: PaperlensServer, params: types.DidChangeTextDocumentParams) -> None:
+        publish(params.text_document.uri)
+
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix]))(diagnostics.code_actions)
+    server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)(links.document_links)
+    server.feature(types.TEXT_DOCUMENT_REFERENCES)(usages.references)
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS)(usages.code_lenses)
+
+    @server.command("paperlens.openPaperText")
+    def cmd_open_text(ls: PaperlensServer, *args):
+        return usages.open_paper_text(ls, list(args))
 
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
     server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)

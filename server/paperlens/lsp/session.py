@@ -46,6 +46,11 @@ class Session:
         self.on_indexed: Optional[Callable[[list[IndexReport]], None]] = None
         self.debouncer = Debouncer(self._flush_changes)
         self.watcher: Optional[FolderWatcher] = None
+        self.paper_text_views: dict[str, str] = {}       # PDF text view file -> the PDF
+        self.paper_text_lines: dict[str, list[int]] = {} # view file -> line of each text line
+        self._cards: dict[tuple, str] = {}
+        self._summaries = None
+        self._graph_pending = False
 
     # -- configuration ---------------------------------------------------------------------
     def configure(self, data: Any, workspace_folders: Optional[list[str]] = None) -> bool:
@@ -74,6 +79,120 @@ class Session:
             p = Path(f).expanduser()
             out.append(str((base / p).resolve() if not p.is_absolute() else p.resolve()))
         return out
+
+    # -- cards, summaries, citation graph ---------------------------------------------------
+    def summaries(self):
+        """The summary service for the current settings (re-created when they change)."""
+        from paperlens.core.summarize import SummaryService
+
+        key = (repr(self.settings.summary), self.settings.index_path)
+        if self._summaries is None or self._summaries[0] != key:
+            if self._summaries is not None:
+                self._summaries[1].close()
+            from paperlens.config import default_index_root
+
+            root = Path(self.settings.index_path).expanduser() if self.settings.index_path else default_index_root()
+            service = SummaryService(self.settings.summary, root / "summaries",
+                                     report=lambda msg: log.warning("summaries: %s", msg),
+                                     on_done=self._summary_done)
+            self._summaries = (key, service)
+        return self._summaries[1]
+
+    def drafts(self):
+        """The user's drafts in the workspace and paper folders (for find references)."""
+        from paperlens.core.drafts import DraftIndex
+
+        folders = sorted(set(self.workspace_folders) | set(self.folders()))
+        if getattr(self, "_drafts", None) is None or self._drafts.folders != [Path(f) for f in folders]:
+            self._drafts = DraftIndex(folders)
+        return self._drafts
+
+    def view_source(self, path: str) -> str:
+        """A PDF text view's file -> the PDF (also after a restart, from the view's sidecar)."""
+        if path in self.paper_text_views:
+            return self.paper_text_views[path]
+        sidecar = Path(path).with_suffix(".json")
+        if Path(path).parent.name == "texts" and sidecar.is_file():
+            try:
+                import json
+
+                data = json.loads(sidecar.read_text(encoding="utf-8"))
+                self.paper_text_views[path] = data["pdf"]
+                self.paper_text_lines[path] = data["lines"]
+                return data["pdf"]
+            except (OSError, ValueError, KeyError):
+                pass
+        return path
+
+    def _summary_done(self, paper, summary, error) -> None:
+        self._cards.clear()          # the next hover shows the new summary
+
+    def graph_line(self, row) -> str:
+        graph = self.library.graph_if_ready()
+        if graph is None:
+            self.schedule_graph()
+            return ""
+        n_by, n_cites = len(graph.cited_by.get(row.id, ())), len(graph.cites.get(row.id, {}))
+        parts = []
+        if n_by:
+            parts.append(f"cited by {n_by} paper{'s' if n_by != 1 else ''} in your library")
+        if n_cites:
+            parts.append(f"cites {n_cites} paper{'s' if n_cites != 1 else ''} of your library")
+        return "; ".join(parts).capitalize()
+
+    def schedule_graph(self) -> None:
+        """Build the citation graph in the background (never on a request's path)."""
+        if self._graph_pending or self.loop is None:
+            return
+        self._graph_pending = True
+
+        def build():
+            try:
+                self.library.graph()
+            finally:
+                self._graph_pending = False
+                self._cards.clear()
+
+        self.loop.run_in_executor(self._executor, build)
+
+    def card(self, row) -> str:
+        """The hover card of a library paper, with its summary and citation-graph line."""
+        from paperlens.core.cards import file_uri, render_card
+
+        store = self.library.store_for(row.source)
+        key = (row.id, store.stamp if store else None, self.library.graph_if_ready() is not None)
+        cached = self._cards.get(key)
+        if cached is not None:
+            return cached
+        paper = self.library.paper(row)
+        text_row = self.library.row_for_file(row.fulltext) if row.fulltext else (None if row.is_entry else row)
+        summary = None
+        if text_row is not None:
+            text_store = self.library.store_for(text_row.source)
+            content = text_store.content_hash(text_row.source) if text_store else ""
+            text_paper = text_store.paper(text_row.id) if text_store else None
+            if text_paper is not None and content:
+                try:
+                    summary = self.summaries().card_summary(
+                        text_paper, text_store.passages(text_row.id), f"{content}:{text_row.id}")
+                except Exception:
+                    log.exception("summary of %s", row.key)
+        graph_line = self.graph_line(row)
+        if summary is None or summary.kind == "abstract" and paper.abstract:
+            card = render_card(paper, graph_line=graph_line)
+        else:
+            label = {"llm": f"Summary ({summary.model or 'model'})", "abstract": "Abstract"}.get(summary.kind, "Summary")
+            sources = []
+            for s in summary.sentences[:5]:
+                where = f"p. {s.page}" if s.page else f"line {s.line + 1}"
+                if where not in [w for w, _ in sources]:
+                    sources.append((where, file_uri(text_row.source, s.line)))
+            card = render_card(paper, summary=summary.text, summary_label=label, graph_line=graph_line,
+                               sources=sources)
+        if len(self._cards) > 2000:
+            self._cards.clear()
+        self._cards[key] = card
+        return card
 
     # -- indexing ---------------------------------------------------------------------------
     def schedule_index(self, paths: Optional[list[str]] = None, rebuild: bool = False) -> None:
@@ -121,6 +240,8 @@ class Session:
                 log.warning("skipped %s: %s", path, reason)
             for w in r.warnings:
                 log.warning("%s", w)
+        self._cards.clear()
+        self.schedule_graph()
         if self.on_indexed:
             self.on_indexed(reports)
         if self._queued_all or self._queued_paths:

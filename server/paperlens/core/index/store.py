@@ -626,6 +626,35 @@ class IndexStore:
         self._close()
 
     # -- reading ------------------------------------------------------------------------------
+    def passages(self, paper_id: str) -> list:
+        """A paper's passages in document order (for summaries)."""
+        from paperlens.core.models import Passage
+
+        if not self.is_ready():
+            return []
+        try:
+            searcher = self.searcher()
+            docs = sorted(searcher.document_numbers(paper_id=paper_id, kind="passage"))
+            out = []
+            for n in docs:
+                f = searcher.stored_fields(n)
+                out.append(Passage(paper_id=paper_id, text=f.get("text") or "", path=str(self.folder / f["path"]),
+                                   line_start=f.get("line_start") or 0, line_end=f.get("line_end") or 0,
+                                   section=f.get("section") or "", page=f.get("page")))
+            return out
+        except Exception:
+            log.exception("reading passages of %s", paper_id)
+            return []
+
+    def content_hash(self, path: str) -> str:
+        """The manifest's hash of one of this folder's files ("" when unknown)."""
+        try:
+            rel = Path(path).resolve().relative_to(self.folder).as_posix()
+        except ValueError:
+            return ""
+        st = self.manifest.get(rel)
+        return st.sha1 if st else ""
+
     def paper(self, paper_id: str) -> Optional[Paper]:
         """The full paper record (with abstract) from the index."""
         if not self.is_ready():

@@ -6,7 +6,6 @@ from typing import Optional
 from lsprotocol import types
 
 from paperlens.core import citations
-from paperlens.core.cards import render_card
 from paperlens.core.index.table import Row
 from paperlens.lsp.features._doc import doc_context
 
@@ -49,6 +48,5 @@ def resolve(ls, item: types.CompletionItem) -> types.CompletionItem:
     store = ls.session.library.store_for(data.get("source", "")) if data.get("source") else None
     row = store.table.get(data.get("id", "")) if store else None
     if row is not None:
-        paper = ls.session.library.paper(row)
-        item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=render_card(paper))
+        item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.session.card(row))
     return item

@@ -5,14 +5,15 @@ from typing import Optional
 
 from lsprotocol import types
 
-from paperlens.core.cards import render_card
-from paperlens.lsp.features._doc import citation_under_cursor
+from paperlens.lsp.features._doc import citation_under_cursor, doc_context
+from paperlens.lsp.features.reading import numeric_hover
 
 
 def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
     found = citation_under_cursor(ls, params)
     if found is None:
-        return None
+        ctx = doc_context(ls, params.text_document.uri, params.position)
+        return numeric_hover(ls, ctx) if ctx is not None else None
     ctx, cite = found
     library = ls.session.library
     row = library.resolve(cite.key, ctx.bib_files())
@@ -25,8 +26,7 @@ def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
             value += " (indexing is still running)"
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value),
                            range=ctx.range(cite.span))
-    paper = library.paper(row)
     return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=render_card(paper)),
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.session.card(row)),
         range=ctx.range(cite.span),
     )

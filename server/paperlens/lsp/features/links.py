@@ -1,0 +1,43 @@
+"""Document links for DOIs, arXiv ids and URLs in drafts and papers."""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from lsprotocol import types
+
+from paperlens.lsp import convert
+
+_URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+[^\s<>\"'`{}|\\^\[\].,;:!?)]")
+_DOI = re.compile(r"(?<![\w/.])(?:doi:\s*)?(10\.\d{4,9}/[^\s\"<>{}]+[^\s\"<>{}.,;:)\]])", re.IGNORECASE)
+_ARXIV = re.compile(r"(?<![\w/.])arXiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?)", re.IGNORECASE)
+MAX_LINKS = 5000
+
+
+def document_links(ls, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
+    try:
+        text = ls.workspace.get_text_document(params.text_document.uri).source
+    except Exception:
+        return []
+    if len(text) > 20_000_000:
+        return []
+    starts = convert.line_starts(text)
+    taken: list[tuple[int, int]] = []
+    out = []
+
+    def add(start: int, end: int, target: str) -> None:
+        if any(s < end and start < e for s, e in taken) or len(out) >= MAX_LINKS:
+            return
+        taken.append((start, end))
+        out.append(types.DocumentLink(
+            range=types.Range(start=convert.offset_to_position(text, start, starts),
+                              end=convert.offset_to_position(text, end, starts)),
+            target=target))
+
+    for m in _URL.finditer(text):
+        add(m.start(), m.end(), m.group(0))
+    for m in _DOI.finditer(text):
+        add(m.start(1), m.end(1), "https://doi.org/" + quote(m.group(1), safe="/:;._-()"))
+    for m in _ARXIV.finditer(text):
+        add(m.start(), m.end(), "https://arxiv.org/abs/" + m.group(1))
+    return out
