@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", action="append", required=True, metavar="DIR")
     _add_common(p)
 
+    p = sub.add_parser("summarize", help="fill the summary cache of a library")
+    p.add_argument("dirs", nargs="+", metavar="DIR")
+    p.add_argument("--provider", choices=["extractive", "openai"], default=None,
+                   help="default: extractive (offline); openai uses the settings below")
+    p.add_argument("--model", default=None)
+    p.add_argument("--base-url", default=None, help="an OpenAI-compatible server (Ollama, vLLM, ...)")
+    p.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
+    p.add_argument("--concurrency", type=int, default=2)
+    _add_common(p)
+
     p = sub.add_parser("cite", help="citation keys matching typed words (as completion does)")
     p.add_argument("query", nargs="?", default="")
     p.add_argument("--dir", action="append", required=True, metavar="DIR")
@@ -112,7 +122,9 @@ def cmd_search(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from paperlens.core.cards import render_card
+    from paperlens.config import SummarySettings, summary_cache_dir
+    from paperlens.core.cards import library_card
+    from paperlens.core.summarize import SummaryService
 
     lib, _ = _library(args, args.dir)
     row = lib.resolve(args.key)
@@ -125,7 +137,11 @@ def cmd_show(args) -> int:
             sys.stderr.write(msg + "\n")
         return 1
     paper = lib.paper(row)
-    card = render_card(paper)
+    service = SummaryService(SummarySettings(), summary_cache_dir(args.index_path))   # offline
+    cited_by = len(lib.graph().cited_by.get(row.id, ()))
+    card = library_card(lib, row, service, f"Cited by {cited_by} paper{'s' if cited_by != 1 else ''} "
+                                           "in your library" if cited_by else "")
+    service.close()
     _emit(args, {"key": args.key, "found": True, "paper": paper.to_dict(), "card": card}, card)
     return 0
 
@@ -141,6 +157,40 @@ def cmd_cite(args) -> int:
     return 0
 
 
+def cmd_summarize(args) -> int:
+    from paperlens.config import SummarySettings, summary_cache_dir
+    from paperlens.core.summarize import SummaryService
+
+    settings = SummarySettings()
+    for name in ("provider", "model", "base_url", "api_key_env"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    lib, _ = _library(args, args.dirs)
+    rows = [r for r in lib.rows() if not r.alias_of]
+    inputs = [x for x in (lib.summary_inputs(r) for r in rows) if x is not None]
+    service = SummaryService(settings, summary_cache_dir(args.index_path),
+                             report=lambda msg: sys.stderr.write(f"summaries: {msg}\n"))
+    tty = sys.stderr.isatty() and not args.json
+
+    def progress(done, paper, summary, error) -> None:
+        if tty:
+            width = 30
+            filled = int(width * done / len(inputs)) if inputs else width
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{len(inputs)} {paper.key[:30]:<30}")
+            if done >= len(inputs):
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    result = service.fill(iter(inputs), progress=progress, concurrency=max(1, args.concurrency))
+    service.close()
+    data = {"papers": len(inputs), "cached": result.cached, "computed": result.computed,
+            "fallback": result.fallback, "errors": result.errors, "provider": settings.provider}
+    _emit(args, data, f"{len(inputs)} papers with full text: {result.computed} summaries made, "
+                      f"{result.cached} already cached, {result.fallback} extractive only"
+                      + "".join(f"\n  {e}" for e in result.errors))
+    return 1 if result.errors and settings.provider == "openai" and not result.computed and not result.cached else 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
@@ -150,7 +200,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return run(log_file=args.log_file, verbose=args.verbose)
     if getattr(args, "json", False):
         logging.getLogger().setLevel(logging.ERROR)
-    return {"index": cmd_index, "search": cmd_search, "show": cmd_show, "cite": cmd_cite}[args.command](args)
+    return {"index": cmd_index, "search": cmd_search, "show": cmd_show, "cite": cmd_cite,
+            "summarize": cmd_summarize}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,12 @@ def default_index_root() -> Path:
     return Path(user_cache_dir("paperlens", appauthor=False)) / "indexes"
 
 
+def summary_cache_dir(index_path: str | None = None) -> Path:
+    """Where summaries are cached (beside the indexes), shared by the CLI and the server."""
+    root = Path(index_path).expanduser() if index_path else default_index_root()
+    return root / "summaries"
+
+
 def index_dir_for(folder: str | os.PathLike[str], index_path: str | None = None) -> Path:
     """The index directory of one paper folder: ``<root>/<folder name>-<hash of its path>``.
 

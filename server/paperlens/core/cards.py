@@ -5,6 +5,7 @@ as plain text (no links, images, HTML or command links of its own making).
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -84,3 +85,26 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
         foot.append(f"[arXiv:{escape_md(paper.arxiv)}](https://arxiv.org/abs/{quote(paper.arxiv, safe='./')})")
     lines.append(" · ".join(foot))
     return "\n".join(lines).strip() + "\n"
+
+
+def library_card(library, row, summaries=None, graph_line: str = "") -> str:
+    """The card of a library paper: bibliographic data, its summary (from ``summaries``, a
+    SummaryService, when the library has the paper's full text) and ``graph_line``."""
+    paper = library.paper(row)
+    summary = None
+    inputs = library.summary_inputs(row) if summaries is not None else None
+    if inputs is not None:
+        try:
+            summary = summaries.card_summary(*inputs)
+        except Exception:
+            logging.getLogger(__name__).exception("summary of %s", row.key)
+    if summary is None or (summary.kind == "abstract" and paper.abstract):
+        return render_card(paper, graph_line=graph_line)
+    label = {"llm": f"Summary ({summary.model or 'model'})", "abstract": "Abstract"}.get(summary.kind, "Summary")
+    sources: list[tuple[str, str]] = []
+    for s in summary.sentences[:5]:
+        where = f"p. {s.page}" if s.page else f"line {s.line + 1}"
+        if where not in [w for w, _ in sources]:
+            sources.append((where, file_uri(inputs[0].source, s.line)))
+    return render_card(paper, summary=summary.text, summary_label=label, graph_line=graph_line,
+                       sources=sources)

@@ -144,6 +144,20 @@ class Library:
                 h.key, h.title = entry.key, entry.title
         return hits
 
+    def summary_inputs(self, row: Row):
+        """(text paper, its passages, content hash) to summarise ``row``, or None when the
+        library has no full text for it. The server's cards and ``paperlens summarize`` both
+        use this, so they share cache entries."""
+        text_row = self.row_for_file(row.fulltext) if row.fulltext else (None if row.is_entry else row)
+        if text_row is None:
+            return None
+        store = self.store_for(text_row.source)
+        content = store.content_hash(text_row.source) if store else ""
+        paper = store.paper(text_row.id) if store else None
+        if paper is None or not content:
+            return None
+        return paper, store.passages(text_row.id), f"{content}:{text_row.id}"
+
     # -- reading inside papers: reference lists and the citation graph ---------------------------
     def _stamps(self):
         return tuple(s.stamp for s in self.stores)

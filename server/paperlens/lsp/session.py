@@ -89,10 +89,9 @@ class Session:
         if self._summaries is None or self._summaries[0] != key:
             if self._summaries is not None:
                 self._summaries[1].close()
-            from paperlens.config import default_index_root
+            from paperlens.config import summary_cache_dir
 
-            root = Path(self.settings.index_path).expanduser() if self.settings.index_path else default_index_root()
-            service = SummaryService(self.settings.summary, root / "summaries",
+            service = SummaryService(self.settings.summary, summary_cache_dir(self.settings.index_path),
                                      report=lambda msg: log.warning("summaries: %s", msg),
                                      on_done=self._summary_done)
             self._summaries = (key, service)
@@ -157,38 +156,14 @@ class Session:
 
     def card(self, row) -> str:
         """The hover card of a library paper, with its summary and citation-graph line."""
-        from paperlens.core.cards import file_uri, render_card
+        from paperlens.core.cards import library_card
 
         store = self.library.store_for(row.source)
         key = (row.id, store.stamp if store else None, self.library.graph_if_ready() is not None)
         cached = self._cards.get(key)
         if cached is not None:
             return cached
-        paper = self.library.paper(row)
-        text_row = self.library.row_for_file(row.fulltext) if row.fulltext else (None if row.is_entry else row)
-        summary = None
-        if text_row is not None:
-            text_store = self.library.store_for(text_row.source)
-            content = text_store.content_hash(text_row.source) if text_store else ""
-            text_paper = text_store.paper(text_row.id) if text_store else None
-            if text_paper is not None and content:
-                try:
-                    summary = self.summaries().card_summary(
-                        text_paper, text_store.passages(text_row.id), f"{content}:{text_row.id}")
-                except Exception:
-                    log.exception("summary of %s", row.key)
-        graph_line = self.graph_line(row)
-        if summary is None or summary.kind == "abstract" and paper.abstract:
-            card = render_card(paper, graph_line=graph_line)
-        else:
-            label = {"llm": f"Summary ({summary.model or 'model'})", "abstract": "Abstract"}.get(summary.kind, "Summary")
-            sources = []
-            for s in summary.sentences[:5]:
-                where = f"p. {s.page}" if s.page else f"line {s.line + 1}"
-                if where not in [w for w, _ in sources]:
-                    sources.append((where, file_uri(text_row.source, s.line)))
-            card = render_card(paper, summary=summary.text, summary_label=label, graph_line=graph_line,
-                               sources=sources)
+        card = library_card(self.library, row, self.summaries(), self.graph_line(row))
         if len(self._cards) > 2000:
             self._cards.clear()
         self._cards[key] = card
