@@ -195,3 +195,18 @@ def test_import_does_not_load_jieba_and_first_load_is_quiet():
 def test_analysing_cjk_writes_nothing_to_stdout(capfd):
     assert _texts(ZH, mode="index")
     assert capfd.readouterr().out == ""
+
+
+def test_fast_path_gives_exactly_the_chains_tokens():
+    """The single-loop path for text without Han characters equals the filter chain."""
+    from whoosh.analysis import CompositeAnalyzer
+    text = ("The Transformers were trained on 3.5 billion tokens, e.g. in Fig. 3; running runners ran. "
+            "A an the of: stop words; x y z single letters; ÉCOLE naïve café; under_score *wild*card\n") * 5
+    a = mixed_analyzer()
+
+    def toks(gen):
+        return [(t.text, t.pos, t.startchar, t.endchar) for t in gen]
+
+    for kwargs in ({"positions": True, "chars": True, "mode": "index"}, {"positions": True, "mode": "query"},
+                   {"start_pos": 7, "start_char": 3, "positions": True, "chars": True}):
+        assert toks(a(text, **kwargs)) == toks(CompositeAnalyzer.__call__(a, text, **kwargs))
