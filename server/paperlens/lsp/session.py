@@ -67,8 +67,17 @@ class Session:
         if new != old or not self.library.stores:
             self.library.close()
             self.library = Library(new[0], settings.index_path or None, settings.index_workers or None)
+            self.prebuild_tables()
             return True
         return False
+
+    def prebuild_tables(self) -> None:
+        """Build the completion lookups of the persisted tables off the request path."""
+        import threading
+
+        tables = [s.table for s in self.library.stores]
+        threading.Thread(target=lambda: [t.ensure_built() for t in tables], daemon=True,
+                         name="paperlens-tables").start()
 
     def folders(self) -> list[str]:
         """Configured paper folders (relative ones are taken from the first workspace folder)."""
@@ -216,6 +225,7 @@ class Session:
             for w in r.warnings:
                 log.warning("%s", w)
         self._cards.clear()
+        self.prebuild_tables()
         self.schedule_graph()
         if self.on_indexed:
             self.on_indexed(reports)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ class PaperTable:
     def __init__(self, rows: Iterable[Row] = ()):
         self.rows: list[Row] = list(rows)
         self._built = False
+        self._build_lock = threading.Lock()
+        self._newest: Optional[list[int]] = None
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -107,8 +110,12 @@ class PaperTable:
         self._built = True
 
     def ensure_built(self) -> None:
+        """Build the lookup structures once (thread-safe: the server pre-builds them in the
+        background at start, a request that comes first waits for the same build)."""
         if not self._built:
-            self._build()
+            with self._build_lock:
+                if not self._built:
+                    self._build()
 
     def find(self, key: str) -> list[Row]:
         self.ensure_built()
@@ -144,9 +151,11 @@ class PaperTable:
         self.ensure_built()
         q = fold(query).strip()
         if not q:
-            order = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
-                           key=lambda i: (-(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
-                                          self.rows[i].key))
+            if self._newest is None:
+                self._newest = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
+                                      key=lambda i: (-(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
+                                                     self.rows[i].key))
+            order = self._newest
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
         scores: Optional[dict[int, float]] = None
         whole = self._matches(q.replace(" ", "")) if " " not in q else {}
