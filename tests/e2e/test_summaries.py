@@ -1,6 +1,8 @@
 """Hover summaries through the real openai client, against a local stand-in for the API."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -34,11 +36,11 @@ async def test_hover_answers_at_once_then_shows_the_llm_summary(llm_client: Lang
     first = await llm_client.text_document_hover_async(types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
     assert "Sparse Passage Retrieval" in first.contents.value      # answered without waiting
-    for _ in range(200):          # the LLM summary is computed in the background
-        h = await llm_client.text_document_hover_async(types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
-        if "Summary (test-model)" in h.contents.value:
-            break
+    # the LLM summary is computed in the background; the server logs when it is ready
+    while not any("summary ready" in m.message for m in llm_client.log_messages):
+        await asyncio.wait_for(llm_client.wait_for_notification(types.WINDOW_LOG_MESSAGE), 60)
+    h = await llm_client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
     card = h.contents.value
     assert "Summary (test-model): The paper revisits BM25 passage retrieval" in card
     assert "From: [line" in card and "sparse-retrieval-notes.txt#L" in card     # the passages used

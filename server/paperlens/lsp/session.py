@@ -134,6 +134,8 @@ class Session:
 
     def _summary_done(self, paper, summary, error) -> None:
         self._cards.clear()          # the next hover shows the new summary
+        if summary is not None:
+            log.info("summary ready: %s (%s)", paper.key or paper.title, summary.kind)
 
     def graph_line(self, row) -> str:
         graph = self.library.graph_if_ready()
