@@ -141,6 +141,12 @@ def settings_from_dict(data: Any) -> tuple[Settings, list[str]]:
                 target[parts[-1]].update(value)
             else:
                 target[parts[-1]] = value
+    # VS Code's own forms: "trace.server" is the trace level; "server.*" (the Python interpreter
+    # that runs this server) is the client's business
+    trace = nested.get("trace")
+    if isinstance(trace, dict):
+        nested["trace"] = trace.get("server")
+    nested.pop("server", None)
     _fill(settings, nested, (), errors)
     return settings, errors
 

@@ -18,7 +18,8 @@ from paperlens.lsp.session import Session, uri_to_path
 
 log = logging.getLogger("paperlens")
 
-COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status", "paperlens.openPaperText"]
+COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status", "paperlens.openPaperText",
+            "paperlens.papers"]
 
 
 class PaperlensServer(LanguageServer):
@@ -232,6 +233,15 @@ def create_server() -> PaperlensServer:
     @server.command("paperlens.search")
     def cmd_search(ls: PaperlensServer, *args):
         return symbols.search_command(ls, list(args))
+
+    @server.command("paperlens.papers")
+    def cmd_papers(ls: PaperlensServer, *args):
+        """[query, limit] -> papers matching typed words, as completion ranks them."""
+        query = str(args[0]) if args else ""
+        limit = int(args[1]) if len(args) > 1 else 50
+        rows, total = session.library.complete(query, max(1, min(limit, 500)))
+        return [{"key": r.key, "title": r.title, "year": r.year, "authors": r.surnames,
+                 "venue": r.venue} for r in rows]
 
     @server.command("paperlens.reindex")
     def cmd_reindex(ls: PaperlensServer, *args):

@@ -1,0 +1,658 @@
+/**
+ * paperlens for VS Code: starts `<python> -m paperlens serve` through vscode-languageclient and adds
+ * commands (search papers, insert citation, show summary, ...) and a status bar item.
+ */
+import * as cp from 'child_process';
+import * as readline from 'readline';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  TransportKind,
+  WorkDoneProgressBegin,
+  WorkDoneProgressEnd,
+  WorkDoneProgressReport,
+} from 'vscode-languageclient/node';
+
+import { citationFor, keyAt } from './cite';
+import {
+  cardForPreview,
+  formatPaper,
+  formatSearchResult,
+  PaperInfo,
+  papersFromResults,
+  resultTarget,
+  SearchResult,
+  ServerStatus,
+  statusView,
+} from './format';
+import { latestSearch } from './latest';
+import {
+  chooseInterpreter,
+  CheckFailure,
+  describeInterpreter,
+  IMPORT_CHECK_ARGS,
+  importFailureMessage,
+  Interpreter,
+  SERVER_ARGS,
+} from './python';
+import { onPythonInterpreterChanged, PYTHON_EXTENSION_ID, pythonExtensionInterpreter } from './pythonExtension';
+import { stderrLine } from './serverlog';
+import { initializationOptions, normaliseSettings, toServerSettings } from './settings';
+
+/** Languages whose documents the server serves (hover, definition, completion). */
+export const LANGUAGES = ['latex', 'tex', 'bibtex', 'markdown', 'typst', 'org', 'plaintext'];
+
+const STATUS_POLL_MS = 2000;
+const SEARCH_LIMIT = 30;
+const CARD_SCHEME = 'paperlens-card';
+
+type ResultItem = vscode.QuickPickItem & { result?: SearchResult };
+type PaperItem = vscode.QuickPickItem & { paper?: PaperInfo };
+
+function rawSettings(): unknown {
+  return vscode.workspace.getConfiguration().get('paperlens') ?? {};
+}
+
+function firstWorkspaceFolder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
+
+function checkImport(python: string, cwd: string | undefined): Promise<{ version?: string; failure?: CheckFailure }> {
+  return new Promise((resolve) => {
+    cp.execFile(python, [...IMPORT_CHECK_ARGS], { cwd, timeout: 60000, windowsHide: true }, (err, stdout, stderr) => {
+      if (!err) {
+        resolve({ version: String(stdout).trim() });
+        return;
+      }
+      const code = (err as NodeJS.ErrnoException).code;
+      const notFound = code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR';
+      resolve({ failure: { notFound, detail: notFound ? err.message : String(stderr || err.message) } });
+    });
+  });
+}
+
+/** The card store behind `paperlens-card:` documents (Show Paper Summary). */
+class CardProvider implements vscode.TextDocumentContentProvider {
+  private readonly cards = new Map<string, string>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+
+  set(uri: vscode.Uri, markdown: string): void {
+    this.cards.set(uri.toString(), markdown);
+    this.emitter.fire(uri);
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.cards.get(uri.toString()) ?? '';
+  }
+}
+
+/**
+ * Opens the Settings editor on paperlens.server.pythonPath. The setting is machine-overridable, so
+ * in a remote window (SSH, WSL, containers, code-server) it lives in the Remote settings: the User
+ * tab would say "No Settings Found".
+ */
+async function openPythonPathSetting(): Promise<void> {
+  const query = 'paperlens.server.pythonPath';
+  if (vscode.env.remoteName) {
+    try {
+      await vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
+      return;
+    } catch {
+      // an editor without remote settings: fall back to the usual Settings editor
+    }
+  }
+  await vscode.commands.executeCommand('workbench.action.openSettings', query);
+}
+
+class Paperlens implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+  private readonly output: vscode.LogOutputChannel;
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private serverStatus: ServerStatus | undefined;
+  private progress: { pct?: number; message?: string } | undefined;
+  private clientErrors: string[] = [];
+  private stoppedReason: string | undefined;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastPoll = 0;
+  private interpreter: Interpreter | undefined;
+  private readonly cards = new CardProvider();
+  private pythonWatch: vscode.Disposable | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('paperlens', { log: true });
+    this.statusItem = vscode.window.createStatusBarItem('paperlens.status', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'paperlens';
+    this.statusItem.command = 'paperlens.searchPapers';
+    this.disposables.push(this.output, this.statusItem);
+    this.clientErrors = normaliseSettings(rawSettings()).errors;
+    this.render();
+    this.statusItem.show();
+  }
+
+  // -- server lifecycle ------------------------------------------------------------------------
+
+  async start(): Promise<LanguageClient | undefined> {
+    if (this.client && this.client.state === State.Running) return this.client;
+    if (!this.starting) {
+      this.starting = this.doStart().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient | undefined> {
+    this.stoppedReason = undefined;
+    this.render(true);
+    const folder = firstWorkspaceFolder();
+    const normalised = normaliseSettings(rawSettings());
+    this.clientErrors = normalised.errors;
+    for (const e of normalised.errors) this.output.appendLine(`[client] settings: ${e}`);
+    const fromExt = normalised.settings.pythonPath ? undefined : await pythonExtensionInterpreter(folder?.uri);
+    const interp = chooseInterpreter({
+      configured: normalised.settings.pythonPath,
+      pythonExtension: fromExt,
+      workspaceFolder: folder?.uri.fsPath,
+    });
+    this.interpreter = interp;
+    this.output.appendLine(`[client] using ${describeInterpreter(interp)}`);
+    const check = await checkImport(interp.command, folder?.uri.fsPath);
+    if (check.failure) {
+      const msg = importFailureMessage(interp, check.failure);
+      this.output.appendLine(`[client] ${msg}`);
+      this.stoppedReason = msg;
+      this.render();
+      this.showStartError(msg);
+      return undefined;
+    }
+    this.output.appendLine(`[client] paperlens ${check.version ?? ''} found; starting ${interp.command} ${SERVER_ARGS.join(' ')}`);
+
+    const serverOptions: ServerOptions = {
+      command: interp.command,
+      args: [...SERVER_ARGS],
+      transport: TransportKind.stdio, // the client appends --stdio; `paperlens serve` accepts it
+      options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
+      outputChannel: this.output,
+      stdioOptions: {
+        stdout: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (l) => channel.info(l));
+        },
+        // the server logs to stderr and (once initialised) as window/logMessage: show each record once
+        stderr: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (l) => {
+            const out = stderrLine(l, this.client?.state === State.Running && this.client.initializeResult !== undefined);
+            if (out) channel[out.level](out.text);
+          });
+        },
+      },
+      initializationOptions: () => initializationOptions(rawSettings()),
+      synchronize: { configurationSection: 'paperlens' },
+      middleware: {
+        workspace: {
+          // answer workspace/configuration with the server's settings tree (trace as a string,
+          // no client-only keys), validated like the server does
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) return result;
+            return result.map((value, i) => (params.items[i]?.section === 'paperlens' ? toServerSettings(value) : value));
+          },
+        },
+        handleWorkDoneProgress: (token, params, next) => {
+          this.onProgress(params);
+          next(token, params);
+        },
+      },
+    };
+    const client = new PaperlensClient('paperlens', 'paperlens', serverOptions, clientOptions);
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Stopped && this.client === client) {
+        this.progress = undefined;
+        this.stoppedReason = this.stoppedReason ?? 'The paperlens server stopped. Run "paperlens: Restart Server".';
+        this.render();
+      } else if (e.newState === State.Running) {
+        this.stoppedReason = undefined;
+        this.render();
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (e) {
+      const msg = `paperlens: the server did not start (${e instanceof Error ? e.message : String(e)}).`;
+      this.output.appendLine(`[client] ${msg}`);
+      this.stoppedReason = msg;
+      this.render();
+      this.showStartError(msg);
+      return undefined;
+    }
+    this.stoppedReason = undefined;
+    void this.refreshStatus();
+    void this.watchPythonExtension();
+    return client;
+  }
+
+  private showStartError(msg: string): void {
+    const buttons = ['Open Setting', 'Show Output'];
+    if (vscode.extensions.getExtension(PYTHON_EXTENSION_ID)) buttons.splice(1, 0, 'Select Interpreter');
+    void vscode.window.showErrorMessage(msg, ...buttons).then((choice) => {
+      if (choice === 'Open Setting') {
+        void openPythonPathSetting();
+      } else if (choice === 'Select Interpreter') {
+        void vscode.commands.executeCommand('python.setInterpreter');
+      } else if (choice === 'Show Output') {
+        this.output.show(true);
+      }
+    });
+  }
+
+  private async watchPythonExtension(): Promise<void> {
+    if (this.pythonWatch || this.interpreter?.source === 'setting') return;
+    this.pythonWatch = await onPythonInterpreterChanged(() => {
+      if (this.interpreter?.source !== 'setting') {
+        this.output.appendLine('[client] the Python interpreter changed: restarting the server');
+        void this.restart();
+      }
+    });
+    if (this.pythonWatch) this.disposables.push(this.pythonWatch);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    if (client) {
+      try {
+        if (client.state !== State.Stopped) await client.stop(5000);
+      } catch (e) {
+        this.output.appendLine(`[client] stopping the server: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+  }
+
+  async restart(): Promise<void> {
+    if (this.starting) await this.starting;
+    await this.stop();
+    this.serverStatus = undefined;
+    this.progress = undefined;
+    await this.start();
+  }
+
+  onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration('paperlens')) return;
+    this.clientErrors = normaliseSettings(rawSettings()).errors;
+    for (const err of this.clientErrors) this.output.appendLine(`[client] settings: ${err}`);
+    this.render();
+    if (e.affectsConfiguration('paperlens.server.pythonPath')) {
+      void this.restart();
+    } else {
+      // the server re-reads its settings (workspace/didChangeConfiguration) and may re-index
+      this.schedulePoll(500);
+    }
+  }
+
+  // -- requests --------------------------------------------------------------------------------
+
+  private async running(): Promise<LanguageClient | undefined> {
+    const client = await this.start();
+    if (!client) {
+      void vscode.window.showWarningMessage('paperlens: the server is not running.', 'Show Output').then((c) => {
+        if (c) this.output.show(true);
+      });
+    }
+    return client;
+  }
+
+  /** Commands the server announced in its capabilities. */
+  serverCommands(): string[] {
+    return this.client?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+  }
+
+  async exec<T>(command: string, args: unknown[] = []): Promise<T> {
+    const client = this.client && this.client.state === State.Running ? this.client : await this.running();
+    if (!client) throw new Error('the paperlens server is not running');
+    return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
+  }
+
+  // -- status bar ------------------------------------------------------------------------------
+
+  private render(starting = false): void {
+    const view = statusView({
+      status: this.serverStatus,
+      progress: this.progress?.pct,
+      progressMessage: this.progress?.message,
+      clientErrors: this.clientErrors,
+      stoppedReason: this.stoppedReason,
+      starting: starting || this.starting !== undefined,
+    });
+    this.statusItem.text = view.text;
+    this.statusItem.tooltip = view.tooltip;
+    this.statusItem.command = view.action === 'restart' ? 'paperlens.restartServer' : 'paperlens.searchPapers';
+    this.statusItem.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  private onProgress(params: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd): void {
+    if (params.kind === 'end') {
+      this.progress = undefined;
+      this.render();
+      void this.refreshStatus();
+      return;
+    }
+    this.progress = {
+      pct: params.percentage ?? this.progress?.pct ?? 0,
+      message: params.message ?? this.progress?.message,
+    };
+    this.render();
+    this.schedulePoll(STATUS_POLL_MS);
+  }
+
+  private schedulePoll(delay: number): void {
+    if (this.pollTimer) return;
+    const wait = Math.max(delay, this.lastPoll + STATUS_POLL_MS - Date.now(), 0);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.refreshStatus();
+    }, wait);
+  }
+
+  async refreshStatus(): Promise<void> {
+    const client = this.client;
+    if (!client || client.state !== State.Running) return;
+    this.lastPoll = Date.now();
+    try {
+      this.serverStatus = (await client.sendRequest(ExecuteCommandRequest.type, {
+        command: 'paperlens.status',
+        arguments: [],
+      })) as ServerStatus;
+    } catch (e) {
+      this.output.appendLine(`[client] paperlens.status failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.render();
+    // poll (at most every 2 s) while the server says it is indexing
+    if (this.serverStatus?.indexing || this.progress) this.schedulePoll(STATUS_POLL_MS);
+  }
+
+  // -- commands --------------------------------------------------------------------------------
+
+  async searchPapers(initial?: string): Promise<void> {
+    if (!(await this.running())) return;
+    const qp = vscode.window.createQuickPick<ResultItem>();
+    qp.title = 'paperlens: Search Papers';
+    qp.placeholder = 'Search the passages of your papers (two letters or more)';
+    qp.matchOnDescription = false;
+    qp.matchOnDetail = false;
+    const search = latestSearch<SearchResult[]>({
+      delayMs: 150,
+      fetch: (q) => (q.trim().length < 2 ? Promise.resolve([]) : this.exec<SearchResult[]>('paperlens.search', [q.trim(), SEARCH_LIMIT])),
+      onBusy: (busy) => {
+        qp.busy = busy;
+      },
+      deliver: (q, results) => {
+        const items: ResultItem[] = (results ?? []).map((r) => ({ ...formatSearchResult(r), alwaysShow: true, result: r }));
+        if (!items.length && q.trim().length >= 2) {
+          items.push({ label: '$(info) No passage matches', description: q.trim(), alwaysShow: true });
+        }
+        qp.items = items;
+      },
+      onError: (_q, err) => {
+        qp.items = [{ label: '$(error) Search failed', detail: err instanceof Error ? err.message : String(err), alwaysShow: true }];
+      },
+    });
+    qp.onDidChangeValue((v) => search.update(v));
+    qp.onDidAccept(() => {
+      const item = qp.selectedItems[0];
+      if (!item?.result) return;
+      qp.hide();
+      void this.openResult(item.result);
+    });
+    qp.onDidHide(() => {
+      search.dispose();
+      qp.dispose();
+    });
+    const editor = vscode.window.activeTextEditor;
+    const selected = initial ?? (editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '');
+    if (selected && selected.length < 200 && !selected.includes('\n')) {
+      qp.value = selected;
+      search.now(selected);
+    }
+    qp.show();
+  }
+
+  private async openResult(r: SearchResult): Promise<void> {
+    const target = resultTarget(r);
+    const uri = target.uri ? vscode.Uri.parse(target.uri) : vscode.Uri.file(target.file);
+    if (target.pdf) {
+      if (this.serverCommands().includes('paperlens.openPaperText')) {
+        await this.openPaperText(uri, target.line0);
+        return;
+      }
+      const where = r.page ? ` (p. ${r.page})` : '';
+      const choice = await vscode.window.showInformationMessage(
+        `paperlens: the passage is in ${target.file}${where}. This server cannot show paper texts of PDFs yet.`,
+        'Open PDF',
+        'Reveal in Explorer',
+      );
+      if (choice === 'Open PDF') await vscode.env.openExternal(uri);
+      else if (choice === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', uri);
+      return;
+    }
+    const range = new vscode.Range(target.line0, 0, target.lineEnd0, 0);
+    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(target.line0, 0, target.line0, 0), preview: true });
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  async insertCitation(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('paperlens: open a document to insert a citation.');
+      return;
+    }
+    if (!(await this.running())) return;
+    const hasPapers = this.serverCommands().includes('paperlens.papers');
+    const qp = vscode.window.createQuickPick<PaperItem>();
+    qp.title = 'paperlens: Insert Citation';
+    qp.placeholder = hasPapers ? 'Type author, title words or year' : 'Type title words, authors or topic (two letters or more)';
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    const fetchPapers = async (q: string): Promise<PaperInfo[]> => {
+      if (hasPapers) {
+        // a server command listing papers: [{key, title, year, authors}] (as `paperlens cite --json`)
+        const res = await this.exec<PaperInfo[] | { results?: PaperInfo[] }>('paperlens.papers', [q.trim(), 50]);
+        return Array.isArray(res) ? res : res?.results ?? [];
+      }
+      if (q.trim().length < 2) return [];
+      const hits = await this.exec<SearchResult[]>('paperlens.search', [q.trim(), 60]);
+      return papersFromResults(hits ?? []);
+    };
+    const search = latestSearch<PaperInfo[]>({
+      delayMs: 150,
+      fetch: fetchPapers,
+      onBusy: (busy) => {
+        qp.busy = busy;
+      },
+      deliver: (_q, papers) => {
+        qp.items = papers.map((p) => ({ ...formatPaper(p), alwaysShow: true, paper: p }));
+      },
+      onError: (_q, err) => {
+        qp.items = [{ label: '$(error) paperlens failed', detail: err instanceof Error ? err.message : String(err), alwaysShow: true }];
+      },
+    });
+    qp.onDidChangeValue((v) => search.update(v));
+    const picked = new Promise<PaperInfo | undefined>((resolve) => {
+      qp.onDidAccept(() => {
+        const p = qp.selectedItems[0]?.paper;
+        if (p) {
+          resolve(p);
+          qp.hide();
+        }
+      });
+      qp.onDidHide(() => {
+        resolve(undefined);
+        search.dispose();
+        qp.dispose();
+      });
+    });
+    if (hasPapers) search.now('');
+    qp.show();
+    const paper = await picked;
+    if (!paper) return;
+    await this.insertKey(editor, paper.key);
+  }
+
+  private async insertKey(editor: vscode.TextEditor, key: string): Promise<void> {
+    const doc = editor.document;
+    await editor.edit((b) => {
+      for (const sel of editor.selections) {
+        const before = doc.lineAt(sel.start.line).text.slice(0, sel.start.character);
+        const { text } = citationFor(doc.languageId, key, before);
+        if (sel.isEmpty) b.insert(sel.start, text);
+        else b.replace(sel, text);
+      }
+    });
+  }
+
+  async showSummary(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('paperlens: put the cursor on a citation key first.');
+      return;
+    }
+    if (!(await this.running())) return;
+    const pos = editor.selection.active;
+    const key = keyAt(editor.document.lineAt(pos.line).text, pos.character);
+    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos)) ?? [];
+    const parts: string[] = [];
+    for (const h of hovers) {
+      for (const c of h.contents) {
+        const value = typeof c === 'string' ? c : (c as vscode.MarkdownString).value ?? (c as { value?: string }).value;
+        if (value && value.trim()) parts.push(value.trim());
+      }
+    }
+    if (!parts.length) {
+      void vscode.window.showInformationMessage(
+        key ? `paperlens: no paper card for "${key}".` : 'paperlens: put the cursor on a citation key first.',
+      );
+      return;
+    }
+    const name = (key ?? 'paper').replace(/[^A-Za-z0-9_.-]+/g, '_');
+    const uri = vscode.Uri.from({ scheme: CARD_SCHEME, path: `/${name}.md` });
+    this.cards.set(uri, cardForPreview(parts.join('\n\n---\n\n')) + '\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    try {
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    } catch {
+      // keep plain text
+    }
+    try {
+      await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
+    } catch {
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    }
+  }
+
+  async openPaperText(arg?: unknown, line0?: number): Promise<void> {
+    let uri: vscode.Uri | undefined;
+    if (arg instanceof vscode.Uri) uri = arg;
+    else if (typeof arg === 'string') uri = arg.includes(':') && !/^[A-Za-z]:[\\/]/.test(arg) ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+    else uri = vscode.window.activeTextEditor?.document.uri;
+    if (!uri) {
+      void vscode.window.showInformationMessage('paperlens: open a paper (or pass its file) to see its text.');
+      return;
+    }
+    if (!(await this.running())) return;
+    if (!this.serverCommands().includes('paperlens.openPaperText')) {
+      void vscode.window.showInformationMessage(
+        `paperlens: this version of the server cannot show the extracted text of ${uri.fsPath} (no paperlens.openPaperText command yet).`,
+      );
+      return;
+    }
+    type Answer = string | { uri?: string; line?: number; text?: string; title?: string } | null;
+    const res = await this.exec<Answer>('paperlens.openPaperText', [uri.toString()]);
+    if (!res) {
+      void vscode.window.showInformationMessage(`paperlens: no paper text for ${uri.fsPath}.`);
+      return;
+    }
+    if (typeof res === 'string' || res.uri) {
+      const target = vscode.Uri.parse(typeof res === 'string' ? res : (res.uri as string));
+      const line = typeof res === 'object' && typeof res.line === 'number' ? Math.max(0, res.line - 1) : line0 ?? 0;
+      await vscode.window.showTextDocument(target, { selection: new vscode.Range(line, 0, line, 0), preview: true });
+      return;
+    }
+    if (res.text !== undefined) {
+      const doc = await vscode.workspace.openTextDocument({ content: res.text, language: 'markdown' });
+      const line = line0 ?? 0;
+      await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0), preview: true });
+    }
+  }
+
+  async reindex(rebuild = false): Promise<void> {
+    try {
+      await this.exec('paperlens.reindex', rebuild ? [true] : []);
+      this.output.appendLine(`[client] re-index${rebuild ? ' (rebuild)' : ''} scheduled`);
+      this.schedulePoll(300);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`paperlens: re-index failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  register(): void {
+    const reg = (id: string, fn: (...args: any[]) => unknown) =>
+      this.disposables.push(vscode.commands.registerCommand(id, fn));
+    reg('paperlens.searchPapers', (q?: unknown) => this.searchPapers(typeof q === 'string' ? q : undefined));
+    reg('paperlens.insertCitation', () => this.insertCitation());
+    reg('paperlens.showSummary', () => this.showSummary());
+    reg('paperlens.openPaperText', (arg?: unknown) => this.openPaperText(arg));
+    reg('paperlens.reindex', (rebuild?: unknown) => this.reindex(rebuild === true));
+    reg('paperlens.restartServer', () => this.restart());
+    reg('paperlens.showOutput', () => this.output.show(true));
+    this.disposables.push(
+      vscode.workspace.registerTextDocumentContentProvider(CARD_SCHEME, this.cards),
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
+    );
+  }
+
+  dispose(): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * The server's commands (paperlens.search, paperlens.reindex, ...) are sent with
+ * workspace/executeCommand by this extension; the client must not register them as VS Code
+ * commands itself, because `paperlens.reindex` and `paperlens.openPaperText` are also this
+ * extension's own commands (registering a command twice fails the client's start).
+ */
+class PaperlensClient extends LanguageClient {
+  override registerFeature(feature: Parameters<LanguageClient['registerFeature']>[0]): void {
+    const method = (feature as { registrationType?: { method?: string } }).registrationType?.method;
+    if (method === ExecuteCommandRequest.method) return;
+    super.registerFeature(feature);
+  }
+}
+
+let paperlens: Paperlens | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<{ paperlens: Paperlens }> {
+  paperlens = new Paperlens(context);
+  paperlens.register();
+  context.subscriptions.push(paperlens);
+  void paperlens.start();
+  return { paperlens };
+}
+
+export async function deactivate(): Promise<void> {
+  if (paperlens) await paperlens.stop();
+  paperlens = undefined;
+}
