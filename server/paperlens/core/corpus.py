@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -34,6 +35,7 @@ class ChangeSet:
     removed: list[str] = field(default_factory=list)    # relative paths gone from disk
     touched: dict[str, FileState] = field(default_factory=dict)  # same bytes, new mtime
     hashes: dict[str, str] = field(default_factory=dict)  # sha1 of files added/changed
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # (mtime_ns, size) before parsing
     unchanged: int = 0
 
     @property
@@ -41,7 +43,28 @@ class ChangeSet:
         return not (self.added or self.changed or self.removed or self.touched)
 
 
+def _too_large(path: Path) -> int:
+    """The size of a file the parsers refuse by its size alone (0 when it is not such a file):
+    hashing it would read it all for nothing."""
+    from paperlens.core.parse import MAX_TEXT_BYTES, PAPER_SUFFIXES
+
+    kind = PAPER_SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        return 0
+    if kind == "pdf":
+        from paperlens.core.parse.pdf import MAX_PDF_BYTES as limit
+    else:
+        limit = MAX_TEXT_BYTES
+    size = os.stat(path).st_size
+    return size if size > limit else 0
+
+
 def file_sha1(path: Path) -> str:
+    """sha1 of the file's bytes; a file too large to be parsed is not read (its digest stands for
+    its size: it is refused again, cheaply, whenever it changes)."""
+    oversize = _too_large(path)
+    if oversize:
+        return f"oversize:{oversize}"
     h = hashlib.sha1()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -82,7 +105,8 @@ def walk(folder: Path) -> tuple[dict[str, os.stat_result], list[tuple[str, str]]
             except OSError as exc:
                 skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
                 continue
-            if not full.is_file():
+            if not stat.S_ISREG(st.st_mode):     # a FIFO or device would block or never end
+                skipped.append((rel, "not a regular file"))
                 continue
             found[rel] = st
     return found, skipped
@@ -101,8 +125,12 @@ def diff(folder: Path, manifest: dict[str, FileState],
         for rel in candidates:
             full = folder / rel
             try:
-                if full.is_file() and is_paper_file(full.name):
-                    found[rel] = full.stat()
+                if is_paper_file(full.name) and full.exists():
+                    st = full.stat()
+                    if stat.S_ISREG(st.st_mode):
+                        found[rel] = st
+                    elif not stat.S_ISDIR(st.st_mode):
+                        skipped.append((rel, "not a regular file"))
             except OSError as exc:
                 skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
     for rel in sorted(candidates):
@@ -128,6 +156,7 @@ def diff(folder: Path, manifest: dict[str, FileState],
         else:
             changes.changed.append(rel)
         changes.hashes[rel] = digest
+        changes.stats[rel] = (st.st_mtime_ns, st.st_size)
     return changes, skipped
 
 

@@ -40,6 +40,7 @@ class Session:
         self._queued_all = False
         self._queued_paths: list[str] = []
         self.indexing = False
+        self.indexed_once = False
         self.last_reports: list[IndexReport] = []
         self.settings_errors: list[str] = []
         self.on_progress: Optional[Callable[[str, int, int, str], None]] = None   # (phase, done, total, msg)
@@ -67,6 +68,8 @@ class Session:
         if new != old or not self.library.stores:
             self.library.close()
             self.library = Library(new[0], settings.index_path or None, settings.index_workers or None)
+            self.indexing = True          # until the first update of these folders is done
+            self.indexed_once = False
             self.prebuild_tables()
             return True
         return False
@@ -119,6 +122,8 @@ class Session:
         """A PDF text view's file -> the PDF (also after a restart, from the view's sidecar)."""
         if path in self.paper_text_views:
             return self.paper_text_views[path]
+        if not Path(path).name:
+            return path
         sidecar = Path(path).with_suffix(".json")
         if Path(path).parent.name == "texts" and sidecar.is_file():
             try:
@@ -212,6 +217,7 @@ class Session:
 
     def _index_done(self, fut: asyncio.Future) -> None:
         self.indexing = False
+        self.indexed_once = True
         try:
             reports = fut.result()
         except Exception:

@@ -514,18 +514,19 @@ class IndexStore:
             report.files_removed += 1
         for rel in to_parse:
             res = results.get(rel)
-            st = (self.folder / rel).stat() if (self.folder / rel).exists() else None
-            if st is None:
+            # the stat and hash taken before parsing: a file that changes while it is parsed
+            # then differs from the manifest and is parsed again next time
+            mtime, size = changes.stats.get(rel, (0, 0))
+            if not (self.folder / rel).exists():
                 manifest.pop(rel, None)
                 continue
             if res is None:
                 reason = next((r for p, r in report.skipped if p == rel), "skipped")
-                manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, changes.hashes.get(rel, ""), [], reason)
+                manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [], reason)
                 continue
             rows.extend(Row.from_paper(p) for p in res.papers)
             report.papers_indexed += len(res.papers)
-            manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, changes.hashes.get(rel, ""),
-                                             [p.id for p in res.papers])
+            manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [p.id for p in res.papers])
         if progress:
             progress(total, total, "")
         self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers])
@@ -539,6 +540,12 @@ class IndexStore:
         report.skipped.extend(skipped)
         report.files_seen = len(found)
         rels = sorted(found)
+        digests = {}          # hashed before parsing (see _incremental)
+        for rel in rels:
+            try:
+                digests[rel] = corpus.file_sha1(self.folder / rel)
+            except OSError:
+                digests[rel] = ""
         for stale in list(self.index_dir.glob("whoosh.new-*")) + list(self.index_dir.glob("whoosh.old-*")):
             shutil.rmtree(stale, ignore_errors=True)     # left by a process killed mid-rebuild
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"
@@ -573,10 +580,7 @@ class IndexStore:
             for rel in rels:
                 res = results.get(rel)
                 st = found[rel]
-                try:
-                    digest = corpus.file_sha1(self.folder / rel)
-                except OSError:
-                    digest = ""
+                digest = digests[rel]
                 if res is None:
                     reason_ = next((r for p, r in report.skipped if p == rel), "skipped")
                     manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [], reason_)

@@ -93,6 +93,57 @@ def file_field_paths(value: str, bib_dir: Path) -> list[str]:
     return out
 
 
+_MONTHS = {m[:3]: m for m in ("january", "february", "march", "april", "may", "june", "july",
+                                "august", "september", "october", "november", "december")}
+
+
+def _concat_parts(value: str) -> list[str]:
+    """The pieces of a raw BibTeX value joined with ``#`` at the top level (one piece if none)."""
+    parts, cur, depth, quoted = [], [], 0, False
+    for ch in value:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur).strip())
+    return parts
+
+
+def _resolve_concat(value: str, strings: dict[str, str]) -> str:
+    """``jmlr # { (special issue)}`` -> the macro's text and the literal, joined. A value with
+    an unknown name in it is kept as it is."""
+    parts = _concat_parts(value)
+    out = []
+    for part in parts:
+        if len(part) >= 2 and part[0] + part[-1] in ("{}", '""'):
+            out.append(part[1:-1])
+        elif part.isdigit():
+            out.append(part)
+        elif part.lower() in strings:
+            out.append(strings[part.lower()])
+        elif part.lower() in _MONTHS and len(parts) > 1:
+            out.append(_MONTHS[part.lower()].capitalize())
+        else:
+            return value
+    return "".join(out)
+
+
+def _macros(library) -> dict[str, str]:
+    """``@string`` values by lower-cased name, concatenations resolved (in definition order)."""
+    strings: dict[str, str] = {}
+    for s in getattr(library, "strings", []):
+        value = s.value if isinstance(s.value, str) else str(s.value)
+        strings[s.key.lower()] = _resolve_concat(value, strings) if "#" in value else value
+    return strings
+
+
 def parse_bib(path: Path, text: str) -> ParseResult:
     import bibtexparser
 
@@ -121,9 +172,15 @@ def parse_bib(path: Path, text: str) -> ParseResult:
             reason = f"{head!r}: {reason}"
         result.warnings.append(f"{path.name}:{line}: skipped entry {reason}")
 
+    strings = None
     for entry in library.entries:
         fields = {k.lower(): (v.value if isinstance(v.value, str) else str(v.value))
                   for k, v in entry.fields_dict.items()}
+        enclosing = entry.parser_metadata.get("removed_enclosing") or {}
+        for k, v in entry.fields_dict.items():   # `a # {b}`: bibtexparser leaves these raw
+            if isinstance(v.value, str) and "#" in v.value and enclosing.get(k) == "no-enclosing":
+                strings = _macros(library) if strings is None else strings
+                fields[k.lower()] = _resolve_concat(v.value, strings)
         year = fields.get("year", "")
         if not year:
             m = _YEAR.search(fields.get("date", ""))

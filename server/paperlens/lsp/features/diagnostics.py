@@ -28,8 +28,8 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
     if language is None or len(text) > 20_000_000:
         return []
     library = ls.session.library
-    if not any(s.table.rows for s in library.stores):
-        return []                      # nothing indexed yet: no false alarms
+    if not ls.session.indexed_once or not any(s.table.rows for s in library.stores):
+        return []                      # the library is not known yet: no false alarms
     keys = library.keys()
     starts = convert.line_starts(text)
     out = []

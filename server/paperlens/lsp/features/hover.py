@@ -21,7 +21,7 @@ def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
         close = library.closest_keys(cite.key)
         value = f"Unknown citation key `{cite.key.replace('`', '')}`: not in the library."
         if close:
-            value += " Did you mean " + ", ".join(f"`{k}`" for k in close) + "?"
+            value += " Did you mean " + ", ".join(f"`{k.replace('`', '')}`" for k in close) + "?"
         if ls.session.indexing:
             value += " (indexing is still running)"
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value),

@@ -51,7 +51,7 @@ def numeric_hover(ls, ctx: DocContext) -> Optional[types.Hover]:
         target = library.match_reference(ref, citing=row)
         line = f"**[{escape_md(label)}]** {escape_md(ref['text'])}"
         if target is not None:
-            line += f"  \n→ in your library: **{escape_md(target.title)}** `{target.key}`"
+            line += f"  \n→ in your library: **{escape_md(target.title)}** `{target.key.replace('`', '')}`"
             matched.append(target)
         parts.append(line)
     if len(cite.labels) > 12:

@@ -35,9 +35,12 @@ def search_command(ls, args) -> list[dict]:
     """``paperlens.search`` command: [query, limit?] -> ranked passages as JSON objects."""
     query = args[0] if args else ""
     if isinstance(query, dict):
-        limit = int(query.get("limit", 20))
-        query = query.get("query", "")
+        limit, query = query.get("limit", 20), query.get("query", "")
     else:
-        limit = int(args[1]) if len(args) > 1 else 20
+        limit = args[1] if len(args) > 1 else 20
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        limit = 20
     hits = ls.session.library.search(str(query), limit=max(1, min(limit, 200)))
     return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in hits]
