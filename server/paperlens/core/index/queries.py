@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from whoosh import highlight
 from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import Term
 
 from paperlens.core.index.store import IndexStore
 
@@ -49,6 +49,28 @@ def _parser(schema):
     return MultifieldParser(_FIELDS, schema, fieldboosts=None, group=OrGroup.factory(0.9))
 
 
+MAX_QUERY_WORDS = 10
+_SYNTAX = re.compile(r'["():*?^~\[\]{}]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
+
+
+def _prune(searcher, schema, query: str) -> str:
+    """A long plain query (pasted title, sentence) keeps its most informative words: every word
+    is a union over fields to score, and the rare words decide the ranking anyway."""
+    words = query.split()
+    if len(words) <= MAX_QUERY_WORDS or _SYNTAX.search(query):
+        return query
+    analyzer = schema["body"].analyzer
+    scored = []
+    for i, w in enumerate(words):
+        terms = [t.text for t in analyzer(w, mode="query")]
+        if not terms:
+            continue                                   # a stop word
+        df = min(searcher.doc_frequency("body", t) for t in terms)
+        scored.append((df, i, w))
+    keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[1])
+    return " ".join(w for _, _, w in keep) or query
+
+
 def _queries(schema, query: str) -> list:
     """Precise first: a Chinese run must match all its words. Then, for Chinese queries, a
     looser query in which every word counts on its own (recall when the precise one is short)."""
@@ -76,10 +98,12 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
             searcher = store.searcher()
             seen_docs: set[int] = set()
             seen: dict[str, int] = {}
-            for tier, q in enumerate(_queries(store.ix().schema, query)):
+            schema = store.ix().schema
+            for tier, q in enumerate(_queries(schema, _prune(searcher, schema, query))):
                 found = 0
-                results = searcher.search(q, limit=limit * (per_paper + 3),
-                                          filter=Term("kind", "passage"), terms=True)
+                # only passages have searchable fields: no filter needed (building one for
+                # every query cost more than the search at 1k papers)
+                results = searcher.search(q, limit=limit * (per_paper + 3))
                 results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
                 results.formatter = _MarkdownFormatter()
                 for hit in results:
@@ -91,7 +115,8 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
                     if seen[pid] > per_paper:
                         continue
                     found += 1
-                    ranked.append((tier, _hit(store, hit)))
+                    # highlighting costs ~1 ms a hit: the first ones get it, the rest a plain start
+                    ranked.append((tier, _hit(store, hit, highlight=len(ranked) < HIGHLIGHT_TOP)))
                 if found >= limit:
                     break
         except Exception:
@@ -100,11 +125,14 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
     return [h for _, h in ranked[:limit]]
 
 
-def _hit(store: IndexStore, hit) -> SearchHit:
+HIGHLIGHT_TOP = 12
+
+
+def _hit(store: IndexStore, hit, highlight: bool = True) -> SearchHit:
     pid = hit["paper_id"]
     text = hit.get("text") or ""
     field = "abstract" if str(hit.get("section", "")).startswith("abstract") else "body"
-    snippet = hit.highlights(field, text=text, top=2) or text[:200]
+    snippet = (hit.highlights(field, text=text, top=2) if highlight else "") or text[:200]
     row = store.table.get(pid)
     return SearchHit(
         paper_id=pid, key=row.key if row else hit.get("key", ""), title=row.title if row else "",

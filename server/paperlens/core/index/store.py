@@ -80,9 +80,9 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
     generated key is made unique later): readers take keys from the paper table."""
     counters: dict[str, int] = {}
     titles = {p.id: p for p in res.papers}
-    for p in res.papers:
+    for p in res.papers:   # paper records are looked up by id, never searched
         writer.add_document(doc=f"p:{p.id}", kind="paper", path=rel, paper_id=p.id, key=p.key,
-                            title=p.title, authors=" ".join(p.authors), data=p.to_dict())
+                            data=p.to_dict())
     for s in res.passages:
         paper = titles.get(s.paper_id)
         n = counters.get(s.paper_id, 0)
