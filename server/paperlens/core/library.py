@@ -181,9 +181,8 @@ class Library:
     def references_of(self, row: Row) -> list[dict]:
         """The reference list of a paper text: [{label, text, line, title, doi, arxiv, year}]."""
         store = self.store_for(row.source)
-        refs = store.refs.get(row.id, []) if store else []
-        keys = ("label", "text", "line", "title", "doi", "arxiv", "year")
-        return [dict(zip(keys, r)) for r in refs]
+        paper = store.paper(row.id) if store else None
+        return list(paper.references) if paper else []
 
     def matcher(self):
         """A ReferenceMatcher over the library's papers (one per paper, merged texts once)."""
@@ -241,7 +240,7 @@ class Library:
                 if row is None:
                     continue
                 citing = self.canonical(row)
-                for label, _text, _line, title, doi, arxiv, _year in refs:
+                for label, title, doi, arxiv in refs:
                     target = ((doi and by_doi.get(_norm_doi(doi))) or (arxiv and by_arxiv.get(_norm_arxiv(arxiv)))
                               or by_title.get(normalize_title(title)))
                     if target and target not in (citing.id, row.id):

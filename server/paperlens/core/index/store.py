@@ -209,7 +209,7 @@ class IndexStore:
         self._searcher = None
         self._search_lock = threading.Lock()
         self._state_stamp = None
-        self.refs: dict[str, list] = {}     # paper id -> its reference list (compact)
+        self._refs: Optional[dict[str, list]] = None   # paper id -> reference list, read on use
         self.table = PaperTable()
         self.manifest: dict[str, corpus.FileState] = {}
         self.reload_if_changed()
@@ -278,11 +278,21 @@ class IndexStore:
         self._state_stamp = stamp
         self.table = PaperTable.load(self.index_dir / "table.json")
         self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
-        try:
-            self.refs = json.loads((self.index_dir / "references.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.refs = {}
+        self._refs = None        # reference lists are read when first needed (not at start)
         return True
+
+    @property
+    def refs(self) -> dict[str, list]:
+        if self._refs is None:
+            try:
+                self._refs = json.loads((self.index_dir / "references.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._refs = {}
+        return self._refs
+
+    @refs.setter
+    def refs(self, value: dict[str, list]) -> None:
+        self._refs = value
 
     @property
     def stamp(self):
@@ -450,9 +460,9 @@ class IndexStore:
         ids = {r.id for r in rows}
         refs = {} if full else {pid: r for pid, r in self.refs.items() if pid in ids}
         for p in new_papers:
-            if p.references:
-                refs[p.id] = [[r.get("label", ""), r.get("text", ""), r.get("line", 0), r.get("title", ""),
-                               r.get("doi", ""), r.get("arxiv", ""), r.get("year", "")] for r in p.references]
+            if p.references:   # compact: what the citation graph needs (full entries: paper docs)
+                refs[p.id] = [[r.get("label", ""), r.get("title", ""), r.get("doi", ""), r.get("arxiv", "")]
+                              for r in p.references]
             else:
                 refs.pop(p.id, None)
         self.refs = refs
