@@ -29,17 +29,24 @@ def _line_in_view(ls, ctx: DocContext, line: int) -> int:
     return mapping[line] if mapping and 0 <= line < len(mapping) else line
 
 
-def numeric_hover(ls, ctx: DocContext) -> Optional[types.Hover]:
+def _paper_and_cite(ls, ctx: DocContext):
+    """(library paper of this document, its reference list, numeric citation at the cursor or
+    None), or None when the document is not a library paper with a reference list."""
     row = paper_of_document(ls, ctx)
     if row is None:
         return None
-    library = ls.session.library
-    refs = library.references_of(row)
+    refs = ls.session.library.references_of(row)
     if not refs:
         return None
-    cite = numeric_citation_at(ctx.text, ctx.offset, max_label=len(refs))
-    if cite is None:
+    return row, refs, numeric_citation_at(ctx.text, ctx.offset, max_label=len(refs))
+
+
+def numeric_hover(ls, ctx: DocContext) -> Optional[types.Hover]:
+    found = _paper_and_cite(ls, ctx)
+    if found is None or found[2] is None:
         return None
+    row, refs, cite = found
+    library = ls.session.library
     by_label = {r["label"]: r for r in refs}
     parts = []
     matched = []
@@ -64,14 +71,11 @@ def numeric_hover(ls, ctx: DocContext) -> Optional[types.Hover]:
 
 
 def numeric_definition(ls, ctx: DocContext) -> Optional[list[types.Location]]:
-    row = paper_of_document(ls, ctx)
-    if row is None:
+    found = _paper_and_cite(ls, ctx)
+    if found is None:
         return None
+    row, refs, cite = found
     library = ls.session.library
-    refs = library.references_of(row)
-    if not refs:
-        return None
-    cite = numeric_citation_at(ctx.text, ctx.offset, max_label=len(refs))
     if cite is not None:
         by_label = {r["label"]: r for r in refs}
         return [types.Location(uri=ctx.uri, range=convert.line_range(_line_in_view(ls, ctx, by_label[l]["line"])))
