@@ -9,7 +9,6 @@ from typing import Optional
 from lsprotocol import types
 
 from paperlens.core.cards import escape_md, render_card
-from paperlens.core.references import numeric_citation_at
 from paperlens.lsp import convert
 from paperlens.lsp.features._doc import DocContext
 
@@ -38,6 +37,8 @@ def _paper_and_cite(ls, ctx: DocContext):
     refs = ls.session.library.references_of(row)
     if not refs:
         return None
+    from paperlens.core.references import numeric_citation_at   # not needed to start the server
+
     return row, refs, numeric_citation_at(ctx.text, ctx.offset, max_label=len(refs))
 
 
