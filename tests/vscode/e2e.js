@@ -203,8 +203,13 @@ function check(ok, what, saw) {
     // -- 5. paperlens: Show Paper Summary on the key under the cursor --------------------------
     step = 'show summary';
     const runCommand = async (title) => {
+      // a Quick Pick still fading out counts as visible: wait until it is gone, then until the
+      // palette's own input has the focus, so the title is never typed into the editor
+      await qi.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
       await page.keyboard.press('F1');
       await qi.waitFor({ state: 'visible', timeout: 10000 });
+      await page.waitForFunction(() => document.activeElement
+        && document.activeElement.closest('.quick-input-widget') !== null, null, { timeout: 10000 });
       await page.keyboard.type(title, { delay: 10 });
       await page.locator('.quick-input-list .monaco-list-row', { hasText: title.replace(/^paperlens: /, '') }).first().waitFor({ timeout: 15000 });
       await page.keyboard.press('Enter');
