@@ -370,6 +370,7 @@ class Scenario:
     trigger: str                            # text after which completion is asked ("\\cite{", "[@")
     hover_key: str
     prefix2: str
+    cited_keys: list[str] = field(default_factory=list)     # hovered once each (cold cards)
     init_options: Any = None
     config: dict = field(default_factory=dict)          # answers to workspace/configuration
     did_change_configuration: Any = None                # settings sent after initialized
@@ -534,6 +535,26 @@ async def run_lsp_scenario(sc: Scenario, log_dir: Path) -> dict:
                 sc.rounds, sc.loop_seconds)
             res["hover"] = _stat(ms, nb, None, err)
             res["hover"]["answered"] = nb > 60
+            # every cited key once: the first hover of a paper (card not cached yet)
+            ms, answered, errs = [], 0, []
+            t_end = time.perf_counter() + sc.loop_seconds
+            for key in sc.cited_keys[: sc.rounds]:
+                kp = _key_position(full, key, sc.language)
+                if kp is None:
+                    continue
+                try:
+                    result, nb, dt = await client.request("textDocument/hover", {
+                        "textDocument": {"uri": uri}, "position": {"line": kp[0], "character": kp[1]}},
+                        timeout=sc.request_timeout)
+                    ms.append(dt)
+                    answered += result is not None
+                except LspError as exc:
+                    errs.append(str(exc))
+                    if client.closed:
+                        break
+                if time.perf_counter() > t_end:
+                    break
+            res["hover_each_key_once"] = {**summary(ms), "answered": answered, **({"errors": errs[:3]} if errs else {})}
             if server_caps.get("definitionProvider"):
                 ms, nb, it, err = await _timed_loop(lambda: client.request("textDocument/definition", {
                     "textDocument": {"uri": uri}, "position": pos}, timeout=sc.request_timeout),
@@ -682,7 +703,7 @@ def citation_langserver(corpus: dict, rounds: int) -> tuple[Optional[Scenario], 
     sc = Scenario(
         name="citation-langserver", cmd=[str(VENVS / "citation-langserver" / "bin" / "citation-langserver")],
         root=corpus["library"], doc=corpus["draft_tex"], language="latex", trigger="\\cite{",
-        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds,
+        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds, cited_keys=corpus["cited_keys"],
         config={"citation": {"bibliographies": [bib]}},
         did_change_configuration={"citation": {"bibliographies": [bib]}},
         notes=["settings: citation.bibliographies = [absolute .bib path] via workspace/didChangeConfiguration",
@@ -741,7 +762,7 @@ def bibli_ls(corpus: dict, rounds: int) -> tuple[Optional[Scenario], dict]:
     sc = Scenario(
         name="bibli-ls", cmd=[str(VENVS / "bibli-ls" / "bin" / "bibli_ls")], env=env,
         root=str(root), doc=corpus["draft_md"], language="markdown", trigger="[@",
-        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds,
+        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds, cited_keys=corpus["cited_keys"],
         notes=["config: .bibli.toml in the workspace root, backend_type = \"bibfile\"",
                "Pandoc citations only, so it is driven with the Markdown draft; completion returns "
                "every entry (no server-side filtering); definition and references shell out to rg"])
@@ -756,7 +777,7 @@ def badness(corpus: dict, rounds: int) -> tuple[Optional[Scenario], dict]:
     sc = Scenario(
         name="badness", cmd=[str(VENVS / "badness" / "bin" / "badness"), "lsp"],
         root=corpus["library"], doc=corpus["draft_tex"], language="latex", trigger="\\cite{",
-        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds,
+        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds, cited_keys=corpus["cited_keys"],
         notes=["LaTeX language server (Rust); keys come from the \\bibliography{library} the draft names"])
     return sc, info
 
@@ -769,7 +790,7 @@ def paperlens(corpus: dict, rounds: int, index_path: str, doc: str = "tex",
         cmd=[sys.executable, "-m", "paperlens", "serve"],
         root=corpus["library"], doc=corpus["draft_md" if md else "draft_tex"],
         language="markdown" if md else "latex", trigger="[@" if md else "\\cite{",
-        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds,
+        hover_key=corpus["hover_key"], prefix2=corpus["prefix2"], rounds=rounds, cited_keys=corpus["cited_keys"],
         init_options={"paperlens": {"indexPath": index_path}},
         config={"paperlens": {"indexPath": index_path}},
         watch_files=True, after=after,
