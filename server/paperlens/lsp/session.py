@@ -218,6 +218,8 @@ class Session:
     def _index_done(self, fut: asyncio.Future) -> None:
         self.indexing = False
         self.indexed_once = True
+        if fut.cancelled():           # shutting down: nothing to report
+            return
         try:
             reports = fut.result()
         except Exception:
