@@ -169,6 +169,9 @@ def _windex():
     """whoosh.index, imported on first use (not needed to answer from the paper table)."""
     from whoosh import index
 
+    from paperlens.core.index import whoosh_fixes
+
+    whoosh_fixes.apply()    # readers must not copy the postings into memory
     return index
 
 
