@@ -152,6 +152,13 @@ class Library:
                 h.key, h.title = entry.key, entry.title
         return hits
 
+    def warm_search(self) -> None:
+        """Load what the first search needs, ahead of it (background work)."""
+        from paperlens.core.index.queries import warm
+
+        self.refresh()
+        warm(self.stores)
+
     def summary_inputs(self, row: Row):
         """(text paper, its passages, content hash) to summarise ``row``, or None when the
         library has no full text for it. The server's cards and ``paperlens summarize`` both

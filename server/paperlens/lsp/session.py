@@ -163,6 +163,7 @@ class Session:
 
         def build():
             try:
+                self.library.warm_search()
                 self.library.graph()
             finally:
                 self._graph_pending = False

@@ -126,6 +126,10 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
             seen_docs: set[int] = set()
             seen: dict[str, int] = {}
             schema = store.ix().schema
+            if FAST and not _SYNTAX.search(query):
+                plain = _prune(searcher, schema, query)
+                ranked.extend((0, h) for h in _fast(store, searcher, schema, plain, limit, per_paper, len(ranked)))
+                continue
             for tier, q in enumerate(_queries(searcher, schema, _prune(searcher, schema, query))):
                 found = 0
                 # only passages have searchable fields: no filter needed (building one for
@@ -153,16 +157,104 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
 
 
 HIGHLIGHT_TOP = 12
+FAST = True          # plain queries through fast.py (False: Whoosh's own scoring, to compare)
+
+
+FAST_CANDIDATES = 120      # passages re-scored with their paper's title and authors
+FAST_PAPERS = 50           # best title/author matches brought in with their first passage
+
+
+def _fast(store: IndexStore, searcher, schema, query: str, limit: int, per_paper: int,
+          already: int) -> list[SearchHit]:
+    """A plain query through the bounded-work ranking of fast.py: passage words from bounded
+    posting lists, title and author words once per paper (see fast.py)."""
+    import heapq
+
+    from paperlens.core.index import fast
+    from paperlens.core.index.schema import FIELD_BOOSTS
+
+    words = fast.query_words(schema, query.split())
+    if not words:
+        return []
+    total = len(words)
+    pscore, pmask = fast.passage_scores(searcher, store.whoosh_dir, words, FIELD_BOOSTS)
+    papers = fast.paper_fields(store.folder, store.table, schema)
+    tscore, tmask = papers.scores(words, FIELD_BOOSTS)
+    reader = searcher.reader()
+    stored: dict[int, dict] = {}
+
+    def fields_of(d: int) -> dict:
+        f = stored.get(d)
+        if f is None:
+            f = stored[d] = searcher.stored_fields(d)
+        return f
+
+    cands: dict[int, float] = {}
+    papers_in: set[str] = set()
+    for d in heapq.nlargest(max(FAST_CANDIDATES, 4 * limit), pscore, key=pscore.get):
+        s = pscore[d]
+        if reader.is_deleted(d):
+            continue
+        pid = fields_of(d).get("paper_id", "")
+        if pid in papers.text_of:       # an entry whose full text is indexed: the text speaks
+            continue
+        papers_in.add(pid)
+        cands[d] = (s + tscore.get(pid, 0.0)) * fast.coordination(pmask[d] | tmask.get(pid, 0), total)
+    for pid in heapq.nlargest(FAST_PAPERS, tscore, key=tscore.get):
+        ts = tscore[pid]
+        if pid in papers_in:
+            continue
+        try:
+            d = reader.first_id("doc", f"s:{pid}:0")
+        except Exception:         # not in the index (a paper without passages)
+            continue
+        if d is None or reader.is_deleted(d):
+            continue
+        cands[d] = (pscore.get(d, 0.0) + ts) * fast.coordination(pmask.get(d, 0) | tmask[pid], total)
+    snippets = fast.Snippets((text for pairs in words for _, text in pairs), schema["body"].analyzer)
+    out: list[SearchHit] = []
+    seen: dict[str, int] = {}
+    for d, score in sorted(cands.items(), key=lambda kv: -kv[1]):
+        fields = fields_of(d)
+        pid = fields.get("paper_id", "")
+        seen[pid] = seen.get(pid, 0) + 1
+        if seen[pid] > per_paper:
+            continue
+        text = fields.get("text") or ""
+        snippet = ""
+        if already + len(out) < HIGHLIGHT_TOP and text:
+            snippet = snippets(text)
+        out.append(_make_hit(store, fields, score, snippet or text[:200], text))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def warm(stores: Iterable[IndexStore]) -> None:
+    """Prepare the first plain query's once-per-index work (run in the background)."""
+    from paperlens.core.index import fast
+
+    for store in stores:
+        if not store.is_ready():
+            continue
+        try:
+            fast.warm(store.searcher(), store.whoosh_dir, store.table, store.ix().schema)
+        except Exception:
+            log.exception("preparing search failed in %s", store.folder)
 
 
 def _hit(store: IndexStore, hit, highlight: bool = True) -> SearchHit:
-    pid = hit["paper_id"]
     text = hit.get("text") or ""
     field = "abstract" if str(hit.get("section", "")).startswith("abstract") else "body"
     snippet = (hit.highlights(field, text=text, top=2) if highlight else "") or text[:200]
+    return _make_hit(store, hit, hit.score, snippet, text)
+
+
+def _make_hit(store: IndexStore, fields, score: float, snippet: str, text: str) -> SearchHit:
+    pid = fields["paper_id"]
     row = store.table.get(pid)
     return SearchHit(
-        paper_id=pid, key=row.key if row else hit.get("key", ""), title=row.title if row else "",
-        path=str(store.folder / hit["path"]), line_start=hit.get("line_start") or 0,
-        line_end=hit.get("line_end") or 0, page=hit.get("page"), section=hit.get("section") or "",
-        score=hit.score, snippet=" ".join(snippet.split()), text=text)
+        paper_id=pid, key=row.key if row else fields.get("key", ""), title=row.title if row else "",
+        path=str(store.folder / fields["path"]), line_start=fields.get("line_start") or 0,
+        line_end=fields.get("line_end") or 0, page=fields.get("page"), section=fields.get("section") or "",
+        score=score, snippet=" ".join(snippet.split()), text=text)

@@ -113,6 +113,10 @@ def _segment_job(folder: str, index_dir: str, rels: list[str]):
         segment = writer._finalize_segment() if writer._added else None
         if segment is None:
             writer._close_segment()
+        else:
+            from paperlens.core.index import fast
+
+            fast.build_side_files_for_new_segment(ix, segment)   # bounded search (fast.py)
     except BaseException:
         writer.cancel()
         raise
@@ -522,6 +526,7 @@ class IndexStore:
         except BaseException:
             writer.cancel()
             raise
+        self._side_files(self.ix())
         for rel in changes.removed:
             manifest.pop(rel, None)
             report.files_removed += 1
@@ -610,6 +615,7 @@ class IndexStore:
                 writer._finish()
             else:
                 writer.commit()
+                self._side_files(ix, aside)
         except BaseException:
             writer.cancel()
             shutil.rmtree(aside, ignore_errors=True)
@@ -631,6 +637,15 @@ class IndexStore:
         tmp.replace(self.index_dir / "meta.json")
         if progress:
             progress(len(rels), len(rels), "")
+
+    def _side_files(self, ix, folder: Optional[Path] = None) -> None:
+        """Bounded-search side files for large segments that lack one (after a merge)."""
+        from paperlens.core.index import fast
+
+        try:
+            fast.ensure_side_files(Path(folder or self.whoosh_dir), ix)
+        except Exception:      # search still works without them, only slower
+            log.exception("writing search side files failed in %s", folder or self.whoosh_dir)
 
     def _close(self) -> None:
         with self._search_lock:

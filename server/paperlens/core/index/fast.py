@@ -1,0 +1,480 @@
+"""Fast ranked search for plain queries: bounded work per query word, whatever the library size.
+
+Whoosh scores a query by walking every posting of every query word in pure Python (about
+1-5 µs a posting). A common word is in tens of thousands of passages at 10k papers, so a query
+of common words took seconds. Here each query word costs at most ``TOPK`` postings per segment:
+
+- a word in at most ``TOPK`` passages of a segment: its postings are read (short);
+- a more common word: its ``TOPK`` best passages (by BM25 term weight) are read from a side file
+  written next to the segment when the segment is written (``MAIN_<segment>.topk``; Whoosh
+  deletes it with its segment).
+
+Passages accumulate BM25F scores (field boosts, Whoosh's idf and length normalisation) and a
+coordination factor for how many of the query words they contain. A passage outside a word's
+best ``TOPK`` of one segment misses that word's (small) contribution: the ranking is that of
+BM25F on the best-matching passages, which is what a reader wants from a query of common words.
+Queries with syntax (phrases, fields, boolean operators, wildcards) go to Whoosh as before.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import math
+import mmap
+import os
+import re
+import struct
+import threading
+from array import array
+from pathlib import Path
+from typing import Optional
+
+log = logging.getLogger(__name__)
+
+K1, B = 1.2, 0.75                 # Whoosh's BM25F defaults
+# postings kept per (field, word) and segment (the tests set a small one through the environment,
+# which the index worker processes inherit)
+TOPK = int(os.environ.get("PAPERLENS_SEARCH_TOPK", "200"))
+MIN_SEGMENT_DOCS = 4 * TOPK       # smaller segments are read directly at query time
+SUFFIX = ".topk"
+FORMAT = 1
+FIELDS = ("title", "abstract", "body", "authors")
+_MAGIC = b"PLTK"
+
+
+# -- reading a segment ------------------------------------------------------------------------------
+
+def _leaf_matcher(m):
+    while hasattr(m, "child"):           # unwrap Whoosh's deletion filter: deletions are ours to check
+        m = m.child
+    return m
+
+
+def raw_postings(leaf, field: str, text: str) -> tuple[list, list]:
+    """All (docnum, term frequency) of a word in one segment, block by block."""
+    try:
+        m = _leaf_matcher(leaf.postings(field, text))
+    except Exception:            # TermNotFound
+        return [], []
+    ids: list = []
+    weights: list = []
+    if not hasattr(m, "_read_ids"):     # not a W3 leaf matcher: the slow, generic way
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return ids, weights
+    while not m._atend:
+        m._read_ids()
+        m._read_weights()
+        ids.extend(m._ids)
+        weights.extend(m._weights)
+        m._next_block()
+    return ids, weights
+
+
+def field_lengths(leaf, field: str) -> Optional[bytes]:
+    """The segment's length column of a field: one byte a document (Whoosh's length code)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    perdoc = getattr(leaf, "_perdoc", None)
+    try:
+        col = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    except Exception:
+        col = None
+    if col is None:
+        return None
+    try:
+        raw = col._dbfile.get(col._basepos, col._doccount)
+        if len(raw) == col._doccount and getattr(col, "_fixedlen", 1) == 1:
+            return bytes(raw)
+    except Exception:
+        pass
+    return bytes(bytearray(min(255, int(v)) for v in col))
+
+
+_LENGTH = None
+
+
+def _length_table() -> list[float]:
+    global _LENGTH
+    if _LENGTH is None:
+        from whoosh.util.numeric import byte_to_length
+
+        _LENGTH = [float(byte_to_length(i)) for i in range(256)]
+    return _LENGTH
+
+
+def term_parts(ids, weights, lengths: Optional[bytes], avg: float) -> list[float]:
+    """BM25's term-frequency part of each posting (without idf and boost)."""
+    table = _length_table()
+    k1p, a, bavg = K1 + 1, K1 * (1 - B), (K1 * B / avg if avg > 0 else 0.0)
+    if lengths is None:
+        return [w * k1p / (w + K1) for w in weights]
+    return [w * k1p / (w + a + bavg * table[lengths[d]]) for d, w in zip(ids, weights)]
+
+
+def _avg(leaf, field: str) -> float:
+    n = leaf.doc_count_all() or 1
+    return (leaf.field_length(field) / n) or 1.0
+
+
+# -- the side file ------------------------------------------------------------------------------------
+
+def side_path(folder: Path, segment_id: str) -> Path:
+    return Path(folder) / f"{segment_id}{SUFFIX}"
+
+
+def write_side_file(folder: Path, leaf) -> Optional[Path]:
+    """Write the ``TOPK`` best postings of each common word of a segment (atomic)."""
+    seg_id = leaf.segment().segment_id()
+    entries: dict[str, dict[str, list[int]]] = {}
+    blob = bytearray()
+    for field in FIELDS:
+        if field not in leaf.schema:
+            continue
+        lengths, avg = field_lengths(leaf, field), _avg(leaf, field)
+        for text, info in leaf.iter_field(field):
+            if info.doc_frequency() <= TOPK:
+                continue
+            ids, weights = raw_postings(leaf, field, text)
+            parts = term_parts(ids, weights, lengths, avg)
+            best = heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__)
+            best.sort()
+            key = text.decode("utf-8") if isinstance(text, bytes) else text
+            entries.setdefault(field, {})[key] = [len(blob), len(best)]
+            blob += array("I", (ids[i] for i in best)).tobytes()
+            blob += array("f", (parts[i] for i in best)).tobytes()
+    header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries},
+                        ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path = side_path(folder, seg_id)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(_MAGIC + struct.pack("<Q", len(header)))
+        f.write(header)
+        f.write(blob)
+    os.replace(tmp, path)
+    return path
+
+
+def ensure_side_files(folder: Path, ix) -> int:
+    """Write the side file of each large segment that lacks one (after merges); returns how many."""
+    written = 0
+    with ix.reader() as reader:
+        leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+        for leaf, _ in leaves:
+            if leaf.doc_count_all() >= MIN_SEGMENT_DOCS and not side_path(folder, leaf.segment().segment_id()).exists():
+                write_side_file(folder, leaf)
+                written += 1
+    return written
+
+
+class _Side:
+    """A segment's side file, memory-mapped: only the lists a query reads are paged in."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._mm[:4] != _MAGIC:
+            raise ValueError("not a paperlens top-k file")
+        (hlen,) = struct.unpack("<Q", self._mm[4:12])
+        head = json.loads(self._mm[12:12 + hlen].decode("utf-8"))
+        if head.get("format") != FORMAT:
+            raise ValueError("old top-k file format")
+        self.topk = head["topk"]
+        self._entries = head["fields"]
+        self._base = 12 + hlen
+
+    def get(self, field: str, text: str):
+        e = self._entries.get(field, {}).get(text)
+        if e is None:
+            return None
+        off, n = e
+        start = self._base + off
+        ids, parts = array("I"), array("f")
+        ids.frombytes(self._mm[start:start + 4 * n])
+        parts.frombytes(self._mm[start + 4 * n:start + 8 * n])
+        return ids, parts
+
+    def close(self):
+        try:
+            self._mm.close()
+        except Exception:
+            pass
+
+
+class _Segment:
+    def __init__(self, folder: Path, leaf):
+        self.id = leaf.segment().segment_id()
+        self.side: Optional[_Side] = None
+        path = side_path(folder, self.id)
+        if path.exists():
+            try:
+                self.side = _Side(path)
+            except Exception as exc:
+                log.warning("ignoring %s: %s", path.name, exc)
+        self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
+
+    def lengths(self, leaf, field: str):
+        got = self._lengths.get(field)
+        if got is None:
+            got = self._lengths[field] = (field_lengths(leaf, field), _avg(leaf, field))
+        return got
+
+    def postings(self, leaf, field: str, text: str, df: int):
+        """(docnums, BM25 parts) of a word in this segment: all, or its best ``TOPK``."""
+        if df > TOPK and self.side is not None:
+            got = self.side.get(field, text)
+            if got is not None:
+                return got
+        ids, weights = raw_postings(leaf, field, text)
+        lengths, avg = self.lengths(leaf, field)
+        parts = term_parts(ids, weights, lengths, avg)
+        if len(ids) > TOPK and df > TOPK:        # a large segment without its side file (yet)
+            best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
+            return [ids[i] for i in best], [parts[i] for i in best]
+        return ids, parts
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple[str, str], _Segment] = {}
+
+
+def _segment(folder: Path, leaf) -> _Segment:
+    key = (str(folder), leaf.segment().segment_id())
+    with _cache_lock:
+        seg = _cache.get(key)
+        if seg is None:
+            seg = _cache[key] = _Segment(folder, leaf)
+        return seg
+
+
+def forget_stale(folder: Path, live_ids: set[str]) -> None:
+    with _cache_lock:
+        for key in [k for k in _cache if k[0] == str(folder) and k[1] not in live_ids]:
+            seg = _cache.pop(key)
+            if seg.side:
+                seg.side.close()
+
+
+# -- querying -----------------------------------------------------------------------------------------
+
+def query_words(schema, words: list[str]) -> list[list[tuple[str, str]]]:
+    """Each query word as the (field, term) pairs it searches; stop words drop out."""
+    out = []
+    for w in words:
+        pairs = []
+        for field in FIELDS:
+            if field not in schema:
+                continue
+            for tok in schema[field].analyzer(w, mode="query"):
+                if (field, tok.text) not in pairs:
+                    pairs.append((field, tok.text))
+        # a Chinese run or a hyphenated word gives several terms: each counts as a word
+        by_term: dict[str, list[tuple[str, str]]] = {}
+        for field, text in pairs:
+            by_term.setdefault(text, []).append((field, text))
+        out.extend(by_term.values())
+    return out
+
+
+PASSAGE_FIELDS = ("abstract", "body")
+PAPER_FIELDS = {"title": "title", "authors": "surnames"}   # scored once per paper, from the table
+
+
+class PaperFields:
+    """Title and author words of every paper of a table, scored with BM25 at paper level.
+
+    Every passage carries its paper's title in Whoosh, so a title word's postings are those of
+    all the paper's passages: scoring the title once per paper is exact and 30x less work."""
+
+    def __init__(self, rows, analyzers: dict[str, object]):
+        # a paper text merged into its bibliography entry is one paper: scored once, under
+        # the text (what the reader opens); the entry's own passages repeat the abstract
+        self.text_of = {r.alias_of: r.id for r in rows if r.alias_of}
+        rows = [r for r in rows if r.id not in self.text_of]
+        self.ids = [r.id for r in rows]
+        self.postings: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        for field, attr in PAPER_FIELDS.items():
+            an = analyzers.get(field)
+            if an is None:
+                continue
+            counts: list[dict[str, int]] = []
+            total = 0
+            for r in rows:
+                value = getattr(r, attr)
+                text = " ".join(value) if isinstance(value, list) else (value or "")
+                c: dict[str, int] = {}
+                n = 0
+                for tok in an(text):
+                    c[tok.text] = c.get(tok.text, 0) + 1
+                    n += 1
+                counts.append(c)
+                total += n
+            avg = (total / len(rows)) if rows else 1.0
+            for i, c in enumerate(counts):
+                dl = sum(c.values())
+                norm = K1 * (1 - B + B * dl / avg) if avg else K1
+                for term, tf in c.items():
+                    self.postings.setdefault((field, term), []).append((i, tf * (K1 + 1) / (tf + norm)))
+
+    def scores(self, words, boosts) -> tuple[dict[str, float], dict[str, int]]:
+        n = max(len(self.ids), 1)
+        score: dict[int, float] = {}
+        mask: dict[int, int] = {}
+        for wi, pairs in enumerate(words):
+            bit = 1 << wi
+            for field, text in pairs:
+                plist = self.postings.get((field, text))
+                if not plist:
+                    continue
+                weight = boosts.get(field, 1.0) * (math.log(n / (len(plist) + 1)) + 1.0)
+                for i, part in plist:
+                    score[i] = score.get(i, 0.0) + weight * part
+                    mask[i] = mask.get(i, 0) | bit
+        return ({self.ids[i]: v for i, v in score.items()}, {self.ids[i]: m for i, m in mask.items()})
+
+
+_papers_lock = threading.Lock()
+_papers: dict[str, tuple[object, PaperFields]] = {}
+
+
+def paper_fields(folder: Path, table, schema) -> PaperFields:
+    """The table's PaperFields, built once per table version (about 50 ms per 1000 papers)."""
+    with _papers_lock:
+        got = _papers.get(str(folder))
+        if got is not None and got[0] is table:
+            return got[1]
+    pf = PaperFields(list(table.rows), {f: schema[f].analyzer for f in PAPER_FIELDS if f in schema})
+    with _papers_lock:
+        _papers[str(folder)] = (table, pf)
+    return pf
+
+
+def passage_scores(searcher, folder: Path, words, boosts) -> tuple[dict[int, float], dict[int, int]]:
+    """Accumulated BM25F of the passage fields (bounded lists, see the module docstring)."""
+    reader = searcher.reader()
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    forget_stale(folder, {leaf.segment().segment_id() for leaf, _ in leaves})
+    n_docs = max(searcher.doc_count_all(), 1)
+    scores: dict[int, float] = {}
+    masks: dict[int, int] = {}
+    for wi, pairs in enumerate(words):
+        bit = 1 << wi
+        for field, text in pairs:
+            if field not in PASSAGE_FIELDS:
+                continue
+            df = searcher.doc_frequency(field, text)
+            if not df:
+                continue
+            weight = boosts.get(field, 1.0) * (math.log(n_docs / (df + 1)) + 1.0)
+            for leaf, offset in leaves:
+                seg_df = leaf.doc_frequency(field, text)
+                if not seg_df:
+                    continue
+                ids, parts = _segment(folder, leaf).postings(leaf, field, text, seg_df)
+                get, mget = scores.get, masks.get
+                for d, p in zip(ids, parts):
+                    d += offset
+                    scores[d] = get(d, 0.0) + weight * p
+                    masks[d] = mget(d, 0) | bit
+    return scores, masks
+
+
+def coordination(mask: int, total: int) -> float:
+    """Passages with more of the query's words come first among similar scores."""
+    return (1 + bin(mask).count("1")) / (1 + total)
+
+
+def build_side_files_for_new_segment(ix, segment) -> None:
+    """Called by a worker right after it wrote a segment of the index being built."""
+    from whoosh.reading import SegmentReader
+
+    if segment.doc_count_all() < MIN_SEGMENT_DOCS:
+        return
+    leaf = SegmentReader(ix.storage, ix.schema, segment)
+    try:
+        write_side_file(Path(ix.storage.folder), leaf)
+    finally:
+        leaf.close()
+
+
+# -- snippets -------------------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+class Snippets:
+    """Highlighted snippets for one query: the words of a passage whose analysed form is a query
+    term, in bold, in at most two windows of the passage with the most of them. A regex built
+    from the query terms finds the candidates in C; each distinct candidate word is analysed
+    once (Whoosh's highlighter analyses every word of every passage)."""
+
+    def __init__(self, terms, analyzer, maxchars: int = 220, surround: int = 60):
+        self.terms = frozenset(terms)
+        self.analyzer = analyzer
+        self.maxchars, self.surround = maxchars, surround
+        alts = []
+        for t in sorted(self.terms, key=len, reverse=True):
+            alts.append(re.escape(t) if _CJK.search(t) else r"\b" + re.escape(t) + r"\w*")
+        self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+        self._verdict: dict[str, bool] = {}
+
+    def _is_term(self, word: str) -> bool:
+        v = self._verdict.get(word)
+        if v is None:
+            if _CJK.search(word):
+                v = True
+            else:
+                v = any(tok.text in self.terms for tok in self.analyzer(word, mode="query"))
+            self._verdict[word] = v
+        return v
+
+    def __call__(self, text: str) -> str:
+        if self._re is None:
+            return ""
+        spans = [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
+        if not spans:
+            return ""
+        width = self.maxchars - 2 * self.surround
+        windows = []          # (matches, -start, first, last) of the window starting at each match
+        j = 0
+        for i, (s, _) in enumerate(spans):
+            j = max(j, i)
+            while j + 1 < len(spans) and spans[j + 1][1] - s <= width:
+                j += 1
+            windows.append((j - i + 1, -s, i, j))
+        windows.sort(reverse=True)
+        chosen: list[tuple[int, int]] = []
+        for _, _, i, j in windows:
+            if all(j < a or i > b for a, b in chosen):
+                chosen.append((i, j))
+            if len(chosen) == 2:
+                break
+        chosen.sort()
+        parts = []
+        for i, j in chosen:
+            start = max(0, spans[i][0] - self.surround)
+            end = min(len(text), spans[j][1] + self.surround)
+            out, pos = [], start
+            for s, e in spans[i:j + 1]:
+                out.append(text[pos:s])
+                out.append("**" + text[s:e] + "**")
+                pos = e
+            out.append(text[pos:end])
+            parts.append("".join(out).strip())
+        return " … ".join(parts)
+
+
+def warm(searcher, folder: Path, table, schema) -> None:
+    """Do the once-per-index work of the first query ahead of it: paper-level title and author
+    words, each large segment's side file and length columns."""
+    paper_fields(folder, table, schema)
+    reader = searcher.reader()
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    for leaf, _ in leaves:
+        seg = _segment(folder, leaf)
+        for field in PASSAGE_FIELDS:
+            if field in schema:
+                seg.lengths(leaf, field)

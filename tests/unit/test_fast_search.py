@@ -1,0 +1,127 @@
+"""Bounded-work search (core/index/fast.py): exact where it claims to be, side files that
+follow Whoosh's segments, no deleted passage, snippets."""
+import random
+
+import pytest
+
+from paperlens.core.index import fast
+from paperlens.core.index.fast import Snippets
+from paperlens.core.library import Library
+
+TOPK = 4
+
+FILLER = ("data results method approach training evaluation benchmark network layer feature "
+          "signal image video scene object robot sensor camera depth point cloud").split()
+
+
+def _paper(i: int, rnd: random.Random, title: str = "") -> str:
+    title = title or f"Study {i} of " + " ".join(rnd.sample(FILLER, 3))
+    paras = []
+    for p in range(3):
+        words = [rnd.choice(FILLER) for _ in range(rnd.randint(40, 90))]
+        # "model" in every passage, a different number of times: a common word with a ranking
+        for k in range((i * 7 + p * 3) % 11 + 1):
+            words.insert(rnd.randrange(len(words)), "model")
+        paras.append(f"{p + 1}. Section {p + 1}\n" + " ".join(words) + ".")
+    return f"{title}\nAda Writer{i}\nAbstract\nWe study things number {i} with care.\n\n" + "\n\n".join(paras) + "\n"
+
+
+@pytest.fixture()
+def library(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
+    monkeypatch.setattr(fast, "TOPK", TOPK)
+    monkeypatch.setattr(fast, "MIN_SEGMENT_DOCS", 4 * TOPK)
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    rnd = random.Random(3)
+    for i in range(30):
+        (folder / f"p{i:02d}.txt").write_text(_paper(i, rnd), encoding="utf-8")
+    (folder / "target.txt").write_text(   # its last passage is the best one for "model"
+        _paper(99, rnd, title="Tubular Structure Segmentation Using Model Networks")
+        + "\n4. Models\n" + "model " * 30 + "networks.\n", encoding="utf-8")
+    lib = Library([folder], str(tmp_path / "ix"), workers=1)
+    lib.update()
+    return lib, folder
+
+
+def _side_files(lib):
+    return sorted(p.name for p in lib.stores[0].whoosh_dir.glob("*" + fast.SUFFIX))
+
+
+def test_a_common_word_ranks_exactly_like_whoosh_bm25(library):
+    from whoosh.query import Term
+
+    lib, _ = library
+    store = lib.stores[0]
+    assert _side_files(lib), "the large segment has its side file"
+    searcher = store.searcher()
+    assert searcher.doc_frequency("body", "model") > TOPK     # so the side file's list is used
+    words = fast.query_words(store.ix().schema, ["model"])
+    scores, _ = fast.passage_scores(searcher, store.whoosh_dir, words, {"body": 1.0})
+    ours = sorted(scores.values(), reverse=True)[:TOPK]
+    theirs = [h.score for h in searcher.search(Term("body", "model"), limit=TOPK)]
+    assert len(ours) == len(theirs) == TOPK
+    assert ours == pytest.approx(theirs, rel=0.02)
+
+
+def test_a_title_of_common_words_finds_its_paper(library):
+    lib, folder = library
+    hits = lib.search("Tubular Structure Segmentation Using Model Networks", limit=5)
+    assert hits[0].path == str(folder / "target.txt")
+    assert "**model**" in hits[0].snippet.lower() or hits[0].snippet
+
+
+def test_changed_and_merged_segments_keep_search_right(library):
+    lib, folder = library
+    store = lib.stores[0]
+    before = _side_files(lib)
+    assert lib.search("model", limit=1)[0].path == str(folder / "target.txt")
+    # the target paper changes: its old passages are deleted in the large segment
+    (folder / "target.txt").write_text("Tubular Things\nAda Writer\nAbstract\nNothing about it now.\n",
+                                       encoding="utf-8")
+    lib.update_paths([str(folder / "target.txt")])
+    assert _side_files(lib) == before                   # the new segment is small: no side file
+    for h in lib.search("model", limit=50, per_paper=5):
+        assert not h.path.endswith("target.txt"), "a deleted passage came back"
+    assert lib.search("Tubular Things")[0].path.endswith("target.txt")
+    # a merge into one large segment: Whoosh drops the old side file, the store writes the new one
+    ix = store.ix()
+    ix.writer().commit(optimize=True)
+    assert _side_files(lib) == []
+    store._side_files(ix)
+    after = _side_files(lib)
+    assert len(after) == 1 and after != before
+    assert all(not h.path.endswith("target.txt") for h in lib.search("model", limit=50, per_paper=5))
+    assert lib.search("Tubular Things")[0].path.endswith("target.txt")
+
+
+def test_parallel_rebuild_writes_side_files_in_the_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
+    monkeypatch.setattr(fast, "TOPK", TOPK)
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    rnd = random.Random(5)
+    for i in range(60):
+        (folder / f"p{i:02d}.txt").write_text(_paper(i, rnd), encoding="utf-8")
+    lib = Library([folder], str(tmp_path / "ix"), workers=2)
+    (report,) = lib.update()
+    assert report.papers_total == 60
+    reader = lib.stores[0].searcher().reader()
+    big = [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()
+           if leaf.doc_count_all() >= 4 * TOPK]
+    assert big and sorted(s + fast.SUFFIX for s in big) == _side_files(lib)
+
+
+def test_snippets_bold_stemmed_words_in_two_windows():
+    from paperlens.core.index.analysis import mixed_analyzer
+
+    an = mixed_analyzer()
+    terms = {t.text for t in an("segmentation tubular", mode="query")}
+    text = ("Segmenting tubular structures is hard. " + "filler words here " * 30
+            + "Later the segmentations improve. A segmentwise thing.")
+    out = Snippets(terms, an)(text)
+    assert "**Segmenting**" in out and "**tubular**" in out and "**segmentations**" in out
+    assert " … " in out and "**segmentwise**" not in out      # another stem: not a match
+    assert Snippets(terms, an)("nothing relevant") == ""
+    zh = Snippets({"医学", "图像"}, an)("深度学习模型已经成为医学图像分割的主要方法")
+    assert "**医学****图像**" in zh or ("**医学**" in zh and "**图像**" in zh)
