@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -175,5 +175,8 @@ def load_manifest(path: Path) -> dict[str, FileState]:
 
 
 def manifest_json(files: dict[str, FileState], **extra) -> str:
-    return json.dumps({**extra, "files": {rel: asdict(st) for rel, st in sorted(files.items())}},
+    # explicit dicts: dataclasses.asdict deep-copies, 0.4 s for 10k files on every change
+    return json.dumps({**extra, "files": {rel: {"mtime_ns": st.mtime_ns, "size": st.size, "sha1": st.sha1,
+                                                "paper_ids": st.paper_ids, "error": st.error}
+                                          for rel, st in sorted(files.items())}},
                       ensure_ascii=False, separators=(",", ":"))

@@ -242,7 +242,7 @@ class Library:
                 by_title.setdefault(t, r.id)
         graph = CitationGraph()
         for store in self.stores:
-            for pid, refs in list(store.refs.items()):
+            for pid, refs in store.iter_refs():
                 row = store.table.get(pid)
                 if row is None:
                     continue

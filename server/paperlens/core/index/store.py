@@ -6,6 +6,8 @@ Layout of an index directory::
     whoosh/        the Whoosh index (paper docs + passage docs)
     table.json     the compact paper table (completion, key lookup)
     manifest.json  mtime/size/hash of every indexed file
+    references.jsonl  per paper, one line "<paper id>\t<JSON list>": what the citation graph
+                   needs of its reference list (streamed, never held in memory as a whole)
 
 Writes go through one writer at a time (a thread lock here, Whoosh's file lock across
 processes). Order of a commit: Whoosh, then the table, then the manifest; after a crash the
@@ -216,7 +218,6 @@ class IndexStore:
         self._searcher = None
         self._search_lock = threading.Lock()
         self._state_stamp = None
-        self._refs: Optional[dict[str, list]] = None   # paper id -> reference list, read on use
         self.table = PaperTable()
         self.manifest: dict[str, corpus.FileState] = {}
         self.reload_if_changed()
@@ -285,21 +286,24 @@ class IndexStore:
         self._state_stamp = stamp
         self.table = PaperTable.load(self.index_dir / "table.json")
         self.manifest = corpus.load_manifest(self.index_dir / "manifest.json")
-        self._refs = None        # reference lists are read when first needed (not at start)
         return True
 
-    @property
-    def refs(self) -> dict[str, list]:
-        if self._refs is None:
-            try:
-                self._refs = json.loads((self.index_dir / "references.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._refs = {}
-        return self._refs
+    REFS = "references.jsonl"
 
-    @refs.setter
-    def refs(self, value: dict[str, list]) -> None:
-        self._refs = value
+    def iter_refs(self):
+        """(paper id, [[label, title, doi, arxiv], ...]) of every paper with a reference list,
+        read line by line: 10k papers have ~25 MB of them, too much to keep as Python objects."""
+        try:
+            f = open(self.index_dir / self.REFS, encoding="utf-8")
+        except OSError:
+            return
+        with f:
+            for line in f:
+                pid, _, data = line.partition("\t")
+                try:
+                    yield pid, json.loads(data)
+                except ValueError:
+                    continue
 
     @property
     def stamp(self):
@@ -464,18 +468,7 @@ class IndexStore:
 
     def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
                       new_papers: list[Paper] = (), full: bool = False) -> None:
-        ids = {r.id for r in rows}
-        refs = {} if full else {pid: r for pid, r in self.refs.items() if pid in ids}
-        for p in new_papers:
-            if p.references:   # compact: what the citation graph needs (full entries: paper docs)
-                refs[p.id] = [[r.get("label", ""), r.get("title", ""), r.get("doi", ""), r.get("arxiv", "")]
-                              for r in p.references]
-            else:
-                refs.pop(p.id, None)
-        self.refs = refs
-        tmp = self.index_dir / "references.tmp"
-        tmp.write_text(json.dumps(refs, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(self.index_dir / "references.json")
+        self._write_refs({r.id for r in rows}, new_papers, full)
         link_rows(rows)
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json")
@@ -485,6 +478,27 @@ class IndexStore:
         tmp.write_text(corpus.manifest_json(manifest, folder=str(self.folder)), encoding="utf-8")
         tmp.replace(self.index_dir / "manifest.json")
         self._state_stamp = self._stamp()
+
+    def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
+        """Rewrite references.jsonl: kept lines are copied as text, not parsed."""
+        new = {p.id for p in new_papers}
+        tmp = self.index_dir / "references.tmp"
+        with open(tmp, "w", encoding="utf-8") as out:
+            if not full:
+                try:
+                    with open(self.index_dir / self.REFS, encoding="utf-8") as f:
+                        for line in f:
+                            pid = line.partition("\t")[0]
+                            if pid in ids and pid not in new:
+                                out.write(line)
+                except OSError:
+                    pass
+            for p in new_papers:
+                if p.references:   # compact: what the citation graph needs (full entries: paper docs)
+                    compact = [[r.get("label", ""), r.get("title", ""), r.get("doi", ""), r.get("arxiv", "")]
+                               for r in p.references]
+                    out.write(p.id + "\t" + json.dumps(compact, ensure_ascii=False, separators=(",", ":")) + "\n")
+        tmp.replace(self.index_dir / self.REFS)
 
     def _incremental(self, report: IndexReport, only: Optional[list[str]],
                      progress: Optional[Progress]) -> None:
@@ -501,8 +515,9 @@ class IndexStore:
         manifest.update(changes.touched)
         gone_ids = {pid for rel in gone for pid in manifest.get(rel, corpus.FileState(0, 0)).paper_ids}
         # also by source path: after a crash the table can be newer than the manifest
-        redone = {str(self.folder / rel) for rel in set(gone) | set(to_parse)}
-        known = {str(self.folder / rel) for rel in manifest}
+        base = str(self.folder)
+        redone = {os.path.join(base, rel) for rel in set(gone) | set(to_parse)}
+        known = {os.path.join(base, rel) for rel in manifest}
         gone_ids |= {r.id for r in self.table.rows if r.source in redone or r.source not in known}
         old_rows = {r.id: r for r in self.table.rows}
         rows = [r for r in self.table.rows if r.id not in gone_ids]
@@ -564,6 +579,7 @@ class IndexStore:
                 digests[rel] = corpus.file_sha1(self.folder / rel)
             except OSError:
                 digests[rel] = ""
+        (self.index_dir / "references.json").unlink(missing_ok=True)    # before schema 12
         for stale in list(self.index_dir.glob("whoosh.new-*")) + list(self.index_dir.glob("whoosh.old-*")):
             shutil.rmtree(stale, ignore_errors=True)     # left by a process killed mid-rebuild
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"

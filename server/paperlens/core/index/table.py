@@ -25,6 +25,8 @@ W_KEY, W_SURNAME, W_YEAR, W_TITLE = 8.0, 4.0, 3.0, 2.0
 
 
 def fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
@@ -61,6 +63,8 @@ class PaperTable:
     def __init__(self, rows: Iterable[Row] = ()):
         self.rows: list[Row] = list(rows)
         self._built = False
+        self.by_id: Optional[dict[str, int]] = None
+        self.by_key: dict[str, list[int]] = {}
         self._build_lock = threading.Lock()
         self._newest: Optional[list[int]] = None
 
@@ -81,9 +85,23 @@ class PaperTable:
             return cls()
 
     # -- lookups -------------------------------------------------------------------------
+    def _build_ids(self) -> None:
+        by_key: dict[str, list[int]] = {}
+        by_id: dict[str, int] = {}
+        for i, r in enumerate(self.rows):
+            by_key.setdefault(r.key, []).append(i)
+            by_id[r.id] = i
+        self.by_key, self.by_id = by_key, by_id
+
+    def _ensure_ids(self) -> None:
+        """Key and id lookups (cheap; completion's word index is built separately)."""
+        if getattr(self, "by_id", None) is None:
+            with self._build_lock:
+                if getattr(self, "by_id", None) is None:
+                    self._build_ids()
+
     def _build(self) -> None:
-        self.by_key: dict[str, list[int]] = {}
-        self.by_id: dict[str, int] = {}
+        self._ensure_ids_locked()
         postings: dict[str, dict[int, float]] = {}
 
         def add(token: str, i: int, weight: float) -> None:
@@ -92,8 +110,6 @@ class PaperTable:
                 slot[i] = weight
 
         for i, r in enumerate(self.rows):
-            self.by_key.setdefault(r.key, []).append(i)
-            self.by_id[r.id] = i
             if r.alias_of:
                 continue          # merged into its bibliography entry: complete that one
             add(fold(r.key), i, W_KEY)
@@ -117,12 +133,16 @@ class PaperTable:
                 if not self._built:
                     self._build()
 
+    def _ensure_ids_locked(self) -> None:
+        if getattr(self, "by_id", None) is None:
+            self._build_ids()
+
     def find(self, key: str) -> list[Row]:
-        self.ensure_built()
+        self._ensure_ids()
         return [self.rows[i] for i in self.by_key.get(key, [])]
 
     def get(self, paper_id: str) -> Optional[Row]:
-        self.ensure_built()
+        self._ensure_ids()
         i = self.by_id.get(paper_id)
         return None if i is None else self.rows[i]
 
