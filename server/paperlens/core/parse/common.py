@@ -42,23 +42,26 @@ def clean_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
-_HYPHEN_END = re.compile(r"(\w)-$")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def join_lines(lines: list[str]) -> str:
     """Join wrapped lines into running text, re-joining words hyphenated at a line end."""
-    out = ""
+    # parts joined by spaces; a hyphenated line end merges the next line into the last part.
+    # Only the end of the text so far is looked at (a word character and "-"), never all of it.
+    parts: list[str] = []
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
-        if not out:
-            out = line
-        elif _HYPHEN_END.search(out) and line[:1].islower():
-            out = out[:-1] + line
-        else:
-            out = out + " " + line
-    return out
+        if parts:
+            last = parts[-1]
+            if (last[-1] == "-" and len(last) > 1 and _WORD_CHAR.match(last, len(last) - 2)
+                    and line[:1].islower()):
+                parts[-1] = last[:-1] + line
+                continue
+        parts.append(line)
+    return " ".join(parts)
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？][\"')\]]?$")
