@@ -43,3 +43,146 @@ def test_opening_a_reader_does_not_copy_the_postings(tmp_path):
     assert hits, "the term is in some documents"
     # before the fix, BytesIO copied the whole postings file: peak >= most of the segment size
     assert peak < seg_bytes / 4, (peak, seg_bytes)
+
+
+# ------------------------------------------------------------------ faster index writing
+
+import contextlib  # noqa: E402
+
+from paperlens.core.index import whoosh_fixes  # noqa: E402
+
+
+@contextlib.contextmanager
+def _whoosh_own_writer():
+    """Whoosh's own word_values/add_postings, for the length of the block."""
+    _windex()   # the fixes are installed
+    patched = {k: getattr(*k) for k in whoosh_fixes.ORIGINALS}
+    try:
+        for (cls, name), fn in whoosh_fixes.ORIGINALS.items():
+            setattr(cls, name, fn)
+        yield
+    finally:
+        for (cls, name), fn in patched.items():
+            setattr(cls, name, fn)
+
+
+def _dump_index(ix):
+    """Everything a reader sees: each term's info and raw posting bytes, every document's
+    stored fields and field lengths, the field totals."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    out = []
+    with ix.reader() as r:
+        for seg, _ in (r.leaf_readers() if not r.is_atomic() else [(r, 0)]):
+            terms = seg._terms
+            postings = []
+            for key, value in terms._tindex.items():    # raw term info bytes
+                info = W3TermInfo.from_bytes(value)
+                raw = None
+                if not info.is_inlined():
+                    offset, length = info.extent()
+                    if isinstance(length, tuple):   # how W3TermInfo.from_bytes leaves it
+                        length = length[0]
+                    raw = terms._postfile.get(offset, length)
+                postings.append((key, value, raw))
+            names = sorted(seg.schema.names())
+            docs = [(seg.stored_fields(d), [seg.doc_field_length(d, f) for f in names])
+                    for d in range(seg.doc_count_all())]
+            out.append((postings, docs, [seg.field_length(f) for f in names]))
+    return out
+
+
+def _sample_docs(n=700, seed=3):
+    rnd = random.Random(seed)
+    common = ["network", "networks", "learning", "the", "of", "a", "model", "models", "x",
+              "deep", "attention", "transformer", "e.g.", "U.S.A", "3.14", "data*set"]
+    rare = ["w%04d" % i for i in range(3000)]
+    chinese = ["神经网络", "医学图像分割", "的", "深度学习模型", "注意力"]
+    docs = []
+    for i in range(n):
+        words = [rnd.choice(common) if rnd.random() < 0.5 else rnd.choice(rare)
+                 for _ in range(rnd.randint(0, 120))]
+        if i % 13 == 0:
+            words.insert(rnd.randint(0, len(words)), rnd.choice(chinese))
+        if i % 7 == 0:
+            words = [w.upper() for w in words]
+        text = " ".join(words)
+        if i % 50 == 0:
+            text = "  "           # no tokens at all
+        docs.append(text)
+    # 128 = the block size: a term in exactly 128, 256 and 129 documents
+    for k, count in (("blockexact", 128), ("blocktwice", 256), ("blockplus", 129)):
+        for d in range(count):
+            docs[(d * 2) % len(docs)] += " " + k
+    return docs
+
+
+def _build(path, docs, schema_fn):
+    path.mkdir()
+    ix = _windex().create_in(str(path), schema_fn())
+    w = ix.writer()
+    for i, text in enumerate(docs):
+        w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i * 7) % len(docs)][:80],
+                       body=text, abstract=text[:200] if i % 3 == 0 else None,
+                       authors="Ada Lovelace and Alan Turing" if i % 5 == 0 else None,
+                       text=text, line_start=i)
+    w.commit()
+    return ix
+
+
+def test_patched_writer_writes_the_same_index(tmp_path):
+    from paperlens.core.index.schema import make_schema
+
+    docs = _sample_docs()
+    with _whoosh_own_writer():
+        ref = _dump_index(_build(tmp_path / "whoosh", docs, make_schema))
+    ours = _dump_index(_build(tmp_path / "patched", docs, make_schema))
+    assert ours == ref
+    postings = ref[0][0]
+    assert any(raw is not None and len(raw) > 600 for *_, raw in postings)    # several blocks
+
+
+def test_patched_writer_with_whoosh_analyzers_and_small_pool(tmp_path):
+    """Fields whose analyzer has no fast path, and a pool that spills runs to disk."""
+    from whoosh import fields
+
+    def schema():
+        return fields.Schema(doc=fields.ID(stored=True), kind=fields.ID, title=fields.TEXT,
+                             body=fields.TEXT(analyzer=__import__("whoosh").analysis.StemmingAnalyzer()),
+                             abstract=fields.TEXT(phrase=False), authors=fields.KEYWORD(scorable=True),
+                             text=fields.STORED, line_start=fields.NUMERIC(stored=True))
+
+    docs = _sample_docs(n=400, seed=11)
+
+    def build(path):
+        path.mkdir()
+        ix = _windex().create_in(str(path), schema())
+        w = ix.writer(limitmb=0.05)
+        for i, text in enumerate(docs):
+            w.add_document(doc=f"s:{i}", kind="passage", title=text[:60], body=text,
+                           abstract=text[:200], authors="ada alan" if i % 5 == 0 else "bob",
+                           text=text, line_start=i)
+        w.commit()
+        return ix
+
+    with _whoosh_own_writer():
+        ref = _dump_index(build(tmp_path / "whoosh"))
+    assert _dump_index(build(tmp_path / "patched")) == ref
+
+
+def test_index_positions_match_the_token_stream():
+    from whoosh.formats import tokens
+
+    from paperlens.core.index.analysis import mixed_analyzer
+
+    ana = mixed_analyzer()
+    for text in _sample_docs(n=200, seed=5) + ["", "The a of", "x y z network", "é café CAFÉ"]:
+        fast = ana.index_positions(text, {"positions": True, "boosts": True, "mode": "index"})
+        expected: dict = {}
+        for t in tokens(text, ana, {"positions": True, "boosts": True, "mode": "index"}):
+            expected.setdefault(t.text, []).append(t.pos)
+            assert t.boost == 1.0
+        if fast is None:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
+        else:
+            assert fast == expected and list(fast) == list(expected)

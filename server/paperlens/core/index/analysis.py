@@ -311,6 +311,45 @@ class FastMixedAnalyzer(CompositeAnalyzer):
                 t.endchar = start_char + match.end()
             yield t
 
+    def index_positions(self, value, kwargs: dict):
+        """{term: [positions]} of ``value`` (terms in order of first occurrence), what Whoosh's
+        ``Positions.word_values`` gathers from this analyzer's tokens, without making a Token
+        per word; each token's boost is 1.0. None when the fast path does not apply (the
+        caller then tokenizes as usual). Used by ``whoosh_fixes`` when indexing."""
+        if (not isinstance(value, str) or len(self.items) != 4
+                or not kwargs.keys() <= _INDEX_KWARGS or kwargs.get("positions") is not True
+                or _HAN_RE.search(value) is not None):
+            return None
+        stopper, stemmer = self.items[2], self.items[3]
+        stops, minsize, maxsize = stopper.stops, stopper.min, stopper.max
+        ignore = stemmer.ignore
+        stemfn = stemmer.stemfn
+        cache = _STEMS
+        poses: dict[str, list[int]] = {}
+        out = None
+        for i, word in enumerate(_WORD_RE.findall(value)):
+            text = word.lower()
+            n = len(text)
+            if text in stops or (n < minsize and not (n and ord(text[0]) >= _CJK_MIN)) \
+                    or (maxsize is not None and n > maxsize):
+                continue
+            stemmed = cache.get(text)
+            if stemmed is None:
+                stemmed = text if text in ignore else stemfn(text)
+                if len(cache) < 200_000:
+                    cache[text] = stemmed
+            out = i if out is None else out + 1
+            plist = poses.get(stemmed)
+            if plist is None:
+                poses[stemmed] = [out]
+            else:
+                plist.append(out)
+        return poses
+
+
+# keyword arguments Positions.word_values passes when indexing (start_pos/start_char absent: 0)
+_INDEX_KWARGS = frozenset(("positions", "boosts", "mode"))
+
 
 def mixed_analyzer(subwords: bool = True) -> Analyzer:
     """The analyzer for Chinese/English text fields (picklable, composable)."""
