@@ -69,19 +69,36 @@ class PaperTable:
         self._newest: Optional[list[int]] = None
 
     # -- persistence -------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        data = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, r.source, r.source_line,
-                 r.source_kind, r.file, r.doi, r.arxiv, r.alias_of, r.fulltext] for r in self.rows]
+    # Paths under the indexed folder are stored relative to it, marked with REL: the file is
+    # half the size, and reading it is what the first completion waits for.
+    REL = "\u0001"
+
+    def save(self, path: Path, base: str = "") -> None:
+        prefix = base.rstrip("/") + "/" if base else None
+
+        def rel(p: str) -> str:
+            return self.REL + p[len(prefix):] if prefix and p.startswith(prefix) else p
+
+        data = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source), r.source_line,
+                 r.source_kind, rel(r.file), r.doi, r.arxiv, r.alias_of, rel(r.fulltext)] for r in self.rows]
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "PaperTable":
+    def load(cls, path: Path, base: str = "") -> "PaperTable":
+        prefix, mark = base.rstrip("/") + "/", cls.REL
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(Row(*row) for row in data)
-        except (OSError, ValueError, TypeError):
+            rows = []
+            for row in data:
+                for i in (6, 9, 13):          # source, file, fulltext
+                    v = row[i]
+                    if v and v[0] == mark:
+                        row[i] = prefix + v[1:]
+                rows.append(Row(*row))
+            return cls(rows)
+        except (OSError, ValueError, TypeError, IndexError):
             return cls()
 
     # -- lookups -------------------------------------------------------------------------
@@ -168,15 +185,15 @@ class PaperTable:
         ``vaswani`` finds by surname, ``attention 2017`` by title word and year, ``vas2017``
         by key prefix. An empty query lists the library, newest first.
         """
-        self.ensure_built()
         q = fold(query).strip()
-        if not q:
+        if not q:                 # needs no word index: the first completion does not wait for it
             if self._newest is None:
                 self._newest = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
                                       key=lambda i: (-(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
                                                      self.rows[i].key))
             order = self._newest
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
+        self.ensure_built()
         scores: Optional[dict[int, float]] = None
         whole = self._matches(q.replace(" ", "")) if " " not in q else {}
         for word in _WORD.findall(q):
