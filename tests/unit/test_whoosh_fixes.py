@@ -122,7 +122,7 @@ def _build(path, docs, schema_fn):
     ix = _windex().create_in(str(path), schema_fn())
     w = ix.writer()
     for i, text in enumerate(docs):
-        w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i * 7) % len(docs)][:80],
+        w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i // 4 * 7) % len(docs)][:80],
                        body=text, abstract=text[:200] if i % 3 == 0 else None,
                        authors="Ada Lovelace and Alan Turing" if i % 5 == 0 else None,
                        text=text, line_start=i)

@@ -324,27 +324,41 @@ class FastMixedAnalyzer(CompositeAnalyzer):
         stops, minsize, maxsize = stopper.stops, stopper.min, stopper.max
         ignore = stemmer.ignore
         stemfn = stemmer.stemfn
-        cache = _STEMS
+        config = (stops, minsize, maxsize, ignore, stemfn)
+        terms_of = _TERM_OF_WORD.get(config)
+        if terms_of is None or len(terms_of) > 200_000:
+            terms_of = _TERM_OF_WORD[config] = {}
+        words = _WORD_RE.findall(value)
+        terms = [terms_of.get(word, _UNKNOWN) for word in words]
+        if _UNKNOWN in terms:
+            for i, term in enumerate(terms):
+                if term is _UNKNOWN:    # the word's term (None when it is dropped), as _fast
+                    text = words[i].lower()
+                    n = len(text)
+                    if text in stops or (n < minsize and not (n and ord(text[0]) >= _CJK_MIN)) \
+                            or (maxsize is not None and n > maxsize):
+                        term = None
+                    else:
+                        term = text if text in ignore else stemfn(text)
+                    terms[i] = terms_of[words[i]] = term
         poses: dict[str, list[int]] = {}
-        out = None
-        for i, word in enumerate(_WORD_RE.findall(value)):
-            text = word.lower()
-            n = len(text)
-            if text in stops or (n < minsize and not (n and ord(text[0]) >= _CJK_MIN)) \
-                    or (maxsize is not None and n > maxsize):
-                continue
-            stemmed = cache.get(text)
-            if stemmed is None:
-                stemmed = text if text in ignore else stemfn(text)
-                if len(cache) < 200_000:
-                    cache[text] = stemmed
-            out = i if out is None else out + 1
-            plist = poses.get(stemmed)
+        # kept words are numbered on from the first one's index (MixedStopFilter's renumbering)
+        first = next((i for i, term in enumerate(terms) if term is not None), None)
+        if first is None:
+            return poses
+        get = poses.get
+        for pos, term in enumerate([term for term in terms if term is not None], first):
+            plist = get(term)
             if plist is None:
-                poses[stemmed] = [out]
+                poses[term] = [pos]
             else:
-                plist.append(out)
+                plist.append(pos)
         return poses
+
+
+_UNKNOWN = object()
+# analyzer filter settings -> {word as found: its term, None when the word is dropped}
+_TERM_OF_WORD: dict[tuple, dict] = {}
 
 
 # keyword arguments Positions.word_values passes when indexing (start_pos/start_char absent: 0)

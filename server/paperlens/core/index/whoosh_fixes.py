@@ -204,42 +204,31 @@ def _fill_term(pw, ids, weights, values, lens):
 
 
 def _w3_add_postings(orig):
+    from itertools import groupby
+    from operator import itemgetter
+
     from whoosh.codec import whoosh3
     from whoosh.codec.base import OutOfOrderError
     from whoosh.system import emptybytes
 
     plain_postings_writer = whoosh3.W3Codec.postings_writer
+    term_key = itemgetter(0, 1)
 
     def add_postings(self, schema, lengths, items):
+        """The postings of one term at a time (they come sorted by field, term, docnum)."""
         if (type(self) is not whoosh3.W3FieldWriter
                 or type(self._codec).postings_writer is not plain_postings_writer):
             return orig(self, schema, lengths, items)
         dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
-        fill = _fill_term
         lastfn = None
         lasttext = None
         flens = None
-        ids: list = []
-        weights: list = []
-        values: list = []
-        lens: list = []
-
-        def finish():
-            fill(self._postwriter, ids, weights, values, lens)
-            self.finish_term()
-            ids.clear()
-            weights.clear()
-            values.clear()
-            lens.clear()
-
-        for fieldname, btext, docnum, weight, value in items:
+        for (fieldname, btext), group in groupby(items, term_key):
             if lastfn is not None and fieldname < lastfn:
                 raise OutOfOrderError("Field %r .. %r" % (lastfn, fieldname))
             if fieldname == lastfn and lasttext and btext < lasttext:
                 raise OutOfOrderError("Term %s:%r .. %s:%r" % (lastfn, lasttext, fieldname, btext))
             if fieldname != lastfn:
-                if lasttext is not None:
-                    finish()
                 if lastfn is not None:
                     self.finish_field()
                 self.start_field(fieldname, schema[fieldname])
@@ -248,23 +237,22 @@ def _w3_add_postings(orig):
                 lastfn = fieldname
                 lasttext = None
                 flens = _field_lengths(lengths, fieldname) if lengths else None
-            if docnum == -1:     # spelling words (see base.FieldWriter.add_postings)
-                continue
-            if btext != lasttext:
-                if lasttext is not None:
-                    finish()
-                self.start_term(btext)
-                lasttext = btext
-            if flens is not None and 0 <= docnum < len(flens):
-                length = flens[docnum]
+            postings = list(group)
+            ids = [p[2] for p in postings]
+            if -1 in ids:   # spelling words (see base.FieldWriter.add_postings)
+                postings = [p for p in postings if p[2] != -1]
+                if not postings:
+                    continue
+                ids = [p[2] for p in postings]
+            self.start_term(btext)
+            lasttext = btext
+            if flens is not None and 0 <= min(ids) and max(ids) < len(flens):
+                lens = [flens[d] for d in ids]
             else:
-                length = dfl(docnum, fieldname)
-            ids.append(docnum)
-            weights.append(weight)
-            values.append(emptybytes if value is None else value)
-            lens.append(length)
-        if lasttext is not None:
-            finish()
+                lens = [dfl(d, fieldname) for d in ids]
+            _fill_term(self._postwriter, ids, [p[3] for p in postings],
+                       [emptybytes if p[4] is None else p[4] for p in postings], lens)
+            self.finish_term()
 
     return add_postings
 
@@ -293,6 +281,7 @@ def _segment_add_document(orig):
         perdocwriter = self.perdocwriter
         docnum = self.docnum
         docboost = self._doc_boost(fields)
+        last_items = self.__dict__.setdefault("_paperlens_last_items", {})
 
         perdocwriter.start_doc(docnum)
         try:
@@ -305,8 +294,18 @@ def _segment_add_document(orig):
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     if type(field).index is plain_index and isinstance(value, str) and field.format:
-                        items = [(w.encode("utf-8"), freq, wt, vb) for w, freq, wt, vb
-                                 in field.format.word_values(value, field.analyzer, mode="index")]
+                        # a field often repeats the previous document's value (a passage's
+                        # paper title, path, key): analysis is deterministic, reuse it
+                        last = last_items.get(fieldname)
+                        if last is not None and last[0] == value:
+                            # fresh value bytes: a block's pickle would otherwise memoize
+                            # the shared objects and the postings bytes would differ
+                            items = [(tb, freq, wt, bytes(bytearray(vb)) if vb else vb)
+                                     for tb, freq, wt, vb in last[1]]
+                        else:
+                            items = [(w.encode("utf-8"), freq, wt, vb) for w, freq, wt, vb
+                                     in field.format.word_values(value, field.analyzer, mode="index")]
+                            last_items[fieldname] = (value, items)
                     else:
                         items = list(field.index(value))
                         for item in items:
