@@ -227,6 +227,7 @@ class Library:
         cached = getattr(self, "_graph", None)
         if cached is not None and cached[0] == stamps:
             return cached[1]
+        self._graph = None       # the old graph goes before the new one is built (memory peak)
         from paperlens.core.references import _norm_arxiv, _norm_doi, normalize_title
 
         by_doi, by_arxiv, by_title = {}, {}, {}

@@ -26,6 +26,7 @@ import os
 import re
 import struct
 import threading
+import weakref
 from array import array
 from pathlib import Path
 from typing import Optional
@@ -298,7 +299,7 @@ class PaperFields:
         self._tokens: dict[str, dict[str, tuple]] = {f: {} for f in analyzers}
         self._avg: dict[str, float] = {}
         self.postings: dict[tuple[str, str], dict[str, float]] = {}
-        self.table = None
+        self._table = lambda: None       # weak: an old table (and its word index) must be freed
 
     @staticmethod
     def _values(r) -> tuple[str, ...]:
@@ -334,7 +335,7 @@ class PaperFields:
         """Bring the postings in line with ``table``: a merged paper text and its entry are one
         paper, scored under the text (what the reader opens)."""
         with self.lock:
-            if table is self.table:
+            if table is self._table():
                 return
             rows = list(table.rows)
             text_of = {r.alias_of: r.id for r in rows if r.alias_of}
@@ -365,7 +366,7 @@ class PaperFields:
                         self._add(rid, field, tuple(tok.text for tok in self.analyzers[field](sigs[rid][i])))
             self._sig = sigs
             self.text_of = text_of
-            self.table = table
+            self._table = weakref.ref(table)
 
     def scores(self, words, boosts) -> tuple[dict[str, float], dict[str, int]]:
         with self.lock:

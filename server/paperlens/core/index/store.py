@@ -485,7 +485,8 @@ class IndexStore:
         _fault("after-table")
         self.manifest = manifest
         tmp = self.index_dir / "manifest.tmp"
-        tmp.write_text(corpus.manifest_json(manifest, folder=str(self.folder)), encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(corpus.manifest_chunks(manifest, folder=str(self.folder)))
         tmp.replace(self.index_dir / "manifest.json")
         self._state_stamp = self._stamp()
 

@@ -79,10 +79,15 @@ class PaperTable:
         def rel(p: str) -> str:
             return self.REL + p[len(prefix):] if prefix and p.startswith(prefix) else p
 
-        data = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source), r.source_line,
-                 r.source_kind, rel(r.file), r.doi, r.arxiv, r.alias_of, rel(r.fulltext)] for r in self.rows]
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        with open(tmp, "w", encoding="utf-8") as f:    # row by row: no 10 MB string at 10k papers
+            f.write("[")
+            for n, r in enumerate(self.rows):
+                f.write(("," if n else "") + dumps([r.id, r.key, r.title, r.surnames, r.year, r.venue,
+                                                    rel(r.source), r.source_line, r.source_kind, rel(r.file),
+                                                    r.doi, r.arxiv, r.alias_of, rel(r.fulltext)]))
+            f.write("]")
         tmp.replace(path)
 
     @classmethod
