@@ -26,6 +26,7 @@ import os
 import re
 import struct
 import threading
+from collections import OrderedDict
 import weakref
 from array import array
 from pathlib import Path
@@ -39,7 +40,7 @@ K1, B = 1.2, 0.75                 # Whoosh's BM25F defaults
 TOPK = int(os.environ.get("PAPERLENS_SEARCH_TOPK", "200"))
 MIN_SEGMENT_DOCS = 4 * TOPK       # smaller segments are read directly at query time
 SUFFIX = ".topk"
-FORMAT = 1
+FORMAT = 2          # 2: each entry carries the word's document frequency in the segment
 FIELDS = ("title", "abstract", "body", "authors")
 _MAGIC = b"PLTK"
 
@@ -144,7 +145,7 @@ def write_side_file(folder: Path, leaf) -> Optional[Path]:
             best = heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__)
             best.sort()
             key = text.decode("utf-8") if isinstance(text, bytes) else text
-            entries.setdefault(field, {})[key] = [len(blob), len(best)]
+            entries.setdefault(field, {})[key] = [len(blob), len(best), len(ids)]
             blob += array("I", (ids[i] for i in best)).tobytes()
             blob += array("f", (parts[i] for i in best)).tobytes()
     header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries},
@@ -187,11 +188,12 @@ class _Side:
         self._entries = head["fields"]
         self._base = 12 + hlen
 
-    def get(self, field: str, text: str):
-        e = self._entries.get(field, {}).get(text)
-        if e is None:
-            return None
-        off, n = e
+    def entry(self, field: str, text: str):
+        """(offset, length, document frequency) of a common word's list, or None."""
+        return self._entries.get(field, {}).get(text)
+
+    def read(self, e):
+        off, n = e[0], e[1]
         start = self._base + off
         ids, parts = array("I"), array("f")
         ids.frombytes(self._mm[start:start + 4 * n])
@@ -216,6 +218,8 @@ class _Segment:
             except Exception as exc:
                 log.warning("ignoring %s: %s", path.name, exc)
         self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
+        self._short: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
+        self._pids: Optional[tuple[list[str], array]] = None
 
     def lengths(self, leaf, field: str):
         got = self._lengths.get(field)
@@ -223,19 +227,53 @@ class _Segment:
             got = self._lengths[field] = (field_lengths(leaf, field), _avg(leaf, field))
         return got
 
-    def postings(self, leaf, field: str, text: str, df: int):
-        """(docnums, BM25 parts) of a word in this segment: all, or its best ``TOPK``."""
-        if df > TOPK and self.side is not None:
-            got = self.side.get(field, text)
+    def postings(self, leaf, field: str, text: str):
+        """(document frequency, docnums, BM25 parts) of a word in this segment: all its postings,
+        or its best ``TOPK`` when it is common."""
+        side = self.side.entry(field, text) if self.side is not None else None
+        if side is not None:
+            ids, parts = self.side.read(side)
+            return side[2], ids, parts
+        key = (field, text)
+        with _cache_lock:
+            got = self._short.get(key)
             if got is not None:
+                self._short.move_to_end(key)
                 return got
-        ids, weights = raw_postings(leaf, field, text)
-        lengths, avg = self.lengths(leaf, field)
-        parts = term_parts(ids, weights, lengths, avg)
-        if len(ids) > TOPK and df > TOPK:        # a large segment without its side file (yet)
-            best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
-            return [ids[i] for i in best], [parts[i] for i in best]
-        return ids, parts
+        df = leaf.doc_frequency(field, text)
+        if not df:
+            got = (0, (), ())
+        else:
+            ids, weights = raw_postings(leaf, field, text)
+            lengths, avg = self.lengths(leaf, field)
+            parts = term_parts(ids, weights, lengths, avg)
+            if len(ids) > TOPK:            # a large segment without its side file (yet)
+                best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
+                ids, parts = [ids[i] for i in best], [parts[i] for i in best]
+            got = (df, array("I", ids), array("f", parts))
+        with _cache_lock:
+            self._short[key] = got
+            while len(self._short) > SHORT_LISTS:
+                self._short.popitem(last=False)
+        return got
+
+    def paper_ordinals(self, leaf) -> tuple[list[str], array]:
+        """Which paper each document of the segment belongs to (from the paper_id postings):
+        ranking needs the paper of a few hundred candidates, which stored fields give slowly."""
+        if self._pids is None:
+            names: list[str] = []
+            of = array("i", [-1]) * leaf.doc_count_all()
+            for text, _ in leaf.iter_field("paper_id"):
+                ids, _ = raw_postings(leaf, "paper_id", text)
+                names.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+                n = len(names) - 1
+                for d in ids:
+                    of[d] = n
+            self._pids = (names, of)
+        return self._pids
+
+
+SHORT_LISTS = 4096     # per segment: recently read short lists (arrays, ~1.6 KB at most each)
 
 
 _cache_lock = threading.Lock()
@@ -400,11 +438,16 @@ def paper_fields(folder: Path, table, schema) -> PaperFields:
     return pf
 
 
+def _leaves(searcher):
+    reader = searcher.reader()
+    return [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+
+
 def passage_scores(searcher, folder: Path, words, boosts) -> tuple[dict[int, float], dict[int, int]]:
     """Accumulated BM25F of the passage fields (bounded lists, see the module docstring)."""
-    reader = searcher.reader()
-    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    leaves = _leaves(searcher)
     forget_stale(folder, {leaf.segment().segment_id() for leaf, _ in leaves})
+    segs = [(_segment(folder, leaf), leaf, offset) for leaf, offset in leaves]
     n_docs = max(searcher.doc_count_all(), 1)
     scores: dict[int, float] = {}
     masks: dict[int, int] = {}
@@ -413,21 +456,36 @@ def passage_scores(searcher, folder: Path, words, boosts) -> tuple[dict[int, flo
         for field, text in pairs:
             if field not in PASSAGE_FIELDS:
                 continue
-            df = searcher.doc_frequency(field, text)
+            lists = [(seg.postings(leaf, field, text), offset) for seg, leaf, offset in segs]
+            df = sum(got[0] for got, _ in lists)
             if not df:
                 continue
             weight = boosts.get(field, 1.0) * (math.log(n_docs / (df + 1)) + 1.0)
-            for leaf, offset in leaves:
-                seg_df = leaf.doc_frequency(field, text)
-                if not seg_df:
-                    continue
-                ids, parts = _segment(folder, leaf).postings(leaf, field, text, seg_df)
-                get, mget = scores.get, masks.get
+            get, mget = scores.get, masks.get
+            for (_, ids, parts), offset in lists:
                 for d, p in zip(ids, parts):
                     d += offset
                     scores[d] = get(d, 0.0) + weight * p
                     masks[d] = mget(d, 0) | bit
     return scores, masks
+
+
+def paper_of(searcher, folder: Path):
+    """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
+    import bisect
+
+    leaves = _leaves(searcher)
+    starts = [offset for _, offset in leaves]
+    tables = [(_segment(folder, leaf), leaf) for leaf, _ in leaves]
+
+    def of(d: int) -> str:
+        i = bisect.bisect_right(starts, d) - 1
+        seg, leaf = tables[i]
+        names, ords = seg.paper_ordinals(leaf)
+        n = ords[d - starts[i]]
+        return names[n] if n >= 0 else ""
+
+    return of
 
 
 def coordination(mask: int, total: int) -> float:
@@ -523,6 +581,9 @@ def warm(searcher, folder: Path, table, schema) -> None:
     leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
     for leaf, _ in leaves:
         seg = _segment(folder, leaf)
+        seg.paper_ordinals(leaf)
+        if leaf.doc_count_all():
+            leaf.stored_fields(0)          # loads the stored-fields column's offsets
         for field in PASSAGE_FIELDS:
             if field in schema:
                 seg.lengths(leaf, field)

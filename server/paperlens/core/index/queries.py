@@ -178,7 +178,7 @@ def _fast(store: IndexStore, searcher, schema, query: str, limit: int, per_paper
         return []
     total = len(words)
     pscore, pmask = fast.passage_scores(searcher, store.whoosh_dir, words, FIELD_BOOSTS)
-    papers = fast.paper_fields(store.folder, store.table, schema)
+    papers = fast.paper_fields(store.whoosh_dir, store.table, schema)
     tscore, tmask = papers.scores(words, FIELD_BOOSTS)
     reader = searcher.reader()
     stored: dict[int, dict] = {}
@@ -189,13 +189,14 @@ def _fast(store: IndexStore, searcher, schema, query: str, limit: int, per_paper
             f = stored[d] = searcher.stored_fields(d)
         return f
 
+    paper_of = fast.paper_of(searcher, store.whoosh_dir)
     cands: dict[int, float] = {}
     papers_in: set[str] = set()
     for d in heapq.nlargest(max(FAST_CANDIDATES, 4 * limit), pscore, key=pscore.get):
         s = pscore[d]
         if reader.is_deleted(d):
             continue
-        pid = fields_of(d).get("paper_id", "")
+        pid = paper_of(d)
         if pid in papers.text_of:       # an entry whose full text is indexed: the text speaks
             continue
         papers_in.add(pid)
