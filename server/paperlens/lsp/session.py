@@ -70,7 +70,9 @@ class Session:
             self.library = Library(new[0], settings.index_path or None, settings.index_workers or None)
             self.indexing = True          # until the first update of these folders is done
             self.indexed_once = False
-            self.prebuild_tables()
+            # completion's word index is built after the first update (_index_done): built
+            # now, it would compete with the first requests for the interpreter (an empty
+            # prefix does not need it)
             return True
         return False
 
