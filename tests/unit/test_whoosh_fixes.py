@@ -186,3 +186,47 @@ def test_index_positions_match_the_token_stream():
             assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
         else:
             assert fast == expected and list(fast) == list(expected)
+
+
+def test_patched_writer_merging_segments_and_spilling(tmp_path):
+    """A commit that merges an older segment into the new one (its postings reach Whoosh's
+    own pool) while the term pool has spilled runs."""
+    from paperlens.core.index.schema import make_schema
+
+    docs = _sample_docs(n=500, seed=19)
+
+    def build(path, limitmb):
+        path.mkdir()
+        ix = _windex().create_in(str(path), make_schema())
+        for part, commit in ((docs[:120], {}), (docs[120:], {"optimize": True})):
+            w = ix.writer(limitmb=limitmb)
+            for i, text in enumerate(part):
+                w.add_document(doc=f"s:{i}", kind="passage", title=text[:40], body=text)
+            w.commit(**commit)
+        return ix
+
+    with _whoosh_own_writer():
+        ref = _dump_index(build(tmp_path / "whoosh", 128))
+    assert len(ref) == 1      # one segment: the first was merged into the second
+    assert _dump_index(build(tmp_path / "patched", 128)) == ref
+    assert _dump_index(build(tmp_path / "spilled", 0.03)) == ref
+
+
+def test_term_pool_spills_and_merges_in_order(tmp_path):
+    pool = whoosh_fixes._TermPool(limit=3000, tempdir=str(tmp_path))
+    expected = {}
+    rnd = random.Random(2)
+    for docnum in range(300):
+        items = [(b"t%d" % k, 1, 1.5, b"v%d" % docnum if k % 2 else b"")
+                 for k in sorted(rnd.sample(range(40), 6))]
+        pool.add("body" if docnum % 3 else "title", docnum, 2.0, items)
+        for tb, _, w, v in items:
+            e = expected.setdefault(("body" if docnum % 3 else "title", tb), ([], [], []))
+            e[0].append(docnum)
+            e[1].append(w * 2.0)
+            e[2].append(v)
+    assert len(pool.runs) > 3
+    got = [(f, t, ids, ws, vs) for f, t, ids, ws, vs in pool.terms()]
+    assert [(f, t) for f, t, *_ in got] == sorted(expected)
+    assert all((ids, ws, vs) == expected[(f, t)] for f, t, ids, ws, vs in got)
+    pool.close()

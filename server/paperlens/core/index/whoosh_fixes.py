@@ -203,58 +203,259 @@ def _fill_term(pw, ids, weights, values, lens):
         start = end
 
 
-def _w3_add_postings(orig):
-    from itertools import groupby
-    from operator import itemgetter
-
+def _plain_w3(fieldwriter) -> bool:
     from whoosh.codec import whoosh3
+
+    return (type(fieldwriter) is whoosh3.W3FieldWriter
+            and type(fieldwriter._codec).postings_writer is whoosh3.W3Codec.postings_writer)
+
+
+def _write_terms(self, schema, lengths, terms) -> None:
+    """What FieldWriter.add_postings does, for W3FieldWriter ``self``, from postings grouped
+    by term: ``terms`` yields (fieldname, btext, docnums, weights, values) in (fieldname,
+    btext) order, each term's postings in docnum order."""
     from whoosh.codec.base import OutOfOrderError
     from whoosh.system import emptybytes
 
-    plain_postings_writer = whoosh3.W3Codec.postings_writer
-    term_key = itemgetter(0, 1)
+    dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
+    lastfn = None
+    lasttext = None
+    flens = None
+    for fieldname, btext, ids, weights, values in terms:
+        if lastfn is not None and fieldname < lastfn:
+            raise OutOfOrderError("Field %r .. %r" % (lastfn, fieldname))
+        if fieldname == lastfn and lasttext and btext < lasttext:
+            raise OutOfOrderError("Term %s:%r .. %s:%r" % (lastfn, lasttext, fieldname, btext))
+        if fieldname != lastfn:
+            if lastfn is not None:
+                self.finish_field()
+            self.start_field(fieldname, schema[fieldname])
+            if self._postwriter._byteids:
+                raise AssertionError("field postings with byte ids")
+            lastfn = fieldname
+            lasttext = None
+            flens = _field_lengths(lengths, fieldname) if lengths else None
+        if -1 in ids:   # spelling words (see base.FieldWriter.add_postings)
+            keep = [k for k, d in enumerate(ids) if d != -1]
+            if not keep:
+                continue
+            ids = [ids[k] for k in keep]
+            weights = [weights[k] for k in keep]
+            values = [values[k] for k in keep]
+        if None in values:
+            values = [emptybytes if v is None else v for v in values]
+        self.start_term(btext)
+        lasttext = btext
+        if flens is not None and 0 <= min(ids) and max(ids) < len(flens):
+            lens = [flens[d] for d in ids]
+        else:
+            lens = [dfl(d, fieldname) for d in ids]
+        _fill_term(self._postwriter, ids, weights, values, lens)
+        self.finish_term()
 
+
+def _group_postings(items):
+    """Sorted (fieldname, btext, docnum, weight, value) postings -> _write_terms' groups."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    for (fieldname, btext), group in groupby(items, itemgetter(0, 1)):
+        postings = list(group)
+        yield (fieldname, btext, [p[2] for p in postings], [p[3] for p in postings],
+               [p[4] for p in postings])
+
+
+def _ungroup(terms):
+    for fieldname, btext, ids, weights, values in terms:
+        for docnum, weight, value in zip(ids, weights, values):
+            yield fieldname, btext, docnum, weight, value
+
+
+def _w3_add_postings(orig):
     def add_postings(self, schema, lengths, items):
         """The postings of one term at a time (they come sorted by field, term, docnum)."""
-        if (type(self) is not whoosh3.W3FieldWriter
-                or type(self._codec).postings_writer is not plain_postings_writer):
+        if not _plain_w3(self):
             return orig(self, schema, lengths, items)
-        dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
-        lastfn = None
-        lasttext = None
-        flens = None
-        for (fieldname, btext), group in groupby(items, term_key):
-            if lastfn is not None and fieldname < lastfn:
-                raise OutOfOrderError("Field %r .. %r" % (lastfn, fieldname))
-            if fieldname == lastfn and lasttext and btext < lasttext:
-                raise OutOfOrderError("Term %s:%r .. %s:%r" % (lastfn, lasttext, fieldname, btext))
-            if fieldname != lastfn:
-                if lastfn is not None:
-                    self.finish_field()
-                self.start_field(fieldname, schema[fieldname])
-                if self._postwriter._byteids:
-                    raise AssertionError("field postings with byte ids")
-                lastfn = fieldname
-                lasttext = None
-                flens = _field_lengths(lengths, fieldname) if lengths else None
-            postings = list(group)
-            ids = [p[2] for p in postings]
-            if -1 in ids:   # spelling words (see base.FieldWriter.add_postings)
-                postings = [p for p in postings if p[2] != -1]
-                if not postings:
-                    continue
-                ids = [p[2] for p in postings]
-            self.start_term(btext)
-            lasttext = btext
-            if flens is not None and 0 <= min(ids) and max(ids) < len(flens):
-                lens = [flens[d] for d in ids]
-            else:
-                lens = [dfl(d, fieldname) for d in ids]
-            _fill_term(self._postwriter, ids, [p[3] for p in postings],
-                       [emptybytes if p[4] is None else p[4] for p in postings], lens)
-            self.finish_term()
+        _write_terms(self, schema, lengths, _group_postings(items))
 
     return add_postings
+
+
+class _TermPool:
+    """The postings of a segment being written, grouped by field and term as they are added
+    (Whoosh's PostingPool keeps one tuple per posting and sorts them all at the end). When
+    the estimated size passes the writer's ``limitmb``, the terms are written to an anonymous
+    temporary file, sorted, a chunk of terms per ``marshal.dump``; runs are merged term by
+    term at the end (Whoosh pickles each posting in and out of its runs)."""
+
+    CHUNK = 4096    # terms per marshal.dump in a run
+
+    def __init__(self, limit: int, tempdir) -> None:
+        self.fields: dict = {}     # fieldname -> {btext: ([docnum], [weight], [value])}
+        self.size = 0
+        self.limit = limit
+        self.tempdir = tempdir
+        self.runs: list = []
+
+    def add(self, fieldname, docnum, fieldboost, items) -> None:
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        get = terms.get
+        size = 110 * len(items)
+        for tbytes, _, weight, vbytes in items:
+            lists = get(tbytes)
+            if lists is None:
+                terms[tbytes] = ([docnum], [weight * fieldboost], [vbytes])
+                size += 400 + len(tbytes)
+            else:
+                lists[0].append(docnum)
+                lists[1].append(weight * fieldboost)
+                lists[2].append(vbytes)
+            if vbytes:
+                size += 33 + len(vbytes)
+        self.size += size
+        if self.size > self.limit:
+            self.spill()
+
+    def _sorted(self, fields):
+        for fieldname in sorted(fields):
+            terms = fields[fieldname]
+            for btext in sorted(terms):
+                ids, weights, values = terms[btext]
+                yield fieldname, btext, ids, weights, values
+
+    def spill(self) -> None:
+        import marshal
+        import tempfile
+
+        f = tempfile.TemporaryFile(dir=self.tempdir)
+        chunk = []
+        for term in self._sorted(self.fields):
+            chunk.append(term)
+            if len(chunk) >= self.CHUNK:
+                marshal.dump(chunk, f)
+                chunk = []
+        if chunk:
+            marshal.dump(chunk, f)
+        f.flush()
+        self.runs.append(f)
+        self.fields = {}
+        self.size = 0
+
+    @staticmethod
+    def _read_run(f):
+        import marshal
+
+        f.seek(0)
+        while True:
+            try:
+                chunk = marshal.load(f)
+            except EOFError:
+                return
+            yield from chunk
+
+    def terms(self, extra=None):
+        """All terms in order, each with its postings from every run, in the order added.
+        ``extra``: more grouped terms to merge in (postings Whoosh's own pool holds)."""
+        import heapq
+        from operator import itemgetter
+
+        memory = self._sorted(self.fields)
+        sources = [self._read_run(f) for f in self.runs] + [memory]
+        if extra is not None:
+            sources.append(extra)
+        if len(sources) == 1:
+            yield from memory
+            return
+        current = None
+        joined = False      # current's lists are copies, extended in place
+        for term in heapq.merge(*sources, key=itemgetter(0, 1)):   # stable: run order kept
+            if current is not None and term[0] == current[0] and term[1] == current[1]:
+                if not joined:
+                    current = (current[0], current[1], list(current[2]), list(current[3]),
+                               list(current[4]))
+                    joined = True
+                current[2].extend(term[2])
+                current[3].extend(term[3])
+                current[4].extend(term[4])
+                continue
+            if current is not None:
+                yield _in_docnum_order(current) if joined else current
+            current = term
+            joined = False
+        if current is not None:
+            yield _in_docnum_order(current) if joined else current
+
+    def close(self) -> None:
+        for f in self.runs:
+            f.close()
+        self.runs = []
+        self.fields = {}
+
+
+def _in_docnum_order(term):
+    """A term whose postings came from several sources: in the order Whoosh's sort of
+    (fieldname, btext, docnum, weight, value) tuples gives them."""
+    fieldname, btext, ids, weights, values = term
+    if all(a < b for a, b in zip(ids, ids[1:])):
+        return term
+    triples = sorted(zip(ids, weights, values))
+    return (fieldname, btext, [t[0] for t in triples], [t[1] for t in triples],
+            [t[2] for t in triples])
+
+
+def _term_pool(writer):
+    """The writer's _TermPool, made on first use when Whoosh's pool is still empty."""
+    tp = writer.__dict__.get("_paperlens_terms")
+    if tp is None:
+        pool = writer.pool
+        if pool.current or pool.runs:
+            return None
+        tp = writer._paperlens_terms = _TermPool(pool.limit, getattr(writer._tempstorage, "folder", None))
+    return tp
+
+
+def _drain_to_pool(writer) -> None:
+    """Move the term pool's postings into Whoosh's pool (for code that reads the pool)."""
+    tp = writer.__dict__.pop("_paperlens_terms", None)
+    if tp is not None:
+        pool = writer.pool
+        for posting in _ungroup(tp.terms()):
+            pool.add(posting)
+        tp.close()
+
+
+def _segment_flush(orig):
+    def _flush_segment(self):
+        tp = self.__dict__.get("_paperlens_terms")
+        if tp is None:
+            return orig(self)
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        pool = self.pool
+        extra = _group_postings(pool.iter_postings()) if (pool.current or pool.runs) else None
+        terms = tp.terms(extra)
+        fieldwriter = self.fieldwriter
+        if _plain_w3(fieldwriter):
+            _write_terms(fieldwriter, self.schema, pdr, terms)
+        else:
+            fieldwriter.add_postings(self.schema, pdr, _ungroup(terms))
+        fieldwriter.close()
+        if pdr:
+            pdr.close()
+        tp.close()
+        del self.__dict__["_paperlens_terms"]
+
+    return _flush_segment
+
+
+def _segment_partial(orig):
+    def _partial_segment(self):
+        _drain_to_pool(self)      # the caller takes Whoosh's pool files
+        return orig(self)
+
+    return _partial_segment
 
 
 def _segment_add_document(orig):
@@ -282,6 +483,7 @@ def _segment_add_document(orig):
         docnum = self.docnum
         docboost = self._doc_boost(fields)
         last_items = self.__dict__.setdefault("_paperlens_last_items", {})
+        terms = _term_pool(self)
 
         perdocwriter.start_doc(docnum)
         try:
@@ -317,15 +519,18 @@ def _segment_add_document(orig):
                         if field.scorable:
                             length = sum([item[1] for item in items])
                         pool.fieldnames.add(fieldname)
-                        # PostingPool.add's estimate of the memory the postings take
-                        size = ((150 + len(fieldname)) * len(items)
-                                + 2 * sum([len(item[0]) for item in items])
-                                + sum([len(item[3]) for item in items if item[3]]))
-                        if pool.currentsize + size > pool.limit and pool.current:
-                            pool.save()
-                        pool.currentsize += size
-                        pool.current.extend([(fieldname, tbytes, docnum, weight * fieldboost, vbytes)
-                                             for tbytes, _, weight, vbytes in items])
+                        if terms is not None:
+                            terms.add(fieldname, docnum, fieldboost, items)
+                        else:
+                            # PostingPool.add's estimate of the memory the postings take
+                            size = ((150 + len(fieldname)) * len(items)
+                                    + 2 * sum([len(item[0]) for item in items])
+                                    + sum([len(item[3]) for item in items if item[3]]))
+                            if pool.currentsize + size > pool.limit and pool.current:
+                                pool.save()
+                            pool.currentsize += size
+                            pool.current.extend([(fieldname, tbytes, docnum, weight * fieldboost, vbytes)
+                                                 for tbytes, _, weight, vbytes in items])
 
                 customval = fields.get("_stored_%s" % fieldname, value)
                 sv = customval if field.stored else None
@@ -358,7 +563,11 @@ def apply_writer() -> None:
     ORIGINALS[(Positions, "word_values")] = Positions.word_values
     ORIGINALS[(whoosh3.W3FieldWriter, "add_postings")] = whoosh3.W3FieldWriter.add_postings
     ORIGINALS[(SegmentWriter, "add_document")] = SegmentWriter.add_document
+    ORIGINALS[(SegmentWriter, "_flush_segment")] = SegmentWriter._flush_segment
+    ORIGINALS[(SegmentWriter, "_partial_segment")] = SegmentWriter._partial_segment
     SegmentWriter.add_document = _segment_add_document(SegmentWriter.add_document)
+    SegmentWriter._flush_segment = _segment_flush(SegmentWriter._flush_segment)
+    SegmentWriter._partial_segment = _segment_partial(SegmentWriter._partial_segment)
     Positions.word_values = _positions_word_values(Positions.word_values)
     whoosh3.W3FieldWriter.add_postings = _w3_add_postings(whoosh3.W3FieldWriter.add_postings)
     _writer_applied = True
