@@ -334,10 +334,10 @@ class _TermPool:
         for term in self._sorted(self.fields):
             chunk.append(term)
             if len(chunk) >= self.CHUNK:
-                marshal.dump(chunk, f)
+                _write_chunk(f, marshal.dumps(chunk))
                 chunk = []
         if chunk:
-            marshal.dump(chunk, f)
+            _write_chunk(f, marshal.dumps(chunk))
         f.flush()
         self.runs.append(f)
         self.fields = {}
@@ -349,11 +349,11 @@ class _TermPool:
 
         f.seek(0)
         while True:
-            try:
-                chunk = marshal.load(f)
-            except EOFError:
+            head = f.read(8)
+            if not head:
                 return
-            yield from chunk
+            data = f.read(int.from_bytes(head, "little"))
+            yield from marshal.loads(data)    # (marshal.load(f) reads a file piece by piece)
 
     def terms(self, extra=None):
         """All terms in order, each with its postings from every run, in the order added.
@@ -368,6 +368,9 @@ class _TermPool:
         if len(sources) == 1:
             yield from memory
             return
+        # runs hold documents in the order added: only postings from Whoosh's pool may need
+        # sorting in
+        reorder = _in_docnum_order if extra is not None else (lambda term: term)
         current = None
         joined = False      # current's lists are copies, extended in place
         for term in heapq.merge(*sources, key=itemgetter(0, 1)):   # stable: run order kept
@@ -381,17 +384,22 @@ class _TermPool:
                 current[4].extend(term[4])
                 continue
             if current is not None:
-                yield _in_docnum_order(current) if joined else current
+                yield reorder(current) if joined else current
             current = term
             joined = False
         if current is not None:
-            yield _in_docnum_order(current) if joined else current
+            yield reorder(current) if joined else current
 
     def close(self) -> None:
         for f in self.runs:
             f.close()
         self.runs = []
         self.fields = {}
+
+
+def _write_chunk(f, data: bytes) -> None:
+    f.write(len(data).to_bytes(8, "little"))
+    f.write(data)
 
 
 def _in_docnum_order(term):
