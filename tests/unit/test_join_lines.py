@@ -1,4 +1,4 @@
-"""join_lines keeps the output of its first, regex-over-everything version."""
+"""Parse helpers keep the output of their first versions (join_lines, looks_binary)."""
 import random
 import re
 
@@ -29,3 +29,23 @@ def test_join_lines_matches_the_reference():
                  for _ in range(rnd.randint(0, 8))]
         assert join_lines(lines) == _reference_join_lines(lines), lines
     assert join_lines(["deep learn-", "ing works", "", "well-", "Known"]) == "deep learning works well- Known"
+
+
+def test_looks_binary_counts_control_bytes_as_before():
+    import codecs
+
+    from paperlens.core.parse.common import looks_binary
+
+    def reference(data):
+        head = data[:8192]
+        if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return False
+        return sum(1 for b in head if b < 9 or 13 < b < 32) / len(head) > 0.10
+
+    rnd = random.Random(4)
+    for _ in range(2000):
+        data = bytes(rnd.choice([rnd.randrange(256), rnd.randrange(32), 65])
+                     for _ in range(rnd.randrange(0, 300)))
+        assert looks_binary(data) == reference(data)
+    assert looks_binary(b"\x01" * 9000 + b"a" * 100)
+    assert not looks_binary(b"plain text\n" * 1000)

@@ -49,8 +49,11 @@ WATERMARK_VENUE = re.compile(r"This (" + "|".join(VENUES) + r") paper is the Ope
 MARKERS = re.compile(r"[\d*†‡§¶⇤∗✝]+|‚á§|‚àó|\$\^?\{?[\d,*]+\}?\$?")
 
 
+_MARKDOWN_MARKS = re.compile(r"[*_`]+")
+
+
 def _strip_markdown(s: str) -> str:
-    return re.sub(r"[*_`]+", "", s).strip()
+    return _MARKDOWN_MARKS.sub("", s).strip()
 
 
 def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -238,7 +241,8 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     for i in range(scan_from, len(lines)):
         line = lines[i]
         name = _heading_name(line)
-        glued = GLUED_INTRO.match(line) if not name else None
+        # (GLUED_INTRO is case-sensitive: no match without the word)
+        glued = GLUED_INTRO.match(line) if not name and "Introduction" in line else None
         if glued:  # "...last abstract words.1. Introduction": a column break glued them
             (abstract_lines if in_abstract else current).append((i, glued.group(1)))
             line, name = glued.group(2), "introduction"
