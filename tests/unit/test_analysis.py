@@ -210,3 +210,21 @@ def test_fast_path_gives_exactly_the_chains_tokens():
     for kwargs in ({"positions": True, "chars": True, "mode": "index"}, {"positions": True, "mode": "query"},
                    {"start_pos": 7, "start_char": 3, "positions": True, "chars": True}):
         assert toks(a(text, **kwargs)) == toks(CompositeAnalyzer.__call__(a, text, **kwargs))
+
+
+def test_jieba_cache_is_read_whole_and_marshal_put_back(tmp_path):
+    import marshal
+
+    import jieba
+
+    from paperlens.core.index import analysis
+
+    obj = ({"神经网络": 3, "网络": 5, "a": 1}, 9)
+    path = tmp_path / "cache"
+    with open(path, "wb") as f:
+        analysis._WholeFileMarshal.dump(obj, f)
+    with open(path, "rb") as f:
+        assert analysis._WholeFileMarshal.load(f) == marshal.loads(path.read_bytes()) == obj
+    tok = analysis._get_jieba()
+    assert jieba.marshal is marshal
+    assert tok.FREQ.get("网络") and tok.total > 0
