@@ -230,3 +230,26 @@ def test_term_pool_spills_and_merges_in_order(tmp_path):
     assert [(f, t) for f, t, *_ in got] == sorted(expected)
     assert all((ids, ws, vs) == expected[(f, t)] for f, t, ids, ws, vs in got)
     pool.close()
+
+
+def test_term_pool_drained_into_whoosh_pool_writes_the_same_index(tmp_path):
+    """_partial_segment (Whoosh's multiprocess writer) reads Whoosh's own pool: the term
+    pool is moved there first."""
+    from paperlens.core.index.schema import make_schema
+
+    docs = _sample_docs(n=200, seed=23)
+    with _whoosh_own_writer():
+        ref = _dump_index(_build(tmp_path / "whoosh", docs, make_schema))
+    (tmp_path / "drained").mkdir()
+    ix = _windex().create_in(str(tmp_path / "drained"), make_schema())
+    w = ix.writer(limitmb=0.05)
+    for i, text in enumerate(docs):
+        w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i // 4 * 7) % len(docs)][:80],
+                       body=text, abstract=text[:200] if i % 3 == 0 else None,
+                       authors="Ada Lovelace and Alan Turing" if i % 5 == 0 else None,
+                       text=text, line_start=i)
+    assert w._paperlens_terms.runs
+    whoosh_fixes._drain_to_pool(w)
+    assert "_paperlens_terms" not in w.__dict__
+    w.commit()
+    assert _dump_index(ix) == ref

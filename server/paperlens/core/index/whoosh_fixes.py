@@ -104,16 +104,23 @@ def apply() -> None:
 
 # ------------------------------------------------------------------------- faster index writing
 #
-# Indexing spends most of its time in three places of Whoosh's writer that do per-posting
-# Python work (a 1000-paper library has ~3M postings). The replacements below write the same
-# postings, lengths and blocks, with less work per posting:
+# Indexing spends most of its time in Whoosh's writer doing Python work per posting (a
+# 1000-paper library has ~3M postings). The replacements below write the same segment, byte
+# for byte (tests/unit/test_whoosh_fixes.py compares with Whoosh's own methods), with less
+# work per posting:
 #
 # * ``Positions.word_values``: with our analyzer (``FastMixedAnalyzer.index_positions``) the
 #   term -> positions map is built straight from the regex matches, without a Token per word.
-# * ``W3FieldWriter.add_postings``: field lengths are read once per field from the length
-#   column (instead of a column lookup per posting), and a term's postings are put into the
-#   postings writer's block buffers a block at a time (instead of ``add_posting`` per posting,
-#   with its type assertions); blocks are cut at the same places, so the bytes are the same.
+# * ``SegmentWriter.add_document``: a field's postings go into a pool grouped by term
+#   (``_TermPool``) instead of a tuple per posting in PostingPool; a field value equal to the
+#   previous document's (a passage's paper title, path, key) reuses its analysis.
+# * ``SegmentWriter._flush_segment``: terms come out of that pool in order (no sort of every
+#   posting; spilled runs are chunks of terms, not one pickle per posting), and are written
+#   with field lengths read once per field and block buffers filled a block at a time
+#   (``_write_terms``, also used by ``W3FieldWriter.add_postings`` for merges); blocks are
+#   cut at the same places as ``add_posting`` cuts them.
+# Only the plain classes take these paths (checked with ``type(...) is``); anything else
+# (other codecs, formats, spelling or vector fields) goes through Whoosh's own code.
 
 _LENGTH_OF_BYTE = None     # byte -> the length doc_field_length returns for it (None for 0)
 
@@ -288,7 +295,10 @@ class _TermPool:
     temporary file, sorted, a chunk of terms per ``marshal.dump``; runs are merged term by
     term at the end (Whoosh pickles each posting in and out of its runs)."""
 
-    CHUNK = 4096    # terms per marshal.dump in a run
+    # a chunk of a run (what the merge holds in memory per run) ends after this many terms
+    # or postings
+    CHUNK = 4096
+    CHUNK_POSTINGS = 16384
 
     def __init__(self, limit: int, tempdir) -> None:
         self.fields: dict = {}     # fieldname -> {btext: ([docnum], [weight], [value])}
@@ -331,11 +341,14 @@ class _TermPool:
 
         f = tempfile.TemporaryFile(dir=self.tempdir)
         chunk = []
+        postings = 0
         for term in self._sorted(self.fields):
             chunk.append(term)
-            if len(chunk) >= self.CHUNK:
+            postings += len(term[2])
+            if len(chunk) >= self.CHUNK or postings >= self.CHUNK_POSTINGS:
                 _write_chunk(f, marshal.dumps(chunk))
                 chunk = []
+                postings = 0
         if chunk:
             _write_chunk(f, marshal.dumps(chunk))
         f.flush()
@@ -352,8 +365,10 @@ class _TermPool:
             head = f.read(8)
             if not head:
                 return
-            data = f.read(int.from_bytes(head, "little"))
-            yield from marshal.loads(data)    # (marshal.load(f) reads a file piece by piece)
+            chunk = marshal.loads(f.read(int.from_bytes(head, "little")))
+            chunk.reverse()     # (marshal.load(f) would read the file piece by piece)
+            while chunk:
+                yield chunk.pop()   # a term's lists are let go once merged
 
     def terms(self, extra=None):
         """All terms in order, each with its postings from every run, in the order added.
@@ -361,6 +376,8 @@ class _TermPool:
         import heapq
         from operator import itemgetter
 
+        if self.runs and self.fields:
+            self.spill()    # the merge then holds a chunk per run, not the whole last pool
         memory = self._sorted(self.fields)
         sources = [self._read_run(f) for f in self.runs] + [memory]
         if extra is not None:
