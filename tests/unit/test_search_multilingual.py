@@ -42,3 +42,20 @@ def test_chinese_and_english_queries_on_one_index(tmp_path):
     # table rows get generated keys and their links
     row = lib.resolve("ruiz2023universal")
     assert row is not None and lib.paper(row).arxiv == "2304.06131"
+
+
+def test_a_chinese_run_as_written_beats_its_words_apart(tmp_path):
+    """医学图像分割 written out in a long passage ranks above a short one whose paper title has
+    医学图像 and whose text has 分割 elsewhere (the seed slides did, before runs counted)."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    filler = "我们提出了一种新的方法来处理这个问题，并在多个数据集上进行了实验。" * 8
+    (folder / "survey.zh.md").write_text("# 深度学习方法综述\n\n" + filler + "其中医学图像分割是重要的应用。"
+                                         + filler + "\n", encoding="utf-8")
+    (folder / "talk.zh.md").write_text("# AIGC驱动的3D场景理解及 医学图像解析\n\n李镇博士\n\n# 1 讲者介绍\n\n"
+                                       "- 2022年05月CAMEO蛋白打分月度第一, 2022 SemancticKITTI分割竞赛第一\n", encoding="utf-8")
+    lib = Library([folder], str(tmp_path / "ix"))
+    lib.update()
+    hits = lib.search("医学图像分割")
+    assert [h.path.rsplit("/", 1)[1] for h in hits[:2]] == ["survey.zh.md", "talk.zh.md"]
+    assert "医学图像分割" in hits[0].text
