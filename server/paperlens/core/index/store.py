@@ -96,6 +96,16 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
                             line_start=s.line_start, line_end=s.line_end, page=s.page, **fields)
 
 
+def slim(res: ParseResult) -> ParseResult:
+    """What is left to do once a file's documents are written: the paper table and the
+    reference lines of the citation graph. Passages and full reference entries go (at 10k
+    papers, keeping them until the commit took 1.7 GB in one process)."""
+    for p in res.papers:
+        p.references = [{"label": r.get("label", ""), "title": r.get("title", ""), "doi": r.get("doi", ""),
+                         "arxiv": r.get("arxiv", "")} for r in p.references]
+    return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft)
+
+
 def _segment_job(folder: str, index_dir: str, rels: list[str]):
     """Worker process: parse a batch of files and write them as one Whoosh segment of the
     index being built aside. Returns the segment and, per file, what the parent needs to
@@ -110,7 +120,7 @@ def _segment_job(folder: str, index_dir: str, rels: list[str]):
             rel_, res, reason = _parse_job(folder, rel)
             if res is not None:
                 add_docs(writer, rel, res)
-                res = ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft)
+                res = slim(res)
             out.append((rel, res, reason))
         segment = writer._finalize_segment() if writer._added else None
         if segment is None:
@@ -451,12 +461,17 @@ class IndexStore:
             log.warning("%s", w)
 
     def _parse_all(self, rels: list[str], report: IndexReport, progress: Optional[Progress],
-                   done0: int, total: int) -> dict[str, Optional[ParseResult]]:
+                   done0: int, total: int, writer=None) -> dict[str, Optional[ParseResult]]:
+        """Parse ``rels``; with a ``writer``, each file's documents are written as soon as it is
+        parsed and only what the commit needs is kept (see ``slim``)."""
         results: dict[str, Optional[ParseResult]] = {}
         for n, (rel, res, reason) in enumerate(self._jobs(rels)):
             if progress:
                 progress(done0 + n + 1, total, rel)
             self._record(rel, res, reason, report)
+            if writer is not None and res is not None:
+                self._add_docs(writer, rel, res)
+                res = slim(res)
             results[rel] = res
         return results
 
@@ -614,9 +629,9 @@ class IndexStore:
                 report.files_parsed = report.drafts = 0
                 report.warnings.clear()
                 results = None
-        if results is None:
+        if results is None:           # one process: documents are written while parsing
             segments = []
-            results = self._parse_all(rels, report, progress, 0, len(rels))
+            results = self._parse_all(rels, report, progress, 0, len(rels), writer=writer)
         rows: list[Row] = []
         manifest: dict[str, corpus.FileState] = {}
         old_rows = {r.id: r for r in self.table.rows}
@@ -631,8 +646,6 @@ class IndexStore:
                     manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [], reason_)
                     continue
                 self._assign_keys(res.papers, taken, old_rows)
-                if not segments:
-                    self._add_docs(writer, rel, res)
                 rows.extend(Row.from_paper(p) for p in res.papers)
                 report.papers_indexed += len(res.papers)
                 manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [p.id for p in res.papers])
