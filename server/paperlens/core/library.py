@@ -183,7 +183,7 @@ class Library:
         store = self.store_for(p)
         if store is None:
             return None
-        return next((r for r in store.table.rows if r.source == p and not r.is_entry), None)
+        return store.table.text_row(p)
 
     def references_of(self, row: Row) -> list[dict]:
         """The reference list of a paper text: [{label, text, line, title, doi, arxiv, year}]."""

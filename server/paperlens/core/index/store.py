@@ -277,6 +277,8 @@ class IndexStore:
             return self._searcher
 
     def is_ready(self) -> bool:
+        if self._ix is not None:          # opened and not closed since: no files to look at
+            return True
         return bool(self._meta()) and _windex().exists_in(str(self.whoosh_dir))
 
     # -- updating ---------------------------------------------------------------------------

@@ -65,6 +65,7 @@ class PaperTable:
         self._built = False
         self.by_id: Optional[dict[str, int]] = None
         self.by_key: dict[str, list[int]] = {}
+        self.by_text: dict[str, int] = {}
         self._build_lock = threading.Lock()
         self._newest: Optional[list[int]] = None
 
@@ -110,10 +111,13 @@ class PaperTable:
     def _build_ids(self) -> None:
         by_key: dict[str, list[int]] = {}
         by_id: dict[str, int] = {}
+        by_text: dict[str, int] = {}
         for i, r in enumerate(self.rows):
             by_key.setdefault(r.key, []).append(i)
             by_id[r.id] = i
-        self.by_key, self.by_id = by_key, by_id
+            if not r.is_entry:
+                by_text.setdefault(r.source, i)
+        self.by_key, self.by_text, self.by_id = by_key, by_text, by_id
 
     def _ensure_ids(self) -> None:
         """Key and id lookups (cheap; completion's word index is built separately)."""
@@ -162,6 +166,12 @@ class PaperTable:
     def find(self, key: str) -> list[Row]:
         self._ensure_ids()
         return [self.rows[i] for i in self.by_key.get(key, [])]
+
+    def text_row(self, path: str) -> Optional[Row]:
+        """The paper whose full text is the file at ``path`` (absolute)."""
+        self._ensure_ids()
+        i = self.by_text.get(path)
+        return None if i is None else self.rows[i]
 
     def get(self, paper_id: str) -> Optional[Row]:
         self._ensure_ids()
