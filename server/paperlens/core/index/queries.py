@@ -57,7 +57,7 @@ def _prune(searcher, schema, query: str) -> str:
     """A long plain query (pasted title, sentence) keeps its most informative words: every word
     is a union over fields to score, and the rare words decide the ranking anyway."""
     words = query.split()
-    if len(words) <= MAX_QUERY_WORDS or _SYNTAX.search(query):
+    if len(words) <= MAX_QUERY_WORDS:
         return query
     analyzer = schema["body"].analyzer
     scored = []
@@ -71,40 +71,14 @@ def _prune(searcher, schema, query: str) -> str:
     return " ".join(w for _, _, w in keep) or query
 
 
-COMMON_SHARE = 0.05     # a word in more than 5% of the passages is "common"
-
-
-def _rare_first(searcher, schema, parser, query: str):
-    """For a plain query that mixes rare and common words: the rare words select passages and
-    the common ones only add to the score of those (Whoosh's AndMaybe advances the common
-    words' postings to the rare words' matches instead of scoring every posting). With only
-    common words, or query syntax, the ordinary query."""
-    words = query.split()
-    if len(words) < 2 or _SYNTAX.search(query):
-        return parser.parse(query)
-    from whoosh.query import AndMaybe, Or
-
-    analyzer = schema["body"].analyzer
-    limit = COMMON_SHARE * max(searcher.doc_count(), 1)
-    rare, common = [], []
-    for w in words:
-        terms = [t.text for t in analyzer(w, mode="query")]
-        if not terms:
-            continue
-        df = max(searcher.doc_frequency("body", t) + searcher.doc_frequency("abstract", t) for t in terms)
-        (common if df > limit else rare).append(parser.parse(w))
-    if not rare or not common:
-        return parser.parse(query)
-    return AndMaybe(Or(rare), Or(common))
-
-
-def _queries(searcher, schema, query: str) -> list:
-    """Precise first: a Chinese run must match all its words. Then, for Chinese queries, a
-    looser query in which every word counts on its own (recall when the precise one is short)."""
+def _queries(schema, query: str) -> list:
+    """A query with syntax, Whoosh's way. Precise first: a Chinese run must match all its words.
+    Then, for Chinese queries, a looser query in which every word counts on its own (recall when
+    the precise one is short)."""
     from paperlens.core.index.analysis import segment_query
 
     parser = _parser(schema)
-    queries = [_rare_first(searcher, schema, parser, query)]
+    queries = [parser.parse(query)]
     loose = segment_query(query)
     if loose != query:
         queries.append(parser.parse(loose))
@@ -126,11 +100,11 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
             seen_docs: set[int] = set()
             seen: dict[str, int] = {}
             schema = store.ix().schema
-            if FAST and not _SYNTAX.search(query):
+            if not _SYNTAX.search(query):      # plain words: bounded work (fast.py)
                 plain = _prune(searcher, schema, query)
                 ranked.extend((0, h) for h in _fast(store, searcher, schema, plain, limit, per_paper, len(ranked)))
                 continue
-            for tier, q in enumerate(_queries(searcher, schema, _prune(searcher, schema, query))):
+            for tier, q in enumerate(_queries(schema, query)):
                 found = 0
                 # only passages have searchable fields: no filter needed (building one for
                 # every query cost more than the search at 1k papers)
@@ -157,7 +131,6 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
 
 
 HIGHLIGHT_TOP = 12
-FAST = True          # plain queries through fast.py (False: Whoosh's own scoring, to compare)
 
 
 FAST_CANDIDATES = 120      # passages re-scored with their paper's title and authors
