@@ -88,7 +88,7 @@ def test_changed_and_merged_segments_keep_search_right(library):
     ix = store.ix()
     ix.writer().commit(optimize=True)
     assert _side_files(lib) == []
-    store._side_files(ix)
+    store._side_files(store.searcher().reader())
     after = _side_files(lib)
     assert len(after) == 1 and after != before
     assert all(not h.path.endswith("target.txt") for h in lib.search("model", limit=50, per_paper=5))

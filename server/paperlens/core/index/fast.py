@@ -117,6 +117,26 @@ def term_parts(ids, weights, lengths: Optional[bytes], avg: float) -> list[float
     return [w * k1p / (w + a + bavg * table[lengths[d]]) for d, w in zip(ids, weights)]
 
 
+def _best(ids, parts):
+    """The ``TOPK`` postings with the largest BM25 parts, in docnum order."""
+    best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
+    return [ids[i] for i in best], [parts[i] for i in best]
+
+
+def _text(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def _idf(n_docs: int, df: int) -> float:
+    """Whoosh's idf."""
+    return math.log(n_docs / (df + 1)) + 1.0
+
+
+def _leaves(reader) -> list:
+    """(segment reader, docnum offset) of each segment of ``reader``."""
+    return [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+
+
 def _avg(leaf, field: str) -> float:
     n = leaf.doc_count_all() or 1
     return (leaf.field_length(field) / n) or 1.0
@@ -141,13 +161,10 @@ def write_side_file(folder: Path, leaf) -> Optional[Path]:
             if info.doc_frequency() <= TOPK:
                 continue
             ids, weights = raw_postings(leaf, field, text)
-            parts = term_parts(ids, weights, lengths, avg)
-            best = heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__)
-            best.sort()
-            key = text.decode("utf-8") if isinstance(text, bytes) else text
-            entries.setdefault(field, {})[key] = [len(blob), len(best), len(ids)]
-            blob += array("I", (ids[i] for i in best)).tobytes()
-            blob += array("f", (parts[i] for i in best)).tobytes()
+            best_ids, best_parts = _best(ids, term_parts(ids, weights, lengths, avg))
+            entries.setdefault(field, {})[_text(text)] = [len(blob), len(best_ids), len(ids)]
+            blob += array("I", best_ids).tobytes()
+            blob += array("f", best_parts).tobytes()
     header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries},
                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     path = side_path(folder, seg_id)
@@ -160,15 +177,14 @@ def write_side_file(folder: Path, leaf) -> Optional[Path]:
     return path
 
 
-def ensure_side_files(folder: Path, ix) -> int:
-    """Write the side file of each large segment that lacks one (after merges); returns how many."""
+def ensure_side_files(folder: Path, reader) -> int:
+    """Write the side file of each large segment of ``reader`` that lacks one (after merges);
+    returns how many."""
     written = 0
-    with ix.reader() as reader:
-        leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-        for leaf, _ in leaves:
-            if leaf.doc_count_all() >= MIN_SEGMENT_DOCS and not side_path(folder, leaf.segment().segment_id()).exists():
-                write_side_file(folder, leaf)
-                written += 1
+    for leaf, _ in _leaves(reader):
+        if leaf.doc_count_all() >= MIN_SEGMENT_DOCS and not side_path(folder, leaf.segment().segment_id()).exists():
+            write_side_file(folder, leaf)
+            written += 1
     return written
 
 
@@ -184,7 +200,6 @@ class _Side:
         head = json.loads(self._mm[12:12 + hlen].decode("utf-8"))
         if head.get("format") != FORMAT:
             raise ValueError("old top-k file format")
-        self.topk = head["topk"]
         self._entries = head["fields"]
         self._base = 12 + hlen
 
@@ -248,8 +263,7 @@ class _Segment:
             lengths, avg = self.lengths(leaf, field)
             parts = term_parts(ids, weights, lengths, avg)
             if len(ids) > TOPK:            # a large segment without its side file (yet)
-                best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
-                ids, parts = [ids[i] for i in best], [parts[i] for i in best]
+                ids, parts = _best(ids, parts)
             got = (df, array("I", ids), array("f", parts))
         with _cache_lock:
             self._short[key] = got
@@ -265,7 +279,7 @@ class _Segment:
             of = array("i", [-1]) * leaf.doc_count_all()
             for text, _ in leaf.iter_field("paper_id"):
                 ids, _ = raw_postings(leaf, "paper_id", text)
-                names.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+                names.append(_text(text))
                 n = len(names) - 1
                 for d in ids:
                     of[d] = n
@@ -431,7 +445,7 @@ class PaperFields:
                     plist = self.postings.get((field, text))
                     if not plist:
                         continue
-                    weight = boosts.get(field, 1.0) * (math.log(n / (len(plist) + 1)) + 1.0)
+                    weight = boosts.get(field, 1.0) * _idf(n, len(plist))
                     for rid, part in plist.items():
                         score[rid] = score.get(rid, 0.0) + weight * part
                         mask[rid] = mask.get(rid, 0) | bit
@@ -452,14 +466,9 @@ def paper_fields(folder: Path, table, schema) -> PaperFields:
     return pf
 
 
-def _leaves(searcher):
-    reader = searcher.reader()
-    return [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-
-
 def passage_scores(searcher, folder: Path, words, boosts) -> tuple[dict[int, float], dict[int, int]]:
     """Accumulated BM25F of the passage fields (bounded lists, see the module docstring)."""
-    leaves = _leaves(searcher)
+    leaves = _leaves(searcher.reader())
     forget_stale(folder, {leaf.segment().segment_id() for leaf, _ in leaves})
     segs = [(_segment(folder, leaf), leaf, offset) for leaf, offset in leaves]
     n_docs = max(searcher.doc_count_all(), 1)
@@ -474,7 +483,7 @@ def passage_scores(searcher, folder: Path, words, boosts) -> tuple[dict[int, flo
             df = sum(got[0] for got, _ in lists)
             if not df:
                 continue
-            weight = boosts.get(field, 1.0) * (math.log(n_docs / (df + 1)) + 1.0)
+            weight = boosts.get(field, 1.0) * _idf(n_docs, df)
             get, mget = scores.get, masks.get
             for (_, ids, parts), offset in lists:
                 for d, p in zip(ids, parts):
@@ -488,7 +497,7 @@ def paper_of(searcher, folder: Path):
     """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
     import bisect
 
-    leaves = _leaves(searcher)
+    leaves = _leaves(searcher.reader())
     starts = [offset for _, offset in leaves]
     tables = [(_segment(folder, leaf), leaf) for leaf, _ in leaves]
 
@@ -591,9 +600,7 @@ def warm(searcher, folder: Path, table, schema) -> None:
     """Do the once-per-index work of the first query ahead of it: paper-level title and author
     words, each large segment's side file and length columns."""
     paper_fields(folder, table, schema)
-    reader = searcher.reader()
-    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-    for leaf, _ in leaves:
+    for leaf, _ in _leaves(searcher.reader()):
         seg = _segment(folder, leaf)
         seg.paper_ordinals(leaf)
         if leaf.doc_count_all():

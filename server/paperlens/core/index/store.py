@@ -96,13 +96,19 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
                             line_start=s.line_start, line_end=s.line_end, page=s.page, **fields)
 
 
+REF_FIELDS = ("label", "title", "doi", "arxiv")   # what the citation graph needs of a reference
+
+
+def ref_line(ref: dict) -> list[str]:
+    return [ref.get(k, "") for k in REF_FIELDS]
+
+
 def slim(res: ParseResult) -> ParseResult:
     """What is left to do once a file's documents are written: the paper table and the
     reference lines of the citation graph. Passages and full reference entries go (at 10k
     papers, keeping them until the commit took 1.7 GB in one process)."""
     for p in res.papers:
-        p.references = [{"label": r.get("label", ""), "title": r.get("title", ""), "doi": r.get("doi", ""),
-                         "arxiv": r.get("arxiv", "")} for r in p.references]
+        p.references = [dict(zip(REF_FIELDS, ref_line(r))) for r in p.references]
     return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft)
 
 
@@ -523,8 +529,7 @@ class IndexStore:
                     pass
             for p in new_papers:
                 if p.references:   # compact: what the citation graph needs (full entries: paper docs)
-                    compact = [[r.get("label", ""), r.get("title", ""), r.get("doi", ""), r.get("arxiv", "")]
-                               for r in p.references]
+                    compact = [ref_line(r) for r in p.references]
                     out.write(p.id + "\t" + json.dumps(compact, ensure_ascii=False, separators=(",", ":")) + "\n")
         tmp.replace(self.index_dir / self.REFS)
 
@@ -569,7 +574,8 @@ class IndexStore:
         except BaseException:
             writer.cancel()
             raise
-        self._side_files(self.ix())
+        # the searcher the next search would open anyway: no extra set of segment readers
+        self._side_files(self.searcher().reader())
         for rel in changes.removed:
             manifest.pop(rel, None)
             report.files_removed += 1
@@ -657,7 +663,8 @@ class IndexStore:
                 writer._finish()
             else:
                 writer.commit()
-                self._side_files(ix, aside)
+                with ix.reader() as reader:
+                    self._side_files(reader, aside)
         except BaseException:
             writer.cancel()
             shutil.rmtree(aside, ignore_errors=True)
@@ -680,12 +687,13 @@ class IndexStore:
         if progress:
             progress(len(rels), len(rels), "")
 
-    def _side_files(self, ix, folder: Optional[Path] = None) -> None:
-        """Bounded-search side files for large segments that lack one (after a merge)."""
+    def _side_files(self, reader, folder: Optional[Path] = None) -> None:
+        """Bounded-search side files for large segments of ``reader`` that lack one (after a
+        merge)."""
         from paperlens.core.index import fast
 
         try:
-            fast.ensure_side_files(Path(folder or self.whoosh_dir), ix)
+            fast.ensure_side_files(Path(folder or self.whoosh_dir), reader)
         except Exception:      # search still works without them, only slower
             log.exception("writing search side files failed in %s", folder or self.whoosh_dir)
 
