@@ -121,10 +121,9 @@ class PaperTable:
 
     def _ensure_ids(self) -> None:
         """Key and id lookups (cheap; completion's word index is built separately)."""
-        if getattr(self, "by_id", None) is None:
+        if self.by_id is None:
             with self._build_lock:
-                if getattr(self, "by_id", None) is None:
-                    self._build_ids()
+                self._ensure_ids_locked()
 
     def _build(self) -> None:
         self._ensure_ids_locked()
@@ -160,7 +159,7 @@ class PaperTable:
                     self._build()
 
     def _ensure_ids_locked(self) -> None:
-        if getattr(self, "by_id", None) is None:
+        if self.by_id is None:
             self._build_ids()
 
     def find(self, key: str) -> list[Row]:
