@@ -173,6 +173,16 @@ def n_lines(text: str) -> int:
     return text.count("\n") + 1
 
 
+def parse_checked(parse, path: Path, text: str):
+    """``parse(path, text)`` refused with a ParseError (None), or its result after check_result."""
+    try:
+        res = parse(path, text)
+    except ParseError:
+        return None
+    check_result(res, text)
+    return res
+
+
 def check_result(res, text: str) -> None:
     lines = n_lines(text)
     for p in res.papers:
@@ -216,12 +226,7 @@ bibs = st.one_of(
 @example("@string{a = b # c # {d}}\n@article{k, title = a # b, journal = a # {x}}")
 @example("@article{k, title = {" + "{" * 300 + "}")
 def test_bib_parser(text):
-    path = Path("/lib/fuzz.bib")
-    try:
-        res = parse_bib(path, text)
-    except ParseError:
-        return
-    check_result(res, text)
+    parse_checked(parse_bib, Path("/lib/fuzz.bib"), text)
 
 
 def csl_json_values():
@@ -262,12 +267,9 @@ def csl_items():
 ))
 @example("[" * 5000 + "]" * 5000)
 def test_csl_json_parser(text):
-    path = Path("/lib/fuzz.json")
-    try:
-        res = parse_csl_json(path, text)
-    except ParseError:
+    res = parse_checked(parse_csl_json, Path("/lib/fuzz.json"), text)
+    if res is None:
         return
-    check_result(res, text)
     src = text.lstrip("\ufeff").split("\n")
     for p in res.papers:
         assert "{" in src[p.source_line]        # the line where the item's object starts
@@ -305,12 +307,7 @@ def md_tables(draw):
 @given(st.one_of(pieces_text(MD_PIECES, max_size=60), corrupted(md_tables(), MD_PIECES)))
 @example("| Title | Authors |\n|---|---|\n| A | B |\n| C |\n| | x |")
 def test_markdown_table_parser(text):
-    path = Path("/lib/CVPR2023-papers.md")
-    try:
-        res = parse_md_table(path, text)
-    except ParseError:
-        return
-    check_result(res, text)
+    parse_checked(parse_md_table, Path("/lib/CVPR2023-papers.md"), text)
 
 
 REF_ENTRY = st.sampled_from([
@@ -349,12 +346,9 @@ TEXT_PIECES = ["Abstract", "Abstract: ", "1. Introduction", "References", "REFER
 @example("---\ntitle: x\n")
 @example("References\n[1] A\n[3] B\n[2] C")
 def test_text_paper_parser(text):
-    path = Path("/lib/CVPR_2021_paper.txt")
-    try:
-        res = parse_text_paper(path, text)
-    except ParseError:
+    res = parse_checked(parse_text_paper, Path("/lib/CVPR_2021_paper.txt"), text)
+    if res is None:
         return
-    check_result(res, text)
     assert len(res.papers) == 1
 
 
