@@ -9,7 +9,10 @@ import argparse
 import json
 import logging
 import sys
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:
+    from paperlens.core.counts import PaperCounts
 
 JSON_SCHEMA = 1
 
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("cite", help="citation keys matching typed words (as completion does)")
-    p.add_argument("query", nargs="?", default="")
+    p.add_argument("words", nargs="*", metavar="WORDS",
+                   help="typed words, all matched (key, author surnames, title words, year); none: the newest papers")
     p.add_argument("--dir", action="append", required=True, metavar="DIR")
     p.add_argument("--limit", type=int, default=10)
     _add_common(p)
@@ -80,6 +84,7 @@ def _library(args, dirs):
 
 
 def cmd_index(args) -> int:
+    from paperlens.core.counts import PaperCounts
     from paperlens.core.library import Library
 
     lib = Library(args.dirs, args.index_path, workers=args.workers)
@@ -96,17 +101,49 @@ def cmd_index(args) -> int:
         # skipped files are listed in the summary below; keep the bar on one line meanwhile
         logging.getLogger("paperlens").setLevel(logging.ERROR)
     reports = lib.update(progress=progress, force_rebuild=args.rebuild)
+    counts = [PaperCounts.of(store.table.rows) for store in lib.stores]
     lines = []
-    for r in reports:
-        lines.append(f"{r.folder}: {r.files_seen} files seen, {r.papers_indexed} papers indexed "
-                     f"({r.papers_total} in the index), {len(r.skipped)} skipped, {r.unusable} unusable in all, "
-                     f"{r.drafts} drafts, {r.seconds:.2f} s" + (f" [rebuilt: {r.rebuilt}]" if r.rebuilt else ""))
-        for path, reason in r.skipped:
-            lines.append(f"  skipped {path}: {reason}")
-        for w in r.warnings:
-            lines.append(f"  warning {w}")
-    _emit(args, {"folders": [r.to_dict() for r in reports]}, "\n".join(lines))
+    for r, c in zip(reports, counts):
+        lines.extend(_index_lines(r, c))
+    if len(reports) > 1:
+        lines.append(f"in all: {sum(counts, PaperCounts()).describe()}")
+    _emit(args, {"folders": [{**r.to_dict(), **c.to_dict()} for r, c in zip(reports, counts)]},
+          "\n".join(lines))
     return 0
+
+
+def _plural(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _index_lines(r, c: PaperCounts) -> list[str]:
+    """A folder's papers (counted as `cite` and completion count them), then what this run did."""
+    from pathlib import Path
+
+    if not Path(r.folder).is_dir():
+        return [f"{r.folder}: skipped: {r.skipped[0][1] if r.skipped else 'not a folder'}"]
+    did = [_plural(r.files_seen, "file") + " seen"]
+    if r.busy:
+        did.append("another paperlens process was updating this index (its results are shown)")
+    elif r.files_parsed or r.skipped or r.files_removed or r.rebuilt:
+        did.append(f"{r.files_parsed} parsed" + (f" ({_plural(r.drafts, 'draft')})" if r.drafts else ""))
+        if r.skipped:
+            did.append(f"{len(r.skipped)} skipped")
+        if r.files_removed:
+            did.append(f"{r.files_removed} removed")
+        did.append(_plural(r.papers_indexed, "record") + " written")
+    else:
+        did.append("nothing changed")
+    run = "this run: " + ", ".join(did)
+    earlier = r.unusable - len(r.skipped)      # refused before, still there, not listed again
+    if earlier > 0:
+        run += (f"; {_plural(r.unusable, 'unusable file')} in the folder "
+                "(listed when first seen; --rebuild lists them again)")
+    run += f", {r.seconds:.2f} s" + (f" [full rebuild: {r.rebuilt}]" if r.rebuilt else "")
+    lines = [f"{r.folder}: {c.describe()}", "  " + run]
+    lines += [f"  skipped {path}: {reason}" for path, reason in r.skipped]
+    lines += [f"  warning {w}" for w in r.warnings]
+    return lines
 
 
 def cmd_search(args) -> int:
@@ -147,13 +184,17 @@ def cmd_show(args) -> int:
 
 
 def cmd_cite(args) -> int:
+    query = " ".join(args.words)          # several words are one query, as completion reads them
     lib, _ = _library(args, args.dir)
-    rows, total = lib.complete(args.query, args.limit)
+    rows, total = lib.complete(query, args.limit)
     lines = [f"{r.key}\t{r.year}\t{r.title}" for r in rows]
-    _emit(args, {"query": args.query, "total": total,
+    if total > len(rows):
+        lines.append(f"(showing {len(rows)} of {total}; "
+                     + ("type more words to narrow)" if query else "type words to narrow)"))
+    _emit(args, {"query": query, "total": total,
                  "results": [{"key": r.key, "title": r.title, "year": r.year,
                               "authors": r.surnames} for r in rows]},
-          "\n".join(lines) if lines else "no matching keys")
+          "\n".join(lines) if lines else f"no keys match {query!r}" if query else "the library has no papers")
     return 0
 
 

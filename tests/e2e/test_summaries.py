@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest_lsp
 from lsprotocol import types
@@ -49,3 +50,65 @@ async def test_hover_answers_at_once_then_shows_the_llm_summary(llm_client: Lang
     assert body["model"] == "test-model" and rest == []                        # one call, cached after
     prompt = " ".join(m["content"] for m in body["messages"])
     assert "Sparse Passage Retrieval for Scientific Reading Assistants" in prompt
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def no_key_client(lsp_client: LanguageClient, library_dir, index_dir, monkeypatch):
+    monkeypatch.delenv("PAPERLENS_TEST_NO_KEY", raising=False)
+    await start(lsp_client, library_dir, index_dir, settings={"summary": {
+        "provider": "openai", "model": "test-model", "apiKeyEnv": "PAPERLENS_TEST_NO_KEY"}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _warnings(client: LanguageClient) -> list[str]:
+    return [m.message for m in client.messages if m.type == types.MessageType.Warning]
+
+
+async def _wait_for_warnings(client: LanguageClient, n: int) -> None:
+    while len(_warnings(client)) < n:
+        await asyncio.wait_for(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE), 60)
+
+
+async def test_llm_configuration_error_is_shown_once_per_configuration(no_key_client: LanguageClient,
+                                                                       library_dir, index_dir):
+    client = no_key_client
+    draft = library_dir / "drafts" / "llm.tex"
+    keys = ["okafor2024sparse", "brandt2023lightweight", "marchetti2025conditional"]   # full texts
+    draft.write_text("".join(f"See \\cite{{{k}}}.\n" for k in keys), encoding="utf-8")
+    uri = open_doc(client, draft, "latex")
+
+    async def hover_all() -> None:
+        for k in keys:
+            h = await client.text_document_hover_async(types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=find_position(draft, k, 2)))
+            assert h is not None and "Abstract" in h.contents.value     # the card, at once
+
+    await hover_all()
+    await _wait_for_warnings(client, 1)
+    await hover_all()
+    await hover_all()
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    assert _warnings(client) == ["paperlens: LLM summaries: set PAPERLENS_TEST_NO_KEY or "
+                                 "paperlens.summary.baseUrl; showing extractive summaries"]
+    logged = [m.message for m in client.log_messages]
+    assert any(m.startswith("LLM summaries: set PAPERLENS_TEST_NO_KEY") for m in logged)
+    assert not any("summary: " in m and "summaries: " in m for m in logged)     # one prefix, not two
+
+    # another wrong configuration (a server that is not there) is shown once too
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = {"paperlens": {"indexPath": str(index_dir), "summary": {
+        "provider": "openai", "model": "test-model", "baseUrl": f"http://127.0.0.1:{port}/v1"}}}
+    client.set_configuration(settings)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    await hover_all()
+    await _wait_for_warnings(client, 2)
+    await hover_all()
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    warnings = _warnings(client)
+    assert len(warnings) == 2 and warnings[1] == (
+        f"paperlens: LLM summaries: cannot reach http://127.0.0.1:{port}/v1 (is the server running? "
+        "check paperlens.summary.baseUrl); showing extractive summaries")

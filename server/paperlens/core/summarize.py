@@ -904,10 +904,10 @@ class LLMSummarizer:
                 f"the server refused access to model {self.model!r} (check the key's "
                 "permissions or paperlens.summary.model)", kind="auth", status=403)
         if isinstance(exc, openai.NotFoundError):
-            return SummaryError(
+            return SummaryError(          # every later request would fail the same way
                 f"{self.server} has no model {self.model!r} or no chat-completions endpoint "
                 "(check paperlens.summary.model, and that paperlens.summary.baseUrl ends in "
-                "/v1)", kind="http", status=404)
+                "/v1)", kind="config", status=404)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             if status in (400, 413, 422) and self._context_too_long(exc):
@@ -1116,7 +1116,9 @@ class FillResult:
     errors: list[str] = field(default_factory=list)
 
 
-_STOP_KINDS = ("config", "auth", "connection")   # the next paper would fail the same way
+# the next paper would fail the same way: LLM summaries stop, and the user is told (``alert``)
+# that the settings need a change
+_STOP_KINDS = ("config", "auth", "connection")
 
 
 class SummaryService:
@@ -1127,12 +1129,15 @@ class SummaryService:
     on a background pool (``max_workers`` at a time, one request per paper in flight).
     ``on_done(paper, summary, error)`` is called from the worker when it finishes
     (``summary`` None and ``error`` a ``SummaryError`` on failure). Errors are passed to
-    ``report(message)`` (else logged) once per kind of error; config and key errors stop further
-    LLM requests of this service.
+    ``report(message)`` (else logged) once per kind of error; configuration, key and connection
+    errors stop further LLM requests of this service and go to ``alert(message)`` instead when
+    it is given (the server shows them to the user: one service per configuration, so once per
+    configuration). Messages carry no prefix: the caller says where they come from.
     """
 
     def __init__(self, settings: Any, cache: SummaryCache | Path | str | None = None, *,
                  report: Optional[Callable[[str], None]] = None,
+                 alert: Optional[Callable[[str], None]] = None,
                  on_done: Optional[Callable[[Paper, Optional[Summary], Optional[SummaryError]],
                                             None]] = None,
                  max_workers: int = 2, summarizer_factory: Optional[Callable[[Any], Any]] = None,
@@ -1143,6 +1148,7 @@ class SummaryService:
         self.cache: Optional[SummaryCache] = cache
         self._memory: dict[str, Summary] = {}
         self.report_fn = report
+        self.alert_fn = alert
         self.on_done = on_done
         self.max_workers = max(1, int(max_workers))
         self._factory = summarizer_factory or (lambda s: LLMSummarizer(s))
@@ -1189,17 +1195,17 @@ class SummaryService:
         """Report ``message`` once per ``kind``."""
         with self._lock:
             if kind in self._reported:
-                log.debug("summary (reported before): %s", message)
+                log.debug("summaries (reported before): %s", message)
                 return
             self._reported.add(kind)
-        text = f"summary: {message}"
-        if self.report_fn is not None:
+        fn = (self.alert_fn if kind in _STOP_KINDS else None) or self.report_fn
+        if fn is not None:
             try:
-                self.report_fn(text)
+                fn(message)
                 return
             except Exception:   # noqa: BLE001 - a broken callback must not break summaries
                 log.exception("summary report callback failed")
-        log.warning("%s", text)
+        log.warning("summaries: %s", message)
 
     def _llm(self) -> Any:
         with self._lock:

@@ -94,11 +94,25 @@ def create_server() -> PaperlensServer:
                 progress.report(state["token"], types.WorkDoneProgressReport(
                     message=f"{done}/{total} files" + (f" · {msg}" if msg else ""), percentage=pct))
             elif phase == "end" and state["token"]:
-                papers = sum(len(s.table.rows) for s in session.library.stores)
-                progress.end(state["token"], types.WorkDoneProgressEnd(message=f"{papers} papers indexed"))
+                papers = session.counts().papers     # as completion and `paperlens cite` count
+                progress.end(state["token"], types.WorkDoneProgressEnd(
+                    message=f"{papers} paper{'s' if papers != 1 else ''} indexed"))
                 state["token"] = None
 
         session.on_progress = on_progress
+
+    def on_warning(message: str) -> None:
+        """window/showMessage (warning) from any thread."""
+        loop = session.loop
+        if loop is None or loop.is_closed():     # not serving (yet): the log has it
+            return
+        params = types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        try:
+            loop.call_soon_threadsafe(server.window_show_message, params)
+        except RuntimeError:      # the loop closed meanwhile: shutting down
+            pass
+
+    session.on_warning = on_warning
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:

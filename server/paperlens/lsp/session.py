@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import unquote, urlparse
 
 from paperlens.config import Settings, settings_from_dict
+from paperlens.core.counts import PaperCounts
 from paperlens.core.index.store import IndexReport
 from paperlens.core.library import Library
 from paperlens.core.parse import PAPER_SUFFIXES
@@ -45,6 +46,8 @@ class Session:
         self.settings_errors: list[str] = []
         self.on_progress: Optional[Callable[[str, int, int, str], None]] = None   # (phase, done, total, msg)
         self.on_indexed: Optional[Callable[[list[IndexReport]], None]] = None
+        # a warning the user must see (window/showMessage), from any thread
+        self.on_warning: Optional[Callable[[str], None]] = None
         self.debouncer = Debouncer(self._flush_changes)
         self.watcher: Optional[FolderWatcher] = None
         self.paper_text_views: dict[str, str] = {}       # PDF text view file -> the PDF
@@ -105,9 +108,11 @@ class Session:
                 self._summaries[1].close()
             from paperlens.config import summary_cache_dir
 
+            # one service per summary configuration: a wrong key or server is shown once per
+            # configuration (the service reports each kind of error once), not on every hover
             service = SummaryService(self.settings.summary, summary_cache_dir(self.settings.index_path),
-                                     report=lambda msg: log.warning("summaries: %s", msg),
-                                     on_done=self._summary_done)
+                                     report=lambda msg: log.warning("LLM summaries: %s", msg),
+                                     alert=self._summary_alert, on_done=self._summary_done)
             self._summaries = (key, service)
         return self._summaries[1]
 
@@ -138,6 +143,12 @@ class Session:
             except (OSError, ValueError, KeyError):
                 pass
         return path
+
+    def _summary_alert(self, message: str) -> None:
+        """A summary setting that needs the user's attention (no key, unreachable server)."""
+        log.warning("LLM summaries: %s", message)
+        if self.on_warning is not None:
+            self.on_warning(f"paperlens: LLM summaries: {message}")
 
     def _summary_done(self, paper, summary, error) -> None:
         self._cards.clear()          # the next hover shows the new summary
@@ -230,8 +241,10 @@ class Session:
             reports = []
         self.last_reports = reports
         for r in reports:
-            log.info("indexed %s: %d papers (%d written), %d skipped in %.2f s%s", r.folder,
-                     r.papers_total, r.papers_indexed, len(r.skipped), r.seconds,
+            store = next((st for st in self.library.stores if str(st.folder) == r.folder), None)
+            counts = PaperCounts.of(store.table.rows if store else ())
+            log.info("indexed %s: %s; %d records written, %d files skipped in %.2f s%s", r.folder,
+                     counts.describe(), r.papers_indexed, len(r.skipped), r.seconds,
                      f" [rebuilt: {r.rebuilt}]" if r.rebuilt else "")
             for path, reason in r.skipped:
                 log.warning("skipped %s: %s", path, reason)
@@ -285,9 +298,14 @@ class Session:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.library.close()
 
+    def counts(self) -> PaperCounts:
+        """Papers as completion counts them (a text joined to its entry is one paper)."""
+        return sum((PaperCounts.of(s.table.rows) for s in self.library.stores), PaperCounts())
+
     def status(self) -> dict:
+        counts = self.counts()
         return {"indexing": self.indexing, "folders": self.folders(),
-                "papers": sum(len(s.table.rows) for s in self.library.stores),
+                "papers": counts.papers, "records": counts.records,
                 "settings_errors": self.settings_errors,
                 "last": [r.to_dict() for r in self.last_reports]}
 
