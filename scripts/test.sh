@@ -15,9 +15,10 @@ if [ "$rc" = 5 ]; then
   exit 1
 fi
 [ "$rc" = 0 ] || exit "$rc"
-echo "== VS Code extension: unit tests"
+echo "== VS Code extension: unit tests (npm ci, then npm test)"
 (cd client-vscode && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm test 2>&1 | tail -n 12)
 if [ "${PAPERLENS_SKIP_VSCODE_E2E:-0}" != 1 ]; then
-  echo "== VS Code extension: end-to-end in code-server"
+  echo "== VS Code extension: end-to-end in code-server (the first run installs Chromium, Node 24"
+  echo "   and code-server, about 1 GB, into ~/.cache/paperlens-e2e; PAPERLENS_SKIP_VSCODE_E2E=1 skips)"
   PAPERLENS_PYTHON="$PWD/.venv/bin/python" bash tests/vscode/run_e2e.sh
 fi
