@@ -1,31 +1,43 @@
--- Headless Neovim (0.7+) driving `paperlens serve` through its built-in LSP client.
--- Paths come from environment variables set by test_editors.py; results are printed as JSON lines.
+-- Headless Neovim (0.7+) using `paperlens serve` as a user's init.lua sets it up: the editor was
+-- started with `-u <a Neovim block of the README>`; this file opens the drafts (their FileType
+-- starts or reuses the server), hovers a citation and completes keys. Paths come from environment
+-- variables set by test_editors.py; results are printed as JSON lines.
 local env = vim.env
 local function out(tbl) io.stdout:write(vim.fn.json_encode(tbl) .. "\n") end
 
+local get_clients = vim.lsp.get_clients or vim.lsp.get_active_clients     -- 0.10+ / 0.7-0.9
+local function paperlens_clients(buf)
+  local found = {}
+  for _, c in ipairs(get_clients()) do
+    if c.name == "paperlens" and (buf == nil or vim.lsp.buf_is_attached(buf, c.id)) then
+      table.insert(found, c)
+    end
+  end
+  return found
+end
+
 local function main()
+  -- the server's indexing ends with a $/progress "end": a global handler sees it (the README's
+  -- setups define none of their own); Neovim's own handler still runs
   local indexed = false
-  local client_id = vim.lsp.start_client({
-    name = "paperlens",
-    cmd = { env.PAPERLENS_PYTHON, "-m", "paperlens", "serve", "--stdio" },
-    root_dir = env.PAPERLENS_LIBRARY,
-    init_options = { paperlens = { indexPath = env.PAPERLENS_INDEX } },
-    handlers = {
-      ["$/progress"] = function(_, result)
-        if result and result.value and result.value.kind == "end" then indexed = true end
-      end,
-    },
-  })
-  assert(client_id, "start_client failed")
+  local progress = vim.lsp.handlers["$/progress"]
+  vim.lsp.handlers["$/progress"] = function(err, result, ctx, config)
+    if result and result.value and result.value.kind == "end" then indexed = true end
+    if progress then return progress(err, result, ctx, config) end
+  end
 
   vim.cmd("edit " .. env.PAPERLENS_LIBRARY .. "/drafts/survey.tex")
   local tex = vim.api.nvim_get_current_buf()
-  vim.lsp.buf_attach_client(tex, client_id)
+  out({ what = "filetype", file = "survey.tex", filetype = vim.bo[tex].filetype })
   assert(vim.wait(20000, function()
-    local c = vim.lsp.get_client_by_id(client_id)
+    local c = paperlens_clients(tex)[1]
     return c ~= nil and c.initialized == true
-  end, 20), "server did not initialize")
+  end, 20), "no paperlens server attached to survey.tex (FileType " .. vim.bo[tex].filetype .. ")")
   assert(vim.wait(60000, function() return indexed end, 20), "indexing did not finish")
+  local client = paperlens_clients(tex)[1]
+  local folders = {}
+  for _, f in ipairs(client.workspace_folders or client.workspaceFolders or {}) do table.insert(folders, f.name) end
+  out({ what = "client", root_dir = client.config.root_dir, workspace_folders = folders })
 
   -- hover on the key of \cite{vaswani2017attention}
   local row = vim.fn.search([[\\cite{vaswani2017attention}]]) - 1
@@ -37,10 +49,11 @@ local function main()
           value = r.result and r.result.contents and r.result.contents.value or nil })
   end
 
-  -- completion after [@ in the Markdown draft, with a title word typed
+  -- completion after [@ in the Markdown draft (the same server), with a title word typed
   vim.cmd("edit " .. env.PAPERLENS_LIBRARY .. "/drafts/notes.md")
   local md = vim.api.nvim_get_current_buf()
-  vim.lsp.buf_attach_client(md, client_id)
+  assert(vim.wait(20000, function() return paperlens_clients(md)[1] ~= nil end, 20),
+         "no paperlens server attached to notes.md (FileType " .. vim.bo[md].filetype .. ")")
   local last = vim.api.nvim_buf_line_count(md)
   for _, typed in ipairs({ "See [@attention", "See [@gaze", "See [@" }) do
     vim.api.nvim_buf_set_lines(md, last, -1, false, { typed })
@@ -53,9 +66,10 @@ local function main()
       out({ what = "completion", typed = typed, labels = labels, err = r.err and vim.inspect(r.err) or nil })
     end
   end
+  out({ what = "servers", count = #paperlens_clients() })
 
-  vim.lsp.stop_client(client_id)
-  vim.wait(5000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
+  for _, c in ipairs(paperlens_clients()) do vim.lsp.stop_client(c.id) end
+  vim.wait(5000, function() return #paperlens_clients() == 0 end, 20)
 end
 
 local ok, err = xpcall(main, debug.traceback)
