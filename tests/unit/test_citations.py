@@ -13,9 +13,11 @@ from paperlens.core.citations import (
     CompletionContext,
     bibliography_files,
     citation_at,
+    citation_macros,
     completion_context,
     find_citations,
     language_for,
+    latex_macro_definitions,
 )
 from paperlens.core.models import CitationKey, Span
 
@@ -201,6 +203,139 @@ def test_latex_unclosed_or_broken_arguments():
 def test_latex_citations_in_document_order():
     text = r"\citet{z} then \cite{a} then \cites{m}{b}"
     assert keys(text, "latex") == ["z", "a", "m", "b"]
+
+
+# ---------------------------------------------------------------------------------------
+# LaTeX: biblatex's other commands, user-defined citation commands
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "command",
+    ["fullcite", "footfullcite", "citeauthor", "citeauthor*", "Citeauthor", "Citeauthor*",
+     "citeyear", "citeyear*", "citetitle", "citetitle*", "Citetitle", "nocite", "Fnotecite",
+     "citefield", "citename", "citelist", "citetalias", "citepalias"],
+)
+def test_latex_biblatex_commands(command):
+    found = find_citations("x \\%s[pre][post]{k1, k2}{field} y" % command, "latex")
+    assert [(c.key, c.command) for c in found] == [("k1", "\\" + command), ("k2", "\\" + command)]
+
+
+def test_latex_volume_citations_take_the_key_after_the_volume():
+    text = r"\volcite[see]{2}[p. 4]{vol1} \Volcite{3}{vol2} \ftvolcite{IV}[12]{vol3} \avolcite{1}"
+    assert keys(text, "latex") == ["vol1", "vol2", "vol3"]
+    assert ctx(r"\volcite[see]{2}[p. 4]{vo", "latex") == CompletionContext("vo", Span(23, 25), "latex", r"\volcite")
+    assert ctx(r"\volcite{2", "latex") is None               # the volume is no key
+
+
+PREAMBLE = "\n".join([
+    r"\newcommand{\longcite}[1]{\footnote{\fullcite{#1}}}",
+    r"\newcommand*\twocite[2]{\textcite{#1} and \parencite{#2}}",
+    r"\renewcommand{\pagecite}[2][]{\cite[#1]{#2}}",
+    r"\providecommand{\titledcite}[2]{\emph{#1} \cite{#2}}",
+    r"\DeclareRobustCommand{\robustcite}[1]{\citep{#1}}",
+    r"\def\defcite#1{\cite{#1}}",
+    r"\long\gdef\gdefcite#1#2{#1\citet{#2}}",
+    r"\let\oldcite=\cite",
+    r"\NewCommandCopy{\copycite}{\parencite}",
+    r"\newcommand{\aliascite}{\textcite}",
+    r"\DeclareCiteCommand{\bracecite}[\mkbibbrackets]{\usebibmacro{prenote}}{\usebibmacro{cite}}"
+    r"{\multicitedelim}{\usebibmacro{postnote}}",
+    r"\DeclareCiteCommand*{\bracecite}{}{}{}{}",
+    r"\DeclareMultiCiteCommand{\bracecites}{\bracecite}{\multicitedelim}",
+    r"\NewDocumentCommand{\xcite}{s O{} m}{\IfBooleanTF{#1}{\citeauthor{#3}}{\cite[#2]{#3}}}",
+    r"\newcommand{\wrapcite}[1]{\longcite{#1}}",        # builds on another user command
+])
+
+
+def macros_of(text: str) -> frozenset:
+    return citation_macros(latex_macro_definitions(text))
+
+
+def test_user_citation_commands_are_recognised():
+    macros = macros_of(PREAMBLE)
+    assert {m.name for m in macros} == {
+        "longcite", "twocite", "pagecite", "titledcite", "robustcite", "defcite", "gdefcite", "oldcite",
+        "copycite", "aliascite", "bracecite", "bracecites", "xcite", "wrapcite"}
+    text = "\n".join([
+        r"\longcite{a} \twocite{b}{c} \pagecite[p. 3]{d} \pagecite{e} \titledcite{A {Braced} Title}{f}",
+        r"\robustcite{g} \defcite{h} \gdefcite{x}{i} \oldcite[p. 1]{j} \copycite{k} \aliascite{l}",
+        r"\bracecite[pre]{m1, m2} \bracecite*{n} \bracecites{o}[p. 2]{p} \xcite*{q} \xcite[see]{r} \wrapcite{s}",
+    ])
+    assert keys(text, "latex") == []                      # unknown without the preamble's definitions
+    found = find_citations(text, "latex", macros)
+    for cite in found:
+        assert text[cite.span.start:cite.span.end] == cite.key
+    assert [(c.key, c.command) for c in found] == [
+        ("a", "\\longcite"), ("b", "\\twocite"), ("c", "\\twocite"), ("d", "\\pagecite"), ("e", "\\pagecite"),
+        ("f", "\\titledcite"), ("g", "\\robustcite"), ("h", "\\defcite"), ("i", "\\gdefcite"),
+        ("j", "\\oldcite"), ("k", "\\copycite"), ("l", "\\aliascite"), ("m1", "\\bracecite"),
+        ("m2", "\\bracecite"), ("n", "\\bracecite*"), ("o", "\\bracecites"), ("p", "\\bracecites"),
+        ("q", "\\xcite*"), ("r", "\\xcite"), ("s", "\\wrapcite")]
+
+
+def test_definitions_build_on_each_other_in_any_order():
+    text = r"\newcommand{\outer}[1]{\inner{#1}}" + "\n" + r"\newcommand{\inner}[1]{\autocite{#1}}"
+    assert {m.name for m in macros_of(text)} == {"outer", "inner"}
+    # definitions from several files of a project are pooled
+    defs = latex_macro_definitions(r"\let\mine\middle") + latex_macro_definitions(
+        r"\newcommand\middle[1]{\outer{#1}}") + latex_macro_definitions(text)
+    assert {m.name for m in citation_macros(defs)} == {"outer", "inner", "middle", "mine"}
+
+
+def test_commands_that_do_not_pass_a_key_are_not_citation_commands():
+    text = "\n".join([
+        r"\newcommand{\PPPcite}[1]{\href{#1}{\textcolor{red}{[?]}}}",    # no citation command
+        r"\newcommand{\dlmf}[1]{\cite[\href{https://dlmf.nist.gov/#1}{(#1)}]{dlmf}}",  # #1 is no key
+        r"\newcommand{\fixedcite}{\cite{always}}",                    # no parameter
+        r"% \newcommand{\hiddencite}[1]{\cite{#1}}",                  # commented out
+        r"\newcommand{\my@cite}[1]{\cite{#1}}",                       # internal name
+        r"\renewcommand{\cite}[1]{\textbf{#1}}",                      # \cite stays \cite
+        r"\def\delimited(#1){\cite{#1}}",                             # delimited parameters
+    ])
+    assert macros_of(text) == frozenset()
+    usage = r"\PPPcite{url} \dlmf{25.2} \fixedcite \hiddencite{x} \cite[p. 3]{k}"
+    assert [(c.key, c.command) for c in find_citations(usage, "latex", macros_of(text))] == [("k", "\\cite")]
+    # the key lists inside the definitions are real citations
+    assert keys(text, "latex") == ["dlmf", "always"]
+
+
+def test_user_command_usage_edge_cases():
+    macros = macros_of(PREAMBLE)
+    assert keys(r"\longcite*{a}", "latex") == []
+    assert find_citations(r"\longcite*{a} % \longcite{b}" + "\n" + r"\longcite {c} \longcitex{d}", "latex",
+                          macros)[0].key == "c"
+    assert [c.key for c in find_citations("\\twocite{a}\n\n{b}", "latex", macros)] == ["a"]
+    assert [c.key for c in find_citations(r"\titledcite{unclosed \longcite{z}", "latex", macros)] == ["z"]
+    assert [c.key for c in find_citations(r"\twocite{a}", "latex", macros)] == ["a"]
+    assert citation_at(r"see \longcite{abc} x", 16, "latex", macros).key == "abc"
+    assert citation_at(r"see \longcite{abc} x", 16, "latex") is None
+
+
+def test_completion_after_user_commands():
+    macros = macros_of(PREAMBLE)
+
+    def at(text: str):
+        offset = text.index("|")
+        text = text.replace("|", "", 1)
+        return completion_context(text, offset, "latex", macros)
+
+    assert at(r"\longcite{va|") == CompletionContext("va", Span(10, 12), "latex", r"\longcite")
+    assert at(r"\longcite{a, va|}") == CompletionContext("va", Span(13, 15), "latex", r"\longcite")
+    assert at(r"\twocite{x}{|") == CompletionContext("", Span(12, 12), "latex", r"\twocite")
+    assert at(r"\titledcite{Some ti|") is None                  # the title, not a key
+    assert at(r"\titledcite{Some {Title}}{ke|}") == CompletionContext("ke", Span(26, 28), "latex", r"\titledcite")
+    assert at(r"\xcite*[see]{ke|") == CompletionContext("ke", Span(13, 15), "latex", r"\xcite*")
+    assert at(r"% \longcite{va|") is None
+    assert completion_context(r"\longcite{va", 12, "latex") is None   # not without the definitions
+
+
+def test_odd_macro_arguments_never_raise():
+    for junk in (None, 42, "longcite", ["x", None], frozenset({"longcite"})):
+        assert keys(r"\cite{a}", "latex") == ["a"]
+        assert [c.key for c in find_citations(r"\cite{a}", "latex", junk)] == ["a"]
+        assert completion_context(r"\cite{a", 7, "latex", junk).prefix == "a"
+    assert latex_macro_definitions(None) == [] and citation_macros([None, "x", 3]) == frozenset()
+    assert latex_macro_definitions("\\newcommand{\\a}[1]{" + "{" * 5000) == []
 
 
 # ---------------------------------------------------------------------------------------

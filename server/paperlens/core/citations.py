@@ -28,11 +28,17 @@ from paperlens.core.models import CitationKey, Span
 __all__ = [
     "LANGUAGES",
     "CompletionContext",
+    "LatexMacro",
+    "MacroDefinition",
     "bibliography_files",
     "citation_at",
+    "citation_macros",
     "completion_context",
     "find_citations",
     "language_for",
+    "latex_bibliography_names",
+    "latex_macro_definitions",
+    "masked_text",
 ]
 
 LANGUAGES = ("latex", "markdown", "typst", "org")
@@ -480,7 +486,8 @@ _LATEX_SINGLE = (
     "citeA", "citeN", "parencite", "Parencite", "footcite", "footcitetext",
     "textcite", "Textcite", "smartcite", "Smartcite", "supercite", "autocite",
     "Autocite", "fullcite", "footfullcite", "nocite", "notecite", "Notecite",
-    "pnotecite", "Pnotecite", "fnotecite",
+    "pnotecite", "Pnotecite", "fnotecite", "Fnotecite", "citetalias", "citepalias",
+    "citefield", "citename", "citelist",
 )
 # biblatex multicite commands: ``(pre)(post)`` then several ``[pre][post]{keys}`` groups.
 _LATEX_MULTI = frozenset({
@@ -488,23 +495,119 @@ _LATEX_MULTI = frozenset({
     "textcites", "Textcites", "smartcites", "Smartcites", "supercites",
     "autocites", "Autocites",
 })
-
-_LATEX_CMD = re.compile(
-    r"\\("
-    + "|".join(sorted(set(_LATEX_SINGLE) | _LATEX_MULTI, key=len, reverse=True))
-    + r")(?![A-Za-z])(\*?)"
+# biblatex volume citations: ``\volcite[prenote]{volume}[pages]{key}``.
+_LATEX_VOLUME = (
+    "volcite", "Volcite", "pvolcite", "Pvolcite", "fvolcite", "Fvolcite", "ftvolcite",
+    "svolcite", "Svolcite", "tvolcite", "Tvolcite", "avolcite", "Avolcite",
 )
+
 # ``[...]`` optional argument (may hold one level of braces), unrolled for linear time.
 _LATEX_OPT = re.compile(r"\s*\[[^\[\]{}]*(?:\{[^{}]*\}[^\[\]{}]*)*\]")
 # ``(...)`` global pre/postnote of a multicite command.
 _LATEX_PAREN = re.compile(r"\s*\([^()]*\)")
 # ``{keys}``; group 2 is empty when the brace is not closed (yet).
 _LATEX_BRACE = re.compile(r"\s*\{([^{}]*)(\}?)")
+_LATEX_STAR = re.compile(r"\s*\*")
+_LATEX_CS = re.compile(r"\\(?:[A-Za-z@]+|.)", re.S)
 # One key of a ``{a, b}`` list: after the brace or a comma, up to the next comma or the
 # closing brace, surrounded by optional whitespace.  Empty or invalid entries ("a b",
 # "\\foo") simply do not match.
 _LATEX_KEY_ENTRY = re.compile(r"[{,]\s*([^\s,{}%#~\\\"()=]+)\s*(?=[,}])")
 _LATEX_KEY_PARTIAL = re.compile(r"[^\s,{}%#~\\\"()=]*")
+# Names of user-defined citation commands that documents can use (no ``@``: those only
+# work between ``\makeatletter`` and ``\makeatother``).
+_MACRO_NAME = re.compile(r"[A-Za-z]+")
+# Longest argument skipped when reading a user command's arguments, longest definition body.
+_MAX_ARGUMENT = 4000
+_MAX_BODY = 20000
+
+
+@dataclass(frozen=True)
+class LatexMacro:
+    """A LaTeX command that cites, beyond the built-in ones: how a document uses it.
+
+    ``like`` is ``"cite"`` for a command used exactly like ``\\cite`` (``[pre][post]{keys}``,
+    e.g. one made with biblatex's ``\\DeclareCiteCommand``) and ``"cites"`` for one used like
+    ``\\cites``.  Otherwise ``params`` gives the kind of each parameter in TeX's order
+    (``"m"`` a mandatory argument, ``"o"`` an optional ``[...]``, ``"s"`` an optional star)
+    and ``keys`` the numbers (``#n``, 1-based) of the mandatory parameters that are key lists.
+    """
+
+    name: str
+    params: tuple[str, ...] = ()
+    keys: frozenset = frozenset()
+    like: str = ""
+
+
+@dataclass(frozen=True)
+class MacroDefinition:
+    """A command definition in LaTeX source (``\\newcommand``, ``\\def``, ``\\let``,
+    ``\\DeclareCiteCommand`` ...), before it is known whether the command cites.
+
+    ``body`` is the replacement text (comments blanked), ``alias`` the command a ``\\let``
+    copies, ``like`` ``"cite"``/``"cites"`` for biblatex's citation command declarations.
+    """
+
+    name: str
+    params: tuple[str, ...] = ()
+    body: str = ""
+    alias: str = ""
+    like: str = ""
+
+
+_VOLUME_PARAMS = ("o", "m", "o", "m")
+
+
+def _builtin_table() -> dict:
+    table: dict = {name: "cite" for name in _LATEX_SINGLE}
+    table.update({name: "cites" for name in _LATEX_MULTI})
+    for name in _LATEX_VOLUME:
+        table[name] = LatexMacro(name, _VOLUME_PARAMS, frozenset({4}))
+    return table
+
+
+_BUILTIN_TABLE = _builtin_table()
+
+
+class _Commands:
+    """The citation commands of a document: name -> how it is read, and one regex for all."""
+
+    __slots__ = ("table", "regex")
+
+    def __init__(self, table: dict) -> None:
+        self.table = table
+        names = sorted(table, key=len, reverse=True)
+        self.regex = re.compile(r"\\(" + "|".join(names) + r")(?![A-Za-z])(\*?)")
+
+
+_DEFAULT_COMMANDS = _Commands(_BUILTIN_TABLE)
+_COMMANDS_CACHE: dict[frozenset, _Commands] = {}
+
+
+def _commands(macros) -> _Commands:
+    """The compiled command set for the built-in commands plus ``macros`` (cached)."""
+    if not macros:
+        return _DEFAULT_COMMANDS
+    try:
+        key = macros if isinstance(macros, frozenset) else frozenset(macros)
+    except TypeError:
+        return _DEFAULT_COMMANDS
+    found = _COMMANDS_CACHE.get(key)
+    if found is None:
+        table = dict(_BUILTIN_TABLE)
+        for macro in sorted((m for m in key if isinstance(m, LatexMacro)), key=repr):
+            if not isinstance(macro.name, str) or not _MACRO_NAME.fullmatch(macro.name) \
+                    or macro.name in _BUILTIN_TABLE:
+                continue            # a redefined \cite is still read as \cite
+            if macro.like in ("cite", "cites"):
+                table[macro.name] = macro.like
+            elif macro.keys and all(p in ("m", "o", "s") for p in macro.params):
+                table[macro.name] = macro
+        found = _Commands(table)
+        if len(_COMMANDS_CACHE) >= 64:
+            _COMMANDS_CACHE.clear()
+        _COMMANDS_CACHE[key] = found
+    return found
 
 
 def _latex_escaped(text: str, backslash_at: int) -> bool:
@@ -552,14 +655,97 @@ def _latex_groups(masked: str, pos: int, multi: bool, partial: bool):
     return groups
 
 
-def _latex_find(text: str, masked: str) -> list[CitationKey]:
+def _skip_argument(text: str, p: int, limit: int = _MAX_ARGUMENT) -> int | None:
+    """End of the undelimited TeX argument at ``p`` (after spaces): a balanced ``{...}``
+    group, a control sequence or one character.  ``None`` when there is none, or when a
+    group does not close within ``limit`` characters."""
+    n = len(text)
+    while p < n and text[p] in " \t\r\n":
+        p += 1
+    if p >= n or text[p] == "}":
+        return None
+    if text[p] == "\\":
+        m = _LATEX_CS.match(text, p)
+        return None if m is None else m.end()
+    if text[p] != "{":
+        return p + 1
+    depth = 0
+    i, stop = p, min(n, p + limit)
+    while i < stop:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _macro_groups(masked: str, pos: int, macro: LatexMacro, star: bool, partial: bool):
+    """Key groups of a user command with parameters (see :func:`_latex_groups`)."""
+    params = macro.params
+    groups: list[tuple[int, int | None]] = []
+    first = 0
+    if params[:1] == ("s",):
+        first = 1
+    elif star:
+        return groups                   # "\mycite*{x}": the star is the first argument
+    last = max(macro.keys)
+    p = pos
+    n = len(masked)
+    for number in range(first + 1, min(len(params), last) + 1):
+        kind = params[number - 1]
+        q = p
+        while q < n and masked[q] in " \t\r\n":
+            q += 1
+        if masked.count("\n", p, q) > 1:
+            break                       # a paragraph break ends the command's arguments
+        if kind in ("s", "o"):
+            m = (_LATEX_STAR if kind == "s" else _LATEX_OPT).match(masked, p)
+            if m is not None:
+                p = m.end()
+            continue
+        if number in macro.keys:
+            m = _LATEX_BRACE.match(masked, p)
+            if m is None:
+                break
+            open_at = m.start(1) - 1
+            if not m.group(2):
+                if partial:
+                    groups.append((open_at, None))
+                break
+            groups.append((open_at, m.end() - 1))
+            p = m.end()
+        else:
+            end = _skip_argument(masked, p)
+            if end is None:
+                break
+            p = end
+    return groups
+
+
+def _command_groups(masked: str, pos: int, spec, star: bool, partial: bool):
+    if spec == "cite":
+        return _latex_groups(masked, pos, False, partial)
+    if spec == "cites":
+        return _latex_groups(masked, pos, True, partial)
+    return _macro_groups(masked, pos, spec, star, partial)
+
+
+def _latex_find(text: str, masked: str, commands: _Commands = _DEFAULT_COMMANDS) -> list[CitationKey]:
     found: list[CitationKey] = []
-    for m in _LATEX_CMD.finditer(masked):
+    table = commands.table
+    for m in commands.regex.finditer(masked):
         if _latex_escaped(masked, m.start()):
             continue
         name = m.group(1)
         command = "\\" + name + m.group(2)
-        for open_at, close_at in _latex_groups(masked, m.end(), name in _LATEX_MULTI, False):
+        for open_at, close_at in _command_groups(masked, m.end(), table[name], bool(m.group(2)), False):
             if masked.find("\n", open_at, close_at) >= 0 and _BLANK_LINE.search(
                 masked, open_at, close_at
             ):
@@ -573,16 +759,19 @@ def _latex_find(text: str, masked: str) -> list[CitationKey]:
     return found
 
 
-def _latex_completion(text: str, masked: str, offset: int) -> CompletionContext | None:
+def _latex_completion(
+    text: str, masked: str, offset: int, commands: _Commands = _DEFAULT_COMMANDS
+) -> CompletionContext | None:
     lo = max(0, offset - _LOOKBACK)
     last = None
-    for m in _LATEX_CMD.finditer(masked, lo, offset):
+    for m in commands.regex.finditer(masked, lo, offset):
         if not _latex_escaped(masked, m.start()):
             last = m
     if last is None:
         return None
     name = last.group(1)
-    for open_at, close_at in _latex_groups(masked, last.end(), name in _LATEX_MULTI, True):
+    spec = commands.table[name]
+    for open_at, close_at in _command_groups(masked, last.end(), spec, bool(last.group(2)), True):
         if not (open_at < offset and (close_at is None or offset <= close_at)):
             continue
         before = masked[open_at + 1:offset]
@@ -598,6 +787,214 @@ def _latex_completion(text: str, masked: str, offset: int) -> CompletionContext 
             text[start:offset], Span(start, end), "latex", "\\" + name + last.group(2)
         )
     return None
+
+
+# --- user-defined citation commands ------------------------------------------------------
+
+_DEF_NAME = r"\s*(?:\{\s*\\([A-Za-z@]+)\s*\}|\\([A-Za-z@]+))"
+# Everything that may define a command; the rest of each definition is read by hand.
+_DEFINER = re.compile(
+    r"\\(newcommand|renewcommand|providecommand|DeclareRobustCommand"
+    r"|NewDocumentCommand|RenewDocumentCommand|ProvideDocumentCommand|DeclareDocumentCommand"
+    r"|DeclareCiteCommand|DeclareMultiCiteCommand"
+    r"|NewCommandCopy|RenewCommandCopy|DeclareCommandCopy|LetLtxMacro|let|[gex]?def)(?![A-Za-z@])"
+)
+_NAME_AFTER = re.compile(r"\*?" + _DEF_NAME)
+_ARITY = re.compile(r"\s*\[\s*([0-9])\s*\]")
+_DEF_PARAMS = re.compile(r"\s*\\([A-Za-z@]+)((?:\s*#[1-9])*)\s*(?=\{)")
+_LET_TARGET = re.compile(r"\s*=?\s*\\([A-Za-z@]+)(?![A-Za-z@])")
+_COPY_TARGET = re.compile(_DEF_NAME)
+_ALIAS_BODY = re.compile(r"\s*\\([A-Za-z]+)\s*")
+_PARAM_REF = re.compile(r"#([1-9])")
+
+
+def _xparse_params(spec: str) -> tuple[str, ...] | None:
+    """``m``, ``o``, ``O{default}`` and ``s`` of an xparse argument specification (``None``
+    for anything else: such commands are not followed)."""
+    out: list[str] = []
+    i, n = 0, len(spec)
+    while i < n:
+        ch = spec[i]
+        if ch in " \t\r\n+!":
+            i += 1
+        elif ch in "mos":
+            out.append(ch)
+            i += 1
+        elif ch in "O>":
+            end = _skip_argument(spec, i + 1)
+            if end is None:
+                return None
+            if ch == "O":
+                out.append("o")
+            i = end
+        else:
+            return None
+    return tuple(out) if len(out) <= 9 else None
+
+
+def _group_body(masked: str, p: int) -> tuple[str, int] | None:
+    """``(content, end)`` of the ``{...}`` group at ``p`` (after spaces)."""
+    while p < len(masked) and masked[p] in " \t\r\n":
+        p += 1
+    if p >= len(masked) or masked[p] != "{":
+        return None
+    end = _skip_argument(masked, p, _MAX_BODY)
+    return None if end is None else (masked[p + 1:end - 1], end)
+
+
+def _definition_at(masked: str, m) -> tuple[MacroDefinition | None, int]:
+    """The definition whose defining command ``m`` matched, and where reading stopped."""
+    kind = m.group(1)
+    p = m.end()
+    if kind in ("let", "def", "gdef", "edef", "xdef"):
+        if kind == "let":
+            head = re.match(r"\s*\\([A-Za-z@]+)", masked[p:p + 200])
+            if head is None:
+                return None, p
+            target = _LET_TARGET.match(masked, p + head.end())
+            if target is None:
+                return None, p
+            return MacroDefinition(head.group(1), alias=target.group(1)), target.end()
+        head = _DEF_PARAMS.match(masked, p)
+        if head is None:
+            return None, p
+        group = _group_body(masked, head.end())
+        if group is None:
+            return None, head.end()
+        params = ("m",) * head.group(2).count("#")
+        return MacroDefinition(head.group(1), params, group[0]), group[1]
+    head = _NAME_AFTER.match(masked, p)
+    if head is None:
+        return None, p
+    name = head.group(1) or head.group(2)
+    p = head.end()
+    if kind in ("DeclareCiteCommand", "DeclareMultiCiteCommand"):
+        like = "cites" if kind == "DeclareMultiCiteCommand" else "cite"
+        return MacroDefinition(name, like=like), p
+    if kind in ("NewCommandCopy", "RenewCommandCopy", "DeclareCommandCopy", "LetLtxMacro"):
+        target = _COPY_TARGET.match(masked, p)
+        if target is None:
+            return None, p
+        return MacroDefinition(name, alias=target.group(1) or target.group(2)), target.end()
+    if kind.endswith("DocumentCommand"):
+        spec = _group_body(masked, p)
+        if spec is None:
+            return None, p
+        params = _xparse_params(spec[0])
+        body = _group_body(masked, spec[1])
+        if params is None or body is None:
+            return None, spec[1]
+        return MacroDefinition(name, params, body[0]), body[1]
+    # \newcommand and friends: [n] then an optional [default] for an optional first parameter
+    arity = _ARITY.match(masked, p)
+    count = 0
+    if arity is not None:
+        count = int(arity.group(1))
+        p = arity.end()
+    params = ("m",) * count
+    default = _LATEX_OPT.match(masked, p) if count else None
+    if default is not None:
+        params = ("o",) + params[1:]
+        p = default.end()
+    body = _group_body(masked, p)
+    if body is None:
+        return None, p
+    return MacroDefinition(name, params, body[0]), body[1]
+
+
+def latex_macro_definitions(text: str) -> list[MacroDefinition]:
+    """Command definitions in LaTeX source, outside comments, in document order.
+
+    Recognised: ``\\newcommand``/``\\renewcommand``/``\\providecommand``/
+    ``\\DeclareRobustCommand`` (``[n]`` parameters, ``[default]`` for an optional first one),
+    ``\\def``/``\\gdef``/``\\edef``/``\\xdef`` with ``#1#2...`` parameters, xparse's
+    ``\\NewDocumentCommand`` and friends (``m``, ``o``, ``O{..}``, ``s`` arguments),
+    ``\\let``, ``\\NewCommandCopy``, ``\\LetLtxMacro`` and biblatex's
+    ``\\DeclareCiteCommand``/``\\DeclareMultiCiteCommand``.  Whether a command cites is
+    decided later, over a whole project, by :func:`citation_macros`.
+    """
+    if not isinstance(text, str) or "\\" not in text:
+        return []
+    masked, _ranges = _mask(text, "latex")
+    out: list[MacroDefinition] = []
+    pos = 0
+    while len(out) < 5000:
+        m = _DEFINER.search(masked, pos)
+        if m is None:
+            break
+        if _latex_escaped(masked, m.start()):
+            pos = m.end()
+            continue
+        definition, pos = _definition_at(masked, m)
+        pos = max(pos, m.end())
+        if definition is not None and "@" not in definition.name:
+            out.append(definition)
+    return out
+
+
+def _key_parameters(body: str, params: tuple[str, ...], commands: _Commands) -> frozenset:
+    """Numbers of the mandatory parameters that ``body`` passes as keys to a citation command."""
+    numbers: set[int] = set()
+    table = commands.table
+    for m in commands.regex.finditer(body):
+        if _latex_escaped(body, m.start()):
+            continue
+        for open_at, close_at in _command_groups(body, m.end(), table[m.group(1)], bool(m.group(2)), False):
+            for entry in body[open_at + 1:close_at].split(","):
+                ref = _PARAM_REF.fullmatch(entry.strip())
+                if ref is not None:
+                    n = int(ref.group(1))
+                    if n <= len(params) and params[n - 1] == "m":
+                        numbers.add(n)
+    return frozenset(numbers)
+
+
+def _as_macro(definition: MacroDefinition, known: dict, commands: _Commands) -> LatexMacro | None:
+    name = definition.name
+    if definition.like:
+        return LatexMacro(name, like=definition.like)
+    alias = definition.alias
+    if not alias and not definition.params:
+        plain = _ALIAS_BODY.fullmatch(definition.body)   # \newcommand{\mycite}{\cite}
+        alias = plain.group(1) if plain is not None else ""
+    if alias:
+        target = known.get(alias)
+        if isinstance(target, str):
+            return LatexMacro(name, like=target)
+        if isinstance(target, LatexMacro):
+            return LatexMacro(name, target.params, target.keys, target.like)
+        return None
+    if not definition.params:
+        return None
+    keys = _key_parameters(definition.body, definition.params, commands)
+    return LatexMacro(name, definition.params, keys) if keys else None
+
+
+def citation_macros(definitions) -> frozenset:
+    """The citation commands among ``definitions`` (from :func:`latex_macro_definitions`,
+    usually of every file of a project): commands declared with ``\\DeclareCiteCommand``,
+    copies of a citation command (``\\let\\mycite\\cite``) and commands whose body passes
+    one of their parameters as the key list of a citation command, e.g.
+    ``\\newcommand{\\longcite}[1]{\\footnote{\\fullcite{#1}}}``.  Definitions may build on
+    each other in any order.  When a name is defined several times, the last definition
+    that cites is used (conditional definitions in ``\\if...\\else...\\fi`` are all seen).
+    """
+    defs = [d for d in definitions if isinstance(d, MacroDefinition) and isinstance(d.name, str)
+            and _MACRO_NAME.fullmatch(d.name) and d.name not in _BUILTIN_TABLE]
+    found: dict[str, LatexMacro] = {}
+    for _round in range(min(len(defs), 16) + 1):
+        commands = _commands(frozenset(found.values()))
+        known: dict = dict(_BUILTIN_TABLE)
+        known.update((name, macro.like or macro) for name, macro in found.items())
+        new: dict[str, LatexMacro] = {}
+        for definition in defs:
+            macro = _as_macro(definition, known, commands)
+            if macro is not None:
+                new[definition.name] = macro
+        if new == found:
+            break
+        found = new
+    return frozenset(found.values())
 
 
 # ---------------------------------------------------------------------------------------
@@ -829,12 +1226,14 @@ _TRIGGER = {
 }
 
 
-def find_citations(text: str, language: str) -> list[CitationKey]:
+def find_citations(text: str, language: str, macros=None) -> list[CitationKey]:
     """All citation keys of ``text``, ordered by position.
 
     ``language`` is one of :data:`LANGUAGES` (an LSP language id or a file name is
     accepted too).  Keys in comments and code are skipped; each key of a multi-key
     citation gets its own :class:`CitationKey` whose span covers the key text only.
+    ``macros`` (LaTeX only) are the user-defined citation commands of the document's
+    project (:func:`citation_macros`), read besides the built-in ones.
     Unknown languages and non-string input give ``[]``.
     """
     lang = _normalize_language(language)
@@ -843,21 +1242,25 @@ def find_citations(text: str, language: str) -> list[CitationKey]:
     if not any(trigger in text for trigger in _TRIGGER[lang]):
         return []
     masked, _ranges = _mask(text, lang)
-    found = _FINDERS[lang](text, masked)
+    if lang == "latex":
+        found = _latex_find(text, masked, _commands(macros))
+    else:
+        found = _FINDERS[lang](text, masked)
     found.sort(key=lambda c: (c.span.start, c.span.end))
     return found
 
 
-def citation_at(text: str, offset: int, language: str) -> CitationKey | None:
+def citation_at(text: str, offset: int, language: str, macros=None) -> CitationKey | None:
     """The citation key whose span contains ``offset`` (``start <= offset <= end``).
 
     Returns ``None`` when there is none, and for offsets outside ``0..len(text)``.
+    ``macros``: as for :func:`find_citations`.
     """
     if not isinstance(text, str) or not isinstance(offset, int):
         return None
     if offset < 0 or offset > len(text):
         return None
-    for cite in find_citations(text, language):
+    for cite in find_citations(text, language, macros):
         if cite.span.start > offset:
             break
         if cite.span.contains(offset):
@@ -865,7 +1268,9 @@ def citation_at(text: str, offset: int, language: str) -> CitationKey | None:
     return None
 
 
-def completion_context(text: str, offset: int, language: str) -> CompletionContext | None:
+def completion_context(
+    text: str, offset: int, language: str, macros=None
+) -> CompletionContext | None:
     """Describe the citation key being typed at ``offset``, or ``None`` when not in one.
 
     Triggers: LaTeX inside the braces of a cite command (``\\cite{``, ``\\citep[..][..]{``,
@@ -873,6 +1278,7 @@ def completion_context(text: str, offset: int, language: str) -> CompletionConte
     word character), Typst after ``@`` and inside ``#cite(<``, Org after ``@`` inside a
     ``[cite:...`` bracket.  The citation need not be closed yet.  The returned span
     covers the whole partial key around the cursor: ``prefix == text[span.start:offset]``.
+    ``macros``: as for :func:`find_citations` (``\\longcite{`` completes too).
     """
     lang = _normalize_language(language)
     if lang is None or not isinstance(text, str) or not isinstance(offset, int):
@@ -882,7 +1288,18 @@ def completion_context(text: str, offset: int, language: str) -> CompletionConte
     masked, ranges = _mask(text, lang)
     if _inside(ranges, offset):
         return None
+    if lang == "latex":
+        return _latex_completion(text, masked, offset, _commands(macros))
     return _COMPLETERS[lang](text, masked, offset)
+
+
+def masked_text(text: str, language: str) -> str:
+    """``text`` with the regions where citations do not count (comments, code) blanked out,
+    newlines kept: same length, same offsets.  Unknown languages give ``text`` unchanged."""
+    lang = _normalize_language(language)
+    if lang is None or not isinstance(text, str):
+        return text
+    return _mask(text, lang)[0]
 
 
 # --- bibliography files ----------------------------------------------------------------
@@ -935,6 +1352,23 @@ def _yaml_bibliography(front: str) -> list[str]:
     return items
 
 
+def latex_bibliography_names(masked: str) -> list[tuple[int, str]]:
+    """``(offset, name)`` of each ``.bib`` file that LaTeX text names, in document order:
+    ``\\bibliography{a,b}`` (``.bib`` always appended, as BibTeX does), ``\\addbibresource``,
+    ``\\addglobalbib``, ``\\addsectionbib``.  ``masked`` is the text with comments blanked
+    (:func:`masked_text`)."""
+    out: list[tuple[int, str]] = []
+    if not isinstance(masked, str):
+        return out
+    for m in _LATEX_BIB.finditer(masked):
+        if m.group(1) == "bibliography":
+            parts = [_bib_name(part, True) for part in m.group(2).split(",")]
+        else:
+            parts = [_bib_name(m.group(2))]
+        out.extend((m.start(), name) for name in parts if name)
+    return out
+
+
 def bibliography_files(text: str, language: str) -> list[str]:
     """The ``.bib`` files ``text`` names, as written, with ``.bib`` appended when missing.
 
@@ -949,12 +1383,7 @@ def bibliography_files(text: str, language: str) -> list[str]:
         return []
     names: list[str | None] = []
     if lang == "latex":
-        masked, _ranges = _mask(text, lang)
-        for m in _LATEX_BIB.finditer(masked):
-            if m.group(1) == "bibliography":
-                names.extend(_bib_name(part, True) for part in m.group(2).split(","))
-            else:
-                names.append(_bib_name(m.group(2)))
+        names.extend(name for _at, name in latex_bibliography_names(_mask(text, lang)[0]))
     elif lang == "markdown":
         front = _FRONT_MATTER.match(text)
         if front is not None:
