@@ -1,7 +1,9 @@
 """The user's own writing in the workspace (LaTeX, Markdown, Typst, Org): which keys it cites.
 
 Used for "find references" of a paper. Files are re-read only when their mtime changes; the
-editor's open buffers take precedence (the caller passes them in).
+editor's open buffers take precedence (the caller passes them in). A LaTeX draft is read with
+the citation commands its project defines (``\\newcommand{\\longcite}[1]{\\fullcite{#1}}`` in
+the preamble of the thesis a chapter belongs to): see :mod:`paperlens.core.project`.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Iterable, Optional
 from paperlens.core import citations
 from paperlens.core.corpus import SKIP_DIRS
 from paperlens.core.models import CitationKey
+from paperlens.core.project import ProjectIndex
 
 DRAFT_SUFFIXES = {".tex", ".ltx", ".md", ".markdown", ".qmd", ".rmd", ".typ", ".org"}
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
@@ -20,7 +23,11 @@ MAX_DRAFT_BYTES = 5 * 1024 * 1024
 class DraftIndex:
     def __init__(self, folders: Iterable[str]):
         self.folders = [Path(f) for f in folders]
-        self._cache: dict[str, tuple[int, str, list[CitationKey]]] = {}
+        # the LaTeX projects of drafts (and of open documents: the language server shares it)
+        self.projects = ProjectIndex(str(f) for f in self.folders)
+        # path -> (mtime, text); keys by path -> (text, macros, keys)
+        self._texts: dict[str, tuple[int, str]] = {}
+        self._keys: dict[str, tuple[str, frozenset, list[CitationKey]]] = {}
 
     def _files(self):
         for folder in self.folders:
@@ -30,34 +37,69 @@ class DraftIndex:
                     if Path(name).suffix.lower() in DRAFT_SUFFIXES:
                         yield os.path.join(root, name)
 
+    def _text(self, path: str) -> Optional[str]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        cached = self._texts.get(path)
+        if cached is not None and cached[0] == st.st_mtime_ns:
+            return cached[1]
+        if st.st_size > MAX_DRAFT_BYTES:
+            return None
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return None
+        self._texts[path] = (st.st_mtime_ns, text)
+        return text
+
+    def macros(self, path: str, text: str, open_docs: Optional[dict[str, str]] = None) -> frozenset:
+        """The user-defined citation commands of a LaTeX draft's project."""
+        if citations.language_for(path) != "latex":
+            return frozenset()
+        return self.projects.project(path, text, open_docs).macros
+
     def citations(self, open_docs: Optional[dict[str, str]] = None) -> dict[str, tuple[str, list[CitationKey]]]:
         """{path: (text, keys)} for every draft that cites something."""
         open_docs = open_docs or {}
         out = {}
         for path in set(self._files()) | set(open_docs):
-            if path in open_docs:
-                text = open_docs[path]
-                lang = citations.language_for(path)
-                keys = citations.find_citations(text, lang) if lang else []
+            text = open_docs[path] if path in open_docs else self._text(path)
+            if text is None:
+                continue
+            lang = citations.language_for(path)
+            if lang is None:
+                continue
+            macros = self.macros(path, text, open_docs)
+            cached = self._keys.get(path)
+            if cached is not None and (cached[0] is text or cached[0] == text) and cached[1] == macros:
+                keys = cached[2]
             else:
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                cached = self._cache.get(path)
-                if cached is None or cached[0] != st.st_mtime_ns:
-                    if st.st_size > MAX_DRAFT_BYTES:
-                        continue
-                    try:
-                        with open(path, encoding="utf-8", errors="replace") as f:
-                            text = f.read()
-                    except OSError:
-                        continue
-                    lang = citations.language_for(path)
-                    keys = citations.find_citations(text, lang) if lang else []
-                    cached = (st.st_mtime_ns, text, keys)
-                    self._cache[path] = cached
-                _, text, keys = cached
+                keys = citations.find_citations(text, lang, macros)
+                self._keys[path] = (text, macros, keys)
             if keys:
                 out[path] = (text, keys)
+        return out
+
+    def bibliographies(self, open_docs: Optional[dict[str, str]] = None) -> dict[str, list[str]]:
+        """{document: the .bib files it uses, in order}: each LaTeX root document with its
+        project's bibliography, and each other draft that names .bib files itself."""
+        open_docs = open_docs or {}
+        out: dict[str, list[str]] = {}
+        for path in sorted(set(self._files()) | set(open_docs)):
+            text = open_docs[path] if path in open_docs else self._text(path)
+            lang = citations.language_for(path)
+            if text is None or lang is None:
+                continue
+            if lang == "latex":
+                project = self.projects.project(path, text, open_docs)
+                if project.bib_files and project.root not in out:
+                    out[project.root] = list(project.bib_files)
+            else:
+                names = citations.bibliography_files(text, lang)
+                if names:
+                    base = os.path.dirname(path)
+                    out[path] = [os.path.normpath(os.path.join(base, n)) for n in names]
         return out
