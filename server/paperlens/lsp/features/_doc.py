@@ -1,17 +1,43 @@
-"""What every feature needs from an open document: its text, language, offset and bib files."""
+"""What every feature needs from an open document: its text, language, offset, bib files and,
+for LaTeX, its project (root document, bibliography and user citation commands)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from lsprotocol import types
 
 from paperlens.core import citations
+from paperlens.core.project import Project
 from paperlens.lsp import convert
 from paperlens.lsp.session import uri_to_path
 
 MAX_DOCUMENT_CHARS = 20_000_000
+
+log = logging.getLogger(__name__)
+
+
+def open_documents(ls) -> dict[str, str]:
+    """{path: text} of the documents open in the editor (they win over the files on disk)."""
+    out = {}
+    for uri, doc in list(ls.workspace.text_documents.items()):
+        path = uri_to_path(uri)
+        if path is not None:
+            out[str(path)] = doc.source
+    return out
+
+
+def latex_project(ls, path: Optional[Path], text: str) -> Optional[Project]:
+    """The LaTeX project of the document at ``path`` (None without a path or on trouble)."""
+    if path is None:
+        return None
+    try:
+        return ls.session.drafts().projects.project(str(path), text, open_documents(ls))
+    except Exception:                     # never let a strange project break a request
+        log.exception("could not resolve the LaTeX project of %s", path)
+        return None
 
 
 @dataclass
@@ -22,11 +48,30 @@ class DocContext:
     offset: int
     path: Optional[Path]
     starts: list[int]
+    ls: Any = field(default=None, repr=False, compare=False)
+    _project: Any = field(default=False, repr=False, compare=False)
+
+    def project(self) -> Optional[Project]:
+        """The LaTeX project of this document (resolved once per request)."""
+        if self._project is False:
+            self._project = latex_project(self.ls, self.path, self.text) \
+                if self.language == "latex" and self.ls is not None else None
+        return self._project
+
+    def macros(self) -> frozenset:
+        """User-defined citation commands of this document's project (LaTeX)."""
+        project = self.project()
+        return project.macros if project is not None else frozenset()
 
     def bib_files(self) -> list[str]:
-        """The .bib files this document names, resolved against its folder."""
+        """The .bib files this document uses: for LaTeX those its project's root document
+        names (in its whole tree, relative to the root's folder), else those it names
+        itself, resolved against its folder."""
         if not self.language:
             return []
+        project = self.project()
+        if project is not None and project.bib_files:
+            return list(project.bib_files)
         base = self.path.parent if self.path else Path.cwd()
         return [str((base / b).resolve()) for b in citations.bibliography_files(self.text, self.language)]
 
@@ -50,7 +95,7 @@ def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
         language = citations.language_for(path.name)
     starts = convert.line_starts(text)
     offset = convert.position_to_offset(text, position, starts)
-    return DocContext(uri, text, language, offset, path, starts)
+    return DocContext(uri, text, language, offset, path, starts, ls)
 
 
 def citation_under_cursor(ls, params) -> Optional[tuple[DocContext, "citations.CitationKey"]]:
@@ -58,5 +103,5 @@ def citation_under_cursor(ls, params) -> Optional[tuple[DocContext, "citations.C
     ctx = doc_context(ls, params.text_document.uri, params.position)
     if ctx is None or ctx.language is None:
         return None
-    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language)
+    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language, ctx.macros())
     return None if cite is None else (ctx, cite)

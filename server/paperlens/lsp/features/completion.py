@@ -1,6 +1,8 @@
-"""textDocument/completion of citation keys after \\cite{, [@, @, [cite:@ and , or ; in a cite."""
+"""textDocument/completion of citation keys after \\cite{, [@, @, [cite:@ and , or ; in a cite, and
+after the user's own LaTeX citation commands (``\\longcite{`` defined in the project's preamble)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from lsprotocol import types
@@ -17,15 +19,34 @@ def _detail(row: Row) -> str:
     return " · ".join(x for x in (who, row.year, row.title) if x)
 
 
+def _one_row_per_key(rows: list[Row], total: int, bib_files) -> tuple[list[Row], int]:
+    """A key that several .bib files define is offered once: with the entry of the first
+    .bib file the document (its LaTeX project) names, else the first ranked."""
+    seen: dict[str, int] = {}
+    for n, row in enumerate(rows):
+        seen.setdefault(row.key, n)
+    if len(seen) == len(rows):
+        return rows, total
+    order = {str(Path(b).resolve()): n for n, b in enumerate(bib_files())}
+    best: dict[str, Row] = {}
+    for row in rows:
+        held = best.get(row.key)
+        if held is None or order.get(row.source, len(order)) < order.get(held.source, len(order)):
+            best[row.key] = row
+    kept = [best[key] for key in sorted(seen, key=seen.get)]
+    return kept, total - (len(rows) - len(kept))
+
+
 def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionList]:
     ctx = doc_context(ls, params.text_document.uri, params.position)
     if ctx is None or ctx.language is None:
         return None
-    cc = citations.completion_context(ctx.text, ctx.offset, ctx.language)
+    cc = citations.completion_context(ctx.text, ctx.offset, ctx.language, ctx.macros())
     if cc is None:
         return None
     limit = ls.session.settings.completion.limit
     rows, total = ls.session.library.complete(cc.prefix, limit)
+    rows, total = _one_row_per_key(rows, total, ctx.bib_files)
     edit_range = ctx.range(cc.span)
     items = []
     for rank, row in enumerate(rows):

@@ -2,13 +2,18 @@
 and keys defined in more than one .bib file."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Optional
 
 from lsprotocol import types
 
 from paperlens.core import citations
 from paperlens.lsp import convert
+from paperlens.lsp.features._doc import latex_project, open_documents
 from paperlens.lsp.session import uri_to_path
+
+log = logging.getLogger(__name__)
 
 SOURCE = "paperlens"
 UNKNOWN_KEY = "unknown-key"
@@ -33,7 +38,9 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
     keys = library.keys()
     starts = convert.line_starts(text)
     out = []
-    for cite in citations.find_citations(text, language):
+    project = latex_project(ls, path, text) if language == "latex" else None
+    macros = project.macros if project is not None else None
+    for cite in citations.find_citations(text, language, macros):
         if cite.key in keys:
             continue
         close = library.closest_keys(cite.key)
@@ -47,23 +54,56 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
     return out
 
 
+def _bibliographies(ls) -> dict[str, list[str]]:
+    """{document: its .bib files in order}: LaTeX root documents with their project's
+    bibliography, other drafts with the files they name."""
+    try:
+        return ls.session.drafts().bibliographies(open_documents(ls))
+    except Exception:
+        log.exception("could not read the drafts' bibliographies")
+        return {}
+
+
+def _users(files: set[str], bibliographies: dict[str, list[str]]) -> dict[str, list[str]]:
+    """{.bib file: names of the documents that get their entry from it} among ``files``
+    (the files defining one key): a document gets the entry of the first of them it names."""
+    users: dict[str, list[str]] = {}
+    for document, bibs in bibliographies.items():
+        winner = next((b for b in bibs if b in files), None)
+        if winner is not None:
+            users.setdefault(winner, []).append(Path(document).name)
+    return users
+
+
 def duplicate_key_diagnostics(ls) -> dict[str, list[types.Diagnostic]]:
-    """{bib file uri: warnings} for keys that several .bib files define."""
+    """{bib file uri: warnings} for keys that several .bib files define, saying which drafts
+    get which entry (a LaTeX chapter gets the entry its root document's bibliography names)."""
     by_key: dict[str, list] = {}
     for row in ls.session.library.rows():
         if row.source_kind == "bib":
             by_key.setdefault(row.key, []).append(row)
     out: dict[str, list[types.Diagnostic]] = {}
+    bibliographies: Optional[dict[str, list[str]]] = None
     for key, rows in by_key.items():
         files = {r.source for r in rows}
         if len(files) < 2:
             continue
+        if bibliographies is None:       # only read the drafts when some key is defined twice
+            bibliographies = {doc: [str(Path(b).resolve()) for b in bibs]
+                              for doc, bibs in _bibliographies(ls).items()}
+        users = _users(files, bibliographies)
         for r in rows:
             others = sorted(Path(f).name for f in files if f != r.source)
+            here = users.get(r.source, [])
+            if here:
+                shown = ", ".join(here[:3]) + (f" and {len(here) - 3} more" if len(here) > 3 else "")
+                tail = f"{shown} {'gets' if len(here) == 1 else 'get'} this entry"
+            else:
+                tail = "a draft gets the entry of the .bib file its bibliography names (for a LaTeX " \
+                       "file, the one its root document names)"
             out.setdefault(Path(r.source).as_uri(), []).append(types.Diagnostic(
                 range=convert.line_range(r.source_line, r.source_line),
-                message=f"key '{key}' is also defined in {', '.join(others)}; a draft gets the entry "
-                        "of the .bib file it names",
+                message=f"key '{key}' is also defined in {', '.join(others)}; {tail}",
                 severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=DUPLICATE_KEY))
     return out
 

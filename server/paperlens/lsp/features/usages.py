@@ -10,17 +10,8 @@ from typing import Optional
 from lsprotocol import types
 
 from paperlens.lsp import convert
-from paperlens.lsp.features._doc import citation_under_cursor, doc_context
+from paperlens.lsp.features._doc import citation_under_cursor, doc_context, open_documents
 from paperlens.lsp.session import uri_to_path
-
-
-def _open_docs(ls) -> dict[str, str]:
-    out = {}
-    for uri, doc in list(ls.workspace.text_documents.items()):
-        path = uri_to_path(uri)
-        if path is not None:
-            out[str(path)] = doc.source
-    return out
 
 
 def references(ls, params: types.ReferenceParams) -> Optional[list[types.Location]]:
@@ -40,8 +31,8 @@ def references(ls, params: types.ReferenceParams) -> Optional[list[types.Locatio
     out: list[types.Location] = []
     if params.context.include_declaration and row is not None:
         out.append(types.Location(uri=Path(row.source).as_uri(), range=convert.line_range(row.source_line)))
-    # the user's drafts
-    for path, (text, keys) in ls.session.drafts().citations(_open_docs(ls)).items():
+    # the user's drafts (a LaTeX draft read with its project's own citation commands)
+    for path, (text, keys) in ls.session.drafts().citations(open_documents(ls)).items():
         starts = None
         for c in keys:
             if c.key == key:
