@@ -81,6 +81,12 @@ def test_completion_after_a_user_citation_command(thesis):
     assert "The Entry the Thesis Names" in result.items[0].detail
     edit = result.items[0].text_edit
     assert edit.range.end.character - edit.range.start.character == len("sha")
+    # with room for one item only, it is still the root's entry and the list is complete
+    server.session.settings.completion.limit = 1
+    result = completion.completion(server, types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=convert.offset_to_position(text, len(text))))
+    assert [i.label for i in result.items] == ["shared2020"] and not result.is_incomplete
+    assert "The Entry the Thesis Names" in result.items[0].detail
     # a command the project does not define completes nothing
     text = chapter.read_text() + "More in \\shortcite{sha"
     uri = server.open(chapter, text)

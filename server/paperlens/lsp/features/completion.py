@@ -12,6 +12,7 @@ from paperlens.core.index.table import Row
 from paperlens.lsp.features._doc import doc_context
 
 TRIGGER_CHARACTERS = ["{", "@", ",", ";", "<"]
+SPARE_ROWS = 10
 
 
 def _detail(row: Row) -> str:
@@ -45,8 +46,10 @@ def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionL
     if cc is None:
         return None
     limit = ls.session.settings.completion.limit
-    rows, total = ls.session.library.complete(cc.prefix, limit)
+    # a few spare rows, so that keys defined twice still leave ``limit`` items
+    rows, total = ls.session.library.complete(cc.prefix, limit + SPARE_ROWS)
     rows, total = _one_row_per_key(rows, total, ctx.bib_files)
+    rows = rows[:limit]
     edit_range = ctx.range(cc.span)
     items = []
     for rank, row in enumerate(rows):

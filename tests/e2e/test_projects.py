@@ -1,0 +1,133 @@
+"""End-to-end: a chapter of a LaTeX thesis gets the entry of the .bib file its root document
+names and the citation commands of its preamble (issue 12, item 5), for clients negotiating
+UTF-8, UTF-16 or UTF-32 positions."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from conftest import SERVER, open_doc, wait_indexed
+
+FILES = {
+    "thesis/thesis.tex": "\\documentclass{book}\n\\input{preamble}\n\\begin{document}\n"
+                         "\\include{chapters/epilogue}\n\\printbibliography\n\\end{document}\n",
+    "thesis/preamble.tex": "\\usepackage[backend=biber]{biblatex}\n"
+                           "\\newcommand{\\longcite}[1]{\\footnote{\\fullcite{#1}}}\n"
+                           "\\bibliography{references}\n",
+    # characters outside the BMP and outside ASCII before the key: the three encodings differ
+    "thesis/chapters/epilogue.tex": "\\chapter{Épilogue}\n"
+                                    "Ünïcödé 😀 — as \\longcite{shared2020} shows, \\citeauthor*{shared2020} agrees.\n",
+    "thesis/references.bib": "@article{shared2020,\n  title = {The Entry the Thesis Names},\n"
+                             "  author = {Root, Rita},\n  year = {2020},\n}\n",
+    "thesis/chapters/aaa-old.bib": "@article{shared2020,\n  title = {A Stale Copy Next to the Chapter},\n"
+                                   "  author = {Stale, Sam},\n  year = {2019},\n}\n",
+}
+
+CODECS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
+
+
+def units(text: str, encoding: str) -> int:
+    codec, size = CODECS[encoding]
+    return len(text.encode(codec)) // size
+
+
+def position(text: str, offset: int, encoding: str) -> types.Position:
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=units(text[start:offset], encoding))
+
+
+# lsp/convert.py counts UTF-16 code units whatever pygls negotiated with the client (it takes
+# the client's first choice among utf-8, utf-16, utf-32): until it converts in the negotiated
+# encoding, positions after non-ASCII text are off for UTF-8 and UTF-32 clients (Neovim
+# prefers UTF-8).  strict: these start to fail (XPASS) once it does, then drop the marks.
+_NOT_YET = pytest.mark.xfail(strict=True, reason="lsp/convert.py converts positions in UTF-16 only")
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=[
+    pytest.param("utf-8", marks=_NOT_YET), "utf-16", pytest.param("utf-32", marks=_NOT_YET)])
+async def thesis_client(lsp_client: LanguageClient, request, library_dir, index_dir):
+    for rel, text in FILES.items():
+        path = library_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    caps = client_capabilities("visual-studio-code")
+    caps.general = types.GeneralClientCapabilities(position_encodings=[request.param])
+    options = {"paperlens": {"indexPath": str(index_dir)}}
+    lsp_client.set_configuration(options)
+    result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=caps, root_uri=library_dir.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=library_dir.as_uri(), name="papers")],
+        initialization_options=options))
+    assert result.capabilities.position_encoding == request.param
+    lsp_client.position_encoding_under_test = request.param
+    await wait_indexed(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _diagnostics_of(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    """The diagnostics published for ``uri`` (waiting for their notification if need be)."""
+    async def wait() -> None:
+        while uri not in client.diagnostics:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    await asyncio.wait_for(wait(), 60)
+    return client.diagnostics[uri]
+
+
+async def test_chapter_follows_the_root_in_every_position_encoding(thesis_client: LanguageClient, library_dir):
+    client = thesis_client
+    encoding = client.position_encoding_under_test
+    chapter = library_dir / "thesis" / "chapters" / "epilogue.tex"
+    text = chapter.read_text(encoding="utf-8")
+    uri = open_doc(client, chapter, "latex")
+    for needle in ("\\longcite{shared2020}", "\\citeauthor*{shared2020}"):
+        start = text.index(needle) + needle.index("{") + 1
+        pos = position(text, start + 3, encoding)
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
+        assert hover is not None, (encoding, needle)
+        assert "**The Entry the Thesis Names**" in hover.contents.value
+        assert "Stale Copy" not in hover.contents.value
+        assert hover.range == types.Range(start=position(text, start, encoding),
+                                          end=position(text, start + len("shared2020"), encoding))
+        (loc,) = await client.text_document_definition_async(types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
+        assert loc.uri == (library_dir / "thesis" / "references.bib").as_uri() and loc.range.start.line == 0
+    # completion after the preamble's command, typed after the non-ASCII text
+    typed = text + "Ünïcödé 😀 \\longcite{sha"
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=typed)]))
+    end = position(typed, len(typed), encoding)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=end))
+    labels = [item.label for item in result.items]      # "sha" finds Shazeer's paper too
+    assert labels[0] == "shared2020" and labels.count("shared2020") == 1
+    assert "The Entry the Thesis Names" in result.items[0].detail
+    assert result.items[0].text_edit.range == types.Range(start=position(typed, len(typed) - 3, encoding), end=end)
+    # a mistyped key in the user command is reported where it is
+    broken = text.replace("\\longcite{shared2020}", "\\longcite{shared202}")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)]))
+    at = broken.index("shared202}")
+    want = types.Range(start=position(broken, at, encoding), end=position(broken, at + len("shared202"), encoding))
+
+    async def reported() -> list[types.Diagnostic]:
+        while True:
+            found = [d for d in client.diagnostics.get(uri, []) if d.code == "unknown-key"]
+            if found:
+                return found
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    (diag,) = await asyncio.wait_for(reported(), 60)
+    assert diag.range == want and "'shared2020'" in diag.message
+    # the duplicate-key warning of the .bib file the root names says who gets its entry
+    right = await _diagnostics_of(client, (library_dir / "thesis" / "references.bib").as_uri())
+    assert [d.message for d in right] == ["key 'shared2020' is also defined in aaa-old.bib; thesis.tex gets this entry"]
