@@ -282,6 +282,22 @@ def test_definitions_build_on_each_other_in_any_order():
     assert {m.name for m in citation_macros(defs)} == {"outer", "inner", "middle", "mine"}
 
 
+def test_definitions_as_natbib_style_files_write_them():
+    # the shape of the ACL/natbib style files' definitions: names without braces, aliases,
+    # a redefined \cite (still read as \cite), a parameter used twice
+    text = "\n".join([
+        r"\renewcommand\cite{\citep}  % comment",
+        r"\newcommand\shortcite{\citeyearpar}% comment",
+        r"\newcommand\newcite{\citet}",
+        r"\newcommand{\citeposs}[1]{\citeauthor{#1}'s (\citeyear{#1})}",
+    ])
+    macros = macros_of(text)
+    assert {(m.name, m.like) for m in macros} == {("shortcite", "cite"), ("newcite", "cite"), ("citeposs", "")}
+    found = find_citations(r"\cite[p. 2]{z} \shortcite[p. 3]{a} \newcite{b,c} \citeposs{d}", "latex", macros)
+    assert [(c.key, c.command) for c in found] == [
+        ("z", "\\cite"), ("a", "\\shortcite"), ("b", "\\newcite"), ("c", "\\newcite"), ("d", "\\citeposs")]
+
+
 def test_commands_that_do_not_pass_a_key_are_not_citation_commands():
     text = "\n".join([
         r"\newcommand{\PPPcite}[1]{\href{#1}{\textcolor{red}{[?]}}}",    # no citation command

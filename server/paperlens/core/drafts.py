@@ -94,6 +94,8 @@ class DraftIndex:
             if text is None or lang is None:
                 continue
             if lang == "latex":
+                if not any(word in text for word in ("\\documentclass", "\\begin{document}", "bib")):
+                    continue        # a chapter: its root document, a draft too, answers for it
                 project = self.projects.project(path, text, open_docs)
                 if project.bib_files and project.root not in out:
                     out[project.root] = list(project.bib_files)

@@ -296,6 +296,7 @@ class _Resolution:
             for item in facts.items:
                 kind = item[0]
                 if kind == "bib":
+                    # biber expands "~"; a relative name is taken from the root's folder
                     bib = os.path.normpath(os.path.join(root_dir, os.path.expanduser(item[1])))
                     if bib not in tree.bibs:
                         tree.bibs.append(bib)
@@ -405,7 +406,6 @@ class _Resolution:
 def _candidates(name: str, folders: Iterable[str], keep: bool = False) -> list[str]:
     """Files LaTeX would try for ``\\input{name}`` in each folder: ``name.tex`` unless the
     name has a LaTeX suffix (``keep``: the name as written first, for magic comments)."""
-    name = os.path.expanduser(name)
     suffix = os.path.splitext(name)[1].lower()
     names = [name] if suffix in READ_SUFFIXES else ([name, name + ".tex"] if keep else [name + ".tex"])
     out: list[str] = []
