@@ -103,7 +103,13 @@ async def test_llm_configuration_error_is_shown_once_per_configuration(no_key_cl
         "provider": "openai", "model": "test-model", "baseUrl": f"http://127.0.0.1:{port}/v1"}}}
     client.set_configuration(settings)
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+
+    async def applied() -> None:      # the server asks for the settings, then applies them
+        while (await client.workspace_execute_command_async(types.ExecuteCommandParams(
+                command="paperlens.status")))["summary"]["baseUrl"] != f"http://127.0.0.1:{port}/v1":
+            pass
+
+    await asyncio.wait_for(applied(), 30)
     await hover_all()
     await _wait_for_warnings(client, 2)
     await hover_all()

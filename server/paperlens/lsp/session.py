@@ -66,6 +66,8 @@ class Session:
         if workspace_folders is not None:
             self.workspace_folders = workspace_folders
         old = (self.folders(), self.settings.index_path, self.settings.index_workers)
+        if settings.summary != self.settings.summary:
+            self._cards.clear()      # cards show the summary of the old settings
         self.settings = settings
         new = (self.folders(), settings.index_path, settings.index_workers)
         if new != old or not self.library.stores:
@@ -306,6 +308,8 @@ class Session:
         counts = self.counts()
         return {"indexing": self.indexing, "folders": self.folders(),
                 "papers": counts.papers, "records": counts.records,
+                "summary": {"provider": self.settings.summary.provider, "model": self.settings.summary.model,
+                            "baseUrl": self.settings.summary.base_url},
                 "settings_errors": self.settings_errors,
                 "last": [r.to_dict() for r in self.last_reports]}
 
