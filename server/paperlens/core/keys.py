@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 from paperlens.core.models import Paper, author_surname
 
@@ -16,21 +17,35 @@ def ascii_fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def _title_words(title: str) -> list[str]:
+    words = (_slug(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9]+", title))
+    return [w for w in words if w and w not in STOP_WORDS]
+
+
 def base_key(paper: Paper) -> str:
-    """``surnameYEARfirstword`` in lowercase ASCII (parts that are unknown are left out)."""
+    """``surnameYEARfirstword`` in lowercase ASCII (Better BibTeX's default form).
+
+    Without an author the key is never a bare word ('introduction', 'paper'): two title words
+    and the year ('mathematicaltheory1948'), else the file's name; a key starts with a letter."""
     surname = ""
     if paper.authors:
-        surname = author_surname(paper.authors[0]).split(" ")[-1]
-    surname = re.sub(r"[^a-z]", "", ascii_fold(surname).lower())
-    word = ""
-    for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9]+", paper.title):
-        folded = re.sub(r"[^a-z0-9]", "", ascii_fold(w).lower())
-        if folded and folded not in STOP_WORDS:
-            word = folded
-            break
+        surname = _slug(author_surname(paper.authors[0]).split(" ")[-1])
+    words = _title_words(paper.title)
     year = paper.year if re.fullmatch(r"\d{4}", paper.year or "") else ""
-    key = f"{surname}{year}{word}"
-    return key or "paper"
+    if surname:
+        key = f"{surname}{year}{words[0] if words else ''}"
+    else:
+        key = "".join(words[:2]) + year
+        if len(words) < 2 and not year:
+            stem = _slug(Path(paper.file or paper.source).stem) if (paper.file or paper.source) else ""
+            key += stem if stem and stem != key else "untitled"
+    if not key[:1].isalpha():
+        key = "paper" + key
+    return key
 
 
 def unique_key(base: str, taken: set[str]) -> str:

@@ -8,9 +8,11 @@ Threading: pdfium (and so pypdfium2) is not thread-safe. Call ``extract_pages`` 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperlens.core.parse.common import ParseError, ParseResult
+from paperlens.core.parse.repair import compose_spacing_accents
 
 MAX_PDF_BYTES = 300 * 1024 * 1024     # larger files are not papers
 MAX_PAGES = 1000                      # pages after this one are not read
@@ -24,6 +26,7 @@ NO_TEXT = "no text layer (image-only or scanned PDF)"
 # U+00AD is a soft hyphen written into the PDF itself.
 _SOFT_HYPHEN_BREAK = re.compile(r"[\x02\ufffe\u00ad][ \t]*\n[ \t]*")
 _SOFT_HYPHEN_END = re.compile(r"[\x02\ufffe]\s*\Z")
+_SOFT_HYPHEN_CAPITAL = re.compile(r"(?<=[^\W\d_])[\x02\ufffe](?=[A-Z])")
 _SOFT_HYPHEN = re.compile(r"[\x02\ufffe\u00ad]")
 _CONTROLS = re.compile(r"[\x00\x01\x03-\x08\x0b-\x1f\x7f]")
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
@@ -36,16 +39,19 @@ def normalise_page_text(raw: str) -> str:
     Line ends become ``\\n``; words hyphenated at a line end are re-joined where pdfium marks
     a soft hyphen (U+0002 / U+FFFE, with or without the line break after it); a marker at
     the very end of the page becomes ``-`` so that the text parser can re-join the word
-    with the next page; ligatures (U+FB00-U+FB06) are expanded; NUL and other C0 controls
+    with the next page; ligatures (U+FB00-U+FB06) are expanded; spacing accents are composed
+    (``repair.compose_spacing_accents``); NUL and other C0 controls
     except ``\\n`` and ``\\t`` are removed; trailing spaces are stripped from every line and
     trailing empty lines dropped.
     """
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROLS.sub("", text)
     text = _SOFT_HYPHEN_END.sub("-", text)
+    text = _SOFT_HYPHEN_CAPITAL.sub("-", text)     # "Multi\ufffeArmed" -> "Multi-Armed"
     text = _SOFT_HYPHEN_BREAK.sub("", text)
     text = _SOFT_HYPHEN.sub("", text)
     text = text.translate(_LIGATURES)
+    text = compose_spacing_accents(text)   # TeX's spacing accents: "Jo˜ao" -> "João"
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     return text.rstrip("\n")
 
@@ -82,8 +88,175 @@ def _check_file(path: Path) -> None:
         raise ParseError("broken PDF: not a PDF file (no %PDF header)")
 
 
-def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> tuple[list[str], list[int], int]:
-    """Pages' text, the 1-based numbers of pages that failed, and the document's page count."""
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LAYOUT_PAGES = 2          # pages whose every line is measured (the title page, after a cover page)
+BAND_LINES = 4            # lines measured at each end of the other pages (running headers/footers)
+
+
+def _line_spans(raw: str, ends: int = 0) -> list[tuple[int, int, int]]:
+    """(line number, start, end) of the page's lines (as ``_LINE_BREAK.split`` numbers them);
+    with ``ends``, only the first and last ``ends`` lines."""
+    spans, pos = [], 0
+    for n, m in enumerate(_LINE_BREAK.finditer(raw)):
+        spans.append((n, pos, m.start()))
+        pos = m.end()
+    spans.append((len(spans), pos, len(raw)))
+    if ends and len(spans) > 2 * ends:
+        spans = spans[:ends] + spans[-ends:]
+    return spans
+
+
+def _page_lines(textpage, raw: str, width: float, height: float, ends_only: bool = False) -> list:
+    """The page's text lines with font size and box (layout.Line), from pdfium's char boxes.
+
+    Three characters of a line are measured (first, middle, last), not all of them. With
+    ``ends_only`` only the first and last BAND_LINES lines are (where running headers are)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from paperlens.core.parse.layout import Line
+
+    if pdfium_c.FPDFText_CountChars(textpage) == len(raw):
+        char_index = int
+    else:       # pdfium left some chars out of the text (NULs): map text indices to char indices
+        def char_index(i: int) -> int:
+            return pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, i)
+    spans = _line_spans(raw, BAND_LINES if ends_only else 0)
+    rect = pdfium_c.FS_RECTF()
+    loose = pdfium_c.FPDFText_GetLooseCharBox
+    out = []
+    for order, start, end in spans:
+        text = raw[start:end]
+        stripped = text.strip()
+        if not stripped:
+            continue
+        first = start + (len(text) - len(text.lstrip()))
+        last = start + len(text.rstrip()) - 1
+        middle = (first + last) // 2
+        while middle < last and raw[middle].isspace():
+            middle += 1
+        sizes, xs, ys = [], [], []
+        for i in (first, middle, last):
+            i = char_index(i)
+            if i >= 0 and loose(textpage, i, ctypes.byref(rect)):
+                sizes.append((rect.top - rect.bottom, rect.right - rect.left))
+                xs += [rect.left, rect.right]
+                ys += [rect.top, rect.bottom]
+        if not sizes:
+            continue
+        middle = char_index(middle)
+        angle = pdfium_c.FPDFText_GetCharAngle(textpage, middle)
+        rotated = 0.3 < angle % 3.14159 < 2.84
+        size = sorted(w if rotated else h for h, w in sizes)[len(sizes) // 2]
+        out.append(Line(text=normalise_page_text(stripped), size=round(abs(size), 2),
+                        x0=min(xs), x1=max(xs), top=height - max(ys), bottom=height - min(ys),
+                        weight=pdfium_c.FPDFText_GetFontWeight(textpage, middle),
+                        rotated=rotated, order=order, page_height=height, page_width=width))
+    return out
+
+
+_NUMBER_AFTER_HYPHEN = re.compile(r"([\x02\ufffe])[ \t]*(?:\r\n|\r|\n)?[ \t]*\d{1,4}[ \t]*\Z")
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _font_name(textpage, index: int, buf) -> str:
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    flags = ctypes.c_int()
+    if not pdfium_c.FPDFText_GetFontInfo(textpage, index, buf, len(buf), ctypes.byref(flags)):
+        return ""
+    return buf.value.decode("latin-1", "replace")
+
+
+def _excluded_chars(textpage, n_text: int, n_chars: int) -> list[tuple[int, int]]:
+    """(text index, char index) of the chars pdfium left out of the page text (it leaves out
+    NULs: code 0 of a font without Unicode map), found by bisecting the index mapping."""
+    import pypdfium2.raw as pdfium_c
+
+    def char_of(t: int) -> int:
+        return n_chars if t >= n_text else pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, t)
+
+    out: list[tuple[int, int]] = []
+
+    def walk(t0: int, c0: int, t1: int, c1: int) -> None:
+        # text indices t0 < t1 map to c0, c1; every skipped char lies between
+        if c1 - c0 == t1 - t0 or len(out) > 5000:
+            return
+        if t1 - t0 == 1:
+            out.extend((t1, c) for c in range(c0 + 1, c1))
+            return
+        mid = (t0 + t1) // 2
+        cm = char_of(mid)
+        if cm < 0:
+            return
+        walk(t0, c0, mid, cm)
+        walk(mid, cm, t1, c1)
+
+    first = char_of(0) if n_text else n_chars
+    out.extend((0, c) for c in range(0, max(0, first)))
+    if n_text:
+        walk(0, first, n_text, n_chars)
+    return out
+
+
+def _restore_symbols(textpage, raw: str) -> str:
+    """Put back the math symbols of TeX fonts that pdfium gives as control characters or leaves
+    out (texfonts.py): 'If H C' -> 'If H ≤ C', 'H(y) H(n)' -> 'H(y) − H(n)'."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from paperlens.core.parse.texfonts import symbol_for
+
+    n_chars = pdfium_c.FPDFText_CountChars(textpage)
+    controls = list(_CONTROL_CHAR.finditer(raw))
+    if n_chars == len(raw) and not controls:
+        return raw
+    buf = ctypes.create_string_buffer(128)
+    inserts: dict[int, str] = {}          # text index -> symbols to put before it
+    replace: dict[int, str] = {}          # text index -> the symbol it stands for
+    if n_chars > len(raw):
+        for t, c in _excluded_chars(textpage, len(raw), n_chars):
+            sym = symbol_for(_font_name(textpage, c, buf), pdfium_c.FPDFText_GetUnicode(textpage, c))
+            if sym:
+                inserts[t] = inserts.get(t, "") + sym
+    same = n_chars == len(raw)
+    for m in controls:
+        t = m.start()
+        c = t if same else pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, t)
+        if c >= 0:
+            sym = symbol_for(_font_name(textpage, c, buf), ord(raw[t]))
+            if sym:
+                replace[t] = sym
+    if not inserts and not replace:
+        return raw
+    out, last = [], 0
+    for t in sorted(set(inserts) | set(replace)):
+        out.append(raw[last:t])
+        out.append(inserts.get(t, ""))
+        if t in replace:
+            out.append(replace[t])
+            last = t + 1
+        else:
+            last = t
+    out.append(raw[last:])
+    return "".join(out)
+
+
+@dataclass
+class Extraction:
+    pages: list[str]                       # normalised text of every page read
+    failed: list[int]                      # 1-based numbers of pages that could not be read
+    total: int                             # the document's page count
+    lines: list[list] = field(default_factory=list)   # measured lines per page (layout.Line)
+    info_title: str = ""
+
+
+def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
+    """Read a PDF's pages; running headers, footers and page numbers are taken out of the text."""
     import pypdfium2 as pdfium
 
     _check_file(path)
@@ -93,21 +266,38 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> tuple[list[str], 
         raise _open_error(exc) from exc
     except Exception as exc:  # noqa: BLE001 - anything from the binding is a broken file
         raise ParseError(f"broken PDF: {exc or type(exc).__name__}") from exc
-    pages: list[str] = []
+    raws: list[str] = []
+    lines: list[list] = []
     failed: list[int] = []
+    info_title = ""
     try:
         try:
             total = len(doc)
         except Exception as exc:  # noqa: BLE001
             raise ParseError(f"broken PDF: cannot count pages ({exc})") from exc
+        try:
+            info_title = doc.get_metadata_value("Title") or ""
+        except Exception:  # noqa: BLE001 - metadata is optional
+            info_title = ""
         count = total if max_pages is None else min(total, max_pages)
         for index in range(count):
+            page_lines: list = []
             try:
                 page = doc[index]
                 try:
+                    width, height = page.get_size()
                     textpage = page.get_textpage()
                     try:
                         raw = textpage.get_text_range()
+                        try:
+                            page_lines = _page_lines(textpage, raw, width, height,
+                                                     ends_only=index >= LAYOUT_PAGES)
+                        except Exception:  # noqa: BLE001 - layout is a bonus, the text is kept
+                            page_lines = []
+                        try:
+                            raw = _restore_symbols(textpage, raw)   # same lines, symbols back
+                        except Exception:  # noqa: BLE001
+                            pass
                     finally:
                         textpage.close()
                 finally:
@@ -115,10 +305,22 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> tuple[list[str], 
             except Exception:  # noqa: BLE001 - one bad page does not lose the document
                 failed.append(index + 1)
                 raw = ""
-            pages.append(normalise_page_text(raw))
+            raws.append(raw)
+            lines.append(page_lines)
     finally:
         doc.close()
-    return pages, failed, total
+    from paperlens.core.parse.layout import running_lines
+
+    running = running_lines(lines)
+    pages = []
+    for raw, drop in zip(raws, running):
+        # a page number pdfium ran into the word hyphenated at the page's end: "random\ufffe14"
+        raw = _NUMBER_AFTER_HYPHEN.sub(r"\1", raw)
+        if drop:
+            kept = [line for n, line in enumerate(_LINE_BREAK.split(raw)) if n not in drop]
+            raw = "\n".join(kept)
+        pages.append(normalise_page_text(raw))
+    return Extraction(pages, failed, total, lines, info_title)
 
 
 def extract_pages(path: Path, max_pages: int | None = MAX_PAGES) -> list[str]:
@@ -127,7 +329,7 @@ def extract_pages(path: Path, max_pages: int | None = MAX_PAGES) -> list[str]:
     Raises ParseError when the document cannot be opened. Uses pypdfium2, which is not
     thread-safe: call it from one thread per process (the indexer uses worker processes).
     """
-    return _extract(Path(path), max_pages)[0]
+    return _extract(Path(path), max_pages).pages
 
 
 def parse_pdf(path: Path) -> ParseResult:
@@ -135,29 +337,50 @@ def parse_pdf(path: Path) -> ParseResult:
 
     Reasons: ``encrypted PDF (password required)``, ``broken PDF: <reason>`` (truncated,
     damaged, empty, not a PDF), ``no text layer (image-only or scanned PDF)``. Passages carry
-    the 1-based page they start on. Not thread-safe (pdfium): one thread per process.
+    the 1-based page they start on. Title, authors and year come from the title page's layout
+    (layout.read_header) where it has them. Not thread-safe (pdfium): one thread per process.
     """
     path = Path(path)
-    pages, failed, total = _extract(path)
+    ex = _extract(path)
+    pages, failed, total = ex.pages, ex.failed, ex.total
     if failed and len(failed) == len(pages):
         raise ParseError("broken PDF: no page could be read")
-    if sum(1 for c in "".join(pages) if not c.isspace()) < MIN_TEXT_CHARS:
+    if sum(len("".join(page.split())) for page in pages) < MIN_TEXT_CHARS:
         raise ParseError(NO_TEXT)
 
     text = "\n".join(pages)
     line_pages = [number for number, page in enumerate(pages, 1) for _ in page.split("\n")]
+    from paperlens.core.parse.layout import garbled, read_header
     from paperlens.core.parse.text import parse_text_paper
 
     result = parse_text_paper(path, text, line_pages=line_pages)
+    header = read_header(ex.lines[:LAYOUT_PAGES], pages[:LAYOUT_PAGES], ex.info_title)
     for paper in result.papers:
         paper.file = str(path)
         paper.source_kind = "pdf"
+        if header.title:
+            paper.title = header.title
+            paper.authors = header.authors
+        elif garbled(paper.title) or not paper.title.strip():
+            paper.title = _title_from_file_name(path)
+            paper.authors = [a for a in paper.authors if not garbled(a)]
+        if header.year:
+            paper.year = header.year
+        elif header.title:
+            paper.year = ""            # a year the header does not print is a guess
     if failed:
         shown = ", ".join(str(n) for n in failed[:10]) + (" ..." if len(failed) > 10 else "")
         result.warnings.append(f"{path.name}: could not read page(s) {shown}")
     if total > len(pages):
         result.warnings.append(f"{path.name}: only the first {len(pages)} of {total} pages were read")
     return result
+
+
+def _title_from_file_name(path: Path) -> str:
+    """A title from a file name, for PDFs whose text cannot give one: 'load_balancing_of_x.pdf'
+    -> 'load balancing of x'; '[Tag] Some Title (Org 2016).pdf' -> 'Some Title'."""
+    stem = re.sub(r"^\[[^\]]*\]\s*|\s*\([^()]*\)\s*$", "", path.stem)
+    return " ".join(re.sub(r"[_]+|(?<=\w)-(?=\s)", " ", stem).split()) or path.stem
 
 
 __all__ = ["extract_pages", "normalise_page_text", "parse_pdf", "ENCRYPTED", "NO_TEXT"]

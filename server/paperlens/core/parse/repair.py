@@ -281,6 +281,18 @@ def _compose_accents(line: str) -> str:
     return line
 
 
+_SPACING_ACCENT = re.compile(_ACC_CLASS)
+
+
+def compose_spacing_accents(text: str) -> str:
+    """Only the accents step of ``repair_text``, for text that is Unicode already (a PDF's):
+    ``Jo˜ao`` -> ``João``, ``Herv ´e`` -> ``Hervé``. Line breaks never change."""
+    if not _SPACING_ACCENT.search(text):
+        return text
+    return "\n".join(unicodedata.normalize("NFC", _compose_accents(line))
+                     if _SPACING_ACCENT.search(line) else line for line in text.split("\n"))
+
+
 # --- the repair ----------------------------------------------------------------------------------
 
 def _repair_line(line: str) -> str:
