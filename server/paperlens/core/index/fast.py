@@ -41,7 +41,15 @@ TOPK = int(os.environ.get("PAPERLENS_SEARCH_TOPK", "200"))
 MIN_SEGMENT_DOCS = 4 * TOPK       # smaller segments are read directly at query time
 SUFFIX = ".topk"
 FORMAT = 2          # 2: each entry carries the word's document frequency in the segment
-FIELDS = ("title", "abstract", "body", "authors")
+PASSAGE_FIELDS = ("abstract", "body")          # scored from the postings (side files: these only)
+# scored once per paper from the paper table (PaperFields): field -> the schema field whose
+# analyzer it uses
+PAPER_FIELDS = {"title": "title", "authors": "authors", "first": "authors", "key": "meta", "year": "meta",
+                "venue": "meta"}
+# length normalisation of paper-level fields: none for names, keys and years (the fifth author
+# of eight is as much an author as the second of two)
+PAPER_B = {"authors": 0.0, "first": 0.0, "key": 0.0, "year": 0.0}
+FIELDS = ("title", "abstract", "body", "authors", "first", "key", "year", "venue")   # what a query word searches
 _MAGIC = b"PLTK"
 
 
@@ -149,11 +157,12 @@ def side_path(folder: Path, segment_id: str) -> Path:
 
 
 def write_side_file(folder: Path, leaf) -> Optional[Path]:
-    """Write the ``TOPK`` best postings of each common word of a segment (atomic)."""
+    """Write the ``TOPK`` best postings of each common word of a segment (atomic). Only the
+    passage fields: title and author words are scored from the paper table."""
     seg_id = leaf.segment().segment_id()
     entries: dict[str, dict[str, list[int]]] = {}
     blob = bytearray()
-    for field in FIELDS:
+    for field in PASSAGE_FIELDS:
         if field not in leaf.schema:
             continue
         lengths, avg = field_lengths(leaf, field), _avg(leaf, field)
@@ -235,6 +244,8 @@ class _Segment:
         self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
         self._short: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
         self._pids: Optional[tuple[list[str], array]] = None
+        self._docs = array("i")
+        self._records: Optional[tuple[dict[str, int], set[str]]] = None
 
     def lengths(self, leaf, field: str):
         got = self._lengths.get(field)
@@ -277,14 +288,36 @@ class _Segment:
         if self._pids is None:
             names: list[str] = []
             of = array("i", [-1]) * leaf.doc_count_all()
+            docs = array("i")
             for text, _ in leaf.iter_field("paper_id"):
                 ids, _ = raw_postings(leaf, "paper_id", text)
                 names.append(_text(text))
                 n = len(names) - 1
                 for d in ids:
                     of[d] = n
+                docs.append(len(ids))
+            self._docs = docs
             self._pids = (names, of)
         return self._pids
+
+    def records(self, leaf) -> tuple[dict[str, int], set[str]]:
+        """Each paper's record document in this segment, and the papers that have passages (a
+        paper's documents are written together, so they are all in one segment)."""
+        if self._records is None:
+            names, of = self.paper_ordinals(leaf)
+            other = array("i", [0]) * len(names)      # a paper's documents that are no passage
+            rec: dict[str, int] = {}
+            for kind in ("record", "paper"):
+                ids, _ = raw_postings(leaf, "kind", kind)
+                for d in ids:
+                    n = of[d]
+                    if n >= 0:
+                        other[n] += 1
+                        if kind == "record":
+                            rec[names[n]] = d
+            texts = {names[n] for n, k in enumerate(self._docs) if k > other[n]}
+            self._records = (rec, texts)
+        return self._records
 
 
 SHORT_LISTS = 4096     # per segment: recently read short lists (arrays, ~1.6 KB at most each)
@@ -313,49 +346,77 @@ def forget_stale(folder: Path, live_ids: set[str]) -> None:
 
 # -- querying -----------------------------------------------------------------------------------------
 
+def _analyzer(schema, field: str):
+    name = PAPER_FIELDS.get(field, field)
+    if name not in schema:
+        name = "title" if field in PAPER_FIELDS and "title" in schema else name
+    return schema[name].analyzer if name in schema else None
+
+
 def query_words(schema, words: list[str]) -> list[list[tuple[str, str]]]:
     """Each query word as the (field, term) pairs it searches; stop words drop out."""
     out = []
+    analyzers = [(field, _analyzer(schema, field)) for field in FIELDS]
     for w in words:
         pairs = []
-        for field in FIELDS:
-            if field not in schema:
+        done: dict[int, list[str]] = {}        # fields share analyzers: each runs once a word
+        for field, an in analyzers:
+            if an is None:
                 continue
-            for tok in schema[field].analyzer(w, mode="query"):
-                if (field, tok.text) not in pairs:
-                    pairs.append((field, tok.text))
+            terms = done.get(id(an))
+            if terms is None:
+                terms = done[id(an)] = [tok.text for tok in an(w, mode="query")]
+            for text in terms:
+                if (field, text) not in pairs:
+                    pairs.append((field, text))
         # a Chinese run or a hyphenated word gives several terms: each counts as a word
         by_term: dict[str, list[tuple[str, str]]] = {}
         for field, text in pairs:
             by_term.setdefault(text, []).append((field, text))
+        whole = whole_key(w)           # a key as typed ("csl-1", "he2016-deep") is part of each
+        for group in by_term.values():
+            if whole and ("key", whole) not in group:
+                group.append(("key", whole))
         out.extend(by_term.values())
     return out
 
 
-def runs(schema, words: list[str]) -> list[str]:
+_PUNCT = "\"'“”‘’«»()[]{}<>,;.!?"
+
+
+def whole_key(word: str) -> str:
+    """A citation key as one term, lower case: the key field holds it next to its words."""
+    return word.strip(_PUNCT).lower()
+
+
+def runs(schema, words: list[str]) -> list[tuple[str, int]]:
     """The query words that analyse to several terms (a Chinese run, a hyphenated word), lower
-    case: a passage that has one of them as written ranks above one with its terms apart."""
+    case, with their number of terms: a passage that has one of them as written ranks above
+    one with its terms apart."""
     out = []
     for w in words:
-        if "body" in schema and len({t.text for t in schema["body"].analyzer(w, mode="query")}) > 1:
-            out.append(w.lower())
+        n = len({t.text for t in schema["body"].analyzer(w, mode="query")}) if "body" in schema else 0
+        if n > 1:
+            out.append((w.lower(), n))
     return out
 
 
-RUN_BONUS = 1.0        # score x (1 + RUN_BONUS x share of the runs found as written)
+# score x (1 + RUN_BONUS x the terms of the runs found as written): like a record with every
+# query word (META_BONUS), the more words found together, the surer the match
+RUN_BONUS = 1.0
 RUN_CHECKED = 60       # best candidates whose text is checked for the runs
 
 
-PASSAGE_FIELDS = ("abstract", "body")
-PAPER_FIELDS = {"title": "title", "authors": "surnames"}   # scored once per paper, from the table
-
-
+META_BONUS = 1.0       # a record with every query word: its score x (1 + META_BONUS x words)
 class PaperFields:
-    """Title and author words of every paper of a table, scored with BM25 at paper level.
+    """The record of every paper of a table (title, author surnames, key, year, venue), scored
+    with BM25 at paper level.
 
     Every passage carries its paper's title in Whoosh, so a title word's postings are those of
-    all the paper's passages: scoring the title once per paper is exact and 30x less work.
-    After a change only the papers that changed are analysed again (``sync``)."""
+    all the paper's passages: scoring the title once per paper is exact and 30x less work. A
+    paper without any passage (a bibliography entry without abstract, a text that is only a
+    title) is found here and shown through its record document (``r:<id>``). After a change
+    only the papers that changed are analysed again (``sync``)."""
 
     def __init__(self, analyzers: dict[str, object]):
         self.analyzers = analyzers
@@ -368,13 +429,24 @@ class PaperFields:
         self._table = lambda: None       # weak: an old table (and its word index) must be freed
 
     @staticmethod
-    def _values(r) -> tuple[str, ...]:
-        """The paper's text of each of PAPER_FIELDS, in that order."""
-        out = []
-        for attr in PAPER_FIELDS.values():
-            value = getattr(r, attr)
-            out.append(" ".join(value) if isinstance(value, list) else (value or ""))
-        return tuple(out)
+    def _values(r, entry=None) -> tuple[str, ...]:
+        """The paper's text of each of PAPER_FIELDS, in that order. A paper text merged into a
+        bibliography entry is described by the entry (and found by either key)."""
+        src = entry if entry is not None else r
+        key = src.key if src.key == r.key else f"{src.key} {r.key}"
+        first = src.surnames[0] if src.surnames else ""
+        return (src.title or "", " ".join(src.surnames), first, key or "", src.year or "", src.venue or "")
+
+    def _analyse(self, field: str, value: str, memo: dict) -> tuple:
+        got = memo.get((field, value))
+        if got is None:
+            toks = tuple(tok.text for tok in self.analyzers[field](value))
+            if field in ("authors", "first"):    # "Muller" and "Gross" find Müller and Groß
+                toks += tuple(f for t in toks if (f := ascii_fold(t)) != t)
+            elif field == "key":                  # and each key whole (see query_words)
+                toks += tuple(k for k in (whole_key(k) for k in value.split()) if k and k not in toks)
+            got = memo[(field, value)] = toks
+        return got
 
     def _drop(self, rid: str) -> None:
         for field, toks in self._tokens.items():
@@ -390,7 +462,8 @@ class PaperFields:
         if not toks:
             return
         avg = self._avg.get(field) or 1.0
-        norm = K1 * (1 - B + B * len(toks) / avg)
+        b = PAPER_B.get(field, B)
+        norm = K1 * (1 - b + b * len(toks) / avg)
         counts: dict[str, int] = {}
         for t in toks:
             counts[t] = counts.get(t, 0) + 1
@@ -404,23 +477,25 @@ class PaperFields:
             if table is self._table():
                 return
             rows = list(table.rows)
-            text_of = {r.alias_of: r.id for r in rows if r.alias_of}
-            sigs = {r.id: self._values(r) for r in rows if r.id not in text_of}
+            text_of = table.text_of()
+            sigs = {r.id: self._values(r, table.get(r.alias_of) if r.alias_of else None)
+                    for r in rows if r.id not in text_of}
             changed = [rid for rid, sig in sigs.items() if self._sig.get(rid) != sig]
             gone = [rid for rid in self._sig if rid not in sigs]
             fields = [(i, f) for i, f in enumerate(PAPER_FIELDS) if f in self.analyzers]
-            if len(changed) + len(gone) > max(50, len(sigs) // 4):
-                # much changed (or the first time): all afresh, average lengths included;
+            memo: dict = {}                 # years and venues repeat: each analysed once
+            if not self._sig or len(changed) + len(gone) > max(50, len(sigs) // 4):
+                # the first time, or much changed: all afresh, average lengths included;
                 # unchanged values keep their analysed tokens
                 old_sig, old_tokens = self._sig, self._tokens
                 self.postings, self._avg = {}, {}
                 self._tokens = {f: {} for f in self.analyzers}
                 for i, field in fields:
-                    an, prev = self.analyzers[field], old_tokens.get(field, {})
+                    prev = old_tokens.get(field, {})
                     cur = {}
                     for rid, sig in sigs.items():
                         toks = prev.get(rid) if old_sig.get(rid) == sig else None
-                        cur[rid] = toks if toks is not None else tuple(tok.text for tok in an(sig[i]))
+                        cur[rid] = toks if toks is not None else self._analyse(field, sig[i], memo)
                     self._avg[field] = (sum(len(t) for t in cur.values()) / len(cur)) if cur else 1.0
                     for rid, toks in cur.items():
                         self._add(rid, field, toks)
@@ -429,16 +504,20 @@ class PaperFields:
                     self._drop(rid)
                 for rid in changed:
                     for i, field in fields:
-                        self._add(rid, field, tuple(tok.text for tok in self.analyzers[field](sigs[rid][i])))
+                        self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
             self._sig = sigs
             self.text_of = text_of
             self._table = weakref.ref(table)
 
     def scores(self, words, boosts) -> tuple[dict[str, float], dict[str, int]]:
+        """BM25 of the query words over the papers' records, and which words each record has.
+        A venue word of more than VENUE_CAP papers ("proceedings", "conference") only adds to
+        papers that other words found: it refines, at the cost of the papers already found."""
         with self.lock:
             n = max(len(self._sig), 1)
             score: dict[str, float] = {}
             mask: dict[str, int] = {}
+            later = []
             for wi, pairs in enumerate(words):
                 bit = 1 << wi
                 for field, text in pairs:
@@ -446,10 +525,27 @@ class PaperFields:
                     if not plist:
                         continue
                     weight = boosts.get(field, 1.0) * _idf(n, len(plist))
+                    if field in CAPPED and len(plist) > VENUE_CAP:
+                        later.append((bit, weight, plist))
+                        continue
                     for rid, part in plist.items():
                         score[rid] = score.get(rid, 0.0) + weight * part
                         mask[rid] = mask.get(rid, 0) | bit
+            for bit, weight, plist in later:
+                if score and len(score) < len(plist):
+                    pairs_ = [(rid, part) for rid in score if (part := plist.get(rid)) is not None]
+                elif score:
+                    pairs_ = [(rid, part) for rid, part in plist.items() if rid in score]
+                else:
+                    pairs_ = plist.items()
+                for rid, part in pairs_:
+                    score[rid] = score.get(rid, 0.0) + weight * part
+                    mask[rid] = mask.get(rid, 0) | bit
             return score, mask
+
+
+CAPPED = ("venue",)
+VENUE_CAP = 1000
 
 
 _papers_lock = threading.Lock()
@@ -461,7 +557,8 @@ def paper_fields(folder: Path, table, schema) -> PaperFields:
     with _papers_lock:
         pf = _papers.get(str(folder))
         if pf is None:
-            pf = _papers[str(folder)] = PaperFields({f: schema[f].analyzer for f in PAPER_FIELDS if f in schema})
+            pf = _papers[str(folder)] = PaperFields({f: an for f in PAPER_FIELDS
+                                                     if (an := _analyzer(schema, f)) is not None})
     pf.sync(table)
     return pf
 
@@ -511,6 +608,29 @@ def paper_of(searcher, folder: Path):
     return of
 
 
+class PaperDocs:
+    """A paper's record document and whether it has passages, from the segments' tables (a
+    term lookup per segment cost ~0.6 ms a paper)."""
+
+    def __init__(self, searcher, folder: Path):
+        self._segs = [(_segment(folder, leaf), leaf, offset) for leaf, offset in _leaves(searcher.reader())]
+
+    def _live(self, pid: str):
+        for seg, leaf, offset in self._segs:
+            rec, texts = seg.records(leaf)
+            d = rec.get(pid)
+            if d is not None and not leaf.is_deleted(d):
+                return d + offset, pid in texts
+        return None, False
+
+    def record(self, pid: str) -> Optional[int]:
+        """The global docnum of the paper's live record document, or None."""
+        return self._live(pid)[0]
+
+    def has_passages(self, pid: str) -> bool:
+        return self._live(pid)[1]
+
+
 def coordination(mask: int, total: int) -> float:
     """Passages with more of the query's words come first among similar scores."""
     return (1 + bin(mask).count("1")) / (1 + total)
@@ -527,6 +647,20 @@ def build_side_files_for_new_segment(ix, segment) -> None:
         write_side_file(Path(ix.storage.folder), leaf)
     finally:
         leaf.close()
+
+
+_FOLD = str.maketrans({"ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d",
+                       "þ": "th", "ı": "i"})
+
+
+def ascii_fold(word: str) -> str:
+    """A lower-case word without its accents (``müller`` -> ``muller``, ``groß`` -> ``gross``)."""
+    if word.isascii():
+        return word
+    import unicodedata
+
+    word = unicodedata.normalize("NFKD", word.translate(_FOLD))
+    return "".join(ch for ch in word if not unicodedata.combining(ch))
 
 
 # -- snippets -------------------------------------------------------------------------------------------
@@ -560,10 +694,21 @@ class Snippets:
             self._verdict[word] = v
         return v
 
-    def __call__(self, text: str) -> str:
+    def _spans(self, text: str) -> list[tuple[int, int]]:
         if self._re is None:
-            return ""
-        spans = [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
+            return []
+        return [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
+
+    def whole(self, text: str) -> str:
+        """All of a short text (a paper's record) with its query words in bold ("" if none)."""
+        out, pos = [], 0
+        for s, e in self._spans(text):
+            out += [text[pos:s], "**", text[s:e], "**"]
+            pos = e
+        return "".join(out) + text[pos:] if out else ""
+
+    def __call__(self, text: str) -> str:
+        spans = self._spans(text)
         if not spans:
             return ""
         width = self.maxchars - 2 * self.surround
@@ -602,7 +747,7 @@ def warm(searcher, folder: Path, table, schema) -> None:
     paper_fields(folder, table, schema)
     for leaf, _ in _leaves(searcher.reader()):
         seg = _segment(folder, leaf)
-        seg.paper_ordinals(leaf)
+        seg.records(leaf)
         if leaf.doc_count_all():
             leaf.stored_fields(0)          # loads the stored-fields column's offsets
         for field in PASSAGE_FIELDS:

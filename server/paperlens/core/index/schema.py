@@ -1,5 +1,11 @@
 """The Whoosh schema: one index per paper folder holding paper records and their passages.
 
+Three kinds of documents (``kind``): ``paper`` (``p:<id>``, the full Paper as stored data, never
+searched), ``passage`` (``s:<id>:<n>``, a chunk of the paper's text) and ``record``
+(``r:<id>``, every paper has one: its title, authors, key, year and venue, located at the
+bibliography entry's line or the first line of the paper text). A paper without abstract or
+text is found through its record.
+
 The format version lives in version.py: bump it whenever fields or analyzers change.
 """
 from __future__ import annotations
@@ -9,15 +15,18 @@ from whoosh import fields
 from paperlens.core.index.analysis import mixed_analyzer
 
 
-# Ranking is BM25F over these fields: title > abstract > authors > body
-FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0}
+# Ranking is BM25F over these fields: title > abstract > authors > body. The fast path
+# (fast.py) scores a paper's title, authors, key, year and venue once per paper from the paper
+# table; Whoosh (queries with syntax) sees key, year and venue as one field, ``meta``.
+FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0,
+                "first": 1.5, "key": 3.0, "year": 1.0, "venue": 0.5, "meta": 1.0}   # first: first author
 
 
 def make_schema() -> fields.Schema:
     text = mixed_analyzer()   # English stemming + jieba for Chinese, phrase-safe positions
     return fields.Schema(
-        doc=fields.ID(stored=True, unique=True),       # "p:<paper id>" or "s:<paper id>:<n>"
-        kind=fields.ID(stored=True),                    # "paper" | "passage"
+        doc=fields.ID(stored=True, unique=True),       # "p:<id>", "s:<id>:<n>" or "r:<id>"
+        kind=fields.ID(stored=True),                    # "paper" | "passage" | "record"
         path=fields.ID(stored=True),                    # source file, relative to the folder
         paper_id=fields.ID(stored=True),
         key=fields.ID(stored=True),
@@ -28,6 +37,8 @@ def make_schema() -> fields.Schema:
                             phrase=True),
         abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"], multitoken_query="and"),
         body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"], multitoken_query="and"),
+        # records only: key (as written, or the generated key's base), year and venue
+        meta=fields.TEXT(analyzer=mixed_analyzer(subwords=False), field_boost=FIELD_BOOSTS["meta"]),
         text=fields.STORED(),                           # the passage text, for snippets
         section=fields.STORED(),
         line_start=fields.STORED(),

@@ -30,7 +30,7 @@ from typing import Callable, Optional
 
 from paperlens.core import corpus
 from paperlens.core.index.version import SCHEMA_VERSION
-from paperlens.core.index.table import PaperTable, Row
+from paperlens.core.index.table import PaperTable, Row, record_text
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper
 from paperlens.core.parse import ParseError, ParseResult, parse_file
@@ -77,23 +77,40 @@ def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
         return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
 
 
+ENTRY_KINDS = ("bib", "csl", "table")     # bibliography records (their abstract starts at the entry)
+
+
 def add_docs(writer, rel: str, res: ParseResult) -> None:
-    """Write one file's paper records and passages. Keys in the index may be provisional (a
-    generated key is made unique later): readers take keys from the paper table."""
+    """Write one file's documents: per paper its stored record (``p:``), its passages (``s:``)
+    and its searchable record (``r:``, see schema.py). Keys in the index may be provisional (a
+    generated key is made unique later, its base is written here): readers take keys from the
+    paper table."""
     counters: dict[str, int] = {}
     titles = {p.id: p for p in res.papers}
-    for p in res.papers:   # paper records are looked up by id, never searched
+    ends: dict[str, int] = {}          # a bibliography entry's last line (its abstract's span)
+    for p in res.papers:   # stored records are looked up by id, never searched
         writer.add_document(doc=f"p:{p.id}", kind="paper", path=rel, paper_id=p.id, key=p.key,
                             data=p.to_dict())
     for s in res.passages:
         paper = titles.get(s.paper_id)
         n = counters.get(s.paper_id, 0)
         counters[s.paper_id] = n + 1
+        if paper is not None and s.line_start == paper.source_line and paper.source_kind in ENTRY_KINDS:
+            ends[s.paper_id] = max(ends.get(s.paper_id, s.line_end), s.line_end)
         fields = {"abstract": s.text} if s.section.startswith("abstract") else {"body": s.text}
         writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
                             paper_id=s.paper_id, key=paper.key if paper else "",
                             title=paper.title if paper else "", text=s.text, section=s.section,
                             line_start=s.line_start, line_end=s.line_end, page=s.page, **fields)
+    page = 1 if rel.lower().endswith(".pdf") else None
+    for p in res.papers:
+        key = p.key or base_key(p)
+        writer.add_document(doc=f"r:{p.id}", kind="record", path=rel, paper_id=p.id, key=key,
+                            title=p.title, authors="; ".join(p.authors),
+                            meta=" ".join(v for v in (key, p.year, p.venue) if v),
+                            text=record_text(p.title, p.surnames(), p.venue, p.year, key),
+                            section="record", line_start=p.source_line,
+                            line_end=ends.get(p.id, p.source_line), page=page)
 
 
 REF_FIELDS = ("label", "title", "doi", "arxiv")   # what the citation graph needs of a reference

@@ -31,6 +31,17 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+RECORD_NAMES = 8     # surnames a record's text lists before "et al."
+
+
+def record_text(title: str, surnames: list[str], venue: str, year: str, key: str) -> str:
+    """The text of a paper's searchable record, as a search hit shows it:
+    ``Title — Lamport, Shostak · Venue · 1978 · lamport1978time``."""
+    names = ", ".join(surnames[:RECORD_NAMES]) + (" et al." if len(surnames) > RECORD_NAMES else "")
+    rest = " · ".join(v for v in (names, venue, year, key) if v)
+    return (title or "") + (" — " + rest if rest else "")
+
+
 @dataclass
 class Row:
     id: str
@@ -53,6 +64,9 @@ class Row:
         return cls(p.id, p.key, p.title, p.surnames(), p.year, p.venue, p.source,
                    p.source_line, p.source_kind, p.file, p.doi.lower(), p.arxiv)
 
+    def record_text(self) -> str:
+        return record_text(self.title, self.surnames, self.venue, self.year, self.key)
+
     @property
     def is_entry(self) -> bool:
         """A bibliography record (bib, CSL-JSON, table row) rather than a paper's full text."""
@@ -68,6 +82,7 @@ class PaperTable:
         self.by_text: dict[str, int] = {}
         self._build_lock = threading.Lock()
         self._newest: Optional[list[int]] = None
+        self._text_of: Optional[dict[str, str]] = None
 
     # -- persistence -------------------------------------------------------------------
     # Paths under the indexed folder are stored relative to it, marked with REL: the file is
@@ -176,6 +191,13 @@ class PaperTable:
         self._ensure_ids()
         i = self.by_id.get(paper_id)
         return None if i is None else self.rows[i]
+
+    def text_of(self) -> dict[str, str]:
+        """Bibliography entry id -> id of the paper text merged into it (computed once)."""
+        got = self._text_of
+        if got is None:
+            got = self._text_of = {r.alias_of: r.id for r in self.rows if r.alias_of}
+        return got
 
     def keys(self) -> set[str]:
         return {r.key for r in self.rows}

@@ -1,4 +1,7 @@
-"""workspace/symbol: full-text passage search; each result is a location in a paper."""
+"""workspace/symbol: full-text passage search; each result is a location in a paper.
+
+A paper matched by its record (title, authors, key, year, venue) rather than by a passage is
+shown as its record, located at its bibliography entry or the first line of its text."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +24,13 @@ def workspace_symbol(ls, params: types.WorkspaceSymbolParams) -> list[types.Symb
     out = []
     for hit in ls.session.library.search(query, limit=MAX_SYMBOLS, per_paper=3):
         where = f"p. {hit.page}, " if hit.page else ""
+        if hit.section == "record":      # "Title — Lamport · 1978 · lamport1978time"
+            name, kind = _plain(hit.snippet)[:240] or hit.title, types.SymbolKind.Object
+        else:
+            name, kind = f"{hit.title} — {_plain(hit.snippet)[:120]}", types.SymbolKind.String
         out.append(types.SymbolInformation(
-            name=f"{hit.title} — {_plain(hit.snippet)[:120]}",
-            kind=types.SymbolKind.String,
+            name=name,
+            kind=kind,
             location=types.Location(uri=Path(hit.path).as_uri(),
                                     range=convert.line_range(hit.line_start, hit.line_end)),
             container_name=f"{hit.key} ({where}line {hit.line_start + 1})",
