@@ -6,6 +6,7 @@ tests consume it. Human output goes to stdout, logs and warnings to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -134,13 +135,12 @@ def _index_lines(r, c: PaperCounts) -> list[str]:
         did.append(_plural(r.papers_indexed, "record") + " written")
     else:
         did.append("nothing changed")
-    run = "this run: " + ", ".join(did)
-    earlier = r.unusable - len(r.skipped)      # refused before, still there, not listed again
-    if earlier > 0:
-        run += (f"; {_plural(r.unusable, 'unusable file')} in the folder "
-                "(listed when first seen; --rebuild lists them again)")
-    run += f", {r.seconds:.2f} s" + (f" [full rebuild: {r.rebuilt}]" if r.rebuilt else "")
+    run = "this run: " + ", ".join(did) + f", {r.seconds:.2f} s"
+    run += f" [full rebuild: {r.rebuilt}]" if r.rebuilt else ""
     lines = [f"{r.folder}: {c.describe()}", "  " + run]
+    if r.unusable > len(r.skipped):      # refused before, still there, not listed again
+        lines.append(f"  {_plural(r.unusable, 'unusable file')} in the folder, listed when first seen "
+                     f"(--rebuild lists {'it' if r.unusable == 1 else 'them'} again)")
     lines += [f"  skipped {path}: {reason}" for path, reason in r.skipped]
     lines += [f"  warning {w}" for w in r.warnings]
     return lines
@@ -208,7 +208,11 @@ def cmd_summarize(args) -> int:
             setattr(settings, name, getattr(args, name))
     lib, _ = _library(args, args.dirs)
     rows = [r for r in lib.rows() if not r.alias_of]
-    inputs = [x for x in (lib.summary_inputs(r) for r in rows) if x is not None]
+    inputs = []
+    for r in rows:
+        x = lib.summary_inputs(r)
+        if x is not None:       # a joined text is named by its entry's key in progress and errors
+            inputs.append((dataclasses.replace(x[0], key=r.key), *x[1:]))
     service = SummaryService(settings, summary_cache_dir(args.index_path),
                              report=lambda msg: sys.stderr.write(f"summaries: {msg}\n"))
     tty = sys.stderr.isatty() and not args.json

@@ -76,7 +76,9 @@ def test_index_and_cite_count_the_same_papers(library, tmp_path, capsys):
     # the second run changes nothing and says so; the paper count is the same
     _, again, _ = run(capsys, "index", str(library), "--index-path", ix)
     assert again.splitlines()[0] == first
-    assert "this run: 6 files seen, nothing changed; 1 unusable file in the folder" in again
+    assert again.splitlines()[1].startswith("  this run: 6 files seen, nothing changed, ")
+    assert again.splitlines()[2] == ("  1 unusable file in the folder, listed when first seen "
+                                     "(--rebuild lists it again)")
     # --json: the schema 1 fields keep their meaning, the new ones match cite
     _, js, _ = run(capsys, "index", str(library), "--index-path", ix, "--json")
     (folder,) = json.loads(js)["folders"]
@@ -114,3 +116,6 @@ def test_summary_errors_are_said_once_without_a_doubled_prefix(library, tmp_path
     said = [line for line in err.splitlines() if "PAPERLENS_TEST_NO_KEY" in line]
     assert said == ["summaries: set PAPERLENS_TEST_NO_KEY or paperlens.summary.baseUrl; "
                     "showing extractive summaries"]
+    # per paper, under its key: a text joined to its entry under the entry's key
+    assert sorted(line.split(":")[0] for line in out.splitlines()[1:]) == [
+        "  liskov2019google", "  lovelace2020gaze", "  turing2021radar"]
