@@ -54,6 +54,22 @@ def open_doc(client: LanguageClient, path: Path, language_id: str) -> str:
     return uri
 
 
+CODECS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
+
+
+def units(text: str, encoding: str) -> int:
+    """Length of ``text`` in code units of a position encoding (counted by Python's codecs)."""
+    codec, size = CODECS[encoding]
+    return len(text.encode(codec)) // size
+
+
+def position(text: str, offset: int, encoding: str = "utf-16") -> types.Position:
+    """LSP position of a code-point offset of ``text`` (lines end at \\n) in ``encoding``."""
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=units(text[start:offset], encoding))
+
+
 def find_position(path: Path, needle: str, delta: int = 0) -> types.Position:
     """Line/character (UTF-16) of the first occurrence of ``needle`` in the file, plus ``delta``."""
     for n, line in enumerate(path.read_text(encoding="utf-8").split("\n")):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from conftest import SERVER, open_doc, wait_indexed
+from conftest import SERVER, open_doc, position, wait_indexed
 
 FILES = {
     "thesis/thesis.tex": "\\documentclass{book}\n\\input{preamble}\n\\begin{document}\n"
@@ -27,29 +26,9 @@ FILES = {
                                    "  author = {Stale, Sam},\n  year = {2019},\n}\n",
 }
 
-CODECS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
-
-
-def units(text: str, encoding: str) -> int:
-    codec, size = CODECS[encoding]
-    return len(text.encode(codec)) // size
-
-
-def position(text: str, offset: int, encoding: str) -> types.Position:
-    line = text.count("\n", 0, offset)
-    start = text.rfind("\n", 0, offset) + 1
-    return types.Position(line=line, character=units(text[start:offset], encoding))
-
-
-# lsp/convert.py counts UTF-16 code units whatever pygls negotiated with the client (it takes
-# the client's first choice among utf-8, utf-16, utf-32): until it converts in the negotiated
-# encoding, positions after non-ASCII text are off for UTF-8 and UTF-32 clients (Neovim
-# prefers UTF-8).  strict: these start to fail (XPASS) once it does, then drop the marks.
-_NOT_YET = pytest.mark.xfail(strict=True, reason="lsp/convert.py converts positions in UTF-16 only")
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=[
-    pytest.param("utf-8", marks=_NOT_YET), "utf-16", pytest.param("utf-32", marks=_NOT_YET)])
+# pygls takes the client's first choice among utf-8, utf-16, utf-32 (Neovim prefers UTF-8);
+# positions after the non-ASCII text of the chapter differ in each
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["utf-8", "utf-16", "utf-32"])
 async def thesis_client(lsp_client: LanguageClient, request, library_dir, index_dir):
     for rel, text in FILES.items():
         path = library_dir / rel

@@ -1,32 +1,60 @@
-"""The one place where LSP positions (line + UTF-16 code units) meet Python string offsets.
+"""The one place where LSP positions (line + character) meet Python string offsets.
+
+An LSP ``character`` counts units of the position encoding the server negotiated with its client
+(pygls picks the client's first choice among UTF-8, UTF-16 and UTF-32, else UTF-16, and keeps it
+in ``ls.workspace.position_encoding``): UTF-8 counts the bytes of each character, UTF-16 two units
+for a character above U+FFFF and one for any other, UTF-32 one per character.  The encoding
+belongs to one server (one client), so callers pass it: ``encoding_of(ls)`` reads it.
 
 Feature modules work on code-point offsets into the document text (``core`` records use them);
-everything that crosses the protocol boundary goes through these functions.
+everything that crosses the protocol boundary goes through these functions.  Lines are found
+once per request (``line_starts``); an ASCII line converts without counting.
 """
 from __future__ import annotations
+
+import re
+from bisect import bisect_right
 
 from lsprotocol import types
 
 from paperlens.core.models import Span
 
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+ENCODINGS = (UTF8, UTF16, UTF32)
 
-def _utf16_len(s: str) -> int:
-    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+_BREAK = re.compile(r"\r\n?|\n")
+
+
+def encoding_of(ls) -> str:
+    """The position encoding ``ls`` negotiated with its client ("utf-8", "utf-16" or "utf-32");
+    UTF-16, the protocol's default, before initialization or for anything unknown."""
+    try:
+        negotiated = ls.workspace.position_encoding
+    except Exception:                 # not initialized (yet): the protocol's default
+        return UTF16
+    value = str(getattr(negotiated, "value", negotiated) or "").lower()
+    return value if value in ENCODINGS else UTF16
+
+
+def units(s: str, encoding: str = UTF16) -> int:
+    """Length of ``s`` in code units of ``encoding`` (a lone surrogate counts as one UTF-16 unit)."""
+    if encoding == UTF32 or s.isascii():
+        return len(s)
+    if encoding == UTF8:
+        return len(s.encode("utf-8", "surrogatepass"))
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def line_starts(text: str) -> list[int]:
     """Offsets where each line begins (``\\n``, ``\\r\\n`` and ``\\r`` end lines, as LSP says)."""
     starts = [0]
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            starts.append(i + 1)
-        elif ch == "\r":
-            if i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            starts.append(i + 1)
-        i += 1
+    if "\r" in text:
+        starts.extend(m.end() for m in _BREAK.finditer(text))
+        return starts
+    find, i = text.find, text.find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
     return starts
 
 
@@ -38,8 +66,22 @@ def _line_end(text: str, starts: list[int], line: int) -> int:
     return end
 
 
-def position_to_offset(text: str, position: types.Position, starts: list[int] | None = None) -> int:
-    """Code-point offset of an LSP position, clamped into the text (never raises)."""
+def _chars_within(segment: str, budget: int, encoding: str) -> int:
+    """The most leading characters of ``segment`` that take at most ``budget`` units (a position
+    inside a character, as in the middle of a surrogate pair, stays before it)."""
+    lo, hi = 0, len(segment)          # units(segment[:lo]) <= budget; answer in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if units(segment[:mid], encoding) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def position_to_offset(text: str, position: types.Position, starts: list[int] | None = None,
+                       encoding: str = UTF16) -> int:
+    """Code-point offset of an LSP position in ``encoding``, clamped into the text (never raises)."""
     starts = starts or line_starts(text)
     line = position.line
     if line < 0:
@@ -47,43 +89,36 @@ def position_to_offset(text: str, position: types.Position, starts: list[int] | 
     if line >= len(starts):
         return len(text)
     begin, end = starts[line], _line_end(text, starts, line)
-    units = max(position.character, 0)
-    offset = begin
-    while offset < end and units > 0:
-        units -= 2 if ord(text[offset]) > 0xFFFF else 1
-        if units < 0:  # position points inside a surrogate pair: stay before the character
-            break
-        offset += 1
-    return offset
+    budget = max(position.character, 0)
+    # every character takes at least one unit: the answer is within the first ``budget`` ones
+    segment = text[begin:min(end, begin + budget)]
+    if encoding == UTF32 or segment.isascii():
+        return begin + len(segment)
+    return begin + _chars_within(segment, budget, encoding)
 
 
-def offset_to_position(text: str, offset: int, starts: list[int] | None = None) -> types.Position:
-    """LSP position of a code-point offset (clamped into the text)."""
+def offset_to_position(text: str, offset: int, starts: list[int] | None = None,
+                       encoding: str = UTF16) -> types.Position:
+    """LSP position in ``encoding`` of a code-point offset (clamped into the text)."""
     starts = starts or line_starts(text)
     offset = min(max(offset, 0), len(text))
-    # binary search for the line
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    line_end = _line_end(text, starts, lo)
-    offset = min(offset, max(line_end, starts[lo]))
-    return types.Position(line=lo, character=_utf16_len(text[starts[lo]:offset]))
+    line = bisect_right(starts, offset) - 1
+    offset = min(offset, max(_line_end(text, starts, line), starts[line]))
+    return types.Position(line=line, character=units(text[starts[line]:offset], encoding))
 
 
-def span_to_range(text: str, span: Span, starts: list[int] | None = None) -> types.Range:
+def span_to_range(text: str, span: Span, starts: list[int] | None = None,
+                  encoding: str = UTF16) -> types.Range:
     starts = starts or line_starts(text)
     return types.Range(
-        start=offset_to_position(text, span.start, starts),
-        end=offset_to_position(text, span.end, starts),
+        start=offset_to_position(text, span.start, starts, encoding),
+        end=offset_to_position(text, span.end, starts, encoding),
     )
 
 
 def line_range(line_start: int, line_end: int | None = None) -> types.Range:
-    """Range covering whole lines of a file we did not open (0-based lines)."""
+    """Range covering whole lines of a file we did not open (0-based lines; character 0 is the
+    same in every encoding)."""
     line_end = line_start if line_end is None else line_end
     return types.Range(
         start=types.Position(line=max(line_start, 0), character=0),

@@ -49,6 +49,7 @@ class DocContext:
     path: Optional[Path]
     starts: list[int]
     ls: Any = field(default=None, repr=False, compare=False)
+    encoding: str = convert.UTF16        # the position encoding negotiated with the client
     _project: Any = field(default=False, repr=False, compare=False)
 
     def project(self) -> Optional[Project]:
@@ -76,7 +77,10 @@ class DocContext:
         return [str((base / b).resolve()) for b in citations.bibliography_files(self.text, self.language)]
 
     def range(self, span) -> types.Range:
-        return convert.span_to_range(self.text, span, self.starts)
+        return convert.span_to_range(self.text, span, self.starts, self.encoding)
+
+    def position(self, offset: int) -> types.Position:
+        return convert.offset_to_position(self.text, offset, self.starts, self.encoding)
 
 
 def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
@@ -94,8 +98,9 @@ def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
     if language is None and path is not None:
         language = citations.language_for(path.name)
     starts = convert.line_starts(text)
-    offset = convert.position_to_offset(text, position, starts)
-    return DocContext(uri, text, language, offset, path, starts, ls)
+    encoding = convert.encoding_of(ls)
+    offset = convert.position_to_offset(text, position, starts, encoding)
+    return DocContext(uri, text, language, offset, path, starts, ls, encoding=encoding)
 
 
 def citation_under_cursor(ls, params) -> Optional[tuple[DocContext, "citations.CitationKey"]]:

@@ -37,6 +37,7 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
         return []                      # the library is not known yet: no false alarms
     keys = library.keys()
     starts = convert.line_starts(text)
+    encoding = convert.encoding_of(ls)
     out = []
     project = latex_project(ls, path, text) if language == "latex" else None
     macros = project.macros if project is not None else None
@@ -48,7 +49,7 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
         if close:
             message += "; did you mean " + ", ".join(f"'{k}'" for k in close) + "?"
         out.append(types.Diagnostic(
-            range=convert.span_to_range(text, cite.span, starts), message=message,
+            range=convert.span_to_range(text, cite.span, starts, encoding), message=message,
             severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=UNKNOWN_KEY,
             data={"key": cite.key, "suggestions": close}))
     return out

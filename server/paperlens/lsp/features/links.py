@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
+from paperlens.core.models import Span
 from paperlens.lsp import convert
 
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+[^\s<>\"'`{}|\\^\[\].,;:!?)]")
@@ -22,6 +23,7 @@ def document_links(ls, params: types.DocumentLinkParams) -> list[types.DocumentL
     if len(text) > 20_000_000:
         return []
     starts = convert.line_starts(text)
+    encoding = convert.encoding_of(ls)
     taken: list[tuple[int, int]] = []
     out = []
 
@@ -30,8 +32,7 @@ def document_links(ls, params: types.DocumentLinkParams) -> list[types.DocumentL
             return
         taken.append((start, end))
         out.append(types.DocumentLink(
-            range=types.Range(start=convert.offset_to_position(text, start, starts),
-                              end=convert.offset_to_position(text, end, starts)),
+            range=convert.span_to_range(text, Span(start, end), starts, encoding),
             target=target))
 
     for m in _URL.finditer(text):

@@ -82,7 +82,7 @@ def numeric_definition(ls, ctx: DocContext) -> Optional[list[types.Location]]:
         return [types.Location(uri=ctx.uri, range=convert.line_range(_line_in_view(ls, ctx, by_label[l]["line"])))
                 for l in cite.labels if l in by_label] or None
     # on a reference entry: go to the library paper it cites
-    line = convert.offset_to_position(ctx.text, ctx.offset, ctx.starts).line
+    line = ctx.position(ctx.offset).line
     entry = None
     for ref in sorted(refs, key=lambda r: r["line"]):
         if _line_in_view(ls, ctx, ref["line"]) <= line:

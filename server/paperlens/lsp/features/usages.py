@@ -32,12 +32,13 @@ def references(ls, params: types.ReferenceParams) -> Optional[list[types.Locatio
     if params.context.include_declaration and row is not None:
         out.append(types.Location(uri=Path(row.source).as_uri(), range=convert.line_range(row.source_line)))
     # the user's drafts (a LaTeX draft read with its project's own citation commands)
+    encoding = convert.encoding_of(ls)
     for path, (text, keys) in ls.session.drafts().citations(open_documents(ls)).items():
         starts = None
         for c in keys:
             if c.key == key:
                 starts = starts or convert.line_starts(text)
-                out.append(types.Location(uri=Path(path).as_uri(), range=convert.span_to_range(text, c.span, starts)))
+                out.append(types.Location(uri=Path(path).as_uri(), range=convert.span_to_range(text, c.span, starts, encoding)))
     # library papers whose reference lists cite it
     if row is not None:
         graph = library.graph()
