@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -31,6 +30,7 @@ from typing import Callable, Optional
 from paperlens.core import corpus
 from paperlens.core.index.version import SCHEMA_VERSION
 from paperlens.core.index.table import PaperTable, Row, record_text
+from paperlens.core import joins
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper
 from paperlens.core.parse import ParseError, ParseResult, parse_file
@@ -126,7 +126,11 @@ def slim(res: ParseResult) -> ParseResult:
     papers, keeping them until the commit took 1.7 GB in one process)."""
     for p in res.papers:
         p.references = [dict(zip(REF_FIELDS, ref_line(r))) for r in p.references]
-    return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft)
+    return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft, heads=res.heads)
+
+
+def _heads(results: dict) -> dict[str, str]:
+    return {pid: head for res in results.values() if res for pid, head in res.heads.items()}
 
 
 def _segment_job(folder: str, index_dir: str, rels: list[str]):
@@ -214,31 +218,11 @@ def _windex():
     return index
 
 
-def norm_title(title: str) -> str:
-    words = re.findall(r"[^\W_]+", title.lower())
-    return " ".join(words) if len(words) >= 3 else ""
-
-
-def link_rows(rows: list[Row]) -> None:
-    """Merge a paper's full text into its bibliography entry (same DOI, arXiv id or title, or
-    the entry's ``file`` field naming it): the text row becomes an alias of the entry and the
-    entry points at the full text. Rows are changed in place."""
-    entries = [r for r in rows if r.is_entry]
-    by_doi = {r.doi: r for r in entries if r.doi}
-    by_arxiv = {re.sub(r"v\d+$", "", r.arxiv): r for r in entries if r.arxiv}
-    by_title = {t: r for r in entries if (t := norm_title(r.title))}
-    by_file = {r.file: r for r in entries if r.file}
-    for r in rows:
-        r.alias_of = r.fulltext = ""
-    for r in rows:
-        if r.is_entry:
-            continue
-        entry = (by_file.get(r.source) or (r.doi and by_doi.get(r.doi))
-                 or (r.arxiv and by_arxiv.get(re.sub(r"v\d+$", "", r.arxiv)))
-                 or by_title.get(norm_title(r.title)))
-        if entry:
-            r.alias_of = entry.id
-            entry.fulltext = entry.fulltext or r.source
+def link_rows(rows: list[Row], heads=None) -> None:
+    """Merge a paper's full text into its bibliography entry (core/joins.py): the text row
+    becomes an alias of the entry and the entry points at the full text. Rows change in place;
+    ``heads(ids)`` gives texts' first-page text for the joins that need it."""
+    joins.link(rows, heads)
 
 
 class IndexStore:
@@ -517,9 +501,12 @@ class IndexStore:
         add_docs(writer, rel, res)
 
     def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
-                      new_papers: list[Paper] = (), full: bool = False) -> None:
-        self._write_refs({r.id for r in rows}, new_papers, full)
-        link_rows(rows)
+                      new_papers: list[Paper] = (), full: bool = False,
+                      heads: Optional[dict[str, str]] = None) -> None:
+        ids = {r.id for r in rows}
+        self._write_refs(ids, new_papers, full)
+        self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
+        link_rows(rows, self._read_heads)
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json", str(self.folder))
         _fault("after-table")
@@ -549,6 +536,42 @@ class IndexStore:
                     compact = [ref_line(r) for r in p.references]
                     out.write(p.id + "\t" + json.dumps(compact, ensure_ascii=False, separators=(",", ":")) + "\n")
         tmp.replace(self.index_dir / self.REFS)
+
+    HEADS = "heads.jsonl"
+
+    def _write_heads(self, ids: set[str], new: set[str], heads: dict[str, str], full: bool) -> None:
+        """Rewrite heads.jsonl (the start of each full text, for joins.py): kept lines copied."""
+        tmp = self.index_dir / "heads.tmp"
+        with open(tmp, "w", encoding="utf-8") as out:
+            if not full:
+                try:
+                    with open(self.index_dir / self.HEADS, encoding="utf-8") as f:
+                        for line in f:
+                            pid = line.partition("\t")[0]
+                            if pid in ids and pid not in new:
+                                out.write(line)
+                except OSError:
+                    pass
+            for pid, head in heads.items():
+                if pid in new and head:
+                    out.write(pid + "\t" + json.dumps(head, ensure_ascii=False) + "\n")
+        tmp.replace(self.index_dir / self.HEADS)
+
+    def _read_heads(self, ids) -> dict[str, str]:
+        """The heads of these text rows (read line by line, only those kept)."""
+        wanted, out = set(ids), {}
+        try:
+            with open(self.index_dir / self.HEADS, encoding="utf-8") as f:
+                for line in f:
+                    pid, _, data = line.partition("\t")
+                    if pid in wanted:
+                        try:
+                            out[pid] = json.loads(data)
+                        except ValueError:
+                            continue
+        except OSError:
+            pass
+        return out
 
     def _incremental(self, report: IndexReport, only: Optional[list[str]],
                      progress: Optional[Progress]) -> None:
@@ -613,7 +636,8 @@ class IndexStore:
             manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [p.id for p in res.papers])
         if progress:
             progress(total, total, "")
-        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers])
+        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
+                           heads=_heads(results))
 
     def _rebuild(self, report: IndexReport, reason: str, progress: Optional[Progress]) -> None:
         """Index everything into a directory aside, then swap it in."""
@@ -696,7 +720,7 @@ class IndexStore:
         aside.rename(self.whoosh_dir)
         shutil.rmtree(old, ignore_errors=True)
         self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
-                           full=True)
+                           full=True, heads=_heads(results))
         meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
         tmp = self.index_dir / "meta.tmp"
         tmp.write_text(json.dumps(meta), encoding="utf-8")

@@ -3,4 +3,5 @@
 Bump it whenever fields, analyzers or the paper table's rows change: an index written with
 another version is rebuilt by itself on open.
 """
-SCHEMA_VERSION = 13      # 12: references.jsonl, search side files (fast.py); 13: record docs
+SCHEMA_VERSION = 14      # 12: references.jsonl, search side files (fast.py); 13: record docs;
+                         # 14: heads.jsonl (joins), PDF metadata from the layout

@@ -21,6 +21,8 @@ class ParseResult:
     passages: list[Passage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     draft: bool = False              # the user's own writing (cites papers), not a paper
+    # paper id -> the start of a full text's first pages, for joining it to its .bib entry
+    heads: dict[str, str] = field(default_factory=dict)
 
 
 def paper_id(source: str, key: str = "") -> str:

@@ -253,6 +253,7 @@ class Extraction:
     total: int                             # the document's page count
     lines: list[list] = field(default_factory=list)   # measured lines per page (layout.Line)
     info_title: str = ""
+    dropped: list[list[str]] = field(default_factory=list)   # running headers taken out, per page
 
 
 def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
@@ -313,14 +314,18 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
 
     running = running_lines(lines)
     pages = []
+    dropped: list[list[str]] = []
     for raw, drop in zip(raws, running):
         # a page number pdfium ran into the word hyphenated at the page's end: "random\ufffe14"
         raw = _NUMBER_AFTER_HYPHEN.sub(r"\1", raw)
+        gone: list[str] = []
         if drop:
-            kept = [line for n, line in enumerate(_LINE_BREAK.split(raw)) if n not in drop]
-            raw = "\n".join(kept)
+            split = _LINE_BREAK.split(raw)
+            gone = [line for n, line in enumerate(split) if n in drop]
+            raw = "\n".join(line for n, line in enumerate(split) if n not in drop)
         pages.append(normalise_page_text(raw))
-    return Extraction(pages, failed, total, lines, info_title)
+        dropped.append(gone)
+    return Extraction(pages, failed, total, lines, info_title, dropped)
 
 
 def extract_pages(path: Path, max_pages: int | None = MAX_PAGES) -> list[str]:
@@ -355,12 +360,20 @@ def parse_pdf(path: Path) -> ParseResult:
 
     result = parse_text_paper(path, text, line_pages=line_pages)
     header = read_header(ex.lines[:LAYOUT_PAGES], pages[:LAYOUT_PAGES], ex.info_title)
+    from paperlens.core.joins import head_of_pages
+
+    top = [line.text for page in ex.lines[:LAYOUT_PAGES] for line in
+           sorted(page, key=lambda l: (l.top, l.x0)) if line.top < 0.55 * (line.page_height or 1e9)]
+    top += [line for page in ex.dropped[:3] for line in page]
+    for paper in result.papers:
+        result.heads[paper.id] = head_of_pages(pages, top)
     for paper in result.papers:
         paper.file = str(path)
         paper.source_kind = "pdf"
         if header.title:
             paper.title = header.title
             paper.authors = header.authors
+            result.warnings = [w for w in result.warnings if "no title found" not in w]
         elif garbled(paper.title) or not paper.title.strip():
             paper.title = _title_from_file_name(path)
             paper.authors = [a for a in paper.authors if not garbled(a)]

@@ -307,6 +307,9 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     except Exception as exc:   # a reference list we cannot read never costs the paper
         result.warnings.append(f"{path.name}: reference list not read ({exc.__class__.__name__})")
     result.papers.append(paper)
+    from paperlens.core.joins import HEAD_CHARS
+
+    result.heads[pid] = text[:HEAD_CHARS]
     if abstract_lines:
         result.passages.extend(chunk_lines(abstract_lines, pid, source, "abstract",
                                            target_tokens=520, max_tokens=800))

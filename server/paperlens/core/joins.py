@@ -1,0 +1,206 @@
+"""One paper, one card: which bibliography entry a paper's full text (a PDF, a text) belongs to.
+
+The evidence, strongest first:
+
+1. the entry's ``file`` field names the text;
+2. the same DOI, or the same arXiv id (version aside);
+3. the same title (normalised; a title of one or two words only when it is unique among both
+   the entries and the texts left);
+4. the entry's title printed at the top of the text's first page (``heads``: what the parser
+   kept of it, running headers included), exactly or, for long titles, within a few OCR errors;
+5. the entry's title as the text's file name or folder name ('paxos_made_simple.pdf',
+   'base-an-acid-alternative/p48-pritchett.pdf').
+
+Each text joins at most one entry. Steps 4 and 5 join one text to an entry that nothing else
+joined, so a weaker join never takes a text or an entry that a stronger one has. Steps 4 and 5 look only at what steps 1-3 left over,
+through an index of title words, so their cost does not grow with the library's joined part.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Protocol
+
+
+class JoinRow(Protocol):
+    id: str
+    title: str
+    source: str
+    file: str
+    doi: str
+    arxiv: str
+    alias_of: str
+    fulltext: str
+
+    @property
+    def is_entry(self) -> bool: ...
+
+
+_WORD = re.compile(r"[^\W_]+")
+MIN_HEAD_TITLE_WORDS = 3       # shorter titles ('Sagas') join by title or file name only
+FUZZY_MIN_CHARS = 24           # titles this long may differ from the page by OCR errors
+FUZZY_SCORE = 92
+GENERIC_TITLES = {"introduction", "abstract", "contents", "preface", "index", "references",
+                  "untitled", "paper", "article", "notes", "slides", "chapter", "appendix", "draft",
+                  "report", "thesis", "summary", "review", "editorial", "foreword", "letter"}
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def norm_words(text: str) -> str:
+    """Lowercase words without accents or punctuation, one space apart."""
+    return " ".join(_WORD.findall(fold(text).replace("’", "'").replace("'", "")))
+
+
+def norm_title(title: str) -> str:
+    """The title as joins compare it; '' for titles of fewer than three words (too common)."""
+    words = norm_words(title).split()
+    return " ".join(words) if len(words) >= 3 else ""
+
+
+def _slug(text: str) -> str:
+    return norm_words(text).replace(" ", "")
+
+
+def _name_matches(title: str, path: str) -> bool:
+    """The title is the file's name or its folder's name (punctuation and tags aside)."""
+    t = _slug(title)
+    if len(t) < 5 or norm_words(title) in GENERIC_TITLES:
+        return False
+    p = Path(path)
+    for name in (p.stem, p.parent.name):
+        s = _slug(re.sub(r"^\[[^\]]*\]|\([^()]*\)$", "", name.strip()))
+        if s == t or (len(t) >= 12 and t in s and len(t) >= 0.6 * len(s)):
+            return True
+    return False
+
+
+def _in_head(title: str, head: str) -> int:
+    """Where the entry's title starts in the head (word offset), or -1."""
+    t = norm_words(title)
+    if len(t.split()) < MIN_HEAD_TITLE_WORDS:
+        return -1
+    h = norm_words(head)
+    at = h.find(t)
+    if at >= 0 and (at == 0 or h[at - 1] == " "):
+        return h.count(" ", 0, at)
+    if len(t) >= FUZZY_MIN_CHARS:
+        from rapidfuzz import fuzz
+
+        hit = fuzz.partial_ratio_alignment(t, h, score_cutoff=FUZZY_SCORE)
+        if hit is not None:
+            return h.count(" ", 0, hit.dest_start)
+    return -1
+
+
+def link(rows: list, heads: Optional[Callable[[Iterable[str]], dict[str, str]]] = None) -> None:
+    """Set ``alias_of`` on texts and ``fulltext`` on entries (rows changed in place).
+
+    ``heads(ids)`` gives the first-page text of those text rows (read only when entries are
+    left over after the exact joins)."""
+    entries = [r for r in rows if r.is_entry]
+    by_doi = {r.doi: r for r in entries if r.doi}
+    by_arxiv = {re.sub(r"v\d+$", "", r.arxiv): r for r in entries if r.arxiv}
+    by_title = {t: r for r in entries if (t := norm_title(r.title))}
+    by_file = {r.file: r for r in entries if r.file}
+    for r in rows:
+        r.alias_of = r.fulltext = ""
+    texts = [r for r in rows if not r.is_entry]
+    taken: set[str] = set()
+
+    def join(text, entry) -> None:
+        text.alias_of = entry.id
+        entry.fulltext = entry.fulltext or text.source
+        taken.add(entry.id)
+
+    # 1-3: exact evidence; a text that names an entry by file, DOI or arXiv id goes first
+    for strong in (True, False):
+        for r in texts:
+            if r.alias_of:
+                continue
+            if strong:
+                entry = by_file.get(r.source) or (r.doi and by_doi.get(r.doi)) or \
+                    (r.arxiv and by_arxiv.get(re.sub(r"v\d+$", "", r.arxiv)))
+            else:
+                entry = by_title.get(norm_title(r.title))
+            if entry:
+                join(r, entry)        # (a PDF and its text extraction may both join one entry)
+    left_entries = [e for e in entries if e.id not in taken and norm_words(e.title)]
+    left_texts = [r for r in texts if not r.alias_of]
+    if not left_entries or not left_texts:
+        return
+    # 3b: a short title ('Sagas', 'Eventually Consistent') joins when it is unique on both sides
+    short_e: dict[str, list] = {}
+    short_t: dict[str, list] = {}
+    for e in left_entries:
+        t = norm_words(e.title)
+        if len(t.split()) < 3 and t not in GENERIC_TITLES:
+            short_e.setdefault(t, []).append(e)
+    for r in left_texts:
+        t = norm_words(r.title)
+        if t in short_e:
+            short_t.setdefault(t, []).append(r)
+    for t, found in short_t.items():
+        if len(found) == 1 and len(short_e[t]) == 1:
+            join(found[0], short_e[t][0])
+    left_entries = [e for e in left_entries if e.id not in taken]
+    left_texts = [r for r in left_texts if not r.alias_of]
+    if not left_entries or not left_texts:
+        return
+    # 5 before 4 is not an order of strength: both are tried, the file name first (no reading)
+    for entry in left_entries:
+        found = [r for r in left_texts if not r.alias_of and _name_matches(entry.title, r.source)]
+        if len(found) == 1:
+            join(found[0], entry)
+    left_entries = [e for e in left_entries if e.id not in taken]
+    left_texts = [r for r in left_texts if not r.alias_of]
+    if not left_entries or not left_texts or heads is None:
+        return
+    head_of = heads([r.id for r in left_texts])
+    index: dict[str, set[str]] = {}
+    for rid, head in head_of.items():
+        for w in set(norm_words(head).split()):
+            if len(w) >= 4:
+                index.setdefault(w, set()).add(rid)
+    by_id = {r.id: r for r in left_texts}
+    claims: dict[str, list[tuple[int, str]]] = {}       # text id -> [(position, entry id)]
+    for entry in left_entries:
+        words = [w for w in set(norm_words(entry.title).split()) if len(w) >= 4]
+        if not words:
+            continue
+        counts: dict[str, int] = {}
+        for w in words:
+            for rid in index.get(w, ()):
+                counts[rid] = counts.get(rid, 0) + 1
+        need = max(1, int(0.6 * len(words)))
+        for rid, n in counts.items():
+            if n >= need:
+                pos = _in_head(entry.title, head_of[rid])
+                if pos >= 0:
+                    claims.setdefault(rid, []).append((pos, entry.id))
+    entry_by_id = {e.id: e for e in left_entries}
+    # each entry goes to the text where its title comes first; a text to its first claimant
+    best_for_entry: dict[str, tuple[int, str]] = {}
+    for rid, cl in claims.items():
+        for pos, eid in cl:
+            if eid not in best_for_entry or pos < best_for_entry[eid][0]:
+                best_for_entry[eid] = (pos, rid)
+    for eid, (pos, rid) in sorted(best_for_entry.items(), key=lambda kv: kv[1][0]):
+        text = by_id[rid]
+        if not text.alias_of and eid not in taken:
+            join(text, entry_by_id[eid])
+
+
+HEAD_CHARS = 1500
+
+
+def head_of_pages(pages: list[str], top_lines: Iterable[str] = ()) -> str:
+    """What a join reads of a text: the lines at the top of its first page (or the start of its
+    first pages, without layout), and the running headers that name the paper on later pages."""
+    top = [" ".join(t.split()) for t in top_lines if t and t.strip()]
+    parts = top if top else [p[:HEAD_CHARS] for p in pages[:2]]
+    return "\n".join(parts)[: 2 * HEAD_CHARS]

@@ -1,0 +1,85 @@
+"""Which .bib entry a paper's full text belongs to (core/joins.py): one paper, one card."""
+from __future__ import annotations
+
+from paperlens.core.index.table import Row
+from paperlens.core.joins import link
+
+
+def entry(i, title, doi="", file=""):
+    return Row(f"e{i}", f"key{i}", title, [], "", "", "/lib/refs.bib", i, "bib", file, doi, "")
+
+
+def text(i, title, source, doi=""):
+    return Row(f"t{i}", f"gen{i}", title, [], "", "", source, 0, "pdf", source, doi, "")
+
+
+def heads_from(d):
+    return lambda ids: {i: d[i] for i in ids if i in d}
+
+
+def test_exact_evidence_first():
+    e1 = entry(1, "A Mathematical Theory of Communication")
+    e2 = entry(2, "Tidy Data", doi="10.18637/jss.v059.i10")
+    t1 = text(1, "A Mathematical Theory of Communication", "/lib/shannon.pdf")
+    t2 = text(2, "JSS Journal of Statistical Software", "/lib/tidy.pdf", doi="10.18637/jss.v059.i10")
+    link([e1, e2, t1, t2])
+    assert (t1.alias_of, t2.alias_of) == ("e1", "e2")
+    assert (e1.fulltext, e2.fulltext) == ("/lib/shannon.pdf", "/lib/tidy.pdf")
+
+
+def test_title_on_the_first_page_joins_when_the_extracted_title_is_wrong():
+    e = entry(1, "A Mathematical Theory of Communication")
+    t = text(1, "Reprinted with corrections from The Bell System Technical Journal", "/lib/x.pdf")
+    head = ("Reprinted with corrections from The Bell System Technical Journal, Vol. 27\n"
+            "A Mathematical Theory of Communication\nBy C. E. SHANNON\nINTRODUCTION")
+    link([e, t], heads_from({"t1": head}))
+    assert t.alias_of == "e1" and e.fulltext == "/lib/x.pdf"
+
+
+def test_ocr_errors_in_a_long_title_are_tolerated():
+    e = entry(1, "Epidemic Algorithms for Replicated Database Maintenance")
+    t = text(1, "Xerox", "/lib/epidemic.pdf")
+    head = "EPIDEMIC ALGORlTHMS FOR REPLICATED . DATABASE MAINTENANCE\nAlan Demers, Dan Greene"
+    link([e, t], heads_from({"t1": head}))
+    assert t.alias_of == "e1"
+
+
+def test_a_title_cited_lower_on_another_first_page_loses_to_the_paper_itself():
+    e = entry(1, "Paxos Made Simple Again Today")
+    t_other = text(1, "Something Else", "/lib/other.pdf")
+    t_own = text(2, "Garbled", "/lib/own.pdf")
+    heads = {"t1": "Something Else\nAbstract. As shown in Paxos Made Simple Again Today, consensus ...",
+             "t2": "Paxos Made Simple Again Today\nLeslie Lamport"}
+    link([e, t_other, t_own], heads_from(heads))
+    assert t_own.alias_of == "e1" and t_other.alias_of == ""
+
+
+def test_file_or_folder_name_joins_a_pdf_without_the_title_in_its_text():
+    e = entry(1, "BASE: An Acid Alternative")
+    t = text(1, "can lead to dramatic improvements", "/lib/base-an-acid-alternative/p48-pritchett.pdf")
+    e2 = entry(2, "Load Balancing of Autonomous Actors over Dynamic Networks")
+    t2 = text(2, "!#%$&", "/lib/load_balancing_of_autonomous_actors_over_dynamic_networks.pdf")
+    link([e, t, e2, t2], heads_from({"t1": "Web applications have grown", "t2": "!#%$&"}))
+    assert t.alias_of == "e1" and t2.alias_of == "e2"
+
+
+def test_short_titles_join_only_when_unique():
+    e = entry(1, "Sagas")
+    t = text(1, "SAGAS", "/lib/sagas.pdf")
+    link([e, t])
+    assert t.alias_of == "e1"
+    a, b = entry(2, "Introduction"), text(2, "Introduction", "/lib/intro.pdf")
+    link([a, b])
+    assert b.alias_of == ""
+    c, d1, d2 = entry(3, "Eventually Consistent"), text(3, "Eventually Consistent", "/lib/a.pdf"), \
+        text(4, "Eventually Consistent", "/lib/b.pdf")
+    link([c, d1, d2])
+    assert d1.alias_of == d2.alias_of == ""
+
+
+def test_a_weak_join_never_takes_an_entry_already_joined():
+    e = entry(1, "Consistent Hashing and Random Trees")
+    t1 = text(1, "Consistent Hashing and Random Trees", "/lib/a.pdf")
+    t2 = text(2, "Other", "/lib/b.pdf")
+    link([e, t1, t2], heads_from({"t2": "Consistent Hashing and Random Trees\nDavid Karger"}))
+    assert t1.alias_of == "e1" and t2.alias_of == ""
