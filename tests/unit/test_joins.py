@@ -83,3 +83,38 @@ def test_a_weak_join_never_takes_an_entry_already_joined():
     t2 = text(2, "Other", "/lib/b.pdf")
     link([e, t1, t2], heads_from({"t2": "Consistent Hashing and Random Trees\nDavid Karger"}))
     assert t1.alias_of == "e1" and t2.alias_of == ""
+
+
+# -- through the index: heads.jsonl is written with each text and read when an entry is left over
+
+def test_entry_added_later_joins_the_pdf_whose_first_page_shows_its_title(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from fixtures.pdfs import body_lines, make_layout_pdf
+
+    from paperlens.core.library import Library
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    body = "The fundamental problem of communication is that of reproducing at one point a message. " * 12
+    # the largest font on the page is the journal's name: the title read off it is wrong
+    make_layout_pdf(folder / "scan-0042.pdf", [[
+        ("THE BELL SYSTEM TECHNICAL MONTHLY", 20, 15, "C", "B"),
+        ("A Mathematical Theory of Communication", 13, 30, "C"),
+        ("By C. E. SHANNON", 11, 40, "C"), *body_lines(body, 55)]])
+    lib = Library([folder], index_path=str(tmp_path / "ix"))
+    lib.update()
+    (text_row,) = lib.rows()
+    assert text_row.title != "A Mathematical Theory of Communication"
+
+    (folder / "refs.bib").write_text(
+        "@article{shannon1948, title={A Mathematical Theory of Communication},\n"
+        "  author={Shannon, Claude E.}, journal={Bell System Technical Journal}, year={1948}}\n",
+        encoding="utf-8")
+    lib.update_paths([folder / "refs.bib"])
+    row = lib.resolve("shannon1948")
+    assert row.fulltext == str((folder / "scan-0042.pdf").resolve())
+    assert sum(1 for r in lib.rows() if not r.alias_of) == 1          # one paper, one card
+    lib.close()
