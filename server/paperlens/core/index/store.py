@@ -322,17 +322,7 @@ class IndexStore:
     def iter_refs(self):
         """(paper id, [[label, title, doi, arxiv], ...]) of every paper with a reference list,
         read line by line: 10k papers have ~25 MB of them, too much to keep as Python objects."""
-        try:
-            f = open(self.index_dir / self.REFS, encoding="utf-8")
-        except OSError:
-            return
-        with f:
-            for line in f:
-                pid, _, data = line.partition("\t")
-                try:
-                    yield pid, json.loads(data)
-                except ValueError:
-                    continue
+        return self._iter_keyed(self.REFS)
 
     @property
     def stamp(self):
@@ -517,61 +507,58 @@ class IndexStore:
         tmp.replace(self.index_dir / "manifest.json")
         self._state_stamp = self._stamp()
 
-    def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
-        """Rewrite references.jsonl: kept lines are copied as text, not parsed."""
-        new = {p.id for p in new_papers}
-        tmp = self.index_dir / "references.tmp"
+    def _rewrite_keyed(self, name: str, ids: set[str], new: set[str], lines, full: bool) -> None:
+        """Rewrite a side file of ``paper id<TAB>json`` lines: the lines of papers still in the
+        index and not re-parsed are copied as text (not parsed), then ``lines`` are added."""
+        tmp = self.index_dir / (name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as out:
             if not full:
                 try:
-                    with open(self.index_dir / self.REFS, encoding="utf-8") as f:
+                    with open(self.index_dir / name, encoding="utf-8") as f:
                         for line in f:
                             pid = line.partition("\t")[0]
                             if pid in ids and pid not in new:
                                 out.write(line)
                 except OSError:
                     pass
-            for p in new_papers:
-                if p.references:   # compact: what the citation graph needs (full entries: paper docs)
-                    compact = [ref_line(r) for r in p.references]
-                    out.write(p.id + "\t" + json.dumps(compact, ensure_ascii=False, separators=(",", ":")) + "\n")
-        tmp.replace(self.index_dir / self.REFS)
+            out.writelines(lines)
+        tmp.replace(self.index_dir / name)
+
+    def _iter_keyed(self, name: str, wanted: Optional[set[str]] = None):
+        """(paper id, value) of a side file's lines, read line by line (those ``wanted`` only)."""
+        try:
+            f = open(self.index_dir / name, encoding="utf-8")
+        except OSError:
+            return
+        with f:
+            for line in f:
+                pid, _, data = line.partition("\t")
+                if wanted is not None and pid not in wanted:
+                    continue
+                try:
+                    yield pid, json.loads(data)
+                except ValueError:
+                    continue
+
+    def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
+        """Rewrite references.jsonl, compact: what the citation graph needs (the full entries
+        are in the paper docs)."""
+        self._rewrite_keyed(self.REFS, ids, {p.id for p in new_papers}, (
+            p.id + "\t" + json.dumps([ref_line(r) for r in p.references], ensure_ascii=False,
+                                     separators=(",", ":")) + "\n"
+            for p in new_papers if p.references), full)
 
     HEADS = "heads.jsonl"
 
     def _write_heads(self, ids: set[str], new: set[str], heads: dict[str, str], full: bool) -> None:
-        """Rewrite heads.jsonl (the start of each full text, for joins.py): kept lines copied."""
-        tmp = self.index_dir / "heads.tmp"
-        with open(tmp, "w", encoding="utf-8") as out:
-            if not full:
-                try:
-                    with open(self.index_dir / self.HEADS, encoding="utf-8") as f:
-                        for line in f:
-                            pid = line.partition("\t")[0]
-                            if pid in ids and pid not in new:
-                                out.write(line)
-                except OSError:
-                    pass
-            for pid, head in heads.items():
-                if pid in new and head:
-                    out.write(pid + "\t" + json.dumps(head, ensure_ascii=False) + "\n")
-        tmp.replace(self.index_dir / self.HEADS)
+        """Rewrite heads.jsonl: the top of each full text's first page, for joins.py."""
+        self._rewrite_keyed(self.HEADS, ids, new, (
+            pid + "\t" + json.dumps(head, ensure_ascii=False) + "\n"
+            for pid, head in heads.items() if pid in new and head), full)
 
     def _read_heads(self, ids) -> dict[str, str]:
-        """The heads of these text rows (read line by line, only those kept)."""
-        wanted, out = set(ids), {}
-        try:
-            with open(self.index_dir / self.HEADS, encoding="utf-8") as f:
-                for line in f:
-                    pid, _, data = line.partition("\t")
-                    if pid in wanted:
-                        try:
-                            out[pid] = json.loads(data)
-                        except ValueError:
-                            continue
-        except OSError:
-            pass
-        return out
+        """The heads of these text rows."""
+        return dict(self._iter_keyed(self.HEADS, set(ids)))
 
     def _incremental(self, report: IndexReport, only: Optional[list[str]],
                      progress: Optional[Progress]) -> None:
