@@ -640,19 +640,25 @@ def _latex_groups(masked: str, pos: int, multi: bool, partial: bool):
             if m is None:
                 break
             q = m.end()
-        m = _LATEX_BRACE.match(masked, q)
-        if m is None:
-            break
-        open_at = m.start(1) - 1
-        if not m.group(2):
-            if partial:
-                groups.append((open_at, None))
-            break
-        groups.append((open_at, m.end() - 1))
-        p = m.end()
-        if not multi:
+        p = _key_group(masked, q, partial, groups)
+        if p is None or not multi:
             break
     return groups
+
+
+def _key_group(masked: str, p: int, partial: bool, groups: list) -> int | None:
+    """Append the ``{keys}`` group at ``p`` to ``groups`` (an unclosed one, as ``(open, None)``,
+    only when ``partial``); the offset after it, or None when there is no closed group."""
+    m = _LATEX_BRACE.match(masked, p)
+    if m is None:
+        return None
+    open_at = m.start(1) - 1
+    if not m.group(2):
+        if partial:
+            groups.append((open_at, None))
+        return None
+    groups.append((open_at, m.end() - 1))
+    return m.end()
 
 
 def _skip_argument(text: str, p: int, limit: int = _MAX_ARGUMENT) -> int | None:
@@ -711,16 +717,9 @@ def _macro_groups(masked: str, pos: int, macro: LatexMacro, star: bool, partial:
                 p = m.end()
             continue
         if number in macro.keys:
-            m = _LATEX_BRACE.match(masked, p)
-            if m is None:
+            p = _key_group(masked, p, partial, groups)
+            if p is None:
                 break
-            open_at = m.start(1) - 1
-            if not m.group(2):
-                if partial:
-                    groups.append((open_at, None))
-                break
-            groups.append((open_at, m.end() - 1))
-            p = m.end()
         else:
             end = _skip_argument(masked, p)
             if end is None:
