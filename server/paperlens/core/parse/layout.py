@@ -18,9 +18,10 @@ Pure Python over ``Line`` records (text, font size and box, in points from the p
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
+
+from paperlens.core.joins import norm_words
 
 
 @dataclass
@@ -49,7 +50,6 @@ class Header:
     title: str = ""
     authors: list[str] = field(default_factory=list)
     year: str = ""
-    title_page: int = 0      # 0-based page the metadata was read from (1 after a cover page)
 
 
 # -- running headers and footers -------------------------------------------------------------------
@@ -145,12 +145,6 @@ _TITLE_MARKS = re.compile(r"(?:\s*[*∗†‡§¶]+|(?<=[a-z])\d{1,2}|\s*\(\s*\*
 _EMAIL = re.compile(r"\{[^{}]*\}\s*@\S+|\S+@\S+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 TOP_SHARE = 0.66             # the title starts in the upper two thirds of its page
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
 def is_cover_page(text: str) -> bool:
@@ -317,7 +311,7 @@ def plausible_info_title(title: str) -> bool:
 
 
 def _fuzzy_in(needle: str, hay: str) -> bool:
-    n, h = _norm(needle), _norm(hay)
+    n, h = norm_words(needle), norm_words(hay)
     return bool(n) and (n in h or n.replace(" ", "") in h.replace(" ", ""))
 
 
@@ -488,8 +482,7 @@ def _years(text: str) -> list[str]:
     return [y for m in _YEAR.finditer(text) if 1900 <= int(y := m.group(1) or m.group(2)) <= 2099]
 
 
-def find_year(lines: list[Line], body_size: float, skip: set[int] = frozenset(),
-              header_bottom: float = 0.0) -> str:
+def find_year(lines: list[Line], body_size: float, header_bottom: float = 0.0) -> str:
     """The publication year printed on the title page (see module doc); '' when none.
 
     Ranked: a copyright line, then where it appeared (proceedings, journal, 'appeared in'), the
@@ -500,8 +493,6 @@ def find_year(lines: list[Line], body_size: float, skip: set[int] = frozenset(),
     best: tuple[int, int, str] = (0, 0, "")
     prev: Optional[Line] = None
     for line in sorted(lines, key=lambda l: (l.top, l.x0)):
-        if line.order in skip:
-            continue
         above, prev = prev, line
         text = " ".join(line.text.split())
         context = text
@@ -588,7 +579,6 @@ def read_header(pages: list[list[Line]], page_texts: list[str], info_title: str 
     if paper.title and (not cover.title or _fuzzy_in(paper.title, page_texts[0])):
         paper.authors = paper.authors or cover.authors
         paper.year = paper.year or cover.year
-        paper.title_page = 1
         return paper
     return cover
 
@@ -622,7 +612,7 @@ def _read_page(lines: list[Line], info_title: str, skip: set[int]) -> Header:
         if seed_size < body + 0.6 and block[0][0].top > 0.3 * height:
             title = ""                        # no larger font near the top: no title typography
     info = " ".join((info_title or "").split())
-    if plausible_info_title(info) and _norm(info) != _norm(title):
+    if plausible_info_title(info) and norm_words(info) != norm_words(title):
         typeset = seed_size >= body + 0.6          # the page sets a title apart by its size
         if not title or not typeset or (_fuzzy_in(info, page_text) and not _fuzzy_in(title, info)
                                         and seed_size < body + 2):
@@ -647,5 +637,5 @@ def _read_page(lines: list[Line], info_title: str, skip: set[int]) -> Header:
             elif authors and name_size is not None and abs(size - name_size) > 0.6:
                 continue                      # an affiliation in another font: names may follow
     header_bottom = next((r[0].top for r in rows[end:] if _is_stop(_row_text(r), r[0], body)), height)
-    year = find_year(lines, body, skip, header_bottom)
+    year = find_year(lines, body, header_bottom)       # running headers date papers too: all lines
     return Header(title=title, authors=authors, year=year)

@@ -254,6 +254,7 @@ class Extraction:
     lines: list[list] = field(default_factory=list)   # measured lines per page (layout.Line)
     info_title: str = ""
     dropped: list[list[str]] = field(default_factory=list)   # running headers taken out, per page
+    running: list[set[int]] = field(default_factory=list)    # their line numbers (Line.order)
 
 
 def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
@@ -325,7 +326,7 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
             raw = "\n".join(line for n, line in enumerate(split) if n not in drop)
         pages.append(normalise_page_text(raw))
         dropped.append(gone)
-    return Extraction(pages, failed, total, lines, info_title, dropped)
+    return Extraction(pages, failed, total, lines, info_title, dropped, running)
 
 
 def extract_pages(path: Path, max_pages: int | None = MAX_PAGES) -> list[str]:
@@ -359,7 +360,8 @@ def parse_pdf(path: Path) -> ParseResult:
     from paperlens.core.parse.text import parse_text_paper
 
     result = parse_text_paper(path, text, line_pages=line_pages)
-    header = read_header(ex.lines[:LAYOUT_PAGES], pages[:LAYOUT_PAGES], ex.info_title)
+    header = read_header(ex.lines[:LAYOUT_PAGES], pages[:LAYOUT_PAGES], ex.info_title,
+                         ex.running[:LAYOUT_PAGES])
     from paperlens.core.joins import head_of_pages
 
     top = [line.text for page in ex.lines[:LAYOUT_PAGES] for line in
