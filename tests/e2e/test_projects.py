@@ -9,7 +9,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from conftest import SERVER, open_doc, position, wait_indexed
+from conftest import SERVER, open_doc, position, start, wait_indexed
 
 FILES = {
     "thesis/thesis.tex": "\\documentclass{book}\n\\input{preamble}\n\\begin{document}\n"
@@ -110,3 +110,104 @@ async def test_chapter_follows_the_root_in_every_position_encoding(thesis_client
     # the duplicate-key warning of the .bib file the root names says who gets its entry
     right = await _diagnostics_of(client, (library_dir / "thesis" / "references.bib").as_uri())
     assert [d.message for d in right] == ["key 'shared2020' is also defined in aaa-old.bib; thesis.tex gets this entry"]
+
+
+# -- diagnostics of the other open documents of a project ---------------------------------------
+
+PREAMBLE = "\\usepackage[backend=biber]{biblatex}\n\\newcommand{\\longcite}[1]{\\footnote{\\fullcite{#1}}}\n"
+CHAPTER = "\\chapter{Epilogue}\nAs \\longcite{Knuth}{shared2020} shows, \\seecite{shared202} too.\n"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def project_client(lsp_client: LanguageClient, library_dir, index_dir):
+    for rel, text in {**FILES, "thesis/preamble.tex": PREAMBLE + "\\bibliography{references}\n",
+                      "thesis/chapters/epilogue.tex": CHAPTER}.items():
+        path = library_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    await start(lsp_client, library_dir, index_dir)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _unknown_keys_once(client: LanguageClient, uri: str, want: list[str]) -> None:
+    """Wait until the unknown keys published for ``uri`` are ``want``."""
+    def keys() -> list[str] | None:
+        diags = client.diagnostics.get(uri)
+        return None if diags is None else [d.data["key"] for d in diags if d.code == "unknown-key"]
+
+    async def wait() -> None:
+        while keys() != want:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    try:
+        await asyncio.wait_for(wait(), 60)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"{uri}: unknown keys {keys()}, expected {want}") from None
+
+
+async def test_a_preamble_edit_republishes_the_open_chapter(project_client: LanguageClient, library_dir):
+    client = project_client
+    chapter = open_doc(client, library_dir / "thesis" / "chapters" / "epilogue.tex", "latex")
+    preamble_path = library_dir / "thesis" / "preamble.tex"
+    preamble = open_doc(client, preamble_path, "latex")
+    # \longcite takes one argument: its key is "Knuth"; \seecite cites nothing yet
+    await _unknown_keys_once(client, chapter, ["Knuth"])
+    text = preamble_path.read_text(encoding="utf-8")
+
+    def edit(version: int, new_text: str) -> None:
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=preamble, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)]))
+
+    # a new definition in the (unsaved) preamble: the key is the second argument; the
+    # chapter's warning goes without touching the chapter
+    text += "\\renewcommand{\\longcite}[2]{\\footnote{#1: \\fullcite{#2}}}\n"
+    edit(2, text)
+    await _unknown_keys_once(client, chapter, [])
+    # a new citation command: the chapter's \seecite{shared202} is a mistyped key now
+    text += "\\newcommand{\\seecite}[1]{see \\cite{#1}}\n"
+    edit(3, text)
+    await _unknown_keys_once(client, chapter, ["shared202"])
+    (diag,) = client.diagnostics[chapter]
+    assert diag.range == types.Range(start=position(CHAPTER, CHAPTER.index("shared202}")),
+                                     end=position(CHAPTER, CHAPTER.index("shared202}") + len("shared202")))
+    # the preamble closed unsaved: the chapter reads it from disk again
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=preamble)))
+    await _unknown_keys_once(client, chapter, ["Knuth"])
+
+
+async def test_the_root_dropping_a_chapter_republishes_it(project_client: LanguageClient, library_dir):
+    """The chapter's project held the root last time, not any more: it is republished too."""
+    client = project_client
+    chapter = open_doc(client, library_dir / "thesis" / "chapters" / "epilogue.tex", "latex")
+    root_path = library_dir / "thesis" / "thesis.tex"
+    root = open_doc(client, root_path, "latex")
+    await _unknown_keys_once(client, chapter, ["Knuth"])
+    dropped = root_path.read_text(encoding="utf-8").replace("\\include{chapters/epilogue}\n", "")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=root, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=dropped)]))
+    # alone, the chapter knows no \longcite: nothing it cites is a key
+    await _unknown_keys_once(client, chapter, [])
+
+
+async def test_opening_a_bib_file_keeps_its_duplicate_key_warning(project_client: LanguageClient, library_dir):
+    """Its draft diagnostics (none) are published with its duplicate keys, not instead of them."""
+    client = project_client
+    bib = library_dir / "thesis" / "references.bib"
+    (before,) = await _diagnostics_of(client, bib.as_uri())
+    assert before.code == "duplicate-key"
+
+    async def next_for_bib() -> types.PublishDiagnosticsParams:
+        while True:
+            params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            if params.uri == bib.as_uri():
+                return params
+
+    # the task starts waiting before the loop reads the server's answer (created first)
+    waiting = asyncio.ensure_future(asyncio.wait_for(next_for_bib(), 60))
+    open_doc(client, bib, "bibtex")
+    published = await waiting
+    assert [d.code for d in published.diagnostics] == ["duplicate-key"]

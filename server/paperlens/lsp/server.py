@@ -26,6 +26,7 @@ class PaperlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("paperlens", __version__)
         self.session = Session()
+        self.publisher: Optional[diagnostics.Publisher] = None
 
 
 class LogForwarder(logging.Handler):
@@ -200,32 +201,22 @@ def create_server() -> PaperlensServer:
             session.notify_changed([str(path)])
 
     # -- diagnostics: unknown keys in drafts, duplicate keys across .bib files ------------------
-    published_bibs: set[str] = set()
-
-    def publish(uri: str) -> None:
-        diags = diagnostics.draft_diagnostics(server, uri)
-        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
-
-    def publish_all() -> None:
-        for uri in list(server.workspace.text_documents):
-            publish(uri)
-        dupes = diagnostics.duplicate_key_diagnostics(server)
-        for uri in published_bibs - set(dupes):
-            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        for uri, diags in dupes.items():
-            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
-        published_bibs.clear()
-        published_bibs.update(dupes)
-
-    session.on_indexed = lambda reports: publish_all()
+    # computed off the event loop, debounced; a LaTeX document's change republishes the other
+    # open documents of its project (a preamble's new command changes what a chapter cites)
+    publisher = server.publisher = diagnostics.Publisher(server)
+    session.on_indexed = lambda reports: publisher.refresh_all()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperlensServer, params: types.DidOpenTextDocumentParams) -> None:
-        publish(params.text_document.uri)
+        publisher.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: PaperlensServer, params: types.DidChangeTextDocumentParams) -> None:
-        publish(params.text_document.uri)
+        publisher.changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: PaperlensServer, params: types.DidCloseTextDocumentParams) -> None:
+        publisher.closed(params.text_document.uri)
 
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix]))(diagnostics.code_actions)
@@ -268,6 +259,7 @@ def create_server() -> PaperlensServer:
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PaperlensServer, params) -> None:
+        publisher.close()
         session.shutdown()
 
     return server

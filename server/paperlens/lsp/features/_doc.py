@@ -29,12 +29,15 @@ def open_documents(ls) -> dict[str, str]:
     return out
 
 
-def latex_project(ls, path: Optional[Path], text: str) -> Optional[Project]:
-    """The LaTeX project of the document at ``path`` (None without a path or on trouble)."""
+def latex_project(ls, path: Optional[Path], text: str,
+                  open_docs: Optional[dict[str, str]] = None) -> Optional[Project]:
+    """The LaTeX project of the document at ``path`` (None without a path or on trouble);
+    ``open_docs``: the editor's documents (default: those open now)."""
     if path is None:
         return None
     try:
-        return ls.session.drafts().projects.project(str(path), text, open_documents(ls))
+        return ls.session.drafts().projects.project(
+            str(path), text, open_documents(ls) if open_docs is None else open_docs)
     except Exception:                     # never let a strange project break a request
         log.exception("could not resolve the LaTeX project of %s", path)
         return None
