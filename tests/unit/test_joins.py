@@ -118,3 +118,10 @@ def test_entry_added_later_joins_the_pdf_whose_first_page_shows_its_title(tmp_pa
     assert row.fulltext == str((folder / "scan-0042.pdf").resolve())
     assert sum(1 for r in lib.rows() if not r.alias_of) == 1          # one paper, one card
     lib.close()
+
+
+def test_a_different_word_is_not_an_ocr_error():
+    e = entry(1, "Evil Results on Sparse Retrieval of Passages in Papers")
+    t = text(1, "x", "/lib/t.txt")
+    link([e, t], heads_from({"t1": "Wicked Results on Sparse Retrieval of Passages in Papers\nEve Mallory"}))
+    assert t.alias_of == ""

@@ -90,10 +90,16 @@ def _in_head(title: str, head: str) -> int:
         return h.count(" ", 0, at)
     if len(t) >= FUZZY_MIN_CHARS:
         from rapidfuzz import fuzz
+        from rapidfuzz.distance import Levenshtein
 
         hit = fuzz.partial_ratio_alignment(t, h, score_cutoff=FUZZY_SCORE)
         if hit is not None:
-            return h.count(" ", 0, hit.dest_start)
+            # OCR errors change letters inside words ('ALGORlTHMS'), never a whole word: every
+            # word of the title is on the page within an edit or two
+            region = h[max(0, hit.dest_start - 20): hit.dest_end + 20].split()
+            if all(any(Levenshtein.distance(w, x, score_cutoff=max(1, len(w) // 5)) <= max(1, len(w) // 5)
+                       for x in region) for w in t.split() if len(w) >= 3):
+                return h.count(" ", 0, hit.dest_start)
     return -1
 
 
