@@ -18,9 +18,10 @@ through an index of title words, so their cost does not grow with the library's 
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Protocol
+
+from paperlens.core.index.table import fold
 
 
 class JoinRow(Protocol):
@@ -46,14 +47,9 @@ GENERIC_TITLES = {"introduction", "abstract", "contents", "preface", "index", "r
                   "report", "thesis", "summary", "review", "editorial", "foreword", "letter"}
 
 
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-
-
 def norm_words(text: str) -> str:
     """Lowercase words without accents or punctuation, one space apart."""
-    return " ".join(_WORD.findall(fold(text).replace("’", "'").replace("'", "")))
+    return " ".join(_WORD.findall(fold(text or "").replace("’", "'").replace("'", "")))
 
 
 def norm_title(title: str) -> str:

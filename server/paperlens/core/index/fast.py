@@ -657,10 +657,9 @@ def ascii_fold(word: str) -> str:
     """A lower-case word without its accents (``müller`` -> ``muller``, ``groß`` -> ``gross``)."""
     if word.isascii():
         return word
-    import unicodedata
+    from paperlens.core.index.table import fold
 
-    word = unicodedata.normalize("NFKD", word.translate(_FOLD))
-    return "".join(ch for ch in word if not unicodedata.combining(ch))
+    return fold(word.translate(_FOLD))
 
 
 # -- snippets -------------------------------------------------------------------------------------------

@@ -218,13 +218,6 @@ def _windex():
     return index
 
 
-def link_rows(rows: list[Row], heads=None) -> None:
-    """Merge a paper's full text into its bibliography entry (core/joins.py): the text row
-    becomes an alias of the entry and the entry points at the full text. Rows change in place;
-    ``heads(ids)`` gives texts' first-page text for the joins that need it."""
-    joins.link(rows, heads)
-
-
 class IndexStore:
     def __init__(self, folder: Path, index_dir: Path, workers: Optional[int] = None):
         self.folder = Path(folder).resolve()
@@ -496,7 +489,7 @@ class IndexStore:
         ids = {r.id for r in rows}
         self._write_refs(ids, new_papers, full)
         self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
-        link_rows(rows, self._read_heads)
+        joins.link(rows, self._read_heads)    # a paper's full text merges into its entry
         self.table = PaperTable(rows)
         self.table.save(self.index_dir / "table.json", str(self.folder))
         _fault("after-table")
