@@ -2,10 +2,16 @@
 
 Events are reduced to paths (both ends of a move, so an atomic "write temp + rename" shows up as
 the final file) and handed to a callback from watchdog's thread; the caller debounces.
+
+A folder's events never ask for a walk of the whole paper folder: its "modified" event (its
+listing changed: a file in it was created, deleted or renamed) is dropped, since that file's own
+event comes too; a folder created, moved or deleted is handed over as a path like a file's, and
+``corpus.diff`` looks at what is (or was) under it.
 """
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -14,7 +20,8 @@ log = logging.getLogger(__name__)
 
 class FolderWatcher:
     def __init__(self, folders: Iterable[str], on_paths: Callable[[list[str], bool], None]):
-        """``on_paths(paths, rescan)``: ``rescan`` is True when a directory changed."""
+        """``on_paths(paths, rescan)``: ``paths`` are files and folders (a folder stands for what
+        is under it); ``rescan`` (look at every file again) is never asked for by an event."""
         self.folders = [str(Path(f)) for f in folders]
         self.on_paths = on_paths
         self._observer = None
@@ -30,12 +37,11 @@ class FolderWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
-                if event.event_type in ("opened", "closed_no_write"):
+                paths = outer.paths_of(event)
+                if not paths:
                     return
-                paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-                paths = [p.decode() if isinstance(p, bytes) else p for p in paths]
                 try:
-                    outer.on_paths(paths, bool(event.is_directory))
+                    outer.on_paths(paths, False)
                 except Exception:
                     log.exception("file event handler failed")
 
@@ -49,6 +55,17 @@ class FolderWatcher:
         self._observer = observer
         log.info("watching %d paper folder(s) with watchdog", len(self.folders))
         return True
+
+    @staticmethod
+    def paths_of(event) -> list[str]:
+        """The paths an event asks to look at again (none for a folder's "modified" event)."""
+        kind = event.event_type
+        if kind in ("opened", "closed_no_write"):
+            return []
+        if event.is_directory and kind not in ("created", "deleted", "moved"):
+            return []            # its listing or attributes changed: its files' events come too
+        paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        return [os.fsdecode(p) for p in paths]
 
     def stop(self) -> None:
         if self._observer is not None:
