@@ -22,6 +22,7 @@ import {
   cardForPreview,
   formatPaper,
   formatSearchResult,
+  noLinks,
   PaperInfo,
   papersFromResults,
   resultTarget,
@@ -244,7 +245,7 @@ class Paperlens implements vscode.Disposable {
   private showStartError(msg: string): void {
     const buttons = ['Open Setting', 'Show Output'];
     if (vscode.extensions.getExtension(PYTHON_EXTENSION_ID)) buttons.splice(1, 0, 'Select Interpreter');
-    void vscode.window.showErrorMessage(msg, ...buttons).then((choice) => {
+    void vscode.window.showErrorMessage(noLinks(msg), ...buttons).then((choice) => {
       if (choice === 'Open Setting') {
         void openPythonPathSetting();
       } else if (choice === 'Select Interpreter') {
@@ -439,7 +440,7 @@ class Paperlens implements vscode.Disposable {
       }
       const where = r.page ? ` (p. ${r.page})` : '';
       const choice = await vscode.window.showInformationMessage(
-        `paperlens: the passage is in ${target.file}${where}. This server cannot show paper texts of PDFs yet.`,
+        `paperlens: the passage is in ${noLinks(target.file)}${where}. This server cannot show paper texts of PDFs yet.`,
         'Open PDF',
         'Reveal in Explorer',
       );
@@ -541,7 +542,7 @@ class Paperlens implements vscode.Disposable {
     }
     if (!parts.length) {
       void vscode.window.showInformationMessage(
-        key ? `paperlens: no paper card for "${key}".` : 'paperlens: put the cursor on a citation key first.',
+        key ? `paperlens: no paper card for "${noLinks(key)}".` : 'paperlens: put the cursor on a citation key first.',
       );
       return;
     }
@@ -573,14 +574,14 @@ class Paperlens implements vscode.Disposable {
     if (!(await this.running())) return;
     if (!this.serverCommands().includes('paperlens.openPaperText')) {
       void vscode.window.showInformationMessage(
-        `paperlens: this version of the server cannot show the extracted text of ${uri.fsPath} (no paperlens.openPaperText command yet).`,
+        `paperlens: this version of the server cannot show the extracted text of ${noLinks(uri.fsPath)} (no paperlens.openPaperText command yet).`,
       );
       return;
     }
     type Answer = string | { uri?: string; line?: number; text?: string; title?: string } | null;
     const res = await this.exec<Answer>('paperlens.openPaperText', [uri.toString()]);
     if (!res) {
-      void vscode.window.showInformationMessage(`paperlens: no paper text for ${uri.fsPath}.`);
+      void vscode.window.showInformationMessage(`paperlens: no paper text for ${noLinks(uri.fsPath)}.`);
       return;
     }
     if (typeof res === 'string' || res.uri) {
@@ -602,7 +603,7 @@ class Paperlens implements vscode.Disposable {
       this.output.appendLine(`[client] re-index${rebuild ? ' (rebuild)' : ''} scheduled`);
       this.schedulePoll(300);
     } catch (e) {
-      void vscode.window.showErrorMessage(`paperlens: re-index failed: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`paperlens: re-index failed: ${noLinks(e instanceof Error ? e.message : String(e))}`);
     }
   }
 

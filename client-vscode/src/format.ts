@@ -197,10 +197,12 @@ export function statusView(inp: StatusInputs): StatusView {
 
 /**
  * The hover card prepared for the Markdown preview: the preview refuses `file:` links (they would
- * show as raw `[text](file:///...)`), so such links become their text followed by the path.
+ * show as raw `[text](file:///...)`), so such links become their text followed by the path. The
+ * path (a file name: untrusted) is a code span that no backtick in it can end (`codeSpan`); the
+ * link text is taken as the server escaped it (`\]` and the like included).
  */
 export function cardForPreview(markdown: string): string {
-  return markdown.replace(/\[([^\]]*)\]\((file:\/\/[^)\s]*)\)/g, (_m, text: string, target: string) => {
+  return markdown.replace(/\[((?:\\.|[^\]\\])*)\]\((file:\/\/[^)\s]*)\)/g, (_m, text: string, target: string) => {
     let p = target.replace(/^file:\/\//, '');
     try {
       p = decodeURIComponent(p);
@@ -209,6 +211,31 @@ export function cardForPreview(markdown: string): string {
     }
     p = p.replace(/#L(\d+)$/, ':$1');
     if (/^\/[A-Za-z]:\//.test(p)) p = p.slice(1); // file:///C:/...
-    return `${text} (\`${p}\`)`;
+    return `${text} (${codeSpan(p)})`;
   });
+}
+
+/**
+ * Untrusted text (a file name, a title) as a CommonMark code span that shows exactly that text:
+ * fenced by more backticks than its longest run of them (a backtick inside cannot end the span),
+ * padded with a space on each side when it starts or ends with a backtick or space (CommonMark
+ * strips one such pair). Line breaks and other control characters, which could end the
+ * paragraph, show as U+FFFD.
+ */
+export function codeSpan(text: string): string {
+  const t = text.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD');
+  if (!t) return '';
+  const longest = Math.max(0, ...(t.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(t) ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
+}
+
+/**
+ * Untrusted text for a notification (`showInformationMessage` and the like), which turns
+ * `[text](https:…)`, `[text](command:…)` and `[text](file:…)` into links: a zero-width space
+ * between `]` and `(` keeps the text as it reads and makes no link.
+ */
+export function noLinks(text: string): string {
+  return text.replace(/\]\(/g, ']\u200b(');
 }
