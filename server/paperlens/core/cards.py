@@ -12,14 +12,20 @@ from urllib.parse import quote
 
 from paperlens.core.models import Paper
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")      # & starts an entity (&lt; shows as <)
+# what makes a block when it starts a line: heading, list item, setext underline or rule
+_MD_LINE_START = re.compile(r"^(?:[#+=-]|\d{1,9}(?=[.)]))")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
 def escape_md(text: str) -> str:
     """Plain text -> markdown that shows exactly that text."""
-    text = " ".join(text.split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    m = _MD_LINE_START.match(text)
+    if m:      # the authors' line starts with a name: "# Mallory" would be a heading
+        end = m.end()
+        text = f"\\{text}" if not text[0].isdigit() else f"{text[:end]}\\{text[end:]}"
+    return text
 
 
 def first_sentences(text: str, n: int = 3, max_chars: int = 700) -> str:
