@@ -81,7 +81,7 @@ class NotAllowed(OSError):
         self.strerror = reason
 
 
-def _realroots(folder, roots=None) -> tuple[str, ...]:
+def real_roots(folder, roots=None) -> tuple[str, ...]:
     """The folders a symbolic link may lead into, resolved: ``folder`` and ``roots``."""
     out = [os.path.realpath(folder)] if folder is not None else []
     out += [os.path.realpath(r) for r in (roots or ())]
@@ -94,7 +94,7 @@ def _within(real: str, roots: tuple[str, ...]) -> bool:
 
 def admit(path, roots: tuple[str, ...]) -> os.stat_result:
     """The stat of a paper file that may be read: a regular file, or a symbolic link to a
-    regular file inside ``roots`` (resolved, see ``_realroots``). Raises NotAllowed (with its
+    regular file inside ``roots`` (resolved, see ``real_roots``). Raises NotAllowed (with its
     reason) or OSError (cannot stat: a dangling link, a vanished file)."""
     lst = os.lstat(path)
     if stat.S_ISLNK(lst.st_mode):
@@ -149,7 +149,7 @@ def file_sha1(path: Path, roots=None) -> str:
     limit = _limit(path) or None
     h = hashlib.sha1()
     n = 0
-    with open_paper(path, None if roots is None else _realroots(None, roots)) as f:
+    with open_paper(path, None if roots is None else real_roots(None, roots)) as f:
         while True:
             block = f.read(1 << 20 if limit is None else min(1 << 20, limit + 1 - n))
             if not block:
@@ -208,7 +208,7 @@ def walk(folder: Path, roots: Iterable[Path] | None = None
     """
     found: dict[str, os.stat_result] = {}
     skipped: list[tuple[str, str]] = []
-    _walk_into(Path(folder), Path(folder), _realroots(folder, roots), found, skipped)
+    _walk_into(Path(folder), Path(folder), real_roots(folder, roots), found, skipped)
     return found, skipped
 
 
@@ -257,7 +257,7 @@ def diff(folder: Path, manifest: dict[str, FileState],
     created, moved or deleted is looked at alone, not the whole paper folder. ``roots``: as
     for ``walk``."""
     changes = ChangeSet()
-    real_roots = _realroots(folder, roots)
+    allowed = real_roots(folder, roots)
     whole = only is None
     if not whole:
         files, dirs, whole = _only_paths(Path(folder), only)
@@ -269,7 +269,7 @@ def diff(folder: Path, manifest: dict[str, FileState],
         candidates = set(files)
         for rel in files:
             try:
-                found[rel] = admit(Path(folder, rel), real_roots)
+                found[rel] = admit(Path(folder, rel), allowed)
             except NotAllowed as exc:
                 skipped.append((rel, exc.reason))
             except FileNotFoundError:
@@ -287,7 +287,7 @@ def diff(folder: Path, manifest: dict[str, FileState],
             for top in tops:
                 full = Path(folder, top)
                 if full.is_dir() and not full.is_symlink():
-                    _walk_into(Path(folder), full, real_roots, found, skipped)
+                    _walk_into(Path(folder), full, allowed, found, skipped)
             candidates |= {rel for rel in found if rel.startswith(prefixes)}
     for rel in sorted(candidates):
         st = found.get(rel)
@@ -300,7 +300,7 @@ def diff(folder: Path, manifest: dict[str, FileState],
             changes.unchanged += 1
             continue
         try:
-            digest = file_sha1(Path(folder) / rel, real_roots)
+            digest = file_sha1(Path(folder) / rel, allowed)
         except NotAllowed as exc:
             skipped.append((rel, exc.reason))
             if old is not None:
