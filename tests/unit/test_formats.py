@@ -6,7 +6,6 @@ Fixtures are small and inline; the mojibake strings are copied from real extract
 from __future__ import annotations
 
 import codecs
-import time
 from pathlib import Path
 
 import pytest
@@ -102,17 +101,54 @@ def test_clean_text_takes_the_fast_path(monkeypatch):
     assert repair_text(clean) is clean
 
 
-def test_repair_is_fast_on_a_megabyte_of_clean_text():
-    para = ("Self-supervised learning (SSL) has recently achieved promising performance for 3D "
-            "medical image analysis tasks. Most current methods follow existing SSL paradigms. "
-            "自监督学习最近在3D医学图像分析任务中取得了可喜的成绩。 Hélène, Jürgen, Ørsted.\n")
-    text = para * (1_000_000 // len(para) + 1)
-    repair_text(text)                          # warm-up
-    start = time.perf_counter()
+class _Spy:
+    """Stands in for a compiled pattern of repair.py and records each call (method, start, end)."""
+
+    def __init__(self, pattern, calls):
+        self._p, self.calls = pattern, calls
+
+    def search(self, string, pos=0, endpos=None):
+        self.calls.append(("search", pos, len(string) if endpos is None else endpos))
+        return self._p.search(string, pos, len(string) if endpos is None else endpos)
+
+    def finditer(self, string, pos=0, endpos=None):
+        self.calls.append(("finditer", pos, len(string) if endpos is None else endpos))
+        return self._p.finditer(string, pos, len(string) if endpos is None else endpos)
+
+
+PARA = ("Self-supervised learning (SSL) has recently achieved promising performance for 3D "
+        "medical image analysis tasks. Most current methods follow existing SSL paradigms. "
+        "自监督学习最近在3D医学图像分析任务中取得了可喜的成绩。 Hélène, Jürgen, Ørsted.\n")
+
+
+def test_a_megabyte_of_clean_text_is_one_regex_pass(monkeypatch):
+    """Clean text costs one search of the suspect pattern over the whole text and no work per
+    line (timings: bench/parse_speed.py)."""
+    text = PARA * (1_000_000 // len(PARA) + 1)
+    calls, repaired = [], []
+    monkeypatch.setattr(repair, "_SUSPECT", _Spy(repair._SUSPECT, calls))
+    monkeypatch.setattr(repair, "_repair_line", lambda line: repaired.append(line) or line)
+    assert repair_text(text) is text
+    assert calls == [("search", 0, len(text))] and repaired == []
+
+
+def test_only_the_suspect_lines_of_a_megabyte_are_repaired(monkeypatch):
+    """Work beyond the one pass is per suspect line: 3 broken lines among 4,610 cost 3 repairs."""
+    lines = (PARA * (1_000_000 // len(PARA) + 1)).split("\n")
+    broken = {10: "Queen‚Äôs University", 4000: "Herv ¬¥e Poirier", len(lines) - 2: "360¬∞ scanning"}
+    for at, line in broken.items():
+        lines[at] = line
+    text = "\n".join(lines)
+    calls, repaired = [], []
+    monkeypatch.setattr(repair, "_SUSPECT", _Spy(repair._SUSPECT, calls))
+    real_repair_line = repair._repair_line
+    monkeypatch.setattr(repair, "_repair_line", lambda line: repaired.append(line) or real_repair_line(line))
     out = repair_text(text)
-    elapsed = time.perf_counter() - start
-    assert out is text
-    assert elapsed < 0.2, f"{elapsed * 1000:.1f} ms for {len(text)} characters"   # ~5 ms here
+    assert repaired == list(broken.values())
+    assert calls == [("search", 0, len(text)), ("finditer", 0, len(text))]
+    fixed = out.split("\n")
+    assert [fixed[at] for at in broken] == ["Queen’s University", "Hervé Poirier", "360° scanning"]
+    assert len(fixed) == len(lines) and fixed[:10] == lines[:10]
 
 
 # --- decode_text_file ----------------------------------------------------------------------------
