@@ -25,9 +25,13 @@ def test_index_search_and_incremental_update(tmp_path, monkeypatch):
     assert report.rebuilt == "no index yet" and report.papers_total == 2
     hits = Library.__new__(Library)
     hits.stores = [store]
-    top = hits.search("eye gaze webcam")[0]
+    found = hits.search("eye gaze webcam")
+    top = found[0]
     assert top.title == "Gaze Estimation with Webcams" and top.path == str(folder / "a.txt")
-    assert "**gaze**" in top.snippet.lower()
+    assert top.snippet == "We estimate **eye** **gaze** from cheap **webcams**. 2020."
+    # the abstract and the introduction say the same: the abstract ranks first; b.txt never
+    assert [(h.path, h.section) for h in found] == [(str(folder / "a.txt"), "abstract"),
+                                                     (str(folder / "a.txt"), "1. Introduction")]
 
     # an untouched folder is re-opened without parsing anything
     store2 = IndexStore(folder, tmp_path / "ix")
@@ -103,14 +107,20 @@ def test_table_completion_ranking():
         ("velickovic2018graph", "Graph Attention Networks", ["Veličković"], "2018"),
     ])]
     table = PaperTable(rows)
-    assert [r.key for _, r in table.complete("vaswani")[0]] == ["vaswani2017attention"]
-    assert [r.key for _, r in table.complete("attention 2017")[0]] == ["vaswani2017attention"]
-    assert [r.key for _, r in table.complete("attention")[0]][:2] == ["velickovic2018graph", "vaswani2017attention"] or \
-        {r.key for _, r in table.complete("attention")[0]} == {"vaswani2017attention", "velickovic2018graph"}
-    assert [r.key for _, r in table.complete("velick")[0]] == ["velickovic2018graph"]   # accents folded
-    assert [r.key for _, r in table.complete("va")[0]][0] == "vaswani2017attention"      # key prefix first
-    rows_, total = table.complete("", limit=2)
-    assert total == 3 and [r.year for _, r in rows_] == ["2018", "2017"]
+
+    def ranked(query, limit=50):
+        found, total = table.complete(query, limit)
+        return [r.key for _, r in found], total
+
+    assert ranked("vaswani") == (["vaswani2017attention"], 1)
+    assert ranked("attention 2017") == (["vaswani2017attention"], 1)
+    # the same title-word score: the newer paper first
+    assert ranked("attention") == (["velickovic2018graph", "vaswani2017attention"], 2)
+    assert ranked("velick") == (["velickovic2018graph"], 1)                  # accents folded
+    assert ranked("va") == (["vaswani2017attention"], 1)                       # key prefix
+    assert ranked("a") == (["velickovic2018graph", "vaswani2017attention", "bahdanau2015neural"], 3)
+    # no query: the library, newest first, cut at the limit but counted whole
+    assert ranked("", limit=2) == (["velickovic2018graph", "vaswani2017attention"], 3)
 
 
 def test_cli_and_server_share_the_default_index_location(tmp_path, monkeypatch):
@@ -142,7 +152,7 @@ def test_bib_entry_and_its_paper_text_become_one_paper(tmp_path, monkeypatch):
     lib.update()
     # completion lists each paper once, under its bibliography key
     keys = [r.key for r in lib.complete("", 50)[0]]
-    assert sorted(keys) == ["byron2019other", "lovelace2020gaze", "turing2021radar"]
+    assert keys == ["turing2021radar", "lovelace2020gaze", "byron2019other"]      # newest first
     # title match, DOI match (case-insensitive) and the entry's file field all merge
     for key, text in [("lovelace2020gaze", "gaze.txt"), ("turing2021radar", "radar.txt"),
                       ("byron2019other", "other.txt")]:
