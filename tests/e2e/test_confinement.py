@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +136,20 @@ async def guarded_server(tmp_path: Path, folder: Path, settings: dict | None = N
     assert any("paperlens" in " ".join(r["detail"]) for r in starts), "the guard did not run in the server"
 
 
+def paperlens_commands(guard: Guard) -> list[str]:
+    """The ``paperlens`` subcommands of the processes that ran the guard, sorted."""
+    return sorted(r["detail"][3] for r in guard.records("start") if r["detail"][1:3] == ["-m", "paperlens"])
+
+
+async def summary_ready(client: LanguageClient, key: str, timeout: float = 30) -> None:
+    """Wait for the server's log line saying that the LLM summary of ``key`` is ready."""
+    async def wait() -> None:
+        while f"summary ready: {key} (llm)" not in [m.message for m in client.log_messages]:
+            await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
 def run_cli(args: list[str], env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "paperlens", *args], env=env, capture_output=True,
                           text=True, timeout=timeout)
@@ -149,13 +162,15 @@ async def hover(client, uri, pos):
 
 async def exercise(client: LanguageClient, library_dir: Path) -> None:
     """Index (done), hover (a .bib entry, a paper with full text: its summary), completion and
-    its resolve, workspace/symbol, the search command, references and code lenses."""
+    its resolve, workspace/symbol, the search command, references and code lenses; each answers
+    what it should (so the guard saw each feature do its work)."""
     tex = library_dir / "drafts" / "survey.tex"
+    paper = library_dir / "papers" / "sparse-retrieval-notes.txt"
     uri = open_doc(client, tex, "latex")
     h = await hover(client, uri, find_position(tex, r"\cite{vaswani2017attention}", 8))
-    assert "**Attention Is All You Need**" in h.contents.value
+    assert h.contents.value.startswith("**Attention Is All You Need**\n")
     h = await hover(client, uri, find_position(tex, "okafor2024sparse", 2))
-    assert "Sparse Passage Retrieval" in h.contents.value
+    assert h.contents.value.startswith("**Sparse Passage Retrieval for Scientific Reading Assistants**\n")
     text = tex.read_text(encoding="utf-8") + "\n\\cite{va"
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
@@ -163,19 +178,23 @@ async def exercise(client: LanguageClient, library_dir: Path) -> None:
     comp = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         position=types.Position(line=text.count("\n"), character=len("\\cite{va"))))
-    assert comp.items
-    await client.completion_item_resolve_async(comp.items[0])
+    assert [i.label for i in comp.items] == ["vaswani2017attention"]
+    item = await client.completion_item_resolve_async(comp.items[0])
+    assert item.documentation.value.startswith("**Attention Is All You Need**\n")
     syms = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="sparse retrieval"))
-    assert syms
+    assert syms[0].name.startswith("Sparse Passage Retrieval for Scientific Reading Assistants — ")
+    assert syms[0].location.uri == paper.as_uri()
     found = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="paperlens.search", arguments=["attention transformer", 5]))
-    assert found
-    paper = library_dir / "papers" / "sparse-retrieval-notes.txt"
-    await client.text_document_code_lens_async(types.CodeLensParams(
+    assert found[0]["key"] == "vaswani2017attention" and "**attention**" in found[0]["snippet"]
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
         text_document=types.TextDocumentIdentifier(uri=paper.as_uri())))
-    await client.text_document_references_async(types.ReferenceParams(
+    assert [lens.command.title for lens in lenses] == ["Cites 3 papers of your library · okafor2024sparse"]
+    refs = await client.text_document_references_async(types.ReferenceParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=find_position(tex, "okafor2024sparse", 2),
         context=types.ReferenceContext(include_declaration=True)))
+    assert [(r.uri, r.range.start.line) for r in refs] == [
+        (paper.as_uri(), 0), (uri, find_position(tex, "okafor2024sparse").line)]
 
 
 # --- (a) no network but the configured LLM endpoint ------------------------------------------------------
@@ -205,21 +224,14 @@ async def test_extractive_provider_makes_no_connection_at_all(tmp_path, library_
         out = run_cli(args + ["--index-path", str(tmp_path / "cli-index")], env)
         assert out.returncode == 0, out.stderr
     assert guard.records("connect") == [] and guard.records("getaddrinfo") == []
-    assert len({r["pid"] for r in guard.records("start")}) >= 6       # the server and the CLI runs
+    # the guard ran in the server and in each CLI run (and their workers): none connected
+    assert paperlens_commands(guard) == ["cite", "index", "search", "serve", "show", "summarize"]
 
 
 def _completion(content: str) -> dict:
     return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "test-model",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
-
-
-async def wait_hover(client, uri, pos, needle: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        h = await hover(client, uri, pos)
-        if needle in h.contents.value or time.monotonic() > deadline:
-            return h.contents.value
 
 
 async def test_openai_provider_connects_only_to_its_base_url(tmp_path, library_dir, httpserver):
@@ -231,14 +243,17 @@ async def test_openai_provider_connects_only_to_its_base_url(tmp_path, library_d
                               env={"PAPERLENS_TEST_KEY": "sk-local"}) as (client, guard):
         await exercise(client, library_dir)
         tex = library_dir / "drafts" / "survey.tex"
-        card = await wait_hover(client, tex.as_uri(), find_position(tex, "okafor2024sparse", 2), "Summary (test-model)")
-        assert "Summary (test-model): A summary from the local model" in card
+        await summary_ready(client, "okafor2024sparse")
+        card = (await hover(client, tex.as_uri(), find_position(tex, "okafor2024sparse", 2))).contents.value
+        assert "\n\nSummary (test-model): A summary from the local model \\[P1\\].\n\n" in card
     connects = guard.records("connect")
     assert connects, "the LLM request did not go through the guard"
     assert {(host in ("127.0.0.1", "::1"), port) for host, port in (r["detail"] for r in connects)} == \
         {(True, httpserver.port)}
     assert {host for host, _ in (r["detail"] for r in guard.records("getaddrinfo"))} <= {"localhost", "127.0.0.1", "::1"}
-    assert len(httpserver.log) >= 1
+    # one request: the summary of the one paper with full text that was hovered (cached after)
+    assert [(r.method, r.path, r.get_json()["model"]) for r, _ in httpserver.log] == \
+        [("POST", "/v1/chat/completions", "test-model")]
 
 
 # --- (b) files outside the paper folders are never read ------------------------------------------------
@@ -286,9 +301,16 @@ async def test_files_outside_the_library_are_never_opened(tmp_path, library_dir)
             f"Filler Paper {i} on Retrieval\n\nAda Lovelace\n\nAbstract\nFiller text {i}.\n", encoding="utf-8")
     inside = library_dir / "library.bib"      # opened for sure: shows that the hook sees opens
     watch = [outside, Path("/etc/passwd"), inside]
+    entries = library_dir / "papers" / "outside.bib"
+    cards = {   # the card of each key: its .bib entry (never the file it names), or unknown
+        "outside2020passwd": "**Paper Whose File Is the Password Database**\n",
+        "outside2021secret": "**Paper Whose File Is Outside the Library**\n",
+        "outside2022relative": "**Sparse Passage Retrieval for Scientific Reading Assistants**\n",
+        "fromoutside": "Unknown citation key `fromoutside`: not in the library.",   # outside/refs.bib unread
+    }
     async with guarded_server(tmp_path, library_dir, {"indexWorkers": 2}, watch=watch) as (client, guard):
-        workers = [r for r in guard.records("start") if "multiprocessing" in " ".join(r["detail"])]
-        assert workers, "the index was not built in worker processes (under the guard)"
+        workers = [r for r in guard.records("start") if "multiprocessing.spawn" in " ".join(r["detail"])]
+        assert len(workers) >= 1, "the index was not built in worker processes (under the guard)"
         for path, lang in ((draft, "latex"), (md, "markdown")):
             uri = open_doc(client, path, lang)
             text = path.read_text(encoding="utf-8")
@@ -296,10 +318,12 @@ async def test_files_outside_the_library_are_never_opened(tmp_path, library_dir)
                 if key not in text:
                     continue
                 pos = find_position(path, key, 2)
-                h = await hover(client, uri, pos)
-                assert h is not None
-                await client.text_document_definition_async(types.DefinitionParams(
+                card = (await hover(client, uri, pos)).contents.value
+                assert card.startswith(cards[key]), (key, card)
+                assert "secret words" not in card and "root:" not in card, (key, card)
+                found = await client.text_document_definition_async(types.DefinitionParams(
                     text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
+                assert [loc.uri for loc in found or []] == ([] if key == "fromoutside" else [entries.as_uri()])
                 await client.text_document_references_async(types.ReferenceParams(
                     text_document=types.TextDocumentIdentifier(uri=uri), position=pos,
                     context=types.ReferenceContext(include_declaration=True)))
@@ -311,14 +335,18 @@ async def test_files_outside_the_library_are_never_opened(tmp_path, library_dir)
                 context=types.CodeActionContext(diagnostics=list(client.diagnostics.get(uri, [])))))
         comp = await client.text_document_completion_async(types.CompletionParams(
             text_document=types.TextDocumentIdentifier(uri=md.as_uri()), position=find_position(md, "@outside", 4)))
+        assert [i.label for i in comp.items] == ["outside2022relative", "outside2021secret", "outside2020passwd"]
         for item in comp.items[:10]:
-            await client.completion_item_resolve_async(item)
+            doc = (await client.completion_item_resolve_async(item)).documentation.value
+            assert "secret words" not in doc and "root:" not in doc
         res = await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="paperlens.openPaperText", arguments=[(outside / "secret.pdf").as_uri()]))
-        assert "error" in res
+        assert res == {"error": "this PDF is not in the library (or not indexed yet)"}
         await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.reindex"))
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="paperlens.search", arguments=["secret words", 5]))
+        assert [h["file"] for h in hits if not h["file"].startswith(str(library_dir))] == []
+        assert not any("secret" in h["snippet"].lower() for h in hits), hits
         bib = library_dir / "papers" / "outside.bib"
         await client.text_document_code_lens_async(types.CodeLensParams(
             text_document=types.TextDocumentIdentifier(uri=bib.as_uri())))
@@ -327,9 +355,12 @@ async def test_files_outside_the_library_are_never_opened(tmp_path, library_dir)
                  ["summarize", str(library_dir)], ["search", "secret words", "--dir", str(library_dir)]):
         out = run_cli(args + ["--index-path", str(tmp_path / "cli-index")], env)
         assert out.returncode == 0, out.stderr
+        assert "secret words" not in out.stdout and "Secret Paper Title" not in out.stdout
+        if args[0] == "show":
+            assert out.stdout.startswith("**Paper Whose File Is Outside the Library**\n")
     opened = {r["detail"] for r in guard.records("open")}
     assert opened == {str(inside)}, opened
-    assert len(guard.records("start")) >= 4
+    assert paperlens_commands(guard) == ["search", "serve", "show", "summarize"]   # all under the guard
 
 
 # --- (c) the API key never shows in logs ---------------------------------------------------------------
@@ -356,12 +387,11 @@ async def test_api_key_never_appears_in_logs(tmp_path, library_dir, httpserver, 
         def reported() -> bool:
             return any("API key was refused" in m.message for m in [*client.log_messages, *client.messages])
 
-        deadline = time.monotonic() + 30
-        while not reported() and time.monotonic() < deadline:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(client.wait_for_notification(types.WINDOW_LOG_MESSAGE),
-                                       max(0.1, deadline - time.monotonic()))
-        assert reported(), [m.message for m in client.log_messages]
+        async def until_reported() -> None:
+            while not reported():
+                await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+
+        await asyncio.wait_for(until_reported(), 30)
         cards.append((await hover(client, uri, pos)).contents.value)
         # the request did carry the key (so a leak would have had something to leak)
         (request, _), *_ = httpserver.log
@@ -386,16 +416,25 @@ MODEL_OUTPUT = ("Summary with [a command link](command:workbench.action.terminal
                 "<img src=x onerror=alert(1)> **bold** and ![img](http://example.org/t.png) [P1].")
 
 
-def assert_plain(card: str) -> None:
-    """No link, image or HTML of the untrusted text's making survives in the markdown card."""
+def assert_plain(card: str, *escaped: str) -> None:
+    """No link, image or HTML of the untrusted text's making survives in the markdown card, and
+    each of the ``escaped`` texts is in it, as written."""
     assert not re.search(r"(?<!\\)\]\(command:", card), card
     assert "](command:" not in card.replace("\\]", ""), card
     assert not re.search(r"(?<!\\)<(img|script)", card), card
     assert not re.search(r"(?<!\\)!(?<!\\)\[", card), card
-    assert "\\[click\\](command:" in card or "\\[a command link\\](command:" in card or \
-        "\\[run me\\](command:" in card
-    assert "\\<img src=x onerror=alert(1)\\>" in card
-    assert "\\*\\*bold\\*\\*" in card
+    for text in escaped:
+        assert text in card, (text, card)
+
+
+# how the untrusted texts must appear: every markdown character escaped
+TITLE_ESCAPED = ("\\[click\\](command:workbench.action.terminal.new) \\<img src=x onerror=alert(1)\\> "
+                 "\\*\\*bold\\*\\*")
+ABSTRACT_ESCAPED = ("We show \\[run me\\](command:workbench.action.terminal.new?%5B%5D) and "
+                    "\\<img src=x onerror=alert(1)\\> plus \\<script\\>alert(2)\\</script\\> and "
+                    "!\\[i\\](http://x/y.png)")
+MODEL_ESCAPED = ("Summary with \\[a command link\\](command:workbench.action.terminal.new) "
+                 "\\<img src=x onerror=alert(1)\\> \\*\\*bold\\*\\* and !\\[img\\](http://example.org/t.png) \\[P1\\].")
 
 
 async def test_untrusted_text_is_escaped_in_cards(tmp_path, library_dir, httpserver):
@@ -413,28 +452,28 @@ async def test_untrusted_text_is_escaped_in_cards(tmp_path, library_dir, httpser
     async with guarded_server(tmp_path, library_dir, settings, allow_port=httpserver.port) as (client, guard):
         uri = open_doc(client, draft, "markdown")
         card = (await hover(client, uri, find_position(draft, "@evil2024bib", 3))).contents.value
-        assert "Evil" in card
-        assert_plain(card)
-        # the text paper: find its generated key, hover it until the model's summary shows
+        assert card.startswith(f"**Evil {TITLE_ESCAPED}**\n")
+        assert_plain(card, TITLE_ESCAPED, ABSTRACT_ESCAPED)
+        # the text paper: find its generated key, hover it once the model's summary is ready
         comp = await client.text_document_completion_async(types.CompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri), position=find_position(draft, "@evil2024bib", 1)))
-        keys = [i.label for i in comp.items] if comp else []
-        resolved = [await client.completion_item_resolve_async(i) for i in (comp.items[:5] if comp else [])]
+        keys = [i.label for i in comp.items]
+        resolved = [await client.completion_item_resolve_async(i) for i in comp.items[:5]]
         for item in resolved:
-            if item.documentation is not None:
-                assert not re.search(r"(?<!\\)\]\(command:", item.documentation.value)
-                assert not re.search(r"(?<!\\)<img", item.documentation.value)
+            assert_plain(item.documentation.value)
+        (evil,) = [item for item in resolved if item.label == "evil2024bib"]
+        assert_plain(evil.documentation.value, TITLE_ESCAPED, ABSTRACT_ESCAPED)
         text_key = next(k for k in keys if k != "evil2024bib" and k.startswith("mallory"))
         text = draft.read_text(encoding="utf-8") + f"\nAlso [@{text_key}].\n"
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
         pos = types.Position(line=text.count("\n") - 1, character=len("Also [@") + 2)
-        card = await wait_hover(client, uri, pos, "Summary (test-model)")
-        assert "Summary (test-model)" in card, card
-        assert "Wicked" in card
-        assert_plain(card)
-        assert "\\!\\[img\\](http://example.org/t.png)" in card or "!\\[img\\]" in card
+        await hover(client, uri, pos)            # asks for the summary
+        await summary_ready(client, text_key)
+        card = (await hover(client, uri, pos)).contents.value
+        assert card.startswith(f"**Wicked {TITLE_ESCAPED}**\n")
+        assert_plain(card, TITLE_ESCAPED, f"Summary (test-model): {MODEL_ESCAPED}")
 
 
 EVIL_KEY = "moreau2023`[x](command:workbench.action.terminal.new)`"
