@@ -10,11 +10,21 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Optional
 
 from paperlens.core.models import Paper, Passage
 from paperlens.core.parse.common import ParseResult, paper_id
 
 log = logging.getLogger(__name__)
+
+# A .bib file of a few hundred bytes can name gigabytes: ``@string{a1 = a0 # a0 # a0 # a0}``,
+# ``@string{a2 = a1 # a1 # a1 # a1}`` ... quadruples a line at a time, and a long @string named by
+# many entries is copied into each. Expansion is bounded per file, and so is every field.
+MAX_FIELD_CHARS = 64 * 1024       # a longer field is cut (and said so)
+MAX_EXPANSION_CHARS = 8 * 1024 * 1024   # characters @string names may add to a file, plus twice
+                                        # the file's size; past that a name stays unexpanded
+MAX_KEY_CHARS = 1024              # an entry with a longer key is skipped
+MAX_WARNINGS = 50                 # per file; the rest are counted
 
 _VENUE_FIELDS = ("journaltitle", "journal", "booktitle", "eventtitle", "publisher",
                  "institution", "school", "howpublished", "organization")
@@ -116,9 +126,32 @@ def _concat_parts(value: str) -> list[str]:
     return parts
 
 
-def _resolve_concat(value: str, strings: dict[str, str]) -> str:
-    """``jmlr # { (special issue)}`` -> the macro's text and the literal, joined. A value with
-    an unknown name in it is kept as it is."""
+class _Budget:
+    """What @string names may still add to one file (characters), and what was refused."""
+
+    def __init__(self, text_len: int) -> None:
+        self.left = MAX_EXPANSION_CHARS + 2 * text_len
+        self.refused = 0                   # names left unexpanded, and the first of them:
+        self.first_refused = ""            # "entry 'k' field 'title'"
+        self.cut = False                   # the last value resolved was cut to a field's size
+
+    def take(self, n: int) -> bool:
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+    def refuse(self, key: str, field: str) -> None:
+        self.refused += 1
+        if self.refused == 1:
+            self.first_refused = f"entry {key[:60]!r} field {field!r}"
+
+
+def _resolve_concat(value: str, strings: dict[str, str], budget: Optional[_Budget] = None
+                    ) -> Optional[str]:
+    """``jmlr # { (special issue)}`` -> the macro's text and the literal, joined (at most
+    ``MAX_FIELD_CHARS``). A value with an unknown name in it is kept as it is; None when the
+    file's expansion budget does not allow it."""
     parts = _concat_parts(value)
     out = []
     for part in parts:
@@ -132,16 +165,65 @@ def _resolve_concat(value: str, strings: dict[str, str]) -> str:
             out.append(_MONTHS[part.lower()].capitalize())
         else:
             return value
-    return "".join(out)
+    size, kept, cut = 0, [], False
+    for piece in out:                    # never build more than a field may hold
+        if size + len(piece) >= MAX_FIELD_CHARS:
+            kept.append(piece[:MAX_FIELD_CHARS - size])
+            size, cut = MAX_FIELD_CHARS, True
+            break
+        kept.append(piece)
+        size += len(piece)
+    if budget is not None:
+        budget.cut = cut
+        if not budget.take(size):
+            return None
+    return "".join(kept)
 
 
-def _macros(library) -> dict[str, str]:
+def _macros(library, budget: Optional[_Budget] = None) -> dict[str, str]:
     """``@string`` values by lower-cased name, concatenations resolved (in definition order)."""
     strings: dict[str, str] = {}
     for s in getattr(library, "strings", []):
         value = s.value if isinstance(s.value, str) else str(s.value)
-        strings[s.key.lower()] = _resolve_concat(value, strings) if "#" in value else value
+        if "#" in value:
+            resolved = _resolve_concat(value, strings, budget)
+            value = value if resolved is None else resolved
+        strings[s.key.lower()] = value[:MAX_FIELD_CHARS]
     return strings
+
+
+def _parse_stack(budget: _Budget) -> list:
+    """bibtexparser's default stack, its @string resolution bounded by ``budget``."""
+    from bibtexparser.middlewares import (RemoveEnclosingMiddleware,
+                                          ResolveStringReferencesMiddleware)
+
+    class BoundedStringReferences(ResolveStringReferencesMiddleware):
+        def transform(self, library):
+            values = {}
+            for key, s in library.strings_dict.items():
+                v = s.value
+                values[key.lower()] = v[:MAX_FIELD_CHARS] if isinstance(v, str) else v
+            for entry in library.entries:
+                resolved = []
+                for fld in entry.fields:
+                    v = fld.value
+                    if not isinstance(v, str) or (v.startswith("{") and v.endswith("}")) or (
+                            v.startswith('"') and v.endswith('"')):
+                        continue            # enclosed (or not text): not a name
+                    text = values.get(v.lower())
+                    if text is None:
+                        continue
+                    if isinstance(text, str) and not budget.take(len(text)):
+                        budget.refuse(entry.key, fld.key)
+                        continue
+                    fld.value = text
+                    resolved.append(fld.key)
+                if resolved:
+                    entry.parser_metadata[self.metadata_key()] = resolved
+            return library
+
+    return [BoundedStringReferences(allow_inplace_modification=True),
+            RemoveEnclosingMiddleware(allow_inplace_modification=True)]
 
 
 def parse_bib(path: Path, text: str) -> ParseResult:
@@ -153,8 +235,9 @@ def parse_bib(path: Path, text: str) -> ParseResult:
     bib_log = logging.getLogger("bibtexparser")
     previous = bib_log.level
     bib_log.setLevel(logging.CRITICAL)
+    budget = _Budget(len(text))
     try:
-        library = bibtexparser.parse_string(text)
+        library = bibtexparser.parse_string(text, parse_stack=_parse_stack(budget))
     finally:
         bib_log.setLevel(previous)
 
@@ -173,14 +256,33 @@ def parse_bib(path: Path, text: str) -> ParseResult:
         result.warnings.append(f"{path.name}:{line}: skipped entry {reason}")
 
     strings = None
+    cut, first_cut = 0, ""
     for entry in library.entries:
+        if len(entry.key) > MAX_KEY_CHARS:
+            result.warnings.append(f"{path.name}:{(entry.start_line or 0) + 1}: skipped entry: "
+                                   f"its key is longer than {MAX_KEY_CHARS} characters")
+            continue
         fields = {k.lower(): (v.value if isinstance(v.value, str) else str(v.value))
                   for k, v in entry.fields_dict.items()}
         enclosing = entry.parser_metadata.get("removed_enclosing") or {}
         for k, v in entry.fields_dict.items():   # `a # {b}`: bibtexparser leaves these raw
             if isinstance(v.value, str) and "#" in v.value and enclosing.get(k) == "no-enclosing":
-                strings = _macros(library) if strings is None else strings
-                fields[k.lower()] = _resolve_concat(v.value, strings)
+                strings = _macros(library, budget) if strings is None else strings
+                resolved = _resolve_concat(v.value, strings, budget)
+                if resolved is None:
+                    budget.refuse(entry.key, k.lower())
+                    continue
+                fields[k.lower()] = resolved
+                if budget.cut:
+                    cut += 1
+                    first_cut = first_cut or (f"{path.name}:{(entry.start_line or 0) + 1}: entry "
+                                              f"{entry.key[:60]!r} field {k.lower()!r}")
+        for k, v in fields.items():
+            if len(v) > MAX_FIELD_CHARS:
+                fields[k] = v[:MAX_FIELD_CHARS]
+                cut += 1
+                first_cut = first_cut or (f"{path.name}:{(entry.start_line or 0) + 1}: entry "
+                                          f"{entry.key[:60]!r} field {k!r}")
         year = fields.get("year", "")
         if not year:
             m = _YEAR.search(fields.get("date", ""))
@@ -207,4 +309,16 @@ def parse_bib(path: Path, text: str) -> ParseResult:
             result.passages.append(Passage(paper_id=pid, text=paper.abstract, path=source,
                                            line_start=paper.source_line, line_end=end_line,
                                            section="abstract"))
+    if cut:
+        result.warnings.append(f"{first_cut}: cut to its first {MAX_FIELD_CHARS // 1024} KB"
+                               + (f" (and {cut - 1} more fields)" if cut > 1 else ""))
+    if budget.refused:
+        result.warnings.append(
+            f"{path.name}: @string names expand to more than "
+            f"{(MAX_EXPANSION_CHARS + 2 * len(text)) // (1024 * 1024)} MB; "
+            f"{budget.first_refused} keeps the name instead of its text"
+            + (f" (and {budget.refused - 1} more fields)" if budget.refused > 1 else ""))
+    if len(result.warnings) > MAX_WARNINGS:
+        more = len(result.warnings) - MAX_WARNINGS + 1
+        result.warnings[MAX_WARNINGS - 1:] = [f"{path.name}: and {more} more problems"]
     return result
