@@ -15,30 +15,45 @@ How it works
    in the masked copy.  Key text is always sliced from the original buffer, so
    ``text[span.start:span.end] == key`` holds by construction.
 
+3. *Windows.*  Whether a key is a key depends only on the text around it, from the start
+   of its command to the end of its key group, a few hundred characters at most (a LaTeX
+   comment reaches to the end of its line; a Markdown code fence can mask the rest of the
+   document, which is why the mask is always computed as a whole, or line by line for
+   LaTeX).  So :func:`citation_at` and LaTeX's :func:`completion_context` read a window
+   around the cursor, and :class:`CitationScan` keeps a document's keys across its edits,
+   rescanning only a window around what changed: in a 2 MB draft a keystroke or a hover
+   costs what a page costs.  Windows reach :data:`REACH` characters beyond what they must
+   decide, more than any citation spans (a citation whose options and keys run over more
+   than that, without a paragraph break, is the only thing a window can read wrongly).
+
 Nothing here raises on odd input: unknown languages, non-``str`` arguments and
 out-of-range offsets give ``[]`` or ``None``.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from paperlens.core.models import CitationKey, Span
 
 __all__ = [
     "LANGUAGES",
+    "CitationScan",
     "CompletionContext",
     "LatexMacro",
     "MacroDefinition",
     "bibliography_files",
     "citation_at",
     "citation_macros",
+    "common_affixes",
     "completion_context",
     "find_citations",
     "language_for",
     "latex_bibliography_names",
     "latex_macro_definitions",
     "masked_text",
+    "work_done",
 ]
 
 LANGUAGES = ("latex", "markdown", "typst", "org")
@@ -50,6 +65,8 @@ _SYNTAX = {"latex": "latex", "markdown": "pandoc", "typst": "typst", "org": "org
 _MAX_PARTIAL = 256
 # How far (in characters) we look back for the opening of a citation around the cursor.
 _LOOKBACK = 4000
+# How far the text around a key can decide whether it is one (see "Windows" above).
+REACH = 16384
 
 
 @dataclass(frozen=True)
@@ -1225,6 +1242,44 @@ _TRIGGER = {
 }
 
 
+# What the key finders have read in this process (for the status command and the tests):
+# characters, and scans of a whole document.
+_WORK = {"chars": 0, "whole": 0}
+
+
+def work_done() -> dict[str, int]:
+    """``{"chars": characters the key finders read, "whole": scans of a whole document}``
+    since the process started (windows count their characters only)."""
+    return dict(_WORK)
+
+
+def _find(text: str, masked: str, lang: str, macros) -> list[CitationKey]:
+    """Keys of ``text`` (masked as ``masked``) in document order."""
+    _WORK["chars"] += len(text)
+    if lang == "latex":
+        found = _latex_find(text, masked, _commands(macros))
+    else:
+        found = _FINDERS[lang](text, masked)
+    found.sort(key=lambda c: (c.span.start, c.span.end))
+    return found
+
+
+def _shifted(cite: CitationKey, delta: int) -> CitationKey:
+    return CitationKey(cite.key, Span(cite.span.start + delta, cite.span.end + delta), cite.syntax, cite.command)
+
+
+def _find_in_window(text: str, masked: str, lang: str, macros, lo: int, hi: int) -> list[CitationKey]:
+    """The keys of ``text`` that start in ``[lo, hi)``, read from a window reaching
+    :data:`REACH` characters beyond (``masked``: the mask of the whole text)."""
+    w0, w1 = max(0, lo - REACH), min(len(text), hi + REACH)
+    return [_shifted(c, w0) for c in _find(text[w0:w1], masked[w0:w1], lang, macros)
+            if lo <= c.span.start + w0 < hi]
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, max(0, offset)) + 1
+
+
 def find_citations(text: str, language: str, macros=None) -> list[CitationKey]:
     """All citation keys of ``text``, ordered by position.
 
@@ -1240,26 +1295,36 @@ def find_citations(text: str, language: str, macros=None) -> list[CitationKey]:
         return []
     if not any(trigger in text for trigger in _TRIGGER[lang]):
         return []
-    masked, _ranges = _mask(text, lang)
-    if lang == "latex":
-        found = _latex_find(text, masked, _commands(macros))
-    else:
-        found = _FINDERS[lang](text, masked)
-    found.sort(key=lambda c: (c.span.start, c.span.end))
-    return found
+    _WORK["whole"] += 1
+    return _find(text, _mask(text, lang)[0], lang, macros)
 
 
 def citation_at(text: str, offset: int, language: str, macros=None) -> CitationKey | None:
     """The citation key whose span contains ``offset`` (``start <= offset <= end``).
 
     Returns ``None`` when there is none, and for offsets outside ``0..len(text)``.
-    ``macros``: as for :func:`find_citations`.
+    ``macros``: as for :func:`find_citations`.  Reads a window around ``offset`` (for
+    LaTeX, masked line by line; other languages are masked whole, their code blocks may
+    start anywhere above).
     """
     if not isinstance(text, str) or not isinstance(offset, int):
         return None
     if offset < 0 or offset > len(text):
         return None
-    for cite in find_citations(text, language, macros):
+    lang = _normalize_language(language)
+    if lang is None:
+        return None
+    lo, hi = max(0, offset - REACH), min(len(text), offset + 1)
+    w0, w1 = max(0, lo - REACH), min(len(text), hi + REACH)
+    if lang == "latex":
+        # comments end with their line: masking from the window's first line is exact
+        base = _line_start(text, w0)
+        window = text[base:w1]
+        found = _find(window, _mask(window, lang)[0], lang, macros)
+        found = [_shifted(c, base) for c in found if lo <= c.span.start + base < hi]
+    else:
+        found = _find_in_window(text, _mask(text, lang)[0], lang, macros, lo, hi)
+    for cite in found:
         if cite.span.start > offset:
             break
         if cite.span.contains(offset):
@@ -1284,12 +1349,141 @@ def completion_context(
         return None
     if offset < 0 or offset > len(text):
         return None
+    if lang == "latex":
+        # a LaTeX cite command is looked for _LOOKBACK characters back, and comments end
+        # with their line: a window from the line that far back is enough
+        base = _line_start(text, offset - _LOOKBACK - 1)
+        window = text[base:min(len(text), offset + REACH)]
+        masked, ranges = _mask(window, lang)
+        if _inside(ranges, offset - base):
+            return None
+        found = _latex_completion(window, masked, offset - base, _commands(macros))
+        if found is None:
+            return None
+        return CompletionContext(found.prefix, Span(found.span.start + base, found.span.end + base),
+                                 found.syntax, found.command)
     masked, ranges = _mask(text, lang)
     if _inside(ranges, offset):
         return None
-    if lang == "latex":
-        return _latex_completion(text, masked, offset, _commands(macros))
     return _COMPLETERS[lang](text, masked, offset)
+
+
+def _prefix_length(a: str, b: str, limit: int, backwards: bool = False) -> int:
+    """How many leading (``backwards``: trailing) characters ``a`` and ``b`` share, at most
+    ``limit``: compared chunk by chunk (slices compare at memory speed), then by halves."""
+    la, lb = len(a), len(b)
+
+    def same(i: int, j: int) -> bool:          # characters i..j from the start (or the end)
+        if backwards:
+            return a[la - j:la - i] == b[lb - j:lb - i]
+        return a[i:j] == b[i:j]
+
+    done, step = 0, 4096
+    while done < limit:
+        upto = min(limit, done + step)
+        if same(done, upto):
+            done, step = upto, min(step * 2, 1 << 20)
+            continue
+        lo, hi = done, upto                    # the first difference is in [lo, hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if same(lo, mid):
+                lo = mid
+            else:
+                hi = mid
+        return lo
+    return done
+
+
+def common_affixes(a: str, b: str) -> tuple[int, int]:
+    """``(p, s)``: ``a`` and ``b`` share their first ``p`` and their last ``s`` characters,
+    and ``p + s <= min(len(a), len(b))`` (what changed is ``a[p:len(a)-s]`` -> ``b[p:len(b)-s]``)."""
+    if a is b:
+        return len(a), 0
+    limit = min(len(a), len(b))
+    p = _prefix_length(a, b, limit)
+    return p, _prefix_length(a, b, limit - p, backwards=True)
+
+
+class CitationScan:
+    """The citation keys of one document, kept across its edits.
+
+    :meth:`update` gives what :func:`find_citations` gives for the new text, but rescans
+    only a window around what changed since the last text (see "Windows" in the module
+    docstring); the keys before the window are kept, those after it shifted.  The mask is
+    updated line by line for LaTeX, recomputed whole otherwise (a Markdown code fence can
+    mask the rest of the document); the window then also covers every place where the
+    mask changed.  ``scanned`` counts the characters the key finders have read, and
+    ``full_scans`` the scans of a whole text (the first one, a change of language or of
+    the LaTeX commands, or an edit that touches most of the text).
+    """
+
+    def __init__(self, language: str) -> None:
+        self.language = _normalize_language(language)
+        self.text: str | None = None
+        self.macros = None
+        self.keys: list[CitationKey] = []
+        self._masked = ""
+        self.scanned = 0
+        self.full_scans = 0
+
+    def _full(self, text: str, macros) -> list[CitationKey]:
+        lang = self.language
+        self._masked = _mask(text, lang)[0]
+        self.full_scans += 1
+        if any(trigger in text for trigger in _TRIGGER[lang]):
+            self.scanned += len(text)
+            _WORK["whole"] += 1
+            return _find(text, self._masked, lang, macros)
+        return []
+
+    def update(self, text: str, macros=None) -> list[CitationKey]:
+        """The keys of ``text`` (the document's new text), in document order."""
+        lang = self.language
+        if lang is None or not isinstance(text, str):
+            return []
+        macros = frozenset(macros) if macros else frozenset()
+        old = self.text
+        if old is not None and (text is old or text == old) and macros == self.macros:
+            return self.keys
+        if old is None or macros != self.macros:
+            keys = self._full(text, macros)
+        else:
+            keys = self._edit(old, text, macros)
+        self.text, self.macros, self.keys = text, macros, keys
+        return keys
+
+    def _edit(self, old: str, new: str, macros) -> list[CitationKey]:
+        lang = self.language
+        p, s = common_affixes(old, new)
+        delta = len(new) - len(old)
+        if lang == "latex":
+            # a comment ends with its line: remask the changed lines only
+            start = _line_start(new, p)
+            nl = new.find("\n", len(new) - s)
+            end = len(new) if nl < 0 else nl + 1
+            masked = self._masked[:start] + _mask(new[start:end], lang)[0] + self._masked[end - delta:]
+        else:
+            masked = _mask(new, lang)[0]
+            mp, ms = common_affixes(self._masked, masked)
+            start, end = min(p, mp), len(new) - min(s, ms)
+        lo, hi = max(0, start - REACH), min(len(new), end + REACH)
+        if hi - lo + 2 * REACH >= len(new):
+            self._masked = masked
+            self.full_scans += 1
+            if not any(trigger in new for trigger in _TRIGGER[lang]):
+                return []
+            self.scanned += len(new)
+            _WORK["whole"] += 1
+            return _find(new, masked, lang, macros)
+        self._masked = masked
+        keys = self.keys
+        before = bisect_left(keys, lo, key=lambda c: c.span.start)
+        after = bisect_left(keys, hi - delta, key=lambda c: c.span.start)
+        w0, w1 = max(0, lo - REACH), min(len(new), hi + REACH)
+        self.scanned += w1 - w0
+        middle = _find_in_window(new, masked, lang, macros, lo, hi)
+        return keys[:before] + middle + [_shifted(c, delta) for c in keys[after:]]
 
 
 def masked_text(text: str, language: str) -> str:

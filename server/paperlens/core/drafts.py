@@ -8,6 +8,7 @@ the preamble of the thesis a chapter belongs to): see :mod:`paperlens.core.proje
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -25,9 +26,11 @@ class DraftIndex:
         self.folders = [Path(f) for f in folders]
         # the LaTeX projects of drafts (and of open documents: the language server shares it)
         self.projects = ProjectIndex(str(f) for f in self.folders)
-        # path -> (mtime, text); keys by path -> (text, macros, keys)
+        # path -> (mtime, text); path -> its keys, kept across edits (an edit of an open
+        # draft rescans only around the change)
         self._texts: dict[str, tuple[int, str]] = {}
-        self._keys: dict[str, tuple[str, frozenset, list[CitationKey]]] = {}
+        self._scans: dict[str, citations.CitationScan] = {}
+        self._lock = threading.Lock()          # requests may read the drafts from two threads
 
     def _files(self):
         for folder in self.folders:
@@ -65,22 +68,24 @@ class DraftIndex:
         """{path: (text, keys)} for every draft that cites something."""
         open_docs = open_docs or {}
         out = {}
-        for path in set(self._files()) | set(open_docs):
-            text = open_docs[path] if path in open_docs else self._text(path)
-            if text is None:
-                continue
-            lang = citations.language_for(path)
-            if lang is None:
-                continue
-            macros = self.macros(path, text, open_docs)
-            cached = self._keys.get(path)
-            if cached is not None and (cached[0] is text or cached[0] == text) and cached[1] == macros:
-                keys = cached[2]
-            else:
-                keys = citations.find_citations(text, lang, macros)
-                self._keys[path] = (text, macros, keys)
-            if keys:
-                out[path] = (text, keys)
+        with self._lock:
+            paths = set(self._files()) | set(open_docs)
+            for path in paths:
+                text = open_docs[path] if path in open_docs else self._text(path)
+                if text is None:
+                    continue
+                lang = citations.language_for(path)
+                if lang is None:
+                    continue
+                macros = self.macros(path, text, open_docs)
+                scan = self._scans.get(path)
+                if scan is None or scan.language != lang:
+                    scan = self._scans[path] = citations.CitationScan(lang)
+                keys = scan.update(text, macros)
+                if keys:
+                    out[path] = (text, keys)
+            for path in [p for p in self._scans if p not in paths]:
+                del self._scans[path]               # deleted, or closed and outside the folders
         return out
 
     def bibliographies(self, open_docs: Optional[dict[str, str]] = None) -> dict[str, list[str]]:

@@ -30,7 +30,9 @@ What is read: open editor buffers first; else regular files (no FIFOs or devices
 allowed folders, symlinks resolved and checked to stay inside, each at most
 :data:`MAX_FILE_BYTES`, at most :data:`MAX_FILES` files per resolution.  The facts of a
 file are cached by its mtime and size, a resolved project until one of the files or folders
-it looked at changes, so a hover costs a few ``stat`` calls.
+it looked at changes, so a hover costs a few ``stat`` calls.  An editor buffer's facts are
+read again only when an edit comes near something that makes one (:func:`rescan`): typing
+prose in a 2 MB chapter does not re-read the chapter.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from typing import Iterable, Mapping, Optional
 
 from paperlens.core import citations
 
-__all__ = ["MAX_FILES", "MAX_FILE_BYTES", "Project", "ProjectIndex", "TexFacts", "scan"]
+__all__ = ["FACT_REACH", "MAX_FILES", "MAX_FILE_BYTES", "Project", "ProjectIndex", "TexFacts", "rescan", "scan"]
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 400            # files looked at by one resolution (buffers, cache hits and reads)
@@ -152,6 +154,44 @@ def scan(text: str) -> TexFacts:
         items=tuple(item for _at, item in items),
         definitions=tuple(citations.latex_macro_definitions(text)),
     )
+
+
+# Everything that can make a fact, wherever it stands (in comments too, and as a prefix: a
+# superset is safe).  An edit with none of these within FACT_REACH characters around it, in the
+# text before and after the edit, leaves the facts of the file as they were.
+_FACT_MARKS = re.compile(
+    r"\\(?:input|include|subfile|subfileinclude|InputIfFileExists|import|subimport|inputfrom"
+    r"|subinputfrom|includefrom|subincludefrom|usepackage|RequirePackage|documentclass"
+    r"|bibliography|addbibresource|addglobalbib|addsectionbib"
+    r"|newcommand|renewcommand|providecommand|DeclareRobustCommand|NewDocumentCommand"
+    r"|RenewDocumentCommand|ProvideDocumentCommand|DeclareDocumentCommand|DeclareCiteCommand"
+    r"|DeclareMultiCiteCommand|NewCommandCopy|RenewCommandCopy|DeclareCommandCopy|LetLtxMacro"
+    r"|let|[gex]?def)(?![A-Za-z])"
+    r"|\\begin\s*\{\s*document|(?i:!\s*tex)"
+)
+# How far a fact reads from its command: a definition's body is at most _MAX_BODY characters
+# (citations.py), an argument or a list of options much less.
+FACT_REACH = 32768
+
+
+def rescan(old_text: str, old_facts: TexFacts, text: str) -> tuple[TexFacts, bool]:
+    """``(facts of text, whether the whole text was read)``: the facts of ``old_text`` when the
+    edit that made ``text`` from it is far from anything that makes a fact (the lines
+    around it, :data:`FACT_REACH` characters either way in both texts, hold no
+    ``\\input``, no definition, no ``\\documentclass``...: typing prose in a thesis), else
+    :func:`scan` of ``text``."""
+    if not isinstance(old_text, str) or not isinstance(text, str):
+        return scan(text), True
+    p, s = citations.common_affixes(old_text, text)
+    for t, end in ((old_text, len(old_text) - s), (text, len(text) - s)):
+        lo = t.rfind("\n", 0, max(0, p - FACT_REACH)) + 1
+        nl = t.find("\n", min(len(t), end + FACT_REACH))
+        hi = len(t) if nl < 0 else nl
+        if _FACT_MARKS.search(t, lo, hi) is not None:
+            break
+    else:
+        return old_facts, False
+    return scan(text), True
 
 
 # ---------------------------------------------------------------------------------------
@@ -442,6 +482,7 @@ class ProjectIndex:
         self._projects: dict[str, _Cached] = {}
         self._parents: dict[str, _Cached] = {}
         self._lock = threading.Lock()
+        self.full_scans = 0                        # buffers read whole for their facts
 
     @property
     def folders(self) -> list[str]:
@@ -459,10 +500,16 @@ class ProjectIndex:
         self._facts[path] = entry
 
     def _facts_of_text(self, path: str, text: str) -> TexFacts:
+        """Facts of an editor buffer: an edit of the buffer last seen at ``path`` is read
+        around the edit only (:func:`rescan`)."""
         cached = self._facts.get(path)
-        if cached is not None and isinstance(cached[0], str) and (cached[0] is text or cached[0] == text):
-            return cached[1]
-        facts = scan(text)
+        if cached is not None and isinstance(cached[0], str):
+            if cached[0] is text or cached[0] == text:
+                return cached[1]
+            facts, whole = rescan(cached[0], cached[1], text)
+        else:
+            facts, whole = scan(text), True
+        self.full_scans += whole
         self._remember(path, (text, facts))
         return facts
 
