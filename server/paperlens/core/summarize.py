@@ -28,7 +28,9 @@ import json
 import logging
 import math
 import os
+import queue
 import re
+import socket
 import threading
 import time
 import uuid
@@ -113,7 +115,8 @@ class SummaryError(Exception):
     """A summary could not be made; ``str(exc)`` tells the user what to do.
 
     ``kind`` groups errors for reporting once: ``config``, ``auth``, ``rate_limit``,
-    ``timeout``, ``connection``, ``invalid``, ``context``, ``http``, ``empty``.
+    ``timeout``, ``connection``, ``invalid``, ``context``, ``http``, ``empty``, ``stopped``
+    (the summarizer was closed).
     """
 
     def __init__(self, message: str, kind: str = "error", status: Optional[int] = None) -> None:
@@ -788,25 +791,205 @@ def _retry_after(headers: Any) -> Optional[float]:
 
 
 def _host(url: str) -> str:
-    """``url`` without user info, query or fragment (never show credentials)."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` fit to show: no user info, query values or fragment (never show credentials)."""
+    from paperlens.config import redacted_url
+    return redacted_url(url) or "the configured server"
+
+
+def _split_url(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``http://user:pw@h/v1?api-key=K`` -> (``http://h/v1``, ``{"api-key": "K"}``,
+    ``{"Authorization": "Basic …"}``).
+
+    The client joins the endpoint's path to the base URL's path, so a query left in the base
+    URL would end up inside the path (``/v1/?api-key=Kchat/completions``): it is sent as the
+    query. The user name and password become the Basic authorization they stand for (as the
+    HTTP library would make of them), so that the URL it logs carries no password."""
+    import base64
+    from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
     try:
         parts = urlsplit(url)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", "")) or url
+        host = parts.hostname or ""
+        port = parts.port
     except ValueError:
-        return "the configured server"
+        return url, {}, {}
+    if not parts.query and "@" not in parts.netloc:
+        return url, {}, {}
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    headers: dict[str, str] = {}
+    if parts.username is not None or parts.password is not None:
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{port}" if port is not None else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")), query, headers
+
+
+# ------------------------------------------------------------------ bounded HTTP exchanges
+#
+# httpx's timeouts bound each socket operation, not a request: a server that sends one byte
+# every few seconds (in the headers or the body) keeps a request alive for ever, and one that
+# sends a 300 MB answer is read whole into memory. The client's network streams are wrapped:
+# every read, write and connect of a call gets at most the time left before the call's
+# deadline, and the bytes a call receives are counted. The limits belong to the thread that
+# makes the call (the client is synchronous: the socket work happens on the calling thread).
+
+MAX_ANSWER_BYTES = 8 * 1024 * 1024      # an answer larger than this is refused
+
+
+class _Call(threading.local):
+    deadline: Optional[float] = None
+    stop: Optional[threading.Event] = None
+    received: int = 0
+    too_large: bool = False
+    stopped: bool = False
+
+    def start(self, deadline: float, stop: threading.Event) -> None:
+        self.deadline, self.stop = deadline, stop
+        self.received, self.too_large, self.stopped = 0, False, False
+
+    def end(self) -> None:
+        self.deadline = self.stop = None
+
+
+_CALL = _Call()
+
+
+def _time_left(timeout: Optional[float], exc_type: type) -> Optional[float]:
+    """What a socket operation of the current call may take: ``timeout``, and never past the
+    call's deadline; raises ``exc_type`` (a timeout of the HTTP library) once it is passed or
+    the summarizer is closed."""
+    deadline = _CALL.deadline
+    if deadline is None:
+        return timeout
+    if _CALL.stop is not None and _CALL.stop.is_set():
+        _CALL.stopped = True
+        raise exc_type("the summary request was stopped")
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise exc_type("the summary request outlived its deadline")
+    return left if timeout is None else min(timeout, left)
+
+
+_bounded_client_class: Any = None
+
+
+def _bounded_http_client(openai: Any, timeout: float) -> Any:
+    """An ``httpx`` client for the ``openai`` client whose connections obey ``_CALL`` (proxies
+    from the environment too), with an ``abort()`` that wakes up every request in flight."""
+    global _bounded_client_class
+    if _bounded_client_class is None:
+        _bounded_client_class = _make_bounded_client_class(openai)
+    return _bounded_client_class(timeout=timeout)
+
+
+def _make_bounded_client_class(openai: Any) -> Any:
+    import weakref
+
+    import httpcore2
+
+    class Stream(httpcore2.NetworkStream):
+        def __init__(self, inner: Any, live: "weakref.WeakSet") -> None:
+            self._inner, self._live = inner, live
+            live.add(self)
+
+        def read(self, max_bytes: int, timeout: Optional[float] = None) -> bytes:
+            data = self._inner.read(max_bytes, _time_left(timeout, httpcore2.ReadTimeout))
+            if _CALL.deadline is not None:
+                _CALL.received += len(data)
+                if _CALL.received > MAX_ANSWER_BYTES:
+                    _CALL.too_large = True
+                    raise httpcore2.ReadError("the answer is too large")
+            return data
+
+        def write(self, buffer: bytes, timeout: Optional[float] = None) -> None:
+            self._inner.write(buffer, _time_left(timeout, httpcore2.WriteTimeout))
+
+        def close(self) -> None:
+            self._live.discard(self)
+            self._inner.close()
+
+        def start_tls(self, ssl_context: Any, server_hostname: Optional[str] = None,
+                      timeout: Optional[float] = None) -> Any:
+            inner = self._inner.start_tls(ssl_context, server_hostname,
+                                          _time_left(timeout, httpcore2.ConnectTimeout))
+            self._live.discard(self)
+            return Stream(inner, self._live)
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
+
+        def abort(self) -> None:
+            """Wake up a read or write blocked on this connection in another thread."""
+            try:
+                sock = self._inner.get_extra_info("socket")
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError, AttributeError):
+                pass
+
+    class Backend(httpcore2.NetworkBackend):
+        def __init__(self, inner: Any, live: "weakref.WeakSet") -> None:
+            self._inner, self._live = inner, live
+
+        def connect_tcp(self, host: str, port: int, timeout: Optional[float] = None,
+                        local_address: Optional[str] = None, socket_options: Any = None) -> Any:
+            return Stream(self._inner.connect_tcp(
+                host, port, _time_left(timeout, httpcore2.ConnectTimeout),
+                local_address=local_address, socket_options=socket_options), self._live)
+
+        def connect_unix_socket(self, path: str, timeout: Optional[float] = None,
+                                socket_options: Any = None) -> Any:
+            return Stream(self._inner.connect_unix_socket(
+                path, _time_left(timeout, httpcore2.ConnectTimeout),
+                socket_options=socket_options), self._live)
+
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
+
+    class Client(openai.DefaultHttpxClient):
+        """``openai``'s default client, its connection pools' network I/O bounded."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            self._live: weakref.WeakSet = weakref.WeakSet()
+            super().__init__(**kwargs)
+
+        def _bound(self, transport: Any) -> Any:
+            # httpx builds its pools without a way to pass a network backend: set the pool's
+            # (tests/unit/test_summary_limits.py fails if a new httpx release renames it)
+            pool = getattr(transport, "_pool", None)
+            inner = getattr(pool, "_network_backend", None)
+            if inner is None:
+                log.warning("summary requests are bounded by per-read timeouts only "
+                            "(unknown httpx transport %s)", type(transport).__name__)
+            else:
+                pool._network_backend = Backend(inner, self._live)
+            return transport
+
+        def _init_transport(self, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("transport") is not None:
+                return kwargs["transport"]
+            return self._bound(super()._init_transport(*args, **kwargs))
+
+        def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> Any:
+            return self._bound(super()._init_proxy_transport(*args, **kwargs))
+
+        def abort(self) -> None:
+            for stream in list(self._live):
+                stream.abort()
+
+    return Client
 
 
 class LLMSummarizer:
     """Chat-completions summaries with the ``openai`` client, configured from
     ``SummarySettings`` (model, base_url, api_key_env, timeout_seconds, max_input_tokens).
 
-    ``timeout_seconds`` bounds each call including its retries: 429 and 5xx answers are
-    retried at most ``MAX_ATTEMPTS - 1`` times with exponential backoff or the server's
-    ``Retry-After``, and never past the deadline.
+    ``timeout_seconds`` bounds each call including its retries, from the first byte sent to
+    the last received (a server that answers a byte at a time is cut off at the deadline):
+    429 and 5xx answers are retried at most ``MAX_ATTEMPTS - 1`` times with exponential
+    backoff or the server's ``Retry-After``, and never past the deadline. Answers larger than
+    ``MAX_ANSWER_BYTES`` are refused. ``close()`` ends the calls in flight.
     """
 
     def __init__(self, settings: Any, *, sleep: Optional[Callable[[float], None]] = None,
@@ -831,12 +1014,24 @@ class LLMSummarizer:
             raise SummaryError("the openai package is not installed (pip install openai)",
                                kind="config") from None
         self._openai = openai
+        base, query, headers = _split_url(self.base_url)
+        self._secrets = [v for v in (self._secret, *query.values(), *self._url_password())
+                         if len(v) >= 4]
+        self._http: Any = None
+        failed = ""
         try:
-            self._client = openai.OpenAI(api_key=key, base_url=self.base_url or None,
-                                         timeout=self.timeout, max_retries=0)
-        except Exception as exc:   # noqa: BLE001
-            raise SummaryError(f"cannot set up the OpenAI client: "
-                               f"{self._scrub(str(exc))}", kind="config") from None
+            self._http = _bounded_http_client(openai, self.timeout)
+            self._client = openai.OpenAI(api_key=key, base_url=base or None,
+                                         default_query=query or None,
+                                         default_headers=headers or None, timeout=self.timeout,
+                                         max_retries=0, http_client=self._http)
+        except Exception as exc:   # noqa: BLE001 - its text may quote the URL: not shown
+            failed = type(exc).__name__
+        if failed:
+            if self._http is not None:
+                self._http.close()
+            raise SummaryError(f"cannot set up the OpenAI client ({failed}; check "
+                               "paperlens.summary.baseUrl)", kind="config")
         self.server = _host(self.base_url or str(getattr(self._client, "base_url", "")) or
                             "https://api.openai.com/v1")
 
@@ -844,17 +1039,31 @@ class LLMSummarizer:
         return f"LLMSummarizer(model={self.model!r}, server={self.server!r})"
 
     def close(self) -> None:
+        """Stop: calls in flight end at once (their connections are shut down) with a
+        ``SummaryError``, and no new call starts."""
         self._stop.set()
+        try:
+            self._http.abort()
+        except Exception:   # noqa: BLE001
+            pass
         try:
             self._client.close()
         except Exception:   # noqa: BLE001
             pass
 
     def _scrub(self, text: str) -> str:
-        secret = getattr(self, "_secret", "")
-        if secret:
-            text = text.replace(secret, "***")
+        for secret in getattr(self, "_secrets", None) or [getattr(self, "_secret", "")]:
+            if secret:
+                text = text.replace(secret, "***")
         return text[:300]
+
+    def _url_password(self) -> list[str]:
+        from urllib.parse import unquote, urlsplit
+        try:
+            password = urlsplit(self.base_url).password
+        except ValueError:
+            return []
+        return [password, unquote(password)] if password else []
 
     # ------------------------------------------------------------------------------ calls
 
@@ -867,15 +1076,20 @@ class LLMSummarizer:
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0.05 or self._stop.is_set():
+            if self._stop.is_set():
+                raise SummaryError("the summary request was stopped", kind="stopped")
+            if remaining <= 0.05:
                 raise self._timeout_error()
             outcome: Any = None
+            _CALL.start(deadline, self._stop)
             try:
                 response = self._client.chat.completions.create(
                     model=self.model, messages=messages, timeout=remaining)
             except Exception as exc:   # noqa: BLE001 - mapped to SummaryError below
                 attempt += 1
                 outcome = self._classify(exc, attempt, deadline)
+            finally:
+                _CALL.end()
             if outcome is None:
                 return self._content(response)
             if isinstance(outcome, float):
@@ -888,6 +1102,11 @@ class LLMSummarizer:
         """An error of the client -> seconds to wait before retrying, or the exception to
         raise (``SummaryError`` or ``_ContextTooLong``)."""
         openai = self._openai
+        if _CALL.too_large:
+            return SummaryError(f"the answer of {self.server} was larger than "
+                                f"{MAX_ANSWER_BYTES // (1024 * 1024)} MB", kind="invalid")
+        if _CALL.stopped or self._stop.is_set():
+            return SummaryError("the summary request was stopped", kind="stopped")
         if isinstance(exc, openai.APITimeoutError):
             return self._timeout_error()
         if isinstance(exc, openai.APIConnectionError):
@@ -1116,6 +1335,61 @@ class FillResult:
     errors: list[str] = field(default_factory=list)
 
 
+class _DaemonPool:
+    """A few daemon threads running submitted calls (``concurrent.futures`` futures).
+
+    ``ThreadPoolExecutor`` threads are joined when the interpreter exits: a summary request
+    stuck on a slow server would keep the process alive after the editor said ``exit``. These
+    threads never hold the process; ``shutdown`` cancels what has not started."""
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max, self._name = max(1, max_workers), name
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the summary pool is shut down")
+            self._queue.put((future, fn, args))
+            if len(self._threads) < self._max:
+                thread = threading.Thread(target=self._work, daemon=True,
+                                          name=f"{self._name}_{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:   # noqa: BLE001 - handed to the future
+                    future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            threads = len(self._threads)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+                item[0].set_running_or_notify_cancel()   # wakes up whoever waits for it
+        for _ in range(threads):
+            self._queue.put(None)
+
+
 # the next paper would fail the same way: LLM summaries stop, and the user is told (``alert``)
 # that the settings need a change
 _STOP_KINDS = ("config", "auth", "connection")
@@ -1154,7 +1428,7 @@ class SummaryService:
         self._factory = summarizer_factory or (lambda s: LLMSummarizer(s))
         self._summarizer: Any = None
         self._lock = threading.RLock()
-        self._executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        self._executor: Optional[_DaemonPool] = None
         self._inflight: dict[str, concurrent.futures.Future] = {}
         self._failed: dict[str, float] = {}
         self._retry_failed_after = retry_failed_after
@@ -1209,6 +1483,8 @@ class SummaryService:
 
     def _llm(self) -> Any:
         with self._lock:
+            if self._closed:
+                raise SummaryError("the summary service is closed", kind="stopped")
             if self._summarizer is None:
                 self._summarizer = self._factory(self.settings)
             return self._summarizer
@@ -1261,11 +1537,17 @@ class SummaryService:
             if failed_at is not None and time.monotonic() - failed_at < self._retry_failed_after:
                 return None
             if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=self.max_workers, thread_name_prefix="paperlens-summary")
+                self._executor = _DaemonPool(self.max_workers, "paperlens-summary")
             future = self._executor.submit(self._run, paper, list(passages), content_hash)
             self._inflight[content_hash] = future
+            future.add_done_callback(lambda f: f.cancelled() and self._forget(content_hash, f))
             return future
+
+    def _forget(self, content_hash: str, future: concurrent.futures.Future) -> None:
+        """A summary cancelled before it started is no longer in flight."""
+        with self._lock:
+            if self._inflight.get(content_hash) is future:
+                del self._inflight[content_hash]
 
     def _run(self, paper: Paper, passages: list[Passage],
              content_hash: str) -> Optional[Summary]:
@@ -1293,7 +1575,7 @@ class SummaryService:
                     self._failed[content_hash] = time.monotonic()
                 else:
                     self._failed.pop(content_hash, None)
-        if self.on_done is not None:
+        if self.on_done is not None and not self._closed:
             try:
                 self.on_done(paper, summary, error)
             except Exception:   # noqa: BLE001
@@ -1386,12 +1668,19 @@ class SummaryService:
         return result
 
     def close(self) -> None:
-        """Stop the background work (running requests are abandoned)."""
+        """Stop the background work: queued summaries are cancelled, requests in flight end at
+        once (``LLMSummarizer.close``), nothing is reported after. Never waits; the workers
+        are daemon threads, so nothing here keeps the process from exiting."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
             summarizer = self._summarizer
-        if summarizer is not None and hasattr(summarizer, "close"):
-            summarizer.close()
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown()
+        if summarizer is not None and hasattr(summarizer, "close"):
+            try:
+                summarizer.close()
+            except Exception:   # noqa: BLE001 - closing must not fail a shutdown
+                log.exception("closing the summarizer failed")
+
+    shutdown = close
