@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
@@ -16,7 +15,7 @@ from lsprotocol import types
 from paperlens.core import citations
 from paperlens.lsp import convert
 from paperlens.lsp.features._doc import latex_project, open_documents
-from paperlens.lsp.session import uri_to_path
+from paperlens.lsp.session import background_executor, uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +34,19 @@ def document_language(uri: str, language_id: Optional[str]) -> Optional[str]:
 
 
 def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
-    """Unknown citation keys in one open draft."""
-    try:
-        doc = ls.workspace.get_text_document(uri)
-        text = doc.source
-    except Exception:
+    """Unknown citation keys in one draft open in the editor (nothing is read from disk:
+    pygls' ``get_text_document`` would read any file, a FIFO or /dev/zero too)."""
+    doc = ls.workspace.text_documents.get(unquote(uri)) if isinstance(uri, str) else None
+    if doc is None:
         return []
-    return document_diagnostics(ls, uri, text, getattr(doc, "language_id", None), open_documents(ls))
+    return document_diagnostics(ls, uri, doc.source, getattr(doc, "language_id", None), open_documents(ls))
 
 
 def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str], open_docs: dict[str, str],
-                         project=False) -> list[types.Diagnostic]:
+                         project=False, scan: Optional[citations.CitationScan] = None) -> list[types.Diagnostic]:
     """Unknown citation keys in the draft ``text`` at ``uri``; ``open_docs``: {path: text} of
-    the editor's documents; ``project``: its LaTeX project when already resolved."""
+    the editor's documents; ``project``: its LaTeX project when already resolved; ``scan``:
+    the document's keys as last scanned (updated here: only what changed is read again)."""
     language = document_language(uri, language_id)
     if language is None or len(text) > 20_000_000:
         return []
@@ -55,15 +54,19 @@ def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str], op
     if not ls.session.indexed_once or not any(s.table.rows for s in library.stores):
         return []                      # the library is not known yet: no false alarms
     keys = library.keys()
-    starts = convert.line_starts(text)
+    starts: Optional[list[int]] = None
     encoding = convert.encoding_of(ls)
     out = []
     if project is False:
         project = latex_project(ls, uri_to_path(uri), text, open_docs) if language == "latex" else None
     macros = project.macros if project is not None else None
-    for cite in citations.find_citations(text, language, macros):
+    if scan is None or scan.language != language:
+        scan = citations.CitationScan(language)
+    for cite in scan.update(text, macros):
         if cite.key in keys:
             continue
+        if starts is None:
+            starts = convert.line_starts(text)
         close = library.closest_keys(cite.key)
         message = f"'{cite.key}' is not in the library"
         if close:
@@ -153,13 +156,17 @@ class Publisher:
     project (those whose project holds it now or held it last time): a command defined in the
     preamble changes what a chapter cites.  Those are published only when their diagnostics
     changed; the changed document always is.  A closed document's warnings are withdrawn.
+
+    Each open document's keys are kept from one run to the next (a ``CitationScan``): a
+    keystroke in a 2 MB draft rescans a window around it, not the draft, and the closest keys
+    offered for an unknown key are looked up once per library change.
     """
 
     DELAY = 0.2
 
     def __init__(self, ls) -> None:
         self.ls = ls
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperlens-diagnostics")
+        self._executor = background_executor("paperlens-diagnostics")
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._dirty: dict[str, bool] = {}        # uri -> it changed (False: only recompute it)
         self._dupes = False                      # recompute the duplicate-key warnings
@@ -170,6 +177,7 @@ class Publisher:
         self._bibs: dict[str, list] = {}         # .bib uri -> duplicate-key warnings
         self._published: dict[str, list] = {}    # uri -> what the client was sent last
         self._files: dict[str, frozenset] = {}   # worker only: uri -> its project's files last time
+        self._scans: dict[str, citations.CitationScan] = {}   # worker only: uri -> its keys last time
 
     # -- on the event loop ---------------------------------------------------------------------
     def changed(self, uri: str) -> None:
@@ -282,11 +290,18 @@ class Publisher:
                 self._files[uri] = files
         for uri in [u for u in self._files if u not in docs]:
             del self._files[uri]
+        for uri in [u for u in self._scans if u not in docs]:
+            del self._scans[uri]
         out = {}
         for uri, changed in targets.items():
             text, language_id, version = docs[uri]
+            language = document_language(uri, language_id)
+            scan = self._scans.get(uri)
+            if language is not None and (scan is None or scan.language != language):
+                scan = self._scans[uri] = citations.CitationScan(language)
             try:
-                diags = document_diagnostics(self.ls, uri, text, language_id, open_docs, projects.get(uri))
+                diags = document_diagnostics(self.ls, uri, text, language_id, open_docs,
+                                             projects.get(uri), scan)
             except Exception:
                 log.exception("diagnostics of %s failed", uri)
                 diags = []

@@ -2,19 +2,120 @@
 library's citation graph, and the read-only text view of a PDF."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
+import threading
+import uuid
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 from lsprotocol import types
+from pygls.constants import ATTR_EXECUTE_IN_THREAD
 
 from paperlens.lsp import convert
 from paperlens.lsp.features._doc import citation_under_cursor, doc_context, open_documents
 from paperlens.lsp.session import uri_to_path
 
+T = TypeVar("T")
+LOOP_TIMEOUT = 30.0
+
+
+def _on_loop(ls, fn: Callable[[], T]) -> T:
+    """``fn()`` run on the event loop (the index's reader is used there), waited for from a
+    worker thread; called on the loop, or without one (in-process), it just runs."""
+    loop = ls.session.loop
+    if loop is None or loop.is_closed() or threading.current_thread() is threading.main_thread():
+        return fn()
+    try:
+        if asyncio.get_running_loop() is loop:
+            return fn()
+    except RuntimeError:
+        pass
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            done.set_result(fn())
+        except BaseException as exc:
+            done.set_exception(exc)
+
+    loop.call_soon_threadsafe(run)
+    return done.result(LOOP_TIMEOUT)
+
+
+class _Progress:
+    """$/progress for work a request waits for: on the request's own token when the editor
+    gave one, else on one the server creates (when the editor supports that), else none.
+    Safe to use from any thread (notifications go out from the event loop)."""
+
+    def __init__(self, ls, token, title: str, message: str) -> None:
+        self.ls, self.title, self.message = ls, title, message
+        self.created = False
+        if token is None:
+            caps = getattr(ls, "client_capabilities", None)
+            if caps and caps.window and caps.window.work_done_progress:
+                token, self.created = f"paperlens-graph-{uuid.uuid4().hex[:8]}", True
+        self.token = token
+
+    def _send(self, fn) -> None:
+        if self.token is None:
+            return
+        loop = self.ls.session.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn)
+        except RuntimeError:          # the loop closed meanwhile: shutting down
+            pass
+
+    def begin(self) -> None:
+        token = self.token
+
+        def send() -> None:
+            progress = self.ls.work_done_progress
+            if self.created:
+                progress.create(token)
+            progress.begin(token, types.WorkDoneProgressBegin(title=self.title, message=self.message,
+                                                              cancellable=False))
+        self._send(send)
+
+    def end(self, message: str) -> None:
+        token = self.token
+
+        def send() -> None:
+            progress = self.ls.work_done_progress
+            progress.end(token, types.WorkDoneProgressEnd(message=message))
+            progress.tokens.pop(token, None)
+        self._send(send)
+
+
+def citation_graph(ls, token=None):
+    """The library's citation graph, waited for on a worker thread: built on the session's
+    lane of derived data (about a second at 10k papers) with $/progress while it builds; the
+    event loop answers other requests meanwhile."""
+    session = ls.session
+    graph = session.library.graph_if_ready()
+    if graph is not None:
+        return graph
+    future = session.build_graph()
+    progress = _Progress(ls, token, "paperlens: citation graph", "linking the library's reference lists")
+    progress.begin()
+    try:
+        graph = future.result()
+    finally:
+        progress.end("citation graph ready")
+    return graph
+
 
 def references(ls, params: types.ReferenceParams) -> Optional[list[types.Location]]:
+    """Find references: the citations of the paper under the cursor in the user's drafts,
+    and the library papers whose reference lists cite it.
+
+    Runs on a worker thread (pygls' thread pool, see the attribute set below): it reads the
+    drafts of the workspace and may wait for the citation graph; the event loop answers
+    hovers and completions meanwhile.  The index's reader is used on the event loop only."""
     library = ls.session.library
     found = citation_under_cursor(ls, params)
     if found is not None:
@@ -41,18 +142,28 @@ def references(ls, params: types.ReferenceParams) -> Optional[list[types.Locatio
                 out.append(types.Location(uri=Path(path).as_uri(), range=convert.span_to_range(text, c.span, starts, encoding)))
     # library papers whose reference lists cite it
     if row is not None:
-        graph = library.graph()
+        graph = citation_graph(ls, params.work_done_token)
+        citing_rows = []
         for citing_id in sorted(graph.cited_by.get(row.id, ())):
             citing = library.row(citing_id)
             if citing is None:
                 continue
             text_row = library.row_for_file(citing.fulltext) if citing.fulltext else citing
-            label = graph.cites[citing_id].get(row.id, "")
-            ref = next((r for r in library.references_of(text_row) if r["label"] == label), None) if text_row else None
+            citing_rows.append((citing, text_row, graph.cites[citing_id].get(row.id, "")))
+
+        def lines() -> list[Optional[dict]]:      # the reference lists, from the index
+            return [next((r for r in library.references_of(text_row) if r["label"] == label), None)
+                    if text_row else None for _citing, text_row, label in citing_rows]
+
+        for (citing, text_row, _label), ref in zip(citing_rows, _on_loop(ls, lines)):
             source = text_row.source if text_row else citing.source
             out.append(types.Location(uri=Path(source).as_uri(),
                                       range=convert.line_range(ref["line"] if ref else 0)))
     return out
+
+
+# pygls runs a function with this attribute on its thread pool, not on the event loop
+setattr(references, ATTR_EXECUTE_IN_THREAD, True)
 
 
 def code_lenses(ls, params: types.CodeLensParams) -> list[types.CodeLens]:
