@@ -1,11 +1,19 @@
 """Drive a language server over stdio and time hover, completion and workspace/symbol.
 
     python bench/lsp_latency.py --folder examples/papers --doc examples/papers/drafts/survey.tex \
-        [--server "paperlens serve"] [--rounds 50]
+        [--server "paperlens serve"] [--rounds 50] [--burst 30] [--index-path DIR]
 
 Prints one JSON object: spawn -> initialized, spawn -> first completion, and p50/p95/max in ms
 for each request kind. Only paperlens' own commands are assumed by default; any server command
 can be given.
+
+``--burst N`` measures the first seconds: right after the first completion's answer, N
+completions (alternately with an empty prefix and with ``--prefix``) and N hovers, one after the
+other, while the server's start-up work (checking the index, loading tables, the citation graph,
+diagnostics) runs; ``burst`` in the output gives their p50/p95/max and how many of them were
+answered before the indexing progress ended. With ``--index-path`` pointing at an index built
+before (``paperlens index DIR --index-path ...``), this is the start of an editor on a persisted
+library.
 """
 from __future__ import annotations
 
@@ -77,17 +85,13 @@ async def run(args) -> dict:
     lang = {".tex": "latex", ".md": "markdown", ".typ": "typst"}.get(doc.suffix, "plaintext")
     # a line that asks for completion after the cite trigger, and a known key for hover
     extra = {"latex": "\\cite{", "markdown": "[@", "typst": "@"}.get(lang, "")
-    full = text + "\n" + extra
+    # the last two lines: a citation being started, and one with the prefix typed
+    full = text + "\n" + extra + "\n" + extra + args.prefix
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
         uri=uri, language_id=lang, version=1, text=full)))
-    last = full.count("\n")
+    last = full.count("\n") - 1
     comp_pos = types.Position(line=last, character=len(extra))
-    first = await client.text_document_completion_async(types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=comp_pos))
-    t_first = time.perf_counter() - t0
-    first_items = len(first.items) if isinstance(first, types.CompletionList) else len(first or [])
-    await asyncio.wait_for(ended.wait(), args.index_timeout)
-    t_indexed = time.perf_counter() - t0
+    comp_pos2 = types.Position(line=last + 1, character=len(extra) + len(args.prefix))
 
     # hover targets: the first citation key of the document
     from paperlens.core import citations
@@ -96,6 +100,38 @@ async def run(args) -> dict:
     if keys:
         from paperlens.lsp.convert import offset_to_position
         hover_pos = offset_to_position(text, keys[0].span.start + 1)
+
+    first = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=comp_pos))
+    t_first = time.perf_counter() - t0
+    first_items = len(first.items) if isinstance(first, types.CompletionList) else len(first or [])
+    burst: dict = {}
+    if args.burst:
+        lat: dict[str, list[float]] = {"completion": [], "hover": []}
+        order: list[tuple[float, int, str]] = []
+        before_indexed = 0
+        for n in range(args.burst):
+            for kind in ("completion", "hover"):
+                t = time.perf_counter()
+                if kind == "completion":
+                    await client.text_document_completion_async(types.CompletionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri),
+                        position=comp_pos if n % 2 == 0 else comp_pos2))
+                elif hover_pos is not None:
+                    await client.text_document_hover_async(types.HoverParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri), position=hover_pos))
+                else:
+                    continue
+                lat[kind].append((time.perf_counter() - t) * 1000)
+                order.append((lat[kind][-1], len(order), kind if kind == "hover" or n % 2 == 0 else "completion+prefix"))
+                before_indexed += not ended.is_set()
+        burst = {"requests": sum(len(v) for v in lat.values()), "answered_before_indexing_ended": before_indexed,
+                 "seconds_after_spawn": round(time.perf_counter() - t0, 3),
+                 **{k: summary(v) for k, v in lat.items()},
+                 "all": summary(lat["completion"] + lat["hover"]),
+                 "slowest": [{"request": i, "kind": k, "ms": round(ms, 1)} for ms, i, k in sorted(order)[::-1][:5]]}
+    await asyncio.wait_for(ended.wait(), args.index_timeout)
+    t_indexed = time.perf_counter() - t0
 
     async def timed(coro_fn, n):
         out, size = [], 0
@@ -108,11 +144,6 @@ async def run(args) -> dict:
 
     comp_empty, size_empty = await timed(lambda: client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=comp_pos)), args.rounds)
-    version = 2
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=full + args.prefix)]))
-    comp_pos2 = types.Position(line=last, character=len(extra) + len(args.prefix))
     comp_prefix, size_prefix = await timed(lambda: client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=comp_pos2)), args.rounds)
     hover = []
@@ -130,6 +161,7 @@ async def run(args) -> dict:
         "spawn_to_initialized_s": round(t_init, 3),
         "spawn_to_first_completion_s": round(t_first, 3), "first_completion_items": first_items,
         "spawn_to_indexed_s": round(t_indexed, 3),
+        **({"burst": burst} if burst else {}),
         "completion_empty_prefix": {**summary(comp_empty), "bytes": size_empty},
         f"completion_prefix_{args.prefix}": {**summary(comp_prefix), "bytes": size_prefix},
         "hover": {**summary(hover), "bytes": size_hover},
@@ -147,6 +179,8 @@ def main() -> None:
     ap.add_argument("--prefix", default="va")
     ap.add_argument("--query", default="attention transformer")
     ap.add_argument("--index-timeout", type=float, default=600)
+    ap.add_argument("--burst", type=int, default=0,
+                    help="completions and hovers sent right after the first answer (start-up latency)")
     args = ap.parse_args()
     if args.index_path is None:
         args.index_path = tempfile.mkdtemp(prefix="paperlens-bench-")

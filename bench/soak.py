@@ -1,6 +1,7 @@
 """Soak test: a real `paperlens serve` under a mixed request stream while its folder keeps changing.
 
     python bench/soak.py [--seconds 60] [--papers 100] [--concurrency 2] [--seed 1]
+                         [--typist-seconds 20] [--typist-mb 2]
 
 Copies examples/papers plus ``--papers`` generated text papers into a temporary folder, starts the
 server on it (stdio, its own index directory; the server watches the folder with watchdog), waits
@@ -13,6 +14,14 @@ for the first index, then for ``--seconds``:
 - a thread modifies, adds, removes and atomically rewrites paper files (text papers and a .bib),
   a few times a second, keeping the folder bounded;
 - the RSS of the server and its child processes is sampled from /proc every ``--sample`` seconds.
+
+Before that, the typist (``--typist-seconds``, 0 to skip): a ``--typist-mb`` MB LaTeX chapter is
+opened, and for ``--typist-seconds`` a reader hovers a citation and asks for completion in
+``\\cite{vas`` above the cursor, one request after the other with a short pause, first while
+nobody types ("quiet"), then while a typist types in the middle of the chapter ("typing"): one
+incremental didChange per keystroke, 4-12 a second, a backspace now and then, a new line at the
+end of a sentence.  ``typist`` in the output gives the hover and completion p50/p95/max of both
+phases (typing in a big document must not slow the reader down) and the keystrokes sent.
 
 Prints one JSON object: request counts and p50/p95/max latencies per kind, errors (error answers,
 timeouts, error-level log messages and tracebacks on the server's stderr: all must be 0), wrong
@@ -125,6 +134,30 @@ class Churn(threading.Thread):
                 self.ops[op] = self.ops.get(op, 0) + 1
             except OSError as exc:
                 self.errors.append(repr(exc))
+
+
+# --- the typist's chapter ------------------------------------------------------------------------------
+
+TYPED = ("The results confirm what the ablation suggested. Retrieval with sparse features stays "
+         "competitive when the corpus grows, as the benchmark shows. We leave the study of latency "
+         "and memory to future work. ")
+
+
+def big_chapter(mb: float, rng: random.Random) -> tuple[str, str, str]:
+    """(text, hover needle, completion needle) of a LaTeX chapter of about ``mb`` MB: paragraphs
+    of prose citing the stable keys, soak keys and a few unknown keys (diagnostics have work)."""
+    keys = list(STABLE) + [f"soak{k:03d}" for k in range(10)] + ["unknownkey2031", "vaswani2017atention"]
+    head = ("\\documentclass{article}\n\\begin{document}\n\\section{Reading}\n"
+            "The reader hovers \\cite{vaswani2017attention} here.\n"
+            "Typing \\cite{vas\n\n")
+    parts, size = [head], len(head)
+    while size < mb * 1_000_000:
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90)))
+        para = f"{words.capitalize()} \\cite{{{rng.choice(keys)}}} {words} \\citep{{{rng.choice(keys)}}}.\n\n"
+        parts.append(para)
+        size += len(para)
+    parts.append("\\bibliography{library}\n\\end{document}\n")
+    return "".join(parts), "\\cite{vaswani2017attention}", "Typing \\cite{vas"
 
 
 # --- process memory --------------------------------------------------------------------------------
@@ -290,6 +323,98 @@ class Soak:
                 elif res.items and self.rng.random() < 0.3:
                     await self.timed("resolve", c.completion_item_resolve_async(res.items[0]))
 
+    # -- the typist ------------------------------------------------------------------------------
+    async def typist_phase(self) -> dict:
+        c = self.client
+        rng = random.Random(self.args.seed + 2)
+        text, hover_needle, comp_needle = big_chapter(self.args.typist_mb, rng)
+        path = self.folder / "drafts" / "chapter-big.tex"
+        uri = path.as_uri()
+        doc = types.TextDocumentIdentifier(uri=uri)
+        c.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="latex", version=1, text=text)))
+
+        def pos(needle: str, delta: int) -> types.Position:     # both are above the cursor: fixed
+            i = text.index(needle) + delta
+            return types.Position(line=text.count("\n", 0, i), character=i - (text.rfind("\n", 0, i) + 1))
+
+        hover_pos = pos(hover_needle, len("\\cite{") + 3)
+        comp_pos = pos(comp_needle, len(comp_needle))
+        # the cursor: the start of a paragraph in the middle of the chapter (ASCII: one unit a char)
+        mid = text.index("\n\n", len(text) // 2) + 2
+        cursor = [text.count("\n", 0, mid), 0]
+        lat: dict[str, dict[str, list[float]]] = {}
+        wrong: list[str] = []
+        keystrokes = [0]
+        version = [1]
+
+        async def reader(phase: str, deadline: float) -> None:
+            out = lat.setdefault(phase, {"hover": [], "completion": []})
+            while time.monotonic() < deadline:
+                for kind in ("hover", "completion"):
+                    t = time.perf_counter()
+                    try:
+                        if kind == "hover":
+                            res = await asyncio.wait_for(c.text_document_hover_async(
+                                types.HoverParams(text_document=doc, position=hover_pos)), REQUEST_TIMEOUT)
+                            ok = res is not None and f"**{STABLE['vaswani2017attention']}**" in res.contents.value
+                        else:
+                            res = await asyncio.wait_for(c.text_document_completion_async(
+                                types.CompletionParams(text_document=doc, position=comp_pos)), REQUEST_TIMEOUT)
+                            ok = res is not None and "vaswani2017attention" in [i.label for i in res.items]
+                    except Exception as exc:
+                        self.errors.append(f"typist {kind}: {type(exc).__name__}: {str(exc)[:200]}")
+                        continue
+                    out[kind].append((time.perf_counter() - t) * 1000)
+                    if not ok:
+                        wrong.append(f"{phase} {kind}")
+                    await asyncio.sleep(rng.uniform(0.03, 0.08))
+
+        def send(start: tuple[int, int], end: tuple[int, int], new_text: str) -> None:
+            version[0] += 1
+            keystrokes[0] += 1
+            c.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version[0]),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=start[0], character=start[1]),
+                                      end=types.Position(line=end[0], character=end[1])),
+                    text=new_text)]))
+
+        async def typist(deadline: float) -> None:
+            n = 0
+            while time.monotonic() < deadline:
+                await asyncio.sleep(rng.uniform(1 / 12, 1 / 4))
+                line, col = cursor
+                if col > 0 and rng.random() < 0.08:                 # a typo taken back
+                    send((line, col - 1), (line, col), "")
+                    cursor[1] -= 1
+                    continue
+                ch = TYPED[n % len(TYPED)]
+                n += 1
+                if ch == " " and col > 70 and rng.random() < 0.3:  # the editor wraps the line
+                    send((line, col), (line, col), "\n")
+                    cursor[0], cursor[1] = line + 1, 0
+                    continue
+                send((line, col), (line, col), ch)
+                cursor[1] += 1
+
+        seconds = self.args.typist_seconds
+        await self.timed("hover", c.text_document_hover_async(types.HoverParams(text_document=doc, position=hover_pos)))
+        await reader("quiet", time.monotonic() + seconds)
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(reader("typing", deadline), typist(deadline))
+        # the server took every keystroke: its diagnostics end up for the last version
+        c.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))
+        self.wrong.extend(f"typist: wrong {w}" for w in wrong[:10])
+
+        def stats(v: list[float]) -> dict:
+            return {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95), "max_ms": pct(v, 100)}
+
+        return {"document_mb": round(len(text.encode()) / 1e6, 2), "seconds_per_phase": seconds,
+                "keystrokes": keystrokes[0], "keystrokes_per_s": round(keystrokes[0] / seconds, 1),
+                **{phase: {kind: stats(v) for kind, v in kinds.items()} for phase, kinds in lat.items()},
+                "wrong_answers": len(wrong)}
+
     async def requests(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             await self.one()
@@ -328,6 +453,7 @@ class Soak:
         status = await self.timed("status", c.workspace_execute_command_async(
             types.ExecuteCommandParams(command="paperlens.status")))
         examples = status["papers"] - self.args.papers - 20      # the copy of examples/papers
+        typist = await self.typist_phase() if self.args.typist_seconds > 0 else None
 
         series: list = []
         churn = Churn(self.folder, self.args.papers, self.args.seed + 1, self.args.churn_interval)
@@ -368,6 +494,7 @@ class Soak:
                      "mean_ms": round(statistics.fmean(v), 2) if v else None} for k, v in sorted(self.lat.items())}
         files = sorted((self.folder / "generated").glob("soak-*.txt"))
         return {
+            **({"typist": typist} if typist is not None else {}),
             "seconds": self.args.seconds, "concurrency": self.args.concurrency,
             "library": {"generated_papers_at_start": self.args.papers, "generated_papers_at_end": len(files),
                         "first_index_s": round(t_indexed, 2)},
@@ -397,6 +524,9 @@ def main() -> None:
     ap.add_argument("--churn-interval", type=float, default=0.3, help="mean seconds between file changes")
     ap.add_argument("--sample", type=float, default=3.0, help="seconds between RSS samples")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--typist-seconds", type=float, default=20,
+                    help="seconds of each typist phase (quiet, then typing); 0 skips the typist")
+    ap.add_argument("--typist-mb", type=float, default=2.0, help="size of the typist's LaTeX chapter")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="paperlens-soak-"))
