@@ -16,6 +16,13 @@ from paperlens.core.parse.repair import compose_spacing_accents
 
 MAX_PDF_BYTES = 300 * 1024 * 1024     # larger files are not papers
 MAX_PAGES = 1000                      # pages after this one are not read
+# The text taken from one file, in characters pdfium finds on its pages (the work of reading
+# them): a 1,000-page book has about 3M. Pages after the budget is spent are not read, so that
+# a small file whose pages all draw one huge content stream (issue 13: 1,000 pages of 541k
+# characters each) costs a few pages, not hours and gigabytes. A page's text is cut at
+# MAX_PAGE_CHARS (a dense two-column page has about 10k).
+MAX_FILE_CHARS = 5_000_000
+MAX_PAGE_CHARS = 50_000
 MIN_TEXT_CHARS = 20                   # fewer non-space characters: no usable text layer
 
 ENCRYPTED = "encrypted PDF (password required)"
@@ -255,11 +262,18 @@ class Extraction:
     info_title: str = ""
     dropped: list[list[str]] = field(default_factory=list)   # running headers taken out, per page
     running: list[set[int]] = field(default_factory=list)    # their line numbers (Line.order)
+    cut: list[int] = field(default_factory=list)            # 1-based pages cut at MAX_PAGE_CHARS
+    over_budget: bool = False              # reading stopped: MAX_FILE_CHARS were spent
 
 
-def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
-    """Read a PDF's pages; running headers, footers and page numbers are taken out of the text."""
+def _extract(path: Path, max_pages: int | None = MAX_PAGES,
+             max_chars: int | None = None) -> Extraction:
+    """Read a PDF's pages; running headers, footers and page numbers are taken out of the text.
+    Reading stops once the pages read had ``max_chars`` characters (MAX_FILE_CHARS)."""
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    budget = MAX_FILE_CHARS if max_chars is None else max_chars
 
     _check_file(path)
     try:
@@ -271,6 +285,9 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
     raws: list[str] = []
     lines: list[list] = []
     failed: list[int] = []
+    cut: list[int] = []
+    spent = 0
+    over_budget = False
     info_title = ""
     try:
         try:
@@ -283,6 +300,9 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
             info_title = ""
         count = total if max_pages is None else min(total, max_pages)
         for index in range(count):
+            if spent >= budget:
+                over_budget = True
+                break
             page_lines: list = []
             try:
                 page = doc[index]
@@ -290,14 +310,21 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
                     width, height = page.get_size()
                     textpage = page.get_textpage()
                     try:
-                        raw = textpage.get_text_range()
+                        n_chars = max(0, pdfium_c.FPDFText_CountChars(textpage))
+                        spent += n_chars
+                        whole = n_chars <= MAX_PAGE_CHARS
+                        raw = textpage.get_text_range() if whole else \
+                            textpage.get_text_range(0, MAX_PAGE_CHARS)
+                        if not whole:
+                            cut.append(index + 1)
                         try:
                             page_lines = _page_lines(textpage, raw, width, height,
                                                      ends_only=index >= LAYOUT_PAGES)
                         except Exception:  # noqa: BLE001 - layout is a bonus, the text is kept
                             page_lines = []
                         try:
-                            raw = _restore_symbols(textpage, raw)   # same lines, symbols back
+                            if whole:       # (it maps the whole page's chars to its text)
+                                raw = _restore_symbols(textpage, raw)   # same lines, symbols back
                         except Exception:  # noqa: BLE001
                             pass
                     finally:
@@ -326,7 +353,7 @@ def _extract(path: Path, max_pages: int | None = MAX_PAGES) -> Extraction:
             raw = "\n".join(line for n, line in enumerate(split) if n not in drop)
         pages.append(normalise_page_text(raw))
         dropped.append(gone)
-    return Extraction(pages, failed, total, lines, info_title, dropped, running)
+    return Extraction(pages, failed, total, lines, info_title, dropped, running, cut, over_budget)
 
 
 def extract_pages(path: Path, max_pages: int | None = MAX_PAGES) -> list[str]:
@@ -386,7 +413,14 @@ def parse_pdf(path: Path) -> ParseResult:
     if failed:
         shown = ", ".join(str(n) for n in failed[:10]) + (" ..." if len(failed) > 10 else "")
         result.warnings.append(f"{path.name}: could not read page(s) {shown}")
-    if total > len(pages):
+    if ex.cut:
+        shown = ", ".join(str(n) for n in ex.cut[:10]) + (" ..." if len(ex.cut) > 10 else "")
+        result.warnings.append(f"{path.name}: page(s) {shown} have more than {MAX_PAGE_CHARS:,} "
+                               "characters; the rest of each was left out")
+    if ex.over_budget:
+        result.warnings.append(f"{path.name}: only the first {len(pages)} of {total} pages were read "
+                               f"(the text read from one file is capped at {MAX_FILE_CHARS:,} characters)")
+    elif total > len(pages):
         result.warnings.append(f"{path.name}: only the first {len(pages)} of {total} pages were read")
     return result
 
