@@ -141,8 +141,10 @@ def _idf(n_docs: int, df: int) -> float:
 
 
 def _leaves(reader) -> list:
-    """(segment reader, docnum offset) of each segment of ``reader``."""
-    return [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    """(segment reader, docnum offset) of each segment of ``reader``. An index without any
+    segment (an empty library) has none: its reader is Whoosh's EmptyReader, no segment's."""
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    return [(leaf, offset) for leaf, offset in leaves if leaf.segment() is not None]
 
 
 def _avg(leaf, field: str) -> float:
