@@ -78,10 +78,23 @@ def _emit(args, data: dict, human: str) -> None:
 
 
 def _library(args, dirs):
+    """The library of ``dirs``, brought up to date first. An index that cannot be updated (a
+    full disk) is said on stderr and used as it was."""
     from paperlens.core.library import Library
 
     lib = Library(dirs, args.index_path)
-    return lib, lib.update()
+    reports = lib.update()
+    for r in reports:
+        if r.error:
+            sys.stderr.write(f"paperlens: {r.error}; using the index as it was\n")
+    return lib, reports
+
+
+def _no_papers(lib) -> str:
+    """What a query on a library without papers answers ("" when it has some)."""
+    if lib.rows():
+        return ""
+    return "no papers yet in " + ", ".join(str(s.folder) for s in lib.stores)
 
 
 def cmd_index(args) -> int:
@@ -110,7 +123,10 @@ def cmd_index(args) -> int:
         lines.append(f"in all: {sum(counts, PaperCounts()).describe()}")
     _emit(args, {"folders": [{**r.to_dict(), **c.to_dict()} for r, c in zip(reports, counts)]},
           "\n".join(lines))
-    return 0
+    failed = [r for r in reports if r.error]
+    for r in failed:        # also when the output is JSON (stdout has it in "error")
+        sys.stderr.write(f"paperlens: {r.error}; the index was kept as it was\n")
+    return 1 if failed else 0
 
 
 def _plural(n: int, one: str, many: str = "") -> str:
@@ -126,6 +142,8 @@ def _index_lines(r, c: PaperCounts) -> list[str]:
     did = [_plural(r.files_seen, "file") + " seen"]
     if r.busy:
         did.append("another paperlens process was updating this index (its results are shown)")
+    elif r.error:
+        did.append("nothing written")
     elif r.files_parsed or r.skipped or r.files_removed or r.rebuilt:
         did.append(f"{r.files_parsed} parsed" + (f" ({_plural(r.drafts, 'draft')})" if r.drafts else ""))
         if r.skipped:
@@ -138,6 +156,8 @@ def _index_lines(r, c: PaperCounts) -> list[str]:
     run = "this run: " + ", ".join(did) + f", {r.seconds:.2f} s"
     run += f" [full rebuild: {r.rebuilt}]" if r.rebuilt else ""
     lines = [f"{r.folder}: {c.describe()}", "  " + run]
+    if r.error:
+        lines.append(f"  error: {r.error}; the index was kept as it was")
     if r.unusable > len(r.skipped):      # refused before, still there, not listed again
         lines.append(f"  {_plural(r.unusable, 'unusable file')} in the folder, listed when first seen "
                      f"(--rebuild lists {'it' if r.unusable == 1 else 'them'} again)")
@@ -148,13 +168,14 @@ def _index_lines(r, c: PaperCounts) -> list[str]:
 
 def cmd_search(args) -> int:
     lib, _ = _library(args, args.dir)
-    hits = lib.search(args.query, limit=args.limit)
+    empty = _no_papers(lib)
+    hits = [] if empty else lib.search(args.query, limit=args.limit)
     lines = []
     for n, h in enumerate(hits, 1):
         where = f"{h.path}:{h.line_start + 1}" + (f" (page {h.page})" if h.page else "")
         lines.append(f"{n}. {h.title} [{h.key}] score {h.score:.2f}\n   {where}\n   {h.snippet}")
     _emit(args, {"query": args.query, "results": [h.to_dict() for h in hits]},
-          "\n".join(lines) if lines else f"no results for {args.query!r}")
+          "\n".join(lines) if lines else empty or f"no results for {args.query!r}")
     return 0
 
 
@@ -194,7 +215,7 @@ def cmd_cite(args) -> int:
     _emit(args, {"query": query, "total": total,
                  "results": [{"key": r.key, "title": r.title, "year": r.year,
                               "authors": r.surnames} for r in rows]},
-          "\n".join(lines) if lines else f"no keys match {query!r}" if query else "the library has no papers")
+          "\n".join(lines) if lines else _no_papers(lib) or f"no keys match {query!r}")
     return 0
 
 

@@ -22,6 +22,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -33,41 +34,25 @@ from paperlens.core.index.table import PaperTable, Row, record_text
 from paperlens.core import joins
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper
+from paperlens.core.index.workers import Aborted, Parsers, WorkersFailed
 from paperlens.core.parse import ParseError, ParseResult, parse_file
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]   # (done, total, current relative path)
 
-# Below this many files, parsing in the calling thread beats starting worker processes.
+# Below this many files, parsing in the calling thread (text files) and one worker process
+# (PDFs, big files) beats starting a pool of worker processes.
 POOL_MIN_FILES = 24
-PARSE_TIMEOUT_S = 120
-
-
-def _shutdown(pool) -> None:
-    """Stop a process pool now, killing workers that hang."""
-    procs = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-
-
-def _worker_init() -> None:
-    """Worker processes never write to stdout (in the server it is the protocol channel)."""
-    import sys
-    try:
-        os.dup2(2, 1)
-    except OSError:
-        pass
-    sys.stdout = sys.stderr
+# Files parsed in the calling thread: small text files (bounded work). A PDF (C code that
+# cannot be interrupted) or a bigger file is parsed in a worker process that can be timed out
+# and killed (workers.py), whatever the size of the batch.
+INPROCESS_MAX_BYTES = 1024 * 1024
 
 
 def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
-    """Parse one file (in a worker process): (rel, result or None, reason when skipped)."""
-    fault = os.environ.get("PAPERLENS_FAULT_CRASH_ON")    # fault injection for the tests
-    if fault and rel.endswith(fault) and multiprocessing_child():
-        os._exit(70)
+    """Parse one file: (rel, result or None, reason when skipped)."""
+    _parse_fault(rel)
     try:
         return rel, parse_file(Path(folder) / rel), ""
     except ParseError as exc:
@@ -75,6 +60,25 @@ def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
     except Exception as exc:   # one bad file never stops the rest
         log.exception("failed to parse %s", rel)
         return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
+
+
+def _parse_fault(rel: str) -> None:
+    """Fault injection for the tests, in worker processes only: PAPERLENS_FAULT_CRASH_ON=<end
+    of a file name> makes the worker die on that file; PAPERLENS_FAULT_HANG_ON=<end> makes it
+    block for good (as pdfium on a hostile PDF), after appending its pid to the file named by
+    PAPERLENS_FAULT_HANG_MARK (so that a test can wait for it)."""
+    crash = os.environ.get("PAPERLENS_FAULT_CRASH_ON")
+    hang = os.environ.get("PAPERLENS_FAULT_HANG_ON")
+    if not (crash or hang) or not multiprocessing_child():
+        return
+    if crash and rel.endswith(crash):
+        os._exit(70)
+    if hang and rel.endswith(hang):
+        mark = os.environ.get("PAPERLENS_FAULT_HANG_MARK")
+        if mark:
+            with open(mark, "a", encoding="utf-8") as f:
+                f.write(f"{os.getpid()}\n")
+        threading.Event().wait()
 
 
 ENTRY_KINDS = ("bib", "csl", "table")     # bibliography records (their abstract starts at the entry)
@@ -133,10 +137,13 @@ def _heads(results: dict) -> dict[str, str]:
     return {pid: head for res in results.values() if res for pid, head in res.heads.items()}
 
 
-def _segment_job(folder: str, index_dir: str, rels: list[str]):
+def _segment_job(folder: str, index_dir: str, rels: list[str],
+                 started: Optional[Callable[[str], None]] = None,
+                 finished: Optional[Callable[[str], None]] = None):
     """Worker process: parse a batch of files and write them as one Whoosh segment of the
     index being built aside. Returns the segment and, per file, what the parent needs to
-    finish the paper table (papers without passages) or why the file was skipped."""
+    finish the paper table (papers without passages) or why the file was skipped.
+    ``started``/``finished`` are told each file (the parent times each one)."""
     from whoosh.writing import SegmentWriter
 
     ix = _windex().open_dir(index_dir)
@@ -144,11 +151,15 @@ def _segment_job(folder: str, index_dir: str, rels: list[str]):
     out = []
     try:
         for rel in rels:
+            if started:
+                started(rel)
             rel_, res, reason = _parse_job(folder, rel)
             if res is not None:
                 add_docs(writer, rel, res)
                 res = slim(res)
             out.append((rel, res, reason))
+            if finished:
+                finished(rel)
         segment = writer._finalize_segment() if writer._added else None
         if segment is None:
             writer._close_segment()
@@ -157,9 +168,50 @@ def _segment_job(folder: str, index_dir: str, rels: list[str]):
 
             fast.build_side_files_for_new_segment(ix, segment)   # bounded search (fast.py)
     except BaseException:
-        writer.cancel()
+        _cancel(writer)
         raise
     return segment, out
+
+
+def _writer(ix, timeout: float = 0.0, **kwargs):
+    """``ix.writer()``, except that the index's write lock is released when the writer cannot
+    be made: Whoosh takes the lock, then writes the new segment's first bytes, and a failure
+    there (a full disk) left the lock held by this process for good (every later update then
+    timed out on it)."""
+    from whoosh.index import LockError
+    from whoosh.util.filelock import try_for
+    from whoosh.writing import SegmentWriter
+
+    lock = ix.lock("WRITELOCK")
+    if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+        raise LockError()
+    try:
+        writer = SegmentWriter(ix, _lk=False, **kwargs)
+    except BaseException:
+        lock.release()
+        raise
+    writer.writelock = lock          # released by commit() and cancel()
+    return writer
+
+
+def _cancel(writer) -> None:
+    """Give up a Whoosh writer, whatever state a failed write left it in: its lock released
+    and temporary files removed, and no second error hiding the first one (writer.cancel()
+    flushes buffers, which fails again on a full disk)."""
+    try:
+        writer.cancel()
+        return
+    except Exception as exc:  # noqa: BLE001
+        log.debug("cancelling the index writer: %s", exc)
+    for step in ("_tempstorage", "writelock"):
+        try:
+            thing = getattr(writer, step, None)
+            if thing is None:
+                continue
+            thing.destroy() if step == "_tempstorage" else thing.release()
+        except Exception:  # noqa: BLE001
+            pass
+    writer.is_closed = True
 
 
 def _fault(point: str) -> None:
@@ -195,6 +247,7 @@ class IndexReport:
     rebuilt: str = ""                # why the index was rebuilt, if it was
     unusable: int = 0                # files in the folder that could not be used (now or before)
     busy: bool = False               # another process was updating this index: nothing done here
+    error: str = ""                  # why this run could not update the index (it is kept as it was)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -204,7 +257,7 @@ class IndexReport:
                 "drafts": self.drafts,
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
                 "warnings": self.warnings, "rebuilt": self.rebuilt, "unusable": self.unusable,
-                "busy": self.busy,
+                "busy": self.busy, "error": self.error,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -218,12 +271,57 @@ def _windex():
     return index
 
 
+_stores: "weakref.WeakSet[IndexStore]" = weakref.WeakSet()
+_exit_hook = False
+
+
+def abort_all() -> None:
+    """Stop every update running in this process: its worker processes are killed and it ends
+    at its next step without committing (the index stays as it was). Run at interpreter exit
+    before threads are joined, so that exiting never waits for a parse."""
+    for store in list(_stores):
+        store.abort()
+
+
+def _register_exit_hook() -> None:
+    """``abort_all`` when the interpreter exits, *before* it joins non-daemon threads (an
+    update runs on one: the server's index thread, which concurrent.futures joins). Hooks of
+    threading._register_atexit run last-registered first: this one is registered after
+    concurrent.futures' own (it is imported here first), so it runs before they join."""
+    global _exit_hook
+    if _exit_hook:
+        return
+    import importlib
+
+    for name in ("concurrent.futures.thread", "concurrent.futures.process"):
+        importlib.import_module(name)       # each registers its hook (joining) on import
+    try:
+        threading._register_atexit(abort_all)      # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):         # exiting already, or another Python
+        import atexit
+
+        atexit.register(abort_all)
+    _exit_hook = True
+
+
+def write_error(exc: OSError, index_dir: Path) -> str:
+    """What a user is told when the index cannot be written."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"disk full while writing the index at {index_dir}"
+    return f"cannot write the index at {index_dir}: {exc.strerror or exc}"
+
+
 class IndexStore:
     def __init__(self, folder: Path, index_dir: Path, workers: Optional[int] = None):
         self.folder = Path(folder).resolve()
         self.workers = default_workers() if workers is None else max(1, workers)
         self.index_dir = Path(index_dir)
         self._write_lock = threading.Lock()
+        self._aborted = threading.Event()
+        self._parsers = None            # the worker processes of the running update, if any
+        _stores.add(self)
         self._ix = None
         self._searcher = None
         self._search_lock = threading.Lock()
@@ -341,103 +439,146 @@ class IndexStore:
         """Bring the index up to date with the folder (or with the files in ``only``)."""
         t0 = time.perf_counter()
         report = IndexReport(folder=str(self.folder))
+        _register_exit_hook()
         with self._write_lock:
-            lock = self._process_lock()
-            if lock is None:
-                report.busy = True
-                log.info("another paperlens process is updating %s; using its results", self.index_dir)
-            else:
-                try:
-                    self.reload_if_changed()
-                    reason = "requested" if force_rebuild else self.needs_rebuild()
-                    if reason:
-                        self._rebuild(report, reason, progress)
-                    else:
-                        self._incremental(report, only, progress)
-                finally:
-                    lock.close()
+            try:
+                self._check_abort()
+                lock = self._process_lock()
+                if lock is None:
+                    report.busy = True
+                    log.info("another paperlens process is updating %s; using its results", self.index_dir)
+                else:
+                    try:
+                        self.reload_if_changed()
+                        reason = "requested" if force_rebuild else self.needs_rebuild()
+                        if reason:
+                            self._rebuild(report, reason, progress)
+                        else:
+                            self._incremental(report, only, progress)
+                    finally:
+                        lock.close()
+            except Aborted:
+                report.error = "indexing stopped: paperlens is exiting"
+                self._after_failure()
+            except OSError as exc:     # the files of the papers are read elsewhere: this is the index
+                report.error = write_error(exc, self.index_dir)
+                report.papers_indexed = report.files_removed = 0      # nothing was written
+                log.info("%s (%s); the index stays as it was", report.error, exc)
+                self._after_failure()
             self.reload_if_changed()
         report.papers_total = len(self.table.rows)
         report.unusable = sum(1 for st in self.manifest.values() if st.error)
         report.seconds = time.perf_counter() - t0
         return report
 
+    def abort(self) -> None:
+        """Stop a running update of this store now (from any thread) and any later one: its
+        workers are killed, nothing more is committed. For a process that is ending."""
+        self._aborted.set()
+        parsers = self._parsers
+        if parsers is not None:
+            parsers.kill()
+
+    def _check_abort(self) -> None:
+        if self._aborted.is_set():
+            raise Aborted()
+
+    def _after_failure(self) -> None:
+        """After an update failed midway: what is on disk is the truth again (the old index,
+        or what a crash at that point would have left, which the next update completes)."""
+        for tmp in self.index_dir.glob("*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        self._close()
+        self._state_stamp = None
+
+    def _heavy(self, rel: str) -> bool:
+        """Whether a file is parsed in a worker process even in a small batch."""
+        if rel.lower().endswith(".pdf"):
+            return True
+        try:
+            return (self.folder / rel).stat().st_size > INPROCESS_MAX_BYTES
+        except OSError:
+            return False        # the parser says why it cannot be read
+
     def _jobs(self, rels: list[str]):
         """(rel, result, reason) for each file: in worker processes for big batches (PDF
-        extraction is CPU-bound and pdfium is not thread-safe), else in this thread."""
+        extraction is CPU-bound and pdfium is not thread-safe); in a small batch, small text
+        files in this thread and the others (PDFs, big files) in one worker process, so that
+        every parse that can take long is time-limited (workers.py)."""
         if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
-            yield from self._pool_jobs(rels)
-        else:
-            for rel in rels:
+            yield from self._pool_jobs(rels, self.workers)
+            return
+        heavy = [r for r in rels if self._heavy(r)]
+        if heavy:
+            yield from self._pool_jobs(heavy, 1)
+        light = set(rels) - set(heavy)
+        for rel in rels:
+            if rel in light:
+                self._check_abort()
                 yield _parse_job(str(self.folder), rel)
 
-    def _pool_jobs(self, rels: list[str]):
-        """Parse in a process pool. A worker that dies (a crash inside pdfium) or hangs costs
-        only its own file: the rest is retried one file at a time to find the culprit."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from concurrent.futures.process import BrokenProcessPool
+    def _parsers_for(self, n: int, index_dir: Optional[str] = None) -> Parsers:
+        parsers = Parsers(str(self.folder), n, index_dir, aborted=self._aborted)
+        self._parsers = parsers
+        if self._aborted.is_set():       # abort() ran before the line above
+            parsers.close()
+            raise Aborted()
+        return parsers
 
-        ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
-
-        def new_pool(n):
-            return ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init)
-
-        folder = str(self.folder)
+    def _pool_jobs(self, rels: list[str], n: int):
+        """Parse in worker processes. A worker that dies (a crash inside pdfium) or hangs costs
+        only the file it was parsing (workers.py); the rest is parsed by a fresh worker."""
+        parsers = self._parsers_for(n)
         done: set[str] = set()
-        pool = new_pool(self.workers)
         try:
-            futures = {pool.submit(_parse_job, folder, rel): rel for rel in rels}
-            for fut in as_completed(futures, timeout=PARSE_TIMEOUT_S + 2 * len(rels)):
-                item = fut.result()
+            for event in parsers.run([[rel] for rel in rels], "parse"):
+                if event[0] == "parsed":
+                    item = event[1]
+                else:                              # ("skipped", rel, reason)
+                    item = (event[1], None, event[2])
                 done.add(item[0])
                 yield item
-        except (BrokenProcessPool, TimeoutError) as exc:
-            log.warning("a parser process died or hung (%s); retrying the rest one by one",
-                        exc.__class__.__name__)
+        except WorkersFailed as exc:               # cannot run processes here: parse in this one
+            log.warning("parser processes failed (%s); parsing in this process", exc)
+            parsers.close()
+            for rel in rels:
+                if rel not in done:
+                    self._check_abort()
+                    yield _parse_job(str(self.folder), rel)
         finally:
-            _shutdown(pool)
-        pool = None
-        for rel in (r for r in rels if r not in done):
-            pool = pool or new_pool(1)
-            try:
-                yield pool.submit(_parse_job, folder, rel).result(timeout=PARSE_TIMEOUT_S)
-            except BrokenProcessPool:
-                _shutdown(pool)
-                pool = None
-                yield rel, None, "the parser crashed on this file (its worker process died)"
-            except TimeoutError:
-                _shutdown(pool)
-                pool = None
-                yield rel, None, f"parsing took longer than {PARSE_TIMEOUT_S} s; skipped"
-        if pool is not None:
-            _shutdown(pool)
+            parsers.close()
+            self._parsers = None
 
     def _parallel_segments(self, rels: list[str], aside: Path, report: IndexReport,
                            progress: Optional[Progress]):
         """Parse and index in worker processes, each batch of files into its own segment."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        ctx = multiprocessing.get_context("spawn")
         # several batches per worker balance PDFs against text files; sizes interleave
         nbatch = min(len(rels), self.workers * 3)
         batches = [rels[i::nbatch] for i in range(nbatch)]
         results: dict[str, Optional[ParseResult]] = {}
         segments = []
         done = 0
-        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_segment_job, str(self.folder), str(aside), b) for b in batches]
-            for fut in as_completed(futures, timeout=PARSE_TIMEOUT_S + 2 * len(rels)):
-                segment, items = fut.result()
-                if segment is not None:
-                    segments.append(segment)
+        parsers = self._parsers_for(self.workers, str(aside))
+        try:
+            for event in parsers.run(batches, "segment"):
+                if event[0] == "segment":
+                    segment, items = event[1], event[2]
+                    if segment is not None:
+                        segments.append(segment)
+                else:                              # ("skipped", rel, reason)
+                    items = [(event[1], None, event[2])]
                 for rel, res, reason in items:
                     done += 1
                     if progress:
                         progress(done, len(rels), rel)
                     self._record(rel, res, reason, report)
                     results[rel] = res
+        finally:
+            parsers.close()
+            self._parsers = None
         return results, segments
 
     def _record(self, rel: str, res: Optional[ParseResult], reason: str, report: IndexReport) -> None:
@@ -483,26 +624,40 @@ class IndexStore:
     def _add_docs(self, writer, rel: str, res: ParseResult) -> None:
         add_docs(writer, rel, res)
 
-    def _commit_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
-                      new_papers: list[Paper] = (), full: bool = False,
-                      heads: Optional[dict[str, str]] = None) -> None:
+    def _prepare_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
+                       new_papers: list[Paper] = (), full: bool = False,
+                       heads: Optional[dict[str, str]] = None) -> tuple:
+        """Write the next paper table, manifest and side files aside (``*.tmp``): everything
+        that needs disk space is written before anything is replaced, so that a full disk
+        leaves the old index whole. ``_publish_state`` then only renames."""
         ids = {r.id for r in rows}
         self._write_refs(ids, new_papers, full)
         self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
-        joins.link(rows, self._read_heads)    # a paper's full text merges into its entry
-        self.table = PaperTable(rows)
-        self.table.save(self.index_dir / "table.json", str(self.folder))
+        # a paper's full text merges into its entry (the heads being written)
+        joins.link(rows, lambda want: dict(self._iter_keyed(self.HEADS + ".tmp", set(want))))
+        table = PaperTable(rows)
+        table.write(self.index_dir / "table.tmp", str(self.folder))
+        with open(self.index_dir / "manifest.tmp", "w", encoding="utf-8") as f:
+            f.writelines(corpus.manifest_chunks(manifest, folder=str(self.folder)))
+        return table, manifest
+
+    def _publish_state(self, prepared: tuple) -> None:
+        """Order: side files, the table, then the manifest (see the module docstring)."""
+        table, manifest = prepared
+        d = self.index_dir
+        for name in (self.REFS, self.HEADS):
+            (d / (name + ".tmp")).replace(d / name)
+        self.table = table
+        (d / "table.tmp").replace(d / "table.json")
         _fault("after-table")
         self.manifest = manifest
-        tmp = self.index_dir / "manifest.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.writelines(corpus.manifest_chunks(manifest, folder=str(self.folder)))
-        tmp.replace(self.index_dir / "manifest.json")
+        (d / "manifest.tmp").replace(d / "manifest.json")
         self._state_stamp = self._stamp()
 
     def _rewrite_keyed(self, name: str, ids: set[str], new: set[str], lines, full: bool) -> None:
-        """Rewrite a side file of ``paper id<TAB>json`` lines: the lines of papers still in the
-        index and not re-parsed are copied as text (not parsed), then ``lines`` are added."""
+        """Write ``name.tmp``, the next version of a side file of ``paper id<TAB>json`` lines:
+        the lines of papers still in the index and not re-parsed are copied as text (not
+        parsed), then ``lines`` are added."""
         tmp = self.index_dir / (name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as out:
             if not full:
@@ -512,10 +667,9 @@ class IndexStore:
                             pid = line.partition("\t")[0]
                             if pid in ids and pid not in new:
                                 out.write(line)
-                except OSError:
+                except FileNotFoundError:
                     pass
             out.writelines(lines)
-        tmp.replace(self.index_dir / name)
 
     def _iter_keyed(self, name: str, wanted: Optional[set[str]] = None):
         """(paper id, value) of a side file's lines, read line by line (those ``wanted`` only)."""
@@ -534,7 +688,7 @@ class IndexStore:
                     continue
 
     def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
-        """Rewrite references.jsonl, compact: what the citation graph needs (the full entries
+        """The next references.jsonl, compact: what the citation graph needs (the full entries
         are in the paper docs)."""
         self._rewrite_keyed(self.REFS, ids, {p.id for p in new_papers}, (
             p.id + "\t" + json.dumps([ref_line(r) for r in p.references], ensure_ascii=False,
@@ -544,14 +698,10 @@ class IndexStore:
     HEADS = "heads.jsonl"
 
     def _write_heads(self, ids: set[str], new: set[str], heads: dict[str, str], full: bool) -> None:
-        """Rewrite heads.jsonl: the top of each full text's first page, for joins.py."""
+        """The next heads.jsonl: the top of each full text's first page, for joins.py."""
         self._rewrite_keyed(self.HEADS, ids, new, (
             pid + "\t" + json.dumps(head, ensure_ascii=False) + "\n"
             for pid, head in heads.items() if pid in new and head), full)
-
-    def _read_heads(self, ids) -> dict[str, str]:
-        """The heads of these text rows."""
-        return dict(self._iter_keyed(self.HEADS, set(ids)))
 
     def _incremental(self, report: IndexReport, only: Optional[list[str]],
                      progress: Optional[Progress]) -> None:
@@ -577,7 +727,8 @@ class IndexStore:
         taken = {r.key for r in rows}
         new_papers = [p for res in results.values() if res for p in res.papers if p.key]
         taken |= {p.key for p in new_papers}
-        writer = self.ix().writer(timeout=30.0)
+        self._check_abort()
+        writer = _writer(self.ix(), timeout=30.0)
         try:
             for rel in gone:
                 writer.delete_by_term("path", rel)
@@ -588,36 +739,38 @@ class IndexStore:
                 self._assign_keys(res.papers, taken, old_rows)
                 writer.delete_by_term("path", rel)
                 self._add_docs(writer, rel, res)
+            for rel in changes.removed:
+                manifest.pop(rel, None)
+                report.files_removed += 1
+            for rel in to_parse:
+                res = results.get(rel)
+                # the stat and hash taken before parsing: a file that changes while it is parsed
+                # then differs from the manifest and is parsed again next time
+                mtime, size = changes.stats.get(rel, (0, 0))
+                if not (self.folder / rel).exists():
+                    manifest.pop(rel, None)
+                    continue
+                if res is None:
+                    reason = next((r for p, r in report.skipped if p == rel), "skipped")
+                    manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [], reason)
+                    continue
+                rows.extend(Row.from_paper(p) for p in res.papers)
+                report.papers_indexed += len(res.papers)
+                manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [p.id for p in res.papers])
+            state = self._prepare_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
+                                        heads=_heads(results))
+            self._check_abort()
             _fault("incremental-before-commit")
             writer.commit()
             _fault("incremental-after-commit")
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
+        self._publish_state(state)
         # the searcher the next search would open anyway: no extra set of segment readers
         self._side_files(self.searcher().reader())
-        for rel in changes.removed:
-            manifest.pop(rel, None)
-            report.files_removed += 1
-        for rel in to_parse:
-            res = results.get(rel)
-            # the stat and hash taken before parsing: a file that changes while it is parsed
-            # then differs from the manifest and is parsed again next time
-            mtime, size = changes.stats.get(rel, (0, 0))
-            if not (self.folder / rel).exists():
-                manifest.pop(rel, None)
-                continue
-            if res is None:
-                reason = next((r for p, r in report.skipped if p == rel), "skipped")
-                manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [], reason)
-                continue
-            rows.extend(Row.from_paper(p) for p in res.papers)
-            report.papers_indexed += len(res.papers)
-            manifest[rel] = corpus.FileState(mtime, size, changes.hashes.get(rel, ""), [p.id for p in res.papers])
         if progress:
             progress(total, total, "")
-        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
-                           heads=_heads(results))
 
     def _rebuild(self, report: IndexReport, reason: str, progress: Optional[Progress]) -> None:
         """Index everything into a directory aside, then swap it in."""
@@ -638,34 +791,37 @@ class IndexStore:
         for stale in list(self.index_dir.glob("whoosh.new-*")) + list(self.index_dir.glob("whoosh.old-*")):
             shutil.rmtree(stale, ignore_errors=True)     # left by a process killed mid-rebuild
         aside = self.index_dir / f"whoosh.new-{os.getpid()}"
-        aside.mkdir(parents=True)
         from paperlens.core.index.schema import make_schema
 
-        ix = _windex().create_in(str(aside), make_schema())
-        writer = ix.writer(limitmb=128)
-        results = None
-        if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
-            try:
-                results, segments = self._parallel_segments(rels, aside, report, progress)
-            except Exception as exc:   # a worker died: do it all here, one file at a time
-                log.warning("parallel indexing failed (%s); indexing again in one process", exc)
-                writer.cancel()
-                shutil.rmtree(aside, ignore_errors=True)
-                aside.mkdir(parents=True)
-                ix = _windex().create_in(str(aside), make_schema())
-                writer = ix.writer(limitmb=128)
-                report.skipped[:] = list(skipped)
-                report.files_parsed = report.drafts = 0
-                report.warnings.clear()
-                results = None
-        if results is None:           # one process: documents are written while parsing
-            segments = []
-            results = self._parse_all(rels, report, progress, 0, len(rels), writer=writer)
-        rows: list[Row] = []
-        manifest: dict[str, corpus.FileState] = {}
-        old_rows = {r.id: r for r in self.table.rows}
-        taken = {p.key for res in results.values() if res for p in res.papers if p.key}
+        writer = None
         try:
+            aside.mkdir(parents=True)
+            ix = _windex().create_in(str(aside), make_schema())
+            writer = _writer(ix, limitmb=128)
+            results = None
+            if self.workers > 1 and len(rels) >= POOL_MIN_FILES:
+                try:
+                    results, segments = self._parallel_segments(rels, aside, report, progress)
+                except WorkersFailed as exc:   # no worker processes here: all in this one
+                    log.warning("parallel indexing failed (%s); indexing again in one process", exc)
+                    _cancel(writer)
+                    writer = None
+                    shutil.rmtree(aside, ignore_errors=True)
+                    aside.mkdir(parents=True)
+                    ix = _windex().create_in(str(aside), make_schema())
+                    writer = _writer(ix, limitmb=128)
+                    report.skipped[:] = list(skipped)
+                    report.files_parsed = report.drafts = 0
+                    report.warnings.clear()
+                    results = None
+            if results is None:           # one process: documents are written while parsing
+                segments = []
+                results = self._parse_all(rels, report, progress, 0, len(rels), writer=writer)
+            self._check_abort()
+            rows: list[Row] = []
+            manifest: dict[str, corpus.FileState] = {}
+            old_rows = {r.id: r for r in self.table.rows}
+            taken = {p.key for res in results.values() if res for p in res.papers if p.key}
             for rel in rels:
                 res = results.get(rel)
                 st = found[rel]
@@ -686,8 +842,14 @@ class IndexStore:
                 writer.commit()
                 with ix.reader() as reader:
                     self._side_files(reader, aside)
+            state = self._prepare_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
+                                        full=True, heads=_heads(results))
+            meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
+            (self.index_dir / "meta.tmp").write_text(json.dumps(meta), encoding="utf-8")
+            self._check_abort()
         except BaseException:
-            writer.cancel()
+            if writer is not None and not writer.is_closed:
+                _cancel(writer)
             shutil.rmtree(aside, ignore_errors=True)
             raise
         # swap: old index aside, new one in, old one removed
@@ -699,12 +861,8 @@ class IndexStore:
         _fault("rebuild-mid-swap")
         aside.rename(self.whoosh_dir)
         shutil.rmtree(old, ignore_errors=True)
-        self._commit_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
-                           full=True, heads=_heads(results))
-        meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
-        tmp = self.index_dir / "meta.tmp"
-        tmp.write_text(json.dumps(meta), encoding="utf-8")
-        tmp.replace(self.index_dir / "meta.json")
+        self._publish_state(state)
+        (self.index_dir / "meta.tmp").replace(self.index_dir / "meta.json")
         if progress:
             progress(len(rels), len(rels), "")
 
@@ -715,6 +873,8 @@ class IndexStore:
 
         try:
             fast.ensure_side_files(Path(folder or self.whoosh_dir), reader)
+        except OSError as exc:   # a full disk: search still works without them, only slower
+            log.warning("writing search side files failed in %s: %s", folder or self.whoosh_dir, exc)
         except Exception:      # search still works without them, only slower
             log.exception("writing search side files failed in %s", folder or self.whoosh_dir)
 

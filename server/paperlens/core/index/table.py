@@ -90,21 +90,25 @@ class PaperTable:
     REL = "\u0001"
 
     def save(self, path: Path, base: str = "") -> None:
+        tmp = path.with_suffix(".tmp")
+        self.write(tmp, base)
+        tmp.replace(path)
+
+    def write(self, path: Path, base: str = "") -> None:
+        """Write the table to ``path`` (``save`` writes it aside and renames it)."""
         prefix = base.rstrip("/") + "/" if base else None
 
         def rel(p: str) -> str:
             return self.REL + p[len(prefix):] if prefix and p.startswith(prefix) else p
 
-        tmp = path.with_suffix(".tmp")
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with open(tmp, "w", encoding="utf-8") as f:    # row by row: no 10 MB string at 10k papers
+        with open(path, "w", encoding="utf-8") as f:    # row by row: no 10 MB string at 10k papers
             f.write("[")
             for n, r in enumerate(self.rows):
                 f.write(("," if n else "") + dumps([r.id, r.key, r.title, r.surnames, r.year, r.venue,
                                                     rel(r.source), r.source_line, r.source_kind, rel(r.file),
                                                     r.doi, r.arxiv, r.alias_of, rel(r.fulltext)]))
             f.write("]")
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path, base: str = "") -> "PaperTable":

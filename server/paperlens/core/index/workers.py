@@ -1,0 +1,348 @@
+"""Parser processes that can be stopped: time-limited, killed when stuck, dying with their parent.
+
+A PDF is parsed by C code (pdfium) that Python cannot interrupt, and one hostile file can keep
+it busy for an hour (issue 13: 1,000 pages sharing one content stream of 100k text operators).
+So every file that can take long is parsed in a worker process, and this module is the only
+place that runs them:
+
+- each worker says which file it starts (``("start", rel)``); the parent gives that file
+  ``parse_timeout()`` seconds, then kills the worker (SIGKILL: never waiting for it), reports
+  the file as skipped and hands the rest of the worker's files to a fresh worker;
+- a worker that dies (a crash inside pdfium) costs only the file it had started;
+- workers die with their parent: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` on Linux, and everywhere
+  a thread that waits for the end of the pipe the parent holds (multiprocessing's parent
+  sentinel). A SIGKILLed ``paperlens index`` leaves no worker, and then multiprocessing's
+  resource tracker (whose pipe only the workers still held) ends too;
+- ``Parsers.kill`` stops every worker of a run at once (``IndexStore.abort``; at interpreter
+  exit for every store: see store.py), so that an ``exit`` never waits for a parse.
+
+Workers are spawned (never forked: the server has threads) and are daemonic, so that
+multiprocessing's own exit handler terminates rather than joins any that remain.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Iterator, Optional
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 120.0
+MAX_START_FAILURES = 3        # workers dying before they start a file: give up on workers
+
+
+def parse_timeout() -> float:
+    """Seconds one file may take (``PAPERLENS_PARSE_TIMEOUT`` overrides the default)."""
+    try:
+        value = float(os.environ.get("PAPERLENS_PARSE_TIMEOUT", ""))
+    except ValueError:
+        value = 0.0
+    return value if value > 0 else DEFAULT_TIMEOUT_S
+
+
+class WorkersFailed(Exception):
+    """Worker processes could not be started or kept dying before doing any work."""
+
+
+class Aborted(Exception):
+    """The run was stopped from another thread (the process is exiting)."""
+
+
+# -- in the worker ---------------------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(ppid: int) -> None:
+    """End this process when its parent ends, even while the main thread is inside C code."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except Exception:    # noqa: BLE001 - the thread below still watches
+            pass
+    if os.getppid() != ppid:         # the parent died before the signal was asked for
+        os._exit(1)
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def watch() -> None:
+            parent.join()            # returns when the parent's end of the pipe closes
+            os._exit(1)
+
+        threading.Thread(target=watch, name="paperlens-parent-watch", daemon=True).start()
+
+
+def _quiet_stdout() -> None:
+    """Worker processes never write to stdout (in the server it is the protocol channel)."""
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+
+
+def worker_main(conn, ppid: int, folder: str, index_dir: Optional[str]) -> None:
+    """A worker's loop: tasks ``(kind, rels)`` in, messages out (see ``Parsers``)."""
+    die_with_parent(ppid)
+    _quiet_stdout()
+    from paperlens.core.index import store     # the parsers and the segment writer
+
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        kind, rels = task
+        try:
+            if kind == "parse":
+                for rel in rels:
+                    conn.send(("start", rel))
+                    conn.send(("parsed", store._parse_job(folder, rel)))
+            else:
+                segment, items = store._segment_job(
+                    folder, index_dir, rels, started=lambda rel: conn.send(("start", rel)),
+                    finished=lambda rel: conn.send(("wrote", rel)))
+                conn.send(("segment", segment, items))
+        except OSError as exc:          # writing the segment: the parent says what it means
+            conn.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
+            return
+        except Exception as exc:        # noqa: BLE001
+            log.exception("worker failed")
+            conn.send(("failed", f"{exc.__class__.__name__}: {exc}"))
+            return
+
+
+# -- in the parent ---------------------------------------------------------------------------------
+
+class _Worker:
+    def __init__(self, ctx, folder: str, index_dir: Optional[str]):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=worker_main, args=(child, os.getpid(), folder, index_dir),
+                                name="paperlens-parser", daemon=True)
+        try:
+            self.proc.start()
+        finally:
+            child.close()
+        self.task: Optional[list[str]] = None     # the files of the task being worked on
+        self.current: Optional[str] = None        # the file it said it started
+        self.started = 0                          # files of the task started so far
+        self.failure = ""                         # what the worker said before it gave up
+        self.deadline = 0.0
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except Exception:   # noqa: BLE001 - already gone
+            pass
+        try:
+            self.proc.join(5)
+        except Exception:   # noqa: BLE001
+            pass
+        try:
+            self.conn.close()
+        except Exception:   # noqa: BLE001
+            pass
+
+
+class Parsers:
+    """Up to ``n`` worker processes working through tasks: in ``"parse"`` mode a task is one
+    file and ``run`` yields ``("parsed", (rel, result, reason))``; in ``"segment"`` mode a task is
+    a batch of files written as one Whoosh segment of the index at ``index_dir`` and ``run``
+    yields ``("segment", segment, items)``. Both modes yield ``("skipped", rel, reason)`` for a
+    file whose parse timed out or crashed its worker; the other files of that worker's task are
+    given to a fresh worker (in segment mode also the ones it had written: their segment is
+    lost with the worker)."""
+
+    def __init__(self, folder: str, n: int, index_dir: Optional[str] = None,
+                 timeout: Optional[float] = None, aborted: Optional[threading.Event] = None):
+        import multiprocessing
+
+        self.ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
+        self.folder = folder
+        self.n = max(1, n)
+        self.index_dir = index_dir
+        self.timeout = parse_timeout() if timeout is None else timeout
+        self.aborted = aborted or threading.Event()
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._workers if w.pid]
+
+    def kill(self) -> None:
+        """Stop the run from any thread: every worker is killed now, none is started any more,
+        and ``run`` raises Aborted."""
+        self.aborted.set()
+        with self._lock:
+            workers = list(self._workers)
+        for w in workers:
+            try:
+                w.proc.kill()
+            except Exception:   # noqa: BLE001
+                pass
+
+    def _spawn(self) -> _Worker:
+        with self._lock:          # (kill() sees this worker, or this sees kill()'s flag)
+            if self._closed or self.aborted.is_set():
+                raise Aborted()
+            w = _Worker(self.ctx, self.folder, self.index_dir)
+            self._workers.append(w)
+        return w
+
+    def _drop(self, w: _Worker) -> None:
+        w.kill()
+        with self._lock:
+            if w in self._workers:
+                self._workers.remove(w)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._workers = list(self._workers), []
+        for w in workers:
+            try:
+                w.conn.send(None)
+            except Exception:   # noqa: BLE001
+                pass
+            w.kill()            # nothing of theirs is still needed: never wait for one
+
+    def run(self, tasks: list[list[str]], mode: str = "parse") -> Iterator[tuple]:
+        from multiprocessing.connection import wait
+
+        queue = [list(t) for t in tasks if t]
+        idle: list[_Worker] = []
+        busy: list[_Worker] = []
+        failures = 0
+        try:
+            while queue or busy:
+                if self.aborted.is_set():
+                    raise Aborted()
+                while queue and len(busy) < self.n:
+                    if idle:
+                        w = idle.pop()
+                    else:
+                        try:
+                            w = self._spawn()
+                        except Aborted:
+                            raise
+                        except Exception as exc:
+                            raise WorkersFailed(f"cannot start a parser process: {exc}") from exc
+                    task = queue.pop(0)
+                    try:
+                        w.conn.send((mode, task))
+                    except (OSError, ValueError):
+                        self._drop(w)
+                        queue.insert(0, task)
+                        failures += 1
+                        if failures > MAX_START_FAILURES:
+                            raise WorkersFailed("parser processes die as they start")
+                        continue
+                    w.task, w.current, w.started = task, None, 0
+                    w.deadline = time.monotonic() + self.timeout
+                    busy.append(w)
+                if not busy:
+                    continue
+                now = time.monotonic()
+                timeout = max(0.0, min(w.deadline for w in busy) - now)
+                ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout))
+                if self.aborted.is_set():
+                    raise Aborted()
+                for w in list(busy):
+                    outcome = None
+                    late = time.monotonic() >= w.deadline
+                    if late or w.conn in ready or w.proc.sentinel in ready:
+                        outcome = yield from self._read(w, mode)   # what came in time counts
+                    if outcome is None and late and time.monotonic() >= w.deadline:
+                        outcome = "timeout"
+                    if outcome is None:
+                        continue
+                    busy.remove(w)
+                    if outcome == "done":
+                        idle.append(w)
+                        failures = 0
+                        continue
+                    # the worker is dead or stuck: it goes, its file is skipped, the rest requeued
+                    self._drop(w)
+                    rest = self._unfinished(w, mode)
+                    if w.current is not None:
+                        failures = 0
+                        reason = (f"parsing took longer than {self.timeout:g} s; skipped"
+                                  if outcome == "timeout" else
+                                  f"parser error: {w.failure}" if w.failure else
+                                  "the parser crashed on this file (its worker process died)")
+                        yield ("skipped", w.current, reason)     # (the caller logs it)
+                    elif outcome == "timeout" and w.started:
+                        # writing the segment took too long: its files are given up
+                        for rel in w.task or []:
+                            yield ("skipped", rel, f"writing the index took longer than {self.timeout:g} s")
+                        rest = []
+                    else:
+                        failures += 1
+                        if failures > MAX_START_FAILURES:
+                            raise WorkersFailed("parser processes die before doing any work")
+                    if rest:
+                        queue.insert(0, rest)
+        finally:
+            for w in idle + busy:
+                self._drop(w)
+
+    def _unfinished(self, w: _Worker, mode: str) -> list[str]:
+        """The files of a dropped worker's task to do again."""
+        task = w.task or []
+        if mode == "segment":      # the segment goes with the worker: all but the culprit
+            return [r for r in task if r != w.current]
+        done = max(0, w.started - (1 if w.current is not None else 0))
+        return [r for r in task[done:] if r != w.current]
+
+    def _read(self, w: _Worker, mode: str):
+        """Handle what ``w`` sent: "done" when its task is finished, "dead" when the worker
+        died, None while it is still working. Results are yielded as they come."""
+        while True:
+            try:
+                if not w.conn.poll():
+                    if not w.proc.is_alive():
+                        return "dead"
+                    return None
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                return "dead"
+            kind = msg[0]
+            if kind == "start":
+                w.current = msg[1]
+                w.started += 1
+                w.deadline = time.monotonic() + self.timeout
+            elif kind == "wrote":
+                w.current = None
+                w.deadline = time.monotonic() + self.timeout
+            elif kind == "parsed":
+                w.current = None
+                yield msg
+                if w.started >= len(w.task or ()):
+                    return "done"
+            elif kind == "segment":
+                w.current = None
+                yield msg
+                return "done"
+            elif kind == "oserror":
+                _, errno_, strerror, filename = msg
+                raise OSError(errno_, strerror, filename)
+            elif kind == "failed":      # an error outside the parsers (which report theirs)
+                w.failure = msg[1]
+                return "dead"
