@@ -23,6 +23,7 @@ import pytest
 from fixtures.bomb_pdfs import make_shared_stream_pdf
 from fixtures.pdfs import make_paper_pdf
 
+from paperlens.core.index import store as store_mod
 from paperlens.core.index.queries import search
 from paperlens.core.index.store import POOL_MIN_FILES, IndexStore
 from paperlens.core.parse import pdf
@@ -253,3 +254,37 @@ def test_interpreter_exit_does_not_wait_for_a_stuck_parse(tmp_path, hang):
     (pid,) = marked_pids(hang)
     assert not alive(pid)
 
+
+
+# --- memory of an update -------------------------------------------------------------------------------
+
+def test_an_incremental_update_writes_each_file_as_it_is_parsed(tmp_path, monkeypatch):
+    """Every new file's passages were kept until all were parsed (a batch of new PDFs grew the
+    server by their whole text); now each file's documents are written as it comes and only
+    what the paper table needs is kept (as in a rebuild)."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "a.txt").write_text(paper_text("Quokka Passage Ranking", "quokka"), encoding="utf-8")
+    store = IndexStore(folder, tmp_path / "ix", workers=1)
+    store.update()
+    for name in ("b", "c", "d"):
+        (folder / f"{name}.txt").write_text(paper_text(f"Paper {name.upper()} On Search", f"{name}zz"),
+                                            encoding="utf-8")
+    events = []
+    real_parse, real_add = store_mod._parse_job, IndexStore._add_docs
+
+    def parse(folder_, rel):
+        events.append(("parse", rel))
+        return real_parse(folder_, rel)
+
+    def add(self, writer, rel, res):
+        events.append(("write", rel))
+        return real_add(self, writer, rel, res)
+
+    monkeypatch.setattr(store_mod, "_parse_job", parse)
+    monkeypatch.setattr(IndexStore, "_add_docs", add)
+    report = store.update()
+    assert report.papers_indexed == 3 and not report.rebuilt
+    assert events == [(kind, f"{n}.txt") for n in "bcd" for kind in ("parse", "write")]
+    assert search([store], "czz")[0].title == "Paper C On Search"
+    store.close()

@@ -712,33 +712,31 @@ class IndexStore:
             return
         to_parse = changes.added + changes.changed
         total = len(to_parse)
-        results = self._parse_all(to_parse, report, progress, 0, total)
         gone = set(changes.removed) | set(changes.changed)
-        manifest = dict(self.manifest)
-        manifest.update(changes.touched)
-        gone_ids = {pid for rel in gone for pid in manifest.get(rel, corpus.FileState(0, 0)).paper_ids}
-        # also by source path: after a crash the table can be newer than the manifest
-        base = str(self.folder)
-        redone = {os.path.join(base, rel) for rel in set(gone) | set(to_parse)}
-        known = {os.path.join(base, rel) for rel in manifest}
-        gone_ids |= {r.id for r in self.table.rows if r.source in redone or r.source not in known}
-        old_rows = {r.id: r for r in self.table.rows}
-        rows = [r for r in self.table.rows if r.id not in gone_ids]
-        taken = {r.key for r in rows}
-        new_papers = [p for res in results.values() if res for p in res.papers if p.key]
-        taken |= {p.key for p in new_papers}
         self._check_abort()
+        # documents are written as each file is parsed, and only what the table needs is kept
+        # (see slim): holding every new file's passages until the end grew with the batch
         writer = _writer(self.ix(), timeout=30.0)
         try:
-            for rel in gone:
+            for rel in sorted(gone | set(to_parse)):
                 writer.delete_by_term("path", rel)
-            for rel in to_parse:
+            results = self._parse_all(to_parse, report, progress, 0, total, writer=writer)
+            manifest = dict(self.manifest)
+            manifest.update(changes.touched)
+            gone_ids = {pid for rel in gone for pid in manifest.get(rel, corpus.FileState(0, 0)).paper_ids}
+            # also by source path: after a crash the table can be newer than the manifest
+            base = str(self.folder)
+            redone = {os.path.join(base, rel) for rel in set(gone) | set(to_parse)}
+            known = {os.path.join(base, rel) for rel in manifest}
+            gone_ids |= {r.id for r in self.table.rows if r.source in redone or r.source not in known}
+            old_rows = {r.id: r for r in self.table.rows}
+            rows = [r for r in self.table.rows if r.id not in gone_ids]
+            taken = {r.key for r in rows}
+            taken |= {p.key for res in results.values() if res for p in res.papers if p.key}
+            for rel in to_parse:       # generated keys: the index has their base (see add_docs)
                 res = results.get(rel)
-                if res is None:
-                    continue
-                self._assign_keys(res.papers, taken, old_rows)
-                writer.delete_by_term("path", rel)
-                self._add_docs(writer, rel, res)
+                if res is not None:
+                    self._assign_keys(res.papers, taken, old_rows)
             for rel in changes.removed:
                 manifest.pop(rel, None)
                 report.files_removed += 1
