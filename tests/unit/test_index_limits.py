@@ -288,3 +288,18 @@ def test_an_incremental_update_writes_each_file_as_it_is_parsed(tmp_path, monkey
     assert events == [(kind, f"{n}.txt") for n in "bcd" for kind in ("parse", "write")]
     assert search([store], "czz")[0].title == "Paper C On Search"
     store.close()
+
+
+def test_a_parse_whose_memory_grows_without_bound_is_stopped(tmp_path, monkeypatch):
+    """A worker's heap is capped (PAPERLENS_WORKER_MEMORY_MB): a parse that keeps allocating
+    fails there, its file is skipped, and the others are indexed."""
+    folder = tmp_path / "lib"
+    small_folder(folder)
+    monkeypatch.setenv("PAPERLENS_FAULT_GROW_ON", "stuck.pdf")
+    monkeypatch.setenv("PAPERLENS_WORKER_MEMORY_MB", "400")
+    store = IndexStore(folder, tmp_path / "ix", workers=1)
+    report = store.update()
+    assert report.skipped == [("stuck.pdf", "parsing needed more memory than a parser process may "
+                                            "use; skipped")]
+    assert len(store.table.rows) == 2
+    store.close()

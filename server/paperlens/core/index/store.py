@@ -52,11 +52,13 @@ INPROCESS_MAX_BYTES = 1024 * 1024
 
 def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
     """Parse one file: (rel, result or None, reason when skipped)."""
-    _parse_fault(rel)
     try:
+        _parse_fault(rel)
         return rel, parse_file(Path(folder) / rel), ""
     except ParseError as exc:
         return rel, None, str(exc)
+    except MemoryError:        # a worker's memory is capped (workers.py)
+        return rel, None, "parsing needed more memory than a parser process may use; skipped"
     except Exception as exc:   # one bad file never stops the rest
         log.exception("failed to parse %s", rel)
         return rel, None, f"parser error: {exc.__class__.__name__}: {exc}"
@@ -66,13 +68,19 @@ def _parse_fault(rel: str) -> None:
     """Fault injection for the tests, in worker processes only: PAPERLENS_FAULT_CRASH_ON=<end
     of a file name> makes the worker die on that file; PAPERLENS_FAULT_HANG_ON=<end> makes it
     block for good (as pdfium on a hostile PDF), after appending its pid to the file named by
-    PAPERLENS_FAULT_HANG_MARK (so that a test can wait for it)."""
+    PAPERLENS_FAULT_HANG_MARK (so that a test can wait for it); PAPERLENS_FAULT_GROW_ON=<end>
+    makes it allocate memory until it cannot."""
     crash = os.environ.get("PAPERLENS_FAULT_CRASH_ON")
     hang = os.environ.get("PAPERLENS_FAULT_HANG_ON")
-    if not (crash or hang) or not multiprocessing_child():
+    if not (crash or hang or os.environ.get("PAPERLENS_FAULT_GROW_ON")) or not multiprocessing_child():
         return
     if crash and rel.endswith(crash):
         os._exit(70)
+    grow = os.environ.get("PAPERLENS_FAULT_GROW_ON")
+    if grow and rel.endswith(grow):     # a parse whose memory grows without bound
+        held = []
+        while True:
+            held.append(bytearray(64 * 1024 * 1024))
     if hang and rel.endswith(hang):
         mark = os.environ.get("PAPERLENS_FAULT_HANG_MARK")
         if mark:

@@ -31,6 +31,7 @@ from typing import Iterator, Optional
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_MB = 2048      # a worker's heap (RLIMIT_DATA): a parse needing more is refused
 MAX_START_FAILURES = 3        # workers dying before they start a file: give up on workers
 
 
@@ -41,6 +42,32 @@ def parse_timeout() -> float:
     except ValueError:
         value = 0.0
     return value if value > 0 else DEFAULT_TIMEOUT_S
+
+
+def memory_limit_mb() -> int:
+    """A worker's memory limit in MB (``PAPERLENS_WORKER_MEMORY_MB`` overrides the default)."""
+    try:
+        value = int(os.environ.get("PAPERLENS_WORKER_MEMORY_MB", ""))
+    except ValueError:
+        value = 0
+    return value if value > 0 else DEFAULT_MEMORY_MB
+
+
+def limit_memory(mb: int) -> None:
+    """Cap this process's data segment (heap and anonymous mappings, Linux >= 4.7): a file
+    whose parse would grow without bound fails with MemoryError (then skipped) instead of
+    taking the machine's memory."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        want = mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if soft == resource.RLIM_INFINITY or soft > want:
+            resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 class WorkersFailed(Exception):
@@ -94,6 +121,7 @@ def worker_main(conn, ppid: int, folder: str, index_dir: Optional[str]) -> None:
     """A worker's loop: tasks ``(kind, rels)`` in, messages out (see ``Parsers``)."""
     die_with_parent(ppid)
     _quiet_stdout()
+    limit_memory(memory_limit_mb())
     from paperlens.core.index import store     # the parsers and the segment writer
 
     while True:
