@@ -224,6 +224,7 @@ class Library:
         :meth:`complete` answers from the keys instead of waiting)."""
         for s in self.stores:
             table = s.table
+            table.get("")          # the key and id lookups first: a request never waits for the rest
             self._building.add(id(table))
             try:
                 table.ensure_built()

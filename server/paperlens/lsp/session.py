@@ -53,19 +53,20 @@ def lower_priority() -> None:
 
 
 def background_executor(name: str, low_priority: bool = False) -> ThreadPoolExecutor:
-    """One worker thread for background work; ``low_priority`` for work no request ever waits
-    for (a request waiting for a lock that a low-priority thread holds would wait longer)."""
+    """One worker thread for background work; ``low_priority`` for work requests do not wait
+    for, or only for a moment (a request waiting for a lock held by a low-priority thread
+    waits longer when the machine is busy)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name,
                               initializer=lower_priority if low_priority else None)
 
 
 class Session:
-    """The server's state.  Work that takes long runs off the event loop, on two threads:
-    indexing (at a low priority), and the lane of what is derived from an index: at start,
-    what the first requests need (:meth:`_prepare`, before the index is checked), and once
-    an update is committed completion's word index, the search's warm-up and the citation
-    graph, in that order, one after the other: at most one of them competes with the
-    requests for the interpreter."""
+    """The server's state.  Work that takes long runs off the event loop, on two threads at a
+    low priority (the event loop's thread gets the CPU first when both want it): indexing,
+    and the lane of what is derived from an index, one job after the other: at start what the
+    first requests need (:meth:`_prepare`, before the index is checked) and the search's
+    warm-up; once an update is committed completion's word index, the warm-up and the
+    citation graph (or the graph first, when a request asks for it)."""
 
     def __init__(self) -> None:
         if sys.getswitchinterval() > SWITCH_INTERVAL:
@@ -124,11 +125,18 @@ class Session:
             return True
         return False
 
-    def _derive(self, fn, *args) -> Optional[concurrent.futures.Future]:
-        """Queue ``fn(*args)`` on the lane of derived data (None once shut down); a failure
-        is logged (the server goes on without what it would have prepared)."""
+    def _derive(self, fn, *args, low_priority: bool = True) -> Optional[concurrent.futures.Future]:
+        """Queue ``fn(*args)`` on the lane of derived data (None once shut down), at a low
+        priority unless asked otherwise (the first job, what the first requests wait for, runs
+        at the loop's priority; the lane stays low from the first low job on).  A failure is
+        logged (the server goes on without what it would have prepared)."""
+        def job():
+            if low_priority:
+                lower_priority()
+            return fn(*args)
+
         try:
-            future = self._lane.submit(fn, *args)
+            future = self._lane.submit(job)
         except RuntimeError:
             return None
 
@@ -293,7 +301,8 @@ class Session:
         if self.loop is None:
             return
         if self._prepared is None or self._prepared[0] is not self.library:
-            self._prepared = (self.library, self._derive(self._prepare, self.library))
+            self._prepared = (self.library, self._derive(self._prepare, self.library, low_priority=False))
+            self._derive(self.library.warm_search)      # then the first search's preparation
         if self._pending is not None and not self._pending.done():
             if paths is None:
                 self._queued_all = True
@@ -310,7 +319,7 @@ class Session:
 
     def _run_index(self, paths: Optional[list[str]], rebuild: bool) -> list[IndexReport]:
         prepared = self._prepared[1] if self._prepared is not None else None
-        if prepared is not None:          # one background thread at a time at start
+        if prepared is not None:          # what the first requests need comes first
             concurrent.futures.wait([prepared])
         if self.on_progress:
             self.on_progress("begin", 0, 0, "")

@@ -109,6 +109,8 @@ def duplicate_key_diagnostics(ls, open_docs: Optional[dict[str, str]] = None) ->
     out: dict[str, list[types.Diagnostic]] = {}
     bibliographies: Optional[dict[str, list[str]]] = None
     for key, rows in by_key.items():
+        if len(rows) < 2:                # most keys: no set to build (10k keys at start)
+            continue
         files = {r.source for r in rows}
         if len(files) < 2:
             continue
@@ -166,7 +168,7 @@ class Publisher:
 
     def __init__(self, ls) -> None:
         self.ls = ls
-        self._executor = background_executor("paperlens-diagnostics")
+        self._executor = background_executor("paperlens-diagnostics", low_priority=True)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._dirty: dict[str, bool] = {}        # uri -> it changed (False: only recompute it)
         self._dupes = False                      # recompute the duplicate-key warnings
