@@ -253,7 +253,7 @@ def test_the_diagnostics_of_a_keystroke_read_a_window_and_suggest_from_memory(li
     lib, folder = library
     server = FakeServer(folder, tmp_path / "index")
     publisher = diagnostics.Publisher(server)
-    chapter = big_latex(600_000) + "Typo \\cite{vaswani2017atention} and \\cite{he2061deep}.\n"
+    chapter = "Typo \\cite{vaswani2017atention} and \\cite{he2061deep}.\n" + big_latex(600_000)
     uri = (folder / "chapter.tex").as_uri()
     calls = counting_extract(monkeypatch)
     try:
@@ -276,7 +276,7 @@ def test_the_diagnostics_of_a_keystroke_read_a_window_and_suggest_from_memory(li
         assert typo[0].data["suggestions"] == ["vaswani2017attention"]
         assert [d.data["key"] for d in out[uri][1]] == [
             c.key for c in citations.find_citations(text, "latex", server.session.drafts().projects.project(
-                str(folder / "chapter.tex"), text).macros) if c.key not in lib.keys()]
+                str(folder / "chapter.tex"), text).macros) if c.key not in lib.keys()][:diagnostics.MAX_UNKNOWN_KEYS]
     finally:
         publisher.close()
         server.session.shutdown()
@@ -303,3 +303,16 @@ def test_the_server_uses_a_short_switch_interval():
     sys.setswitchinterval(0.005)
     Session().shutdown()
     assert sys.getswitchinterval() <= 0.0005
+
+
+def test_a_draft_citing_another_library_gets_at_most_a_thousand_warnings(library, tmp_path, monkeypatch):
+    lib, folder = library
+    server = FakeServer(folder, tmp_path / "index")
+    calls = counting_extract(monkeypatch)
+    text = "".join(f"\\cite{{other{n}}} " for n in range(3000))
+    try:
+        diags = diagnostics.document_diagnostics(server, (folder / "x.tex").as_uri(), text, "latex", {})
+        assert [d.data["key"] for d in diags] == [f"other{n}" for n in range(diagnostics.MAX_UNKNOWN_KEYS)]
+        assert len(calls) == diagnostics.MAX_UNKNOWN_KEYS
+    finally:
+        server.session.shutdown()

@@ -20,6 +20,9 @@ from paperlens.lsp.session import background_executor, uri_to_path
 log = logging.getLogger(__name__)
 
 SOURCE = "paperlens"
+# unknown-key warnings per document: each is looked up in the library and sent to the editor
+# (a 15 MB draft citing 20k keys of another library would cost seconds at every change)
+MAX_UNKNOWN_KEYS = 1000
 UNKNOWN_KEY = "unknown-key"
 DUPLICATE_KEY = "duplicate-key"
 
@@ -46,7 +49,8 @@ def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str], op
                          project=False, scan: Optional[citations.CitationScan] = None) -> list[types.Diagnostic]:
     """Unknown citation keys in the draft ``text`` at ``uri``; ``open_docs``: {path: text} of
     the editor's documents; ``project``: its LaTeX project when already resolved; ``scan``:
-    the document's keys as last scanned (updated here: only what changed is read again)."""
+    the document's keys as last scanned (updated here: only what changed is read again).
+    At most :data:`MAX_UNKNOWN_KEYS` warnings, the first ones in the document."""
     language = document_language(uri, language_id)
     if language is None or len(text) > 20_000_000:
         return []
@@ -65,6 +69,8 @@ def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str], op
     for cite in scan.update(text, macros):
         if cite.key in keys:
             continue
+        if len(out) >= MAX_UNKNOWN_KEYS:    # a draft whose library is elsewhere: the first ones
+            break
         if starts is None:
             starts = convert.line_starts(text)
         close = library.closest_keys(cite.key)
