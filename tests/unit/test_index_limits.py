@@ -303,3 +303,44 @@ def test_a_parse_whose_memory_grows_without_bound_is_stopped(tmp_path, monkeypat
                                             "use; skipped")]
     assert len(store.table.rows) == 2
     store.close()
+
+
+# --- pdfium outside the indexer: one call in a worker ---------------------------------------------------
+
+def test_a_call_in_a_worker_answers_and_is_killed_when_it_hangs(tmp_path):
+    """For a PDF's text view (paperlens.openPaperText): pdfium in the server process cannot be
+    interrupted, so it runs in a worker that a timeout kills."""
+    import signal
+
+    from paperlens.core.index import workers
+    from paperlens.core.parse.common import ParseError
+
+    make_paper_pdf(tmp_path / "paper.pdf", title="Wombat Retrieval for Readers")
+    assert workers.call(pdf.extract_pages, tmp_path / "paper.pdf") == pdf.extract_pages(tmp_path / "paper.pdf")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really\n")
+    with pytest.raises(ParseError, match="broken PDF"):
+        workers.call(pdf.extract_pages, tmp_path / "broken.pdf")
+    with pytest.raises(TimeoutError, match="took longer than 1 s"):
+        workers.call(signal.pause, timeout=1)            # blocks for good
+    assert [pid for pid in children() if "spawn_main" in cmdline(pid)] == []
+
+
+def children() -> list[int]:
+    """Live child processes of this one."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            out.append(int(d))
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -289,6 +289,9 @@ def abort_all() -> None:
     before threads are joined, so that exiting never waits for a parse."""
     for store in list(_stores):
         store.abort()
+    from paperlens.core.index import workers
+
+    workers.kill_calls()
 
 
 def _register_exit_hook() -> None:

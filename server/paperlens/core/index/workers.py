@@ -374,3 +374,86 @@ class Parsers:
             elif kind == "failed":      # an error outside the parsers (which report theirs)
                 w.failure = msg[1]
                 return "dead"
+
+
+# -- one call in a worker ----------------------------------------------------------------------------
+
+_calls: set = set()
+_calls_lock = threading.Lock()
+
+
+def _call_main(conn, ppid: int, fn, args) -> None:
+    die_with_parent(ppid)
+    _quiet_stdout()
+    limit_memory(memory_limit_mb())
+    try:
+        result = ("ok", fn(*args))
+    except BaseException as exc:   # noqa: BLE001 - said to the parent
+        result = ("error", exc if _picklable(exc) else RuntimeError(f"{exc.__class__.__name__}: {exc}"))
+    conn.send(result)
+
+
+def _picklable(obj) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:   # noqa: BLE001
+        return False
+
+
+def call(fn, *args, timeout: Optional[float] = None):
+    """``fn(*args)`` in a worker process that is killed after ``timeout`` seconds (default
+    ``parse_timeout()``) or when this process exits (``kill_calls``). For pdfium work outside
+    the indexer (a PDF's text view): it cannot be interrupted in this process, and it is not
+    thread-safe. ``fn`` must be importable (a module-level function). Raises TimeoutError,
+    the function's own exception, or RuntimeError when the worker died."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    from paperlens.core.index.store import _register_exit_hook
+
+    _register_exit_hook()              # exiting kills the worker (kill_calls)
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_call_main, args=(child, os.getpid(), fn, args),
+                       name="paperlens-call", daemon=True)
+    limit = parse_timeout() if timeout is None else timeout
+    with _calls_lock:
+        proc.start()
+        _calls.add(proc)
+    child.close()
+    try:
+        ready = wait([parent, proc.sentinel], limit)
+        if parent in ready:
+            try:
+                kind, value = parent.recv()
+            except (EOFError, OSError):
+                raise RuntimeError("the worker process died") from None
+            if kind == "ok":
+                return value
+            raise value
+        if proc.sentinel in ready:
+            raise RuntimeError("the worker process died")
+        raise TimeoutError(f"took longer than {limit:g} s")
+    finally:
+        with _calls_lock:
+            _calls.discard(proc)
+        try:
+            proc.kill()
+            proc.join(5)
+        except Exception:   # noqa: BLE001
+            pass
+        parent.close()
+
+
+def kill_calls() -> None:
+    """Kill the workers of every ``call`` in progress (their callers get RuntimeError)."""
+    with _calls_lock:
+        procs = list(_calls)
+    for proc in procs:
+        try:
+            proc.kill()
+        except Exception:   # noqa: BLE001
+            pass
