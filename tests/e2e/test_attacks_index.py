@@ -392,9 +392,11 @@ exec {sys.executable} -m paperlens serve
         wait_until(lambda: server.progress_ended() >= 1, "the first update (nothing to write)")
         (folder / "b.txt").write_text(paper_text("Numbat Search", "numbat"), encoding="utf-8")
         server.command("paperlens.reindex")
-        wait_until(lambda: server.progress_ended() >= 2, "the update that meets the full disk")
         said = f"disk full while writing the index at {index_path_of(folder).replace('$IX', str(ix))}"
-        wait_until(lambda: any(said in m for m in server.shown()), "the message")
+        # the status has the report once the update is done; the warning was sent before it
+        wait_until(lambda: [r["error"] for r in server.command("paperlens.status")["last"]] == [said],
+                   "the update that meets the full disk")
+        assert any(said in m for m in server.shown())
         hits = server.command("paperlens.search", "quokka")
         assert hits[0]["title"] == "Quokka Passage Ranking"
         assert server.command("paperlens.search", "numbat") == []
