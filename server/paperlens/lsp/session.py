@@ -64,9 +64,9 @@ class Session:
     """The server's state.  Work that takes long runs off the event loop, on two threads at a
     low priority (the event loop's thread gets the CPU first when both want it): indexing,
     and the lane of what is derived from an index, one job after the other: at start what the
-    first requests need (:meth:`_prepare`, before the index is checked) and the search's
-    warm-up; once an update is committed completion's word index, the warm-up and the
-    citation graph (or the graph first, when a request asks for it)."""
+    first requests need (:meth:`_prepare`, before the index is checked); once an update is
+    committed completion's word index, the search's warm-up and the citation graph (the graph
+    earlier when a request asks for it)."""
 
     def __init__(self) -> None:
         if sys.getswitchinterval() > SWITCH_INTERVAL:
@@ -302,7 +302,6 @@ class Session:
             return
         if self._prepared is None or self._prepared[0] is not self.library:
             self._prepared = (self.library, self._derive(self._prepare, self.library, low_priority=False))
-            self._derive(self.library.warm_search)      # then the first search's preparation
         if self._pending is not None and not self._pending.done():
             if paths is None:
                 self._queued_all = True
