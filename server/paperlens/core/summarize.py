@@ -31,6 +31,7 @@ import os
 import queue
 import re
 import socket
+import stat
 import threading
 import time
 import uuid
@@ -154,6 +155,9 @@ _LEADING_JUNK = re.compile(
 _SENTENCE_START = re.compile(r"[A-Z0-9\"'“‘(\[•◦▪▸►·∙\u00C0-\u024F\u0370-\u03FF\u3400-\u9fff]")
 
 
+_LOOK_BEHIND = 80                 # characters before a full stop that decide whether it ends
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of ``text`` (``text[start:end]`` is the sentence).
 
@@ -174,14 +178,19 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if text[m.start()] == ".":
             if not _SENTENCE_START.match(text[nxt]):
                 continue                      # "e.g. the", "et al. proposed", "3. and"
-            before = text[start:m.start()]
-            word = re.search(r"(\S+)$", before + ".")
-            token = word.group(1).lstrip("([{\"'“‘").lower() if word else ""
+            # the word before the full stop, and a label before it, are looked for in the few
+            # characters before it: searching all the text since the sentence start made each
+            # candidate cost the sentence's length ("Fig. A" repeated: quadratic)
+            dot = m.start()
+            i, floor = dot, max(start, dot - _LOOK_BEHIND)
+            while i > floor and not text[i - 1].isspace():
+                i -= 1
+            token = (text[i:dot] + ".").lstrip("([{\"'“‘").lower()
             if token in _ABBREVIATIONS:
                 continue
             if re.fullmatch(r"[A-Za-z]\.", token) or re.fullmatch(r"(?:[A-Za-z]\.){2,}", token):
                 continue                      # an initial: "J. Smith", "U.S."
-            if _LABEL_BEFORE.search(before):
+            if _LABEL_BEFORE.search(text, max(start, dot - _LOOK_BEHIND), dot):
                 continue                      # "Figure 3. Overview of ..." stays together
         elif text[m.start()] in "!?" and not _SENTENCE_START.match(text[nxt]):
             continue
@@ -226,6 +235,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SKIP_SECTIONS = re.compile(r"references|bibliography|acknowledg|funding|author contributions|"
                             r"supplementary|appendix", re.IGNORECASE)
 MIN_WORDS, MAX_WORDS = 6, 60
+MAX_SENTENCE_CHARS = 2000         # longer than any sentence of MAX_WORDS words
 
 _FUNCTION_WORDS = frozenset("""
 a an the of to in on at by for from with without into onto over under between among through
@@ -255,6 +265,8 @@ def _reject_reason(sentence: str) -> Optional[str]:
     s = sentence.strip()
     if _CAPTION.match(s) or _CAPTION_INSIDE.search(s):
         return "caption"
+    if len(s) > MAX_SENTENCE_CHARS:
+        return "too long"                       # and some patterns below are slow on it
     if _REFERENCE.search(s):
         return "reference"
     if _BOILERPLATE.search(s):
@@ -301,6 +313,7 @@ def _terms(text: str) -> list[str]:
 
 _ReadLines = Callable[[str], Optional[Sequence[str]]]
 _TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MAX_SOURCE_BYTES = 20 * 1024 * 1024   # as parse_file reads text papers
 
 
 def _read_source_lines(path: str) -> Optional[list[str]]:
@@ -309,9 +322,19 @@ def _read_source_lines(path: str) -> Optional[list[str]]:
     if p.suffix.lower() not in _TEXT_SUFFIXES:
         return None
     try:
-        if p.stat().st_size > 20 * 1024 * 1024:
+        # a regular file only, read with a cap: a FIFO put in the paper's place would block
+        # the hover that asked (opening it waits for a writer), a device would never end
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
+                return None
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(MAX_SOURCE_BYTES + 1)
+        finally:
+            os.close(fd)
+        if len(data) > MAX_SOURCE_BYTES:
             return None
-        data = p.read_bytes()
         from paperlens.core.parse.common import clean_text
         from paperlens.core.parse.repair import decode_text_file
         return clean_text(decode_text_file(data)).split("\n")
@@ -379,7 +402,7 @@ def _collect(passages: list[Passage], indexes: Iterable[int]) -> list[_Sent]:
     out: list[_Sent] = []
     for i in indexes:
         p = passages[i]
-        spans = split_sentences(p.text)
+        spans = split_sentences(p.text[:MAX_EXTRACTIVE_CHARS])   # a huge passage: its start
         skip_tail = 0
         for s, e in spans:
             text = p.text[s:e]
@@ -433,6 +456,21 @@ def _cos(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(v * b.get(t, 0.0) for t, v in a.items())
 
 
+MAX_EXTRACTIVE_CHARS = 256 * 1024   # text an extractive summary reads (a hover computes it)
+
+
+def _within(passages: list[Passage], indexes: list[int]) -> list[int]:
+    """The first of ``indexes`` whose passages hold at most ``MAX_EXTRACTIVE_CHARS`` in all
+    (a 5 MB paper took 7 s; a paper's summary is in its first pages)."""
+    out, size = [], 0
+    for i in indexes:
+        size += len(passages[i].text)
+        if size > MAX_EXTRACTIVE_CHARS and out:
+            break
+        out.append(i)
+    return out
+
+
 def extractive_summary(paper: Paper, passages: list[Passage], n: int = 4, *,
                        read_lines: Optional[_ReadLines] = _read_source_lines) -> Summary:
     """3–5 sentences taken verbatim from the paper (``n`` of them, default 4).
@@ -440,7 +478,8 @@ def extractive_summary(paper: Paper, passages: list[Passage], n: int = 4, *,
     The abstract's first sentences when the paper has one (``kind="abstract"``), otherwise the
     most central sentences of the body in their original order (``kind="extractive"``).
     Captions, reference entries, boilerplate, fragments, very short or long sentences and
-    sentences that are mostly numbers are never chosen. Each sentence's ``line`` is its own
+    sentences that are mostly numbers are never chosen. Only the first
+    ``MAX_EXTRACTIVE_CHARS`` of the text are read. Each sentence's ``line`` is its own
     line when the passage maps onto its source file's lines (``read_lines(path)`` gives them;
     text papers are read from disk), else the passage's first line.
     """
@@ -466,7 +505,7 @@ def extractive_summary(paper: Paper, passages: list[Passage], n: int = 4, *,
         return Summary(text=" ".join(x.text for x in sentences), sentences=sentences, kind=kind,
                        sources=sources)
 
-    abstract_idx = [i for i, p in enumerate(passages) if _is_abstract(p)]
+    abstract_idx = _within(passages, [i for i, p in enumerate(passages) if _is_abstract(p)])
     if abstract_idx:
         abstract_sents = [s for s in _collect(passages, abstract_idx) if s.ok]
         if len(abstract_sents) >= min(3, n):
@@ -482,7 +521,8 @@ def extractive_summary(paper: Paper, passages: list[Passage], n: int = 4, *,
             summary.sources = []          # no passage of the caller's list
             return summary
 
-    body_idx = [i for i, p in enumerate(passages) if not _SKIP_SECTIONS.search(p.section or "")]
+    body_idx = _within(passages, [i for i, p in enumerate(passages)
+                                  if not _SKIP_SECTIONS.search(p.section or "")])
     sents = _collect(passages, body_idx)
     if not any(s.ok for s in sents):
         return Summary(text="", sentences=[], kind="extractive")
