@@ -51,7 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "paperlens-summary-1"
-EXTRACTIVE_VERSION = "paperlens-extractive-1"
+EXTRACTIVE_VERSION = "paperlens-extractive-2"   # 2: the first 256 KB of a paper are read
 MAX_PARTS = 6                     # map-reduce: at most this many partial summaries per paper
 MAX_ATTEMPTS = 4                  # one call: the first try and at most 3 retries (429 / 5xx)
 NO_KEY_MESSAGE = "set OPENAI_API_KEY or paperlens.summary.baseUrl"
