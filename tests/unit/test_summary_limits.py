@@ -12,6 +12,8 @@ import base64
 import concurrent.futures
 import json
 import logging
+import os
+import re
 import socket
 import threading
 import time
@@ -231,3 +233,50 @@ def test_errors_name_the_server_without_its_secrets(paper):
     assert info.value.kind == "connection"
     assert f"cannot reach http://127.0.0.1:{port}/v1?api-key=***" in str(info.value)
     assert "PASSWORD123" not in str(info.value) and "QUERYSECRET" not in str(info.value)
+
+
+def test_a_long_answer_is_cut_to_a_card_summary(httpserver, paper):
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_data(
+        _completion("A sentence about the paper [P1]. " * 5000), content_type="application/json")
+    summary = summarize_llm(*paper, _settings(httpserver.port, timeout=30))
+    assert summary.text.startswith("A sentence about the paper [P1].")
+    assert len(summary.text) <= 16 * 1024                 # 170 000 characters were kept
+
+
+def test_think_blocks_are_removed_in_one_pass(httpserver, paper):
+    # "<think>.*?</think>" scanned to the end for every unclosed "<think>": 20 000 of them
+    # (140 KB) took 15 s, an 8 MB answer hours
+    content = ("<think>weighing the passages</think>The paper completes rooms [P1]. "
+               + "<think>" * 200_000)
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_data(
+        _completion(content), content_type="application/json")
+    summary = summarize_llm(*paper, _settings(httpserver.port, timeout=60))
+    assert summary.text.startswith("The paper completes rooms [P1]. <think><think>")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a<think>b</think>c", "a c"), ("<THINK>x</Think>y<think>z", " y<think>z"),
+    ("<think>a</think><think>b</think>c", "  c"), ("a</think>b<think>c</think>d", "a</think>b d"),
+    ("<think><think>x</think>y", " y"), ("no tags", "no tags")])
+def test_think_blocks_as_the_pattern_removed_them(text, expected):
+    from paperlens.core.summarize import _strip_think
+    assert _strip_think(text) == expected == re.sub(r"<think>.*?</think>", " ", text,
+                                                    flags=re.DOTALL | re.IGNORECASE)
+
+
+def test_the_summary_cache_reads_only_small_regular_files(tmp_path):
+    from paperlens.core.summarize import Summary, SummaryCache
+
+    cache = SummaryCache(tmp_path / "cache")
+    small = Summary(text="Short.", sentences=[], kind="extractive")
+    cache.put("h1", "extractive", "", "", small)
+    assert cache.get("h1", "extractive").text == "Short."
+    # a huge entry (the index path, and so the cache, may be a folder others write to)
+    cache.put("h2", "extractive", "", "", Summary(text="x" * 2_000_000, sentences=[],
+                                                  kind="extractive"))
+    assert cache.get("h2", "extractive") is None
+    # a FIFO in an entry's place: opening it for reading waited for a writer, for ever
+    fifo = cache.path(cache.key("h3", "extractive"))
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(fifo)
+    assert cache.get("h3", "extractive") is None

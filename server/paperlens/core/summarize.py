@@ -316,24 +316,32 @@ _TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 MAX_SOURCE_BYTES = 20 * 1024 * 1024   # as parse_file reads text papers
 
 
+def _read_regular(path: Path, cap: int) -> Optional[bytes]:
+    """The bytes of ``path`` if it is a regular file of at most ``cap`` bytes, else None.
+
+    Opened without blocking and checked before reading: a FIFO put in a file's place would
+    block the caller (opening it waits for a writer), a device would never end. Raises
+    OSError as ``open`` does (FileNotFoundError included)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(cap + 1)
+    finally:
+        os.close(fd)
+    return data if len(data) <= cap else None
+
+
 def _read_source_lines(path: str) -> Optional[list[str]]:
     """The lines of a text paper as the parser saw them (same decoding and repair)."""
     p = Path(path)
     if p.suffix.lower() not in _TEXT_SUFFIXES:
         return None
     try:
-        # a regular file only, read with a cap: a FIFO put in the paper's place would block
-        # the hover that asked (opening it waits for a writer), a device would never end
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
-                return None
-            with os.fdopen(os.dup(fd), "rb") as f:
-                data = f.read(MAX_SOURCE_BYTES + 1)
-        finally:
-            os.close(fd)
-        if len(data) > MAX_SOURCE_BYTES:
+        data = _read_regular(p, MAX_SOURCE_BYTES)
+        if data is None:
             return None
         from paperlens.core.parse.common import clean_text
         from paperlens.core.parse.repair import decode_text_file
@@ -793,7 +801,24 @@ def _reduce_prompt(paper: Paper, partials: list[str], counter: _Counter,
 
 # ====================================================================== LLM: the client
 
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
+
+
+def _strip_think(text: str) -> str:
+    """``text`` without the ``<think>…</think>`` blocks of reasoning models (each replaced by a
+    space; an unclosed one is kept). Linear: ``<think>.*?</think>`` as one pattern scanned to
+    the end for every unclosed ``<think>``."""
+    out, i = [], 0
+    while True:
+        start = _THINK_OPEN.search(text, i)
+        end = _THINK_CLOSE.search(text, start.end()) if start else None
+        if end is None:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:start.start()])
+        out.append(" ")
+        i = end.end()
 _CITE = re.compile(r"\[P(\d+)\]|\bP(\d+)\b")
 _CONTEXT_WORDS = re.compile(r"context_length_exceeded|context length|context window|"
                             r"maximum context|too many tokens|exceeds? the (?:maximum|context)|"
@@ -875,6 +900,7 @@ def _split_url(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
 # makes the call (the client is synchronous: the socket work happens on the calling thread).
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024      # an answer larger than this is refused
+MAX_SUMMARY_CHARS = 16 * 1024           # what is kept of the summary a model writes
 
 
 class _Call(threading.local):
@@ -1198,10 +1224,10 @@ class LLMSummarizer:
             content = None
         if not isinstance(content, str):
             raise self._invalid()
-        text = " ".join(_THINK.sub(" ", content).split())
+        text = " ".join(_strip_think(content).split())
         if not text:
             raise SummaryError("the model answered with an empty summary", kind="empty")
-        return text
+        return text[:MAX_SUMMARY_CHARS]       # a card shows a few sentences, not a book
 
     def _timeout_error(self) -> SummaryError:
         return SummaryError(f"the model server did not answer within {self.timeout:g} s "
@@ -1309,6 +1335,9 @@ def summarize_llm(paper: Paper, passages: list[Passage], settings: Any, *,
 # ============================================================================== the cache
 
 
+MAX_CACHE_FILE_BYTES = 1024 * 1024     # one cached summary (ours are a few KB)
+
+
 class SummaryCache:
     """Summaries on disk, one JSON file per key, written atomically (temp file + os.replace).
 
@@ -1336,12 +1365,18 @@ class SummaryCache:
             version: Optional[str] = None) -> Optional[Summary]:
         path = self.path(self.key(content_hash, provider, model, base_url, version))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = _read_regular(path, MAX_CACHE_FILE_BYTES)
+            if raw is None:
+                log.warning("summary cache: ignoring %s: not a file of at most %d KB", path.name,
+                            MAX_CACHE_FILE_BYTES // 1024)
+                return None
+            data = json.loads(raw.decode("utf-8"))
             return Summary.from_dict(data["summary"])
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-            log.warning("summary cache: ignoring unreadable %s: %s", path.name, exc)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+            log.warning("summary cache: ignoring unreadable %s: %s", path.name,
+                        type(exc).__name__)
             return None
 
     def put(self, content_hash: str, provider: str, model: str, base_url: str,
