@@ -49,7 +49,7 @@ _MINIMUM = {("completion", "limit"): 1, ("index_workers",): 0, ("summary", "max_
             ("summary", "timeout_seconds"): 1}
 # upper bounds: a huge value would start a process per unit, send a million-token prompt, or
 # overflow a socket timeout (``1e999`` in JSON is infinity)
-_MAXIMUM = {("completion", "limit"): 1000, ("summary", "max_input_tokens"): 2_000_000,
+_MAXIMUM = {("completion", "limit"): 500, ("summary", "max_input_tokens"): 2_000_000,
             ("summary", "timeout_seconds"): 3600}
 MAX_INDEX_WORKERS = 32        # and never more than the CPUs this process may run on
 MAX_STRING = 4096             # characters in one string setting (a path, a URL, a model name)

@@ -111,11 +111,11 @@ def test_index_workers_are_capped_at_the_cpus():
 
 
 def test_good_values_at_the_bounds_are_kept():
-    settings, errors = settings_from_dict({"completion": {"limit": 1000}, "summary": {
+    settings, errors = settings_from_dict({"completion": {"limit": 500}, "summary": {
         "timeoutSeconds": 3600, "maxInputTokens": 2_000_000, "apiKeyEnv": "MY_KEY_2",
         "baseUrl": "https://example.org/v1"}})
     assert errors == []
-    assert settings.completion.limit == 1000 and settings.summary.timeout_seconds == 3600.0
+    assert settings.completion.limit == 500 and settings.summary.timeout_seconds == 3600.0
     assert settings.summary.max_input_tokens == 2_000_000 and math.isfinite(
         settings.summary.timeout_seconds)
 
