@@ -108,7 +108,7 @@ async def run(args) -> dict:
     burst: dict = {}
     if args.burst:
         lat: dict[str, list[float]] = {"completion": [], "hover": []}
-        order: list[tuple[float, int, str]] = []
+        order: list[tuple[float, int, str, float]] = []
         before_indexed = 0
         for n in range(args.burst):
             for kind in ("completion", "hover"):
@@ -123,13 +123,15 @@ async def run(args) -> dict:
                 else:
                     continue
                 lat[kind].append((time.perf_counter() - t) * 1000)
-                order.append((lat[kind][-1], len(order), kind if kind == "hover" or n % 2 == 0 else "completion+prefix"))
+                order.append((lat[kind][-1], len(order), kind if kind == "hover" or n % 2 == 0 else "completion+prefix",
+                              t - t0))
                 before_indexed += not ended.is_set()
         burst = {"requests": sum(len(v) for v in lat.values()), "answered_before_indexing_ended": before_indexed,
                  "seconds_after_spawn": round(time.perf_counter() - t0, 3),
                  **{k: summary(v) for k, v in lat.items()},
                  "all": summary(lat["completion"] + lat["hover"]),
-                 "slowest": [{"request": i, "kind": k, "ms": round(ms, 1)} for ms, i, k in sorted(order)[::-1][:5]]}
+                 "slowest": [{"request": i, "kind": k, "ms": round(ms, 1), "sent_s": round(at, 3)}
+                             for ms, i, k, at in sorted(order)[::-1][:5]]}
     await asyncio.wait_for(ended.wait(), args.index_timeout)
     t_indexed = time.perf_counter() - t0
 
