@@ -226,8 +226,6 @@ async def test_session_indexes_one_new_file_without_a_walk(tmp_path, walks):
         session.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason="lsp/session.py _flush_changes still turns a path without a "
-                   "suffix (a folder) into a full rescan; corpus.diff looks under a folder's path now")
 async def test_session_indexes_a_folder_moved_in_without_a_walk(tmp_path, walks):
     lib = tmp_path / "lib"
     write_papers(lib, 3)

@@ -22,7 +22,6 @@ from paperlens.config import Settings, settings_from_dict
 from paperlens.core.counts import PaperCounts
 from paperlens.core.index.store import IndexReport
 from paperlens.core.library import Library
-from paperlens.core.parse import PAPER_SUFFIXES
 from paperlens.core.watch import Debouncer, FolderWatcher
 
 log = logging.getLogger(__name__)
@@ -374,18 +373,10 @@ class Session:
         if paths is None:
             self.schedule_index()
             return
-        relevant, rescan = [], False
-        for p in paths:
-            path = Path(p)
-            if self.library.store_for(path) is None:
-                continue
-            if path.suffix.lower() in PAPER_SUFFIXES:
-                relevant.append(str(path))
-            elif not path.suffix:       # a folder moved or deleted: look at everything again
-                rescan = True
-        if rescan:
-            self.schedule_index()
-        elif relevant:
+        # files and folders alike: a folder created, moved or deleted is looked at alone
+        # (corpus.diff walks what is under it), never the whole paper folder again
+        relevant = [p for p in paths if self.library.store_for(p) is not None]
+        if relevant:
             self.schedule_index(relevant)
 
     def watch_with_watchdog(self, folders: list[str]) -> None:
