@@ -369,8 +369,6 @@ $PL search numbat --dir {folder} --index-path "$IX" --limit 1
 
 
 @needs_tmpfs
-@pytest.mark.xfail(strict=True, reason="needs lsp/session.py to show IndexReport.error with on_warning "
-                                       "(issue 13 case 7; see the index helper's report)")
 def test_server_disk_full_says_so_and_keeps_answering(tmp_path):
     folder = tmp_path / "lib"
     folder.mkdir()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import unquote, urlparse
 
-from paperlens.config import Settings, settings_from_dict
+from paperlens.config import Settings, redacted_url, settings_from_dict
 from paperlens.core.counts import PaperCounts
 from paperlens.core.index.store import IndexReport
 from paperlens.core.library import Library
@@ -114,6 +114,8 @@ class Session:
         self.settings = settings
         new = (self.folders(), settings.index_path, settings.index_workers)
         if new != old or not self.library.stores:
+            for store in self.library.stores:   # an update of the old folders stops now
+                store.abort()
             self.library.close()
             self.library = Library(new[0], settings.index_path or None, settings.index_workers or None)
             self.indexing = True          # until the first update of these folders is done
@@ -341,6 +343,10 @@ class Session:
             reports = []
         self.last_reports = reports
         for r in reports:
+            if r.error:       # the index stays as it was (disk full, cannot write): say so
+                log.warning("%s", r.error)
+                if self.on_warning is not None:
+                    self.on_warning(f"paperlens: {r.error}")
             store = next((st for st in self.library.stores if str(st.folder) == r.folder), None)
             counts = PaperCounts.of(store.table.rows if store else ())
             log.info("indexed %s: %s; %d records written, %d files skipped in %.2f s%s", r.folder,
@@ -387,6 +393,12 @@ class Session:
             self.watcher = None
 
     def shutdown(self) -> None:
+        # a running update stops now (its parser workers are killed, nothing is committed),
+        # and summary calls in flight end: exit never waits for either
+        for store in self.library.stores:
+            store.abort()
+        if self._summaries is not None:
+            self._summaries[1].close()
         if self.watcher is not None:
             self.watcher.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -402,7 +414,7 @@ class Session:
         return {"indexing": self.indexing, "folders": self.folders(),
                 "papers": counts.papers, "records": counts.records,
                 "summary": {"provider": self.settings.summary.provider, "model": self.settings.summary.model,
-                            "baseUrl": self.settings.summary.base_url},
+                            "baseUrl": redacted_url(self.settings.summary.base_url)},
                 "settings_errors": self.settings_errors,
                 "last": [r.to_dict() for r in self.last_reports],
                 "work": self.work()}
