@@ -3,9 +3,12 @@ for LaTeX, its project (root document, bibliography and user citation commands).
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -15,8 +18,111 @@ from paperlens.lsp import convert
 from paperlens.lsp.session import uri_to_path
 
 MAX_DOCUMENT_CHARS = 20_000_000
+MAX_FILE_BYTES = 20_000_000          # a file read from disk (not open in the editor)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document's text as the features see it (``source`` and ``language_id`` as pygls
+    names them, so code written for pygls' documents reads it unchanged)."""
+    uri: str
+    source: str
+    language_id: Optional[str] = None
+    version: Optional[int] = None
+
+
+def allowed_folders(ls) -> list[str]:
+    """The folders whose files a request may read when the editor has not opened them: the
+    workspace folders, the paper folders and the text views of PDFs the server wrote (real
+    paths)."""
+    session = ls.session
+    folders = set(session.workspace_folders) | set(session.folders())
+    for store in list(session.library.stores):
+        index_dir = getattr(store, "index_dir", None)
+        if index_dir is not None:
+            folders.add(str(Path(index_dir) / "texts"))
+    out = []
+    for f in folders:
+        try:
+            out.append(os.path.realpath(f))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    for folder in folders:
+        if path == folder or path.startswith(folder.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def read_confined(path: Path, folders: Iterable[str], max_bytes: int = MAX_FILE_BYTES) -> Optional[str]:
+    """The text of the regular file at ``path`` when it is inside one of ``folders`` (real
+    paths) once every symlink is resolved and holds at most ``max_bytes``; else None.
+
+    Never blocks and never reads what is not a regular file: a FIFO, a device or a socket is
+    refused by ``stat`` before it is opened, and the file is opened without following a
+    symlink and without blocking, then checked again with ``fstat``.  At most the size
+    ``stat`` gave is read (a file of /proc says 0 bytes and gives nothing)."""
+    try:
+        if not path.is_absolute():
+            return None
+        real = os.path.realpath(path)
+        if not _inside(real, folders):
+            return None
+        st = os.stat(real)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) \
+            | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(real, flags)
+    except (OSError, ValueError):          # missing, unreadable, a NUL in the path
+        return None
+    try:
+        st2 = os.fstat(fd)
+        if not stat.S_ISREG(st2.st_mode) or (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino) \
+                or st2.st_size > max_bytes:
+            return None
+        chunks, left = [], st2.st_size
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def text_document(ls, uri: str) -> Optional[Document]:
+    """The document at ``uri``: the editor's text when it is open; else, for a ``file:`` URI
+    of a regular file inside the configured folders, its text on disk (size-capped); else
+    None.  Every feature reads documents through this (never through
+    ``ls.workspace.get_text_document``, which reads any file whole, a FIFO or /dev/zero too)."""
+    if not isinstance(uri, str):
+        return None
+    try:
+        doc = ls.workspace.text_documents.get(unquote(uri))
+    except Exception:                      # not initialized: nothing is open, nothing is read
+        return None
+    if doc is not None:
+        return Document(uri, doc.source, getattr(doc, "language_id", None), getattr(doc, "version", None))
+    path = uri_to_path(uri)
+    if path is None:
+        return None
+    try:
+        folders = allowed_folders(ls)
+    except Exception:
+        log.exception("could not list the configured folders")
+        return None
+    text = read_confined(path, folders)
+    return None if text is None else Document(uri, text)
 
 
 def open_documents(ls) -> dict[str, str]:
@@ -87,13 +193,12 @@ class DocContext:
 
 
 def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
-    """The document at ``uri`` (open in the editor, else read from disk), or None."""
-    try:
-        doc = ls.workspace.get_text_document(uri)
-        text = doc.source
-        language_id = getattr(doc, "language_id", None)
-    except Exception:
+    """The document at ``uri`` (open in the editor, else a file inside the configured folders,
+    see :func:`text_document`), or None."""
+    doc = text_document(ls, uri)
+    if doc is None:
         return None
+    text, language_id = doc.source, doc.language_id
     if len(text) > MAX_DOCUMENT_CHARS:
         return None
     path = uri_to_path(uri)

@@ -8,6 +8,7 @@ from lsprotocol import types
 
 from paperlens.core.models import Span
 from paperlens.lsp import convert
+from paperlens.lsp.features._doc import MAX_DOCUMENT_CHARS, text_document
 
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+[^\s<>\"'`{}|\\^\[\].,;:!?)]")
 _DOI = re.compile(r"(?<![\w/.])(?:doi:\s*)?(10\.\d{4,9}/[^\s\"<>{}]+[^\s\"<>{}.,;:)\]])", re.IGNORECASE)
@@ -16,12 +17,10 @@ MAX_LINKS = 5000
 
 
 def document_links(ls, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
-    try:
-        text = ls.workspace.get_text_document(params.text_document.uri).source
-    except Exception:
+    doc = text_document(ls, params.text_document.uri)
+    if doc is None or len(doc.source) > MAX_DOCUMENT_CHARS:
         return []
-    if len(text) > 20_000_000:
-        return []
+    text = doc.source
     starts = convert.line_starts(text)
     encoding = convert.encoding_of(ls)
     taken: list[tuple[int, int]] = []
