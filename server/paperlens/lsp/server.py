@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Optional
 
 from lsprotocol import types
+from pygls.exceptions import FeatureNotificationError, FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from paperlens import __version__
 from paperlens.core.parse import PAPER_SUFFIXES
 from paperlens.lsp.features import (completion, definition, diagnostics, hover, links, symbols,
                                     usages)
+from paperlens.lsp.protocol import PaperlensProtocol
 from paperlens.lsp.session import Session, uri_to_path
 
 log = logging.getLogger("paperlens")
@@ -24,9 +26,25 @@ COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status", "paperl
 
 class PaperlensServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("paperlens", __version__)
+        super().__init__("paperlens", __version__, protocol_cls=PaperlensProtocol)
         self.session = Session()
         self.publisher: Optional[diagnostics.Publisher] = None
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """An error outside a request's answer: logged (with its traceback, by pygls, on
+        stderr); a failing notification handler also tells the user, without the exception's
+        text (it may hold paths). pygls would show ``Error in server: <exception>`` for every
+        unreadable message as well."""
+        if source is FeatureRequestError:         # the request's error answer says it
+            return
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__)
+        if source is FeatureNotificationError:
+            try:
+                self.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Error,
+                    message="paperlens: internal error (details in the server's log)"))
+            except Exception:
+                pass
 
 
 class LogForwarder(logging.Handler):
@@ -241,12 +259,7 @@ def create_server() -> PaperlensServer:
 
     @server.command("paperlens.papers")
     def cmd_papers(ls: PaperlensServer, *args):
-        """[query, limit] -> papers matching typed words, as completion ranks them."""
-        query = str(args[0]) if args else ""
-        limit = int(args[1]) if len(args) > 1 else 50
-        rows, total = session.library.complete(query, max(1, min(limit, 500)))
-        return [{"key": r.key, "title": r.title, "year": r.year, "authors": r.surnames,
-                 "venue": r.venue} for r in rows]
+        return symbols.papers_command(ls, list(args))
 
     @server.command("paperlens.reindex")
     def cmd_reindex(ls: PaperlensServer, *args):

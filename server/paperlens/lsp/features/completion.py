@@ -69,8 +69,14 @@ def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionL
 def resolve(ls, item: types.CompletionItem) -> types.CompletionItem:
     """Fill in the card as documentation (lazily: it needs the abstract from the index)."""
     data = item.data if isinstance(item.data, dict) else {}
-    store = ls.session.library.store_for(data.get("source", "")) if data.get("source") else None
-    row = store.table.get(data.get("id", "")) if store else None
+    source, row_id = data.get("source"), data.get("id")
+    if not (isinstance(source, str) and source and isinstance(row_id, str)):
+        return item                   # not one of ours (or mangled): nothing to add
+    try:
+        store = ls.session.library.store_for(source)
+    except (OSError, ValueError, RuntimeError):   # a NUL in it, a symlink loop
+        return item
+    row = store.table.get(row_id) if store else None
     if row is not None:
         item.documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.session.card(row))
     return item

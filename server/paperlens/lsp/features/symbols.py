@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from paperlens.lsp import convert
 
@@ -38,16 +39,40 @@ def workspace_symbol(ls, params: types.WorkspaceSymbolParams) -> list[types.Symb
     return out
 
 
-def search_command(ls, args) -> list[dict]:
-    """``paperlens.search`` command: [query, limit?] -> ranked passages as JSON objects."""
+def query_and_limit(command: str, args, default: int, most: int) -> tuple[str, int]:
+    """A command's ``[query, limit?]`` or ``[{"query": ..., "limit": ...}]`` arguments: the
+    query (a string; a number is taken as its text, null as nothing) and the limit (clamped to
+    1..``most``; ``default`` when absent or not a number). A query of any other type is
+    InvalidParams."""
+    args = list(args) if isinstance(args, (list, tuple)) else []
     query = args[0] if args else ""
+    limit = args[1] if len(args) > 1 else default
     if isinstance(query, dict):
-        limit, query = query.get("limit", 20), query.get("query", "")
-    else:
-        limit = args[1] if len(args) > 1 else 20
+        query, limit = query.get("query", ""), query.get("limit", default)
+    if query is None:
+        query = ""
+    elif isinstance(query, (int, float)) and not isinstance(query, bool):
+        query = str(query)
+    elif not isinstance(query, str):
+        raise JsonRpcInvalidParams(f"{command}: the query must be a string")
     try:
         limit = int(limit)
-    except (TypeError, ValueError):
-        limit = 20
-    hits = ls.session.library.search(str(query), limit=max(1, min(limit, 200)))
+    except (TypeError, ValueError, OverflowError):
+        limit = default
+    return query, max(1, min(limit, most))
+
+
+def search_command(ls, args) -> list[dict]:
+    """``paperlens.search`` command: [query, limit?] -> ranked passages as JSON objects."""
+    query, limit = query_and_limit("paperlens.search", args, 20, 200)
+    hits = ls.session.library.search(query, limit=limit)
     return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in hits]
+
+
+def papers_command(ls, args) -> list[dict]:
+    """``paperlens.papers`` command: [query, limit?] -> papers matching typed words, as
+    completion ranks them."""
+    query, limit = query_and_limit("paperlens.papers", args, 50, 500)
+    rows, _total = ls.session.library.complete(query, limit)
+    return [{"key": r.key, "title": r.title, "year": r.year, "authors": r.surnames,
+             "venue": r.venue} for r in rows]

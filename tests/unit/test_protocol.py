@@ -1,0 +1,164 @@
+"""lsp/protocol.py: every request gets an answer (InvalidParams, ServerNotInitialized,
+InvalidRequest), error answers carry no traceback, bad notifications change nothing; and the
+command-argument parsing of lsp/features/symbols.py."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from paperlens.lsp.features.symbols import query_and_limit
+from paperlens.lsp.protocol import INTERNAL_ERROR_MESSAGE, PaperlensProtocol
+
+
+class Capture:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+
+    def write(self, data: bytes) -> None:
+        self.messages.append(json.loads(data.decode("utf-8")))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    ls = LanguageServer("t", "1", protocol_cls=PaperlensProtocol)
+    calls = []
+
+    @ls.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls, params: types.HoverParams):
+        calls.append(params)
+        if params.position.line == 7:
+            raise FileNotFoundError(2, "No such file", "/home/someone/.secret/paper.tex")
+        return None
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls, params):
+        calls.append(params)
+
+    ls.calls = calls
+    ls.out = Capture()
+    ls.protocol.set_writer(ls.out, include_headers=False)
+    return ls
+
+
+def send(ls, message: dict) -> list[dict]:
+    """Hand ``message`` to the protocol as the read loop does; the answers it wrote."""
+    before = len(ls.out.messages)
+    ls.protocol.handle_message(json.loads(json.dumps(message), object_hook=ls.protocol.structure_message))
+    return ls.out.messages[before:]
+
+
+def initialize(ls) -> None:
+    (answer,) = send(ls, {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                          "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+    assert "result" in answer
+
+
+def hover(msg_id, position, uri="file:///nowhere/a.tex") -> dict:
+    return {"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/hover",
+            "params": {"textDocument": {"uri": uri}, "position": position}}
+
+
+def test_requests_before_initialize_get_server_not_initialized(server):
+    (answer,) = send(server, hover(1, {"line": 0, "character": 0}))
+    assert answer["id"] == 1 and answer["error"]["code"] == -32002
+    (answer,) = send(server, hover(2, {"line": -1}))           # the state is checked before the params
+    assert answer["error"]["code"] == -32002
+    assert send(server, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": "file:///a.tex", "languageId": "latex", "version": 1, "text": "x"}}}) == []
+    assert server.calls == []
+    initialize(server)
+    (answer,) = send(server, hover(3, {"line": 0, "character": 0}))
+    assert answer == {"jsonrpc": "2.0", "id": 3, "result": None}
+    (answer,) = send(server, {"jsonrpc": "2.0", "id": 4, "method": "initialize",
+                              "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+    assert answer["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize("position, field", [({"line": -1, "character": 0}, "position"),
+                                             ({"line": 0, "character": "a"}, "position.character"),
+                                             ({"line": 0}, "position.character"),
+                                             (None, "position")])
+def test_invalid_params_get_invalid_params(server, position, field):
+    initialize(server)
+    message = hover(9, position)
+    if position is None:
+        del message["params"]["position"]
+    (answer,) = send(server, message)
+    assert answer["id"] == 9 and answer["error"]["code"] == -32602
+    assert "textDocument/hover" in answer["error"]["message"] and field in answer["error"]["message"]
+    assert server.calls == []
+
+
+def test_an_exception_in_a_handler_is_answered_without_its_details(server):
+    initialize(server)
+    (answer,) = send(server, hover(5, {"line": 7, "character": 0}))
+    assert answer["error"] == {"code": -32603, "message": INTERNAL_ERROR_MESSAGE}
+    assert "secret" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
+
+
+def test_bad_notifications_and_non_messages_change_nothing(server):
+    initialize(server)
+    for message in ({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": 5}},
+                    {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": {"a": 1}}},
+                    {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": [1]}},
+                    {"jsonrpc": "2.0", "method": 5},
+                    {"jsonrpc": "2.0"},
+                    {"id": 3}):
+        assert send(server, message) == []
+    for not_an_object in ([], [hover(1, {"line": 0, "character": 0})], 5, "x", None):
+        server.protocol.handle_message(not_an_object)
+    assert server.out.messages[1:] == [] and server.calls == []
+    # requests that are not JSON-RPC 2.0 are answered InvalidRequest
+    (answer,) = send(server, {"jsonrpc": "1.0", "id": 8, "method": "textDocument/hover"})
+    assert answer["error"]["code"] == -32600
+    (answer,) = send(server, {"jsonrpc": "2.0", "id": {"x": 1}, "method": "textDocument/hover"})
+    assert answer["id"] is None and answer["error"]["code"] == -32600
+
+
+def test_a_nested_object_with_a_jsonrpc_key_is_data(server):
+    """pygls structured every nested object holding "jsonrpc" as a message of its own."""
+    initialize(server)
+    (answer,) = send(server, {"jsonrpc": "2.0", "id": 6, "method": "workspace/executeCommand", "params": {
+        "command": "nope", "arguments": [{"jsonrpc": "2.0", "id": 99, "result": None}]}})
+    assert answer["error"]["code"] == -32602 and "nope" in answer["error"]["message"]
+
+
+def test_requests_after_shutdown_get_invalid_request(server):
+    initialize(server)
+    (answer,) = send(server, {"jsonrpc": "2.0", "id": 1, "method": "shutdown"})
+    assert answer == {"jsonrpc": "2.0", "id": 1, "result": None}
+    (answer,) = send(server, hover(2, {"line": 0, "character": 0}))
+    assert answer["error"]["code"] == -32600
+    with pytest.raises(SystemExit) as exited:
+        send(server, {"jsonrpc": "2.0", "method": "exit", "params": {"whatever": 1}})
+    assert exited.value.code == 0
+
+
+def test_exit_with_odd_params_still_exits(server):
+    initialize(server)
+    with pytest.raises(SystemExit) as exited:
+        send(server, {"jsonrpc": "2.0", "method": "exit", "params": [1, 2]})
+    assert exited.value.code == 1                  # no shutdown before it
+
+
+@pytest.mark.parametrize("args, want", [
+    (["a", None], ("a", 50)), ([None, None], ("", 50)), ([], ("", 50)), (["a", "ten"], ("a", 50)),
+    (["a", 1e308], ("a", 500)), (["a", float("inf")], ("a", 50)), (["a", float("nan")], ("a", 50)),
+    (["a", -5], ("a", 1)), ([{"query": "q", "limit": "7"}], ("q", 7)), ([3.5], ("3.5", 50)),
+    ("not a list", ("", 50))])
+def test_query_and_limit(args, want):
+    assert query_and_limit("paperlens.papers", args, 50, 500) == want
+
+
+@pytest.mark.parametrize("args", [[[1, 2]], [{"query": ["x"]}], [True], [{"query": {"a": 1}}]])
+def test_a_query_that_is_not_text_is_invalid_params(args):
+    with pytest.raises(JsonRpcInvalidParams) as raised:
+        query_and_limit("paperlens.papers", args, 50, 500)
+    assert "paperlens.papers" in raised.value.message
