@@ -19,6 +19,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def year_number(year: object) -> int:
+    """A row's year as a number for sorting (0 when it is not plain ASCII digits): ``str.isdigit``
+    also takes superscripts (``²⁰²⁰``) that ``int`` refuses."""
+    if isinstance(year, str) and 0 < len(year) <= 9 and year.isascii() and year.isdigit():
+        return int(year)
+    return 0
+
+
+def event_path(path: str | os.PathLike[str]) -> Path:
+    """A path from a file event or a request, made absolute with its folders resolved but its
+    last part kept: a symbolic link stands for itself (the index decides whether it may be read),
+    not for the file it leads to."""
+    p = Path(path).expanduser()
+    if p.name in ("", ".", ".."):
+        return p.resolve()
+    return p.absolute().parent.resolve() / p.name
+
+
 class Library:
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
                  workers: Optional[int] = None):
@@ -53,12 +71,12 @@ class Library:
         for p in paths:
             store = self.store_for(p)
             if store is not None:
-                rel = Path(p).resolve().relative_to(store.folder).as_posix()
+                rel = event_path(p).relative_to(store.folder).as_posix()
                 by_store.setdefault(id(store), []).append(rel)
         return [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
 
     def store_for(self, path: str | os.PathLike[str]) -> Optional[IndexStore]:
-        p = Path(path).expanduser().resolve()
+        p = event_path(path)
         best = None
         for store in self.stores:
             if p == store.folder or store.folder in p.parents:
@@ -184,7 +202,7 @@ class Library:
             rows, n = s.table.complete(query, limit)
             scored.extend(rows)
             total += n
-        scored.sort(key=lambda sr: (-sr[0], -(int(sr[1].year) if sr[1].year.isdigit() else 0), sr[1].key))
+        scored.sort(key=lambda sr: (-sr[0], -year_number(sr[1].year), sr[1].key))
         return [r for _, r in scored[:limit]], total
 
     def _complete_keys(self, prefix: str, limit: int) -> tuple[list[Row], int]:
@@ -195,7 +213,7 @@ class Library:
         hi = bisect.bisect_left(folded, (prefix + "\U0010ffff",))
         rows = [r for _f, key in folded[lo:hi] for s in self.stores for r in s.table.find(key)
                 if not r.alias_of]
-        rows.sort(key=lambda r: (-(int(r.year) if r.year.isdigit() else 0), r.key))
+        rows.sort(key=lambda r: (-year_number(r.year), r.key))
         return rows[:limit], len(rows) + 1
 
     def _folded_keys(self, keys: frozenset) -> list[tuple[str, str]]:
