@@ -1177,9 +1177,6 @@ def test_adversarial_inputs_cost_linear_work(name):
     assert_linear(ADVERSARIAL[name], _every_scan, 4_000, 8_000)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a Markdown paragraph of backtick runs of ever "
-                   "new lengths is searched once per length (O(L^1.5): 1.3 MB takes about a minute); "
-                   "core/citations.py _markdown_ranges")
 def test_backtick_runs_of_ever_new_lengths_cost_linear_work():
     def ladder(n):   # "` x `` x ``` x ... @a": no run has a closing partner; about n characters
         return "".join("`" * k + " x " for k in range(1, int((2 * n) ** 0.5))) + "@a"

@@ -290,9 +290,9 @@ _MD_FENCE = re.compile(r"\n([ \t]{0,3}(`{3,}(?=[^`\n]*$)|~{3,}))", re.M)
 _MD_FENCE_FIRST = re.compile(r"[ \t]{0,3}(`{3,}(?=[^`\n]*$)|~{3,})", re.M)
 # A backtick run (code span delimiter) or a "<" (HTML comment or autolink).
 _MD_INLINE = re.compile(r"[`<]`*")
+_MD_TICK_RUN = re.compile(r"(?<!`)`+")     # a whole run of backticks
 _MD_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*>")
 _MD_FENCE_CLOSE: dict[tuple[str, int], re.Pattern] = {}
-_MD_TICK_CLOSE: dict[int, re.Pattern] = {}
 
 
 def _md_fence_close(ch: str, count: int) -> re.Pattern:
@@ -301,14 +301,6 @@ def _md_fence_close(ch: str, count: int) -> re.Pattern:
     if pat is None:
         pat = re.compile(r"^[ \t]{0,3}" + re.escape(ch) + "{%d,}[ \t\r]*$" % count, re.M)
         _MD_FENCE_CLOSE[key] = pat
-    return pat
-
-
-def _md_tick_close(count: int) -> re.Pattern:
-    pat = _MD_TICK_CLOSE.get(count)
-    if pat is None:
-        pat = re.compile(r"(?<!`)`{%d}(?!`)" % count)
-        _MD_TICK_CLOSE[count] = pat
     return pat
 
 
@@ -330,7 +322,8 @@ def _markdown_ranges(text: str) -> list[tuple[int, int]]:
     fence = _md_next_fence(text, 0)
     inline = _MD_INLINE.search(text)
     para_from, para_end = -1, -1     # cache: first blank line at or after para_from
-    no_closer: dict[int, int] = {}   # backtick count -> paragraph end known to lack one
+    # the paragraph's backtick runs, indexed once: run length -> their starts, in order
+    para_runs: dict[int, list[int]] | None = None
     while pos < n:
         # Both lookups are cached and only redone once the scan has moved past them.
         if fence is not None and fence[0] < pos:
@@ -352,23 +345,27 @@ def _markdown_ranges(text: str) -> list[tuple[int, int]]:
             start, tok = inline.start(), inline.group()
             if tok[0] == "`":
                 # A code span ends at the next run of exactly as many backticks within
-                # the same paragraph; otherwise the run is literal text.  Failed searches
-                # are remembered so a paragraph full of stray backticks stays linear.
+                # the same paragraph; otherwise the run is literal text.  The paragraph's
+                # runs are indexed by length once, so that runs of ever new lengths
+                # ("` x `` x ``` ...") cost a lookup each, not a search of the paragraph.
                 after = inline.end()
                 if not para_from <= after <= para_end:
                     blank = _BLANK_LINE.search(text, after)
                     para_from, para_end = after, (n if blank is None else blank.start())
+                    para_runs = None
+                if para_runs is None:
+                    para_runs = {}
+                    for m in _MD_TICK_RUN.finditer(text, para_from, para_end):
+                        para_runs.setdefault(m.end() - m.start(), []).append(m.start())
                 count = len(tok)
-                if after < no_closer.get(count, -1):
+                starts = para_runs.get(count)
+                i = bisect_left(starts, after) if starts else 0
+                if not starts or i == len(starts):
                     pos = after
                     continue
-                close = _md_tick_close(count).search(text, after, para_end)
-                if close is None:
-                    no_closer[count] = para_end
-                    pos = after
-                    continue
-                ranges.append((start, close.end()))
-                pos = close.end()
+                close_end = starts[i] + count
+                ranges.append((start, close_end))
+                pos = close_end
             elif text.startswith("<!--", start):
                 close_at = text.find("-->", start + 4)
                 if close_at < 0:
