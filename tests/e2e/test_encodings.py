@@ -1,29 +1,105 @@
 """End-to-end: every position the server reads or sends is in the encoding it negotiated with
-the client (UTF-8, UTF-16 or UTF-32; UTF-16 when the client offers none or none it knows), on a
-line where CJK, an accented letter and an emoji above U+FFFF come before the citation: hover,
-definition, references, completion text edits (after an incremental edit), diagnostics and
-document links."""
+the client, for the capabilities real editors send: VS Code, Neovim 0.7 and 0.11, Emacs 29
+(eglot) and Helix (UTF-16, UTF-8 and UTF-32 between them; UTF-16 when a client offers none or
+none the server knows). On lines where CJK, accented letters and emoji above U+FFFF come before
+the citations: hover, definition, references, completion text edits (after incremental edits in
+the client's encoding), diagnostics, their quick fixes and document links."""
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Callable
 
 import pytest_lsp
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from conftest import SERVER, open_doc, position, wait_indexed
 
 LINE = ("中文 😀 é: \\cite{vaswani2017attention}, \\cite{vaswani2017atention} 😀 "
         "doi:10.48550/arXiv.1706.03762 and https://example.org/中文 ok")
-DRAFT = "\\documentclass{article}\n\\begin{document}\n" + LINE + "\n\\end{document}\n"
+# the issue's example: the key starts at character 34 in UTF-16, 40 in UTF-8, 32 in UTF-32
+HERVE = "Hervé Jégou et al. 😀😀 see \\cite{vaswani2017attention}"
+HERVE_KEY_START = {"utf-16": 34, "utf-8": 40, "utf-32": 32}
+DRAFT = "\\documentclass{article}\n\\begin{document}\n" + LINE + "\n" + HERVE + "\n\\end{document}\n"
 KEY = "vaswani2017attention"
 
 
-async def _start(client: LanguageClient, folder: Path, index_dir: Path, offered) -> types.InitializeResult:
-    """Initialize with ``offered`` as general.positionEncodings (None: no general capabilities)."""
-    caps = client_capabilities("visual-studio-code")
-    caps.general = None if offered is None else types.GeneralClientCapabilities(position_encodings=list(offered))
+# --- what each editor offers (general.positionEncodings, in its order of preference) -------------------
+# pytest-lsp's captured capabilities where it has them; the encodings as each editor's source
+# sends them: vscode-languageclient's client.ts (["utf-16"]; VS Code 1.65 sent none),
+# Neovim 0.7 (none), Neovim 0.11's runtime/lua/vim/lsp/protocol.lua (utf-8 first), eglot.el in
+# Emacs 29 (utf-32 first), and helix-lsp/src/client.rs (utf-8, utf-32, utf-16).
+
+def _offering(spec: str, encodings) -> Callable[[], types.ClientCapabilities]:
+    def caps() -> types.ClientCapabilities:
+        c = client_capabilities(spec)
+        if encodings is not None:
+            if c.general is None:
+                c.general = types.GeneralClientCapabilities()
+            c.general.position_encodings = list(encodings)
+        return c
+    return caps
+
+
+# Helix sends these (helix-lsp/src/client.rs, Client::initialize); pytest-lsp has no capture
+HELIX = {
+    "workspace": {
+        "configuration": True, "didChangeConfiguration": {"dynamicRegistration": False},
+        "workspaceFolders": True, "applyEdit": True, "symbol": {"dynamicRegistration": False},
+        "executeCommand": {"dynamicRegistration": False}, "inlayHint": {"refreshSupport": False},
+        "workspaceEdit": {"documentChanges": True, "resourceOperations": ["create", "rename", "delete"],
+                          "failureHandling": "abort", "normalizesLineEndings": False},
+        "didChangeWatchedFiles": {"dynamicRegistration": True, "relativePatternSupport": False},
+        "fileOperations": {"willRename": True, "didRename": True},
+    },
+    "textDocument": {
+        "completion": {
+            "completionItem": {
+                "snippetSupport": True,
+                "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
+                "insertReplaceSupport": True, "deprecatedSupport": True, "tagSupport": {"valueSet": [1]},
+            },
+            "completionItemKind": {},
+        },
+        "hover": {"contentFormat": ["markdown"]},
+        "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown"],
+                                                   "parameterInformation": {"labelOffsetSupport": True},
+                                                   "activeParameterSupport": True}},
+        "rename": {"dynamicRegistration": False, "prepareSupport": True, "honorsChangeAnnotations": False},
+        "formatting": {"dynamicRegistration": False},
+        "codeAction": {
+            "codeActionLiteralSupport": {"codeActionKind": {"valueSet": [
+                "", "quickfix", "refactor", "refactor.extract", "refactor.inline", "refactor.rewrite",
+                "source", "source.organizeImports"]}},
+            "isPreferredSupport": True, "disabledSupport": True, "dataSupport": True,
+            "resolveSupport": {"properties": ["edit", "command"]},
+        },
+        "publishDiagnostics": {"versionSupport": True, "tagSupport": {"valueSet": [1, 2]}},
+        "inlayHint": {"dynamicRegistration": False},
+    },
+    "window": {"workDoneProgress": True},
+    "general": {"positionEncodings": ["utf-8", "utf-32", "utf-16"]},
+}
+
+
+def _helix() -> types.ClientCapabilities:
+    return default_converter().structure(HELIX, types.ClientCapabilities)
+
+
+# client -> (its capabilities, the encoding the server must choose)
+CLIENTS = {
+    "vscode": (_offering("visual-studio-code", ["utf-16"]), "utf-16"),
+    "neovim-0.7": (_offering("neovim@v0.7.0", None), "utf-16"),
+    "neovim-0.11": (_offering("neovim@v0.11.0", ["utf-8", "utf-16", "utf-32"]), "utf-8"),
+    "emacs-29-eglot": (_offering("emacs@v29.1", ["utf-32", "utf-8", "utf-16"]), "utf-32"),
+    "helix": (_helix, "utf-8"),
+}
+
+
+async def _start(client: LanguageClient, folder: Path, index_dir: Path,
+                 caps: types.ClientCapabilities) -> types.InitializeResult:
     options = {"paperlens": {"indexPath": str(index_dir)}}
     client.set_configuration(options)
     result = await client.initialize_session(types.InitializeParams(
@@ -34,11 +110,13 @@ async def _start(client: LanguageClient, folder: Path, index_dir: Path, offered)
     return result
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["utf-8", "utf-16", "utf-32"])
-async def enc_client(lsp_client: LanguageClient, request, library_dir, index_dir):
-    result = await _start(lsp_client, library_dir, index_dir, [request.param])
-    assert result.capabilities.position_encoding == request.param
-    lsp_client.encoding = request.param
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=list(CLIENTS))
+async def editor(lsp_client: LanguageClient, request, library_dir, index_dir):
+    """A server started with one editor's capabilities; ``encoding`` is what it must choose."""
+    caps, want = CLIENTS[request.param]
+    result = await _start(lsp_client, library_dir, index_dir, caps())
+    lsp_client.negotiated = result.capabilities.position_encoding
+    lsp_client.encoding = want
     yield
     await lsp_client.shutdown_session()
 
@@ -63,10 +141,8 @@ async def _hover_range(client: LanguageClient, uri: str, text: str, encoding: st
                                       end=position(text, start + len(KEY), encoding))
 
 
-async def test_hover_definition_references_and_links_after_cjk_and_an_emoji(enc_client: LanguageClient,
-                                                                            library_dir):
-    client, encoding = enc_client, enc_client.encoding
-    uri, path = _open_draft(client, library_dir)
+async def _hover_definition_references_and_links(client: LanguageClient, uri: str, encoding: str,
+                                                 library_dir: Path) -> None:
     text = DRAFT
     await _hover_range(client, uri, text, encoding)
     start = text.index(KEY)
@@ -77,24 +153,37 @@ async def test_hover_definition_references_and_links_after_cjk_and_an_emoji(enc_
         assert hover is not None and "Attention Is All You Need" in hover.contents.value, offset
     # the position of an offset in another encoding is elsewhere on this line: a UTF-32
     # position of the key's start falls before it in UTF-8, a UTF-8 position of its end runs
-    # past it in UTF-16 and UTF-32 (into the next \cite)
+    # past it in UTF-16 and UTF-32 (into the next \\cite)
     other, offset = ("utf-32", start + 1) if encoding == "utf-8" else ("utf-8", start + len(KEY) - 1)
     wrong = await client.text_document_hover_async(types.HoverParams(
         text_document=_ident(uri), position=position(text, offset, other)))
     assert wrong is None or "Attention Is All You Need" not in wrong.contents.value
 
-    (loc,) = await client.text_document_definition_async(types.DefinitionParams(
-        text_document=_ident(uri), position=position(text, start + 3, encoding)))
+    # the issue's line, with its numbers written out
+    herve_line = text.split("\n").index(HERVE)
+    column = HERVE_KEY_START[encoding]
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=_ident(uri), position=types.Position(line=herve_line, character=column + 1)))
+    assert hover is not None and "**Attention Is All You Need**" in hover.contents.value
+    assert hover.range == types.Range(start=types.Position(line=herve_line, character=column),
+                                      end=types.Position(line=herve_line, character=column + len(KEY)))
+
     bib = library_dir / "library.bib"
     entry_line = bib.read_text(encoding="utf-8").split("\n").index("@inproceedings{vaswani2017attention,")
-    assert loc == types.Location(uri=bib.as_uri(), range=types.Range(
+    entry = types.Location(uri=bib.as_uri(), range=types.Range(
         start=types.Position(line=entry_line, character=0), end=types.Position(line=entry_line + 1, character=0)))
+    for at in (start + 3, text.index(HERVE) + HERVE.index(KEY) + len(KEY) - 1):
+        assert await client.text_document_definition_async(types.DefinitionParams(
+            text_document=_ident(uri), position=position(text, at, encoding))) == [entry]
 
     refs = await client.text_document_references_async(types.ReferenceParams(
         text_document=_ident(uri), position=position(text, start + 3, encoding),
         context=types.ReferenceContext(include_declaration=False)))
-    here = [r.range for r in refs if r.uri == uri]
-    assert here == [types.Range(start=position(text, start, encoding), end=position(text, start + len(KEY), encoding))]
+    here = sorted((r.range for r in refs if r.uri == uri), key=lambda rng: (rng.start.line, rng.start.character))
+    keys = [i for i in range(len(text)) if text.startswith(KEY + "}", i)]
+    assert len(keys) == 2 and here == [types.Range(start=position(text, i, encoding),
+                                                   end=position(text, i + len(KEY), encoding)) for i in keys]
+    assert here[-1].start == types.Position(line=herve_line, character=column)
 
     links = await client.text_document_document_link_async(types.DocumentLinkParams(text_document=_ident(uri)))
     by_target = {link.target: link.range for link in links}
@@ -119,9 +208,7 @@ async def _diagnostics(client: LanguageClient, uri: str, keep) -> list[types.Dia
     return await asyncio.wait_for(wait(), 60)
 
 
-async def test_diagnostics_and_completion_edits_after_cjk_and_an_emoji(enc_client: LanguageClient, library_dir):
-    client, encoding = enc_client, enc_client.encoding
-    uri, path = _open_draft(client, library_dir)
+async def _diagnostics_and_completion_edits(client: LanguageClient, uri: str, encoding: str) -> None:
     text = DRAFT
     unknown = lambda diags: [d for d in diags if d.code == "unknown-key"]    # noqa: E731
     (diag,) = unknown(await _diagnostics(client, uri, unknown))
@@ -161,16 +248,25 @@ async def test_diagnostics_and_completion_edits_after_cjk_and_an_emoji(enc_clien
     await _hover_range(client, uri, typed, encoding)
 
 
-# what a client gets that offers no position encoding, none the server knows, or several
-NEGOTIATION = {"no general capabilities": (None, "utf-16"), "an empty list": ((), "utf-16"),
-               "only an unknown one": (("utf-7",), "utf-16"),
-               "utf-32 first": (("utf-32", "utf-8", "utf-16"), "utf-32")}
+async def test_positions_in_the_editors_encoding(editor: LanguageClient, library_dir):
+    """One editor's session: the encoding it gets, then every feature's positions in it."""
+    client, encoding = editor, editor.encoding
+    assert client.negotiated == encoding
+    uri, _ = _open_draft(client, library_dir)
+    await _hover_definition_references_and_links(client, uri, encoding, library_dir)
+    await _diagnostics_and_completion_edits(client, uri, encoding)
+
+
+# what a client gets that offers none the server knows (the editors above cover no offer, a
+# single one and a preference for each of UTF-8, UTF-16 and UTF-32)
+NEGOTIATION = {"an empty list": ((), "utf-16"), "only an unknown one": (("utf-7",), "utf-16")}
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=list(NEGOTIATION))
 async def offering_client(lsp_client: LanguageClient, request, library_dir, index_dir):
     offered, want = NEGOTIATION[request.param]
-    result = await _start(lsp_client, library_dir, index_dir, offered)
+    result = await _start(lsp_client, library_dir, index_dir,
+                          _offering("visual-studio-code", offered)())
     lsp_client.negotiated = result.capabilities.position_encoding
     lsp_client.expected = want
     yield
