@@ -162,3 +162,25 @@ def test_a_query_that_is_not_text_is_invalid_params(args):
     with pytest.raises(JsonRpcInvalidParams) as raised:
         query_and_limit("paperlens.papers", args, 50, 500)
     assert "paperlens.papers" in raised.value.message
+
+
+@pytest.mark.parametrize("params", [
+    {"rootUri": "file:///tmp/a%00b"}, {"rootUri": None, "rootPath": "/tmp/\u0000x"},
+    {"rootUri": None, "rootPath": "relative/dir"},
+    {"rootUri": None, "workspaceFolders": [{"uri": "file:///tmp/%00", "name": "x"}]}])
+def test_a_workspace_folder_that_cannot_be_a_path_is_ignored(params):
+    """It made ``initialize`` fail (Path.resolve raised on the NUL) and every later request."""
+    from paperlens.lsp.server import create_server
+
+    ls = create_server()
+    ls.out = Capture()
+    ls.protocol.set_writer(ls.out, include_headers=False)
+    try:
+        initialize_params = {"processId": None, "capabilities": {}, **params}
+        (answer,) = send(ls, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": initialize_params})
+        assert "result" in answer, answer
+        assert ls.session.workspace_folders == [] and ls.session.folders() == []
+        (answer,) = send(ls, hover(1, {"line": 0, "character": 0}, uri="file:///tmp/a.tex"))
+        assert answer == {"jsonrpc": "2.0", "id": 1, "result": None}
+    finally:
+        ls.session.shutdown()

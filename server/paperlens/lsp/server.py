@@ -133,13 +133,22 @@ def create_server() -> PaperlensServer:
 
     session.on_warning = on_warning
 
+    def folder_path(path) -> Optional[str]:
+        """A workspace folder the editor sent, if it can be one (an absolute path without NUL)."""
+        text = str(path) if path is not None else ""
+        if not text or "\x00" in text or not Path(text).is_absolute():
+            if text:
+                log.warning("ignored workspace folder %r: not an absolute path without NUL", text)
+            return None
+        return text
+
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
-        folders = [str(uri_to_path(f.uri)) for f in (params.workspace_folders or []) if uri_to_path(f.uri)]
-        if not folders and params.root_uri and uri_to_path(params.root_uri):
-            folders = [str(uri_to_path(params.root_uri))]
-        elif not folders and params.root_path:
-            folders = [params.root_path]
+        folders = [f for w in (params.workspace_folders or []) if (f := folder_path(uri_to_path(w.uri)))]
+        if not folders and params.root_uri and (root := folder_path(uri_to_path(params.root_uri))):
+            folders = [root]
+        elif not folders and params.root_path and (root := folder_path(params.root_path)):
+            folders = [root]
         session.configure(params.initialization_options, folders)
 
     @server.feature(types.INITIALIZED)
