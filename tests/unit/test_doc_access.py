@@ -94,3 +94,18 @@ def test_not_initialized_reads_nothing(tree):
 
     ls = SimpleNamespace(session=fake_ls([inside]).session, workspace=Unready())
     assert _doc.text_document(ls, (inside / "draft.tex").as_uri()) is None
+
+
+@pytest.mark.parametrize("language, text", [
+    ("markdown", "---\nbibliography: a\x00b.bib\n---\n[@key]\n"),
+    ("org", "#+bibliography: a\x00b.bib\n[cite:@key]\n")])
+def test_a_bibliography_name_that_cannot_be_a_path_is_skipped(tmp_path, language, text):
+    """A NUL in a document's bibliography name made every hover, definition and find
+    references on it an internal error (Path.resolve raised)."""
+    from lsprotocol import types
+
+    path = tmp_path / f"draft.{language}"
+    doc = SimpleNamespace(source=text, language_id=language, version=1)
+    ls = fake_ls([tmp_path], {path.as_uri(): doc})
+    ctx = _doc.doc_context(ls, path.as_uri(), types.Position(line=0, character=0))
+    assert ctx is not None and ctx.bib_files() == []

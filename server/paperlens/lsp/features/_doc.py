@@ -183,7 +183,13 @@ class DocContext:
         if project is not None and project.bib_files:
             return list(project.bib_files)
         base = self.path.parent if self.path else Path.cwd()
-        return [str((base / b).resolve()) for b in citations.bibliography_files(self.text, self.language)]
+        out = []
+        for name in citations.bibliography_files(self.text, self.language):
+            try:
+                out.append(str((base / name).resolve()))
+            except (OSError, ValueError, RuntimeError):   # a NUL in the name, a symlink loop
+                continue
+        return out
 
     def range(self, span) -> types.Range:
         return convert.span_to_range(self.text, span, self.starts, self.encoding)
