@@ -220,8 +220,10 @@ class Session:
         if summary is not None:
             log.info("summary ready: %s (%s)", paper.key or paper.title, summary.kind)
 
-    def graph_line(self, row) -> str:
-        graph = self.library.graph_if_ready()
+    def graph_line(self, row, graph=None) -> str:
+        """How the library cites ``row`` (its citation graph, or ``graph``); "" while the
+        graph is not built (its build is started)."""
+        graph = graph if graph is not None else self.library.graph_if_ready()
         if graph is None:
             self.schedule_graph()
             return ""

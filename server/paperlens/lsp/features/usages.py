@@ -167,7 +167,11 @@ setattr(references, ATTR_EXECUTE_IN_THREAD, True)
 
 
 def code_lenses(ls, params: types.CodeLensParams) -> list[types.CodeLens]:
-    """On a library paper's text: how the rest of the library cites it."""
+    """On a library paper's text: how the rest of the library cites it.
+
+    Runs on a worker thread (as find references): while the citation graph is being built
+    (after an index update, in the background) it waits for it, with $/progress, instead of
+    answering "not cited" from no graph."""
     path = uri_to_path(params.text_document.uri)
     if path is None:
         return []
@@ -175,10 +179,15 @@ def code_lenses(ls, params: types.CodeLensParams) -> list[types.CodeLens]:
     row = library.row_for_file(ls.session.view_source(str(path)))
     if row is None:
         return []
-    line = ls.session.graph_line(library.canonical(row))
+    row = library.canonical(row)
+    graph = citation_graph(ls, params.work_done_token)
+    line = ls.session.graph_line(row, graph)
     title = line or "Not cited by other papers in your library"
     return [types.CodeLens(range=convert.line_range(0, 0),
-                           command=types.Command(title=f"{title} · {library.canonical(row).key}", command=""))]
+                           command=types.Command(title=f"{title} · {row.key}", command=""))]
+
+
+setattr(code_lenses, ATTR_EXECUTE_IN_THREAD, True)
 
 
 def open_paper_text(ls, args) -> Optional[dict]:
