@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 import os
 import threading
 import uuid
@@ -18,6 +19,7 @@ from paperlens.lsp import convert
 from paperlens.lsp.features._doc import citation_under_cursor, doc_context, open_documents
 from paperlens.lsp.session import uri_to_path
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOOP_TIMEOUT = 30.0
 
@@ -190,9 +192,9 @@ def code_lenses(ls, params: types.CodeLensParams) -> list[types.CodeLens]:
 setattr(code_lenses, ATTR_EXECUTE_IN_THREAD, True)
 
 
-def open_paper_text(ls, args) -> Optional[dict]:
-    """``paperlens.openPaperText`` [file uri or path of a library PDF]: write its extracted text
-    with page markers as a read-only file, open it in the editor, return its uri."""
+def _paper_text_target(ls, args):
+    """(the PDF, its row, its store) named by ``paperlens.openPaperText``'s arguments, or an
+    error answer."""
     target = args[0] if args else ""
     if isinstance(target, dict):
         target = target.get("uri") or target.get("path") or ""
@@ -204,9 +206,29 @@ def open_paper_text(ls, args) -> Optional[dict]:
     store = library.store_for(path)
     if row is None or store is None:
         return {"error": "this PDF is not in the library (or not indexed yet)"}
+    return path, row, store
+
+
+def _extract_pages(path: Path):
+    """The PDF's pages, read by pdfium in a worker process that is killed when it takes too
+    long (pdfium cannot be interrupted, and is not thread-safe), or an error answer."""
+    from paperlens.core.index import workers
+    from paperlens.core.parse.common import ParseError
     from paperlens.core.parse.pdf import extract_pages
 
-    pages = extract_pages(path)
+    try:
+        return workers.call(extract_pages, path)
+    except TimeoutError:
+        return {"error": f"reading this PDF took longer than {workers.parse_timeout():g} s; stopped"}
+    except ParseError as exc:
+        return {"error": str(exc)}
+    except Exception:   # noqa: BLE001 - the worker died, or pdfium failed another way
+        log.info("paper text view of %s failed", path, exc_info=True)
+        return {"error": "this PDF could not be read (its reader stopped)"}
+
+
+def _write_view(path: Path, row, store, pages: list[str]) -> tuple[Path, list[int]]:
+    """The read-only text view of the PDF, with page markers, and its sidecar."""
     view_dir = store.index_dir / "texts"
     view_dir.mkdir(parents=True, exist_ok=True)
     view = view_dir / f"{path.stem}-{row.id}.txt"
@@ -221,10 +243,52 @@ def open_paper_text(ls, args) -> Optional[dict]:
     view.write_text("\n".join(lines_out) + "\n", encoding="utf-8")
     os.chmod(view, 0o444)                               # read-only: it is a view of the PDF
     (view.with_suffix(".json")).write_text(json.dumps({"pdf": str(path), "lines": mapping}), encoding="utf-8")
+    return view, mapping
+
+
+def _make_view(path: Path, row, store):
+    """Off the event loop: the PDF's pages, then its view written (or an error answer)."""
+    pages = _extract_pages(path)
+    if isinstance(pages, dict):
+        return pages
+    try:
+        view, mapping = _write_view(path, row, store, pages)
+    except OSError as exc:
+        return {"error": f"cannot write the text view: {exc.strerror or type(exc).__name__}"}
+    return view, mapping, len(pages)
+
+
+def _show_view(ls, path: Path, made) -> dict:
+    if isinstance(made, dict):
+        return made
+    view, mapping, n_pages = made
     ls.session.paper_text_views[str(view)] = str(path)
     ls.session.paper_text_lines[str(view)] = mapping
     uri = view.as_uri()
     caps = ls.client_capabilities
     if caps and caps.window and caps.window.show_document and caps.window.show_document.support:
         ls.window_show_document(types.ShowDocumentParams(uri=uri, take_focus=True))
-    return {"uri": uri, "pages": len(pages)}
+    return {"uri": uri, "pages": n_pages}
+
+
+async def open_paper_text_async(ls, args) -> Optional[dict]:
+    """``paperlens.openPaperText`` [file uri or path of a library PDF]: write its extracted text
+    with page markers as a read-only file, open it in the editor, return its uri.  The PDF is
+    read in a worker process (time-limited, killed when stuck) waited for on a thread: the
+    event loop answers other requests meanwhile."""
+    found = _paper_text_target(ls, args)
+    if isinstance(found, dict):
+        return found
+    path, row, store = found
+    made = await asyncio.get_running_loop().run_in_executor(None, _make_view, path, row, store)
+    return _show_view(ls, path, made)
+
+
+def open_paper_text(ls, args) -> Optional[dict]:
+    """As :func:`open_paper_text_async`, for a caller that cannot await (the PDF is still read
+    in a time-limited worker process, but the caller waits for it)."""
+    found = _paper_text_target(ls, args)
+    if isinstance(found, dict):
+        return found
+    path, row, store = found
+    return _show_view(ls, path, _make_view(path, row, store))
