@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 import weakref
@@ -30,7 +31,7 @@ from typing import Callable, Optional
 
 from paperlens.core import corpus
 from paperlens.core.index.version import SCHEMA_VERSION
-from paperlens.core.index.table import PaperTable, Row, record_text
+from paperlens.core.index.table import PaperTable, Row, read_regular, record_text
 from paperlens.core import joins
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper
@@ -126,6 +127,14 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
 
 
 REF_FIELDS = ("label", "title", "doi", "arxiv")   # what the citation graph needs of a reference
+
+_BAD = object()
+# what a line of each side file holds (a line that holds anything else is damage)
+_SIDE_VALUES = {
+    "references.jsonl": lambda v: type(v) is list and all(
+        type(r) is list and len(r) == len(REF_FIELDS) and all(type(x) is str for x in r) for r in v),
+    "heads.jsonl": lambda v: type(v) is str,
+}
 
 
 def ref_line(ref: dict) -> list[str]:
@@ -315,6 +324,11 @@ def _register_exit_hook() -> None:
     _exit_hook = True
 
 
+class IndexUnavailable(Exception):
+    """The folder's index cannot be opened now (its files are missing or damaged): searches
+    find nothing until the next update rebuilds it."""
+
+
 def write_error(exc: OSError, index_dir: Path) -> str:
     """What a user is told when the index cannot be written."""
     import errno
@@ -339,6 +353,9 @@ class IndexStore:
         self._state_stamp = None
         self.table = PaperTable()
         self._manifest: Optional[dict[str, corpus.FileState]] = {}
+        self.unavailable = ""           # why the index could not be opened last time ("" if it could)
+        self._manifest_damage = ""      # why manifest.json could not be used
+        self._side_damage = ""          # why a line of references.jsonl or heads.jsonl could not
         self.reload_if_changed()
 
     # -- opening ---------------------------------------------------------------------------
@@ -347,10 +364,23 @@ class IndexStore:
         return self.index_dir / "whoosh"
 
     def _meta(self) -> dict:
+        """meta.json, or {} when there is none or it is damaged (then the index is rebuilt)."""
         try:
-            return json.loads((self.index_dir / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            meta = json.loads(read_regular(self.index_dir / "meta.json", 1 << 20).decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def damaged(self) -> str:
+        """Why a file of the index that was read is damaged ("" when none is known to be): the
+        next update rebuilds the index (see needs_rebuild)."""
+        if self.table.damaged:
+            return f"paper table damaged ({self.table.damaged})"
+        return self._manifest_damage or self._side_damage
+
+    def _found_damage(self, what: str) -> None:
+        log.warning("the index of %s is damaged: %s; it is rebuilt by the next update", self.folder, what)
 
     def needs_rebuild(self) -> str:
         """Why the on-disk index cannot be used as it is ("" when it can)."""
@@ -361,8 +391,11 @@ class IndexStore:
             return f"schema changed ({meta.get('schema')} -> {SCHEMA_VERSION})"
         if not _windex().exists_in(str(self.whoosh_dir)):
             return "index files missing"
-        if not (self.index_dir / "table.json").is_file() or not (self.index_dir / "manifest.json").is_file():
-            return "paper table or manifest missing"
+        if not all((self.index_dir / name).is_file() for name in ("table.json", "manifest.json", self.REFS, self.HEADS)):
+            return "paper table, manifest or side files missing"
+        self.manifest                      # read (and checked) when not yet
+        if self.damaged:
+            return self.damaged
         try:
             _windex().open_dir(str(self.whoosh_dir)).doc_count()
         except Exception as exc:  # a damaged index must not stop anything
@@ -375,14 +408,31 @@ class IndexStore:
         return self._ix
 
     def searcher(self):
-        """A searcher that sees the latest commit (of this or another process)."""
+        """A searcher that sees the latest commit (of this or another process). When the index
+        cannot be opened (its files deleted or damaged under a running server), the searcher
+        already open keeps answering from the files it holds; without one, IndexUnavailable.
+        Either way it is said once in the log, and the next update rebuilds the index
+        (needs_rebuild looks at the files)."""
         with self._search_lock:
-            if self._searcher is None:
-                self._searcher = self.ix().searcher()
-            elif not self._searcher.up_to_date():
-                # not Searcher.refresh(): reusing segment readers keeps stale deletions
-                old, self._searcher = self._searcher, self.ix().searcher()
-                old.close()
+            try:
+                if self._searcher is None:
+                    self._searcher = self.ix().searcher()
+                elif not self._searcher.up_to_date():
+                    # not Searcher.refresh(): reusing segment readers keeps stale deletions
+                    new = self.ix().searcher()
+                    old, self._searcher = self._searcher, new
+                    old.close()
+            except Exception as exc:  # noqa: BLE001 - Whoosh raises many kinds on missing files
+                why = f"{exc.__class__.__name__}: {exc}"
+                if self.unavailable != why:
+                    self.unavailable = why
+                    log.warning("the index of %s cannot be opened (%s); %s; it is rebuilt by the next update",
+                                self.folder, why, "answering from the files already open"
+                                if self._searcher is not None else "searches find nothing meanwhile")
+                if self._searcher is None:
+                    raise IndexUnavailable(why) from None
+                return self._searcher
+            self.unavailable = ""
             return self._searcher
 
     def is_ready(self) -> bool:
@@ -405,19 +455,55 @@ class IndexStore:
         if stamp == self._state_stamp:
             return False
         self._state_stamp = stamp
-        self.table = PaperTable.load(self.index_dir / "table.json", str(self.folder))
+        table = PaperTable.load(self.index_dir / "table.json", str(self.folder))
+        if table.damaged:
+            self._found_damage(f"table.json {table.damaged}")
+        self.table = table
         self._manifest = None    # read when first needed: the first completion does not
+        self._manifest_damage = self._side_damage = ""
         return True
 
     @property
     def manifest(self) -> dict[str, corpus.FileState]:
         if self._manifest is None:
-            self._manifest = corpus.load_manifest(self.index_dir / "manifest.json")
+            self._manifest = self._load_manifest()
         return self._manifest
+
+    _MANIFEST_FIELDS = {"mtime_ns": int, "size": int, "sha1": str, "paper_ids": list, "error": str}
+
+    def _load_manifest(self) -> dict[str, corpus.FileState]:
+        """manifest.json as corpus.manifest_chunks writes it. A damaged one reads as empty (and
+        ``damaged`` says so): every file then counts as new until the rebuild."""
+        path = self.index_dir / "manifest.json"
+        try:
+            raw = json.loads(read_regular(path, PaperTable.MAX_BYTES).decode("utf-8"))
+            files = raw.get("files") if isinstance(raw, dict) else None
+            if not isinstance(files, dict):
+                raise ValueError("no list of files")
+            out = {}
+            types = self._MANIFEST_FIELDS
+            for rel, st in files.items():
+                if type(st) is not dict or not st.keys() <= types.keys() \
+                        or any(type(v) is not types[k] for k, v in st.items()) \
+                        or not all(type(p) is str for p in st.get("paper_ids", ())):
+                    raise ValueError(f"the entry of {rel!r} is not a file's state")
+                out[rel] = corpus.FileState(**st)
+            return out
+        except FileNotFoundError:
+            return {}
+        except RecursionError:
+            why = "nested too deeply"
+        except (OSError, ValueError, TypeError) as exc:
+            why = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError) \
+                else exc.__class__.__name__
+        self._manifest_damage = f"manifest damaged ({why})"
+        self._found_damage(f"manifest.json: {why}")
+        return {}
 
     @manifest.setter
     def manifest(self, value: dict[str, corpus.FileState]) -> None:
         self._manifest = value
+        self._manifest_damage = ""
 
     REFS = "references.jsonl"
 
@@ -683,20 +769,41 @@ class IndexStore:
             out.writelines(lines)
 
     def _iter_keyed(self, name: str, wanted: Optional[set[str]] = None):
-        """(paper id, value) of a side file's lines, read line by line (those ``wanted`` only)."""
+        """(paper id, value) of a side file's lines, read line by line (those ``wanted`` only).
+        A line that is not what the file holds is skipped, and makes the index damaged (the
+        next update rebuilds it)."""
+        path = self.index_dir / name
         try:
-            f = open(self.index_dir / name, encoding="utf-8")
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError("not a regular file")
+            f = open(fd, encoding="utf-8", errors="replace")
+        except OSError as exc:
+            os.close(fd)
+            self._side_damaged(name, str(exc))
+            return
+        valid = _SIDE_VALUES.get(name.removesuffix(".tmp"), lambda v: True)
         with f:
-            for line in f:
+            for n, line in enumerate(f, 1):
                 pid, _, data = line.partition("\t")
                 if wanted is not None and pid not in wanted:
                     continue
                 try:
-                    yield pid, json.loads(data)
-                except ValueError:
+                    value = json.loads(data)
+                except (ValueError, RecursionError):
+                    value = _BAD
+                if value is _BAD or not valid(value):
+                    self._side_damaged(name, f"line {n}")
                     continue
+                yield pid, value
+
+    def _side_damaged(self, name: str, where: str) -> None:
+        if not self._side_damage:
+            self._side_damage = f"{name} damaged ({where})"
+            self._found_damage(f"{name}, {where}")
 
     def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
         """The next references.jsonl, compact: what the citation graph needs (the full entries
@@ -871,6 +978,7 @@ class IndexStore:
         aside.rename(self.whoosh_dir)
         shutil.rmtree(old, ignore_errors=True)
         self._publish_state(state)
+        self._side_damage = ""          # written afresh, not copied
         (self.index_dir / "meta.tmp").replace(self.index_dir / "meta.json")
         if progress:
             progress(len(rels), len(rels), "")
@@ -918,6 +1026,8 @@ class IndexStore:
                                    line_start=f.get("line_start") or 0, line_end=f.get("line_end") or 0,
                                    section=f.get("section") or "", page=f.get("page")))
             return out
+        except IndexUnavailable:
+            return []
         except Exception:
             log.exception("reading passages of %s", paper_id)
             return []
@@ -937,6 +1047,8 @@ class IndexStore:
             return None
         try:
             fields = self.searcher().document(doc=f"p:{paper_id}")
+        except IndexUnavailable:
+            return None
         except Exception:
             log.exception("reading paper %s", paper_id)
             return None

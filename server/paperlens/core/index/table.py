@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import re
+import stat
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -29,6 +31,39 @@ def fold(text: str) -> str:
         return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def year_int(year: object) -> Optional[int]:
+    """A year as a number (for ordering), or None when it is not one: ASCII digits only.
+    ``str.isdigit()`` also accepts digits that ``int()`` refuses (superscripts: ``²⁰²⁰``), and
+    ``int()`` refuses strings of more than 4300 digits: a .bib's year is any text."""
+    if isinstance(year, str) and 0 < len(year) <= 9 and year.isascii() and year.isdigit():
+        return int(year)
+    return None
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes`` (else OSError or
+    ValueError): opened without blocking, checked on the descriptor, so that a FIFO or a device
+    in its place (or a link to one) is never read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_size > max_bytes:
+            raise ValueError(f"{st.st_size} bytes, more than {max_bytes}")
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_bytes:          # grew since fstat
+                raise ValueError(f"more than {max_bytes} bytes")
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 RECORD_NAMES = 8     # surnames a record's text lists before "et al."
@@ -84,10 +119,16 @@ class PaperTable:
         self._newest: Optional[list[int]] = None
         self._text_of: Optional[dict[str, str]] = None
 
+        self.damaged = ""         # why the file this table was loaded from could not be used
+
     # -- persistence -------------------------------------------------------------------
     # Paths under the indexed folder are stored relative to it, marked with REL: the file is
     # half the size, and reading it is what the first completion waits for.
     REL = "\u0001"
+    # each row is a JSON list of exactly these types (what ``write`` writes); anything else
+    # means the file is damaged
+    ROW_TYPES = (str, str, str, list, str, str, str, int, str, str, str, str, str, str)
+    MAX_BYTES = 1 << 30
 
     def save(self, path: Path, base: str = "") -> None:
         tmp = path.with_suffix(".tmp")
@@ -112,19 +153,42 @@ class PaperTable:
 
     @classmethod
     def load(cls, path: Path, base: str = "") -> "PaperTable":
-        prefix, mark = base.rstrip("/") + "/", cls.REL
+        """The table written at ``path``. A missing file gives an empty table; a file that
+        cannot be read or is not exactly what ``write`` writes (any row with a field of another
+        type) gives an empty table whose ``damaged`` says why: no row of a damaged table is
+        served, and the store rebuilds the index (store.needs_rebuild)."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows = []
-            for row in data:
-                for i in (6, 9, 13):          # source, file, fulltext
-                    v = row[i]
-                    if v and v[0] == mark:
-                        row[i] = prefix + v[1:]
-                rows.append(Row(*row))
-            return cls(rows)
-        except (OSError, ValueError, TypeError, IndexError):
+            raw = read_regular(path, cls.MAX_BYTES)
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError) as exc:
+            return cls.broken(f"cannot be read: {exc}")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except RecursionError:            # "[[[[...": the C decoder recurses once a level
+            return cls.broken("nested too deeply")
+        except (ValueError, MemoryError) as exc:   # UnicodeDecodeError is a ValueError
+            return cls.broken(f"not JSON ({exc.__class__.__name__})")
+        if type(data) is not list:
+            return cls.broken("not a list of rows")
+        prefix, mark, types = base.rstrip("/") + "/", cls.REL, cls.ROW_TYPES
+        rows = []
+        for n, row in enumerate(data):
+            if type(row) is not list or tuple(map(type, row)) != types \
+                    or not all(type(s) is str for s in row[3]) or row[7] < 0:
+                return cls.broken(f"row {n + 1} is not a paper's row")
+            for i in (6, 9, 13):          # source, file, fulltext
+                v = row[i]
+                if v and v[0] == mark:
+                    row[i] = prefix + v[1:]
+            rows.append(Row(*row))
+        return cls(rows)
+
+    @classmethod
+    def broken(cls, why: str) -> "PaperTable":
+        table = cls()
+        table.damaged = why
+        return table
 
     # -- lookups -------------------------------------------------------------------------
     def _build_ids(self) -> None:
@@ -229,7 +293,7 @@ class PaperTable:
         if not q:                 # needs no word index: the first completion does not wait for it
             if self._newest is None:
                 self._newest = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
-                                      key=lambda i: (-(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
+                                      key=lambda i: (-(year_int(self.rows[i].year) or 0),
                                                      self.rows[i].key))
             order = self._newest
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
@@ -248,6 +312,6 @@ class PaperTable:
         for i, s in whole.items():  # a key typed with punctuation: "he2016-deep"
             scores[i] = max(scores.get(i, 0.0), s)
         ranked = sorted(scores, key=lambda i: (-scores[i],
-                                               -(int(self.rows[i].year) if self.rows[i].year.isdigit() else 0),
+                                               -(year_int(self.rows[i].year) or 0),
                                                self.rows[i].key))
         return [(scores[i], self.rows[i]) for i in ranked[:limit]], len(ranked)
