@@ -21,7 +21,6 @@ import heapq
 import json
 import logging
 import math
-import mmap
 import os
 import re
 import struct
@@ -200,54 +199,106 @@ def ensure_side_files(folder: Path, reader) -> int:
 
 
 class _Side:
-    """A segment's side file, memory-mapped: only the lists a query reads are paged in."""
+    """A segment's side file. Its header is read once; each list a query reads is read from the
+    file then (``os.pread``: a file truncated under a running server is a read error, where a
+    memory map of it stopped the process with SIGBUS). A file that is not what
+    ``write_side_file`` writes raises ValueError."""
 
     def __init__(self, path: Path):
-        with open(path, "rb") as f:
-            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        if self._mm[:4] != _MAGIC:
-            raise ValueError("not a paperlens top-k file")
-        (hlen,) = struct.unpack("<Q", self._mm[4:12])
-        head = json.loads(self._mm[12:12 + hlen].decode("utf-8"))
-        if head.get("format") != FORMAT:
-            raise ValueError("old top-k file format")
-        self._entries = head["fields"]
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            import stat
+
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ValueError("not a regular file")
+            head = os.pread(fd, 12, 0)
+            if len(head) != 12 or head[:4] != _MAGIC:
+                raise ValueError("not a paperlens top-k file")
+            (hlen,) = struct.unpack("<Q", head[4:12])
+            if hlen > st.st_size - 12:
+                raise ValueError("header longer than the file")
+            raw = os.pread(fd, hlen, 12)
+            try:
+                header = json.loads(raw.decode("utf-8"))
+            except RecursionError:
+                raise ValueError("header nested too deeply") from None
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise ValueError("old top-k file format")
+            entries = header.get("fields")
+            if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
+                raise ValueError("no word lists")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._entries = entries
         self._base = 12 + hlen
+        self._size = st.st_size - self._base
 
     def entry(self, field: str, text: str):
         """(offset, length, document frequency) of a common word's list, or None."""
         return self._entries.get(field, {}).get(text)
 
     def read(self, e):
+        """The list's docnums and BM25 parts (ValueError when the entry or the file is damaged)."""
+        if not (isinstance(e, list) and len(e) == 3 and all(type(v) is int and v >= 0 for v in e)) \
+                or e[0] + 8 * e[1] > self._size:
+            raise ValueError("damaged entry")
         off, n = e[0], e[1]
-        start = self._base + off
+        data = os.pread(self._fd, 8 * n, self._base + off)
+        if len(data) != 8 * n:
+            raise ValueError("file shorter than its header says")
         ids, parts = array("I"), array("f")
-        ids.frombytes(self._mm[start:start + 4 * n])
-        parts.frombytes(self._mm[start + 4 * n:start + 8 * n])
+        ids.frombytes(data[:4 * n])
+        parts.frombytes(data[4 * n:])
         return ids, parts
 
     def close(self):
-        try:
-            self._mm.close()
-        except Exception:
-            pass
+        """Closed when the last reference goes (``__del__``): a thread reading a list holds one,
+        so a descriptor is never closed under a read (and never reused for another file then)."""
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 class _Segment:
     def __init__(self, folder: Path, leaf):
         self.id = leaf.segment().segment_id()
         self.side: Optional[_Side] = None
-        path = side_path(folder, self.id)
+        path = self.path = side_path(folder, self.id)
         if path.exists():
             try:
                 self.side = _Side(path)
-            except Exception as exc:
-                log.warning("ignoring %s: %s", path.name, exc)
+            except Exception as exc:     # damaged: written again by the next update
+                log.warning("ignoring the search side file %s: %s", path.name, exc)
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
         self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
         self._short: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
         self._pids: Optional[tuple[list[str], array]] = None
         self._docs = array("i")
         self._records: Optional[tuple[dict[str, int], set[str]]] = None
+
+    def _drop_side(self, exc: Exception) -> None:
+        """A side file found damaged while reading it: searched without it from now on, and
+        removed so that the next update writes it again (ensure_side_files)."""
+        side, self.side = self.side, None
+        if side is None:
+            return
+        log.warning("the search side file %s is damaged (%s); searching without it, it is written "
+                    "again by the next update", self.path.name, exc)
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
 
     def lengths(self, leaf, field: str):
         got = self._lengths.get(field)
@@ -260,8 +311,13 @@ class _Segment:
         or its best ``TOPK`` when it is common."""
         side = self.side.entry(field, text) if self.side is not None else None
         if side is not None:
-            ids, parts = self.side.read(side)
-            return side[2], ids, parts
+            try:
+                ids, parts = self.side.read(side)
+                if ids and max(ids) >= leaf.doc_count_all():
+                    raise ValueError("a document number beyond the segment")
+                return side[2], ids, parts
+            except (OSError, ValueError) as exc:     # read the postings instead
+                self._drop_side(exc)
         key = (field, text)
         with _cache_lock:
             got = self._short.get(key)
@@ -355,11 +411,17 @@ def _analyzer(schema, field: str):
     return schema[name].analyzer if name in schema else None
 
 
+MAX_WORDS = 64      # query words searched (a Chinese run is a word per term): the rest is cut
+
+
 def query_words(schema, words: list[str]) -> list[list[tuple[str, str]]]:
-    """Each query word as the (field, term) pairs it searches; stop words drop out."""
+    """Each query word as the (field, term) pairs it searches, at most MAX_WORDS of them; stop
+    words drop out."""
     out = []
     analyzers = [(field, _analyzer(schema, field)) for field in FIELDS]
     for w in words:
+        if len(out) >= MAX_WORDS:
+            break
         pairs = []
         done: dict[int, list[str]] = {}        # fields share analyzers: each runs once a word
         for field, an in analyzers:
@@ -380,7 +442,7 @@ def query_words(schema, words: list[str]) -> list[list[tuple[str, str]]]:
             if whole and ("key", whole) not in group:
                 group.append(("key", whole))
         out.extend(by_term.values())
-    return out
+    return out[:MAX_WORDS]
 
 
 _PUNCT = "\"'“”‘’«»()[]{}<>,;.!?"

@@ -1,6 +1,7 @@
 """Ranked passage search over one or more folder indexes (BM25F, field boosts in schema.py)."""
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Iterable, Optional
 from whoosh import highlight
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.store import IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,20 @@ def _parser(schema):
     return MultifieldParser(_FIELDS, schema, fieldboosts=None, group=OrGroup.factory(0.9))
 
 
-MAX_QUERY_WORDS = 10
+MAX_QUERY_WORDS = 10      # a long plain query keeps its most informative words (_prune)
+
+# What one query may ask for (a search runs while the editor waits): its length, its words
+# (a pasted 20,000-term OR query took 11-14 s, 100k plain words 3-4.5 s), how deep its groups
+# nest (Whoosh's parser recursed once per parenthesis: 5,000 raised RecursionError), how many
+# index words a pattern (``a*``, ``word~2``, ``[a TO z]``) expands to, how far a fuzzy word
+# reaches (and, below, how many postings are scored one by one). A query over a limit is cut,
+# searched, and its results carry a note saying so.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 64
+MAX_QUERY_DEPTH = 8
+MAX_EXPANSION = 64        # index words a pattern brings in; the whole query: MAX_EXPANDED
+MAX_EXPANDED = 256
+MAX_FUZZY = 2
 # Whoosh syntax: a "?" ending a word is a question mark, and "word:" is a field only when the
 # word names one ("BERT: Pre-training of ..." is a pasted title, "title:bert" a field query)
 _SYNTAX = re.compile(r'["()*^~\[\]{}]|\?(?![\s,.;:!]|$)|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
@@ -62,6 +76,19 @@ def has_syntax(query: str, schema) -> bool:
         return True
     names = set(schema.names())
     return any(m.group(1) in names for m in _FIELD.finditer(query))
+
+
+_OR_ONLY = re.compile(r"(?<!\S)OR(?!\S)|[()]")
+
+
+def _plain_words(query: str, schema) -> Optional[str]:
+    """The query as plain words, or None when it needs Whoosh's parser. Words joined by OR and
+    grouped by parentheses, nothing else, are plain words: the parser joins words with OR
+    anyway, and fast.py ranks a plain query with bounded work."""
+    if not has_syntax(query, schema):
+        return query
+    bare = " ".join(_OR_ONLY.sub(" ", query).split())
+    return bare if not has_syntax(bare, schema) else None
 
 
 def _prune(searcher, schema, query: str) -> str:
@@ -77,15 +104,89 @@ def _prune(searcher, schema, query: str) -> str:
         if not terms:
             continue                                   # a stop word
         df = min(searcher.doc_frequency("body", t) for t in terms)
-        scored.append((df, i, w))
-    keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[1])
-    return " ".join(w for _, _, w in keep) or query
+        scored.append((df == 0, df, i, w))     # a word in no passage cannot decide: last
+    keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[2])
+    return " ".join(w for _, _, _, w in keep) or query
 
 
-def _queries(schema, query: str) -> list:
+class SearchResults(list):
+    """The hits of a search, best first; ``note`` says how the query was limited ("" if not)."""
+
+    note = ""
+
+
+def limit_query(query: str) -> tuple[str, list[str]]:
+    """``query`` within the limits above, and what was cut (for the note). Pure text work,
+    linear in the query's length (itself cut first)."""
+    notes = []
+    query = query.strip()
+    if len(query) > 16 * MAX_QUERY_CHARS:        # what the steps below look at
+        query = query[:16 * MAX_QUERY_CHARS]
+        notes.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
+    if query.count("(") > MAX_QUERY_DEPTH:
+        out, kept, dropped = [], [], False     # kept: whether each open group's "(" was kept
+        for ch in query:
+            if ch == "(":
+                keep = sum(kept) < MAX_QUERY_DEPTH
+                kept.append(keep)
+                dropped |= not keep
+                if not keep:
+                    continue
+            elif ch == ")" and kept and not kept.pop():
+                continue
+            out.append(ch)
+        if dropped:
+            query = "".join(out)
+            notes.append(f"parentheses nested deeper than {MAX_QUERY_DEPTH} levels were ignored")
+    if len(query) > MAX_QUERY_CHARS:
+        cut = query.rfind(" ", 0, MAX_QUERY_CHARS + 1)
+        query = query[:cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS].rstrip()
+        if not notes or not notes[0].startswith("the query was cut"):
+            notes.insert(0, f"the query was cut to its first {MAX_QUERY_CHARS} characters")
+    words = query.split()
+    if len(words) > MAX_QUERY_TERMS:
+        query = " ".join(words[:MAX_QUERY_TERMS])
+        notes.append(f"only its first {MAX_QUERY_TERMS} words were searched")
+    return query, notes
+
+
+def _bounded(q, reader, state: dict):
+    """``q`` with each pattern (prefix, wildcard, fuzzy word, range) replaced by the index words
+    it matches, at most MAX_EXPANSION of them (MAX_EXPANDED in all), and a fuzzy word's reach at
+    most MAX_FUZZY edits: Whoosh expands a pattern to every matching word of the index, for the
+    search and again for highlighting."""
+    from whoosh import query as wq
+
+    if isinstance(q, wq.MultiTerm):
+        if isinstance(q, wq.FuzzyTerm) and q.maxdist > MAX_FUZZY:
+            q = copy.copy(q)
+            q.maxdist = MAX_FUZZY
+            state["notes"].add(f"a fuzzy word reaches at most {MAX_FUZZY} edits")
+        room = min(MAX_EXPANSION, state["left"])
+        words = []
+        for w in q._btexts(reader):
+            if not w:
+                continue
+            if len(words) >= room:
+                state["notes"].add(f"a pattern brought in at most {MAX_EXPANSION} words of the index "
+                                   f"({MAX_EXPANDED} for the whole query)")
+                break
+            words.append(w)
+        state["left"] -= len(words)
+        if not words:
+            return wq.NullQuery
+        field = q.field()
+        return wq.Or([wq.Term(field, w) for w in words], boost=q.boost)
+    if isinstance(q, wq.Every) and q.fieldname:     # reads every list of the field: all documents
+        return wq.Every(boost=q.boost)
+    return q.apply(lambda child: _bounded(child, reader, state))
+
+
+def _queries(schema, query: str, reader=None, notes: Optional[set] = None) -> list:
     """A query with syntax, Whoosh's way. Precise first: a Chinese run must match all its words.
     Then, for Chinese queries, a looser query in which every word counts on its own (recall when
-    the precise one is short)."""
+    the precise one is short). With a ``reader``, patterns are expanded (bounded, see
+    ``_bounded``)."""
     from paperlens.core.index.analysis import segment_query
 
     parser = _parser(schema)
@@ -93,15 +194,212 @@ def _queries(schema, query: str) -> list:
     loose = segment_query(query)
     if loose != query:
         queries.append(parser.parse(loose))
+    if reader is not None:
+        state = {"left": MAX_EXPANDED, "notes": notes if notes is not None else set()}
+        queries = [_bounded(q, reader, state) for q in queries]
     return queries
+
+
+# A query with syntax whose words have more postings than this in all (a word as common as
+# "model" has ~100k at 10k papers) is not run by Whoosh, which scores every matching posting in
+# Python ("model OR learning" took 9 s at 10k papers, a 64-word AND query more). Its candidates
+# are the passages and records that rank best for its words in the bounded lists of fast.py
+# (bounded work, whatever the library size); the query is checked on each candidate's own
+# words (``_Doc``) and the candidates that satisfy it are ranked by their fast.py score.
+EXACT_POSTINGS = 5000
+SYNTAX_CANDIDATES = 500         # passages taken from the bounded lists
+SYNTAX_PAPERS = 100             # records of the papers whose title, authors, key... match best
+# the paper-level fields of fast.py that a Whoosh field's term stands for
+_FAST_FIELDS = {"title": ("title",), "abstract": ("abstract",), "body": ("body",),
+                "authors": ("authors", "first"), "meta": ("key", "year", "venue")}
+_ID_FIELDS = ("doc", "kind", "path", "paper_id", "key")
+
+
+def _positive_terms(q):
+    """(field, text) of the terms a document matching ``q`` may contain (not those under NOT)."""
+    from whoosh import query as wq
+
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from _positive_terms(q.a)
+        return
+    if q.is_leaf():
+        yield from q.terms(phrases=True)
+        return
+    for child in q.children():
+        yield from _positive_terms(child)
+
+
+def _nodes(q):
+    yield q
+    for child in q.children():
+        yield from _nodes(child)
+
+
+def _str(text) -> str:
+    return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+class _Doc:
+    """One candidate document's fields as the index analysed them (term -> positions), built
+    from its stored fields and its paper's row, to check a query on it without the index."""
+
+    def __init__(self, schema, stored: dict, row):
+        self.schema = schema
+        self.values: dict[str, str] = {}
+        for name in _ID_FIELDS:
+            if stored.get(name) is not None:
+                self.values[name] = str(stored[name])
+        if row is not None:
+            self.values["title"] = row.title
+        if stored.get("kind") == "record":
+            if row is not None:    # the record's authors, key, year and venue (surnames: the row's)
+                self.values["authors"] = "; ".join(row.surnames)
+                self.values["meta"] = " ".join(v for v in (row.key, row.year, row.venue) if v)
+        else:
+            section = str(stored.get("section") or "")
+            self.values["abstract" if section.startswith("abstract") else "body"] = stored.get("text") or ""
+        self._terms: dict[str, dict[str, list[int]]] = {}
+
+    def terms(self, field: str) -> dict[str, list[int]]:
+        got = self._terms.get(field)
+        if got is None:
+            got = self._terms[field] = {}
+            value = self.values.get(field)
+            if value:
+                if field in _ID_FIELDS:
+                    got[value] = [0]
+                elif field in self.schema:
+                    for tok in self.schema[field].analyzer(value, positions=True, mode="index"):
+                        got.setdefault(tok.text, []).append(tok.pos)
+        return got
+
+    def has(self, field: str, text) -> bool:
+        return _str(text) in self.terms(field)
+
+    def phrase(self, field: str, words, slop: int) -> bool:
+        """Whoosh's phrase: each word 1 to ``slop`` positions after the one before."""
+        terms = self.terms(field)
+        lists = [terms.get(_str(w)) for w in words]
+        if not lists or not all(lists):
+            return False
+        reach = max(1, int(slop))
+
+        def follow(i: int, pos: int) -> bool:
+            if i == len(lists):
+                return True
+            return any(follow(i + 1, p) for p in lists[i] if 1 <= p - pos <= reach)
+
+        return any(follow(1, p) for p in lists[0])
+
+
+def _satisfies(q, doc: _Doc) -> bool:
+    """Whether ``doc`` matches ``q`` (a parsed query after ``_bounded``: terms, groups,
+    NOT, phrases). A construct not known here counts as matching."""
+    from whoosh import query as wq
+
+    if isinstance(q, wq.Term):
+        return doc.has(q.fieldname, q.text)
+    if isinstance(q, wq.Phrase):
+        return doc.phrase(q.fieldname, q.words, q.slop)
+    if isinstance(q, wq.Not):
+        return not _satisfies(q.query, doc)
+    if isinstance(q, wq.AndNot):
+        return _satisfies(q.a, doc) and not _satisfies(q.b, doc)
+    if isinstance(q, (wq.AndMaybe, wq.Otherwise)):
+        return _satisfies(q.a, doc) or (isinstance(q, wq.Otherwise) and _satisfies(q.b, doc))
+    if isinstance(q, wq.Require):
+        return _satisfies(q.a, doc) and _satisfies(q.b, doc)
+    if isinstance(q, wq.And):
+        return all(_satisfies(c, doc) for c in q.subqueries)
+    if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+        return any(_satisfies(c, doc) for c in q.subqueries)
+    if q is wq.NullQuery:
+        return False
+    if isinstance(q, wq.WrappingQuery):
+        return _satisfies(q.child, doc)
+    return True           # Every, and what the parser here does not make
+
+
+def _by_candidates(store: IndexStore, searcher, q, terms, limit: int) -> list[tuple[float, int]]:
+    """(score, docnum) of the best candidates (see EXACT_POSTINGS) that satisfy ``q``."""
+    import heapq
+
+    from paperlens.core.index import fast
+    from paperlens.core.index.schema import FIELD_BOOSTS
+
+    by_text: dict[str, list[tuple[str, str]]] = {}
+    for field, text in terms:
+        text = _str(text)
+        pairs = by_text.setdefault(text, [])
+        for f in _FAST_FIELDS.get(field, ()):
+            if (f, text) not in pairs:
+                pairs.append((f, text))
+    words = [pairs for pairs in by_text.values() if pairs][:fast.MAX_WORDS]
+    if not words:
+        return []
+    schema = searcher.schema
+    pscore, _ = fast.passage_scores(searcher, store.whoosh_dir, words, FIELD_BOOSTS)
+    tscore, _ = fast.paper_fields(store.whoosh_dir, store.table, schema).scores(words, FIELD_BOOSTS)
+    paper_of = fast.paper_of(searcher, store.whoosh_dir)
+    docs = fast.PaperDocs(searcher, store.whoosh_dir)
+    reader = searcher.reader()
+    scores: dict[int, float] = {}
+    for d in heapq.nlargest(SYNTAX_CANDIDATES, pscore, key=pscore.get):
+        if not reader.is_deleted(d):
+            scores[d] = pscore[d] + tscore.get(paper_of(d), 0.0)
+    for pid in heapq.nlargest(SYNTAX_PAPERS, tscore, key=tscore.get):
+        d = docs.record(pid)
+        if d is not None:
+            scores[d] = max(scores.get(d, 0.0), tscore[pid])
+    out = []
+    for d in sorted(scores, key=lambda d: (-scores[d], d)):
+        stored = searcher.stored_fields(d)
+        if _satisfies(q, _Doc(schema, stored, store.table.get(stored.get("paper_id", "")))):
+            out.append((scores[d], d))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _whoosh_search(store: IndexStore, searcher, q, limit: int, notes: set):
+    """Results for ``q``: Whoosh's own when its words have at most EXACT_POSTINGS postings,
+    else its best candidates (see EXACT_POSTINGS)."""
+    from whoosh import query as wq
+    from whoosh.searching import Results
+
+    reader = searcher.reader()
+    terms = set(_positive_terms(q))
+    postings = 0
+    for field, text in terms:
+        try:
+            postings += reader.doc_frequency(field, text)
+        except Exception:      # a field the schema does not have, a term its field cannot hold
+            continue
+        if postings > EXACT_POSTINGS:
+            break
+    if not terms:
+        if any(isinstance(n, (wq.Not, wq.Every)) for n in _nodes(q)):
+            # a NOT alone, "*": every document would match, nothing ranks them
+            notes.add("the query names no word to look for")
+        return Results(searcher, q, [])
+    if postings <= EXACT_POSTINGS:
+        return searcher.search(q, limit=limit)
+    notes.add(f"the query's words are in more than {EXACT_POSTINGS} passages: it was checked on "
+              "the passages that rank best for them (a phrase, a rarer word or a field narrows it)")
+    return Results(searcher, q, _by_candidates(store, searcher, q, terms, limit))
 
 
 def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
            per_paper: int = 2) -> list[SearchHit]:
-    """Best passages for ``query`` across the stores, at most ``per_paper`` from one paper."""
-    query = (query or "").strip()
+    """Best passages for ``query`` across the stores, at most ``per_paper`` from one paper.
+    A query over the limits above is cut first; ``note`` of the result says what was cut."""
+    query, cut = limit_query(query or "")
+    notes: set[str] = set()
+    out = SearchResults()
     if not query:
-        return []
+        return out
     ranked: list[tuple[int, SearchHit]] = []
     for store in stores:
         if not store.is_ready():
@@ -110,20 +408,27 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
             searcher = store.searcher()
             seen_docs: set[int] = set()
             seen: dict[str, int] = {}
-            schema = store.ix().schema
-            if not has_syntax(query, schema):      # plain words: bounded work (fast.py)
-                plain = _prune(searcher, schema, query)
+            schema = searcher.schema
+            words = _plain_words(query, schema)
+            if words is not None:                  # plain words: bounded work (fast.py)
+                plain = _prune(searcher, schema, words)
                 ranked.extend((0, h) for h in _fast(store, searcher, schema, plain, limit, per_paper, len(ranked)))
                 continue
             from paperlens.core.index import fast
 
             text_of = store.table.text_of()
             docs = fast.PaperDocs(searcher, store.whoosh_dir)
-            for tier, q in enumerate(_queries(schema, query)):
+            try:
+                parsed = _queries(schema, query, searcher.reader(), notes)
+            except RecursionError:      # nesting bounded above: a construct Whoosh still recurses on
+                log.info("search: query not understood (nested too deeply): %.80r", query)
+                notes.add("the query was not understood")
+                continue
+            for tier, q in enumerate(parsed):
                 found = 0
                 # only passages and records have searchable fields: no filter needed (building
                 # one for every query cost more than the search at 1k papers)
-                results = searcher.search(q, limit=limit * (per_paper + 3))
+                results = _whoosh_search(store, searcher, q, limit * (per_paper + 3), notes)
                 results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
                 results.formatter = _MarkdownFormatter()
                 for hit in results:
@@ -152,10 +457,16 @@ def search(stores: Iterable[IndexStore], query: str, limit: int = 10,
                                               fields=where)))
                 if found >= limit:
                     break
+        except IndexUnavailable:      # said once by the store; rebuilt by the next update
+            continue
         except Exception:
             log.exception("search failed in %s", store.folder)
     ranked.sort(key=lambda th: (th[0], -th[1].score))
-    return [h for _, h in ranked[:limit]]
+    out.extend(h for _, h in ranked[:limit])
+    out.note = "; ".join(cut + sorted(notes))
+    if out.note:
+        log.info("search %.80r: %s", query, out.note)
+    return out
 
 
 HIGHLIGHT_TOP = 12
@@ -280,7 +591,10 @@ def warm(stores: Iterable[IndexStore]) -> None:
         if not store.is_ready():
             continue
         try:
-            fast.warm(store.searcher(), store.whoosh_dir, store.table, store.ix().schema)
+            searcher = store.searcher()
+            fast.warm(searcher, store.whoosh_dir, store.table, searcher.schema)
+        except IndexUnavailable:
+            continue
         except Exception:
             log.exception("preparing search failed in %s", store.folder)
 
@@ -302,7 +616,7 @@ def _record_snippet(store: IndexStore, hit, text: str) -> str:
 
     try:
         terms = {t.decode("utf-8") if isinstance(t, bytes) else str(t) for _, t in hit.results.q.all_terms()}
-        return fast.Snippets(terms, store.ix().schema["body"].analyzer).whole(text)
+        return fast.Snippets(terms, hit.searcher.schema["body"].analyzer).whole(text)
     except Exception:        # highlighting is a nicety
         return ""
 

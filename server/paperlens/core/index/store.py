@@ -827,6 +827,8 @@ class IndexStore:
         report.skipped.extend(skipped)
         report.files_seen = changes.unchanged + len(changes.added) + len(changes.changed) + len(changes.touched)
         if changes.empty:
+            if self.is_ready():     # a search side file found damaged (and removed) is written again
+                self._side_files(self.searcher().reader())
             return
         to_parse = changes.added + changes.changed
         total = len(to_parse)
