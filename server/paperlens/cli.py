@@ -261,6 +261,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):   # their request lines carry URLs
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "serve":
         from paperlens.lsp.server import run
         return run(log_file=args.log_file, verbose=args.verbose)

@@ -61,10 +61,12 @@ class LogForwarder(logging.Handler):
         loop = self.server.session.loop
         if loop is None or loop.is_closed():
             return
-        try:
-            msg = self.format(record)
+        try:      # the message only: a traceback (install paths, locals) stays in the server's log
+            msg = record.getMessage()
         except Exception:
             return
+        if record.exc_info and record.exc_info[0] is not None:
+            msg += f" ({record.exc_info[0].__name__}; details in the server's log)"
         level = max((lv for lv in self.LEVELS if lv <= record.levelno), default=logging.DEBUG)
         params = types.LogMessageParams(type=self.LEVELS[level], message=msg)
         try:
@@ -252,8 +254,8 @@ def create_server() -> PaperlensServer:
     server.feature(types.TEXT_DOCUMENT_CODE_LENS)(usages.code_lenses)
 
     @server.command("paperlens.openPaperText")
-    def cmd_open_text(ls: PaperlensServer, *args):
-        return usages.open_paper_text(ls, list(args))
+    async def cmd_open_text(ls: PaperlensServer, *args):
+        return await usages.open_paper_text_async(ls, list(args))
 
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
     server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)
@@ -300,6 +302,8 @@ def run(log_file: Optional[str] = None, verbose: bool = False) -> int:
         root.addHandler(fh)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):   # their request lines carry URLs
+        logging.getLogger(name).setLevel(logging.WARNING)
     server = create_server()
     forward = LogForwarder(server)
     forward.setFormatter(logging.Formatter("%(message)s"))
