@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from paperlens.core.library import Library, event_path, year_number
+from paperlens.core.index.table import year_int
+from paperlens.core.library import Library, event_path
 
 BIB = """@article{good2017,
   title = {A Good Paper},
@@ -19,11 +20,11 @@ BIB = """@article{good2017,
 """
 
 
-def test_year_number_takes_ascii_digits_only():
-    assert year_number("2020") == 2020
-    assert year_number("\u00b2\u2070\u00b2\u2070") == 0       # isdigit() is True, int() raises
-    assert year_number("\u0662\u0660\u0662\u0660") == 0       # Arabic-Indic digits: no year either
-    assert year_number("") == 0 and year_number(None) == 0 and year_number("9" * 400) == 0
+def test_year_int_takes_ascii_digits_only():
+    assert year_int("2020") == 2020
+    assert year_int("\u00b2\u2070\u00b2\u2070") is None       # isdigit() is True, int() raises
+    assert year_int("\u0662\u0660\u0662\u0660") is None       # Arabic-Indic digits: no year either
+    assert year_int("") is None and year_int(None) is None and year_int("9" * 400) is None
 
 
 def test_completion_with_a_superscript_year(tmp_path):

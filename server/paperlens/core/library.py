@@ -10,21 +10,13 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.config import index_dir_for
 from paperlens.core.index.store import IndexReport, IndexStore, Progress
-from paperlens.core.index.table import Row, fold
+from paperlens.core.index.table import Row, fold, year_int
 from paperlens.core.models import Paper
 
 if TYPE_CHECKING:
     from paperlens.core.index.queries import SearchHit
 
 log = logging.getLogger(__name__)
-
-
-def year_number(year: object) -> int:
-    """A row's year as a number for sorting (0 when it is not plain ASCII digits): ``str.isdigit``
-    also takes superscripts (``²⁰²⁰``) that ``int`` refuses."""
-    if isinstance(year, str) and 0 < len(year) <= 9 and year.isascii() and year.isdigit():
-        return int(year)
-    return 0
 
 
 def event_path(path: str | os.PathLike[str]) -> Path:
@@ -202,7 +194,7 @@ class Library:
             rows, n = s.table.complete(query, limit)
             scored.extend(rows)
             total += n
-        scored.sort(key=lambda sr: (-sr[0], -year_number(sr[1].year), sr[1].key))
+        scored.sort(key=lambda sr: (-sr[0], -(year_int(sr[1].year) or 0), sr[1].key))
         return [r for _, r in scored[:limit]], total
 
     def _complete_keys(self, prefix: str, limit: int) -> tuple[list[Row], int]:
@@ -213,7 +205,7 @@ class Library:
         hi = bisect.bisect_left(folded, (prefix + "\U0010ffff",))
         rows = [r for _f, key in folded[lo:hi] for s in self.stores for r in s.table.find(key)
                 if not r.alias_of]
-        rows.sort(key=lambda r: (-year_number(r.year), r.key))
+        rows.sort(key=lambda r: (-(year_int(r.year) or 0), r.key))
         return rows[:limit], len(rows) + 1
 
     def _folded_keys(self, keys: frozenset) -> list[tuple[str, str]]:

@@ -35,22 +35,23 @@ DEFAULT_MEMORY_MB = 2048      # a worker's heap (RLIMIT_DATA): a parse needing m
 MAX_START_FAILURES = 3        # workers dying before they start a file: give up on workers
 
 
+def _env_positive(name: str, kind, default):
+    """A positive number from the environment variable ``name``, else ``default``."""
+    try:
+        value = kind(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def parse_timeout() -> float:
     """Seconds one file may take (``PAPERLENS_PARSE_TIMEOUT`` overrides the default)."""
-    try:
-        value = float(os.environ.get("PAPERLENS_PARSE_TIMEOUT", ""))
-    except ValueError:
-        value = 0.0
-    return value if value > 0 else DEFAULT_TIMEOUT_S
+    return _env_positive("PAPERLENS_PARSE_TIMEOUT", float, DEFAULT_TIMEOUT_S)
 
 
 def memory_limit_mb() -> int:
     """A worker's memory limit in MB (``PAPERLENS_WORKER_MEMORY_MB`` overrides the default)."""
-    try:
-        value = int(os.environ.get("PAPERLENS_WORKER_MEMORY_MB", ""))
-    except ValueError:
-        value = 0
-    return value if value > 0 else DEFAULT_MEMORY_MB
+    return _env_positive("PAPERLENS_WORKER_MEMORY_MB", int, DEFAULT_MEMORY_MB)
 
 
 def limit_memory(mb: int) -> None:
