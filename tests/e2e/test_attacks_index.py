@@ -40,64 +40,12 @@ if str(TESTS) not in sys.path:
 
 from fixtures.bomb_pdfs import make_shared_stream_pdf  # noqa: E402
 from fixtures.pdfs import make_paper_pdf  # noqa: E402
+from fixtures.processes import GUARD, alive, children, cmdline, marked_pids as marked, proc_stat, wait_until  # noqa: E402
 
 import pytest_lsp  # noqa: E402
 from pytest_lsp import ClientServerConfig  # noqa: E402
 
 PAPERLENS = [sys.executable, "-m", "paperlens"]
-GUARD = 120.0        # seconds before a test that waits for an event gives up (never asserted)
-
-
-# --- processes -------------------------------------------------------------------------------------
-
-def proc_stat(pid: int):
-    """(state, ppid, start time) of a process, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def alive(pid: int, started=None) -> bool:
-    st = proc_stat(pid)
-    return st is not None and st[0] != "Z" and (started is None or st[2] == started)
-
-
-def children(pid: int) -> dict[int, int]:
-    """{child pid: its start time} of ``pid``."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st and st[1] == pid and st[0] != "Z":
-                out[int(d)] = st[2]
-    return out
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def wait_until(predicate, what: str, guard: float = GUARD) -> None:
-    end = time.monotonic() + guard
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
-def marked(mark: Path) -> list[int]:
-    try:
-        return [int(x) for x in mark.read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 def hang_env(mark: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "PAPERLENS_FAULT_HANG_ON": "stuck.pdf", "PAPERLENS_FAULT_HANG_MARK": str(mark),
             "PAPERLENS_PARSE_TIMEOUT": "3600", **extra}

@@ -15,13 +15,13 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from fixtures.bomb_pdfs import make_shared_stream_pdf
 from fixtures.pdfs import make_paper_pdf
+from fixtures.processes import alive, marked_pids, wait_until
 
 from paperlens.core.index import store as store_mod
 from paperlens.core.index.queries import search
@@ -31,32 +31,6 @@ from paperlens.core.parse import pdf
 def paper_text(title: str, word: str) -> str:
     return (f"{title}\n\nAlice Martin, Bruno Keller\n\nAbstract\nWe study {word} retrieval. The "
             f"{word} method ranks passages well.\n\n1. Introduction\nReaders search libraries.\n")
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie has ended: it only waits to be reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def wait_until(predicate, what: str, guard: float = 120.0) -> None:
-    """Poll for an observable event. ``guard`` only stops a broken test from hanging CI; no
-    assertion is made about how long the event took."""
-    end = time.monotonic() + guard
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def marked_pids(mark: Path) -> list[int]:
-    try:
-        return [int(x) for x in mark.read_text().split()]
-    except FileNotFoundError:
-        return []
 
 
 # --- the text budget of one PDF --------------------------------------------------------------------
