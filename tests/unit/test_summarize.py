@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -250,20 +249,7 @@ def _long_paper(tmp_path, sections=8, paragraphs=3):
     return parse(tmp_path, "\n".join(parts), "long.txt")
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise OSError(f"network disabled in this test ({host})")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-
-
-def test_prompt_within_budget_and_prioritised(tmp_path, no_network):
+def test_prompt_within_budget_and_prioritised(tmp_path, localhost_only):
     paper, passages, _ = _long_paper(tmp_path)
     settings = SummarySettings(provider="openai", model="gpt-4o-mini", max_input_tokens=700)
     messages, used = build_prompt(paper, passages, settings)
@@ -281,7 +267,7 @@ def test_prompt_within_budget_and_prioritised(tmp_path, no_network):
         assert f"[P{k}] ({p.section}" in user
 
 
-def test_map_reduce_plan(tmp_path, no_network):
+def test_map_reduce_plan(tmp_path, localhost_only):
     paper, passages, _ = _long_paper(tmp_path, sections=12, paragraphs=4)
     settings = SummarySettings(provider="openai", model="gpt-4o-mini", max_input_tokens=600)
     plan = plan_prompts(paper, passages, settings)
@@ -299,7 +285,7 @@ def test_map_reduce_plan(tmp_path, no_network):
     assert small.single is not None and small.parts == []
 
 
-def test_token_budget_uses_model_encoding(tmp_path, no_network):
+def test_token_budget_uses_model_encoding(tmp_path, localhost_only):
     paper, passages, _ = _long_paper(tmp_path)
     for model in ("gpt-4o-mini", "gpt-4", "llama3.1:8b"):
         settings = SummarySettings(provider="openai", model=model, max_input_tokens=500)

@@ -57,20 +57,7 @@ def error_body(message: str, code: str | None = None, type_: str = "invalid_requ
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-@pytest.fixture(autouse=True)
-def network_guard(monkeypatch):
-    """Only localhost can be reached: no tokenizer download, no real API call."""
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise OSError(f"network disabled in this test ({host})")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("localhost_only")      # tests/conftest.py
 
 
 @pytest.fixture(autouse=True)

@@ -115,22 +115,7 @@ class SlowServer:
             self.done.set()
 
 
-@pytest.fixture(autouse=True)
-def network_guard(monkeypatch):
-    """Only localhost can be reached (no tokenizer download, no real API)."""
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise OSError(f"network disabled in this test ({host})")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                 "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(KEY_ENV, "sk-limits-test")
+pytestmark = pytest.mark.usefixtures("localhost_only")      # tests/conftest.py
 
 
 @pytest.fixture
