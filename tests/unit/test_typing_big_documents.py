@@ -9,16 +9,16 @@ worker reads only what changed.  Every incremental answer equals the answer of a
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
-from pygls.workspace import Workspace
 
 from paperlens.core import citations, project
 from paperlens.core.citations import REACH, CitationScan
 from paperlens.core.library import Library
 from paperlens.lsp.features import diagnostics
 from paperlens.lsp.session import Session
+
+from test_project_features import FakeServer
 
 WORDS = "the of retrieval sparse dense model attention we show that results table figure".split()
 
@@ -239,15 +239,6 @@ def test_suggestions_are_best_first_and_ties_in_key_order(library):
 
 
 # --- the diagnostics worker ---------------------------------------------------------------------------
-
-class FakeServer:
-    def __init__(self, folder: Path, index: Path) -> None:
-        self.session = Session()
-        self.session.configure({"indexPath": str(index)}, [str(folder)])
-        self.session.library.update()
-        self.session.indexing, self.session.indexed_once = False, True
-        self.workspace = Workspace(folder.as_uri())
-
 
 def test_the_diagnostics_of_a_keystroke_read_a_window_and_suggest_from_memory(library, tmp_path, monkeypatch):
     lib, folder = library
