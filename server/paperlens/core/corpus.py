@@ -108,6 +108,34 @@ def admit(path, roots: tuple[str, ...]) -> os.stat_result:
     return st
 
 
+def read_regular(path, max_bytes: int, follow_links: bool = True) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes`` (else OSError or
+    ValueError): opened without blocking, checked on the descriptor, so that a FIFO or a device
+    in its place (or a link to one) is never read; with ``follow_links=False`` a symbolic link
+    itself is refused (OSError)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_size > max_bytes:
+            raise ValueError(f"{st.st_size} bytes, more than {max_bytes}")
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_bytes:          # grew since fstat
+                raise ValueError(f"more than {max_bytes} bytes")
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
 def open_paper(path, roots=None):
     """A paper file opened for reading (binary), never blocking: a FIFO, a device or (with
     ``roots``, resolved folders) a file reached through a link leading outside them raises

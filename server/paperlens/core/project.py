@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
 from paperlens.core import citations
+from paperlens.core.corpus import read_regular
 
 __all__ = ["FACT_REACH", "MAX_FILES", "MAX_FILE_BYTES", "Project", "ProjectIndex", "TexFacts", "rescan", "scan"]
 
@@ -595,29 +596,9 @@ class ProjectIndex:
 
 
 def _read_regular(path: str) -> Optional[str]:
-    """The text of a regular file (never a FIFO or device: opened without blocking, checked
-    with fstat), at most MAX_FILE_BYTES, decoded as UTF-8 with replacement."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    """The text of a regular file (never a FIFO, a device or a symbolic link:
+    corpus.read_regular), at most MAX_FILE_BYTES, decoded as UTF-8 with replacement."""
     try:
-        fd = os.open(path, flags)
-    except OSError:
+        return read_regular(path, MAX_FILE_BYTES, follow_links=False).decode("utf-8", errors="replace")
+    except (OSError, ValueError):
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-            return None
-        chunks = []
-        total = 0
-        while total <= MAX_FILE_BYTES:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > MAX_FILE_BYTES:
-            return None
-        return b"".join(chunks).decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    finally:
-        os.close(fd)

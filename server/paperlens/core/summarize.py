@@ -31,7 +31,6 @@ import os
 import queue
 import re
 import socket
-import stat
 import threading
 import time
 import uuid
@@ -317,21 +316,14 @@ MAX_SOURCE_BYTES = 20 * 1024 * 1024   # as parse_file reads text papers
 
 
 def _read_regular(path: Path, cap: int) -> Optional[bytes]:
-    """The bytes of ``path`` if it is a regular file of at most ``cap`` bytes, else None.
-
-    Opened without blocking and checked before reading: a FIFO put in a file's place would
-    block the caller (opening it waits for a writer), a device would never end. Raises
-    OSError as ``open`` does (FileNotFoundError included)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    """The bytes of ``path`` if it is a regular file of at most ``cap`` bytes, else None (never
+    blocking on a FIFO, never reading a device: corpus.read_regular). Raises OSError as
+    ``open`` does (FileNotFoundError included)."""
+    from paperlens.core.corpus import read_regular
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(cap + 1)
-    finally:
-        os.close(fd)
-    return data if len(data) <= cap else None
+        return read_regular(path, cap)
+    except ValueError:
+        return None
 
 
 def _read_source_lines(path: str) -> Optional[list[str]]:

@@ -31,7 +31,8 @@ from typing import Callable, Optional
 
 from paperlens.core import corpus
 from paperlens.core.index.version import SCHEMA_VERSION
-from paperlens.core.index.table import PaperTable, Row, read_regular, record_text
+from paperlens.core.corpus import read_regular
+from paperlens.core.index.table import PaperTable, Row, record_text
 from paperlens.core import joins
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
-import stat
 import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from paperlens.core.corpus import read_regular
 from paperlens.core.models import Paper
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -40,30 +39,6 @@ def year_int(year: object) -> Optional[int]:
     if isinstance(year, str) and 0 < len(year) <= 9 and year.isascii() and year.isdigit():
         return int(year)
     return None
-
-
-def read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most ``max_bytes`` (else OSError or
-    ValueError): opened without blocking, checked on the descriptor, so that a FIFO or a device
-    in its place (or a link to one) is never read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError("not a regular file")
-        if st.st_size > max_bytes:
-            raise ValueError(f"{st.st_size} bytes, more than {max_bytes}")
-        chunks, size = [], 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > max_bytes:          # grew since fstat
-                raise ValueError(f"more than {max_bytes} bytes")
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
 
 
 RECORD_NAMES = 8     # surnames a record's text lists before "et al."
