@@ -282,13 +282,3 @@ async def open_paper_text_async(ls, args) -> Optional[dict]:
     path, row, store = found
     made = await asyncio.get_running_loop().run_in_executor(None, _make_view, path, row, store)
     return _show_view(ls, path, made)
-
-
-def open_paper_text(ls, args) -> Optional[dict]:
-    """As :func:`open_paper_text_async`, for a caller that cannot await (the PDF is still read
-    in a time-limited worker process, but the caller waits for it)."""
-    found = _paper_text_target(ls, args)
-    if isinstance(found, dict):
-        return found
-    path, row, store = found
-    return _show_view(ls, path, _make_view(path, row, store))
