@@ -52,8 +52,12 @@ class Paper:
     source_kind: str = ""     # "bib" | "text"
     file: str = ""            # absolute path of the paper's full text, when there is one
     key_generated: bool = False
-    # the paper's own reference list: {label, text, line, title, doi, arxiv, year} each
-    references: list[dict] = field(default_factory=list)
+    # the paper's own reference list (dicts given here become Reference records)
+    references: list["Reference"] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.references and any(type(r) is not Reference for r in self.references):
+            self.references = [Reference.coerce(r) for r in self.references]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,11 +86,55 @@ class Passage:
 
 @dataclass
 class Reference:
-    """One entry of a paper's own reference list (filled in by later work)."""
+    """One entry of a paper's own reference list, typed from the parser to the features.
+
+    ``label`` as printed (``12``, ``Smith2019``) or its position; ``text`` the whole entry (may be
+    empty once stored: the citation graph keeps only what it needs); ``line`` 0-based line of the
+    entry in the parsed text; ``title``/``doi``/``arxiv``/``year`` what was found in it (empty
+    when not found). Stored as JSON objects with these names (:meth:`to_dict`)."""
 
     label: str
-    text: str
+    text: str = ""
     line: int = 0
+    title: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    year: str = ""
+
+    def to_dict(self, fields: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
+        """The named fields (only ``fields`` when given), empty values left out."""
+        names = fields or tuple(self.__dataclass_fields__)
+        return {k: v for k in names if (v := getattr(self, k))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Reference":
+        """A Reference from stored JSON; unknown names are ignored, wrong types become empty."""
+        out = {}
+        for name, f in cls.__dataclass_fields__.items():
+            v = data.get(name)
+            want = int if name == "line" else str
+            if type(v) is want:
+                out[name] = v
+        out.setdefault("label", "")
+        return cls(**out)
+
+    # transitional (issue 14): mapping-style reads of code written for dict references;
+    # removed once every consumer reads attributes
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default) if name in self.__dataclass_fields__ else default
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    @classmethod
+    def coerce(cls, value: Any) -> "Reference":
+        if isinstance(value, Reference):
+            return value
+        if isinstance(value, dict):
+            return cls.from_dict(value)
+        raise TypeError(f"not a reference: {type(value).__name__}")
 
 
 def author_surname(name: str) -> str:
