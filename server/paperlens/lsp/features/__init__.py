@@ -1,0 +1,82 @@
+"""The protocol side of paperlens' features: one thin adapter per feature (LSP params -> document
+snapshot and offset -> ``paperlens.core.features`` -> lsprotocol result), and :func:`register`,
+which hands them all to the server."""
+from __future__ import annotations
+
+COMMAND_SEARCH = "paperlens.server.search"
+COMMAND_PAPERS = "paperlens.server.papers"
+COMMAND_OPEN_PAPER_TEXT = "paperlens.server.openPaperText"
+COMMAND_CITATION_INSERT = "paperlens.server.citationInsert"
+# the commands register() adds (the server adds its own: reindex, status)
+COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT]
+
+
+class Features:
+    """What :func:`register` set up that the server drives: the diagnostics publisher."""
+
+    def __init__(self, publisher) -> None:
+        self.publisher = publisher
+
+    def library_changed(self) -> None:
+        """The library changed (an index update ended): republish every open document's
+        diagnostics and the .bib files' duplicate keys."""
+        self.publisher.refresh_all()
+
+    def close(self) -> None:
+        """At shutdown: stop the diagnostics worker."""
+        self.publisher.close()
+
+
+def register(server) -> Features:
+    """Register every feature of paperlens with the pygls ``server``: hover, completion (and
+    resolve), definition, references, code lens, document links, code actions (unknown-key
+    fixes), workspace symbols, the diagnostics of open documents (didOpen/didChange/didClose
+    feed the publisher), and the commands in :data:`COMMANDS`.
+
+    The server calls ``features.library_changed()`` after each index update and
+    ``features.close()`` at shutdown."""
+    from lsprotocol import types
+
+    from paperlens.lsp.features import (completion, definition, diagnostics, hover, links,
+                                        symbols, usages)
+
+    publisher = diagnostics.Publisher(server)
+    server.publisher = publisher
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+        publisher.changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        publisher.changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        publisher.closed(params.text_document.uri)
+
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix]))(diagnostics.code_actions)
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
+    server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)
+    server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
+        trigger_characters=completion.TRIGGER_CHARACTERS, resolve_provider=True))(completion.completion)
+    server.feature(types.COMPLETION_ITEM_RESOLVE)(completion.resolve)
+    server.feature(types.TEXT_DOCUMENT_REFERENCES)(usages.references)
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS)(usages.code_lenses)
+    server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)(links.document_links)
+    server.feature(types.WORKSPACE_SYMBOL)(symbols.workspace_symbol)
+
+    @server.command(COMMAND_SEARCH)
+    def cmd_search(ls, *args):
+        return symbols.search_command(ls, list(args))
+
+    @server.command(COMMAND_PAPERS)
+    def cmd_papers(ls, *args):
+        return symbols.papers_command(ls, list(args))
+
+    @server.command(COMMAND_OPEN_PAPER_TEXT)
+    async def cmd_open_text(ls, *args):
+        return await usages.open_paper_text_async(ls, list(args))
+
+    return Features(publisher)
