@@ -27,6 +27,30 @@ def test_exact_evidence_first():
     assert (e1.fulltext, e2.fulltext) == ("/lib/shannon.pdf", "/lib/tidy.pdf")
 
 
+def test_identifiers_and_titles_compare_normalised():
+    """One rule with the citation graph (core/identity): a DOI written as a URL, an arXiv DOI,
+    an arXiv id with a version and a title hyphenated otherwise are the same paper."""
+    e1 = entry(1, "Tidy Data", doi="https://doi.org/10.18637/JSS.v059.i10")
+    e2 = entry(2, "Attention", doi="10.48550/arXiv.1706.03762")
+    e3 = entry(3, "Spatio-Temporal Graph Convolutional Networks for Traffic")
+    t1 = text(1, "JSS Journal of Statistical Software", "/lib/tidy.pdf", doi="10.18637/jss.v059.i10")
+    t2 = text(2, "Wrong title", "/lib/attention.pdf")
+    t2.arxiv = "1706.03762v5"
+    t3 = text(3, "Spatiotemporal graph convolutional networks for traffic", "/lib/stgcn.pdf")
+    link([e1, e2, e3, t1, t2, t3])
+    assert (t1.alias_of, t2.alias_of, t3.alias_of) == ("e1", "e2", "e3")
+
+
+def test_a_title_of_three_words_joins_only_when_unique():
+    e = entry(1, "Graph Attention Networks")
+    t1 = text(1, "Graph Attention Networks", "/lib/a.pdf")
+    t2 = text(2, "Graph attention networks", "/lib/b.pdf")
+    link([e, t1, t2])
+    assert t1.alias_of == t2.alias_of == ""
+    link([e, t1])
+    assert t1.alias_of == "e1"
+
+
 def test_title_on_the_first_page_joins_when_the_extracted_title_is_wrong():
     e = entry(1, "A Mathematical Theory of Communication")
     t = text(1, "Reprinted with corrections from The Bell System Technical Journal", "/lib/x.pdf")

@@ -4,16 +4,19 @@ The evidence, strongest first:
 
 1. the entry's ``file`` field names the text;
 2. the same DOI, or the same arXiv id (version aside);
-3. the same title (normalised; a title of one or two words only when it is unique among both
-   the entries and the texts left);
+3. the same title, normalised (2 and 3 are :mod:`paperlens.core.identity`'s rule: titles of four
+   words or more; a shorter title only when it is unique among both the entries and the texts
+   left);
 4. the entry's title printed at the top of the text's first page (``heads``: what the parser
    kept of it, running headers included), exactly or, for long titles, within a few OCR errors;
 5. the entry's title as the text's file name or folder name ('paxos_made_simple.pdf',
    'base-an-acid-alternative/p48-pritchett.pdf').
 
 Each text joins at most one entry. Steps 4 and 5 join one text to an entry that nothing else
-joined, so a weaker join never takes a text or an entry that a stronger one has. Steps 4 and 5 look only at what steps 1-3 left over,
-through an index of title words, so their cost does not grow with the library's joined part.
+joined, so a weaker join never takes a text or an entry that a stronger one has. Steps 4 and 5
+look only at what steps 1-3 left over, through an index of title words, so their cost does not
+grow with the library's joined part. When two entries share a DOI or a title, the first one
+takes the text.
 """
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Protocol
 
-from paperlens.core.index.table import fold
+from paperlens.core.identity import PaperKeys, norm_title, norm_words, title_key
+
+__all__ = ["link", "head_of_pages", "norm_words", "HEAD_CHARS", "JoinRow"]
 
 
 class JoinRow(Protocol):
@@ -38,24 +43,12 @@ class JoinRow(Protocol):
     def is_entry(self) -> bool: ...
 
 
-_WORD = re.compile(r"[^\W_]+")
 MIN_HEAD_TITLE_WORDS = 3       # shorter titles ('Sagas') join by title or file name only
 FUZZY_MIN_CHARS = 24           # titles this long may differ from the page by OCR errors
 FUZZY_SCORE = 92
 GENERIC_TITLES = {"introduction", "abstract", "contents", "preface", "index", "references",
                   "untitled", "paper", "article", "notes", "slides", "chapter", "appendix", "draft",
                   "report", "thesis", "summary", "review", "editorial", "foreword", "letter"}
-
-
-def norm_words(text: str) -> str:
-    """Lowercase words without accents or punctuation, one space apart."""
-    return " ".join(_WORD.findall(fold(text or "").replace("’", "'").replace("'", "")))
-
-
-def norm_title(title: str) -> str:
-    """The title as joins compare it; '' for titles of fewer than three words (too common)."""
-    words = norm_words(title).split()
-    return " ".join(words) if len(words) >= 3 else ""
 
 
 def _slug(text: str) -> str:
@@ -105,9 +98,9 @@ def link(rows: list, heads: Optional[Callable[[Iterable[str]], dict[str, str]]] 
     ``heads(ids)`` gives the first-page text of those text rows (read only when entries are
     left over after the exact joins)."""
     entries = [r for r in rows if r.is_entry]
-    by_doi = {r.doi: r for r in entries if r.doi}
-    by_arxiv = {re.sub(r"v\d+$", "", r.arxiv): r for r in entries if r.arxiv}
-    by_title = {t: r for r in entries if (t := norm_title(r.title))}
+    same: PaperKeys = PaperKeys()            # the entries by DOI, arXiv id and title (identity)
+    for r in entries:
+        same.add(r, r.doi, r.arxiv, r.title)
     by_file = {r.file: r for r in entries if r.file}
     for r in rows:
         r.alias_of = r.fulltext = ""
@@ -125,25 +118,25 @@ def link(rows: list, heads: Optional[Callable[[Iterable[str]], dict[str, str]]] 
             if r.alias_of:
                 continue
             if strong:
-                entry = by_file.get(r.source) or (r.doi and by_doi.get(r.doi)) or \
-                    (r.arxiv and by_arxiv.get(re.sub(r"v\d+$", "", r.arxiv)))
+                entry = by_file.get(r.source) or same.find_by_id(r.doi, r.arxiv)
             else:
-                entry = by_title.get(norm_title(r.title))
+                entry = same.find_by_title(r.title)
             if entry:
                 join(r, entry)        # (a PDF and its text extraction may both join one entry)
     left_entries = [e for e in entries if e.id not in taken and norm_words(e.title)]
     left_texts = [r for r in texts if not r.alias_of]
     if not left_entries or not left_texts:
         return
-    # 3b: a short title ('Sagas', 'Eventually Consistent') joins when it is unique on both sides
+    # 3b: a short title ('Sagas', 'Eventually Consistent': too short to be evidence on its own,
+    # identity.title_key) joins when it is unique on both sides
     short_e: dict[str, list] = {}
     short_t: dict[str, list] = {}
     for e in left_entries:
-        t = norm_words(e.title)
-        if len(t.split()) < 3 and t not in GENERIC_TITLES:
+        t = norm_title(e.title)
+        if t and not title_key(e.title) and t not in GENERIC_TITLES:
             short_e.setdefault(t, []).append(e)
     for r in left_texts:
-        t = norm_words(r.title)
+        t = norm_title(r.title)
         if t in short_e:
             short_t.setdefault(t, []).append(r)
     for t, found in short_t.items():

@@ -24,11 +24,14 @@ import bisect
 import heapq
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from paperlens.core import identity
+from paperlens.core.identity import PaperKeys, arxiv_of_doi
+from paperlens.core.identity import norm_arxiv as _norm_arxiv
+from paperlens.core.identity import norm_title as normalize_title
 from paperlens.core.models import Reference, Span
 
 try:  # the repair step is optional: without it entries keep their mojibake
@@ -440,7 +443,6 @@ _ARXIV_NEW = re.compile(r"(?:arXiv\s*[:.]?\s*|arxiv\.org/(?:abs|pdf)/|\babs/|CoR
                         r"(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 _ARXIV_OLD = re.compile(r"(?:arXiv\s*:\s*|arxiv\.org/(?:abs|pdf)/)([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
                         re.IGNORECASE)
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 _LEADING_LABEL = re.compile(r"^\s*(?:\[\s*\d{1,4}\s*\]|\d{1,3}[.)](?=\s)|[-*•](?=\s))\s*")
 _INITIAL = re.compile(r"^(?:[A-Z\u00C0-\u024F]\.?(?:-?[A-Z]\.?)*|Jr|Sr|St)$")
 _TITLE_ABBREV = {"vs", "v", "e.g", "i.e", "cf", "etc", "approx", "fig", "no", "vol", "st", "dr", "mr",
@@ -464,9 +466,7 @@ def extract_ids(entry_text: str) -> tuple[str, str]:
     m = _DOI.search(entry_text)
     if m:
         doi = m.group(1).lower()
-        a = _ARXIV_DOI.match(doi)
-        if a:
-            arxiv = a.group(1)
+        arxiv = arxiv_of_doi(doi)
     if not arxiv:
         m = _ARXIV_NEW.search(entry_text) or _ARXIV_OLD.search(entry_text)
         if m:
@@ -655,42 +655,12 @@ def numeric_citation_at(text: str, offset: int, max_label: int | None = None) ->
 
 _STOP = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", "by", "from",
          "is", "are", "at", "as", "or", "its", "into", "using", "towards", "toward", "we", "our"}
-_APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
-_HYPHENS = str.maketrans({"-": "", "‐": "", "‑": "", "‒": "", "–": "", "—": "", "−": ""})
-
-
-def normalize_title(title: str) -> str:
-    """Lower case, accents folded, ligatures expanded, hyphens joined (``Spatio-temporal`` ->
-    ``spatiotemporal``, so both hyphenation choices agree), other punctuation -> space."""
-    if not title:
-        return ""
-    if title.isascii():        # nothing to fold (most titles): 10x faster for the citation graph
-        s = title.lower().replace("&", " and ").replace("'", "").replace("`", "").replace("-", "")
-    else:
-        s = unicodedata.normalize("NFKD", title)
-        s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
-        s = s.replace("&", " and ").translate(_APOSTROPHES).translate(_HYPHENS)
-    s = _NON_WORD.sub(" ", s)
-    return " ".join(s.split())
-
-
-_NON_WORD = re.compile(r"[^\w]+|_")
+# transitional (issue 14): core/library.py imports these until it reads core/identity
+_norm_doi = identity.norm_doi
 
 
 def _tokens(norm: str) -> list[str]:
     return [t for t in norm.split() if t not in _STOP and (len(t) > 1 or t.isdigit())]
-
-
-def _norm_doi(doi: str) -> str:
-    d = (doi or "").strip().lower()
-    d = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", d)
-    return d.rstrip(".")
-
-
-def _norm_arxiv(arxiv: str) -> str:
-    a = (arxiv or "").strip().lower()
-    a = re.sub(r"^(?:arxiv:\s*|https?://arxiv\.org/(?:abs|pdf)/)", "", a)
-    return re.sub(r"v\d+$", "", a)
 
 
 _AFTER_YEAR = re.compile(r"^.*(?:\b(?:19|20)\d\d[a-z]?\)?|\bet al\.?)[\s.:,]+(?=[A-Z\"“])(.{8,})$")
@@ -754,23 +724,14 @@ class ReferenceMatcher:
         self.year_tolerance = year_tolerance
         self.min_partial_words = min_partial_words
         self.candidates = candidates
-        self._by_doi: dict[str, int] = {}
-        self._by_arxiv: dict[str, int] = {}
+        self._ids: PaperKeys[int] = PaperKeys()      # the entries by DOI and arXiv id
         self._norm: list[str] = []
         self._toks: list[frozenset[str]] = []
         self._years: list[int | None] = []
         self._surnames: list[list[str]] = []
         post: dict[str, list[int]] = defaultdict(list)
         for i, e in enumerate(self.entries):
-            d = _norm_doi(e.doi)
-            if d:
-                self._by_doi.setdefault(d, i)
-                a = _ARXIV_DOI.match(d)
-                if a:
-                    self._by_arxiv.setdefault(_norm_arxiv(a.group(1)), i)
-            a = _norm_arxiv(e.arxiv)
-            if a:
-                self._by_arxiv.setdefault(a, i)
+            self._ids.add(i, doi=e.doi, arxiv=e.arxiv)
             n = normalize_title(e.title)
             self._norm.append(n)
             toks = frozenset(_tokens(n))
@@ -825,10 +786,9 @@ class ReferenceMatcher:
             return None
         text = _finish_text(_join_pieces(entry_text.split("\n")))   # raw lines welcome
         doi, arxiv = extract_ids(text)
-        if doi and _norm_doi(doi) in self._by_doi:
-            return self.entries[self._by_doi[_norm_doi(doi)]].id, 100.0
-        if arxiv and _norm_arxiv(arxiv) in self._by_arxiv:
-            return self.entries[self._by_arxiv[_norm_arxiv(arxiv)]].id, 100.0
+        same = self._ids.find_by_id(doi, arxiv)
+        if same is not None:
+            return self.entries[same].id, 100.0
         years = [int(y[:4]) for y in extract_years(text)]
         arxiv_n = _norm_arxiv(arxiv)
         fuzz = self._fuzz
