@@ -41,6 +41,7 @@ __all__ = [
     "LANGUAGES",
     "CitationScan",
     "CompletionContext",
+    "Insertion",
     "LatexMacro",
     "MacroDefinition",
     "bibliography_files",
@@ -49,6 +50,7 @@ __all__ = [
     "common_affixes",
     "completion_context",
     "find_citations",
+    "insertion",
     "language_for",
     "latex_bibliography_names",
     "latex_macro_definitions",
@@ -84,6 +86,15 @@ class CompletionContext:
     span: Span
     syntax: str
     command: str
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """What to write for a citation key at a position: ``text`` replaces ``span`` (an empty
+    span: ``text`` is inserted at ``span.start``)."""
+
+    span: Span
+    text: str
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,6 +229,17 @@ def _walk_back(text: str, offset: int, allowed) -> int | None:
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+# The rest of one item of a bracketed citation (Pandoc ``[@a, p. 3; @b]``, Org ``[cite:@a;@b]``).
+_ITEM_REST = re.compile(r"[^;\[\]]*")
+
+
+def _item_end(masked: str, pos: int) -> int:
+    """End of the bracketed citation item at ``pos``: the next ``;`` or ``]`` of its bracket
+    (``pos`` itself when neither follows in the paragraph)."""
+    end = _ITEM_REST.match(masked, pos, min(len(masked), pos + _LOOKBACK)).end()
+    if end < len(masked) and masked[end] in ";]" and not _BLANK_LINE.search(masked, pos, end):
+        return end
+    return pos
 
 # Names of bibliography files that are not BibTeX; they are not reported.
 _NON_BIB_SUFFIXES = frozenset(
@@ -640,24 +662,22 @@ def _latex_groups(masked: str, pos: int, multi: bool, partial: bool):
     ``None``) only when ``partial`` is set and always ends the list.
     """
     groups: list[tuple[int, int | None]] = []
-    p = pos
-    if multi:
-        for _ in range(2):
-            m = _LATEX_PAREN.match(masked, p)
-            if m is None:
-                break
-            p = m.end()
+    p = _skip(_LATEX_PAREN, masked, pos) if multi else pos
     while True:
-        q = p
-        for _ in range(2):
-            m = _LATEX_OPT.match(masked, q)
-            if m is None:
-                break
-            q = m.end()
-        p = _key_group(masked, q, partial, groups)
+        p = _key_group(masked, _skip(_LATEX_OPT, masked, p), partial, groups)
         if p is None or not multi:
             break
     return groups
+
+
+def _skip(pattern: re.Pattern, masked: str, p: int, times: int = 2) -> int:
+    """The offset after up to ``times`` arguments matching ``pattern`` (``[..]``, ``(..)``) at ``p``."""
+    for _ in range(times):
+        m = pattern.match(masked, p)
+        if m is None:
+            break
+        p = m.end()
+    return p
 
 
 def _key_group(masked: str, p: int, partial: bool, groups: list) -> int | None:
@@ -772,14 +792,20 @@ def _latex_find(text: str, masked: str, commands: _Commands = _DEFAULT_COMMANDS)
     return found
 
 
+def _last_command(masked: str, offset: int, commands: _Commands):
+    """The match of the last cite command starting less than ``_LOOKBACK`` characters before
+    ``offset``, or None."""
+    last = None
+    for m in commands.regex.finditer(masked, max(0, offset - _LOOKBACK), offset):
+        if not _latex_escaped(masked, m.start()):
+            last = m
+    return last
+
+
 def _latex_completion(
     text: str, masked: str, offset: int, commands: _Commands = _DEFAULT_COMMANDS
 ) -> CompletionContext | None:
-    lo = max(0, offset - _LOOKBACK)
-    last = None
-    for m in commands.regex.finditer(masked, lo, offset):
-        if not _latex_escaped(masked, m.start()):
-            last = m
+    last = _last_command(masked, offset, commands)
     if last is None:
         return None
     name = last.group(1)
@@ -800,6 +826,48 @@ def _latex_completion(
             text[start:offset], Span(start, end), "latex", "\\" + name + last.group(2)
         )
     return None
+
+
+def _latex_awaits_keys(masked: str, offset: int, commands: _Commands) -> bool:
+    """True when ``offset`` is right after a cite command whose next argument is a key list:
+    ``\\autocite``, ``\\citep[see][]``, ``\\cites{a}[p.~3]`` (``masked`` may end at ``offset``)."""
+    last = _last_command(masked, offset, commands)
+    if last is None:
+        return False
+    spec, p = commands.table[last.group(1)], last.end()
+    if spec == "cite":
+        return _skip(_LATEX_OPT, masked, p) == offset
+    if spec == "cites":
+        p = _skip(_LATEX_PAREN, masked, p)
+        while p < offset:
+            p = _skip(_LATEX_OPT, masked, p)
+            group = _LATEX_BRACE.match(masked, p)
+            if group is None or not group.group(2):
+                break
+            p = group.end()
+        return p == offset
+    params = spec.params
+    first = 1 if params[:1] == ("s",) else 0
+    if last.group(2) and not first:
+        return False                    # "\mycite*": the star is the first argument
+    for number in range(first + 1, len(params) + 1):
+        kind = params[number - 1]
+        if kind == "m":
+            return number in spec.keys and p == offset
+        p = _skip(_LATEX_STAR if kind == "s" else _LATEX_OPT, masked, p, 1)
+    return False
+
+
+def _latex_insertion(text: str, offset: int, key: str, macros, context) -> tuple[int, str]:
+    """Where and what to insert for ``key`` (see :func:`insertion`); ``context``: the
+    completion context at ``offset`` when the cursor is on a key, else None."""
+    if context is not None:
+        return context.span.end, "," + key          # after the key under the cursor
+    base = _line_start(text, offset - _LOOKBACK - 1)
+    masked = _mask(text[base:offset], "latex")[0]
+    if _latex_awaits_keys(masked, offset - base, _commands(macros)):
+        return offset, "{" + key + "}"
+    return offset, "\\cite{" + key + "}"
 
 
 # --- user-defined citation commands ------------------------------------------------------
@@ -1045,11 +1113,16 @@ def _md_dash(masked: str, at: int) -> bool:
     return at > 0 and masked[at - 1] == "-" and (at == 1 or not _is_word(masked[at - 2]))
 
 
+def _md_open_bracket(masked: str, at: int) -> int:
+    """Offset of the ``[`` still open at ``at`` (within ``_LOOKBACK`` characters), or -1."""
+    open_at = masked.rfind("[", max(0, at - _LOOKBACK), at)
+    return open_at if open_at >= 0 and masked.find("]", open_at, at) < 0 else -1
+
+
 def _md_command(masked: str, at: int) -> str:
     """Command of a citation being typed: ``[@`` / ``[-@`` after an unclosed ``[``."""
     command = ("-@" if _md_dash(masked, at) else "@")
-    open_at = masked.rfind("[", max(0, at - _LOOKBACK), at)
-    if open_at >= 0 and masked.find("]", open_at, at) < 0:
+    if _md_open_bracket(masked, at) >= 0:
         command = "[" + command
     return command
 
@@ -1106,6 +1179,25 @@ def _markdown_completion(text: str, masked: str, offset: int) -> CompletionConte
     )
 
 
+def _markdown_insertion(masked: str, offset: int, key: str, context) -> tuple[int, str]:
+    """Where and what to insert for ``key`` (see :func:`insertion`; ``context`` as for
+    :func:`_latex_insertion`): another item after the one under the cursor or in the open
+    bracketed citation, else a new bracketed citation."""
+    if context is not None:
+        end = context.span.end
+        if context.command.startswith("["):
+            return _item_end(masked, end), "; @" + key
+        if masked.startswith("@{", context.span.start - 2) and masked.startswith("}", end):
+            end += 1
+        return end, "; @" + key
+    open_at = _md_open_bracket(masked, offset)
+    if open_at >= 0 and not _BLANK_LINE.search(masked, open_at, offset) and any(
+        _md_at_ok(masked, m.start()) for m in _PANDOC_AT.finditer(masked, open_at + 1, offset)
+    ):
+        return offset, ("@" if masked[open_at + 1:offset].rstrip().endswith(";") else "; @") + key
+    return offset, "[@" + key + "]"
+
+
 # ---------------------------------------------------------------------------------------
 # Typst
 # ---------------------------------------------------------------------------------------
@@ -1122,9 +1214,13 @@ _TYPST_CITE = re.compile(
     r"#cite\(\s*((?:(?:<[\w\-:.]+>|label\(\s*\"[^\"\\\n]*\"\s*\))\s*(?:,\s*|(?=\))))+)"
 )
 _TYPST_CITE_ARG = re.compile(r"<([\w\-:.]+)>|\blabel\(\s*\"([^\"\\\n]*)\"\s*\)")
-_TYPST_CITE_HEAD = re.compile(
-    r"#cite\(\s*(?:(?:<[\w\-:.]*>|label\(\s*\"[^\"\n]*\"\s*\))\s*,\s*)*<"
-)
+# ``#cite(`` and labels, each followed by a comma: then ``<`` (a label being typed), nothing
+# (a label can follow) or one more label (a comma can follow).
+_TYPST_CITE_LABEL = r"(?:<[\w\-:.]*>|label\(\s*\"[^\"\n]*\"\s*\))"
+_TYPST_CITE_ARGS = r"#cite\(\s*(?:" + _TYPST_CITE_LABEL + r"\s*,\s*)*"
+_TYPST_CITE_HEAD = re.compile(_TYPST_CITE_ARGS + "<")
+_TYPST_CITE_OPEN = re.compile(_TYPST_CITE_ARGS)
+_TYPST_CITE_LAST = re.compile(_TYPST_CITE_ARGS + _TYPST_CITE_LABEL + r"\s*")
 
 
 def _typst_label_char(ch: str) -> bool:
@@ -1168,6 +1264,26 @@ def _typst_completion(text: str, masked: str, offset: int) -> CompletionContext 
     return None
 
 
+def _typst_insertion(masked: str, offset: int, key: str, context) -> tuple[int, str]:
+    """Where and what to insert for ``key`` (see :func:`insertion`; ``context`` as for
+    :func:`_latex_insertion`): another label inside ``#cite(...)``, else ``@key``."""
+    if context is not None:
+        end = context.span.end
+        if context.command == "@":
+            return end, " @" + key
+        if masked.startswith(">", end):
+            return end + 1, ", <" + key + ">"
+        return end, ">, <" + key + ">"
+    head = masked.rfind("#cite(", max(0, offset - _LOOKBACK), offset)
+    if head >= 0 and _TYPST_CITE_OPEN.fullmatch(masked, head, offset):
+        return offset, "<" + key + ">"
+    if head >= 0 and _TYPST_CITE_LAST.fullmatch(masked, head, offset):
+        return offset, ", <" + key + ">"
+    if offset > 0 and _is_word(masked[offset - 1]):
+        return offset, " @" + key          # "word@key" is no reference
+    return offset, "@" + key
+
+
 # ---------------------------------------------------------------------------------------
 # Org
 # ---------------------------------------------------------------------------------------
@@ -1197,6 +1313,17 @@ def _org_completion(text: str, masked: str, offset: int) -> CompletionContext | 
         return None
     if start < offset and not _is_word(masked[start]):
         return None
+    m = _org_open(masked, at)
+    if m is None:
+        return None
+    end = _PANDOC_TAIL.match(masked, offset).end()
+    return CompletionContext(
+        text[start:offset], Span(start, end), "org", text[m.start():m.end()]
+    )
+
+
+def _org_open(masked: str, at: int):
+    """The match of the ``[cite...:`` still open at ``at`` (within ``_LOOKBACK``), or None."""
     head = masked.rfind("[cite", max(0, at - _LOOKBACK), at)
     if head < 0:
         return None
@@ -1204,12 +1331,21 @@ def _org_completion(text: str, masked: str, offset: int) -> CompletionContext | 
     if m is None or m.end() > at:
         return None
     between = masked[m.end():at]
-    if "[" in between or "]" in between:
-        return None
-    end = _PANDOC_TAIL.match(masked, offset).end()
-    return CompletionContext(
-        text[start:offset], Span(start, end), "org", text[head:m.end()]
-    )
+    return None if "[" in between or "]" in between else m
+
+
+def _org_insertion(masked: str, offset: int, key: str, context) -> tuple[int, str]:
+    """Where and what to insert for ``key`` (see :func:`insertion`; ``context`` as for
+    :func:`_latex_insertion`): another item inside ``[cite:...]``, else a new citation."""
+    if context is not None:
+        return _item_end(masked, context.span.end), ";@" + key
+    m = _org_open(masked, offset)
+    if m is not None:
+        inner = masked[m.end():offset].rstrip()
+        return offset, ("@" if not inner or inner.endswith(";") else ";@") + key
+    if offset > 0 and masked[offset - 1] == "@" and (offset == 1 or masked[offset - 2].isspace()):
+        return offset, key
+    return offset, "[cite:@" + key + "]"
 
 
 # ---------------------------------------------------------------------------------------
@@ -1363,6 +1499,50 @@ def completion_context(
     if _inside(ranges, offset):
         return None
     return _COMPLETERS[lang](text, masked, offset)
+
+
+_INSERTERS = {
+    "markdown": _markdown_insertion,
+    "typst": _typst_insertion,
+    "org": _org_insertion,
+}
+
+
+def insertion(text: str, offset: int, language: str, key: str, macros=None) -> Insertion | None:
+    """What to write for citation ``key`` with the cursor at ``offset``, in the document's syntax.
+
+    Outside a citation, a whole one: LaTeX ``\\cite{key}`` (``{key}`` right after a cite
+    command such as ``\\autocite`` or ``\\citep[see][]``), Markdown ``[@key]``, Typst ``@key``,
+    Org ``[cite:@key]``.  Where a key can be typed (an empty :func:`completion_context`:
+    ``\\cite{``, ``\\cite{a,``, ``[@``, ``@``, ``#cite(<``, ``[cite:@``), the key alone.
+    With the cursor on a key, another key after it (after its item in a bracketed citation):
+    ``,key``, ``; @key``, `` @key`` or ``>, <key>``, ``;@key``.  Inside a bracketed citation
+    but not at a key: Markdown ``; @key`` (``@key`` after ``;``), Org ``;@key`` (``@key``
+    right after ``[cite:`` or ``;``); Typst ``<key>`` inside ``#cite(``.  Other languages:
+    the key.  Comments and code count as text outside citations.  ``macros``: as for
+    :func:`find_citations`.  ``None`` for an offset outside ``0..len(text)``, an empty key
+    or arguments of the wrong type.
+    """
+    if not isinstance(text, str) or not isinstance(key, str) or not key:
+        return None
+    if not isinstance(offset, int) or offset < 0 or offset > len(text):
+        return None
+    here = Span(offset, offset)
+    lang = _normalize_language(language)
+    if lang is None:
+        return Insertion(here, key)
+    if lang == "latex":
+        context = completion_context(text, offset, lang, macros)
+    else:
+        masked, ranges = _mask(text, lang)
+        context = None if _inside(ranges, offset) else _COMPLETERS[lang](text, masked, offset)
+    if context is not None and context.span.start == context.span.end:
+        return Insertion(here, key)                 # a key can be typed here
+    if lang == "latex":
+        at, new = _latex_insertion(text, offset, key, macros, context)
+    else:
+        at, new = _INSERTERS[lang](masked, offset, key, context)
+    return Insertion(Span(at, at), new)
 
 
 def _prefix_length(a: str, b: str, limit: int, backwards: bool = False) -> int:
