@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,9 @@ class Paper:
             self.references = [Reference.coerce(r) for r in self.references]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["references"] = [{k: getattr(r, k) for k in Reference.STORED} for r in self.references]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Paper":
@@ -91,7 +93,11 @@ class Reference:
     ``label`` as printed (``12``, ``Smith2019``) or its position; ``text`` the whole entry (may be
     empty once stored: the citation graph keeps only what it needs); ``line`` 0-based line of the
     entry in the parsed text; ``title``/``doi``/``arxiv``/``year`` what was found in it (empty
-    when not found). Stored as JSON objects with these names (:meth:`to_dict`)."""
+    when not found). Stored as JSON objects with these names (:meth:`to_dict`). ``span``, from
+    the parser only (never stored, not compared), covers the entry in the parsed text from its
+    label to its last character."""
+
+    STORED: ClassVar[tuple[str, ...]] = ("label", "text", "line", "title", "doi", "arxiv", "year")
 
     label: str
     text: str = ""
@@ -100,17 +106,17 @@ class Reference:
     doi: str = ""
     arxiv: str = ""
     year: str = ""
+    span: Optional[Span] = field(default=None, compare=False, repr=False)
 
     def to_dict(self, fields: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
-        """The named fields (only ``fields`` when given), empty values left out."""
-        names = fields or tuple(self.__dataclass_fields__)
-        return {k: v for k in names if (v := getattr(self, k))}
+        """The stored fields (only ``fields`` when given), empty values left out."""
+        return {k: v for k in fields or self.STORED if (v := getattr(self, k))}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Reference":
         """A Reference from stored JSON; unknown names are ignored, wrong types become empty."""
         out = {}
-        for name, f in cls.__dataclass_fields__.items():
+        for name in cls.STORED:
             v = data.get(name)
             want = int if name == "line" else str
             if type(v) is want:

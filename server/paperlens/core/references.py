@@ -41,7 +41,7 @@ except Exception:  # pragma: no cover - repair depends on ftfy
         return text
 
 __all__ = [
-    "RefEntry", "NumericCite", "LibraryEntry", "ReferenceMatcher",
+    "Reference", "NumericCite", "LibraryEntry", "ReferenceMatcher",
     "find_reference_section", "parse_references", "extract_title", "extract_ids",
     "extract_years", "normalize_title", "find_numeric_citations", "numeric_citation_at",
 ]
@@ -50,21 +50,6 @@ __all__ = [
 # =============================================================================================
 # records
 # =============================================================================================
-
-@dataclass
-class RefEntry(Reference):
-    """A :class:`Reference` with what was found in it.
-
-    ``span`` covers the entry in the parsed text, from its label to its last character;
-    ``title`` is :func:`extract_title` of ``text``; ``doi``/``arxiv``/``year`` may be empty.
-    """
-
-    span: Span = Span(0, 0)
-    title: str = ""
-    doi: str = ""
-    arxiv: str = ""
-    year: str = ""
-
 
 @dataclass
 class NumericCite:
@@ -376,7 +361,7 @@ def _author_year_starts(text: str, start: int, end: int) -> list[_Cand]:
     return out
 
 
-def parse_references(text: str, section: tuple[int, int] | None = None) -> list[RefEntry]:
+def parse_references(text: str, section: tuple[int, int] | None = None) -> list[Reference]:
     """The entries of the paper's own reference list, in order.
 
     ``section`` overrides :func:`find_reference_section` (pass ``(0, len(text))`` to parse a
@@ -408,7 +393,7 @@ def parse_references(text: str, section: tuple[int, int] | None = None) -> list[
         return []
 
     lines = _Lines(text)
-    entries: list[RefEntry] = []
+    entries: list[Reference] = []
     for i, c in enumerate(chosen):
         body_start = c.end
         body_end = chosen[i + 1].cut if i + 1 < len(chosen) else end
@@ -428,9 +413,9 @@ def parse_references(text: str, section: tuple[int, int] | None = None) -> list[
             continue
         doi, arxiv = extract_ids(entry_text)
         years = extract_years(entry_text)
-        entries.append(RefEntry(label=label, text=entry_text, line=lines.line_of(c.start),
-                                span=Span(c.start, max(stop, c.end)), title=extract_title(entry_text),
-                                doi=doi, arxiv=arxiv, year=years[-1] if years else ""))
+        entries.append(Reference(label=label, text=entry_text, line=lines.line_of(c.start),
+                                 span=Span(c.start, max(stop, c.end)), title=extract_title(entry_text),
+                                 doi=doi, arxiv=arxiv, year=years[-1] if years else ""))
     return entries
 
 

@@ -301,9 +301,7 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
     try:
         from paperlens.core.references import parse_references
 
-        paper.references = [
-            {"label": r.label, "text": r.text, "line": r.line, "title": r.title, "doi": r.doi,
-             "arxiv": r.arxiv, "year": r.year} for r in parse_references(text)]
+        paper.references = parse_references(text)
     except Exception as exc:   # a reference list we cannot read never costs the paper
         result.warnings.append(f"{path.name}: reference list not read ({exc.__class__.__name__})")
     result.papers.append(paper)
