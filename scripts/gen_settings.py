@@ -1,11 +1,12 @@
 """Write the settings schema of server/paperlens/config.py where it is shown:
-client-vscode/package.json's ``contributes.configuration`` and the README's settings table.
+client-vscode/package.json's ``contributes.configuration``, the README's settings table (for
+editors other than VS Code) and client-vscode/README.md's (every VS Code setting).
 
     .venv/bin/python scripts/gen_settings.py           # rewrite both
     .venv/bin/python scripts/gen_settings.py --check   # exit 1 and name the files that drifted
 
 Edit a setting in config.py, never in those files: tests/unit/test_config_schema.py fails when
-they disagree with the schema.
+one disagrees with the schema.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from paperlens.config import readme_table, vscode_configuration  # noqa: E402
 
 PACKAGE_JSON = ROOT / "client-vscode" / "package.json"
 README = ROOT / "README.md"
-# the table sits between these two lines of the README (Markdown comments: not rendered)
+CLIENT_README = ROOT / "client-vscode" / "README.md"
+# a table sits between these two lines of a README (Markdown comments: not rendered)
 README_BEGIN = ("<!-- settings table: generated from server/paperlens/config.py by "
                 "scripts/gen_settings.py; edit it there -->\n")
 README_END = "<!-- end of the settings table -->\n"
@@ -33,19 +35,21 @@ def package_json(text: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def readme(text: str) -> str:
-    """README ``text`` with the table of the schema between its marks."""
+def readme(text: str, vscode: bool = False) -> str:
+    """README ``text`` with the table of the schema between its marks (``vscode``: the table of
+    every VS Code setting)."""
     begin, end = text.find(README_BEGIN), text.find(README_END)
     if begin < 0 or end < begin:
-        raise SystemExit(f"{README}: the settings table marks are missing:\n{README_BEGIN}"
-                         f"{README_END}")
-    return text[:begin + len(README_BEGIN)] + readme_table() + text[end:]
+        raise SystemExit(f"the settings table marks are missing:\n{README_BEGIN}{README_END}")
+    return text[:begin + len(README_BEGIN)] + readme_table(vscode) + text[end:]
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     drifted = []
-    for path, render in ((PACKAGE_JSON, package_json), (README, readme)):
+    targets = ((PACKAGE_JSON, package_json), (README, readme),
+               (CLIENT_README, lambda text: readme(text, vscode=True)))
+    for path, render in targets:
         text = path.read_text(encoding="utf-8")
         wanted = render(text)
         if wanted == text:

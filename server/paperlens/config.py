@@ -205,8 +205,9 @@ class ClientSettings:
     python_path: str = setting(
         "", "Python that runs the server (`<python> -m paperlens serve`); it must have the "
         "`paperlens` package installed (`pip install paperlens`). Empty: the interpreter selected "
-        "in the Python extension when it is installed, else `python3`. `~` and "
-        "`${workspaceFolder}` are expanded.", scope="machine-overridable", vscode_only=True)
+        "in the Python extension when it is installed, else `python3`. `~`, "
+        "`${workspaceFolder}`, `${userHome}` and `${env:NAME}` are expanded; a relative path is "
+        "taken from the first workspace folder.", scope="machine-overridable", vscode_only=True)
 
 
 @dataclass(frozen=True)
@@ -506,13 +507,14 @@ def _shown(value: Any) -> str:
     return str(_json_number(value))
 
 
-def readme_table() -> str:
-    """The README's table of the settings an editor other than VS Code may send (between the
-    ``settings table`` marks; scripts/gen_settings.py writes it there)."""
+def readme_table(vscode: bool = False) -> str:
+    """The Markdown table of the settings: those an editor other than VS Code may send (the
+    README's), or with ``vscode`` every VS Code setting (client-vscode/README.md's).
+    scripts/gen_settings.py writes it between the ``settings table`` marks."""
     rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
     for s in settings():
         rule = s.rule
-        if rule.vscode_only:
+        if rule.vscode_only and not vscode:
             continue
         meaning = rule.doc
         if rule.minimum is not None or rule.maximum is not None:

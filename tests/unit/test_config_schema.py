@@ -18,6 +18,7 @@ from paperlens.config import (MAX_STRING, ClientSettings, Settings, readme_table
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_JSON = ROOT / "client-vscode" / "package.json"
 README = ROOT / "README.md"
+CLIENT_README = ROOT / "client-vscode" / "README.md"
 SERVER = [s for s in settings() if not s.key.startswith("server.")]
 
 
@@ -49,13 +50,17 @@ def test_package_json_is_the_schema():
         ".venv/bin/python scripts/gen_settings.py")
 
 
-def test_readme_table_is_the_schema():
+@pytest.mark.parametrize("readme, vscode", [(README, False), (CLIENT_README, True)],
+                         ids=["README.md", "client-vscode/README.md"])
+def test_readme_tables_are_the_schema(readme, vscode):
     gen = _gen_settings()
-    text = README.read_text(encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")
     begin, end = text.index(gen.README_BEGIN) + len(gen.README_BEGIN), text.index(gen.README_END)
-    assert text[begin:end] == readme_table(), (
-        "README.md's settings table drifted from server/paperlens/config.py: run "
-        ".venv/bin/python scripts/gen_settings.py")
+    assert text[begin:end] == readme_table(vscode), (
+        f"{readme.relative_to(ROOT)}'s settings table drifted from server/paperlens/config.py: "
+        "run .venv/bin/python scripts/gen_settings.py")
+    rows = [line for line in text[begin:end].splitlines() if line.startswith("| `paperlens.")]
+    assert len(rows) == len([s for s in settings() if vscode or not s.rule.vscode_only])
 
 
 def test_the_generator_finds_no_drift_and_repairs_one():
