@@ -1,112 +1,83 @@
 /**
- * The text to insert for a citation key in each document language (no `vscode` import).
- *
- *   latex/tex   \cite{key}      (inside \cite{...}: key, or ",key" after another key)
- *   markdown    [@key]          (after "[@" or "@": key; inside "[@a ...": "; @key")
- *   typst       @key            (after "@" or inside #cite(<...>): key)
- *   org         [cite:@key]     (inside [cite:...]: key, "@key" or ";@key")
- *   others      key
+ * Insert Citation: the server says what to insert for a key at a position, in the document's own
+ * citation syntax (`paperlens.server.citationInsert`: `\cite{key}`, `,key` inside `\cite{a`,
+ * `[@key]`, `; @key`, `@key`, `[cite:@key]` ...), so this extension repeats none of the server's
+ * citation rules. No `vscode` import: unit-tested with a fake client.
  */
+import { Exec, SERVER_COMMANDS } from './serverApi';
 
-export type CiteFamily = 'latex' | 'markdown' | 'typst' | 'org' | 'plain';
-
-const FAMILY: Record<string, CiteFamily> = {
-  latex: 'latex',
-  tex: 'latex',
-  'latex-expl3': 'latex',
-  doctex: 'latex',
-  context: 'latex',
-  markdown: 'markdown',
-  rmd: 'markdown',
-  quarto: 'markdown',
-  pandoc: 'markdown',
-  mdx: 'markdown',
-  typst: 'typst',
-  org: 'org',
-};
-
-export function citeFamily(languageId: string): CiteFamily {
-  return FAMILY[languageId.toLowerCase()] ?? 'plain';
+/** LSP positions and ranges (line and UTF-16 character, both from 0), as VS Code's. */
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+export interface TextEdit {
+  range: Range;
+  newText: string;
 }
 
-export interface CitationInsert {
-  text: string;
-  /** The cursor was already inside a citation, so only the key (and a separator) is inserted. */
-  inside: boolean;
+function isPosition(v: unknown): v is Position {
+  const p = v as Position;
+  return typeof v === 'object' && v !== null
+    && Number.isInteger(p.line) && p.line >= 0 && Number.isInteger(p.character) && p.character >= 0;
 }
 
-// \cite, \citep, \citet*, \parencite, \textcite, \autocite, \footcite, \nocite, \citeauthor, \Cite...
-const LATEX_CMD = String.raw`\\[A-Za-z]*[cC]ite[A-Za-z]*\*?(?:\s*\[[^\]]*\]){0,2}`;
-const LATEX_OPEN_BRACE = new RegExp(LATEX_CMD + String.raw`\s*\{([^{}]*)$`);
-const LATEX_BARE_CMD = new RegExp(LATEX_CMD + '$');
-// \cites{a}{b}: inside any later brace group of a multicite
-const LATEX_MULTI = new RegExp(String.raw`\\[A-Za-z]*[cC]ites\*?(?:\s*(?:\[[^\]]*\]|\{[^{}]*\}))*\s*\{([^{}]*)$`);
-
-function latex(key: string, before: string): CitationInsert {
-  const m = LATEX_OPEN_BRACE.exec(before) ?? LATEX_MULTI.exec(before);
-  if (m) {
-    const inner = m[1].replace(/\s+$/, '');
-    const sep = inner === '' || inner.endsWith(',') ? '' : ',';
-    return { text: sep + key, inside: true };
-  }
-  if (LATEX_BARE_CMD.test(before)) return { text: `{${key}}`, inside: true };
-  return { text: `\\cite{${key}}`, inside: false };
+/** The server's answer as an edit, or undefined when it is not `{range, newText}`. */
+export function asTextEdit(answer: unknown): TextEdit | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  const { range, newText } = answer as { range?: Range; newText?: unknown };
+  if (typeof newText !== 'string' || typeof range !== 'object' || range === null) return undefined;
+  if (!isPosition(range.start) || !isPosition(range.end) || before(range.end, range.start)) return undefined;
+  return { range: { start: { ...range.start }, end: { ...range.end } }, newText };
 }
 
-function markdown(key: string, before: string): CitationInsert {
-  if (/(?:^|[\s\[;(])-?@$/.test(before)) return { text: key, inside: true };
-  const open = /\[([^\[\]]*)$/.exec(before);
-  if (open && open[1].includes('@')) {
-    const inner = open[1];
-    if (/;\s*$/.test(inner)) return { text: `@${key}`, inside: true };
-    return { text: `; @${key}`, inside: true };
-  }
-  return { text: `[@${key}]`, inside: false };
+function before(a: Position, b: Position): boolean {
+  return a.line < b.line || (a.line === b.line && a.character < b.character);
 }
 
-function typst(key: string, before: string): CitationInsert {
-  if (/@$/.test(before)) return { text: key, inside: true };
-  if (/#cite\(\s*<$/.test(before)) return { text: key, inside: true };
-  if (/#cite\(\s*$/.test(before)) return { text: `<${key}>`, inside: true };
-  return { text: `@${key}`, inside: false };
-}
-
-function org(key: string, before: string): CitationInsert {
-  const m = /\[cite(?:\/[^:\]]*)?:([^\]]*)$/.exec(before);
-  if (m) {
-    const inner = m[1];
-    if (inner.endsWith('@')) return { text: key, inside: true };
-    if (/(?:^|;)\s*$/.test(inner)) return { text: `@${key}`, inside: true };
-    return { text: `;@${key}`, inside: true };
-  }
-  if (/(?:^|\s)@$/.test(before)) return { text: key, inside: true };
-  return { text: `[cite:@${key}]`, inside: false };
+/** The smallest range holding both. */
+function cover(a: Range, b: Range): Range {
+  return { start: before(b.start, a.start) ? b.start : a.start, end: before(a.end, b.end) ? b.end : a.end };
 }
 
 /**
- * @param languageId the document's language id
- * @param key        the citation key
- * @param before     the text of the current line before the cursor
+ * The edits that insert `key` at each selection (a selected text is replaced), asking the server
+ * at each selection's start. A document the server does not serve (`served` false) gets the key
+ * as it is, as does a position where the server answers null.
+ *
+ * @throws when the server fails or answers something that is not `{range, newText}`
  */
-export function citationFor(languageId: string, key: string, before = ''): CitationInsert {
-  switch (citeFamily(languageId)) {
-    case 'latex':
-      return latex(key, before);
-    case 'markdown':
-      return markdown(key, before);
-    case 'typst':
-      return typst(key, before);
-    case 'org':
-      return org(key, before);
-    default:
-      return { text: key, inside: false };
-  }
+export async function citationEdits(
+  exec: Exec,
+  uri: string,
+  selections: readonly Range[],
+  key: string,
+  served = true,
+): Promise<TextEdit[]> {
+  return Promise.all(
+    selections.map(async (selection) => {
+      if (!served) return { range: selection, newText: key };
+      const position = { line: selection.start.line, character: selection.start.character };
+      const answer = await exec(SERVER_COMMANDS.citationInsert, [uri, position, key]);
+      if (answer === null || answer === undefined) return { range: selection, newText: key };
+      const edit = asTextEdit(answer);
+      if (!edit) {
+        throw new Error(`${SERVER_COMMANDS.citationInsert} answered ${JSON.stringify(answer).slice(0, 200)}, not {range, newText}`);
+      }
+      return { range: cover(edit.range, selection), newText: edit.newText };
+    }),
+  );
 }
 
 /** Characters of a citation key (BibTeX keys allow more than words do). */
 export const KEY_PATTERN = /[A-Za-z0-9_:.+\-/]+/;
 
-/** The citation key around `column` in `line`, if any (trailing dots and colons trimmed). */
+/** The citation key around `column` in `line`, if any (trailing dots and colons trimmed): names
+ * the card of Show Paper Summary. */
 export function keyAt(line: string, column: number): string | undefined {
   const re = new RegExp(KEY_PATTERN.source, 'g');
   let m: RegExpExecArray | null;

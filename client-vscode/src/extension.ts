@@ -17,7 +17,7 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 
-import { citationFor, keyAt } from './cite';
+import { citationEdits, keyAt, Range as LspRange, TextEdit } from './cite';
 import {
   cardForPreview,
   formatPaper,
@@ -42,12 +42,12 @@ import {
 } from './python';
 import { onPythonInterpreterChanged, PYTHON_EXTENSION_ID, pythonExtensionInterpreter } from './pythonExtension';
 import { stderrLine } from './serverlog';
-import { initializationOptions, normaliseSettings, toServerSettings } from './settings';
+import { SERVER_COMMANDS, followStatus } from './serverApi';
+import { initializationOptions, normaliseSettings, RESTART_SETTINGS, settingsSchema, SettingsSchema, toServerSettings } from './settings';
 
 /** Languages whose documents the server serves (hover, definition, completion). */
 export const LANGUAGES = ['latex', 'tex', 'bibtex', 'markdown', 'typst', 'org', 'plaintext'];
 
-const STATUS_POLL_MS = 2000;
 const SEARCH_LIMIT = 30;
 const CARD_SCHEME = 'paperlens-card';
 
@@ -120,19 +120,21 @@ class Paperlens implements vscode.Disposable {
   private progress: { pct?: number; message?: string } | undefined;
   private clientErrors: string[] = [];
   private stoppedReason: string | undefined;
-  private pollTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastPoll = 0;
+  private statusFeed: vscode.Disposable | undefined;
   private interpreter: Interpreter | undefined;
   private readonly cards = new CardProvider();
   private pythonWatch: vscode.Disposable | undefined;
+  /** The settings schema: this extension's contributes.configuration (generated from config.py). */
+  private readonly schema: SettingsSchema;
 
   constructor(private readonly context: vscode.ExtensionContext) {
+    this.schema = settingsSchema(context.extension.packageJSON);
     this.output = vscode.window.createOutputChannel('paperlens', { log: true });
     this.statusItem = vscode.window.createStatusBarItem('paperlens.status', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'paperlens';
     this.statusItem.command = 'paperlens.searchPapers';
     this.disposables.push(this.output, this.statusItem);
-    this.clientErrors = normaliseSettings(rawSettings()).errors;
+    this.clientErrors = normaliseSettings(this.schema, rawSettings()).errors;
     this.render();
     this.statusItem.show();
   }
@@ -153,7 +155,7 @@ class Paperlens implements vscode.Disposable {
     this.stoppedReason = undefined;
     this.render(true);
     const folder = firstWorkspaceFolder();
-    const normalised = normaliseSettings(rawSettings());
+    const normalised = normaliseSettings(this.schema, rawSettings());
     this.clientErrors = normalised.errors;
     for (const e of normalised.errors) this.output.appendLine(`[client] settings: ${e}`);
     const fromExt = normalised.settings.pythonPath ? undefined : await pythonExtensionInterpreter(folder?.uri);
@@ -196,7 +198,7 @@ class Paperlens implements vscode.Disposable {
           });
         },
       },
-      initializationOptions: () => initializationOptions(rawSettings()),
+      initializationOptions: () => initializationOptions(this.schema, rawSettings()),
       synchronize: { configurationSection: 'paperlens' },
       middleware: {
         workspace: {
@@ -205,7 +207,7 @@ class Paperlens implements vscode.Disposable {
           configuration: async (params, token, next) => {
             const result = await next(params, token);
             if (!Array.isArray(result)) return result;
-            return result.map((value, i) => (params.items[i]?.section === 'paperlens' ? toServerSettings(value) : value));
+            return result.map((value, i) => (params.items[i]?.section === 'paperlens' ? toServerSettings(this.schema, value) : value));
           },
         },
         handleWorkDoneProgress: (token, params, next) => {
@@ -214,7 +216,7 @@ class Paperlens implements vscode.Disposable {
         },
       },
     };
-    const client = new PaperlensClient('paperlens', 'paperlens', serverOptions, clientOptions);
+    const client = new LanguageClient('paperlens', 'paperlens', serverOptions, clientOptions);
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped && this.client === client) {
         this.progress = undefined;
@@ -229,7 +231,13 @@ class Paperlens implements vscode.Disposable {
     try {
       await client.start();
     } catch (e) {
-      const msg = `paperlens: the server did not start (${e instanceof Error ? e.message : String(e)}).`;
+      const why = e instanceof Error ? e.message : String(e);
+      // a server from before the namespaced command ids announces paperlens.reindex and
+      // paperlens.openPaperText, which are this extension's own commands
+      const old = /command '?paperlens\.(reindex|openPaperText)'? already exists/i.test(why)
+        ? ' The paperlens package of this Python is older than the extension: pip install -U paperlens.'
+        : '';
+      const msg = `paperlens: the server did not start (${why}).${old}`;
       this.output.appendLine(`[client] ${msg}`);
       this.stoppedReason = msg;
       this.render();
@@ -237,7 +245,7 @@ class Paperlens implements vscode.Disposable {
       return undefined;
     }
     this.stoppedReason = undefined;
-    void this.refreshStatus();
+    this.followStatus(client);
     void this.watchPythonExtension();
     return client;
   }
@@ -270,8 +278,8 @@ class Paperlens implements vscode.Disposable {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    this.statusFeed?.dispose();
+    this.statusFeed = undefined;
     if (client) {
       try {
         if (client.state !== State.Stopped) await client.stop(5000);
@@ -292,15 +300,11 @@ class Paperlens implements vscode.Disposable {
 
   onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
     if (!e.affectsConfiguration('paperlens')) return;
-    this.clientErrors = normaliseSettings(rawSettings()).errors;
+    this.clientErrors = normaliseSettings(this.schema, rawSettings()).errors;
     for (const err of this.clientErrors) this.output.appendLine(`[client] settings: ${err}`);
     this.render();
-    if (e.affectsConfiguration('paperlens.server.pythonPath')) {
-      void this.restart();
-    } else {
-      // the server re-reads its settings (workspace/didChangeConfiguration) and may re-index
-      this.schedulePoll(500);
-    }
+    // the others reach the server (workspace/didChangeConfiguration), which pushes its new status
+    if (RESTART_SETTINGS.some((name) => e.affectsConfiguration(name))) void this.restart();
   }
 
   // -- requests --------------------------------------------------------------------------------
@@ -347,7 +351,6 @@ class Paperlens implements vscode.Disposable {
     if (params.kind === 'end') {
       this.progress = undefined;
       this.render();
-      void this.refreshStatus();
       return;
     }
     this.progress = {
@@ -355,33 +358,23 @@ class Paperlens implements vscode.Disposable {
       message: params.message ?? this.progress?.message,
     };
     this.render();
-    this.schedulePoll(STATUS_POLL_MS);
   }
 
-  private schedulePoll(delay: number): void {
-    if (this.pollTimer) return;
-    const wait = Math.max(delay, this.lastPoll + STATUS_POLL_MS - Date.now(), 0);
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      void this.refreshStatus();
-    }, wait);
-  }
-
-  async refreshStatus(): Promise<void> {
-    const client = this.client;
-    if (!client || client.state !== State.Running) return;
-    this.lastPoll = Date.now();
-    try {
-      this.serverStatus = (await client.sendRequest(ExecuteCommandRequest.type, {
-        command: 'paperlens.status',
-        arguments: [],
-      })) as ServerStatus;
-    } catch (e) {
-      this.output.appendLine(`[client] paperlens.status failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    this.render();
-    // poll (at most every 2 s) while the server says it is indexing
-    if (this.serverStatus?.indexing || this.progress) this.schedulePoll(STATUS_POLL_MS);
+  /** Asks the server its status once, then follows its `paperlens/status` notifications. */
+  private followStatus(client: LanguageClient): void {
+    this.statusFeed?.dispose();
+    this.statusFeed = followStatus(
+      {
+        onNotification: (method, handler) => client.onNotification(method, handler),
+        exec: (command, args) => client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }),
+      },
+      (status) => {
+        if (this.client !== client) return;
+        this.serverStatus = status;
+        this.render();
+      },
+      (message) => this.output.appendLine(`[client] ${message}`),
+    );
   }
 
   // -- commands --------------------------------------------------------------------------------
@@ -395,7 +388,7 @@ class Paperlens implements vscode.Disposable {
     qp.matchOnDetail = false;
     const search = latestSearch<SearchResult[]>({
       delayMs: 150,
-      fetch: (q) => (q.trim().length < 2 ? Promise.resolve([]) : this.exec<SearchResult[]>('paperlens.search', [q.trim(), SEARCH_LIMIT])),
+      fetch: (q) => (q.trim().length < 2 ? Promise.resolve([]) : this.exec<SearchResult[]>(SERVER_COMMANDS.search, [q.trim(), SEARCH_LIMIT])),
       onBusy: (busy) => {
         qp.busy = busy;
       },
@@ -434,7 +427,7 @@ class Paperlens implements vscode.Disposable {
     const target = resultTarget(r);
     const uri = target.uri ? vscode.Uri.parse(target.uri) : vscode.Uri.file(target.file);
     if (target.pdf) {
-      if (this.serverCommands().includes('paperlens.openPaperText')) {
+      if (this.serverCommands().includes(SERVER_COMMANDS.openPaperText)) {
         await this.openPaperText(uri, target.line0);
         return;
       }
@@ -460,7 +453,7 @@ class Paperlens implements vscode.Disposable {
       return;
     }
     if (!(await this.running())) return;
-    const hasPapers = this.serverCommands().includes('paperlens.papers');
+    const hasPapers = this.serverCommands().includes(SERVER_COMMANDS.papers);
     const qp = vscode.window.createQuickPick<PaperItem>();
     qp.title = 'paperlens: Insert Citation';
     qp.placeholder = hasPapers ? 'Type author, title words or year' : 'Type title words, authors or topic (two letters or more)';
@@ -469,11 +462,11 @@ class Paperlens implements vscode.Disposable {
     const fetchPapers = async (q: string): Promise<PaperInfo[]> => {
       if (hasPapers) {
         // a server command listing papers: [{key, title, year, authors}] (as `paperlens cite --json`)
-        const res = await this.exec<PaperInfo[] | { results?: PaperInfo[] }>('paperlens.papers', [q.trim(), 50]);
+        const res = await this.exec<PaperInfo[] | { results?: PaperInfo[] }>(SERVER_COMMANDS.papers, [q.trim(), 50]);
         return Array.isArray(res) ? res : res?.results ?? [];
       }
       if (q.trim().length < 2) return [];
-      const hits = await this.exec<SearchResult[]>('paperlens.search', [q.trim(), 60]);
+      const hits = await this.exec<SearchResult[]>(SERVER_COMMANDS.search, [q.trim(), 60]);
       return papersFromResults(hits ?? []);
     };
     const search = latestSearch<PaperInfo[]>({
@@ -511,14 +504,32 @@ class Paperlens implements vscode.Disposable {
     await this.insertKey(editor, paper.key);
   }
 
+  /** Inserts `key` at each selection in the document's citation syntax, as the server says. */
   private async insertKey(editor: vscode.TextEditor, key: string): Promise<void> {
     const doc = editor.document;
+    const client = this.client;
+    if (!client) return;
+    const version = doc.version;
+    const served = doc.uri.scheme === 'file' && LANGUAGES.includes(doc.languageId);
+    const selections: LspRange[] = editor.selections.map((s) => ({
+      start: { line: s.start.line, character: s.start.character },
+      end: { line: s.end.line, character: s.end.character },
+    }));
+    let edits: TextEdit[];
+    try {
+      const uri = client.code2ProtocolConverter.asUri(doc.uri);
+      edits = await citationEdits((command, args) => this.exec(command, args), uri, selections, key, served);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`paperlens: cannot insert the citation: ${noLinks(e instanceof Error ? e.message : String(e))}`);
+      return;
+    }
+    if (doc.version !== version) {
+      void vscode.window.showInformationMessage('paperlens: the document changed while the citation was prepared; run Insert Citation again.');
+      return;
+    }
     await editor.edit((b) => {
-      for (const sel of editor.selections) {
-        const before = doc.lineAt(sel.start.line).text.slice(0, sel.start.character);
-        const { text } = citationFor(doc.languageId, key, before);
-        if (sel.isEmpty) b.insert(sel.start, text);
-        else b.replace(sel, text);
+      for (const e of edits) {
+        b.replace(new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
       }
     });
   }
@@ -572,14 +583,14 @@ class Paperlens implements vscode.Disposable {
       return;
     }
     if (!(await this.running())) return;
-    if (!this.serverCommands().includes('paperlens.openPaperText')) {
+    if (!this.serverCommands().includes(SERVER_COMMANDS.openPaperText)) {
       void vscode.window.showInformationMessage(
-        `paperlens: this version of the server cannot show the extracted text of ${noLinks(uri.fsPath)} (no paperlens.openPaperText command yet).`,
+        `paperlens: this version of the server cannot show the extracted text of ${noLinks(uri.fsPath)} (no ${SERVER_COMMANDS.openPaperText} command).`,
       );
       return;
     }
     type Answer = string | { uri?: string; line?: number; text?: string; title?: string } | null;
-    const res = await this.exec<Answer>('paperlens.openPaperText', [uri.toString()]);
+    const res = await this.exec<Answer>(SERVER_COMMANDS.openPaperText, [uri.toString()]);
     if (!res) {
       void vscode.window.showInformationMessage(`paperlens: no paper text for ${noLinks(uri.fsPath)}.`);
       return;
@@ -599,9 +610,8 @@ class Paperlens implements vscode.Disposable {
 
   async reindex(rebuild = false): Promise<void> {
     try {
-      await this.exec('paperlens.reindex', rebuild ? [true] : []);
+      await this.exec(SERVER_COMMANDS.reindex, rebuild ? [true] : []);
       this.output.appendLine(`[client] re-index${rebuild ? ' (rebuild)' : ''} scheduled`);
-      this.schedulePoll(300);
     } catch (e) {
       void vscode.window.showErrorMessage(`paperlens: re-index failed: ${noLinks(e instanceof Error ? e.message : String(e))}`);
     }
@@ -624,22 +634,8 @@ class Paperlens implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.statusFeed?.dispose();
     for (const d of this.disposables) d.dispose();
-  }
-}
-
-/**
- * The server's commands (paperlens.search, paperlens.reindex, ...) are sent with
- * workspace/executeCommand by this extension; the client must not register them as VS Code
- * commands itself, because `paperlens.reindex` and `paperlens.openPaperText` are also this
- * extension's own commands (registering a command twice fails the client's start).
- */
-class PaperlensClient extends LanguageClient {
-  override registerFeature(feature: Parameters<LanguageClient['registerFeature']>[0]): void {
-    const method = (feature as { registrationType?: { method?: string } }).registrationType?.method;
-    if (method === ExecuteCommandRequest.method) return;
-    super.registerFeature(feature);
   }
 }
 

@@ -4,22 +4,41 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { defaultServerSettings, initializationOptions, normaliseSettings, toServerSettings, unflatten } from '../settings';
+import {
+  defaultServerSettings,
+  initializationOptions,
+  normaliseSettings,
+  problemWith,
+  settingsSchema,
+  toServerSettings,
+  unflatten,
+} from '../settings';
 
 // tests run from client-vscode/ (npm test)
 const pkg = JSON.parse(readFileSync(path.resolve('package.json'), 'utf8'));
+const schema = settingsSchema(pkg);
 const props: Record<string, any> = pkg.contributes.configuration.properties;
+const check = (input: unknown) => normaliseSettings(schema, input);
+const DEFAULTS = {
+  paperFolders: [],
+  indexPath: '',
+  indexWorkers: 0,
+  completion: { limit: 50 },
+  summary: { provider: 'extractive', model: 'gpt-4o-mini', baseUrl: '', apiKeyEnv: 'OPENAI_API_KEY', maxInputTokens: 6000, timeoutSeconds: 30 },
+  trace: 'off',
+};
 
-describe('normaliseSettings', () => {
+describe('normaliseSettings against the schema of package.json', () => {
   it('gives the defaults for an empty section', () => {
-    const { settings, errors } = normaliseSettings({});
-    assert.deepEqual(settings.server, defaultServerSettings());
+    const { settings, errors } = check({});
+    assert.deepEqual(settings.server, DEFAULTS);
+    assert.deepEqual(defaultServerSettings(schema), DEFAULTS);
     assert.equal(settings.pythonPath, '');
     assert.deepEqual(errors, []);
   });
 
   it('reads the object VS Code returns for getConfiguration().get("paperlens")', () => {
-    const { settings, errors } = normaliseSettings({
+    const { settings, errors } = check({
       paperFolders: ['papers', ' ~/lib '],
       indexPath: '/tmp/idx',
       indexWorkers: 2,
@@ -29,98 +48,112 @@ describe('normaliseSettings', () => {
       server: { pythonPath: ' /venv/bin/python ' },
     });
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings.server.paperFolders, ['papers', '~/lib']);
-    assert.equal(settings.server.indexWorkers, 2);
-    assert.equal(settings.server.completion.limit, 20);
-    assert.equal(settings.server.summary.provider, 'openai');
-    assert.equal(settings.server.summary.timeoutSeconds, 2.5);
-    assert.equal(settings.server.trace, 'verbose');
+    assert.deepEqual(settings.server, {
+      // sent as typed: the server strips strings, for every editor alike
+      paperFolders: ['papers', ' ~/lib '],
+      indexPath: '/tmp/idx',
+      indexWorkers: 2,
+      completion: { limit: 20 },
+      summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
+      trace: 'verbose',
+    });
     assert.equal(settings.pythonPath, '/venv/bin/python');
   });
 
-  it('accepts {paperlens: {...}}, flattened dotted keys and a single folder string', () => {
-    const { settings, errors } = normaliseSettings({ paperlens: { 'completion.limit': 7, 'summary.provider': 'openai', paperFolders: 'papers', 'trace.server': 'messages' } });
+  it('accepts {paperlens: {...}}, flattened dotted keys, a single folder string and trace as a string', () => {
+    const { settings, errors } = check({ paperlens: { 'completion.limit': 7, 'summary.provider': 'openai', paperFolders: 'papers', 'trace.server': 'messages' } });
     assert.deepEqual(errors, []);
-    assert.equal(settings.server.completion.limit, 7);
-    assert.equal(settings.server.summary.provider, 'openai');
+    assert.deepEqual(settings.server.completion, { limit: 7 });
+    assert.equal((settings.server.summary as any).provider, 'openai');
     assert.deepEqual(settings.server.paperFolders, ['papers']);
     assert.equal(settings.server.trace, 'messages');
+    assert.equal(check({ trace: 'verbose' }).settings.server.trace, 'verbose');
   });
 
   it('reports ill-typed and out-of-range values and keeps the defaults', () => {
-    const { settings, errors } = normaliseSettings({
+    const { settings, errors } = check({
       paperFolders: [1, 2],
       indexWorkers: -1,
       completion: { limit: 501 },
       summary: { provider: 'gpt', maxInputTokens: 12.5, timeoutSeconds: 0 },
       trace: { server: 'loud' },
       indexPath: 3,
+      server: { pythonPath: ['python3'] },
     });
-    const d = defaultServerSettings();
-    assert.deepEqual(settings.server, d);
-    assert.equal(errors.length, 8, errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('paperlens.completion.limit must be at most 500')));
+    assert.deepEqual(settings.server, DEFAULTS);
+    assert.equal(settings.pythonPath, '');
+    assert.equal(errors.length, 9, errors.join('\n'));
+    assert.ok(errors.some((e) => e.startsWith('paperlens.completion.limit must be at most 500, got 501')));
     assert.ok(errors.some((e) => e.startsWith('paperlens.indexWorkers must be at least 0')));
     assert.ok(errors.some((e) => e.startsWith('paperlens.summary.provider must be one of extractive, openai')));
     assert.ok(errors.some((e) => e.startsWith('paperlens.trace.server must be one of off, messages, verbose')));
     assert.ok(errors.some((e) => e.startsWith('paperlens.summary.maxInputTokens must be a whole number')));
+    assert.ok(errors.some((e) => e.startsWith('paperlens.paperFolders must be a list of strings')));
+    assert.ok(errors.some((e) => e.startsWith('paperlens.server.pythonPath must be a string')));
     assert.ok(errors.every((e) => e.includes('using the default')));
   });
 
+  it('enforces the maximums the server enforces (settings.ts had none for these)', () => {
+    const { settings, errors } = check({ indexWorkers: 33, summary: { maxInputTokens: 2_000_001, timeoutSeconds: 3601 } });
+    assert.deepEqual(settings.server, DEFAULTS);
+    assert.deepEqual(errors.map((e) => e.split(',')[0]), [
+      'paperlens.indexWorkers must be at most 32',
+      'paperlens.summary.maxInputTokens must be at most 2000000',
+      'paperlens.summary.timeoutSeconds must be at most 3600',
+    ]);
+  });
+
+  it('checks lengths, and every type the schema may use', () => {
+    const errors = check({ indexPath: 'x'.repeat(4097), paperFolders: Array(257).fill('p') }).errors;
+    assert.equal(errors.length, 2);
+    assert.ok(errors[0].startsWith('paperlens.paperFolders has more than 256 items'));
+    assert.ok(errors[1].startsWith('paperlens.indexPath is longer than 4096 characters'));
+    assert.ok(errors.every((e) => e.length < 300));
+    assert.equal(problemWith({ type: 'boolean' }, 'yes'), 'must be true or false');
+    assert.equal(problemWith({ type: 'boolean' }, false), undefined);
+    assert.equal(problemWith({ type: 'number', minimum: 1 }, Infinity), 'must be a number');
+    assert.equal(problemWith({ type: 'array', items: { type: 'string', maxLength: 2 } }, ['abc']), 'has an item longer than 2 characters');
+  });
+
   it('ignores a non-object section', () => {
-    assert.deepEqual(normaliseSettings(null).settings.server, defaultServerSettings());
-    assert.deepEqual(normaliseSettings('x').settings.server, defaultServerSettings());
+    assert.deepEqual(check(null).settings.server, DEFAULTS);
+    assert.deepEqual(check('x').settings.server, DEFAULTS);
+    assert.deepEqual(settingsSchema(undefined), {});
   });
 });
 
 describe('what the server receives', () => {
   it('has the server tree only: trace is a string, no client-only keys', () => {
-    const s = toServerSettings({ trace: { server: 'verbose' }, server: { pythonPath: '/x' }, completion: { limit: 3 } });
+    const s = toServerSettings(schema, { trace: { server: 'verbose' }, server: { pythonPath: '/x' }, completion: { limit: 3 } });
     assert.equal(s.trace, 'verbose');
-    assert.equal((s as any).server, undefined);
+    assert.equal(s.server, undefined);
     assert.deepEqual(Object.keys(s).sort(), ['completion', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace']);
-    assert.deepEqual(initializationOptions({}), { paperlens: defaultServerSettings() });
+    assert.deepEqual(initializationOptions(schema, {}), { paperlens: DEFAULTS });
   });
 
   it('unflatten folds dotted keys and merges objects', () => {
     assert.deepEqual(unflatten({ 'a.b': 1, a: { c: 2 }, 'x.y.z': 3 }), { a: { b: 1, c: 2 }, x: { y: { z: 3 } } });
   });
+
+  it('follows the schema it is given: a new setting needs no code here', () => {
+    const grown = settingsSchema({
+      contributes: { configuration: { properties: { ...props, 'paperlens.hover.maxLines': { type: 'integer', minimum: 1, maximum: 9, default: 4 } } } },
+    });
+    assert.deepEqual(toServerSettings(grown, {}).hover, { maxLines: 4 });
+    assert.deepEqual(toServerSettings(grown, { hover: { maxLines: 7 } }).hover, { maxLines: 7 });
+    assert.ok(normaliseSettings(grown, { hover: { maxLines: 10 } }).errors[0].startsWith('paperlens.hover.maxLines must be at most 9'));
+  });
 });
 
-describe('package.json contributes.configuration', () => {
-  const flat = (obj: any, prefix = 'paperlens'): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flat(v, `${prefix}.${k}`));
-      else out[`${prefix}.${k}`] = v;
-    }
-    return out;
-  };
-
-  it('mirrors the settings tree with the same defaults', () => {
-    const d = flat({ ...defaultServerSettings(), trace: { server: 'off' }, server: { pythonPath: '' } });
-    assert.deepEqual(Object.keys(props).sort(), Object.keys(d).sort());
-    for (const [key, dflt] of Object.entries(d)) assert.deepEqual(props[key].default, dflt, key);
-  });
-
-  it('validates types, enums and minimums, and describes every setting', () => {
-    assert.equal(props['paperlens.paperFolders'].type, 'array');
-    assert.equal(props['paperlens.paperFolders'].items.type, 'string');
-    assert.equal(props['paperlens.indexWorkers'].type, 'integer');
-    assert.equal(props['paperlens.indexWorkers'].minimum, 0);
-    assert.equal(props['paperlens.completion.limit'].minimum, 1);
-    assert.equal(props['paperlens.completion.limit'].maximum, 500);
-    assert.equal(props['paperlens.completion.limit'].default, 50);
-    assert.deepEqual(props['paperlens.summary.provider'].enum, ['extractive', 'openai']);
-    assert.deepEqual(props['paperlens.trace.server'].enum, ['off', 'messages', 'verbose']);
-    assert.equal(props['paperlens.summary.apiKeyEnv'].default, 'OPENAI_API_KEY');
-    for (const [key, p] of Object.entries(props)) assert.ok(p.markdownDescription || p.description, `${key} has no description`);
-  });
-
-  it('every default passes the client validation, and the schema rejects what the validation rejects', () => {
+describe('package.json', () => {
+  it('every default passes the client validation', () => {
     const values: Record<string, unknown> = {};
     for (const [key, p] of Object.entries(props)) values[key.replace(/^paperlens\./, '')] = p.default;
-    assert.deepEqual(normaliseSettings(values).errors, []);
+    assert.deepEqual(check(values).errors, []);
+  });
+
+  it('describes every setting', () => {
+    for (const [key, p] of Object.entries(props)) assert.ok(p.markdownDescription || p.description, `${key} has no description`);
   });
 
   it('activates on the document languages and on every contributed command', () => {
@@ -131,13 +164,20 @@ describe('package.json contributes.configuration', () => {
     for (const id of ['paperlens.searchPapers', 'paperlens.insertCitation', 'paperlens.showSummary', 'paperlens.openPaperText', 'paperlens.reindex', 'paperlens.restartServer']) {
       assert.ok(ids.includes(id), id);
     }
+    // the server's commands are paperlens.server.*: none of this extension's may start so
+    for (const id of ids) assert.ok(!id.startsWith('paperlens.server.'), id);
   });
 });
 
-// Cross-check with the Python server's own defaults when its virtualenv is here.
+// Cross-check with the Python server when its virtualenv is here.
 const python = process.env.PAPERLENS_PYTHON || path.resolve('..', '.venv', 'bin', 'python');
 describe('the server agrees', { skip: existsSync(python) ? false : `no ${python}` }, () => {
   const run = (code: string): any => JSON.parse(execFileSync(python, ['-c', code], { encoding: 'utf8' }));
+
+  it('package.json is what config.py generates (scripts/gen_settings.py)', () => {
+    const generated = run('import json\nfrom paperlens.config import vscode_configuration\nprint(json.dumps(vscode_configuration()))');
+    assert.deepEqual(pkg.contributes.configuration, generated);
+  });
 
   it('has the same defaults (camelCase of config.py)', () => {
     const server = run(
@@ -147,11 +187,11 @@ describe('the server agrees', { skip: existsSync(python) ? false : `no ${python}
         '    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): camel(v) if isinstance(v, dict) else v for k, v in d.items()}\n' +
         'print(json.dumps(camel(dataclasses.asdict(Settings()))))',
     );
-    assert.deepEqual(server, defaultServerSettings());
+    assert.deepEqual(server, defaultServerSettings(schema));
   });
 
   it('accepts what the client sends without a settings error', () => {
-    const sent = initializationOptions({ trace: { server: 'verbose' }, server: { pythonPath: '/x' }, paperFolders: ['p'], completion: { limit: 9 } });
+    const sent = initializationOptions(schema, { trace: { server: 'verbose' }, server: { pythonPath: '/x' }, paperFolders: ['p'], completion: { limit: 9 } });
     const errors = run(
       'import json, sys\n' +
         'from paperlens.config import settings_from_dict\n' +
