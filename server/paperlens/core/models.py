@@ -61,7 +61,9 @@ class Paper:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["references"] = [{k: getattr(r, k) for k in Reference.STORED} for r in self.references]
+        # every stored field of every reference (the span stays out); dicts assigned later too
+        data["references"] = [{k: getattr(r, k) for k in Reference.STORED}
+                              for r in map(Reference.coerce, self.references)]
         return data
 
     @classmethod

@@ -9,8 +9,10 @@ numbered section headings; ``References`` ends the body. Markdown papers may ins
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from paperlens.core.joins import HEAD_CHARS
 from paperlens.core.models import Paper
 from paperlens.core.parse.common import ParseResult, chunk_lines, join_lines, paper_id
 
@@ -134,44 +136,59 @@ def _heading_name(line: str) -> str | None:
     return None
 
 
-def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None) -> ParseResult:
-    """Parse a paper text (already decoded and cleaned).
+# ---------------------------------------------------------------------------------------------
+# the stages of parse_text_paper: lines -> head and abstract -> metadata -> sections -> passages
+# -> references. Each piece of metadata is taken from the first place that has it: front matter,
+# ``Field:`` lines, the header's layout (title above authors), then the whole text and file name.
+# ---------------------------------------------------------------------------------------------
 
-    ``line_pages`` (for text extracted from a PDF) gives the 1-based page of every line;
-    passages then carry the page they start on.
-    """
-    source = str(path)
-    lines = text.split("\n")
-    meta, start = _front_matter(lines)
-    result = ParseResult()
+Numbered = list[tuple[int, str]]          # (0-based line, text)
 
-    title = meta.get("title", "")
-    authors: list[str] = [a.strip() for a in re.split(r";|\s+and\s+", meta.get("author", meta.get("authors", ""))) if a.strip()]
-    year = meta.get("year", "")
-    if not year and meta.get("date"):
-        m = YEAR.search(meta["date"])
+
+@dataclass
+class _Metadata:
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    year: str = ""
+    venue: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    key: str = ""
+
+
+def _from_front_matter(front: dict[str, str]) -> _Metadata:
+    """What YAML front matter says (it wins over everything in the text)."""
+    names = front.get("author", front.get("authors", ""))
+    year = front.get("year", "")
+    if not year and front.get("date"):
+        m = YEAR.search(front["date"])
         year = m.group(1) if m else ""
-    venue = meta.get("venue", "")
-    doi, arxiv = meta.get("doi", ""), meta.get("arxiv", "")
+    return _Metadata(title=front.get("title", ""),
+                     authors=[a.strip() for a in re.split(r";|\s+and\s+", names) if a.strip()],
+                     year=year, venue=front.get("venue", ""), doi=front.get("doi", ""),
+                     arxiv=front.get("arxiv", ""), key=front.get("key", ""))
 
-    # --- header: title and authors ------------------------------------------------
-    abstract_line = None
+
+def _abstract_line(lines: list[str], start: int) -> int | None:
+    """The line of the ``Abstract`` heading (or of an inline ``Abstract:``), in the first 80."""
     for i in range(start, min(len(lines), start + 80)):
         if _heading_name(lines[i]) == "abstract" or INLINE_ABSTRACT.search(lines[i]):
-            abstract_line = i
-            break
-    header_end = abstract_line if abstract_line is not None else min(len(lines), start + 12)
-    header = [(i, lines[i]) for i in range(start, header_end) if lines[i].strip()]
+            return i
+    return None
 
-    field_values: dict[str, str] = {}
+
+def _split_header(header: Numbered) -> tuple[dict[str, str], str | None, Numbered, set[int]]:
+    """``Field: value`` lines and a leading ``# Title`` out of the header: (fields, Markdown
+    title, the other lines, the lines used)."""
+    fields: dict[str, str] = {}
     md_title = None
-    rest: list[tuple[int, str]] = []
+    rest: Numbered = []
     used: set[int] = set()           # header lines that held metadata (the rest is body text)
     for i, line in header:
         m = FIELD.match(line)
         if m:
             name = m.group(1).lower()
-            field_values["author" if name.startswith("author") else name] = _strip_markdown(m.group(2))
+            fields["author" if name.startswith("author") else name] = _strip_markdown(m.group(2))
             used.add(i)
             continue
         hm = MD_HEADING.match(line)
@@ -180,141 +197,224 @@ def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None)
             used.add(i)
             continue
         rest.append((i, line))
-    if not title:
-        title = field_values.get("title") or md_title or ""
-    if not authors and field_values.get("author"):
-        authors = split_authors(field_values["author"])
-    year = year or field_values.get("year", "")
-    venue = venue or field_values.get("venue", "")
-    doi = doi or field_values.get("doi", "")
-    arxiv = arxiv or field_values.get("arxiv", "")
+    return fields, md_title, rest, used
 
+
+def _apply_fields(meta: _Metadata, fields: dict[str, str], md_title: str | None) -> None:
+    if not meta.title:
+        meta.title = fields.get("title") or md_title or ""
+    if not meta.authors and fields.get("author"):
+        meta.authors = split_authors(fields["author"])
+    meta.year = meta.year or fields.get("year", "")
+    meta.venue = meta.venue or fields.get("venue", "")
+    meta.doi = meta.doi or fields.get("doi", "")
+    meta.arxiv = meta.arxiv or fields.get("arxiv", "")
+
+
+def _title_above_authors(rest: Numbered) -> int | None:
+    """How many lines above a clear author line (marks, commas, 'and') in the first five,
+    when none of them is an affiliation: those lines are the title."""
     strong = next((k for k in range(1, min(len(rest), 5)) if _is_name_line(rest[k][1])
                    and _strong_names(rest[k][1])), None)
-    if not title and rest and strong is not None and not any(
-            AFFILIATION_HINTS.search(rest[k][1]) for k in range(strong)):
-        title = join_lines([rest[k][1] for k in range(strong)])   # everything above the authors
-        used.update(rest[k][0] for k in range(strong))
-        rest = rest[strong:]
-    if not title and rest:
-        title_lines = [rest[0][1].strip()]
-        j = 1
-        while j < len(rest) and len(title_lines) < 3:
-            line = rest[j][1].strip()
-            prev = title_lines[-1]
-            if AFFILIATION_HINTS.search(line):
-                break
-            if len(line) > 100 or re.search(r"[.。!?！？]$", line):
-                break                      # a sentence, not more of the title
-            continuation = prev.endswith((":", "-", "–")) or line[:1].islower() or \
-                (not _is_name_line(line) and len(line.split()) <= 12)
-            if not continuation:
-                break
-            title_lines.append(line)
-            j += 1
-        title = join_lines(title_lines)
-        used.update(i for i, _ in rest[:j])
-        rest = rest[j:]
-    if not authors:
-        author_lines = []
-        for i, line in rest:
-            if _is_name_line(line):
-                author_lines.append(line)
-                used.add(i)
-            elif author_lines:
-                break
-            elif len(author_lines) == 0 and AFFILIATION_HINTS.search(line):
-                break
-        authors = split_authors(" , ".join(author_lines))
+    if strong is None or any(AFFILIATION_HINTS.search(rest[k][1]) for k in range(strong)):
+        return None
+    return strong
 
-    # --- sections: abstract, body, references ------------------------------------------
-    pid = paper_id(source)
-    abstract_lines: list[tuple[int, str]] = []
-    body: list[tuple[str, list[tuple[int, str]]]] = []
-    section = "body"
-    current: list[tuple[int, str]] = []
-    if abstract_line is not None:
-        scan_from = abstract_line
-    else:   # no abstract heading: the body starts after the title and author lines
-        scan_from = max(used) + 1 if used else start
-    in_abstract = abstract_line is not None
+
+def _title_lines(rest: Numbered) -> int:
+    """How many of the first lines are the title (at most three): lines that continue it."""
+    prev = rest[0][1].strip()
+    j = 1
+    while j < len(rest) and j < 3:
+        line = rest[j][1].strip()
+        if AFFILIATION_HINTS.search(line):
+            break
+        if len(line) > 100 or re.search(r"[.。!?！？]$", line):
+            break                      # a sentence, not more of the title
+        continuation = prev.endswith((":", "-", "–")) or line[:1].islower() or \
+            (not _is_name_line(line) and len(line.split()) <= 12)
+        if not continuation:
+            break
+        prev = line
+        j += 1
+    return j
+
+
+def _author_lines(rest: Numbered, used: set[int]) -> list[str]:
+    """The first run of author lines (an affiliation before any of them ends the search)."""
+    author_lines = []
+    for i, line in rest:
+        if _is_name_line(line):
+            author_lines.append(line)
+            used.add(i)
+        elif author_lines or AFFILIATION_HINTS.search(line):
+            break
+    return author_lines
+
+
+def _read_header(meta: _Metadata, header: Numbered) -> set[int]:
+    """Title and authors from the header's lines; returns the lines that held metadata."""
+    fields, md_title, rest, used = _split_header(header)
+    _apply_fields(meta, fields, md_title)
+    if not meta.title and rest:
+        n = _title_above_authors(rest)
+        if n is not None:
+            meta.title = join_lines([line for _, line in rest[:n]])   # everything above the authors
+        else:
+            n = _title_lines(rest)
+            meta.title = join_lines([line.strip() for _, line in rest[:n]])
+        used.update(i for i, _ in rest[:n])
+        rest = rest[n:]
+    if not meta.authors:
+        meta.authors = split_authors(" , ".join(_author_lines(rest, used)))
+    return used
+
+
+@dataclass
+class _Sections:
+    """The abstract's lines and the body's sections, filled line by line."""
+
+    in_abstract: bool
+    abstract: Numbered = field(default_factory=list)
+    body: list[tuple[str, Numbered]] = field(default_factory=list)
+    section: str = "body"
+    current: Numbered = field(default_factory=list)
+
+    def add(self, i: int, line: str) -> None:
+        (self.abstract if self.in_abstract else self.current).append((i, line))
+
+    def abstract_heading(self, i: int, line: str) -> None:
+        m = INLINE_ABSTRACT.search(line)
+        inline = line[m.end():] if m else ""
+        if inline.strip():
+            self.abstract.append((i, inline))
+            if len(inline) > 300:   # a whole abstract on one line (web pages): it ends here
+                self.in_abstract = False
+
+    def heading(self, line: str, name: str) -> bool:
+        """A section starts; True when it is the reference list (the body ends)."""
+        self.in_abstract = False
+        if self.current:
+            self.body.append((self.section, self.current))
+        self.current = []
+        if name in ("references", "bibliography"):
+            self.section = "references"
+            return True
+        self.section = _strip_markdown(line)
+        return False
+
+    def close(self) -> None:
+        if self.current and self.section != "references":
+            self.body.append((self.section, self.current))
+
+
+def _sections(lines: list[str], scan_from: int, abstract_line: int | None) -> _Sections:
+    """Abstract and body sections from ``scan_from`` to the reference list."""
+    out = _Sections(in_abstract=abstract_line is not None)
     for i in range(scan_from, len(lines)):
         line = lines[i]
         name = _heading_name(line)
         # (GLUED_INTRO is case-sensitive: no match without the word)
         glued = GLUED_INTRO.match(line) if not name and "Introduction" in line else None
         if glued:  # "...last abstract words.1. Introduction": a column break glued them
-            (abstract_lines if in_abstract else current).append((i, glued.group(1)))
+            out.add(i, glued.group(1))
             line, name = glued.group(2), "introduction"
         if i == abstract_line:
-            m = INLINE_ABSTRACT.search(line)
-            inline = line[m.end():] if m else ""
-            if inline.strip():
-                abstract_lines.append((i, inline))
-                if len(inline) > 300:   # a whole abstract on one line (web pages): it ends here
-                    in_abstract = False
+            out.abstract_heading(i, line)
             continue
         if name and name != "abstract":
-            if in_abstract:
-                in_abstract = False
-            if current:
-                body.append((section, current))
-            current = []
-            if name in ("references", "bibliography"):
-                section = "references"
+            if out.heading(line, name):
                 break
-            section = _strip_markdown(line)
             continue
-        if in_abstract:
-            abstract_lines.append((i, line))
-        else:
-            current.append((i, line))
-    if current and section != "references":
-        body.append((section, current))
+        out.add(i, line)
+    out.close()
+    return out
 
-    abstract = join_lines([t for _, t in abstract_lines])
-    whole_head = "\n".join(lines[:min(len(lines), 60)])
-    if not year:
+
+def _year_and_venue(meta: _Metadata, path: Path, text: str, header: Numbered) -> None:
+    """A year from the file name (``CVPR_2024``) or the header, a venue from the file name or
+    an Open Access watermark, where nothing said them before."""
+    if not meta.year:
         m = FILENAME_VENUE.search(path.stem)
         if m:
-            year = m.group(2)
-            venue = venue or m.group(1)
+            meta.year = m.group(2)
+            meta.venue = meta.venue or m.group(1)
         else:
             ym = YEAR.search(" ".join(t for _, t in header))
-            year = ym.group(1) if ym else ""
-    if not venue:
+            meta.year = ym.group(1) if ym else ""
+    if not meta.venue:
         m = WATERMARK_VENUE.search(text) or FILENAME_VENUE.search(path.stem)
-        venue = m.group(1) if m else ""
-    if not doi:
-        m = DOI.search(whole_head)
-        doi = m.group(1) if m else ""
-    if not arxiv:
-        m = ARXIV.search(whole_head)
-        arxiv = m.group(1) if m else ""
+        meta.venue = m.group(1) if m else ""
 
-    if not title:
-        title = path.stem.replace("_", " ")
-        result.warnings.append(f"{path.name}: no title found; using the file name")
-    paper = Paper(id=pid, key=meta.get("key", ""), title=title, authors=authors, year=str(year),
-                  venue=venue, abstract=abstract, doi=doi, arxiv=arxiv, source=source,
-                  source_line=0, source_kind="text", file=source)
+
+def _identifiers(meta: _Metadata, lines: list[str]) -> None:
+    """A DOI and an arXiv id from the first 60 lines, where nothing said them before."""
+    whole_head = "\n".join(lines[:min(len(lines), 60)])
+    if not meta.doi:
+        m = DOI.search(whole_head)
+        meta.doi = m.group(1) if m else ""
+    if not meta.arxiv:
+        m = ARXIV.search(whole_head)
+        meta.arxiv = m.group(1) if m else ""
+
+
+def _references(paper: Paper, text: str, result: ParseResult, name: str) -> None:
     try:
         from paperlens.core.references import parse_references
 
         paper.references = parse_references(text)
     except Exception as exc:   # a reference list we cannot read never costs the paper
-        result.warnings.append(f"{path.name}: reference list not read ({exc.__class__.__name__})")
-    result.papers.append(paper)
-    from paperlens.core.joins import HEAD_CHARS
+        result.warnings.append(f"{name}: reference list not read ({exc.__class__.__name__})")
 
-    result.heads[pid] = text[:HEAD_CHARS]
-    if abstract_lines:
-        result.passages.extend(chunk_lines(abstract_lines, pid, source, "abstract",
+
+def _passages(result: ParseResult, pid: str, source: str, sections: _Sections,
+              line_pages: list[int] | None) -> None:
+    if sections.abstract:
+        result.passages.extend(chunk_lines(sections.abstract, pid, source, "abstract",
                                            target_tokens=520, max_tokens=800))
-    for sec, sec_lines in body:
+    for sec, sec_lines in sections.body:
         result.passages.extend(chunk_lines(sec_lines, pid, source, sec))
     if line_pages:
         for passage in result.passages:
             if 0 <= passage.line_start < len(line_pages):
                 passage.page = line_pages[passage.line_start]
+
+
+def parse_text_paper(path: Path, text: str, line_pages: list[int] | None = None) -> ParseResult:
+    """Parse a paper text (already decoded and cleaned).
+
+    ``line_pages`` (for text extracted from a PDF) gives the 1-based page of every line;
+    passages then carry the page they start on.
+    """
+    source = str(path)
+    lines = text.split("\n")
+    front, start = _front_matter(lines)
+    meta = _from_front_matter(front)
+    result = ParseResult()
+
+    abstract_line = _abstract_line(lines, start)
+    header_end = abstract_line if abstract_line is not None else min(len(lines), start + 12)
+    header = [(i, lines[i]) for i in range(start, header_end) if lines[i].strip()]
+    used = _read_header(meta, header)
+
+    if abstract_line is not None:
+        scan_from = abstract_line
+    else:   # no abstract heading: the body starts after the title and author lines
+        scan_from = max(used) + 1 if used else start
+    sections = _sections(lines, scan_from, abstract_line)
+    _year_and_venue(meta, path, text, header)
+    _identifiers(meta, lines)
+
+    if not meta.title:
+        meta.title = path.stem.replace("_", " ")
+        result.warnings.append(f"{path.name}: no title found; using the file name")
+    pid = paper_id(source)
+    paper = Paper(id=pid, key=meta.key, title=meta.title, authors=meta.authors, year=str(meta.year),
+                  venue=meta.venue, abstract=join_lines([t for _, t in sections.abstract]),
+                  doi=meta.doi, arxiv=meta.arxiv, source=source, source_line=0, source_kind="text",
+                  file=source)
+    _references(paper, text, result, path.name)
+    result.papers.append(paper)
+    result.heads[pid] = text[:HEAD_CHARS]
+    _passages(result, pid, source, sections, line_pages)
     return result
