@@ -1,4 +1,4 @@
-"""lsp/features/_doc.py: what a request may read. Open documents, else regular files inside the
+"""lsp/features/_doc.py and _view.py: what a request may read. Open documents, else regular files inside the
 configured folders (after resolving symlinks and ``..``), at most a size cap; never a FIFO, a
 device, /proc, a folder or a file outside."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from paperlens.lsp.features import _doc
+from paperlens.lsp.features import _doc, _view
 
 
 def fake_ls(folders: list[Path], open_docs: dict | None = None):
@@ -33,15 +33,15 @@ def test_open_documents_win_and_are_never_read_from_disk(tree):
     inside, _ = tree
     uri = (inside / "draft.tex").as_uri()
     doc = SimpleNamespace(source="the editor's text", language_id="latex", version=3)
-    got = _doc.text_document(fake_ls([inside], {uri: doc}), uri)
+    got = _view.text_document(fake_ls([inside], {uri: doc}), uri)
     assert (got.source, got.language_id, got.version) == ("the editor's text", "latex", 3)
     # an open document outside every folder (an untitled buffer, a file elsewhere) is served too
-    assert _doc.text_document(fake_ls([], {"untitled:1": doc}), "untitled:1").source == "the editor's text"
+    assert _view.text_document(fake_ls([], {"untitled:1": doc}), "untitled:1").source == "the editor's text"
 
 
 def test_a_regular_file_inside_is_read(tree):
     inside, _ = tree
-    got = _doc.text_document(fake_ls([inside]), (inside / "draft.tex").as_uri())
+    got = _view.text_document(fake_ls([inside]), (inside / "draft.tex").as_uri())
     assert got.source == "\\cite{a} é 😀\n" and got.language_id is None
 
 
@@ -55,10 +55,10 @@ def test_nothing_outside_is_read(tree, tmp_path):
                 "file:///proc/self/environ", "file:///dev/zero", "file:///dev/null", inside.as_uri(),
                 (inside / "missing.tex").as_uri(), "file:///papers/%00draft.tex", "https://example.org/a.tex",
                 "untitled:1", 5):
-        assert _doc.text_document(ls, uri) is None, uri
+        assert _view.text_document(ls, uri) is None, uri
     # a symlink inside to a file inside is fine
     (inside / "alias.tex").symlink_to(inside / "draft.tex")
-    assert _doc.text_document(ls, (inside / "alias.tex").as_uri()).source.startswith("\\cite{a}")
+    assert _view.text_document(ls, (inside / "alias.tex").as_uri()).source.startswith("\\cite{a}")
 
 
 def test_fifos_are_never_opened(tree):
@@ -66,7 +66,7 @@ def test_fifos_are_never_opened(tree):
     fifo = inside / "pipe.tex"
     os.mkfifo(fifo)
     # opening a FIFO to read would block until a writer comes (none does: the test would hang)
-    assert _doc.text_document(fake_ls([inside]), fifo.as_uri()) is None
+    assert _view.text_document(fake_ls([inside]), fifo.as_uri()) is None
 
 
 def test_size_cap(tree):
@@ -74,7 +74,7 @@ def test_size_cap(tree):
     big = inside / "big.md"
     big.write_text("https://example.org\n", encoding="utf-8")
     os.truncate(big, _doc.MAX_FILE_BYTES + 1)        # sparse
-    assert _doc.text_document(fake_ls([inside]), big.as_uri()) is None
+    assert _view.text_document(fake_ls([inside]), big.as_uri()) is None
     assert _doc.read_confined(inside / "draft.tex", [str(inside)], max_bytes=5) is None
     assert _doc.read_confined(inside / "draft.tex", [os.path.realpath(inside)], max_bytes=100) is not None
 
@@ -93,7 +93,7 @@ def test_not_initialized_reads_nothing(tree):
             raise RuntimeError("The workspace is not available")
 
     ls = SimpleNamespace(session=fake_ls([inside]).session, workspace=Unready())
-    assert _doc.text_document(ls, (inside / "draft.tex").as_uri()) is None
+    assert _view.text_document(ls, (inside / "draft.tex").as_uri()) is None
 
 
 @pytest.mark.parametrize("language, text", [
@@ -102,10 +102,8 @@ def test_not_initialized_reads_nothing(tree):
 def test_a_bibliography_name_that_cannot_be_a_path_is_skipped(tmp_path, language, text):
     """A NUL in a document's bibliography name made every hover, definition and find
     references on it an internal error (Path.resolve raised)."""
-    from lsprotocol import types
-
     path = tmp_path / f"draft.{language}"
     doc = SimpleNamespace(source=text, language_id=language, version=1)
     ls = fake_ls([tmp_path], {path.as_uri(): doc})
-    ctx = _doc.doc_context(ls, path.as_uri(), types.Position(line=0, character=0))
-    assert ctx is not None and ctx.bib_files() == []
+    snapshot = _view.snapshot(ls, path.as_uri())
+    assert snapshot is not None and snapshot.language == language and snapshot.bib_files == ()

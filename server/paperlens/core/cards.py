@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 from urllib.parse import quote
 
 from paperlens.core.models import Paper
@@ -93,6 +95,52 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
     return "\n".join(lines).strip() + "\n"
 
 
+@dataclass(frozen=True)
+class CardSummary:
+    """What a card shows instead of the abstract: the summary's text, its label ("Summary
+    (gpt-4o)", "Summary", "Abstract") and links to the passages it was drawn from."""
+    text: str
+    label: str = "Summary"
+    sources: tuple[tuple[str, str], ...] = ()
+
+
+def card_summary(summary, text_source: str, paper: Optional[Paper] = None) -> Optional[CardSummary]:
+    """The card's part of a summary (a ``summarize.Summary`` of the paper whose full text is
+    ``text_source``); None when the card shows the abstract: no summary, or an "abstract"
+    summary of a paper that has its own abstract."""
+    if summary is None or (summary.kind == "abstract" and paper is not None and paper.abstract):
+        return None
+    label = {"llm": f"Summary ({summary.model or 'model'})", "abstract": "Abstract"}.get(summary.kind, "Summary")
+    sources: list[tuple[str, str]] = []
+    for s in summary.sentences[:5]:
+        where = f"p. {s.page}" if s.page else f"line {s.line + 1}"
+        if where not in [w for w, _ in sources]:
+            sources.append((where, file_uri(text_source, s.line)))
+    return CardSummary(summary.text, label, tuple(sources))
+
+
+def graph_line(graph, paper_id: str) -> str:
+    """How the library's citation graph connects a paper: "Cited by 2 papers in your library;
+    cites 3 papers of your library" ("" when it connects it to nothing)."""
+    if graph is None:
+        return ""
+    n_by, n_cites = len(graph.cited_by.get(paper_id, ())), len(graph.cites.get(paper_id, {}))
+    parts = []
+    if n_by:
+        parts.append(f"cited by {n_by} paper{'s' if n_by != 1 else ''} in your library")
+    if n_cites:
+        parts.append(f"cites {n_cites} paper{'s' if n_cites != 1 else ''} of your library")
+    return "; ".join(parts).capitalize()
+
+
+def paper_card(paper: Paper, summary: Optional[CardSummary] = None, graph: str = "") -> str:
+    """The card of a library paper: its summary when there is one, else its abstract."""
+    if summary is None:
+        return render_card(paper, graph_line=graph)
+    return render_card(paper, summary=summary.text, summary_label=summary.label, graph_line=graph,
+                       sources=list(summary.sources))
+
+
 def library_card(library, row, summaries=None, graph_line: str = "") -> str:
     """The card of a library paper: bibliographic data, its summary (from ``summaries``, a
     SummaryService, when the library has the paper's full text) and ``graph_line``."""
@@ -101,16 +149,7 @@ def library_card(library, row, summaries=None, graph_line: str = "") -> str:
     inputs = library.summary_inputs(row) if summaries is not None else None
     if inputs is not None:
         try:
-            summary = summaries.card_summary(*inputs)
+            summary = card_summary(summaries.card_summary(*inputs), inputs[0].source, paper)
         except Exception:
             logging.getLogger(__name__).exception("summary of %s", row.key)
-    if summary is None or (summary.kind == "abstract" and paper.abstract):
-        return render_card(paper, graph_line=graph_line)
-    label = {"llm": f"Summary ({summary.model or 'model'})", "abstract": "Abstract"}.get(summary.kind, "Summary")
-    sources: list[tuple[str, str]] = []
-    for s in summary.sentences[:5]:
-        where = f"p. {s.page}" if s.page else f"line {s.line + 1}"
-        if where not in [w for w, _ in sources]:
-            sources.append((where, file_uri(inputs[0].source, s.line)))
-    return render_card(paper, summary=summary.text, summary_label=label, graph_line=graph_line,
-                       sources=sources)
+    return paper_card(paper, summary, graph_line)

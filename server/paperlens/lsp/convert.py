@@ -8,15 +8,20 @@ belongs to one server (one client), so callers pass it: ``encoding_of(ls)`` read
 
 Feature modules work on code-point offsets into the document text (``core`` records use them);
 everything that crosses the protocol boundary goes through these functions.  Lines are found
-once per request (``line_starts``); an ASCII line converts without counting.
+once per request and text (``line_starts``, :class:`Positions`); an ASCII line converts without
+counting.  URIs meet paths here too (:func:`uri_to_path`, :func:`path_to_uri`).
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
+from paperlens.core.features.document import Location
 from paperlens.core.models import Span
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
@@ -124,3 +129,52 @@ def line_range(line_start: int, line_end: int | None = None) -> types.Range:
         start=types.Position(line=max(line_start, 0), character=0),
         end=types.Position(line=max(line_end, line_start, 0) + 1, character=0),
     )
+
+
+def uri_to_path(uri: str) -> Optional[Path]:
+    """The path of a ``file:`` URI (None for any other scheme)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+def path_to_uri(path: str) -> str:
+    return Path(path).as_uri()
+
+
+class Positions:
+    """The conversions of one request, in the encoding negotiated with the client: each text's
+    line starts are found once (a request may convert many spans of a few texts)."""
+
+    def __init__(self, encoding: str = UTF16) -> None:
+        self.encoding = encoding
+        self._starts: dict[int, tuple[str, list[int]]] = {}
+
+    def starts(self, text: str) -> list[int]:
+        held = self._starts.get(id(text))
+        if held is None or held[0] is not text:
+            held = self._starts[id(text)] = (text, line_starts(text))
+        return held[1]
+
+    def offset(self, text: str, position: types.Position) -> int:
+        return position_to_offset(text, position, self.starts(text), self.encoding)
+
+    def position(self, text: str, offset: int) -> types.Position:
+        return offset_to_position(text, offset, self.starts(text), self.encoding)
+
+    def range(self, text: str, span: Span) -> types.Range:
+        return span_to_range(text, span, self.starts(text), self.encoding)
+
+    def location(self, loc: Location) -> types.Location:
+        """A feature's location: a span of a text it read, else whole lines of a file."""
+        if loc.span is not None and loc.text is not None:
+            where = self.range(loc.text, loc.span)
+        else:
+            where = line_range(loc.line, loc.end_line)
+        return types.Location(uri=loc.uri or path_to_uri(loc.path), range=where)
+
+
+def positions(ls) -> Positions:
+    """The conversions of a request to the server ``ls`` (in its negotiated encoding)."""
+    return Positions(encoding_of(ls))

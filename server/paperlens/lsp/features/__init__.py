@@ -8,7 +8,7 @@ COMMAND_PAPERS = "paperlens.server.papers"
 COMMAND_OPEN_PAPER_TEXT = "paperlens.server.openPaperText"
 COMMAND_CITATION_INSERT = "paperlens.server.citationInsert"
 # the commands register() adds (the server adds its own: reindex, status)
-COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT]
+COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT, COMMAND_CITATION_INSERT]
 
 
 class Features:
@@ -37,7 +37,7 @@ def register(server) -> Features:
     ``features.close()`` at shutdown."""
     from lsprotocol import types
 
-    from paperlens.lsp.features import (completion, definition, diagnostics, hover, links,
+    from paperlens.lsp.features import (citing, completion, definition, diagnostics, hover, links,
                                         symbols, usages)
 
     publisher = diagnostics.Publisher(server)
@@ -78,5 +78,9 @@ def register(server) -> Features:
     @server.command(COMMAND_OPEN_PAPER_TEXT)
     async def cmd_open_text(ls, *args):
         return await usages.open_paper_text_async(ls, list(args))
+
+    @server.command(COMMAND_CITATION_INSERT)
+    def cmd_citation_insert(ls, *args):
+        return citing.citation_insert_command(ls, list(args))
 
     return Features(publisher)

@@ -1,26 +1,14 @@
-"""What every feature needs from an open document: its text, language, offset, bib files and,
-for LaTeX, its project (root document, bibliography and user citation commands)."""
+"""What a request may read of a file the editor has not opened: a regular file inside the
+configured folders (symlinks and ``..`` resolved), at most a size cap, never a FIFO or a device."""
 from __future__ import annotations
 
-import logging
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
-from urllib.parse import unquote
+from typing import Iterable, Optional
 
-from lsprotocol import types
-
-from paperlens.core import citations
-from paperlens.core.project import Project
-from paperlens.lsp import convert
-from paperlens.lsp.session import uri_to_path
-
-MAX_DOCUMENT_CHARS = 20_000_000
 MAX_FILE_BYTES = 20_000_000          # a file read from disk (not open in the editor)
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,25 +19,6 @@ class Document:
     source: str
     language_id: Optional[str] = None
     version: Optional[int] = None
-
-
-def allowed_folders(ls) -> list[str]:
-    """The folders whose files a request may read when the editor has not opened them: the
-    workspace folders, the paper folders and the text views of PDFs the server wrote (real
-    paths)."""
-    session = ls.session
-    folders = set(session.workspace_folders) | set(session.folders())
-    for store in list(session.library.stores):
-        index_dir = getattr(store, "index_dir", None)
-        if index_dir is not None:
-            folders.add(str(Path(index_dir) / "texts"))
-    out = []
-    for f in folders:
-        try:
-            out.append(os.path.realpath(f))
-        except (OSError, ValueError):
-            continue
-    return out
 
 
 def _inside(path: str, folders: Iterable[str]) -> bool:
@@ -98,129 +67,3 @@ def read_confined(path: Path, folders: Iterable[str], max_bytes: int = MAX_FILE_
         return None
     finally:
         os.close(fd)
-
-
-def text_document(ls, uri: str) -> Optional[Document]:
-    """The document at ``uri``: the editor's text when it is open; else, for a ``file:`` URI
-    of a regular file inside the configured folders, its text on disk (size-capped); else
-    None.  Every feature reads documents through this (never through
-    ``ls.workspace.get_text_document``, which reads any file whole, a FIFO or /dev/zero too)."""
-    if not isinstance(uri, str):
-        return None
-    try:
-        doc = ls.workspace.text_documents.get(unquote(uri))
-    except Exception:                      # not initialized: nothing is open, nothing is read
-        return None
-    if doc is not None:
-        return Document(uri, doc.source, getattr(doc, "language_id", None), getattr(doc, "version", None))
-    path = uri_to_path(uri)
-    if path is None:
-        return None
-    try:
-        folders = allowed_folders(ls)
-    except Exception:
-        log.exception("could not list the configured folders")
-        return None
-    text = read_confined(path, folders)
-    return None if text is None else Document(uri, text)
-
-
-def open_documents(ls) -> dict[str, str]:
-    """{path: text} of the documents open in the editor (they win over the files on disk)."""
-    out = {}
-    for uri, doc in list(ls.workspace.text_documents.items()):
-        path = uri_to_path(uri)
-        if path is not None:
-            out[str(path)] = doc.source
-    return out
-
-
-def latex_project(ls, path: Optional[Path], text: str,
-                  open_docs: Optional[dict[str, str]] = None) -> Optional[Project]:
-    """The LaTeX project of the document at ``path`` (None without a path or on trouble);
-    ``open_docs``: the editor's documents (default: those open now)."""
-    if path is None:
-        return None
-    try:
-        return ls.session.drafts().projects.project(
-            str(path), text, open_documents(ls) if open_docs is None else open_docs)
-    except Exception:                     # never let a strange project break a request
-        log.exception("could not resolve the LaTeX project of %s", path)
-        return None
-
-
-@dataclass
-class DocContext:
-    uri: str
-    text: str
-    language: Optional[str]
-    offset: int
-    path: Optional[Path]
-    starts: list[int]
-    ls: Any = field(default=None, repr=False, compare=False)
-    encoding: str = convert.UTF16        # the position encoding negotiated with the client
-    _project: Any = field(default=False, repr=False, compare=False)
-
-    def project(self) -> Optional[Project]:
-        """The LaTeX project of this document (resolved once per request)."""
-        if self._project is False:
-            self._project = latex_project(self.ls, self.path, self.text) \
-                if self.language == "latex" and self.ls is not None else None
-        return self._project
-
-    def macros(self) -> frozenset:
-        """User-defined citation commands of this document's project (LaTeX)."""
-        project = self.project()
-        return project.macros if project is not None else frozenset()
-
-    def bib_files(self) -> list[str]:
-        """The .bib files this document uses: for LaTeX those its project's root document
-        names (in its whole tree, relative to the root's folder), else those it names
-        itself, resolved against its folder."""
-        if not self.language:
-            return []
-        project = self.project()
-        if project is not None and project.bib_files:
-            return list(project.bib_files)
-        base = self.path.parent if self.path else Path.cwd()
-        out = []
-        for name in citations.bibliography_files(self.text, self.language):
-            try:
-                out.append(str((base / name).resolve()))
-            except (OSError, ValueError, RuntimeError):   # a NUL in the name, a symlink loop
-                continue
-        return out
-
-    def range(self, span) -> types.Range:
-        return convert.span_to_range(self.text, span, self.starts, self.encoding)
-
-    def position(self, offset: int) -> types.Position:
-        return convert.offset_to_position(self.text, offset, self.starts, self.encoding)
-
-
-def doc_context(ls, uri: str, position: types.Position) -> Optional[DocContext]:
-    """The document at ``uri`` (open in the editor, else a file inside the configured folders,
-    see :func:`text_document`), or None."""
-    doc = text_document(ls, uri)
-    if doc is None:
-        return None
-    text, language_id = doc.source, doc.language_id
-    if len(text) > MAX_DOCUMENT_CHARS:
-        return None
-    path = uri_to_path(uri)
-    language = citations.language_for(language_id or "") if language_id else None
-    if language is None and path is not None:
-        language = citations.language_for(path.name)
-    starts = convert.line_starts(text)
-    encoding = convert.encoding_of(ls)
-    offset = convert.position_to_offset(text, position, starts, encoding)
-    return DocContext(uri, text, language, offset, path, starts, ls, encoding=encoding)
-
-
-def citation_under_cursor(ls, params) -> Optional[tuple[DocContext, "citations.CitationKey"]]:
-    """The document context and the citation key at the request's position, if any."""
-    ctx = doc_context(ls, params.text_document.uri, params.position)
-    if ctx is None or ctx.language is None:
-        return None
-    cite = citations.citation_at(ctx.text, ctx.offset, ctx.language, ctx.macros())
-    return None if cite is None else (ctx, cite)

@@ -1,39 +1,34 @@
-"""Diagnostics: citation keys not in the library (with quick fixes offering the closest keys),
-and keys defined in more than one .bib file; the publisher that computes them off the event
-loop when documents change."""
+"""Diagnostics of the open documents (unknown citation keys, with quick fixes offering the
+closest keys) and of the .bib files (keys defined in more than one: see
+core/features/diagnostics.py); the publisher that computes them off the event loop when
+documents change."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
 
 from lsprotocol import types
 
 from paperlens.core import citations
+from paperlens.core.features import diagnostics as feature
+from paperlens.core.features.document import document_language, make_snapshot
 from paperlens.lsp import convert
-from paperlens.lsp.features._doc import latex_project, open_documents
-from paperlens.lsp.session import background_executor, uri_to_path
+from paperlens.lsp.features._view import event_loop, library_view
+from paperlens.lsp.session import background_executor
 
 log = logging.getLogger(__name__)
 
 SOURCE = "paperlens"
-# unknown-key warnings per document: each is looked up in the library and sent to the editor
-# (a 15 MB draft citing 20k keys of another library would cost seconds at every change)
-MAX_UNKNOWN_KEYS = 1000
-UNKNOWN_KEY = "unknown-key"
-DUPLICATE_KEY = "duplicate-key"
+MAX_UNKNOWN_KEYS = feature.MAX_UNKNOWN_KEYS
+UNKNOWN_KEY = feature.UNKNOWN_KEY
+DUPLICATE_KEY = feature.DUPLICATE_KEY
 
 
-def document_language(uri: str, language_id: Optional[str]) -> Optional[str]:
-    """The draft language of a document (from the editor's language id, else its file name)."""
-    language = citations.language_for(language_id or "") if language_id else None
-    if language is None:
-        path = uri_to_path(uri)
-        language = citations.language_for(path.name) if path is not None else None
-    return language
+def _language(uri: str, language_id: Optional[str]) -> Optional[str]:
+    return document_language(language_id, convert.uri_to_path(uri))
 
 
 def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
@@ -42,116 +37,48 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
     doc = ls.workspace.text_documents.get(unquote(uri)) if isinstance(uri, str) else None
     if doc is None:
         return []
-    return document_diagnostics(ls, uri, doc.source, getattr(doc, "language_id", None), open_documents(ls))
+    return document_diagnostics(ls, uri, doc.source, getattr(doc, "language_id", None), None)
 
 
-def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str], open_docs: dict[str, str],
-                         project=False, scan: Optional[citations.CitationScan] = None) -> list[types.Diagnostic]:
+def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str],
+                         open_docs: Optional[dict[str, str]], project=False,
+                         scan: Optional[citations.CitationScan] = None) -> list[types.Diagnostic]:
     """Unknown citation keys in the draft ``text`` at ``uri``; ``open_docs``: {path: text} of
-    the editor's documents; ``project``: its LaTeX project when already resolved; ``scan``:
-    the document's keys as last scanned (updated here: only what changed is read again).
-    At most :data:`MAX_UNKNOWN_KEYS` warnings, the first ones in the document."""
-    language = document_language(uri, language_id)
-    if language is None or len(text) > 20_000_000:
+    the editor's documents (None: those open now); ``project``: its LaTeX project when already
+    resolved; ``scan``: the document's keys as last scanned (updated here)."""
+    view = library_view(ls, open_docs=open_docs)
+    project_of = view.project_of if project is False else (lambda _path, _text: project)
+    doc = make_snapshot(uri, text, language_id, convert.uri_to_path(uri), project_of=project_of)
+    if doc is None:
         return []
-    library = ls.session.library
-    if not ls.session.indexed_once or not any(s.table.rows for s in library.stores):
-        return []                      # the library is not known yet: no false alarms
-    keys = library.keys()
-    starts: Optional[list[int]] = None
-    encoding = convert.encoding_of(ls)
-    out = []
-    if project is False:
-        project = latex_project(ls, uri_to_path(uri), text, open_docs) if language == "latex" else None
-    macros = project.macros if project is not None else None
-    if scan is None or scan.language != language:
-        scan = citations.CitationScan(language)
-    for cite in scan.update(text, macros):
-        if cite.key in keys:
-            continue
-        if len(out) >= MAX_UNKNOWN_KEYS:    # a draft whose library is elsewhere: the first ones
-            break
-        if starts is None:
-            starts = convert.line_starts(text)
-        close = library.closest_keys(cite.key)
-        message = f"'{cite.key}' is not in the library"
-        if close:
-            message += "; did you mean " + ", ".join(f"'{k}'" for k in close) + "?"
-        out.append(types.Diagnostic(
-            range=convert.span_to_range(text, cite.span, starts, encoding), message=message,
-            severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=UNKNOWN_KEY,
-            data={"key": cite.key, "suggestions": close}))
-    return out
-
-
-def _bibliographies(ls, open_docs: Optional[dict[str, str]] = None) -> dict[str, list[str]]:
-    """{document: its .bib files in order}: LaTeX root documents with their project's
-    bibliography, other drafts with the files they name."""
-    try:
-        return ls.session.drafts().bibliographies(open_documents(ls) if open_docs is None else open_docs)
-    except Exception:
-        log.exception("could not read the drafts' bibliographies")
-        return {}
-
-
-def _users(files: set[str], bibliographies: dict[str, list[str]]) -> dict[str, list[str]]:
-    """{.bib file: names of the documents that get their entry from it} among ``files``
-    (the files defining one key): a document gets the entry of the first of them it names."""
-    users: dict[str, list[str]] = {}
-    for document, bibs in bibliographies.items():
-        winner = next((b for b in bibs if b in files), None)
-        if winner is not None:
-            users.setdefault(winner, []).append(Path(document).name)
-    return users
+    positions = convert.positions(ls)
+    return [types.Diagnostic(
+        range=positions.range(text, d.span), message=d.message, severity=types.DiagnosticSeverity.Warning,
+        source=SOURCE, code=UNKNOWN_KEY, data={"key": d.key, "suggestions": d.suggestions})
+        for d in feature.unknown_keys(doc, view, scan)]
 
 
 def duplicate_key_diagnostics(ls, open_docs: Optional[dict[str, str]] = None) -> dict[str, list[types.Diagnostic]]:
     """{bib file uri: warnings} for keys that several .bib files define, saying which drafts
-    get which entry (a LaTeX chapter gets the entry its root document's bibliography names)."""
-    by_key: dict[str, list] = {}
-    for row in ls.session.library.rows():
-        if row.source_kind == "bib":
-            by_key.setdefault(row.key, []).append(row)
-    out: dict[str, list[types.Diagnostic]] = {}
-    bibliographies: Optional[dict[str, list[str]]] = None
-    for key, rows in by_key.items():
-        if len(rows) < 2:                # most keys: no set to build (10k keys at start)
-            continue
-        files = {r.source for r in rows}
-        if len(files) < 2:
-            continue
-        if bibliographies is None:       # only read the drafts when some key is defined twice
-            bibliographies = {doc: [str(Path(b).resolve()) for b in bibs]
-                              for doc, bibs in _bibliographies(ls, open_docs).items()}
-        users = _users(files, bibliographies)
-        for r in rows:
-            others = sorted(Path(f).name for f in files if f != r.source)
-            here = users.get(r.source, [])
-            if here:
-                shown = ", ".join(here[:3]) + (f" and {len(here) - 3} more" if len(here) > 3 else "")
-                tail = f"{shown} {'gets' if len(here) == 1 else 'get'} this entry"
-            else:
-                tail = "a draft gets the entry of the .bib file its bibliography names (for a LaTeX " \
-                       "file, the one its root document names)"
-            out.setdefault(Path(r.source).as_uri(), []).append(types.Diagnostic(
-                range=convert.line_range(r.source_line, r.source_line),
-                message=f"key '{key}' is also defined in {', '.join(others)}; {tail}",
-                severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=DUPLICATE_KEY))
-    return out
+    get which entry."""
+    return {convert.path_to_uri(path): [types.Diagnostic(
+        range=convert.line_range(d.line, d.line), message=d.message,
+        severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=DUPLICATE_KEY) for d in found]
+        for path, found in feature.duplicate_keys(library_view(ls, open_docs=open_docs)).items()}
 
 
 def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     """Quick fixes for unknown keys: replace with one of the closest keys."""
     actions = []
     for diag in params.context.diagnostics:
-        if diag.source != SOURCE or diag.code != UNKNOWN_KEY or not isinstance(diag.data, dict):
+        if diag.source != SOURCE or diag.code != UNKNOWN_KEY:
             continue
-        for n, key in enumerate(diag.data.get("suggestions") or []):
+        for fix in feature.fixes(diag.data):
             actions.append(types.CodeAction(
-                title=f"Replace with '{key}'", kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
-                is_preferred=n == 0,
+                title=fix.title, kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                is_preferred=fix.preferred,
                 edit=types.WorkspaceEdit(changes={params.text_document.uri: [
-                    types.TextEdit(range=diag.range, new_text=key)]})))
+                    types.TextEdit(range=diag.range, new_text=fix.key)]})))
     return actions
 
 
@@ -221,7 +148,7 @@ class Publisher:
         try:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._loop = self._loop or self.ls.session.loop
+            self._loop = self._loop or event_loop(self.ls)
         if self._loop is None or self._loop.is_closed():
             return
         if self._handle is not None:
@@ -277,20 +204,23 @@ class Publisher:
     # -- on the worker thread ------------------------------------------------------------------
     def _work(self, work: dict[str, bool], docs: dict[str, tuple], dupes: bool):
         """({uri: (version, diagnostics, changed)}, {bib uri: warnings} or None)."""
-        open_docs = {str(p): text for uri, (text, _l, _v) in docs.items() if (p := uri_to_path(uri)) is not None}
+        open_docs = {str(p): text for uri, (text, _l, _v) in docs.items()
+                     if (p := convert.uri_to_path(uri)) is not None}
+        view = library_view(self.ls, open_docs=open_docs)
         targets = {uri: changed for uri, changed in work.items() if uri in docs}
         changed_latex = set()
         for uri, changed in work.items():
-            path = uri_to_path(uri)
-            language = document_language(uri, docs[uri][1] if uri in docs else None)
+            path = convert.uri_to_path(uri)
+            language = _language(uri, docs[uri][1] if uri in docs else None)
             if changed and path is not None and language == "latex":
                 changed_latex.add(os.path.normpath(str(path)))
         projects: dict[str, object] = {}
         for uri, (text, language_id, _version) in docs.items():
-            if document_language(uri, language_id) != "latex":
+            if _language(uri, language_id) != "latex":
                 continue
             if uri in targets or changed_latex:
-                project = latex_project(self.ls, uri_to_path(uri), text, open_docs)
+                path = convert.uri_to_path(uri)
+                project = view.project_of(path, text) if path is not None else None
                 projects[uri] = project
                 files = frozenset(project.files) if project is not None else frozenset()
                 if uri not in targets and changed_latex & (files | self._files.get(uri, frozenset())):
@@ -303,7 +233,7 @@ class Publisher:
         out = {}
         for uri, changed in targets.items():
             text, language_id, version = docs[uri]
-            language = document_language(uri, language_id)
+            language = _language(uri, language_id)
             scan = self._scans.get(uri)
             if language is not None and (scan is None or scan.language != language):
                 scan = self._scans[uri] = citations.CitationScan(language)

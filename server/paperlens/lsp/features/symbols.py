@@ -1,42 +1,22 @@
-"""workspace/symbol: full-text passage search; each result is a location in a paper.
-
-A paper matched by its record (title, authors, key, year, venue) rather than by a passage is
-shown as its record, located at its bibliography entry or the first line of its text."""
+"""workspace/symbol (full-text passage search), and the search and paper-list commands (see
+core/features/symbols.py)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from paperlens.core.features import symbols as feature
 from paperlens.lsp import convert
+from paperlens.lsp.features._view import library_view
 
-MAX_SYMBOLS = 50
-
-
-def _plain(snippet: str) -> str:
-    return snippet.replace("**", "")
+KINDS = {"record": types.SymbolKind.Object, "passage": types.SymbolKind.String}
 
 
 def workspace_symbol(ls, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
-    query = (params.query or "").strip()
-    if len(query) < 2:
-        return []
-    out = []
-    for hit in ls.session.library.search(query, limit=MAX_SYMBOLS, per_paper=3):
-        where = f"p. {hit.page}, " if hit.page else ""
-        if hit.section == "record":      # "Title — Lamport · 1978 · lamport1978time"
-            name, kind = _plain(hit.snippet)[:240] or hit.title, types.SymbolKind.Object
-        else:
-            name, kind = f"{hit.title} — {_plain(hit.snippet)[:120]}", types.SymbolKind.String
-        out.append(types.SymbolInformation(
-            name=name,
-            kind=kind,
-            location=types.Location(uri=Path(hit.path).as_uri(),
-                                    range=convert.line_range(hit.line_start, hit.line_end)),
-            container_name=f"{hit.key} ({where}line {hit.line_start + 1})",
-        ))
-    return out
+    return [types.SymbolInformation(
+        name=s.name, kind=KINDS[s.kind], container_name=s.container,
+        location=types.Location(uri=convert.path_to_uri(s.path), range=convert.line_range(s.line_start, s.line_end)))
+        for s in feature.workspace_symbols(params.query, library_view(ls))]
 
 
 def query_and_limit(command: str, args, default: int, most: int) -> tuple[str, int]:
@@ -63,16 +43,13 @@ def query_and_limit(command: str, args, default: int, most: int) -> tuple[str, i
 
 
 def search_command(ls, args) -> list[dict]:
-    """``paperlens.search`` command: [query, limit?] -> ranked passages as JSON objects."""
-    query, limit = query_and_limit("paperlens.search", args, 20, 200)
-    hits = ls.session.library.search(query, limit=limit)
-    return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in hits]
+    """``paperlens.server.search`` [query, limit?] -> ranked passages as JSON objects."""
+    query, limit = query_and_limit("paperlens.server.search", args, 20, 200)
+    return feature.search(query, limit, library_view(ls))
 
 
 def papers_command(ls, args) -> list[dict]:
-    """``paperlens.papers`` command: [query, limit?] -> papers matching typed words, as
-    completion ranks them."""
-    query, limit = query_and_limit("paperlens.papers", args, 50, 500)
-    rows, _total = ls.session.library.complete(query, limit)
-    return [{"key": r.key, "title": r.title, "year": r.year, "authors": r.surnames,
-             "venue": r.venue} for r in rows]
+    """``paperlens.server.papers`` [query, limit?] -> papers matching typed words, as completion
+    ranks them."""
+    query, limit = query_and_limit("paperlens.server.papers", args, 50, 500)
+    return feature.papers(query, limit, library_view(ls))

@@ -1,0 +1,55 @@
+"""Workspace symbols (full-text passage search: each result a place in a paper), and the search
+and paper-list commands."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from paperlens.core.features.view import LibraryView
+
+MAX_SYMBOLS = 50
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A search hit: a passage (``kind`` "passage"), or a paper matched by its record (title,
+    authors, key, year, venue; ``kind`` "record"), located at its bibliography entry or the
+    first line of its text."""
+    name: str
+    kind: str
+    path: str
+    line_start: int
+    line_end: int
+    container: str
+
+
+def _plain(snippet: str) -> str:
+    return snippet.replace("**", "")
+
+
+def workspace_symbols(query: str, view: LibraryView) -> list[Symbol]:
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    out = []
+    for hit in view.search(query, limit=MAX_SYMBOLS, per_paper=3):
+        where = f"p. {hit.page}, " if hit.page else ""
+        if hit.section == "record":      # "Title — Lamport · 1978 · lamport1978time"
+            name, kind = _plain(hit.snippet)[:240] or hit.title, "record"
+        else:
+            name, kind = f"{hit.title} — {_plain(hit.snippet)[:120]}", "passage"
+        out.append(Symbol(name, kind, hit.path, hit.line_start, hit.line_end,
+                          f"{hit.key} ({where}line {hit.line_start + 1})"))
+    return out
+
+
+def search(query: str, limit: int, view: LibraryView) -> list[dict]:
+    """Ranked passages as JSON objects (with the file's URI)."""
+    return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in view.search(query, limit=limit)]
+
+
+def papers(query: str, limit: int, view: LibraryView) -> list[dict]:
+    """Papers matching typed words, as completion ranks them, as JSON objects."""
+    rows, _total = view.complete(query, limit)
+    return [{"key": r.key, "title": r.title, "year": r.year, "authors": r.surnames, "venue": r.venue}
+            for r in rows]
