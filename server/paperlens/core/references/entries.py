@@ -1,0 +1,312 @@
+"""The entries of a paper's own reference list, each a :class:`~paperlens.core.models.Reference`.
+
+Real inputs (PDF extractions, see ``shared/seeds``) carry two-column artefacts that the rules
+below are written for:
+
+* entries wrap over lines, words are hyphenated at line ends (``Ste-`` / ``fanos``);
+* every entry ends with back-reference page numbers (``... 2020. 2, 5`` or ``2,3,\\n5``);
+* page numbers of the paper sit alone on a line in the middle of an entry (``hand-\\n1993\\n
+  object``);
+* after a column break the next label is glued to the previous entry (``2022. 2[15] Bowen``,
+  ``[cs].[14] Haowen``) and labels may lack the space (``[1]Shir Amir``);
+* mojibake (``‚Äì`` for an en dash) and stray NULs / carriage returns.
+
+Labels must increase along the list; that is what tells an entry start from a ``[3]`` quoted
+inside an entry's text.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from paperlens.core.models import Reference, Span
+from paperlens.core.references.fields import _YEAR, extract_ids, extract_title, extract_years
+from paperlens.core.references.section import find_reference_section
+
+try:  # the repair step is optional: without it entries keep their mojibake
+    from paperlens.core.parse.repair import repair_text as _repair_text
+except Exception:  # pragma: no cover - repair depends on ftfy
+    def _repair_text(text: str) -> str:
+        return text
+
+__all__ = ["parse_references"]
+
+
+_BRACKET_LABEL = re.compile(r"\[[ \t\x00]*(\d{1,4})[ \t\x00]*\]")
+_NUMBERED_LABEL = re.compile(r"^[ \t\x00]*(?:[-*+•][ \t]+)?(\d{1,3})(?:[.)]|(?=[ \t]))[ \t\x00]*(?=[^\s\d])",
+                             re.MULTILINE)
+_LINE_START_PREFIX = re.compile(r"^[ \t\x00]*(?:[-*+•][ \t]+)?$")
+_GLUE_BEFORE = re.compile(r"[.,;:)\]\d'\"”’][ \t\x00]*$")
+_PAGE_LINE = re.compile(r"^\d{1,6}(?:[ \t]*,[ \t]*\d{1,3})*[ \t]*,?$")
+_BACKREFS = re.compile(r"(?<=[.)\]/])\s+\d{1,3}(?:\s*,\s*\d{1,3})*\s*,?\s*$")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:])(?=\s|$)")
+_BULLET = re.compile(r"^[ \t\x00]*[-*+•][ \t]+")
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+class _Lines:
+    """Line numbers of offsets in a text."""
+
+    def __init__(self, text: str):
+        self.starts = _line_starts(text)
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+
+def _clean_piece(s: str) -> str:
+    return s.replace("\x00", "").replace("\r", "").strip()
+
+
+# words that end the first half of a compound far more often than a hyphenated syllable:
+# "large-" + "scale" stays "large-scale", "Ste-" + "fanos" becomes "Stefanos"
+_KEEP_HYPHEN = {
+    "non", "self", "multi", "large", "small", "well", "cross", "semi", "zero", "few", "one",
+    "two", "three", "four", "fine", "coarse", "single", "double", "task", "domain", "object",
+    "language", "vision", "image", "text", "sign", "deep", "human", "video", "world", "hand",
+    "full", "whole", "top", "weakly", "fully", "spatio", "audio", "visual", "scene", "instance",
+    "category", "rgb",
+}
+
+
+def _join_pieces(pieces: list[str]) -> str:
+    """Join the lines of one entry: hyphenation re-joined, page-number lines dropped."""
+    out = ""
+    for raw in pieces:
+        line = _clean_piece(raw)
+        if not line:
+            continue
+        if _PAGE_LINE.match(line) and not (out.endswith(",") and _YEAR.fullmatch(line)):
+            continue                           # a page number or back-references, not "In ICLR,\n2021"
+        line = _repair_text(line)
+        if not out:
+            out = line
+            continue
+        if out.endswith("-") and len(out) >= 2:
+            before = out[-2]
+            word = re.search(r"(\S*)-$", out).group(1)
+            first = line.split(" ", 1)[0]
+            keep = "-" in word or "-" in first.rstrip("-") or word.lower() in _KEEP_HYPHEN
+            if before.isalpha() and line[:1].islower() and not keep:
+                out = out[:-1] + line          # "Ste-" + "fanos" -> "Stefanos"
+            else:
+                out = out + line               # "end-to-" + "end", "Chuo-" + "Ling"
+        elif out.endswith(("–", "—", "/")) or (out.endswith("‐")):
+            out = out + line                   # "pages 961–" + "970"
+        else:
+            out = out + " " + line
+    return out
+
+
+_MD_EMPHASIS = re.compile(r"\*+(?=\w)|(?<=[\w.,?!)])\*+")
+
+
+def _finish_text(joined: str) -> str:
+    s = " ".join(joined.split())
+    s = _MD_EMPHASIS.sub("", s)             # Markdown *Venue* / **Title**, "Yang*" marks
+    s = _BACKREFS.sub("", s)
+    s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
+    return s.strip()
+
+
+@dataclass
+class _Cand:
+    start: int         # offset of the label's first character
+    end: int           # offset just after the label
+    label: int
+    line_start: bool
+    glue_ok: bool
+    cut: int = -1      # where the previous entry ends (before a bullet); -1: at ``start``
+
+    def __post_init__(self) -> None:
+        if self.cut < 0:
+            self.cut = self.start
+
+
+def _select_increasing(cands: list[_Cand], first_max: int, allow_glued: bool,
+                       max_gap: int = 3) -> list[_Cand]:
+    """Entry starts: labels increase by one (small gaps allowed for line-start labels when the
+    next label does not show up at all)."""
+    chosen: list[_Cand] = []
+    last: Optional[int] = None
+    for k, c in enumerate(cands):
+        if last is None:
+            if c.line_start and 0 <= c.label <= first_max:
+                chosen.append(c)
+                last = c.label
+            continue
+        if c.label == last + 1 and (c.line_start or (allow_glued and c.glue_ok)):
+            chosen.append(c)
+            last = c.label
+        elif c.line_start and last + 1 < c.label <= last + 1 + max_gap:
+            # a gap: only if the expected label really is missing before the next one
+            expected_later = any(
+                d.label == last + 1 and (d.line_start or (allow_glued and d.glue_ok))
+                for d in cands[k + 1:k + 1 + 4 * max_gap])
+            if not expected_later:
+                chosen.append(c)
+                last = c.label
+    return chosen
+
+
+def _bracket_candidates(text: str, start: int, end: int) -> list[_Cand]:
+    out = []
+    for m in _BRACKET_LABEL.finditer(text, start, end):
+        ls = text.rfind("\n", start, m.start()) + 1
+        if ls < start:
+            ls = start
+        before = text[ls:m.start()]
+        line_start = bool(_LINE_START_PREFIX.match(before))
+        glue_ok = line_start or bool(_GLUE_BEFORE.search(before))
+        after = text[m.end():m.end() + 1]
+        if after in ("(", ":") and not line_start:
+            continue            # a Markdown link, not a label
+        out.append(_Cand(m.start(), m.end(), int(m.group(1)), line_start, glue_ok,
+                         cut=ls if line_start else m.start()))
+    return out
+
+
+def _numbered_candidates(text: str, start: int, end: int) -> list[_Cand]:
+    out = []
+    for m in _NUMBERED_LABEL.finditer(text, start, end):
+        if m.start() < start:
+            continue
+        out.append(_Cand(m.start(1), m.end(), int(m.group(1)), True, True, cut=m.start()))
+    return out
+
+
+_AUTHOR_START = re.compile(
+    r"^(?:(?:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al)\s+)*"
+    r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+(?:[ \-][A-Z\u00C0-\u024F][\w'’\-]+)?"
+    r"(?:,\s+(?:[A-Z\u00C0-\u024F]\.|[A-Z\u00C0-\u024F][a-z\u00C0-\u024F]+)"   # Ho, J.   He, Kaiming
+    r"|\s+[A-Z]{1,3}[,.])")                                                     # Ho J,
+_WEAK_AUTHOR_START = re.compile(r"^[A-Z\u00C0-\u024F][a-z\u00C0-\u024F'’\-]+(?:\s+[A-Z]\.)*"
+                                r"\s+[A-Z\u00C0-\u024F][\w'’\-]+(?:,\s|\s+and\s)")
+_ENDS_ENTRY = re.compile(r"(?:(?:19|20)\d\d[a-z]?\)?|\d+|\))\.[\"”']?$")
+
+
+def _author_year_starts(text: str, start: int, end: int) -> list[_Cand]:
+    """Entry starts of an unnumbered list (author–year styles)."""
+    segment = text[start:end]
+    offsets = []
+    pos = start
+    for raw in segment.split("\n"):
+        offsets.append((pos, raw))
+        pos += len(raw) + 1
+    lines = [(p, _clean_piece(r)) for p, r in offsets]
+    content = [(p, s) for p, s in lines if s and not _PAGE_LINE.match(s)]
+    if not content:
+        return []
+    out: list[_Cand] = []
+
+    def lead(p: int) -> int:
+        raw = text[p:p + 200]
+        m = _BULLET.match(raw)
+        if m:
+            return p + m.end()
+        return p + (len(raw) - len(raw.lstrip(" \t\x00")))
+
+    # 1. bullets
+    bullets = [p for p, r in offsets if _BULLET.match(r)]
+    if len(bullets) >= 2:
+        return [_Cand(lead(p), lead(p), 0, True, True, cut=p) for p in bullets]
+    # 2. blank-line separated blocks, each with a year
+    blocks: list[list[tuple[int, str]]] = [[]]
+    for p, s in lines:
+        if not s:
+            if blocks[-1]:
+                blocks.append([])
+        elif not _PAGE_LINE.match(s):
+            blocks[-1].append((p, s))
+    blocks = [b for b in blocks if b]
+    with_year = sum(1 for b in blocks if _YEAR.search(" ".join(s for _, s in b)))
+    if len(blocks) >= 2 and with_year >= 0.8 * len(blocks) and len(blocks) >= 0.2 * len(content):
+        return [_Cand(lead(b[0][0]), lead(b[0][0]), 0, True, True) for b in blocks]
+    # 3. a line starting with an author name after a line that ended an entry
+    current_has_year = False
+    prev = ""
+    for p, s in content:
+        starts_entry = False
+        if not out:
+            starts_entry = True
+        elif prev.endswith(".") and current_has_year:
+            if _AUTHOR_START.match(s):
+                starts_entry = True
+            elif _WEAK_AUTHOR_START.match(s) and _ENDS_ENTRY.search(prev):
+                starts_entry = True
+        if starts_entry:
+            out.append(_Cand(lead(p), lead(p), 0, True, True))
+            current_has_year = False
+        if _YEAR.search(s):
+            current_has_year = True
+        prev = s
+    return out
+
+
+def parse_references(text: str, section: tuple[int, int] | None = None) -> list[Reference]:
+    """The entries of the paper's own reference list, in order.
+
+    ``section`` overrides :func:`find_reference_section` (pass ``(0, len(text))`` to parse a
+    bare list). Numbered styles (``[12] ...``, ``12. ...``, ``12 ...``) keep their labels;
+    unnumbered (author–year) lists are labelled ``"1"``, ``"2"``, ... in order. ``text`` of an
+    entry is one line: hyphenation re-joined, page-number lines and trailing back-reference
+    page numbers removed, mojibake repaired. Never raises on odd input; returns ``[]`` when no
+    list is found.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    if section is None:
+        section = find_reference_section(text)
+        if section is None:
+            return []
+    start, end = max(0, section[0]), min(len(text), section[1])
+    if end <= start:
+        return []
+
+    bracket = _select_increasing(_bracket_candidates(text, start, end), first_max=5, allow_glued=True)
+    numbered = _select_increasing(_numbered_candidates(text, start, end), first_max=1, allow_glued=False)
+    if bracket and len(bracket) >= len(numbered):
+        chosen, numeric = bracket, True
+    elif len(numbered) >= 2 or (numbered and not bracket):
+        chosen, numeric = numbered, True
+    else:
+        chosen, numeric = _author_year_starts(text, start, end), False
+    if not chosen:
+        return []
+
+    lines = _Lines(text)
+    entries: list[Reference] = []
+    for i, c in enumerate(chosen):
+        body_start = c.end
+        body_end = chosen[i + 1].cut if i + 1 < len(chosen) else end
+        if not numeric:
+            body_start = c.start
+        raw = text[body_start:body_end]
+        joined = _join_pieces(raw.split("\n"))
+        entry_text = _finish_text(joined)
+        if not entry_text and numeric:
+            continue
+        # span: label to the last non-blank character of the entry (page lines included)
+        stop = body_end
+        while stop > c.start and text[stop - 1] in " \t\r\n\x00":
+            stop -= 1
+        label = str(c.label) if numeric else str(len(entries) + 1)
+        if not entry_text:
+            continue
+        doi, arxiv = extract_ids(entry_text)
+        years = extract_years(entry_text)
+        entries.append(Reference(label=label, text=entry_text, line=lines.line_of(c.start),
+                                 span=Span(c.start, max(stop, c.end)), title=extract_title(entry_text),
+                                 doi=doi, arxiv=arxiv, year=years[-1] if years else ""))
+    return entries
