@@ -172,7 +172,7 @@ def load_material(seeds: Path = SEEDS) -> Material:
         paper = res.papers[0]
         m.titles.append(paper.title)
         m.abstract_sentences += [s for s in _SENT.split(" ".join(paper.abstract.split())) if len(s) > 30]
-        m.references += [r["text"] for r in paper.references if len(r.get("text", "")) > 40]
+        m.references += [r.text for r in paper.references if len(r.text) > 40]
         current: tuple[str, list[str]] | None = None
         for p in res.passages:
             if p.section == "abstract":
