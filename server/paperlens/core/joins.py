@@ -92,102 +92,129 @@ def _in_head(title: str, head: str) -> int:
     return -1
 
 
-def link(rows: list, heads: Optional[Callable[[Iterable[str]], dict[str, str]]] = None) -> None:
+Heads = Callable[[Iterable[str]], dict[str, str]]
+
+
+def link(rows: list, heads: Optional[Heads] = None) -> None:
     """Set ``alias_of`` on texts and ``fulltext`` on entries (rows changed in place).
 
     ``heads(ids)`` gives the first-page text of those text rows (read only when entries are
     left over after the exact joins)."""
-    entries = [r for r in rows if r.is_entry]
-    same: PaperKeys = PaperKeys()            # the entries by DOI, arXiv id and title (identity)
-    for r in entries:
-        same.add(r, r.doi, r.arxiv, r.title)
-    by_file = {r.file: r for r in entries if r.file}
     for r in rows:
         r.alias_of = r.fulltext = ""
-    texts = [r for r in rows if not r.is_entry]
-    taken: set[str] = set()
+    joiner = _Joiner(rows)
+    joiner.exact()
+    for step in (joiner.short_titles, joiner.file_names):
+        if not joiner.left_over():
+            return
+        step()
+    if heads is not None and joiner.left_over():
+        joiner.first_pages(heads)
 
-    def join(text, entry) -> None:
+
+class _Joiner:
+    """The steps of :func:`link`, each on what the stronger ones left over."""
+
+    def __init__(self, rows: list) -> None:
+        self.entries = [r for r in rows if r.is_entry]
+        self.texts = [r for r in rows if not r.is_entry]
+        self.taken: set[str] = set()
+        self.left_entries: list = []
+        self.left_texts: list = []
+
+    def join(self, text, entry) -> None:
         text.alias_of = entry.id
         entry.fulltext = entry.fulltext or text.source
-        taken.add(entry.id)
+        self.taken.add(entry.id)
 
-    # 1-3: exact evidence; a text that names an entry by file, DOI or arXiv id goes first
-    for strong in (True, False):
-        for r in texts:
-            if r.alias_of:
-                continue
-            if strong:
-                entry = by_file.get(r.source) or same.find_by_id(r.doi, r.arxiv)
-            else:
-                entry = same.find_by_title(r.title)
-            if entry:
-                join(r, entry)        # (a PDF and its text extraction may both join one entry)
-    left_entries = [e for e in entries if e.id not in taken and norm_words(e.title)]
-    left_texts = [r for r in texts if not r.alias_of]
-    if not left_entries or not left_texts:
-        return
-    # 3b: a short title ('Sagas', 'Eventually Consistent': too short to be evidence on its own,
-    # identity.title_key) joins when it is unique on both sides
-    short_e: dict[str, list] = {}
-    short_t: dict[str, list] = {}
-    for e in left_entries:
-        t = norm_title(e.title)
-        if t and not title_key(e.title) and t not in GENERIC_TITLES:
-            short_e.setdefault(t, []).append(e)
-    for r in left_texts:
-        t = norm_title(r.title)
-        if t in short_e:
-            short_t.setdefault(t, []).append(r)
-    for t, found in short_t.items():
-        if len(found) == 1 and len(short_e[t]) == 1:
-            join(found[0], short_e[t][0])
-    left_entries = [e for e in left_entries if e.id not in taken]
-    left_texts = [r for r in left_texts if not r.alias_of]
-    if not left_entries or not left_texts:
-        return
-    # 5 before 4 is not an order of strength: both are tried, the file name first (no reading)
-    for entry in left_entries:
-        found = [r for r in left_texts if not r.alias_of and _name_matches(entry.title, r.source)]
-        if len(found) == 1:
-            join(found[0], entry)
-    left_entries = [e for e in left_entries if e.id not in taken]
-    left_texts = [r for r in left_texts if not r.alias_of]
-    if not left_entries or not left_texts or heads is None:
-        return
-    head_of = heads([r.id for r in left_texts])
+    def left_over(self) -> bool:
+        """Narrow the entries and texts left to those still unjoined; True when both remain."""
+        self.left_entries = [e for e in self.left_entries if e.id not in self.taken]
+        self.left_texts = [r for r in self.left_texts if not r.alias_of]
+        return bool(self.left_entries and self.left_texts)
+
+    def exact(self) -> None:
+        """1-3: exact evidence; a text that names an entry by file, DOI or arXiv id goes first."""
+        same: PaperKeys = PaperKeys()            # the entries by DOI, arXiv id and title (identity)
+        for r in self.entries:
+            same.add(r, r.doi, r.arxiv, r.title)
+        by_file = {r.file: r for r in self.entries if r.file}
+        for strong in (True, False):
+            for r in self.texts:
+                if r.alias_of:
+                    continue
+                if strong:
+                    entry = by_file.get(r.source) or same.find_by_id(r.doi, r.arxiv)
+                else:
+                    entry = same.find_by_title(r.title)
+                if entry:
+                    self.join(r, entry)        # (a PDF and its text extraction may both join one entry)
+        self.left_entries = [e for e in self.entries if norm_words(e.title)]
+        self.left_texts = self.texts
+
+    def short_titles(self) -> None:
+        """3b: a short title ('Sagas', 'Eventually Consistent': too short to be evidence on its
+        own, identity.title_key) joins when it is unique on both sides."""
+        short_e: dict[str, list] = {}
+        short_t: dict[str, list] = {}
+        for e in self.left_entries:
+            t = norm_title(e.title)
+            if t and not title_key(e.title) and t not in GENERIC_TITLES:
+                short_e.setdefault(t, []).append(e)
+        for r in self.left_texts:
+            t = norm_title(r.title)
+            if t in short_e:
+                short_t.setdefault(t, []).append(r)
+        for t, found in short_t.items():
+            if len(found) == 1 and len(short_e[t]) == 1:
+                self.join(found[0], short_e[t][0])
+
+    def file_names(self) -> None:
+        """5 before 4 is not an order of strength: both are tried, the file name first (no
+        reading)."""
+        for entry in self.left_entries:
+            found = [r for r in self.left_texts if not r.alias_of and _name_matches(entry.title, r.source)]
+            if len(found) == 1:
+                self.join(found[0], entry)
+
+    def first_pages(self, heads: Heads) -> None:
+        """4: each entry goes to the text where its title comes first on the first page; a text
+        to its first claimant."""
+        head_of = heads([r.id for r in self.left_texts])
+        claims = _claims(self.left_entries, head_of)
+        by_id = {r.id: r for r in self.left_texts}
+        entry_by_id = {e.id: e for e in self.left_entries}
+        best_for_entry: dict[str, tuple[int, str]] = {}
+        for rid, cl in claims.items():
+            for pos, eid in cl:
+                if eid not in best_for_entry or pos < best_for_entry[eid][0]:
+                    best_for_entry[eid] = (pos, rid)
+        for eid, (pos, rid) in sorted(best_for_entry.items(), key=lambda kv: kv[1][0]):
+            text = by_id[rid]
+            if not text.alias_of and eid not in self.taken:
+                self.join(text, entry_by_id[eid])
+
+
+def _claims(entries: list, head_of: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+    """text id -> [(where the entry's title starts in its head, entry id)], through an index of
+    the heads' words (an entry is looked for only in heads holding most of its title's words)."""
     index: dict[str, set[str]] = {}
     for rid, head in head_of.items():
         for w in set(norm_words(head).split()):
             if len(w) >= 4:
                 index.setdefault(w, set()).add(rid)
-    by_id = {r.id: r for r in left_texts}
-    claims: dict[str, list[tuple[int, str]]] = {}       # text id -> [(position, entry id)]
-    for entry in left_entries:
+    claims: dict[str, list[tuple[int, str]]] = {}
+    for entry in entries:
         words = [w for w in set(norm_words(entry.title).split()) if len(w) >= 4]
-        if not words:
-            continue
         counts: dict[str, int] = {}
         for w in words:
             for rid in index.get(w, ()):
                 counts[rid] = counts.get(rid, 0) + 1
         need = max(1, int(0.6 * len(words)))
         for rid, n in counts.items():
-            if n >= need:
-                pos = _in_head(entry.title, head_of[rid])
-                if pos >= 0:
-                    claims.setdefault(rid, []).append((pos, entry.id))
-    entry_by_id = {e.id: e for e in left_entries}
-    # each entry goes to the text where its title comes first; a text to its first claimant
-    best_for_entry: dict[str, tuple[int, str]] = {}
-    for rid, cl in claims.items():
-        for pos, eid in cl:
-            if eid not in best_for_entry or pos < best_for_entry[eid][0]:
-                best_for_entry[eid] = (pos, rid)
-    for eid, (pos, rid) in sorted(best_for_entry.items(), key=lambda kv: kv[1][0]):
-        text = by_id[rid]
-        if not text.alias_of and eid not in taken:
-            join(text, entry_by_id[eid])
+            if n >= need and (pos := _in_head(entry.title, head_of[rid])) >= 0:
+                claims.setdefault(rid, []).append((pos, entry.id))
+    return claims
 
 
 HEAD_CHARS = 1500
