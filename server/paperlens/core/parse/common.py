@@ -77,15 +77,15 @@ _token_counter = None
 
 
 def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in the o200k encoding (tiktoken, offline). If the encoding files
-    cannot be had, an estimate: words plus CJK characters (each about one token)."""
+    """Tokens of ``text`` in the o200k encoding (core/tokens.py: tiktoken's ids, offline, in
+    about 10 MB). If the encoding files cannot be had, an estimate: words plus CJK characters
+    (each about one token)."""
     global _token_counter
     if _token_counter is None:
         try:
             from paperlens.core.tokens import encoding_for
 
-            enc = encoding_for(None)
-            _token_counter = lambda t: len(enc.encode_ordinary(t))  # noqa: E731
+            _token_counter = encoding_for(None).count
         except Exception as exc:   # tokenizer data missing or broken: size passages roughly
             logging.getLogger(__name__).warning("token counts are estimated: %s", exc)
             _token_counter = lambda t: len(t.split()) + len(_CJK.findall(t))  # noqa: E731
