@@ -196,32 +196,39 @@ _WEAK_AUTHOR_START = re.compile(r"^[A-Z\u00C0-\u024F][a-z\u00C0-\u024F'’\-]+(?
 _ENDS_ENTRY = re.compile(r"(?:(?:19|20)\d\d[a-z]?\)?|\d+|\))\.[\"”']?$")
 
 
+def _lead(text: str, p: int) -> int:
+    """Where the entry that starts on the line at ``p`` starts: after a bullet and blanks."""
+    raw = text[p:p + 200]
+    m = _BULLET.match(raw)
+    if m:
+        return p + m.end()
+    return p + (len(raw) - len(raw.lstrip(" \t\x00")))
+
+
 def _author_year_starts(text: str, start: int, end: int) -> list[_Cand]:
-    """Entry starts of an unnumbered list (author–year styles)."""
-    segment = text[start:end]
+    """Entry starts of an unnumbered list (author–year styles): bullets, else blocks between
+    blank lines, else lines that start with an author name after the end of an entry."""
     offsets = []
     pos = start
-    for raw in segment.split("\n"):
+    for raw in text[start:end].split("\n"):
         offsets.append((pos, raw))
         pos += len(raw) + 1
     lines = [(p, _clean_piece(r)) for p, r in offsets]
     content = [(p, s) for p, s in lines if s and not _PAGE_LINE.match(s)]
     if not content:
         return []
-    out: list[_Cand] = []
-
-    def lead(p: int) -> int:
-        raw = text[p:p + 200]
-        m = _BULLET.match(raw)
-        if m:
-            return p + m.end()
-        return p + (len(raw) - len(raw.lstrip(" \t\x00")))
-
-    # 1. bullets
     bullets = [p for p, r in offsets if _BULLET.match(r)]
     if len(bullets) >= 2:
-        return [_Cand(lead(p), lead(p), 0, True, True, cut=p) for p in bullets]
-    # 2. blank-line separated blocks, each with a year
+        return [_Cand(_lead(text, p), _lead(text, p), 0, True, True, cut=p) for p in bullets]
+    blocks = _year_blocks(lines, len(content))
+    if blocks:
+        return [_Cand(_lead(text, b[0][0]), _lead(text, b[0][0]), 0, True, True) for b in blocks]
+    return _author_line_starts(text, content)
+
+
+def _year_blocks(lines: list[tuple[int, str]], n_content: int) -> list[list[tuple[int, str]]]:
+    """Blank-line separated blocks when they look like entries (nearly all hold a year, and
+    they are not a few big paragraphs); else ``[]``."""
     blocks: list[list[tuple[int, str]]] = [[]]
     for p, s in lines:
         if not s:
@@ -231,22 +238,23 @@ def _author_year_starts(text: str, start: int, end: int) -> list[_Cand]:
             blocks[-1].append((p, s))
     blocks = [b for b in blocks if b]
     with_year = sum(1 for b in blocks if _YEAR.search(" ".join(s for _, s in b)))
-    if len(blocks) >= 2 and with_year >= 0.8 * len(blocks) and len(blocks) >= 0.2 * len(content):
-        return [_Cand(lead(b[0][0]), lead(b[0][0]), 0, True, True) for b in blocks]
-    # 3. a line starting with an author name after a line that ended an entry
+    if len(blocks) >= 2 and with_year >= 0.8 * len(blocks) and len(blocks) >= 0.2 * n_content:
+        return blocks
+    return []
+
+
+def _starts_with_author(line: str, prev: str) -> bool:
+    return bool(_AUTHOR_START.match(line) or (_WEAK_AUTHOR_START.match(line) and _ENDS_ENTRY.search(prev)))
+
+
+def _author_line_starts(text: str, content: list[tuple[int, str]]) -> list[_Cand]:
+    """A line starting with an author name after a line that ended an entry (with a year)."""
+    out: list[_Cand] = []
     current_has_year = False
     prev = ""
     for p, s in content:
-        starts_entry = False
-        if not out:
-            starts_entry = True
-        elif prev.endswith(".") and current_has_year:
-            if _AUTHOR_START.match(s):
-                starts_entry = True
-            elif _WEAK_AUTHOR_START.match(s) and _ENDS_ENTRY.search(prev):
-                starts_entry = True
-        if starts_entry:
-            out.append(_Cand(lead(p), lead(p), 0, True, True))
+        if not out or (prev.endswith(".") and current_has_year and _starts_with_author(s, prev)):
+            out.append(_Cand(_lead(text, p), _lead(text, p), 0, True, True))
             current_has_year = False
         if _YEAR.search(s):
             current_has_year = True
@@ -274,39 +282,43 @@ def parse_references(text: str, section: tuple[int, int] | None = None) -> list[
     if end <= start:
         return []
 
-    bracket = _select_increasing(_bracket_candidates(text, start, end), first_max=5, allow_glued=True)
-    numbered = _select_increasing(_numbered_candidates(text, start, end), first_max=1, allow_glued=False)
-    if bracket and len(bracket) >= len(numbered):
-        chosen, numeric = bracket, True
-    elif len(numbered) >= 2 or (numbered and not bracket):
-        chosen, numeric = numbered, True
-    else:
-        chosen, numeric = _author_year_starts(text, start, end), False
+    chosen, numeric = _entry_starts(text, start, end)
     if not chosen:
         return []
-
     lines = _Lines(text)
     entries: list[Reference] = []
     for i, c in enumerate(chosen):
-        body_start = c.end
         body_end = chosen[i + 1].cut if i + 1 < len(chosen) else end
-        if not numeric:
-            body_start = c.start
-        raw = text[body_start:body_end]
-        joined = _join_pieces(raw.split("\n"))
-        entry_text = _finish_text(joined)
-        if not entry_text and numeric:
-            continue
-        # span: label to the last non-blank character of the entry (page lines included)
-        stop = body_end
-        while stop > c.start and text[stop - 1] in " \t\r\n\x00":
-            stop -= 1
-        label = str(c.label) if numeric else str(len(entries) + 1)
-        if not entry_text:
-            continue
-        doi, arxiv = extract_ids(entry_text)
-        years = extract_years(entry_text)
-        entries.append(Reference(label=label, text=entry_text, line=lines.line_of(c.start),
-                                 span=Span(c.start, max(stop, c.end)), title=extract_title(entry_text),
-                                 doi=doi, arxiv=arxiv, year=years[-1] if years else ""))
+        entry = _entry(text, c, body_end, numeric, len(entries) + 1, lines)
+        if entry is not None:
+            entries.append(entry)
     return entries
+
+
+def _entry_starts(text: str, start: int, end: int) -> tuple[list[_Cand], bool]:
+    """Where the entries start, and whether they are numbered: bracketed labels, else numbers,
+    else the starts of an author–year list."""
+    bracket = _select_increasing(_bracket_candidates(text, start, end), first_max=5, allow_glued=True)
+    numbered = _select_increasing(_numbered_candidates(text, start, end), first_max=1, allow_glued=False)
+    if bracket and len(bracket) >= len(numbered):
+        return bracket, True
+    if len(numbered) >= 2 or (numbered and not bracket):
+        return numbered, True
+    return _author_year_starts(text, start, end), False
+
+
+def _entry(text: str, c: _Cand, body_end: int, numeric: bool, position: int, lines: _Lines) -> Reference | None:
+    """The entry starting at ``c`` (its text joined into one line), or None when it is empty.
+    Unnumbered entries are labelled by their ``position`` in the list."""
+    entry_text = _finish_text(_join_pieces(text[c.end if numeric else c.start:body_end].split("\n")))
+    if not entry_text:
+        return None
+    # span: label to the last non-blank character of the entry (page lines included)
+    stop = body_end
+    while stop > c.start and text[stop - 1] in " \t\r\n\x00":
+        stop -= 1
+    doi, arxiv = extract_ids(entry_text)
+    years = extract_years(entry_text)
+    return Reference(label=str(c.label) if numeric else str(position), text=entry_text,
+                     line=lines.line_of(c.start), span=Span(c.start, max(stop, c.end)),
+                     title=extract_title(entry_text), doi=doi, arxiv=arxiv, year=years[-1] if years else "")

@@ -7,7 +7,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Optional
 
 from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title
 from paperlens.core.models import Reference
@@ -167,52 +167,61 @@ class ReferenceMatcher:
         same = self._ids.find_by_id(doi, arxiv)
         if same is not None:
             return self.entries[same].id, 100.0
-        years = [int(y[:4]) for y in extract_years(text)]
-        arxiv_n = norm_arxiv(arxiv)
-        fuzz = self._fuzz
-
-        padded = f" {norm_title(text)} "
-
-        def allowed(i: int, score: float) -> bool:
-            if not self._year_ok(i, years):
-                return False
-            lib_arxiv = norm_arxiv(self.entries[i].arxiv)
-            if arxiv_n and lib_arxiv and lib_arxiv != arxiv_n:
-                return False
-            if score >= self.strict and len(self._norm[i].split()) >= self.min_partial_words:
-                return True
-            # near misses, and short titles that other papers share ("Point Transformer")
-            return self._authors_ok(i, padded)
-
-        best: tuple[float, int] | None = None
-        title = norm_title(extract_title(text))
-        if title and len(title) >= 8:
-            for i, _ in self._rank(_tokens(title), rare=6):
-                lib = self._norm[i]
-                if not lib:
-                    continue
-                score = max(fuzz.ratio(title, lib), fuzz.token_sort_ratio(title, lib))
-                if score >= self.threshold and (best is None or score > best[0]) and allowed(i, score):
-                    best = (score, i)
+        q = _Query(text, [int(y[:4]) for y in extract_years(text)], norm_arxiv(arxiv),
+                   f" {norm_title(text)} ")
+        best = self._by_title(q, None)
         if best is None or best[0] < 100:
-            segs = _segments(_LEADING_LABEL.sub("", text))
-            entry_tokens = set(_tokens(" ".join(segs)))
-            for i, _ in self._rank(entry_tokens, rare=10):
-                lib = self._norm[i]
-                if len(lib.split()) < self.min_partial_words:
-                    continue
-                toks = self._toks[i]
-                covered = sum(self._idf[t] for t in toks if t in entry_tokens)
-                total = sum(self._idf[t] for t in toks) or 1.0
-                if covered / total < 0.75:
-                    continue
-                score = max((fuzz.ratio(lib, s, score_cutoff=self.partial_threshold) for s in segs),
-                            default=0.0)
-                if score >= self.partial_threshold and (best is None or score > best[0]) and allowed(i, score):
-                    best = (score, i)
+            best = self._by_sentences(q, best)
         if best is None:
             return None
         return self.entries[best[1]].id, float(round(best[0], 2))
+
+    def _allowed(self, q: "_Query", i: int, score: float) -> bool:
+        """Years and arXiv ids agree; a near miss or a short title needs a surname."""
+        if not self._year_ok(i, q.years):
+            return False
+        lib_arxiv = norm_arxiv(self.entries[i].arxiv)
+        if q.arxiv and lib_arxiv and lib_arxiv != q.arxiv:
+            return False
+        if score >= self.strict and len(self._norm[i].split()) >= self.min_partial_words:
+            return True
+        # near misses, and short titles that other papers share ("Point Transformer")
+        return self._authors_ok(i, q.padded)
+
+    def _by_title(self, q: "_Query", best: Optional[tuple[float, int]]) -> Optional[tuple[float, int]]:
+        """The best (score, entry index) comparing the entry's extracted title with library titles."""
+        title = norm_title(extract_title(q.text))
+        if not title or len(title) < 8:
+            return best
+        fuzz = self._fuzz
+        for i, _ in self._rank(_tokens(title), rare=6):
+            lib = self._norm[i]
+            if not lib:
+                continue
+            score = max(fuzz.ratio(title, lib), fuzz.token_sort_ratio(title, lib))
+            if score >= self.threshold and (best is None or score > best[0]) and self._allowed(q, i, score):
+                best = (score, i)
+        return best
+
+    def _by_sentences(self, q: "_Query", best: Optional[tuple[float, int]]) -> Optional[tuple[float, int]]:
+        """The best (score, entry index) comparing library titles of ``min_partial_words`` words or
+        more with every sentence (and pair of sentences) of the entry."""
+        segs = _segments(_LEADING_LABEL.sub("", q.text))
+        entry_tokens = set(_tokens(" ".join(segs)))
+        for i, _ in self._rank(entry_tokens, rare=10):
+            lib = self._norm[i]
+            if len(lib.split()) < self.min_partial_words:
+                continue
+            toks = self._toks[i]
+            covered = sum(self._idf[t] for t in toks if t in entry_tokens)
+            total = sum(self._idf[t] for t in toks) or 1.0
+            if covered / total < 0.75:
+                continue
+            score = max((self._fuzz.ratio(lib, s, score_cutoff=self.partial_threshold) for s in segs),
+                        default=0.0)
+            if score >= self.partial_threshold and (best is None or score > best[0]) and self._allowed(q, i, score):
+                best = (score, i)
+        return best
 
     def match_all(self, entries: Iterable[Reference]) -> dict[str, tuple[str, float]]:
         """``{label: (library id, score)}`` for the entries that match."""
@@ -222,3 +231,14 @@ class ReferenceMatcher:
             if m is not None:
                 out[r.label] = m
         return out
+
+
+@dataclass
+class _Query:
+    """One entry being matched: its text, years, arXiv id, and normalised text padded with
+    spaces (to find surnames as whole words)."""
+
+    text: str
+    years: list[int]
+    arxiv: str
+    padded: str

@@ -35,21 +35,34 @@ def find_reference_section(text: str) -> tuple[int, int] | None:
     """
     if not isinstance(text, str) or not text:
         return None
+    found = _list_start(text)
+    if found is None:
+        return None
+    start, md_level = found
+    return start, max(start, _list_end(text, start, md_level))
+
+
+def _list_start(text: str) -> tuple[int, int] | None:
+    """Where the list starts (after the last heading), and the heading's Markdown level (0 for
+    none); None without a heading."""
     heading = None
     for m in _REF_HEADING.finditer(text):
         heading = m
     glued = None
     for m in _REF_HEADING_GLUED.finditer(text):
         glued = m
-    if heading is None and glued is None:
-        return None
     if heading is not None and (glued is None or heading.start() >= glued.start()):
         nl = text.find("\n", heading.end())
         start = len(text) if nl < 0 else nl + 1
-        md_level = len(heading.group(1).strip()) if heading.group(1) else 0
-    else:
-        start = glued.end()
-        md_level = 0
+        return start, len(heading.group(1).strip()) if heading.group(1) else 0
+    if glued is not None:
+        return glued.end(), 0
+    return None
+
+
+def _list_end(text: str, start: int, md_level: int) -> int:
+    """Where the list ends: an appendix-like heading, a Markdown heading of the list's level or
+    higher, else the end of the text."""
     end = len(text)
     m = _END_HEADING.search(text, start)
     # a heading line that is too long or ends like an entry is text, not a heading
@@ -60,8 +73,5 @@ def find_reference_section(text: str) -> tuple[int, int] | None:
     if md_level:
         for h in _MD_HEADING.finditer(text, start, end):
             if len(h.group(1)) <= md_level:
-                end = h.start()
-                break
-    if end < start:
-        end = start
-    return start, end
+                return h.start()
+    return end
