@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import paperlens.core.citations
 from paperlens.core.citations import (
     LANGUAGES,
     CompletionContext,
@@ -982,13 +983,18 @@ def _work_mul(a, b):
     return result
 
 
-def _counted_citations_module():
-    """core/citations.py compiled once more, its string work routed through the helpers above."""
-    import ast
-    import sys
-    import types
+# The package whose work is counted, and the name its counted copy is loaded under.
+CITATIONS = Path(paperlens.core.citations.__file__).parent
+COUNTED_NAME = "paperlens_counted_citations"
 
-    import paperlens.core.citations as real
+
+def _counted_citations_module():
+    """The package core/citations/ loaded once more under another name, the string work of
+    each of its modules routed through the helpers above."""
+    import ast
+    import importlib.abc
+    import importlib.util
+    import sys
 
     def helper(name, args, node, keywords=()):
         call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=list(keywords))
@@ -1027,30 +1033,49 @@ def _counted_citations_module():
                 return helper(name, [node.left, node.right], node)
             return node
 
-    tree = Route().visit(ast.parse(Path(real.__file__).read_text(encoding="utf-8"), real.__file__))
-    code = compile(ast.fix_missing_locations(tree), real.__file__, "exec")
-    module = types.ModuleType("paperlens_counted_citations")
-    module.__file__ = real.__file__
-    module.__dict__.update(_work_call=_work_call, _work_in=_work_in, _work_slice=_work_slice,
-                           _work_add=_work_add, _work_mul=_work_mul)
-    saved = sys.modules["re"]
-    sys.modules["re"], sys.modules[module.__name__] = _counting_re(), module   # dataclasses looks it up
+    class Loader(importlib.abc.Loader):
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            path = module.__spec__.origin
+            tree = Route().visit(ast.parse(Path(path).read_text(encoding="utf-8"), path))
+            module.__dict__.update(_work_call=_work_call, _work_in=_work_in, _work_slice=_work_slice,
+                                   _work_add=_work_add, _work_mul=_work_mul)
+            exec(compile(ast.fix_missing_locations(tree), path, "exec"), module.__dict__)
+
+    class Finder(importlib.abc.MetaPathFinder):
+        """The counted package's modules, read from the real package's folder."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name == COUNTED_NAME:
+                return importlib.util.spec_from_file_location(
+                    name, CITATIONS / "__init__.py", loader=Loader(), submodule_search_locations=[str(CITATIONS)])
+            if name.startswith(COUNTED_NAME + "."):
+                return importlib.util.spec_from_file_location(
+                    name, CITATIONS / (name.rsplit(".", 1)[1] + ".py"), loader=Loader())
+            return None
+
+    finder, saved = Finder(), sys.modules["re"]
+    sys.meta_path.insert(0, finder)
+    sys.modules["re"] = _counting_re()          # the package's modules import this one
     try:
-        exec(code, module.__dict__)
+        return importlib.import_module(COUNTED_NAME)
     finally:
         sys.modules["re"] = saved
-        del sys.modules[module.__name__]
-    return module
+        sys.meta_path.remove(finder)
+        for name in [n for n in sys.modules if n == COUNTED_NAME or n.startswith(COUNTED_NAME + ".")]:
+            del sys.modules[name]
 
 
 COUNTED = _counted_citations_module()
 
 
 def work(call) -> tuple[int, int]:
-    """(lines of core/citations.py executed, characters it read or copied) during ``call()``."""
+    """(lines of core/citations/ executed, characters it read or copied) during ``call()``."""
     import sys
 
-    filename = COUNTED.__file__
+    files = {str(path) for path in CITATIONS.glob("*.py")}
 
     def line(frame, event, arg):
         if event == "line":
@@ -1058,7 +1083,7 @@ def work(call) -> tuple[int, int]:
         return line
 
     def scope(frame, event, arg):
-        return line if frame.f_code.co_filename == filename else None
+        return line if frame.f_code.co_filename in files else None
 
     _Work.lines = _Work.chars = 0
     previous = sys.gettrace()

@@ -171,7 +171,7 @@ _FACT_MARKS = re.compile(
     r"|\\begin\s*\{\s*document|(?i:!\s*tex)"
 )
 # How far a fact reads from its command: a definition's body is at most _MAX_BODY characters
-# (citations.py), an argument or a list of options much less.
+# (core/citations/latex_macros.py), an argument or a list of options much less.
 FACT_REACH = 32768
 
 
