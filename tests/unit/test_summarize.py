@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import paperlens.core.summarize as summarize
+from paperlens.core.summarize import extractive, service
 from paperlens.config import SummarySettings
 from paperlens.core.models import Paper, Passage
 from paperlens.core.parse import parse_file
@@ -134,7 +135,7 @@ def test_extractive_without_abstract(tmp_path):
 
 
 def test_filters():
-    reject = summarize._reject_reason
+    reject = extractive._reject_reason
     assert reject("Figure 3. Overview of our method and its three stages.") == "caption"
     assert reject("Fig. 2: Results of the method on the test set shown here.") == "caption"
     assert reject("Table 1. Mean per vertex error of the proposed methods here.") == "caption"
@@ -205,8 +206,8 @@ def test_cache_roundtrip_atomic_and_keyed(tmp_path):
 def test_service_extractive_is_cached(tmp_path, monkeypatch):
     paper, passages, _ = parse(tmp_path, PAPER)
     calls = []
-    real = summarize.extractive_summary
-    monkeypatch.setattr(summarize, "extractive_summary",
+    real = service.extractive_summary
+    monkeypatch.setattr(service, "extractive_summary",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
     settings = SummarySettings(provider="extractive")
     first = SummaryService(settings, tmp_path / "cache").card_summary(paper, passages, "h1")

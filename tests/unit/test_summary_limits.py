@@ -244,7 +244,7 @@ def test_think_blocks_are_removed_in_one_pass(httpserver, paper):
     ("<think>a</think><think>b</think>c", "  c"), ("a</think>b<think>c</think>d", "a</think>b d"),
     ("<think><think>x</think>y", " y"), ("no tags", "no tags")])
 def test_think_blocks_as_the_pattern_removed_them(text, expected):
-    from paperlens.core.summarize import _strip_think
+    from paperlens.core.summarize.client import _strip_think
     assert _strip_think(text) == expected == re.sub(r"<think>.*?</think>", " ", text,
                                                     flags=re.DOTALL | re.IGNORECASE)
 

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-import paperlens.core.summarize as summarize
-from paperlens.core.summarize import split_sentences
+from paperlens.core.summarize import extractive, sentences, split_sentences
 
 
 class Counting:
@@ -42,9 +41,9 @@ def test_sentence_splitting_looks_at_a_few_characters_per_full_stop(monkeypatch,
     # each full stop here does not end the sentence; looking back to the sentence's start for
     # the word and the label before it made each one cost the sentence's length
     text = unit * 3000
-    label, module = Counting(summarize._LABEL_BEFORE), Counting(re)
-    monkeypatch.setattr(summarize, "_LABEL_BEFORE", label)
-    monkeypatch.setattr(summarize, "re", module)
+    label, module = Counting(sentences._LABEL_BEFORE), Counting(re)
+    monkeypatch.setattr(sentences, "_LABEL_BEFORE", label)
+    monkeypatch.setattr(sentences, "re", module)
     spans = split_sentences(text)
     assert spans == [(0, len(text.rstrip()))]             # one sentence
     full_stops = text.count(".")
@@ -53,11 +52,11 @@ def test_sentence_splitting_looks_at_a_few_characters_per_full_stop(monkeypatch,
 
 def test_a_long_sentence_is_rejected_before_the_slow_patterns(monkeypatch):
     # r"\S+@\S+\.\w" is quadratic on a long run without spaces (20 000 characters: 1 s)
-    boilerplate = Counting(summarize._BOILERPLATE)
-    monkeypatch.setattr(summarize, "_BOILERPLATE", boilerplate)
-    assert summarize._reject_reason("A" + "a" * 200_000 + ".") == "too long"
+    boilerplate = Counting(extractive._BOILERPLATE)
+    monkeypatch.setattr(extractive, "_BOILERPLATE", boilerplate)
+    assert extractive._reject_reason("A" + "a" * 200_000 + ".") == "too long"
     assert boilerplate.calls == 0
-    assert summarize._reject_reason("We propose a new method that improves the results.") is None
+    assert extractive._reject_reason("We propose a new method that improves the results.") is None
     assert boilerplate.calls == 1
 
 
@@ -78,17 +77,17 @@ def test_extractive_summary_of_a_paper_made_of_one_long_paragraph(tmp_path):
 def test_line_numbers_are_read_from_regular_files_only(tmp_path):
     paper = tmp_path / "paper.txt"
     paper.write_text("Title\n\nBody line one.\n", encoding="utf-8")
-    assert summarize._read_source_lines(str(paper)) == ["Title", "", "Body line one.", ""]
+    assert extractive._read_source_lines(str(paper)) == ["Title", "", "Body line one.", ""]
     device = tmp_path / "device.txt"
     device.symlink_to("/dev/null")                       # read as an empty text before
-    assert summarize._read_source_lines(str(device)) is None
+    assert extractive._read_source_lines(str(device)) is None
 
 
 def test_a_fifo_in_place_of_a_paper_is_not_opened_for_reading(tmp_path):
     fifo = tmp_path / "paper.txt"
     os.mkfifo(fifo)
     # opening a FIFO for reading waited for a writer: for ever, on the hover that asked
-    assert summarize._read_source_lines(str(fifo)) is None
+    assert extractive._read_source_lines(str(fifo)) is None
 
 
 @pytest.mark.parametrize("paragraphs", [20_000, 1])
@@ -106,8 +105,8 @@ def test_an_extractive_summary_reads_the_start_of_a_long_paper(monkeypatch, tmp_
     result = parse_file(path)
     assert sum(len(p.text) for p in result.passages) > 4 * MAX_EXTRACTIVE_CHARS
     seen: list[int] = []
-    real = summarize.split_sentences
-    monkeypatch.setattr(summarize, "split_sentences", lambda text: seen.append(len(text)) or real(text))
+    real = extractive.split_sentences
+    monkeypatch.setattr(extractive, "split_sentences", lambda text: seen.append(len(text)) or real(text))
     summary = extractive_summary(result.papers[0], result.passages)
     assert summary.text.startswith("Paragraph ")
     assert sum(seen) <= MAX_EXTRACTIVE_CHARS
