@@ -10,7 +10,8 @@ from whoosh import fields, index, query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.qparser import OrGroup, QueryParser
 
-from paperlens.core.index.analysis import MixedTokenizer, mixed_analyzer, segment_query
+from paperlens.core.index.segmentation import segment_query
+from paperlens.core.index.whoosh.analysis import MixedTokenizer, mixed_analyzer
 
 ZH = ("本文研究医学图像分割与三维场景理解问题，提出一种基于扩散模型的新方法。"
       "该方法利用卷积神经网络提取特征，在多个公开数据集上取得了领先的结果。")
@@ -177,7 +178,7 @@ def test_schema_survives_reopening(ixdir):
 # ------------------------------------------------------------------------ jieba, quietly, lazily
 
 def test_import_does_not_load_jieba_and_first_load_is_quiet():
-    code = ("import sys, paperlens.core.index.analysis as a\n"
+    code = ("import sys, paperlens.core.index.whoosh.analysis as a\n"
             "assert 'jieba' not in sys.modules\n"
             "list(a.mixed_analyzer()('这是一段中文文本', mode='index'))\n"
             "assert 'jieba' in sys.modules\n")
@@ -186,7 +187,7 @@ def test_import_does_not_load_jieba_and_first_load_is_quiet():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     assert "prefix dict" not in proc.stderr
-    out = subprocess.run([sys.executable, "-c", "import paperlens.core.index.analysis, sys; "
+    out = subprocess.run([sys.executable, "-c", "import paperlens.core.index.whoosh.analysis, sys; "
                           "print('jieba' in sys.modules)"], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.strip() == "False"
@@ -217,14 +218,14 @@ def test_jieba_cache_is_read_whole_and_marshal_put_back(tmp_path):
 
     import jieba
 
-    from paperlens.core.index import analysis
+    from paperlens.core.index import segmentation
 
     obj = ({"神经网络": 3, "网络": 5, "a": 1}, 9)
     path = tmp_path / "cache"
     with open(path, "wb") as f:
-        analysis._WholeFileMarshal.dump(obj, f)
+        segmentation._WholeFileMarshal.dump(obj, f)
     with open(path, "rb") as f:
-        assert analysis._WholeFileMarshal.load(f) == marshal.loads(path.read_bytes()) == obj
-    tok = analysis._get_jieba()
+        assert segmentation._WholeFileMarshal.load(f) == marshal.loads(path.read_bytes()) == obj
+    tok = segmentation._get_jieba()
     assert jieba.marshal is marshal
     assert tok.FREQ.get("网络") and tok.total > 0

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.whoosh.store import IndexStore
 from paperlens.core.library import Library
 
 

@@ -1,12 +1,15 @@
-"""Bounded-work search (core/index/fast.py): exact where it claims to be, side files that
-follow Whoosh's segments, no deleted passage, snippets."""
+"""Bounded-work search (core/index/whoosh/fast.py): exact where it claims to be, side files that
+follow Whoosh's segments (kept by the store, apart from Whoosh's files), no deleted passage,
+snippets; the store owns every file of its directory and lets go of them when closed."""
+import gc
+import os
 import random
 import re
 
 import pytest
 
-from paperlens.core.index import fast
-from paperlens.core.index.fast import Snippets
+from paperlens.core.index.whoosh import fast
+from paperlens.core.index.whoosh.fast import Snippets
 from paperlens.core.library import Library
 
 TOPK = 4
@@ -46,7 +49,7 @@ def library(tmp_path, monkeypatch):
 
 
 def _side_files(lib):
-    return sorted(p.name for p in lib.stores[0].whoosh_dir.glob("*" + fast.SUFFIX))
+    return sorted(p.name for p in lib.stores[0].side_dir.glob("*" + fast.SUFFIX))
 
 
 def _large_segments(lib, least: int) -> list[str]:
@@ -65,7 +68,7 @@ def test_a_common_word_ranks_exactly_like_whoosh_bm25(library):
     searcher = store.searcher()
     assert searcher.doc_frequency("body", "model") > TOPK     # so the side file's list is used
     words = fast.query_words(store.ix().schema, ["model"])
-    scores, _ = fast.passage_scores(searcher, store.whoosh_dir, words, {"body": 1.0})
+    scores, _ = store.reading().cache.passage_scores(searcher, words, {"body": 1.0})
     ours = sorted(scores.values(), reverse=True)[:TOPK]
     theirs = [h.score for h in searcher.search(Term("body", "model"), limit=TOPK)]
     assert len(ours) == len(theirs) == TOPK
@@ -100,13 +103,15 @@ def test_changed_and_merged_segments_keep_search_right(library):
     for h in lib.search("model", limit=50, per_paper=5):
         assert not h.path.endswith("target.txt"), "a deleted passage came back"
     assert lib.search("Tubular Things")[0].path.endswith("target.txt")
-    # a merge into one large segment: Whoosh drops the old side file, the store writes the new one
+    # a merge into one large segment (by Whoosh's own writer): the store removes the side file
+    # of the segment merged away and writes the new one
     ix = store.ix()
     ix.writer().commit(optimize=True)
-    assert _side_files(lib) == []
+    assert _side_files(lib) == before
     store._side_files(store.searcher().reader())
     after = _side_files(lib)
     assert after == _large_segments(lib, 1) and len(after) == 1 and after != before
+    assert not any(p.name.endswith(fast.SUFFIX) for p in store.whoosh_dir.iterdir())
     assert all(not h.path.endswith("target.txt") for h in lib.search("model", limit=50, per_paper=5))
     assert lib.search("Tubular Things")[0].path.endswith("target.txt")
 
@@ -127,7 +132,7 @@ def test_parallel_rebuild_writes_side_files_in_the_workers(tmp_path, monkeypatch
 
 
 def test_snippets_bold_stemmed_words_in_two_windows():
-    from paperlens.core.index.analysis import mixed_analyzer
+    from paperlens.core.index.whoosh.analysis import mixed_analyzer
 
     an = mixed_analyzer()
     terms = {t.text for t in an("segmentation tubular", mode="query")}
@@ -139,3 +144,52 @@ def test_snippets_bold_stemmed_words_in_two_windows():
     assert Snippets(terms, an)("nothing relevant") == ""
     zh = Snippets({"医学", "图像"}, an)("深度学习模型已经成为医学图像分割的主要方法")
     assert zh == "深度学习模型已经成为**医学****图像**分割的主要方法"
+
+
+def _open_in(folder) -> list[str]:
+    """What this process has mapped or open under ``folder``."""
+    folder = str(folder)
+    out = []
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        out += [line.strip() for line in f if folder in line]
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(folder):
+            out.append(f"fd {fd} -> {target}")
+    return out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc")
+def test_close_lets_go_of_every_file_of_the_index(library):
+    """Segments are mapped while the index is read, side files open: closing the store frees
+    them (the search caches were module globals that close never emptied)."""
+    lib, _ = library
+    store = lib.stores[0]
+    assert lib.search("model networks") and lib.search('"model networks" OR tubular')
+    lib.warm_search()
+    assert store.paper(store.table.rows[0].id) is not None
+    held = _open_in(store.index_dir)
+    assert any(".seg" in h for h in held) and any(fast.SUFFIX in h for h in held), held
+    lib.close()
+    gc.collect()      # (a search's leftovers in reference cycles, not the store's caches)
+    assert _open_in(store.index_dir) == []
+    assert lib.search("model")            # and it opens again when searched
+
+
+def test_every_file_of_the_index_directory_is_the_stores(library, tmp_path):
+    lib, folder = library
+    store = lib.stores[0]
+    (folder / "new.txt").write_text(_paper(77, random.Random(1)), encoding="utf-8")
+    lib.update_paths([folder / "new.txt"])
+    lib.update(force_rebuild=True)
+    store.views_dir().mkdir()
+    names = os.listdir(store.index_dir)
+    assert {"whoosh", "topk", "meta.json", "table.json", "texts"} <= set(names)
+    assert all(store.owns(name) for name in names), names
+    assert not store.owns("notes.txt") and not store.owns("whoosh.new-x")
+    # Whoosh's folder holds Whoosh's files only
+    assert all(re.fullmatch(r"MAIN_\w+\.seg|_MAIN_\d+\.toc|MAIN_WRITELOCK", p.name)
+               for p in store.whoosh_dir.iterdir()), list(store.whoosh_dir.iterdir())

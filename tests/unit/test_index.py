@@ -4,7 +4,7 @@ import os
 import shutil
 
 from paperlens.config import index_dir_for
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.whoosh.store import IndexStore
 from paperlens.core.index.table import PaperTable
 from paperlens.core.library import Library
 
@@ -36,7 +36,7 @@ def test_index_search_and_incremental_update(tmp_path, monkeypatch):
     # an untouched folder is re-opened without parsing anything
     store2 = IndexStore(folder, tmp_path / "ix")
     parsed = []
-    import paperlens.core.index.store as store_mod
+    import paperlens.core.index.whoosh.store as store_mod
     monkeypatch.setattr(store_mod, "_parse_job", lambda folder, rel: parsed.append(rel))
     assert store2.update().files_parsed == 0 and parsed == []
     monkeypatch.undo()

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.whoosh.store import IndexStore
 from paperlens.core.index.table import PaperTable, Row, year_int
 from paperlens.core.library import Library
+from paperlens.core.models import Reference
 
 BIB = """@article{vaswani2017attention, title={Attention Is All You Need},
   author={Vaswani, Ashish and Shazeer, Noam}, year={2017}, journal={NeurIPS},
@@ -203,13 +204,48 @@ def test_a_damaged_meta_file_rebuilds_the_index(tmp_path, content):
 
 # -- references.jsonl, heads.jsonl ---------------------------------------------------------------------
 
+def test_reference_lines_are_objects_with_named_fields(tmp_path):
+    """What the citation graph needs of a reference list is stored as JSON objects with the
+    fields' names (empty ones left out), and read back as models.Reference."""
+    folder, index = _library(tmp_path)
+    (line,) = (index / "references.jsonl").read_text(encoding="utf-8").splitlines()
+    pid, _, data = line.partition("\t")
+    assert json.loads(data) == [{"label": "1", "title": "Attention Is All You Need"}]
+    store = IndexStore(folder, index, workers=1)
+    assert list(store.reference_lines()) == [(pid, [Reference(label="1", title="Attention Is All You Need")])]
+    library = Library([folder], index_path=str(tmp_path / "unused"))
+    library.stores = [store]
+    (ref,) = library.references_of(store.table.get(pid))
+    assert isinstance(ref, Reference) and ref.label == "1" and "Vaswani" in ref.text
+    store.close()
+
+
+def test_an_index_of_another_format_gives_no_reference_lines(tmp_path):
+    """An index written by another version is rebuilt by the next update; meanwhile its
+    reference lines (positional lists before format 15) are not read as damage."""
+    folder, index = _library(tmp_path)
+    meta = json.loads((index / "meta.json").read_text(encoding="utf-8"))
+    (index / "meta.json").write_text(json.dumps({**meta, "schema": 14}), encoding="utf-8")
+    path = index / "references.jsonl"
+    pid = path.read_text(encoding="utf-8").partition("\t")[0]
+    path.write_text(f"{pid}\t" + json.dumps([["1", "Attention Is All You Need", "", ""]]) + "\n", encoding="utf-8")
+    store = IndexStore(folder, index, workers=1)
+    assert list(store.reference_lines()) == [] and store.damaged == ""
+    assert not store.is_ready()
+    assert store.update().rebuilt.startswith("schema changed (14 -> ")
+    assert [refs for _, refs in store.reference_lines()] == [[Reference(label="1", title="Attention Is All You Need")]]
+    store.close()
+
+
 DAMAGED_REF_LINES = {
     "deep-nesting": "[" * 200000 + "]" * 200000,
     "not-json": "{oops",
     "a-number": "5",
     "ref-a-string": json.dumps(["label"]),
-    "ref-too-short": json.dumps([["1", "Attention Is All You Need"]]),
-    "ref-field-null": json.dumps([["1", None, "", ""]]),
+    "ref-positional": json.dumps([["1", "Attention Is All You Need", "", ""]]),
+    "ref-unknown-name": json.dumps([{"label": "1", "page": "3"}]),
+    "ref-field-null": json.dumps([{"label": "1", "title": None}]),
+    "ref-field-number": json.dumps([{"label": 1}]),
 }
 
 
@@ -233,7 +269,7 @@ def test_a_damaged_references_line_is_skipped_and_the_index_rebuilds(tmp_path, v
     report = store.update()
     assert report.rebuilt == "references.jsonl damaged (line 1)" and store.damaged == ""
     assert path.read_text(encoding="utf-8") == lines[0]
-    assert [v for _, v in store.iter_refs()] and store.damaged == ""
+    assert [v for _, v in store.reference_lines()] and store.damaged == ""
     store.close()
 
 

@@ -23,9 +23,9 @@ from fixtures.bomb_pdfs import make_shared_stream_pdf
 from fixtures.pdfs import make_paper_pdf
 from fixtures.processes import alive, marked_pids, wait_until
 
-from paperlens.core.index import store as store_mod
-from paperlens.core.index.queries import search
-from paperlens.core.index.store import POOL_MIN_FILES, IndexStore
+from paperlens.core.index.search import search
+from paperlens.core.index.whoosh import store as store_mod
+from paperlens.core.index.whoosh.store import POOL_MIN_FILES, IndexStore
 from paperlens.core.parse import pdf
 
 def paper_text(title: str, word: str) -> str:
@@ -198,7 +198,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.whoosh.store import IndexStore
 
 folder, index, mark = (Path(a) for a in sys.argv[1:4])
 store = IndexStore(folder, index, workers=1)

@@ -14,13 +14,13 @@ import random
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from paperlens.core.index import fast, queries
-from paperlens.core.index.queries import limit_query, search
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index import search as search_mod
+from paperlens.core.index.search import limit_query, search
+from paperlens.core.index.whoosh import fast, queries
+from paperlens.core.index.whoosh.store import IndexStore
 
 FILLER = ("data results method approach training evaluation benchmark network layer feature "
           "signal image video scene object robot sensor camera depth point cloud model").split()
@@ -83,7 +83,7 @@ def test_limit_query():
     assert limit_query("  graph attention networks ") == ("graph attention networks", [])
     assert limit_query("(a OR (b AND c)) d") == ("(a OR (b AND c)) d", [])
     q, notes = limit_query(" OR ".join(f"w{i}" for i in range(20000)))
-    assert len(q.split()) <= queries.MAX_QUERY_TERMS and len(q) <= queries.MAX_QUERY_CHARS
+    assert len(q.split()) <= search_mod.MAX_QUERY_TERMS and len(q) <= search_mod.MAX_QUERY_CHARS
     assert q.startswith("w0 OR w1 OR") and notes[0].startswith("the query was cut to its first")
     q, notes = limit_query(" ".join(f"word{i}" for i in range(100000)))
     assert q.split() == [f"word{i}" for i in range(len(q.split()))] and len(q.split()) <= 64
@@ -169,15 +169,15 @@ QUERIES = ["quokka AND numbat", "quokka AND NOT numbat", "numbat AND NOT (quokka
 def test_the_candidates_find_the_papers_whoosh_finds(store, monkeypatch, query):
     """In a library where every list fits in fast.py's bounds, checking the query on the
     candidates finds the papers Whoosh finds (their passages or records)."""
-    searcher = store.searcher()
-    schema = searcher.schema
+    reading = store.reading()
+    searcher, schema = reading.searcher, reading.schema
 
     def papers(exact: int) -> set[str]:
         monkeypatch.setattr(queries, "EXACT_POSTINGS", exact)
         out = set()
         for q in queries._queries(schema, query, searcher.reader(), set()):
             out |= {searcher.stored_fields(d)["paper_id"]
-                    for _, d in queries._whoosh_search(store, searcher, q, 10000, set()).top_n}
+                    for _, d in queries._whoosh_search(reading, q, 10000, set()).top_n}
         return out
 
     whoosh, candidates = papers(10 ** 9), papers(-1)
@@ -255,22 +255,22 @@ def test_deleted_index_files_keep_answering_then_rebuild(built, tmp_path, caplog
 SIDE_SCRIPT = textwrap.dedent("""
     import os, sys
     from pathlib import Path
-    from paperlens.core.index import fast
-    from paperlens.core.index.queries import search
-    from paperlens.core.index.store import IndexStore
+    from paperlens.core.index.search import search
+    from paperlens.core.index.whoosh import fast
+    from paperlens.core.index.whoosh.store import IndexStore
     store = IndexStore(Path(sys.argv[1]), Path(sys.argv[2]), workers=1)
     before = [(h.title, h.line_start) for h in search([store], "model data")]
-    (side,) = store.whoosh_dir.glob("*" + fast.SUFFIX)
+    (side,) = store.side_dir.glob("*" + fast.SUFFIX)
     if sys.argv[3] == "truncate":
         os.truncate(side, 64)                 # under the open reader
     else:
         side.write_bytes(side.read_bytes()[:12] + b"[" * 100000)
-    fast._cache.clear() if sys.argv[3] == "header" else None
+    store.close() if sys.argv[3] == "header" else None     # read again from the file
     after = [(h.title, h.line_start) for h in search([store], "model data")]
     print("same" if after == before and before else f"differ {before} {after}")
     print("side file", "kept" if side.exists() else "removed")
     report = store.update()
-    print("rewritten" if side.exists() or list(store.whoosh_dir.glob("*" + fast.SUFFIX)) else "missing")
+    print("rewritten" if side.exists() or list(store.side_dir.glob("*" + fast.SUFFIX)) else "missing")
 """)
 
 
@@ -286,12 +286,12 @@ def test_a_damaged_side_file_is_searched_without_and_written_again(tmp_path, dam
         (folder / f"p{i:02d}.txt").write_text(_paper(i, rnd), encoding="utf-8")
     env = {**__import__("os").environ, "PAPERLENS_SEARCH_TOPK": "4"}
     build = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                            "from paperlens.core.index.store import IndexStore; "
+                            "from paperlens.core.index.whoosh.store import IndexStore; "
                             "IndexStore(Path(sys.argv[1]), Path(sys.argv[2]), workers=1).update()",
                             str(folder), str(tmp_path / "ix")], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
-    index = next(Path(tmp_path / "ix").glob("whoosh"))
-    assert len(list(index.glob("*" + fast.SUFFIX))) == 1
+    sides = tmp_path / "ix" / "topk"
+    assert len(list(sides.glob("*" + fast.SUFFIX))) == 1
     run = subprocess.run([sys.executable, "-c", SIDE_SCRIPT, str(folder), str(tmp_path / "ix"), damage],
                          env=env, capture_output=True, text=True)
     assert run.returncode == 0, (run.returncode, run.stderr[-2000:])

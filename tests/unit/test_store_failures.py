@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from paperlens.core.index.queries import search, warm
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.search import search, warm
+from paperlens.core.index.whoosh.store import IndexStore
 from paperlens.core.library import Library
 
 

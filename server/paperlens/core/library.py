@@ -1,4 +1,7 @@
-"""The library: every configured paper folder, each with its own index, seen as one."""
+"""The library: every configured paper folder, each with its own index, seen as one.
+
+Features reach the indexes through the methods here (or a folder's ``SearchIndex``, from
+``stores`` / ``store_for``), never through the index's implementation."""
 from __future__ import annotations
 
 import bisect
@@ -9,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.config import index_dir_for
-from paperlens.core.index.store import IndexReport, IndexStore, Progress
+from paperlens.core.index import open_index
+from paperlens.core.index.base import IndexReport, Progress, SearchIndex
 from paperlens.core.index.table import Row, fold, year_int
-from paperlens.core.models import Paper
+from paperlens.core.models import Paper, Reference
 
 if TYPE_CHECKING:
-    from paperlens.core.index.queries import SearchHit
+    from paperlens.core.index.base import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +36,14 @@ def event_path(path: str | os.PathLike[str]) -> Path:
 class Library:
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
                  workers: Optional[int] = None):
-        self.stores: list[IndexStore] = []
+        self.stores: list[SearchIndex] = []
         seen = set()
         for folder in folders:
             f = Path(folder).expanduser().resolve()
             if f in seen:
                 continue
             seen.add(f)
-            self.stores.append(IndexStore(f, index_dir_for(f, index_path), workers=workers or None))
+            self.stores.append(open_index(f, index_dir_for(f, index_path), workers=workers or None))
         self._keys: Optional[tuple] = None          # (tables, frozenset of keys, {key: suggestions})
         self._graph_lock = threading.Lock()
         self.graph_builds = 0
@@ -67,7 +71,8 @@ class Library:
                 by_store.setdefault(id(store), []).append(rel)
         return [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
 
-    def store_for(self, path: str | os.PathLike[str]) -> Optional[IndexStore]:
+    def store_for(self, path: str | os.PathLike[str]) -> Optional[SearchIndex]:
+        """The index of the folder ``path`` is in (the innermost one), or None."""
         p = event_path(path)
         best = None
         for store in self.stores:
@@ -101,12 +106,27 @@ class Library:
     def keys(self) -> frozenset[str]:
         return self._key_state()[1]
 
-    def row(self, paper_id: str) -> Optional[Row]:
+    def row(self, paper_id: str, source: str | os.PathLike[str] | None = None) -> Optional[Row]:
+        """The paper table's row of ``paper_id`` (in the index of the folder of ``source``,
+        a path, when it is given)."""
+        if source is not None:
+            store = self.store_for(source)
+            return store.table.get(paper_id) if store is not None else None
         for s in self.stores:
             r = s.table.get(paper_id)
             if r is not None:
                 return r
         return None
+
+    def text_view_dir(self, path: str | os.PathLike[str]) -> Optional[Path]:
+        """Where the read-only text view of the PDF ``path`` may be written (a folder its
+        index owns), or None when ``path`` is in no library folder."""
+        store = self.store_for(path)
+        return store.views_dir() if store is not None else None
+
+    def text_view_dirs(self) -> list[Path]:
+        """Every folder text views are written to (requests may read them)."""
+        return [s.views_dir() for s in self.stores]
 
     def canonical(self, row: Row) -> Row:
         """A paper text merged into a bibliography entry stands for that entry."""
@@ -223,8 +243,7 @@ class Library:
         self._folded_keys(self.keys())
         for s in self.stores:
             try:
-                if s.is_ready():
-                    s.searcher()
+                s.prepare()
             except Exception:
                 log.exception("opening the index of %s failed", s.folder)
         self.build_tables()
@@ -242,7 +261,9 @@ class Library:
                 self._building.discard(id(table))
 
     def search(self, query: str, limit: int = 10, per_paper: int = 2) -> list["SearchHit"]:
-        from paperlens.core.index.queries import search
+        """The best passages for ``query`` in every folder (``note`` of the result: how the
+        query was limited)."""
+        from paperlens.core.index.search import search
 
         self.refresh()
         hits = search(self.stores, query, limit=limit, per_paper=per_paper)
@@ -255,7 +276,7 @@ class Library:
 
     def warm_search(self) -> None:
         """Load what the first search needs, ahead of it (background work)."""
-        from paperlens.core.index.queries import warm
+        from paperlens.core.index.search import warm
 
         self.refresh()
         warm(self.stores)
@@ -286,11 +307,10 @@ class Library:
             return None
         return store.table.text_row(p)
 
-    def references_of(self, row: Row) -> list[dict]:
-        """The reference list of a paper text: [{label, text, line, title, doi, arxiv, year}]."""
+    def references_of(self, row: Row) -> list[Reference]:
+        """The reference list of a paper text."""
         store = self.store_for(row.source)
-        paper = store.paper(row.id) if store else None
-        return list(paper.references) if paper else []
+        return store.references(row.id) if store else []
 
     def matcher(self):
         """A ReferenceMatcher over the library's papers (one per paper, merged texts once)."""
@@ -307,9 +327,9 @@ class Library:
         self._matcher = (stamps, matcher)
         return matcher
 
-    def match_reference(self, ref: dict, citing: Optional[Row] = None) -> Optional[Row]:
+    def match_reference(self, ref: Reference, citing: Optional[Row] = None) -> Optional[Row]:
         """The library paper a reference entry cites (never the citing paper itself)."""
-        m = self.matcher().match(ref.get("text", ""))
+        m = self.matcher().match(Reference.coerce(ref).text)
         if m is None:
             return None
         row = self.canonical(self.row(m[0]) or Row(*([""] * 10)))
@@ -320,10 +340,11 @@ class Library:
     def graph(self) -> "CitationGraph":
         """Which library papers each paper cites, and is cited by (computed once per change).
 
-        Library-wide, only exact evidence counts: the same DOI, arXiv id, or normalised title
-        (of four words or more). That is a dictionary lookup per reference (each distinct title
-        normalised once), so 10k papers with 28 references each take about a second; the fuzzy
-        matcher is kept for the entries a reader hovers, one at a time.  Thread-safe: one build
+        Library-wide, only exact evidence counts: the same paper by :mod:`paperlens.core.identity`'s
+        rule (DOI, arXiv id, or normalised title of four words or more). That is a dictionary
+        lookup per reference (each distinct title normalised once), so 10k papers with 28
+        references each take about a second; the fuzzy matcher is kept for the entries a reader
+        hovers, one at a time.  Thread-safe: one build
         at a time, a second caller waits for it."""
         cached = self._graph_cached()
         if cached is not None:
@@ -345,39 +366,26 @@ class Library:
         self.graph_builds += 1
         version = self._graph_version()
         self._graph = None       # the old graph goes before the new one is built (memory peak)
-        from paperlens.core.references import _norm_arxiv, _norm_doi, normalize_title
+        from paperlens.core.identity import PaperKeys
 
-        titles: dict[str, str] = {}
-
-        def title_of(raw: str) -> str:      # 275k references at 10k papers, 11k distinct titles
-            t = titles.get(raw)
-            if t is None:
-                t = titles[raw] = normalize_title(raw)
-            return t
-
-        by_doi, by_arxiv, by_title = {}, {}, {}
+        papers: PaperKeys[str] = PaperKeys()
         for r in self.rows():
-            if r.alias_of:
-                continue
-            if r.doi:
-                by_doi.setdefault(_norm_doi(r.doi), r.id)
-            if r.arxiv:
-                by_arxiv.setdefault(_norm_arxiv(r.arxiv), r.id)
-            t = title_of(r.title)
-            if len(t.split()) >= 4:
-                by_title.setdefault(t, r.id)
+            if not r.alias_of:
+                papers.add(r.id, r.doi, r.arxiv, r.title)
         graph = CitationGraph()
         for store in self.stores:
-            for pid, refs in store.iter_refs():
+            for pid, refs in store.reference_lines():
                 row = store.table.get(pid)
                 if row is None:
                     continue
                 citing = self.canonical(row)
-                for label, title, doi, arxiv in refs:
-                    target = ((doi and by_doi.get(_norm_doi(doi))) or (arxiv and by_arxiv.get(_norm_arxiv(arxiv)))
-                              or by_title.get(title_of(title)))
+                for ref in refs:
+                    # (most references have neither DOI nor arXiv id: the title is looked up)
+                    target = papers.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
+                    if target is None:
+                        target = papers.find_by_title(ref.title)
                     if target and target not in (citing.id, row.id):
-                        graph.add(citing.id, target, label)
+                        graph.add(citing.id, target, ref.label)
         self._graph = (version, graph)
         return graph
 

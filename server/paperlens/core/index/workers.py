@@ -13,8 +13,13 @@ place that runs them:
   a thread that waits for the end of the pipe the parent holds (multiprocessing's parent
   sentinel). A SIGKILLed ``paperlens index`` leaves no worker, and then multiprocessing's
   resource tracker (whose pipe only the workers still held) ends too;
-- ``Parsers.kill`` stops every worker of a run at once (``IndexStore.abort``; at interpreter
-  exit for every store: see store.py), so that an ``exit`` never waits for a parse.
+- ``Parsers.kill`` stops every worker of a run at once (``SearchIndex.abort``; at interpreter
+  exit for every index: ``abort_all``), so that an ``exit`` never waits for a parse.
+
+What a worker does with a file is given to ``Parsers``: a ``parse`` function (a file -> its
+parse result) and, for an index built in parallel, a ``segment`` function (a batch of files ->
+what the index writes of them); both must be picklable (module-level functions, or
+``functools.partial`` of one), as they are sent to the spawned worker.
 
 Workers are spawned (never forked: the server has threads) and are daemonic, so that
 multiprocessing's own exit handler terminates rather than joins any that remain.
@@ -26,6 +31,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import Iterator, Optional
 
 log = logging.getLogger(__name__)
@@ -118,13 +124,11 @@ def _quiet_stdout() -> None:
     sys.stdout = sys.stderr
 
 
-def worker_main(conn, ppid: int, folder: str, index_dir: Optional[str]) -> None:
+def worker_main(conn, ppid: int, folder: str, parse, segment) -> None:
     """A worker's loop: tasks ``(kind, rels)`` in, messages out (see ``Parsers``)."""
     die_with_parent(ppid)
     _quiet_stdout()
     limit_memory(memory_limit_mb())
-    from paperlens.core.index import store     # the parsers and the segment writer
-
     while True:
         try:
             task = conn.recv()
@@ -137,12 +141,11 @@ def worker_main(conn, ppid: int, folder: str, index_dir: Optional[str]) -> None:
             if kind == "parse":
                 for rel in rels:
                     conn.send(("start", rel))
-                    conn.send(("parsed", store._parse_job(folder, rel)))
+                    conn.send(("parsed", parse(folder, rel)))
             else:
-                segment, items = store._segment_job(
-                    folder, index_dir, rels, started=lambda rel: conn.send(("start", rel)),
-                    finished=lambda rel: conn.send(("wrote", rel)))
-                conn.send(("segment", segment, items))
+                written, items = segment(folder, rels, started=lambda rel: conn.send(("start", rel)),
+                                         finished=lambda rel: conn.send(("wrote", rel)))
+                conn.send(("segment", written, items))
         except OSError as exc:          # writing the segment: the parent says what it means
             conn.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
             return
@@ -155,9 +158,9 @@ def worker_main(conn, ppid: int, folder: str, index_dir: Optional[str]) -> None:
 # -- in the parent ---------------------------------------------------------------------------------
 
 class _Worker:
-    def __init__(self, ctx, folder: str, index_dir: Optional[str]):
+    def __init__(self, ctx, folder: str, parse, segment):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker_main, args=(child, os.getpid(), folder, index_dir),
+        self.proc = ctx.Process(target=worker_main, args=(child, os.getpid(), folder, parse, segment),
                                 name="paperlens-parser", daemon=True)
         try:
             self.proc.start()
@@ -190,21 +193,23 @@ class _Worker:
 
 class Parsers:
     """Up to ``n`` worker processes working through tasks: in ``"parse"`` mode a task is one
-    file and ``run`` yields ``("parsed", (rel, result, reason))``; in ``"segment"`` mode a task is
-    a batch of files written as one Whoosh segment of the index at ``index_dir`` and ``run``
-    yields ``("segment", segment, items)``. Both modes yield ``("skipped", rel, reason)`` for a
+    file, ``parse(folder, rel)`` parses it and ``run`` yields ``("parsed", (rel, result,
+    reason))``; in ``"segment"`` mode a task is a batch of files, ``segment(folder, rels,
+    started=, finished=)`` writes them as one part of the index being built and ``run`` yields
+    ``("segment", part, items)``. Both modes yield ``("skipped", rel, reason)`` for a
     file whose parse timed out or crashed its worker; the other files of that worker's task are
     given to a fresh worker (in segment mode also the ones it had written: their segment is
     lost with the worker)."""
 
-    def __init__(self, folder: str, n: int, index_dir: Optional[str] = None,
+    def __init__(self, folder: str, n: int, parse, segment=None,
                  timeout: Optional[float] = None, aborted: Optional[threading.Event] = None):
         import multiprocessing
 
         self.ctx = multiprocessing.get_context("spawn")   # never fork a process that has threads
         self.folder = folder
         self.n = max(1, n)
-        self.index_dir = index_dir
+        self.parse = parse
+        self.segment = segment
         self.timeout = parse_timeout() if timeout is None else timeout
         self.aborted = aborted or threading.Event()
         self._workers: list[_Worker] = []
@@ -231,7 +236,7 @@ class Parsers:
         with self._lock:          # (kill() sees this worker, or this sees kill()'s flag)
             if self._closed or self.aborted.is_set():
                 raise Aborted()
-            w = _Worker(self.ctx, self.folder, self.index_dir)
+            w = _Worker(self.ctx, self.folder, self.parse, self.segment)
             self._workers.append(w)
         return w
 
@@ -413,9 +418,7 @@ def call(fn, *args, timeout: Optional[float] = None):
     import multiprocessing
     from multiprocessing.connection import wait
 
-    from paperlens.core.index.store import _register_exit_hook
-
-    _register_exit_hook()              # exiting kills the worker (kill_calls)
+    register_exit_hook()               # exiting kills the worker (kill_calls)
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_call_main, args=(child, os.getpid(), fn, args),
@@ -458,3 +461,44 @@ def kill_calls() -> None:
             proc.kill()
         except Exception:   # noqa: BLE001
             pass
+
+
+# -- exiting ------------------------------------------------------------------------------------------
+
+_indexes: "weakref.WeakSet" = weakref.WeakSet()    # indexes whose updates abort_all stops
+_exit_hook = False
+
+
+def track(index) -> None:
+    """Have ``abort_all`` stop ``index``'s updates (anything with an ``abort()`` method)."""
+    _indexes.add(index)
+
+
+def abort_all() -> None:
+    """Stop every update running in this process: its worker processes are killed and it ends
+    at its next step without committing (the index stays as it was). Run at interpreter exit
+    before threads are joined, so that exiting never waits for a parse."""
+    for index in list(_indexes):
+        index.abort()
+    kill_calls()
+
+
+def register_exit_hook() -> None:
+    """``abort_all`` when the interpreter exits, *before* it joins non-daemon threads (an
+    update runs on one: the server's index thread, which concurrent.futures joins). Hooks of
+    threading._register_atexit run last-registered first: this one is registered after
+    concurrent.futures' own (it is imported here first), so it runs before they join."""
+    global _exit_hook
+    if _exit_hook:
+        return
+    import importlib
+
+    for name in ("concurrent.futures.thread", "concurrent.futures.process"):
+        importlib.import_module(name)       # each registers its hook (joining) on import
+    try:
+        threading._register_atexit(abort_all)      # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):         # exiting already, or another Python
+        import atexit
+
+        atexit.register(abort_all)
+    _exit_hook = True

@@ -14,117 +14,30 @@
 * Positions run on across CJK and non-CJK tokens; ``startchar``/``endchar`` are offsets into the
   original text (for highlighting).
 
-jieba is imported lazily the first time Han text is seen, quietly (its logger is set to WARNING
-and stdout is redirected to stderr while it loads); its dictionary cache is jieba's default
-(``jieba.cache`` in the temp dir). Analyzer objects hold no jieba state, so they pickle with the
-schema.
+jieba (:mod:`paperlens.core.index.segmentation`) is imported lazily the first time Han text is
+seen. Analyzer objects hold no jieba state, so they pickle with the schema.
 
 Query side: use the same analyzer for the field (``TEXT(analyzer=mixed_analyzer())`` does that).
 Whoosh's parser splits the query on whitespace and only then analyzes each piece, so an unspaced
 Chinese query such as ``医学图像`` becomes one "word" that analyzes to several tokens; the parser
 joins those with the field's ``multitoken_query`` rule (``"default"`` = the parser's group: Or
 under ``OrGroup``, And under the default ``AndGroup``; ``"phrase"`` would require them to be
-consecutive). ``segment_query`` can be run on the user's query first so every Chinese word
-becomes its own query word (see its docstring).
+consecutive). ``segmentation.segment_query`` can be run on the user's query first so every
+Chinese word becomes its own query word (see its docstring).
 """
 from __future__ import annotations
 
-import contextlib
-import logging
-import marshal
-import re
-import sys
-import threading
+from paperlens.core.index.whoosh import require
+
+require()   # the Whoosh paperlens was written for (see __init__.py)
 
 from whoosh.analysis import (STOP_WORDS, Analyzer, CompositeAnalyzer, Filter, LowercaseFilter,
                              StemFilter, Token, Tokenizer)
 
-__all__ = ["CJK_STOP_WORDS", "MixedStopFilter", "MixedTokenizer", "mixed_analyzer",
-           "segment_query"]
+from paperlens.core.index.segmentation import (CJK_MIN, CJK_STOP_WORDS, HAN_RE, HAN_RUN_RE, WORD_RE,
+                                               dictionary, segment, subwords)
 
-# Han ideographs: iteration mark / ideographic zero / Hangzhou numerals, Ext A, the URO,
-# compatibility ideographs, Ext B..I (+ compatibility supplement), Ext G/H.
-HAN_CLASS = ("\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-             "\U00020000-\U0002fa1f\U00030000-\U000323af")
-_HAN_RE = re.compile("[%s]" % HAN_CLASS)
-_HAN_RUN_RE = re.compile("[%s]+" % HAN_CLASS)
-# Whoosh's default word pattern, [\w*]+(\.?[\w*]+)*; only ever run on the text between Han runs
-# (finditer's pos/endpos), so a word never swallows Chinese characters.
-_WORD_RE = re.compile(r"[\w*]+(?:\.[\w*]+)*")
-
-# A few Chinese function words, treated like English stop words (dropped, positions renumbered).
-CJK_STOP_WORDS = frozenset("的 地 得 了 着 和 与 及 或 是 在 之 其 而 也 被 等".split())
-
-_CJK_MIN = 0x2E80  # tokens starting at or above this code point are exempt from ``minsize``
-
-
-# --------------------------------------------------------------------------------------- jieba
-
-_jieba = None
-_jieba_lock = threading.Lock()
-
-
-def _get_jieba():
-    """The jieba default tokenizer, imported and initialised on first use, quietly."""
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                # jieba logs "Building prefix dict ..." through logging (stderr); nothing may ever
-                # reach stdout, which is the language server's LSP channel.
-                with contextlib.redirect_stdout(sys.stderr):
-                    import jieba
-                    jieba.setLogLevel(logging.WARNING)
-                    logging.getLogger("jieba").setLevel(logging.WARNING)
-                    own = getattr(jieba, "marshal", None)
-                    if own is marshal:
-                        jieba.marshal = _WholeFileMarshal
-                    try:
-                        jieba.dt.initialize()
-                    finally:
-                        if own is marshal:
-                            jieba.marshal = own
-                _jieba = jieba.dt
-    return _jieba
-
-
-class _WholeFileMarshal:
-    """``marshal`` for jieba's initialize: its 9 MB dictionary cache is read with
-    ``marshal.load(file)``, which reads a file a few bytes at a time (0.7 s per process);
-    reading it whole first takes 0.2 s. The same object either way."""
-
-    dump = staticmethod(marshal.dump)
-    dumps = staticmethod(marshal.dumps)
-    loads = staticmethod(marshal.loads)
-
-    @staticmethod
-    def load(f):
-        return marshal.loads(f.read())
-
-
-def _segment(run: str) -> list[str]:
-    """jieba words of a run of Han characters; they concatenate back to ``run``."""
-    words = [w for w in _get_jieba().cut(run, HMM=True) if w]
-    if sum(map(len, words)) != len(run):  # never seen; keep offsets right whatever happens
-        return list(run)
-    return words
-
-
-def _subwords(word: str, freq) -> list[tuple[int, str]]:
-    """(offset, sub-word) for the dictionary 2/3-grams inside a long word (cut_for_search's)."""
-    out = []
-    seen = {word}
-    n = len(word)
-    for size in (2, 3):
-        if n <= size:
-            break
-        for i in range(n - size + 1):
-            gram = word[i:i + size]
-            if gram not in seen and freq.get(gram):
-                seen.add(gram)
-                out.append((i, gram))
-    out.sort()
-    return out
+__all__ = ["MixedStopFilter", "MixedTokenizer", "mixed_analyzer"]
 
 
 # ----------------------------------------------------------------------------------- tokenizer
@@ -162,9 +75,9 @@ class MixedTokenizer(Tokenizer):
             yield t
             return
 
-        if _HAN_RE.search(value) is None:
+        if HAN_RE.search(value) is None:
             # Fast path (no Chinese): exactly RegexTokenizer's loop.
-            for pos, match in enumerate(_WORD_RE.finditer(value), start_pos):
+            for pos, match in enumerate(WORD_RE.finditer(value), start_pos):
                 t.text = match.group(0)
                 t.boost = 1.0
                 if keeporiginal:
@@ -178,13 +91,12 @@ class MixedTokenizer(Tokenizer):
                 yield t
             return
 
-        subwords = self.subwords and mode == "index"
-        freq = _get_jieba().FREQ if subwords else None
-        word_iter = _WORD_RE.finditer
+        freq = dictionary() if self.subwords and mode == "index" else None
+        word_iter = WORD_RE.finditer
         pos = start_pos
         last = 0
         end = len(value)
-        runs = _HAN_RUN_RE.finditer(value)
+        runs = HAN_RUN_RE.finditer(value)
         while last <= end:
             run = next(runs, None)
             gap_end = run.start() if run is not None else end
@@ -205,7 +117,7 @@ class MixedTokenizer(Tokenizer):
             if run is None:
                 break
             start = run.start()
-            for word in _segment(run.group(0)):
+            for word in segment(run.group(0)):
                 t.text = word
                 t.boost = 1.0
                 if keeporiginal:
@@ -218,7 +130,7 @@ class MixedTokenizer(Tokenizer):
                     t.endchar = start_char + start + len(word)
                 yield t
                 if freq is not None and len(word) > 2:
-                    for offset, sub in _subwords(word, freq):
+                    for offset, sub in subwords(word, freq):
                         t.text = sub
                         t.boost = 1.0
                         if keeporiginal:
@@ -268,7 +180,7 @@ class MixedStopFilter(Filter):
             text = t.text
             n = len(text)
             if (text not in stops
-                    and (n >= minsize or (n and ord(text[0]) >= _CJK_MIN))
+                    and (n >= minsize or (n and ord(text[0]) >= CJK_MIN))
                     and (maxsize is None or n <= maxsize)):
                 if renumber and t.positions:
                     if out is None:
@@ -296,7 +208,7 @@ class FastMixedAnalyzer(CompositeAnalyzer):
     def __call__(self, value, no_morph=False, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         if (no_morph or keeporiginal or not removestops or not tokenize
-                or len(self.items) != 4 or _HAN_RE.search(value) is not None):
+                or len(self.items) != 4 or HAN_RE.search(value) is not None):
             return CompositeAnalyzer.__call__(
                 self, value, no_morph=no_morph, positions=positions, chars=chars,
                 keeporiginal=keeporiginal, removestops=removestops, start_pos=start_pos,
@@ -311,10 +223,10 @@ class FastMixedAnalyzer(CompositeAnalyzer):
         cache = _STEMS
         t = Token(positions, chars, removestops=True, mode=mode, **kwargs)
         out = None
-        for i, match in enumerate(_WORD_RE.finditer(value)):
+        for i, match in enumerate(WORD_RE.finditer(value)):
             text = match.group(0).lower()
             n = len(text)
-            if text in stops or (n < minsize and not (n and ord(text[0]) >= _CJK_MIN)) \
+            if text in stops or (n < minsize and not (n and ord(text[0]) >= CJK_MIN)) \
                     or (maxsize is not None and n > maxsize):
                 continue
             stemmed = cache.get(text)
@@ -337,10 +249,10 @@ class FastMixedAnalyzer(CompositeAnalyzer):
         """{term: [positions]} of ``value`` (terms in order of first occurrence), what Whoosh's
         ``Positions.word_values`` gathers from this analyzer's tokens, without making a Token
         per word; each token's boost is 1.0. None when the fast path does not apply (the
-        caller then tokenizes as usual). Used by ``whoosh_fixes`` when indexing."""
+        caller then tokenizes as usual). Used by ``writing.word_values`` when indexing."""
         if (not isinstance(value, str) or len(self.items) != 4
                 or not kwargs.keys() <= _INDEX_KWARGS or kwargs.get("positions") is not True
-                or _HAN_RE.search(value) is not None):
+                or HAN_RE.search(value) is not None):
             return None
         stopper, stemmer = self.items[2], self.items[3]
         stops, minsize, maxsize = stopper.stops, stopper.min, stopper.max
@@ -350,14 +262,14 @@ class FastMixedAnalyzer(CompositeAnalyzer):
         terms_of = _TERM_OF_WORD.get(config)
         if terms_of is None or len(terms_of) > 200_000:
             terms_of = _TERM_OF_WORD[config] = {}
-        words = _WORD_RE.findall(value)
+        words = WORD_RE.findall(value)
         terms = [terms_of.get(word, _UNKNOWN) for word in words]
         if _UNKNOWN in terms:
             for i, term in enumerate(terms):
                 if term is _UNKNOWN:    # the word's term (None when it is dropped), as _fast
                     text = words[i].lower()
                     n = len(text)
-                    if text in stops or (n < minsize and not (n and ord(text[0]) >= _CJK_MIN)) \
+                    if text in stops or (n < minsize and not (n and ord(text[0]) >= CJK_MIN)) \
                             or (maxsize is not None and n > maxsize):
                         term = None
                     else:
@@ -393,56 +305,3 @@ def mixed_analyzer(subwords: bool = True) -> Analyzer:
                              StemFilter())
 
 
-# --------------------------------------------------------------------------------- query side
-
-_QUERY_CHUNK_RE = re.compile(r'"[^"]*"?|\'[^\']*\'?|\S+')
-_PLAIN_RE = re.compile(r"\w+")
-_FIELD_RE = re.compile(r"(\w+:)(\w+)")
-
-
-_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
-
-
-def _split_plain(chunk: str) -> list[str]:
-    out = []
-    last = 0
-    for run in list(_HAN_RUN_RE.finditer(chunk)) + [None]:
-        gap = chunk[last:run.start() if run else len(chunk)]
-        if gap:  # glued to Chinese, "AND" was a word, not an operator: keep it a word
-            out.append(gap.lower() if gap in _OPERATORS else gap)
-        if run is None:
-            return out
-        out.extend(_segment(run.group(0)))
-        last = run.end()
-
-
-def segment_query(q: str) -> str:
-    """Insert spaces between the jieba words of Chinese runs in a Whoosh query string.
-
-    ``"医学图像分割 diffusion"`` -> ``"医学 图像 分割 diffusion"``, so the parser treats each word
-    as its own query word (its group, e.g. OrGroup, and its plugins then apply per word).
-    A field-prefixed chunk keeps its field: ``title:医学图像`` -> ``title:(医学 图像)``.
-    Quoted phrases (``"..."``), single-quoted terms and chunks with query syntax (wildcards,
-    boosts, ranges, parentheses...) are left untouched. Text without Han characters is
-    returned unchanged.
-    """
-    if _HAN_RE.search(q) is None:
-        return q
-    out = []
-    last = 0
-    for m in _QUERY_CHUNK_RE.finditer(q):
-        chunk = m.group(0)
-        out.append(q[last:m.start()])
-        last = m.end()
-        if chunk[0] not in "\"'" and _HAN_RE.search(chunk):
-            if _PLAIN_RE.fullmatch(chunk):
-                chunk = " ".join(_split_plain(chunk))
-            else:
-                fm = _FIELD_RE.fullmatch(chunk)
-                if fm:
-                    words = _split_plain(fm.group(2))
-                    if len(words) > 1:
-                        chunk = "%s(%s)" % (fm.group(1), " ".join(words))
-        out.append(chunk)
-    out.append(q[last:])
-    return "".join(out)

@@ -1,10 +1,23 @@
-"""The reader of a segment must not hold a private copy of the segment's postings."""
+"""Whoosh extended, not patched (core/index/whoosh/storage.py, writing.py): a reader does not
+hold a private copy of a segment's postings, the writer writes the same segments as Whoosh's,
+and Whoosh's own classes are left as they are."""
 import io
 import random
 import tracemalloc
 
-from paperlens.core.index.store import _windex
-from paperlens.core.index.whoosh_fixes import ViewFile
+import pytest
+from whoosh import fields
+from whoosh.filedb.filestore import FileStorage
+
+from paperlens.core.index.whoosh import writing
+from paperlens.core.index.whoosh.schema import make_schema
+from paperlens.core.index.whoosh.storage import Storage, ViewFile
+from paperlens.core.index.whoosh.writing import Writer
+
+
+def _create(path, schema, ours=True):
+    path.mkdir(parents=True, exist_ok=True)
+    return (Storage if ours else FileStorage)(str(path)).create_index(schema)
 
 
 def test_view_file_reads_like_bytesio():
@@ -17,53 +30,64 @@ def test_view_file_reads_like_bytesio():
     assert list(ViewFile(memoryview(data))) == list(io.BytesIO(data))
 
 
-def test_opening_a_reader_does_not_copy_the_postings(tmp_path):
-    from whoosh import fields
+def _search_peak(ix, word):
+    """(hits, peak heap) of opening a reader and searching ``word``."""
     from whoosh.query import Term
 
-    index = _windex()
-    ix = index.create_in(str(tmp_path), fields.Schema(body=fields.TEXT))
-    rnd = random.Random(7)
-    vocab = ["w%05d" % i for i in range(20000)]
-    with ix.writer() as w:
-        for _ in range(4000):
-            w.add_document(body=" ".join(rnd.choice(vocab) for _ in range(60)))
-    seg_bytes = sum(p.stat().st_size for p in tmp_path.glob("*.seg"))
-    assert seg_bytes > 1_000_000
-    ix = index.open_dir(str(tmp_path))
     tracemalloc.start()
     try:
         reader = ix.reader()
         with ix.searcher() as s:
-            hits = [h.docnum for h in s.search(Term("body", vocab[1]))]
+            hits = [h.docnum for h in s.search(Term("body", word))]
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     reader.close()
+    return hits, peak
+
+
+def test_opening_a_reader_does_not_copy_the_postings(tmp_path):
+    ix = _create(tmp_path, fields.Schema(body=fields.TEXT))
+    rnd = random.Random(7)
+    vocab = ["w%05d" % i for i in range(20000)]
+    with Writer.open(ix) as w:
+        for _ in range(4000):
+            w.add_document(body=" ".join(rnd.choice(vocab) for _ in range(60)))
+    seg_bytes = sum(p.stat().st_size for p in tmp_path.glob("*.seg"))
+    assert seg_bytes > 1_000_000
+    hits, peak = _search_peak(Storage(str(tmp_path)).open_index(), vocab[1])
     assert hits, "the term is in some documents"
-    # before the fix, BytesIO copied the whole postings file: peak >= most of the segment size
     assert peak < seg_bytes / 4, (peak, seg_bytes)
+    # Whoosh's own storage (BufferFile wraps the mapping in BytesIO) copies the segment
+    theirs, their_peak = _search_peak(FileStorage(str(tmp_path)).open_index(), vocab[1])
+    assert theirs == hits and their_peak > seg_bytes / 2, (their_peak, seg_bytes)
+
+
+def test_whoosh_classes_are_left_as_they_are(tmp_path):
+    """Nothing is assigned onto Whoosh's classes: the speed-ups are subclasses passed in."""
+    from whoosh.codec import whoosh3
+    from whoosh.filedb import structfile
+    from whoosh.formats import Positions
+    from whoosh.writing import SegmentWriter
+
+    ix = _create(tmp_path / "ix", make_schema())
+    with Writer.open(ix) as w:
+        w.add_document(doc="s:1", kind="passage", body="anything at all", title="a title")
+    for cls in (SegmentWriter, structfile.BufferFile, structfile.StructFile, Positions,
+                whoosh3.W3FieldWriter, whoosh3.W3PostingsWriter, whoosh3.W3Codec, whoosh3.W3PerDocReader,
+                whoosh3.W3LeafMatcher):
+        for name, value in vars(cls).items():
+            module = getattr(value, "__module__", None)
+            assert module is None or module.startswith("whoosh."), (cls, name, module)
+    # and what Whoosh writes by itself is Whoosh's own
+    assert type(FileStorage(str(tmp_path / "ix")).open_index().writer()) is SegmentWriter
 
 
 # ------------------------------------------------------------------ faster index writing
 
-import contextlib  # noqa: E402
-
-from paperlens.core.index import whoosh_fixes  # noqa: E402
-
-
-@contextlib.contextmanager
-def _whoosh_own_writer():
-    """Whoosh's own word_values/add_postings, for the length of the block."""
-    _windex()   # the fixes are installed
-    patched = {k: getattr(*k) for k in whoosh_fixes.ORIGINALS}
-    try:
-        for (cls, name), fn in whoosh_fixes.ORIGINALS.items():
-            setattr(cls, name, fn)
-        yield
-    finally:
-        for (cls, name), fn in patched.items():
-            setattr(cls, name, fn)
+def _writer(ix, ours: bool, **kwargs):
+    """paperlens's writer, or Whoosh's own (the reference)."""
+    return Writer.open(ix, **kwargs) if ours else ix.writer(**kwargs)
 
 
 def _dump_index(ix):
@@ -117,10 +141,9 @@ def _sample_docs(n=700, seed=3):
     return docs
 
 
-def _build(path, docs, schema_fn):
-    path.mkdir()
-    ix = _windex().create_in(str(path), schema_fn())
-    w = ix.writer()
+def _build(path, docs, schema_fn, ours=True):
+    ix = _create(path, schema_fn())
+    w = _writer(ix, ours)
     for i, text in enumerate(docs):
         w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i // 4 * 7) % len(docs)][:80],
                        body=text, abstract=text[:200] if i % 3 == 0 else None,
@@ -130,22 +153,17 @@ def _build(path, docs, schema_fn):
     return ix
 
 
-def test_patched_writer_writes_the_same_index(tmp_path):
-    from paperlens.core.index.schema import make_schema
-
+def test_our_writer_writes_the_same_index(tmp_path):
     docs = _sample_docs()
-    with _whoosh_own_writer():
-        ref = _dump_index(_build(tmp_path / "whoosh", docs, make_schema))
-    ours = _dump_index(_build(tmp_path / "patched", docs, make_schema))
+    ref = _dump_index(_build(tmp_path / "whoosh", docs, make_schema, ours=False))
+    ours = _dump_index(_build(tmp_path / "ours", docs, make_schema))
     assert ours == ref
     postings = ref[0][0]
     assert any(raw is not None and len(raw) > 600 for *_, raw in postings)    # several blocks
 
 
-def test_patched_writer_with_whoosh_analyzers_and_small_pool(tmp_path):
+def test_our_writer_with_whoosh_analyzers_and_small_pool(tmp_path):
     """Fields whose analyzer has no fast path, and a pool that spills runs to disk."""
-    from whoosh import fields
-
     def schema():
         return fields.Schema(doc=fields.ID(stored=True), kind=fields.ID, title=fields.TEXT,
                              body=fields.TEXT(analyzer=__import__("whoosh").analysis.StemmingAnalyzer()),
@@ -154,10 +172,9 @@ def test_patched_writer_with_whoosh_analyzers_and_small_pool(tmp_path):
 
     docs = _sample_docs(n=400, seed=11)
 
-    def build(path):
-        path.mkdir()
-        ix = _windex().create_in(str(path), schema())
-        w = ix.writer(limitmb=0.05)
+    def build(path, ours=True):
+        ix = _create(path, schema())
+        w = _writer(ix, ours, limitmb=0.05)
         for i, text in enumerate(docs):
             w.add_document(doc=f"s:{i}", kind="passage", title=text[:60], body=text,
                            abstract=text[:200], authors="ada alan" if i % 5 == 0 else "bob",
@@ -165,15 +182,14 @@ def test_patched_writer_with_whoosh_analyzers_and_small_pool(tmp_path):
         w.commit()
         return ix
 
-    with _whoosh_own_writer():
-        ref = _dump_index(build(tmp_path / "whoosh"))
-    assert _dump_index(build(tmp_path / "patched")) == ref
+    ref = _dump_index(build(tmp_path / "whoosh", ours=False))
+    assert _dump_index(build(tmp_path / "ours")) == ref
 
 
 def test_index_positions_match_the_token_stream():
     from whoosh.formats import tokens
 
-    from paperlens.core.index.analysis import mixed_analyzer
+    from paperlens.core.index.whoosh.analysis import mixed_analyzer
 
     ana = mixed_analyzer()
     for text in _sample_docs(n=200, seed=5) + ["", "The a of", "x y z network", "é café CAFÉ"]:
@@ -188,32 +204,28 @@ def test_index_positions_match_the_token_stream():
             assert fast == expected and list(fast) == list(expected)
 
 
-def test_patched_writer_merging_segments_and_spilling(tmp_path):
+def test_our_writer_merging_segments_and_spilling(tmp_path):
     """A commit that merges an older segment into the new one (its postings reach Whoosh's
     own pool) while the term pool has spilled runs."""
-    from paperlens.core.index.schema import make_schema
-
     docs = _sample_docs(n=500, seed=19)
 
-    def build(path, limitmb):
-        path.mkdir()
-        ix = _windex().create_in(str(path), make_schema())
+    def build(path, limitmb, ours=True):
+        ix = _create(path, make_schema())
         for part, commit in ((docs[:120], {}), (docs[120:], {"optimize": True})):
-            w = ix.writer(limitmb=limitmb)
+            w = _writer(ix, ours, limitmb=limitmb)
             for i, text in enumerate(part):
                 w.add_document(doc=f"s:{i}", kind="passage", title=text[:40], body=text)
             w.commit(**commit)
         return ix
 
-    with _whoosh_own_writer():
-        ref = _dump_index(build(tmp_path / "whoosh", 128))
+    ref = _dump_index(build(tmp_path / "whoosh", 128, ours=False))
     assert len(ref) == 1      # one segment: the first was merged into the second
-    assert _dump_index(build(tmp_path / "patched", 128)) == ref
+    assert _dump_index(build(tmp_path / "ours", 128)) == ref
     assert _dump_index(build(tmp_path / "spilled", 0.03)) == ref
 
 
 def test_term_pool_spills_and_merges_in_order(tmp_path):
-    pool = whoosh_fixes._TermPool(limit=3000, tempdir=str(tmp_path))
+    pool = writing.TermPool(limit=3000, tempdir=str(tmp_path))
     expected = {}
     rnd = random.Random(2)
     for docnum in range(300):
@@ -232,24 +244,39 @@ def test_term_pool_spills_and_merges_in_order(tmp_path):
     pool.close()
 
 
-def test_term_pool_drained_into_whoosh_pool_writes_the_same_index(tmp_path):
-    """_partial_segment (Whoosh's multiprocess writer) reads Whoosh's own pool: the term
-    pool is moved there first."""
-    from paperlens.core.index.schema import make_schema
+def test_a_merge_without_new_documents_writes_the_same_index(tmp_path):
+    """Deletions and a merge, nothing added: the postings go through FieldWriter.add_postings."""
+    docs = _sample_docs(n=300, seed=29)
 
-    docs = _sample_docs(n=200, seed=23)
-    with _whoosh_own_writer():
-        ref = _dump_index(_build(tmp_path / "whoosh", docs, make_schema))
-    (tmp_path / "drained").mkdir()
-    ix = _windex().create_in(str(tmp_path / "drained"), make_schema())
-    w = ix.writer(limitmb=0.05)
-    for i, text in enumerate(docs):
-        w.add_document(doc=f"s:{i}", kind="passage", title=docs[(i // 4 * 7) % len(docs)][:80],
-                       body=text, abstract=text[:200] if i % 3 == 0 else None,
-                       authors="Ada Lovelace and Alan Turing" if i % 5 == 0 else None,
-                       text=text, line_start=i)
-    assert w._paperlens_terms.runs
-    whoosh_fixes._drain_to_pool(w)
-    assert "_paperlens_terms" not in w.__dict__
-    w.commit()
-    assert _dump_index(ix) == ref
+    def build(path, ours=True):
+        ix = _create(path, make_schema())
+        for part in (docs[:100], docs[100:]):
+            w = _writer(ix, ours)
+            for i, text in enumerate(part):
+                w.add_document(doc=f"s:{i}", kind="passage", title=text[:40], body=text)
+            w.commit(merge=False)
+        w = _writer(ix, ours)
+        w.delete_by_term("doc", "s:3")
+        w.commit(optimize=True)
+        return ix
+
+    ref = _dump_index(build(tmp_path / "whoosh", ours=False))
+    assert len(ref) == 1
+    assert _dump_index(build(tmp_path / "ours")) == ref
+
+
+def test_a_writer_that_cannot_start_releases_the_lock(tmp_path, monkeypatch):
+    """Whoosh takes the write lock, then writes the segment's first bytes: a failure there (a
+    full disk) left the lock held for good."""
+    ix = _create(tmp_path / "ix", make_schema())
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Writer, "_setup_doc_offsets", full)     # inside Whoosh's __init__
+    with pytest.raises(OSError):
+        Writer.open(ix)
+    monkeypatch.undo()
+    w = Writer.open(ix)        # the lock is free
+    w.abandon()
+    assert ix.lock("WRITELOCK").acquire(False)

@@ -10,9 +10,13 @@ The format version lives in version.py: bump it whenever fields or analyzers cha
 """
 from __future__ import annotations
 
-from whoosh import fields
+from paperlens.core.index.whoosh import require
 
-from paperlens.core.index.analysis import mixed_analyzer
+require()
+
+from whoosh import fields  # noqa: E402
+
+from paperlens.core.index.whoosh.analysis import mixed_analyzer  # noqa: E402
 
 
 # Ranking is BM25F over these fields: title > abstract > authors > body. The fast path

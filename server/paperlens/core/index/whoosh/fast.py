@@ -1,0 +1,857 @@
+"""Fast ranked search for plain queries: bounded work per query word, whatever the library size.
+
+Whoosh scores a query by walking every posting of every query word in pure Python (about
+1-5 µs a posting). A common word is in tens of thousands of passages at 10k papers, so a query
+of common words took seconds. Here each query word costs at most ``TOPK`` postings per segment:
+
+- a word in at most ``TOPK`` passages of a segment: its postings are read (short);
+- a more common word: its ``TOPK`` best passages (by BM25 term weight) are read from a side file
+  written when the segment is written (``<segment id>.topk`` in the store's ``topk`` folder,
+  next to Whoosh's: the store removes it with its segment, see ``remove_stale_side_files``).
+
+Passages accumulate BM25F scores (field boosts, Whoosh's idf and length normalisation) and a
+coordination factor for how many of the query words they contain. A passage outside a word's
+best ``TOPK`` of one segment misses that word's (small) contribution: the ranking is that of
+BM25F on the best-matching passages, which is what a reader wants from a query of common words.
+Queries with syntax (phrases, fields, boolean operators, wildcards) go to Whoosh (queries.py).
+
+What is read once per segment or per paper table (side files, length columns, which paper each
+document belongs to, the papers' title and author words) is kept in the store's ``SearchCache``
+until the store closes.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import math
+import os
+import re
+import struct
+import threading
+import weakref
+from array import array
+from collections import OrderedDict
+from pathlib import Path
+from typing import Optional
+
+from paperlens.core.index.whoosh import require
+
+require()
+
+from whoosh.reading import SegmentReader  # noqa: E402
+from whoosh.util.numeric import byte_to_length  # noqa: E402
+
+from paperlens.core.index.whoosh.writing import LeafMatcher, PerDocReader, lengths_column  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+K1, B = 1.2, 0.75                 # Whoosh's BM25F defaults
+# postings kept per (field, word) and segment (the tests set a small one through the environment,
+# which the index worker processes inherit)
+TOPK = int(os.environ.get("PAPERLENS_SEARCH_TOPK", "200"))
+MIN_SEGMENT_DOCS = 4 * TOPK       # smaller segments are read directly at query time
+SUFFIX = ".topk"
+FORMAT = 2          # 2: each entry carries the word's document frequency in the segment
+PASSAGE_FIELDS = ("abstract", "body")          # scored from the postings (side files: these only)
+# scored once per paper from the paper table (PaperFields): field -> the schema field whose
+# analyzer it uses
+PAPER_FIELDS = {"title": "title", "authors": "authors", "first": "authors", "key": "meta", "year": "meta",
+                "venue": "meta"}
+# length normalisation of paper-level fields: none for names, keys and years (the fifth author
+# of eight is as much an author as the second of two)
+PAPER_B = {"authors": 0.0, "first": 0.0, "key": 0.0, "year": 0.0}
+FIELDS = ("title", "abstract", "body", "authors", "first", "key", "year", "venue")   # what a query word searches
+_MAGIC = b"PLTK"
+
+
+# -- reading a segment ------------------------------------------------------------------------------
+
+def _leaf_matcher(m):
+    while hasattr(m, "child"):           # unwrap Whoosh's deletion filter: deletions are ours to check
+        m = m.child
+    return m
+
+
+def raw_postings(leaf, field: str, text: str) -> tuple[list, list]:
+    """All (docnum, term frequency) of a word in one segment, block by block."""
+    try:
+        m = _leaf_matcher(leaf.postings(field, text))
+    except Exception:            # TermNotFound
+        return [], []
+    if isinstance(m, LeafMatcher):     # a segment written by paperlens's codec (writing.py)
+        return m.all_postings()
+    ids: list = []                     # inlined postings, another codec: the generic way
+    weights: list = []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return ids, weights
+
+
+def field_lengths(leaf, field: str) -> Optional[bytes]:
+    """The segment's length column of a field: one byte a document (Whoosh's length code)."""
+    try:
+        perdoc = leaf.codec().per_document_reader(leaf.storage(), leaf.segment())
+    except Exception:
+        return None
+    try:
+        if isinstance(perdoc, PerDocReader):
+            codes = perdoc.length_codes(field)
+            if codes is None:
+                return None
+            return codes + bytes(max(0, leaf.doc_count_all() - len(codes)))
+        column = lengths_column(field)         # another codec: value by value
+        if not perdoc.has_column(column):
+            return None
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+        return bytes(bytearray(min(255, int(v)) for v in perdoc.column_reader(column, LENGTHS_COLUMN)))
+    except Exception:
+        return None
+    finally:
+        perdoc.close()
+
+
+def _length_table() -> list[float]:
+    return _LENGTH
+
+
+_LENGTH = [float(byte_to_length(i)) for i in range(256)]
+
+
+def term_parts(ids, weights, lengths: Optional[bytes], avg: float) -> list[float]:
+    """BM25's term-frequency part of each posting (without idf and boost)."""
+    table = _length_table()
+    k1p, a, bavg = K1 + 1, K1 * (1 - B), (K1 * B / avg if avg > 0 else 0.0)
+    if lengths is None:
+        return [w * k1p / (w + K1) for w in weights]
+    return [w * k1p / (w + a + bavg * table[lengths[d]]) for d, w in zip(ids, weights)]
+
+
+def _best(ids, parts):
+    """The ``TOPK`` postings with the largest BM25 parts, in docnum order."""
+    best = sorted(heapq.nlargest(TOPK, range(len(ids)), key=parts.__getitem__))
+    return [ids[i] for i in best], [parts[i] for i in best]
+
+
+def _text(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def _idf(n_docs: int, df: int) -> float:
+    """Whoosh's idf."""
+    return math.log(n_docs / (df + 1)) + 1.0
+
+
+def _leaves(reader) -> list:
+    """(segment reader, docnum offset) of each segment of ``reader``. An index without any
+    segment (an empty library) has none: its reader is Whoosh's EmptyReader, no segment's."""
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    return [(leaf, offset) for leaf, offset in leaves if leaf.segment() is not None]
+
+
+def _avg(leaf, field: str) -> float:
+    n = leaf.doc_count_all() or 1
+    return (leaf.field_length(field) / n) or 1.0
+
+
+# -- the side file ------------------------------------------------------------------------------------
+
+def side_path(folder: Path, segment_id: str) -> Path:
+    return Path(folder) / f"{segment_id}{SUFFIX}"
+
+
+def write_side_file(folder: Path, leaf) -> Optional[Path]:
+    """Write the ``TOPK`` best postings of each common word of a segment into ``folder``
+    (atomic). Only the passage fields: title and author words are scored from the paper table."""
+    seg_id = leaf.segment().segment_id()
+    entries: dict[str, dict[str, list[int]]] = {}
+    blob = bytearray()
+    for field in PASSAGE_FIELDS:
+        if field not in leaf.schema:
+            continue
+        lengths, avg = field_lengths(leaf, field), _avg(leaf, field)
+        for text, info in leaf.iter_field(field):
+            if info.doc_frequency() <= TOPK:
+                continue
+            ids, weights = raw_postings(leaf, field, text)
+            best_ids, best_parts = _best(ids, term_parts(ids, weights, lengths, avg))
+            entries.setdefault(field, {})[_text(text)] = [len(blob), len(best_ids), len(ids)]
+            blob += array("I", best_ids).tobytes()
+            blob += array("f", best_parts).tobytes()
+    header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries},
+                        ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = side_path(folder, seg_id)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(_MAGIC + struct.pack("<Q", len(header)))
+        f.write(header)
+        f.write(blob)
+    os.replace(tmp, path)
+    return path
+
+
+def ensure_side_files(folder: Path, reader) -> int:
+    """Write the side file of each large segment of ``reader`` that lacks one (after merges);
+    returns how many."""
+    written = 0
+    for leaf, _ in _leaves(reader):
+        if leaf.doc_count_all() >= MIN_SEGMENT_DOCS and not side_path(folder, leaf.segment().segment_id()).exists():
+            write_side_file(folder, leaf)
+            written += 1
+    return written
+
+
+def segment_ids(reader) -> set[str]:
+    return {leaf.segment().segment_id() for leaf, _ in _leaves(reader)}
+
+
+def remove_stale_side_files(folder: Path, live: set[str]) -> None:
+    """Remove from ``folder`` everything but the side files of the ``live`` segments: those of
+    segments merged away or replaced, and what a process killed while writing one left. Only
+    an update may call this (it holds the index's update lock: no other process writes here)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(SUFFIX) and name[:-len(SUFFIX)] in live:
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def write_side_file_of_segment(storage, schema, segment, folder: Path) -> None:
+    """A worker's part: the side file of the segment it just wrote (not committed yet)."""
+    if segment.doc_count_all() < MIN_SEGMENT_DOCS:
+        return
+    leaf = SegmentReader(storage, schema, segment)
+    try:
+        write_side_file(folder, leaf)
+    finally:
+        leaf.close()
+
+
+class _Side:
+    """A segment's side file. Its header is read once; each list a query reads is read from the
+    file then (``os.pread``: a file truncated under a running server is a read error, where a
+    memory map of it stopped the process with SIGBUS). A file that is not what
+    ``write_side_file`` writes raises ValueError."""
+
+    def __init__(self, path: Path):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            import stat
+
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ValueError("not a regular file")
+            head = os.pread(fd, 12, 0)
+            if len(head) != 12 or head[:4] != _MAGIC:
+                raise ValueError("not a paperlens top-k file")
+            (hlen,) = struct.unpack("<Q", head[4:12])
+            if hlen > st.st_size - 12:
+                raise ValueError("header longer than the file")
+            raw = os.pread(fd, hlen, 12)
+            try:
+                header = json.loads(raw.decode("utf-8"))
+            except RecursionError:
+                raise ValueError("header nested too deeply") from None
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise ValueError("old top-k file format")
+            entries = header.get("fields")
+            if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
+                raise ValueError("no word lists")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._entries = entries
+        self._base = 12 + hlen
+        self._size = st.st_size - self._base
+
+    def entry(self, field: str, text: str):
+        """(offset, length, document frequency) of a common word's list, or None."""
+        return self._entries.get(field, {}).get(text)
+
+    def read(self, e):
+        """The list's docnums and BM25 parts (ValueError when the entry or the file is damaged)."""
+        if not (isinstance(e, list) and len(e) == 3 and all(type(v) is int and v >= 0 for v in e)) \
+                or e[0] + 8 * e[1] > self._size:
+            raise ValueError("damaged entry")
+        off, n = e[0], e[1]
+        data = os.pread(self._fd, 8 * n, self._base + off)
+        if len(data) != 8 * n:
+            raise ValueError("file shorter than its header says")
+        ids, parts = array("I"), array("f")
+        ids.frombytes(data[:4 * n])
+        parts.frombytes(data[4 * n:])
+        return ids, parts
+
+    def close(self):
+        """Closed when the last reference goes (``__del__``): a thread reading a list holds one,
+        so a descriptor is never closed under a read (and never reused for another file then)."""
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class _Segment:
+    """What search reads once from a segment: its side file, length columns, which paper each
+    document belongs to, recently read short lists."""
+
+    def __init__(self, folder: Path, leaf):
+        self.id = leaf.segment().segment_id()
+        self._lock = threading.Lock()
+        self.side: Optional[_Side] = None
+        path = self.path = side_path(folder, self.id)
+        if path.exists():
+            try:
+                self.side = _Side(path)
+            except Exception as exc:     # damaged: written again by the next update
+                log.warning("ignoring the search side file %s: %s", path.name, exc)
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
+        self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
+        self._short: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
+        self._pids: Optional[tuple[list[str], array]] = None
+        self._docs = array("i")
+        self._records: Optional[tuple[dict[str, int], set[str]]] = None
+
+    def _drop_side(self, exc: Exception) -> None:
+        """A side file found damaged while reading it: searched without it from now on, and
+        removed so that the next update writes it again (ensure_side_files)."""
+        side, self.side = self.side, None
+        if side is None:
+            return
+        log.warning("the search side file %s is damaged (%s); searching without it, it is written "
+                    "again by the next update", self.path.name, exc)
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+    def lengths(self, leaf, field: str):
+        got = self._lengths.get(field)
+        if got is None:
+            got = self._lengths[field] = (field_lengths(leaf, field), _avg(leaf, field))
+        return got
+
+    def postings(self, leaf, field: str, text: str):
+        """(document frequency, docnums, BM25 parts) of a word in this segment: all its postings,
+        or its best ``TOPK`` when it is common."""
+        side = self.side.entry(field, text) if self.side is not None else None
+        if side is not None:
+            try:
+                ids, parts = self.side.read(side)
+                if ids and max(ids) >= leaf.doc_count_all():
+                    raise ValueError("a document number beyond the segment")
+                return side[2], ids, parts
+            except (OSError, ValueError) as exc:     # read the postings instead
+                self._drop_side(exc)
+        key = (field, text)
+        with self._lock:
+            got = self._short.get(key)
+            if got is not None:
+                self._short.move_to_end(key)
+                return got
+        df = leaf.doc_frequency(field, text)
+        if not df:
+            got = (0, (), ())
+        else:
+            ids, weights = raw_postings(leaf, field, text)
+            lengths, avg = self.lengths(leaf, field)
+            parts = term_parts(ids, weights, lengths, avg)
+            if len(ids) > TOPK:            # a large segment without its side file (yet)
+                ids, parts = _best(ids, parts)
+            got = (df, array("I", ids), array("f", parts))
+        with self._lock:
+            self._short[key] = got
+            while len(self._short) > SHORT_LISTS:
+                self._short.popitem(last=False)
+        return got
+
+    def paper_ordinals(self, leaf) -> tuple[list[str], array]:
+        """Which paper each document of the segment belongs to (from the paper_id postings):
+        ranking needs the paper of a few hundred candidates, which stored fields give slowly."""
+        if self._pids is None:
+            names: list[str] = []
+            of = array("i", [-1]) * leaf.doc_count_all()
+            docs = array("i")
+            for text, _ in leaf.iter_field("paper_id"):
+                ids, _ = raw_postings(leaf, "paper_id", text)
+                names.append(_text(text))
+                n = len(names) - 1
+                for d in ids:
+                    of[d] = n
+                docs.append(len(ids))
+            self._docs = docs
+            self._pids = (names, of)
+        return self._pids
+
+    def records(self, leaf) -> tuple[dict[str, int], set[str]]:
+        """Each paper's record document in this segment, and the papers that have passages (a
+        paper's documents are written together, so they are all in one segment)."""
+        if self._records is None:
+            names, of = self.paper_ordinals(leaf)
+            other = array("i", [0]) * len(names)      # a paper's documents that are no passage
+            rec: dict[str, int] = {}
+            for kind in ("record", "paper"):
+                ids, _ = raw_postings(leaf, "kind", kind)
+                for d in ids:
+                    n = of[d]
+                    if n >= 0:
+                        other[n] += 1
+                        if kind == "record":
+                            rec[names[n]] = d
+            texts = {names[n] for n, k in enumerate(self._docs) if k > other[n]}
+            self._records = (rec, texts)
+        return self._records
+
+
+SHORT_LISTS = 4096     # per segment: recently read short lists (arrays, ~1.6 KB at most each)
+
+
+# -- querying -----------------------------------------------------------------------------------------
+
+def _analyzer(schema, field: str):
+    name = PAPER_FIELDS.get(field, field)
+    if name not in schema:
+        name = "title" if field in PAPER_FIELDS and "title" in schema else name
+    return schema[name].analyzer if name in schema else None
+
+
+MAX_WORDS = 64      # query words searched (a Chinese run is a word per term): the rest is cut
+
+
+def query_words(schema, words: list[str]) -> list[list[tuple[str, str]]]:
+    """Each query word as the (field, term) pairs it searches, at most MAX_WORDS of them; stop
+    words drop out."""
+    out = []
+    analyzers = [(field, _analyzer(schema, field)) for field in FIELDS]
+    for w in words:
+        if len(out) >= MAX_WORDS:
+            break
+        pairs = []
+        done: dict[int, list[str]] = {}        # fields share analyzers: each runs once a word
+        for field, an in analyzers:
+            if an is None:
+                continue
+            terms = done.get(id(an))
+            if terms is None:
+                terms = done[id(an)] = [tok.text for tok in an(w, mode="query")]
+            for text in terms:
+                if (field, text) not in pairs:
+                    pairs.append((field, text))
+        # a Chinese run or a hyphenated word gives several terms: each counts as a word
+        by_term: dict[str, list[tuple[str, str]]] = {}
+        for field, text in pairs:
+            by_term.setdefault(text, []).append((field, text))
+        whole = whole_key(w)           # a key as typed ("csl-1", "he2016-deep") is part of each
+        for group in by_term.values():
+            if whole and ("key", whole) not in group:
+                group.append(("key", whole))
+        out.extend(by_term.values())
+    return out[:MAX_WORDS]
+
+
+_PUNCT = "\"'“”‘’«»()[]{}<>,;.!?"
+
+
+def whole_key(word: str) -> str:
+    """A citation key as one term, lower case: the key field holds it next to its words."""
+    return word.strip(_PUNCT).lower()
+
+
+def runs(schema, words: list[str]) -> list[tuple[str, int]]:
+    """The query words that analyse to several terms (a Chinese run, a hyphenated word), lower
+    case, with their number of terms: a passage that has one of them as written ranks above
+    one with its terms apart."""
+    out = []
+    for w in words:
+        n = len({t.text for t in schema["body"].analyzer(w, mode="query")}) if "body" in schema else 0
+        if n > 1:
+            out.append((w.lower(), n))
+    return out
+
+
+# score x (1 + RUN_BONUS x the terms of the runs found as written): like a record with every
+# query word (META_BONUS), the more words found together, the surer the match
+RUN_BONUS = 1.0
+RUN_CHECKED = 60       # best candidates whose text is checked for the runs
+
+
+META_BONUS = 1.0       # a record with every query word: its score x (1 + META_BONUS x words)
+class PaperFields:
+    """The record of every paper of a table (title, author surnames, key, year, venue), scored
+    with BM25 at paper level.
+
+    Every passage carries its paper's title in Whoosh, so a title word's postings are those of
+    all the paper's passages: scoring the title once per paper is exact and 30x less work. A
+    paper without any passage (a bibliography entry without abstract, a text that is only a
+    title) is found here and shown through its record document (``r:<id>``). After a change
+    only the papers that changed are analysed again (``sync``)."""
+
+    def __init__(self, analyzers: dict[str, object]):
+        self.analyzers = analyzers
+        self.lock = threading.Lock()
+        self.text_of: dict[str, str] = {}
+        self._sig: dict[str, tuple] = {}                          # paper id -> its values
+        self._tokens: dict[str, dict[str, tuple]] = {f: {} for f in analyzers}
+        self._avg: dict[str, float] = {}
+        self.postings: dict[tuple[str, str], dict[str, float]] = {}
+        self._table = lambda: None       # weak: an old table (and its word index) must be freed
+
+    @staticmethod
+    def _values(r, entry=None) -> tuple[str, ...]:
+        """The paper's text of each of PAPER_FIELDS, in that order. A paper text merged into a
+        bibliography entry is described by the entry (and found by either key)."""
+        src = entry if entry is not None else r
+        key = src.key if src.key == r.key else f"{src.key} {r.key}"
+        first = src.surnames[0] if src.surnames else ""
+        return (src.title or "", " ".join(src.surnames), first, key or "", src.year or "", src.venue or "")
+
+    def _analyse(self, field: str, value: str, memo: dict) -> tuple:
+        got = memo.get((field, value))
+        if got is None:
+            toks = tuple(tok.text for tok in self.analyzers[field](value))
+            if field in ("authors", "first"):    # "Muller" and "Gross" find Müller and Groß
+                toks += tuple(f for t in toks if (f := ascii_fold(t)) != t)
+            elif field == "key":                  # and each key whole (see query_words)
+                toks += tuple(k for k in (whole_key(k) for k in value.split()) if k and k not in toks)
+            got = memo[(field, value)] = toks
+        return got
+
+    def _drop(self, rid: str) -> None:
+        for field, toks in self._tokens.items():
+            for t in set(toks.pop(rid, ())):
+                d = self.postings.get((field, t))
+                if d is not None:
+                    d.pop(rid, None)
+                    if not d:
+                        del self.postings[(field, t)]
+
+    def _add(self, rid: str, field: str, toks: tuple) -> None:
+        self._tokens[field][rid] = toks
+        if not toks:
+            return
+        avg = self._avg.get(field) or 1.0
+        b = PAPER_B.get(field, B)
+        norm = K1 * (1 - b + b * len(toks) / avg)
+        counts: dict[str, int] = {}
+        for t in toks:
+            counts[t] = counts.get(t, 0) + 1
+        for t, tf in counts.items():
+            self.postings.setdefault((field, t), {})[rid] = tf * (K1 + 1) / (tf + norm)
+
+    def sync(self, table) -> None:
+        """Bring the postings in line with ``table``: a merged paper text and its entry are one
+        paper, scored under the text (what the reader opens)."""
+        with self.lock:
+            if table is self._table():
+                return
+            rows = list(table.rows)
+            text_of = table.text_of()
+            sigs = {r.id: self._values(r, table.get(r.alias_of) if r.alias_of else None)
+                    for r in rows if r.id not in text_of}
+            changed = [rid for rid, sig in sigs.items() if self._sig.get(rid) != sig]
+            gone = [rid for rid in self._sig if rid not in sigs]
+            fields = [(i, f) for i, f in enumerate(PAPER_FIELDS) if f in self.analyzers]
+            memo: dict = {}                 # years and venues repeat: each analysed once
+            if not self._sig or len(changed) + len(gone) > max(50, len(sigs) // 4):
+                # the first time, or much changed: all afresh, average lengths included;
+                # unchanged values keep their analysed tokens
+                old_sig, old_tokens = self._sig, self._tokens
+                self.postings, self._avg = {}, {}
+                self._tokens = {f: {} for f in self.analyzers}
+                for i, field in fields:
+                    prev = old_tokens.get(field, {})
+                    cur = {}
+                    for rid, sig in sigs.items():
+                        toks = prev.get(rid) if old_sig.get(rid) == sig else None
+                        cur[rid] = toks if toks is not None else self._analyse(field, sig[i], memo)
+                    self._avg[field] = (sum(len(t) for t in cur.values()) / len(cur)) if cur else 1.0
+                    for rid, toks in cur.items():
+                        self._add(rid, field, toks)
+            else:
+                for rid in gone + changed:
+                    self._drop(rid)
+                for rid in changed:
+                    for i, field in fields:
+                        self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
+            self._sig = sigs
+            self.text_of = text_of
+            self._table = weakref.ref(table)
+
+    def scores(self, words, boosts) -> tuple[dict[str, float], dict[str, int]]:
+        """BM25 of the query words over the papers' records, and which words each record has.
+        A venue word of more than VENUE_CAP papers ("proceedings", "conference") only adds to
+        papers that other words found: it refines, at the cost of the papers already found."""
+        with self.lock:
+            n = max(len(self._sig), 1)
+            score: dict[str, float] = {}
+            mask: dict[str, int] = {}
+            later = []
+            for wi, pairs in enumerate(words):
+                bit = 1 << wi
+                for field, text in pairs:
+                    plist = self.postings.get((field, text))
+                    if not plist:
+                        continue
+                    weight = boosts.get(field, 1.0) * _idf(n, len(plist))
+                    if field in CAPPED and len(plist) > VENUE_CAP:
+                        later.append((bit, weight, plist))
+                        continue
+                    for rid, part in plist.items():
+                        score[rid] = score.get(rid, 0.0) + weight * part
+                        mask[rid] = mask.get(rid, 0) | bit
+            for bit, weight, plist in later:
+                if score and len(score) < len(plist):
+                    pairs_ = [(rid, part) for rid in score if (part := plist.get(rid)) is not None]
+                elif score:
+                    pairs_ = [(rid, part) for rid, part in plist.items() if rid in score]
+                else:
+                    pairs_ = plist.items()
+                for rid, part in pairs_:
+                    score[rid] = score.get(rid, 0.0) + weight * part
+                    mask[rid] = mask.get(rid, 0) | bit
+            return score, mask
+
+
+CAPPED = ("venue",)
+VENUE_CAP = 1000
+
+
+class PaperDocs:
+    """A paper's record document and whether it has passages, from the segments' tables (a
+    term lookup per segment cost ~0.6 ms a paper)."""
+
+    def __init__(self, segs):
+        self._segs = segs       # (_Segment, leaf, docnum offset)
+
+    def _live(self, pid: str):
+        for seg, leaf, offset in self._segs:
+            rec, texts = seg.records(leaf)
+            d = rec.get(pid)
+            if d is not None and not leaf.is_deleted(d):
+                return d + offset, pid in texts
+        return None, False
+
+    def record(self, pid: str) -> Optional[int]:
+        """The global docnum of the paper's live record document, or None."""
+        return self._live(pid)[0]
+
+    def has_passages(self, pid: str) -> bool:
+        return self._live(pid)[1]
+
+
+def coordination(mask: int, total: int) -> float:
+    """Passages with more of the query's words come first among similar scores."""
+    return (1 + bin(mask).count("1")) / (1 + total)
+
+
+_FOLD = str.maketrans({"ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d",
+                       "þ": "th", "ı": "i"})
+
+
+def ascii_fold(word: str) -> str:
+    """A lower-case word without its accents (``müller`` -> ``muller``, ``groß`` -> ``gross``)."""
+    if word.isascii():
+        return word
+    from paperlens.core.index.table import fold
+
+    return fold(word.translate(_FOLD))
+
+
+# -- snippets -------------------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+class Snippets:
+    """Highlighted snippets for one query: the words of a passage whose analysed form is a query
+    term, in bold, in at most two windows of the passage with the most of them. A regex built
+    from the query terms finds the candidates in C; each distinct candidate word is analysed
+    once (Whoosh's highlighter analyses every word of every passage)."""
+
+    def __init__(self, terms, analyzer, maxchars: int = 220, surround: int = 60):
+        self.terms = frozenset(terms)
+        self.analyzer = analyzer
+        self.maxchars, self.surround = maxchars, surround
+        alts = []
+        for t in sorted(self.terms, key=len, reverse=True):
+            alts.append(re.escape(t) if _CJK.search(t) else r"\b" + re.escape(t) + r"\w*")
+        self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+        self._verdict: dict[str, bool] = {}
+
+    def _is_term(self, word: str) -> bool:
+        v = self._verdict.get(word)
+        if v is None:
+            if _CJK.search(word):
+                v = True
+            else:
+                v = any(tok.text in self.terms for tok in self.analyzer(word, mode="query"))
+            self._verdict[word] = v
+        return v
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        if self._re is None:
+            return []
+        return [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
+
+    def whole(self, text: str) -> str:
+        """All of a short text (a paper's record) with its query words in bold ("" if none)."""
+        out, pos = [], 0
+        for s, e in self._spans(text):
+            out += [text[pos:s], "**", text[s:e], "**"]
+            pos = e
+        return "".join(out) + text[pos:] if out else ""
+
+    def __call__(self, text: str) -> str:
+        spans = self._spans(text)
+        if not spans:
+            return ""
+        width = self.maxchars - 2 * self.surround
+        windows = []          # (matches, -start, first, last) of the window starting at each match
+        j = 0
+        for i, (s, _) in enumerate(spans):
+            j = max(j, i)
+            while j + 1 < len(spans) and spans[j + 1][1] - s <= width:
+                j += 1
+            windows.append((j - i + 1, -s, i, j))
+        windows.sort(reverse=True)
+        chosen: list[tuple[int, int]] = []
+        for _, _, i, j in windows:
+            if all(j < a or i > b for a, b in chosen):
+                chosen.append((i, j))
+            if len(chosen) == 2:
+                break
+        chosen.sort()
+        parts = []
+        for i, j in chosen:
+            start = max(0, spans[i][0] - self.surround)
+            end = min(len(text), spans[j][1] + self.surround)
+            out, pos = [], start
+            for s, e in spans[i:j + 1]:
+                out.append(text[pos:s])
+                out.append("**" + text[s:e] + "**")
+                pos = e
+            out.append(text[pos:end])
+            parts.append("".join(out).strip())
+        return " … ".join(parts)
+
+
+# -- what a store keeps for search ----------------------------------------------------------------------
+
+class SearchCache:
+    """What search reads once and keeps, for one store: per segment its ``_Segment`` (side
+    file, length columns, paper of each document...), and the papers' ``PaperFields``. The
+    store makes one, reads through it, and ``close``s it with its index (open side files are
+    let go then)."""
+
+    def __init__(self, side_dir: Path):
+        self.side_dir = Path(side_dir)
+        self._lock = threading.Lock()
+        self._segments: dict[str, _Segment] = {}
+        self._papers: Optional[PaperFields] = None
+
+    def segment(self, leaf) -> _Segment:
+        seg_id = leaf.segment().segment_id()
+        with self._lock:
+            seg = self._segments.get(seg_id)
+            if seg is None:
+                seg = self._segments[seg_id] = _Segment(self.side_dir, leaf)
+            return seg
+
+    def segments(self, searcher, forget: bool = False) -> list:
+        """(_Segment, leaf, docnum offset) of each segment ``searcher`` reads; ``forget``: let
+        go of the segments it no longer has (merged away, replaced)."""
+        leaves = _leaves(searcher.reader())
+        if forget:
+            live = {leaf.segment().segment_id() for leaf, _ in leaves}
+            with self._lock:
+                for seg_id in [k for k in self._segments if k not in live]:
+                    del self._segments[seg_id]       # its side file closes when unused
+        return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
+
+    def paper_fields(self, table, schema) -> PaperFields:
+        """The papers' PaperFields, in line with ``table`` (built once, then kept up to date)."""
+        with self._lock:
+            pf = self._papers
+            if pf is None:
+                pf = self._papers = PaperFields({f: an for f in PAPER_FIELDS
+                                                 if (an := _analyzer(schema, f)) is not None})
+        pf.sync(table)
+        return pf
+
+    def passage_scores(self, searcher, words, boosts) -> tuple[dict[int, float], dict[int, int]]:
+        """Accumulated BM25F of the passage fields (bounded lists, see the module docstring)."""
+        segs = self.segments(searcher, forget=True)
+        n_docs = max(searcher.doc_count_all(), 1)
+        scores: dict[int, float] = {}
+        masks: dict[int, int] = {}
+        for wi, pairs in enumerate(words):
+            bit = 1 << wi
+            for field, text in pairs:
+                if field not in PASSAGE_FIELDS:
+                    continue
+                lists = [(seg.postings(leaf, field, text), offset) for seg, leaf, offset in segs]
+                df = sum(got[0] for got, _ in lists)
+                if not df:
+                    continue
+                weight = boosts.get(field, 1.0) * _idf(n_docs, df)
+                get, mget = scores.get, masks.get
+                for (_, ids, parts), offset in lists:
+                    for d, p in zip(ids, parts):
+                        d += offset
+                        scores[d] = get(d, 0.0) + weight * p
+                        masks[d] = mget(d, 0) | bit
+        return scores, masks
+
+    def paper_of(self, searcher):
+        """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
+        import bisect
+
+        segs = self.segments(searcher)
+        starts = [offset for _, _, offset in segs]
+
+        def of(d: int) -> str:
+            i = bisect.bisect_right(starts, d) - 1
+            seg, leaf, _ = segs[i]
+            names, ords = seg.paper_ordinals(leaf)
+            n = ords[d - starts[i]]
+            return names[n] if n >= 0 else ""
+
+        return of
+
+    def paper_docs(self, searcher) -> PaperDocs:
+        return PaperDocs(self.segments(searcher))
+
+    def warm(self, searcher, table, schema) -> None:
+        """Do the once-per-index work of the first query ahead of it: paper-level title and
+        author words, each large segment's side file and length columns."""
+        self.paper_fields(table, schema)
+        for seg, leaf, _ in self.segments(searcher, forget=True):
+            seg.records(leaf)
+            if leaf.doc_count_all():
+                leaf.stored_fields(0)          # loads the stored-fields column's offsets
+            for field in PASSAGE_FIELDS:
+                if field in schema:
+                    seg.lengths(leaf, field)
+
+    def close(self) -> None:
+        with self._lock:
+            self._segments = {}
+            self._papers = None

@@ -1,0 +1,538 @@
+"""Ranked passage search in one folder's Whoosh index (BM25F, field boosts in schema.py).
+
+``search(reading, ...)`` answers :meth:`IndexStore.search` from a ``Reading``: the store's
+searcher of its latest commit, its paper table and its search cache. A plain query goes
+through fast.py (bounded work); a query with syntax through Whoosh's parser, within limits
+(patterns expanded to at most MAX_EXPANSION words, common words checked on candidates).
+Merging the hits of several folders is :mod:`paperlens.core.index.search`'s.
+"""
+from __future__ import annotations
+
+import copy
+import heapq
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from paperlens.core.index.whoosh import require
+
+require()
+
+from whoosh import highlight as highlight_  # noqa: E402
+from whoosh import query as wq  # noqa: E402
+from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
+from whoosh.searching import Results, Searcher  # noqa: E402
+
+from paperlens.core.index.base import SearchHit  # noqa: E402
+from paperlens.core.index.segmentation import segment_query  # noqa: E402
+from paperlens.core.index.table import PaperTable  # noqa: E402
+from paperlens.core.index.whoosh import fast  # noqa: E402
+from paperlens.core.index.whoosh.schema import FIELD_BOOSTS  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reading:
+    """What one search of a store reads (made by ``IndexStore.reading``)."""
+
+    searcher: Searcher          # of the store's latest commit
+    table: PaperTable
+    folder: Path
+    cache: fast.SearchCache
+
+    @property
+    def schema(self):
+        return self.searcher.schema
+
+
+class _MarkdownFormatter(highlight_.Formatter):
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return "**" + highlight_.get_text(text, token, replace) + "**"
+
+
+_FIELDS = ["title", "abstract", "body", "authors", "meta"]
+
+
+def _parser(schema):
+    return MultifieldParser(_FIELDS, schema, fieldboosts=None, group=OrGroup.factory(0.9))
+
+
+MAX_QUERY_WORDS = 10      # a long plain query keeps its most informative words (_prune)
+
+# Beyond the limits of every query (core/index/search.py): how many index words a pattern
+# (``a*``, ``word~2``, ``[a TO z]``) expands to, how far a fuzzy word reaches (and, below, how
+# many postings are scored one by one). The results carry a note when a limit applied.
+MAX_EXPANSION = 64        # index words a pattern brings in; the whole query: MAX_EXPANDED
+MAX_EXPANDED = 256
+MAX_FUZZY = 2
+# Whoosh syntax: a "?" ending a word is a question mark, and "word:" is a field only when the
+# word names one ("BERT: Pre-training of ..." is a pasted title, "title:bert" a field query)
+_SYNTAX = re.compile(r'["()*^~\[\]{}]|\?(?![\s,.;:!]|$)|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
+_FIELD = re.compile(r"(?<![\w.])(\w+):(?=[^\s:])")
+
+
+def has_syntax(query: str, schema) -> bool:
+    """Whether ``query`` needs Whoosh's parser (else fast.py ranks it)."""
+    if _SYNTAX.search(query):
+        return True
+    names = set(schema.names())
+    return any(m.group(1) in names for m in _FIELD.finditer(query))
+
+
+_OR_ONLY = re.compile(r"(?<!\S)OR(?!\S)|[()]")
+
+
+def _plain_words(query: str, schema) -> Optional[str]:
+    """The query as plain words, or None when it needs Whoosh's parser. Words joined by OR and
+    grouped by parentheses, nothing else, are plain words: the parser joins words with OR
+    anyway, and fast.py ranks a plain query with bounded work."""
+    if not has_syntax(query, schema):
+        return query
+    bare = " ".join(_OR_ONLY.sub(" ", query).split())
+    return bare if not has_syntax(bare, schema) else None
+
+
+def _prune(searcher, schema, query: str) -> str:
+    """A long plain query (pasted title, sentence) keeps its most informative words: every word
+    is a union over fields to score, and the rare words decide the ranking anyway."""
+    words = query.split()
+    if len(words) <= MAX_QUERY_WORDS:
+        return query
+    analyzer = schema["body"].analyzer
+    scored = []
+    for i, w in enumerate(words):
+        terms = [t.text for t in analyzer(w, mode="query")]
+        if not terms:
+            continue                                   # a stop word
+        df = min(searcher.doc_frequency("body", t) for t in terms)
+        scored.append((df == 0, df, i, w))     # a word in no passage cannot decide: last
+    keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[2])
+    return " ".join(w for _, _, _, w in keep) or query
+
+
+def _bounded(q, reader, state: dict):
+    """``q`` with each pattern (prefix, wildcard, fuzzy word, range) replaced by the index words
+    it matches, at most MAX_EXPANSION of them (MAX_EXPANDED in all), and a fuzzy word's reach at
+    most MAX_FUZZY edits: Whoosh expands a pattern to every matching word of the index, for the
+    search and again for highlighting."""
+    if isinstance(q, wq.MultiTerm):
+        if isinstance(q, wq.FuzzyTerm) and q.maxdist > MAX_FUZZY:
+            q = copy.copy(q)
+            q.maxdist = MAX_FUZZY
+            state["notes"].add(f"a fuzzy word reaches at most {MAX_FUZZY} edits")
+        room = min(MAX_EXPANSION, state["left"])
+        words = []
+        for _, w in q.expanded_terms(reader):
+            if not w:
+                continue
+            if len(words) >= room:
+                state["notes"].add(f"a pattern brought in at most {MAX_EXPANSION} words of the index "
+                                   f"({MAX_EXPANDED} for the whole query)")
+                break
+            words.append(w)
+        state["left"] -= len(words)
+        if not words:
+            return wq.NullQuery
+        field = q.field()
+        return wq.Or([wq.Term(field, w) for w in words], boost=q.boost)
+    if isinstance(q, wq.Every) and q.fieldname:     # reads every list of the field: all documents
+        return wq.Every(boost=q.boost)
+    return q.apply(lambda child: _bounded(child, reader, state))
+
+
+def _queries(schema, query: str, reader=None, notes: Optional[set] = None) -> list:
+    """A query with syntax, Whoosh's way. Precise first: a Chinese run must match all its words.
+    Then, for Chinese queries, a looser query in which every word counts on its own (recall when
+    the precise one is short). With a ``reader``, patterns are expanded (bounded, see
+    ``_bounded``)."""
+    parser = _parser(schema)
+    queries = [parser.parse(query)]
+    loose = segment_query(query)
+    if loose != query:
+        queries.append(parser.parse(loose))
+    if reader is not None:
+        state = {"left": MAX_EXPANDED, "notes": notes if notes is not None else set()}
+        queries = [_bounded(q, reader, state) for q in queries]
+    return queries
+
+
+# A query with syntax whose words have more postings than this in all (a word as common as
+# "model" has ~100k at 10k papers) is not run by Whoosh, which scores every matching posting in
+# Python ("model OR learning" took 9 s at 10k papers, a 64-word AND query more). Its candidates
+# are the passages and records that rank best for its words in the bounded lists of fast.py
+# (bounded work, whatever the library size); the query is checked on each candidate's own
+# words (``_Doc``) and the candidates that satisfy it are ranked by their fast.py score.
+EXACT_POSTINGS = 5000
+SYNTAX_CANDIDATES = 500         # passages taken from the bounded lists
+SYNTAX_PAPERS = 100             # records of the papers whose title, authors, key... match best
+# the paper-level fields of fast.py that a Whoosh field's term stands for
+_FAST_FIELDS = {"title": ("title",), "abstract": ("abstract",), "body": ("body",),
+                "authors": ("authors", "first"), "meta": ("key", "year", "venue")}
+_ID_FIELDS = ("doc", "kind", "path", "paper_id", "key")
+
+
+def _positive_terms(q):
+    """(field, text) of the terms a document matching ``q`` may contain (not those under NOT)."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from _positive_terms(q.a)
+        return
+    if q.is_leaf():
+        yield from q.terms(phrases=True)
+        return
+    for child in q.children():
+        yield from _positive_terms(child)
+
+
+def _nodes(q):
+    yield q
+    for child in q.children():
+        yield from _nodes(child)
+
+
+def _str(text) -> str:
+    return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+class _Doc:
+    """One candidate document's fields as the index analysed them (term -> positions), built
+    from its stored fields and its paper's row, to check a query on it without the index."""
+
+    def __init__(self, schema, stored: dict, row):
+        self.schema = schema
+        self.values: dict[str, str] = {}
+        for name in _ID_FIELDS:
+            if stored.get(name) is not None:
+                self.values[name] = str(stored[name])
+        if row is not None:
+            self.values["title"] = row.title
+        if stored.get("kind") == "record":
+            if row is not None:    # the record's authors, key, year and venue (surnames: the row's)
+                self.values["authors"] = "; ".join(row.surnames)
+                self.values["meta"] = " ".join(v for v in (row.key, row.year, row.venue) if v)
+        else:
+            section = str(stored.get("section") or "")
+            self.values["abstract" if section.startswith("abstract") else "body"] = stored.get("text") or ""
+        self._terms: dict[str, dict[str, list[int]]] = {}
+
+    def terms(self, field: str) -> dict[str, list[int]]:
+        got = self._terms.get(field)
+        if got is None:
+            got = self._terms[field] = {}
+            value = self.values.get(field)
+            if value:
+                if field in _ID_FIELDS:
+                    got[value] = [0]
+                elif field in self.schema:
+                    for tok in self.schema[field].analyzer(value, positions=True, mode="index"):
+                        got.setdefault(tok.text, []).append(tok.pos)
+        return got
+
+    def has(self, field: str, text) -> bool:
+        return _str(text) in self.terms(field)
+
+    def phrase(self, field: str, words, slop: int) -> bool:
+        """Whoosh's phrase: each word 1 to ``slop`` positions after the one before."""
+        terms = self.terms(field)
+        lists = [terms.get(_str(w)) for w in words]
+        if not lists or not all(lists):
+            return False
+        reach = max(1, int(slop))
+
+        def follow(i: int, pos: int) -> bool:
+            if i == len(lists):
+                return True
+            return any(follow(i + 1, p) for p in lists[i] if 1 <= p - pos <= reach)
+
+        return any(follow(1, p) for p in lists[0])
+
+
+def _satisfies(q, doc: _Doc) -> bool:
+    """Whether ``doc`` matches ``q`` (a parsed query after ``_bounded``: terms, groups,
+    NOT, phrases). A construct not known here counts as matching."""
+    if isinstance(q, wq.Term):
+        return doc.has(q.fieldname, q.text)
+    if isinstance(q, wq.Phrase):
+        return doc.phrase(q.fieldname, q.words, q.slop)
+    if isinstance(q, wq.Not):
+        return not _satisfies(q.query, doc)
+    if isinstance(q, wq.AndNot):
+        return _satisfies(q.a, doc) and not _satisfies(q.b, doc)
+    if isinstance(q, (wq.AndMaybe, wq.Otherwise)):
+        return _satisfies(q.a, doc) or (isinstance(q, wq.Otherwise) and _satisfies(q.b, doc))
+    if isinstance(q, wq.Require):
+        return _satisfies(q.a, doc) and _satisfies(q.b, doc)
+    if isinstance(q, wq.And):
+        return all(_satisfies(c, doc) for c in q.subqueries)
+    if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+        return any(_satisfies(c, doc) for c in q.subqueries)
+    if q is wq.NullQuery:
+        return False
+    if isinstance(q, wq.WrappingQuery):
+        return _satisfies(q.child, doc)
+    return True           # Every, and what the parser here does not make
+
+
+def _by_candidates(r: Reading, q, terms, limit: int) -> list[tuple[float, int]]:
+    """(score, docnum) of the best candidates (see EXACT_POSTINGS) that satisfy ``q``."""
+    by_text: dict[str, list[tuple[str, str]]] = {}
+    for field, text in terms:
+        text = _str(text)
+        pairs = by_text.setdefault(text, [])
+        for f in _FAST_FIELDS.get(field, ()):
+            if (f, text) not in pairs:
+                pairs.append((f, text))
+    words = [pairs for pairs in by_text.values() if pairs][:fast.MAX_WORDS]
+    if not words:
+        return []
+    searcher, schema = r.searcher, r.schema
+    pscore, _ = r.cache.passage_scores(searcher, words, FIELD_BOOSTS)
+    tscore, _ = r.cache.paper_fields(r.table, schema).scores(words, FIELD_BOOSTS)
+    paper_of = r.cache.paper_of(searcher)
+    docs = r.cache.paper_docs(searcher)
+    reader = searcher.reader()
+    scores: dict[int, float] = {}
+    for d in heapq.nlargest(SYNTAX_CANDIDATES, pscore, key=pscore.get):
+        if not reader.is_deleted(d):
+            scores[d] = pscore[d] + tscore.get(paper_of(d), 0.0)
+    for pid in heapq.nlargest(SYNTAX_PAPERS, tscore, key=tscore.get):
+        d = docs.record(pid)
+        if d is not None:
+            scores[d] = max(scores.get(d, 0.0), tscore[pid])
+    out = []
+    for d in sorted(scores, key=lambda d: (-scores[d], d)):
+        stored = searcher.stored_fields(d)
+        if _satisfies(q, _Doc(schema, stored, r.table.get(stored.get("paper_id", "")))):
+            out.append((scores[d], d))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _whoosh_search(r: Reading, q, limit: int, notes: set):
+    """Results for ``q``: Whoosh's own when its words have at most EXACT_POSTINGS postings,
+    else its best candidates (see EXACT_POSTINGS)."""
+    searcher = r.searcher
+    reader = searcher.reader()
+    terms = set(_positive_terms(q))
+    postings = 0
+    for field, text in terms:
+        try:
+            postings += reader.doc_frequency(field, text)
+        except Exception:      # a field the schema does not have, a term its field cannot hold
+            continue
+        if postings > EXACT_POSTINGS:
+            break
+    if not terms:
+        if any(isinstance(n, (wq.Not, wq.Every)) for n in _nodes(q)):
+            # a NOT alone, "*": every document would match, nothing ranks them
+            notes.add("the query names no word to look for")
+        return Results(searcher, q, [])
+    if postings <= EXACT_POSTINGS:
+        return searcher.search(q, limit=limit)
+    notes.add(f"the query's words are in more than {EXACT_POSTINGS} passages: it was checked on "
+              "the passages that rank best for them (a phrase, a rarer word or a field narrows it)")
+    return Results(searcher, q, _by_candidates(r, q, terms, limit))
+
+
+def search(r: Reading, query: str, limit: int, per_paper: int, highlight: int,
+           notes: set[str]) -> list[tuple[int, SearchHit]]:
+    """The best passages of one store for ``query`` (within core/index/search.py's limits)
+    as (tier, hit), at most ``per_paper`` from one paper; the first ``highlight`` hits get
+    highlighted snippets (see ``SearchIndex.search``)."""
+    searcher, schema = r.searcher, r.schema
+    words = _plain_words(query, schema)
+    if words is not None:                  # plain words: bounded work (fast.py)
+        plain = _prune(searcher, schema, words)
+        return [(0, h) for h in _fast(r, plain, limit, per_paper, highlight)]
+    ranked: list[tuple[int, SearchHit]] = []
+    seen_docs: set[int] = set()
+    seen: dict[str, int] = {}
+    text_of = r.table.text_of()
+    docs = r.cache.paper_docs(searcher)
+    try:
+        parsed = _queries(schema, query, searcher.reader(), notes)
+    except RecursionError:      # nesting bounded above: a construct Whoosh still recurses on
+        log.info("search: query not understood (nested too deeply): %.80r", query)
+        notes.add("the query was not understood")
+        return ranked
+    for tier, q in enumerate(parsed):
+        found = 0
+        # only passages and records have searchable fields: no filter needed (building
+        # one for every query cost more than the search at 1k papers)
+        results = _whoosh_search(r, q, limit * (per_paper + 3), notes)
+        results.fragmenter = highlight_.ContextFragmenter(maxchars=220, surround=60)
+        results.formatter = _MarkdownFormatter()
+        for hit in results:
+            if hit.docnum in seen_docs:
+                continue
+            seen_docs.add(hit.docnum)
+            pid = hit["paper_id"]
+            sid = text_of.get(pid)     # an entry merged with its text: one paper
+            where = None
+            if sid is None:
+                sid = pid
+            elif docs.has_passages(sid):       # ... for which the text speaks
+                if hit.get("kind") != "record":
+                    continue           # the entry's abstract: the text has it too
+                d = docs.record(sid)
+                if d is None or d in seen_docs:
+                    continue
+                seen_docs.add(d)
+                where = searcher.stored_fields(d)
+            seen[sid] = seen.get(sid, 0) + 1
+            if seen[sid] > per_paper:
+                continue
+            found += 1
+            # highlighting costs ~1 ms a hit: the first ones get it, the rest a plain start
+            ranked.append((tier, _hit(r, hit, highlight=len(ranked) < highlight, fields=where)))
+        if found >= limit:
+            break
+    return ranked
+
+
+FAST_CANDIDATES = 120      # passages re-scored with their paper's record
+FAST_PAPERS = 50           # best record matches brought in through their record document
+
+
+def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) -> list[SearchHit]:
+    """A plain query through the bounded-work ranking of fast.py: passage words from bounded
+    posting lists; title, author, key, year and venue words once per paper from the paper
+    table (its record). A paper whose passages do not match comes in through its record
+    document, so a paper without abstract or text is found like any other."""
+    searcher, schema = r.searcher, r.schema
+    words = fast.query_words(schema, query.split())
+    if not words:
+        return []
+    total = len(words)
+    every = (1 << total) - 1
+    pscore, pmask = r.cache.passage_scores(searcher, words, FIELD_BOOSTS)
+    papers = r.cache.paper_fields(r.table, schema)
+    tscore, tmask = papers.scores(words, FIELD_BOOSTS)
+    reader = searcher.reader()
+    stored: dict[int, dict] = {}
+
+    def fields_of(d: int) -> dict:
+        f = stored.get(d)
+        if f is None:
+            f = stored[d] = searcher.stored_fields(d)
+        return f
+
+    named = 1 + fast.META_BONUS * total
+
+    def record(pid: str) -> float:
+        """The paper's record score, times 1 + the number of query words when the record has
+        every one of them: the query names the paper (its title, its author and year, its key),
+        and the more words it has, the surer that is."""
+        ts = tscore.get(pid, 0.0)
+        return ts * named if ts and tmask[pid] == every else ts
+
+    paper_of = r.cache.paper_of(searcher)
+    docs = r.cache.paper_docs(searcher)
+    cands: dict[int, float] = {}
+    owner: dict[int, str] = {}         # candidate -> the paper it counts for
+    papers_in: set[str] = set()
+    for d in heapq.nlargest(max(FAST_CANDIDATES, 4 * limit), pscore, key=pscore.get):
+        s = pscore[d]
+        if reader.is_deleted(d):
+            continue
+        pid = paper_of(d)
+        sid = papers.text_of.get(pid)
+        if sid is None:
+            sid = pid
+        elif docs.has_passages(sid):    # an entry whose full text is indexed: the text speaks
+            continue
+        papers_in.add(sid)
+        owner[d] = sid
+        cands[d] = (s + record(sid)) * fast.coordination(pmask[d] | tmask.get(sid, 0), total)
+    for pid in heapq.nlargest(FAST_PAPERS, tscore, key=tscore.get):
+        if pid in papers_in:
+            continue
+        d = docs.record(pid)
+        if d is None:
+            continue
+        owner[d] = pid
+        cands[d] = record(pid) * fast.coordination(tmask[pid], total)
+    snippets = fast.Snippets((text for pairs in words for _, text in pairs), schema["body"].analyzer)
+    out: list[SearchHit] = []
+    seen: dict[str, int] = {}
+    written = fast.runs(schema, query.split())
+    if written:       # a Chinese run or hyphenated word as typed beats its words scattered
+        for d in heapq.nlargest(fast.RUN_CHECKED, cands, key=cands.get):
+            f = fields_of(d)
+            row = r.table.get(f.get("paper_id", ""))
+            hay = ((f.get("text") or "") + " " + (row.title if row else "")).lower()
+            found = sum(n for w, n in written if w in hay)
+            if found:
+                cands[d] *= 1 + fast.RUN_BONUS * found
+    for d, score in sorted(cands.items(), key=lambda kv: -kv[1]):
+        fields = fields_of(d)
+        sid = owner[d]
+        seen[sid] = seen.get(sid, 0) + 1
+        if seen[sid] > per_paper:
+            continue
+        text = _text(r, fields)
+        snippet = ""
+        if fields.get("kind") == "record":
+            snippet = snippets.whole(text)
+        elif len(out) < highlight and text:
+            snippet = snippets(text)
+        out.append(_make_hit(r, fields, score, snippet or text[:200], text))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _text(r: Reading, fields) -> str:
+    """A hit's text: a record's is made from the paper table (final key; a merged paper text
+    is described by its bibliography entry)."""
+    text = fields.get("text") or ""
+    if fields.get("kind") != "record":
+        return text
+    row = r.table.get(fields.get("paper_id", ""))
+    if row is None:
+        return text
+    if row.alias_of:
+        row = r.table.get(row.alias_of) or row
+    return row.record_text()
+
+
+def warm(r: Reading) -> None:
+    """Prepare the first plain query's once-per-index work."""
+    r.cache.warm(r.searcher, r.table, r.schema)
+
+
+def _hit(r: Reading, hit, highlight: bool = True, fields=None) -> SearchHit:
+    """A Whoosh hit; ``fields``: the document to show instead (a merged paper text's record
+    for its entry's)."""
+    fields = hit if fields is None else fields
+    text = _text(r, fields)
+    if fields.get("kind") == "record":      # short: all of it, the query's words in bold
+        return _make_hit(r, fields, hit.score, _record_snippet(hit, text) or text, text)
+    field = "abstract" if str(fields.get("section", "")).startswith("abstract") else "body"
+    snippet = (hit.highlights(field, text=text, top=2) if highlight else "") or text[:200]
+    return _make_hit(r, fields, hit.score, snippet, text)
+
+
+def _record_snippet(hit, text: str) -> str:
+    try:
+        terms = {t.decode("utf-8") if isinstance(t, bytes) else str(t) for _, t in hit.results.q.all_terms()}
+        return fast.Snippets(terms, hit.searcher.schema["body"].analyzer).whole(text)
+    except Exception:        # highlighting is a nicety
+        return ""
+
+
+def _make_hit(r: Reading, fields, score: float, snippet: str, text: str) -> SearchHit:
+    pid = fields["paper_id"]
+    row = r.table.get(pid)
+    return SearchHit(
+        paper_id=pid, key=row.key if row else fields.get("key", ""), title=row.title if row else "",
+        path=str(r.folder / fields["path"]), line_start=fields.get("line_start") or 0,
+        line_end=fields.get("line_end") or 0, page=fields.get("page"), section=fields.get("section") or "",
+        score=score, snippet=" ".join(snippet.split()), text=text)
