@@ -183,6 +183,14 @@ def test_far_from_the_cursor_does_not_count():
     assert written("[@a; " + filler + "|", "markdown").endswith(f"word [@{K}]")
 
 
+def test_deep_in_a_long_document_the_offsets_hold():
+    """LaTeX reads a window from a line far above the cursor: its answers are moved back."""
+    above = "Some prose \\cite{x} and more.\n" * 2000
+    for doc, expected in [("\\cite{a|}.", f"\\cite{{a,{K}}}."), ("\\autocite|.", f"\\autocite{{{K}}}."),
+                          ("\\cite{|}.", f"\\cite{{{K}}}."), ("see |.", f"see \\cite{{{K}}}.")]:
+        assert written(above + doc, "latex") == above + expected
+
+
 @pytest.mark.parametrize("args", [
     ("text", -1, "latex", K),
     ("text", 5, "latex", K),
