@@ -1,4 +1,4 @@
-"""paperlens.openPaperText: the PDF is read by pdfium in a time-limited worker process waited
+"""paperlens.server.openPaperText: the PDF is read by pdfium in a time-limited worker process waited
 for off the event loop (it ran pdfium on the loop: a hostile PDF blocked every request, and
 pdfium cannot be interrupted). A PDF that takes too long or cannot be read gets a clear answer."""
 from __future__ import annotations
@@ -22,13 +22,13 @@ HANG_GUARD = 120.0     # only so that a broken test fails instead of hanging the
 class FakeLibrary:
     def __init__(self, pdf: Path, index_dir: Path):
         self.pdf = pdf
-        self.store = SimpleNamespace(index_dir=index_dir)
+        self.index_dir = index_dir
 
     def row_for_file(self, path):
         return SimpleNamespace(id="p1") if Path(path) == self.pdf else None
 
-    def store_for(self, path):
-        return self.store if Path(path) == self.pdf else None
+    def text_view_dir(self, path):
+        return self.index_dir / "texts" if Path(path) == self.pdf else None
 
 
 def fake_ls(pdf: Path, index_dir: Path):

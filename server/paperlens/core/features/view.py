@@ -94,7 +94,10 @@ class LibraryView(Protocol):
         """The library paper a reference entry cites (never ``citing`` itself)."""
 
     def texts_folder(self, path: str) -> Optional[Path]:
-        """Where the text views of the PDF ``path`` are written (None: not in the library)."""
+        try:
+            return self.library.text_view_dir(path)
+        except (OSError, ValueError, RuntimeError):
+            return None
 
     # -- search and drafts -------------------------------------------------------------------
     def search(self, query: str, limit: int, per_paper: int = 2) -> list["SearchHit"]:
@@ -199,10 +202,9 @@ class LocalView:
 
     def entry(self, source: str, paper_id: str):
         try:
-            store = self.library.store_for(source)
+            return self.library.row(paper_id, source)
         except (OSError, ValueError, RuntimeError):   # a NUL in it, a symlink loop
             return None
-        return store.table.get(paper_id) if store is not None else None
 
     def canonical(self, row):
         return self.library.canonical(row)
@@ -249,7 +251,7 @@ class LocalView:
         return mapping[line] if mapping and 0 <= line < len(mapping) else line
 
     def references_of(self, row) -> list[Reference]:
-        return [Reference.coerce(r) for r in self.library.references_of(row)]
+        return list(self.library.references_of(row))
 
     def reference_lists(self, rows) -> list[list[Reference]]:
         return [self.references_of(r) for r in rows]
@@ -259,11 +261,9 @@ class LocalView:
 
     def texts_folder(self, path: str) -> Optional[Path]:
         try:
-            store = self.library.store_for(path)
+            return self.library.text_view_dir(path)
         except (OSError, ValueError, RuntimeError):
             return None
-        index_dir = getattr(store, "index_dir", None)
-        return Path(index_dir) / "texts" if index_dir is not None else None
 
     # -- search and drafts -------------------------------------------------------------------
     def search(self, query: str, limit: int, per_paper: int = 2):

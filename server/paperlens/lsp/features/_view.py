@@ -10,7 +10,6 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 from urllib.parse import unquote
 
@@ -47,10 +46,7 @@ def allowed_folders(ls) -> list[str]:
     paths)."""
     session = ls.session
     folders = set(session.workspace_folders) | set(session.folders())
-    for store in list(session.library.stores):
-        index_dir = getattr(store, "index_dir", None)
-        if index_dir is not None:
-            folders.add(str(Path(index_dir) / "texts"))
+    folders.update(str(d) for d in session.library.text_view_dirs())
     out = []
     for f in folders:
         try:
