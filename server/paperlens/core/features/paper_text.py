@@ -36,7 +36,7 @@ def target(path: Optional[Path], view: LibraryView) -> Union[Target, dict]:
     if path is None or path.suffix.lower() != ".pdf":
         return {"error": "not a PDF"}
     row = view.row_for_file(str(path))
-    folder = view.texts_folder(str(path))
+    folder = view.text_view_dir(str(path))
     if row is None or folder is None:
         return {"error": "this PDF is not in the library (or not indexed yet)"}
     return Target(path, row.id, folder)

@@ -93,11 +93,8 @@ class LibraryView(Protocol):
     def match_reference(self, ref: Reference, citing: Optional["Row"] = None) -> Optional["Row"]:
         """The library paper a reference entry cites (never ``citing`` itself)."""
 
-    def texts_folder(self, path: str) -> Optional[Path]:
-        try:
-            return self.library.text_view_dir(path)
-        except (OSError, ValueError, RuntimeError):
-            return None
+    def text_view_dir(self, path: str) -> Optional[Path]:
+        """Where the text views of the PDF ``path`` are written (None: not in the library)."""
 
     # -- search and drafts -------------------------------------------------------------------
     def search(self, query: str, limit: int, per_paper: int = 2) -> list["SearchHit"]:
@@ -259,7 +256,7 @@ class LocalView:
     def match_reference(self, ref: Reference, citing=None):
         return self.library.match_reference(ref, citing=citing)
 
-    def texts_folder(self, path: str) -> Optional[Path]:
+    def text_view_dir(self, path: str) -> Optional[Path]:
         try:
             return self.library.text_view_dir(path)
         except (OSError, ValueError, RuntimeError):
