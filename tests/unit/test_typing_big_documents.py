@@ -120,8 +120,8 @@ def test_a_change_of_the_projects_commands_rescans_the_whole_draft(chapter):
 
 def test_a_hover_in_a_2mb_draft_reads_a_window(chapter, monkeypatch):
     read: list[int] = []
-    find = citations._latex_find
-    monkeypatch.setattr(citations, "_latex_find", lambda text, masked, *a: read.append(len(text)) or find(text, masked, *a))
+    find = citations.latex.find_keys
+    monkeypatch.setattr(citations.latex, "find_keys", lambda text, masked, *a: read.append(len(text)) or find(text, masked, *a))
     at = chapter.index("\\cite{", len(chapter) // 2) + len("\\cite{") + 2
     cite = citations.citation_at(chapter, at, "latex")
     assert cite is not None and cite.span.start <= at <= cite.span.end
@@ -131,14 +131,14 @@ def test_a_hover_in_a_2mb_draft_reads_a_window(chapter, monkeypatch):
 
 def test_a_completion_in_a_2mb_draft_masks_a_window(chapter, monkeypatch):
     masked: list[int] = []
-    mask = citations._mask
-    monkeypatch.setattr(citations, "_mask", lambda text, lang: masked.append(len(text)) or mask(text, lang))
+    mask = citations.masking.mask
+    monkeypatch.setattr(citations.masking, "mask", lambda text, lang: masked.append(len(text)) or mask(text, lang))
     at = len(chapter) // 2
     text = chapter[:at] + "\nNew \\citep[see][]{vas" + chapter[at:]
     offset = at + len("\nNew \\citep[see][]{vas")
     cc = citations.completion_context(text, offset, "latex")
     assert cc is not None and cc.prefix == "vas" and cc.span.start == offset - 3
-    assert len(masked) == 1 and masked[0] <= citations._LOOKBACK + 400 + REACH
+    assert len(masked) == 1 and masked[0] <= citations.common.LOOKBACK + 400 + REACH
 
 
 # --- a LaTeX buffer's project facts --------------------------------------------------------------------
