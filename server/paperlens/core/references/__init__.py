@@ -19,7 +19,6 @@ Titles, DOIs and arXiv ids are normalised by :mod:`paperlens.core.identity`.
 """
 from __future__ import annotations
 
-from paperlens.core import identity as _identity
 from paperlens.core.identity import norm_title as normalize_title
 from paperlens.core.models import Reference
 from paperlens.core.references.entries import parse_references
@@ -33,6 +32,3 @@ __all__ = [
     "find_reference_section", "parse_references", "extract_title", "extract_ids",
     "extract_years", "normalize_title", "find_numeric_citations", "numeric_citation_at",
 ]
-
-# transitional (issue 14): core/library.py imported these before it read core/identity
-_norm_doi, _norm_arxiv = _identity.norm_doi, _identity.norm_arxiv
