@@ -188,7 +188,7 @@ def check_result(res, text: str) -> None:
     for p in res.papers:
         assert 0 <= p.source_line < lines, (p.source_line, lines)
         for r in p.references:
-            assert 0 <= r["line"] < lines
+            assert 0 <= r.line < lines
     ids = {p.id for p in res.papers}
     for s in res.passages:
         assert s.paper_id in ids

@@ -126,16 +126,6 @@ class Reference:
         out.setdefault("label", "")
         return cls(**out)
 
-    # transitional (issue 14): mapping-style reads of code written for dict references;
-    # removed once every consumer reads attributes
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self, name, default) if name in self.__dataclass_fields__ else default
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self.__dataclass_fields__:
-            raise KeyError(name)
-        return getattr(self, name)
-
     @classmethod
     def coerce(cls, value: Any) -> "Reference":
         if isinstance(value, Reference):
