@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from paperlens.lsp.server import LogForwarder
+from paperlens.lsp.log_forward import LogForwarder
 
 
 class _Loop:

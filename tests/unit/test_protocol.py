@@ -3,6 +3,7 @@ InvalidRequest), error answers carry no traceback, bad notifications change noth
 command-argument parsing of lsp/features/symbols.py."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -12,6 +13,8 @@ from pygls.lsp.server import LanguageServer
 
 from paperlens.lsp.features.symbols import query_and_limit
 from paperlens.lsp.protocol import INTERNAL_ERROR_MESSAGE, PaperlensProtocol
+
+HANG_GUARD = 120.0     # only so that a lost answer fails instead of hanging the run
 
 
 class Capture:
@@ -164,11 +167,39 @@ def test_a_query_that_is_not_text_is_invalid_params(args):
     assert "paperlens.papers" in raised.value.message
 
 
+async def answer_to(ls, message: dict) -> dict:
+    """The answer to a request whose handler awaits (initialize opens the library on a worker
+    thread): waited for as the server's writer receives it."""
+    written = asyncio.Event()
+    write = ls.out.write
+
+    def write_and_tell(data: bytes) -> None:
+        write(data)
+        written.set()
+
+    ls.out.write = write_and_tell
+    before = len(ls.out.messages)
+    ls.protocol.handle_message(json.loads(json.dumps(message), object_hook=ls.protocol.structure_message))
+
+    async def answered() -> dict:
+        while True:
+            for answer in ls.out.messages[before:]:
+                if answer.get("id") == message["id"]:
+                    return answer
+            written.clear()
+            await written.wait()
+
+    try:
+        return await asyncio.wait_for(answered(), HANG_GUARD)
+    finally:
+        ls.out.write = write
+
+
 @pytest.mark.parametrize("params", [
     {"rootUri": "file:///tmp/a%00b"}, {"rootUri": None, "rootPath": "/tmp/\u0000x"},
     {"rootUri": None, "rootPath": "relative/dir"},
     {"rootUri": None, "workspaceFolders": [{"uri": "file:///tmp/%00", "name": "x"}]}])
-def test_a_workspace_folder_that_cannot_be_a_path_is_ignored(params):
+async def test_a_workspace_folder_that_cannot_be_a_path_is_ignored(params):
     """It made ``initialize`` fail (Path.resolve raised on the NUL) and every later request."""
     from paperlens.lsp.server import create_server
 
@@ -177,7 +208,7 @@ def test_a_workspace_folder_that_cannot_be_a_path_is_ignored(params):
     ls.protocol.set_writer(ls.out, include_headers=False)
     try:
         initialize_params = {"processId": None, "capabilities": {}, **params}
-        (answer,) = send(ls, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": initialize_params})
+        answer = await answer_to(ls, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": initialize_params})
         assert "result" in answer, answer
         assert ls.session.workspace_folders == [] and ls.session.folders() == []
         (answer,) = send(ls, hover(1, {"line": 0, "character": 0}, uri="file:///tmp/a.tex"))

@@ -1,4 +1,8 @@
-"""The paperlens language server (pygls 2): wiring of protocol messages to feature modules."""
+"""The paperlens language server (pygls 2): its lifecycle (initialize, settings, watched files,
+shutdown), its own commands and the wiring of protocol messages to feature modules.
+
+The server's state is :class:`~paperlens.lsp.session.Session`; nothing heavy runs on the event
+loop (a new library is opened, indexed and derived from on worker threads)."""
 from __future__ import annotations
 
 import asyncio
@@ -15,13 +19,19 @@ from paperlens import __version__
 from paperlens.core.parse import PAPER_SUFFIXES
 from paperlens.lsp.features import (completion, definition, diagnostics, hover, links, symbols,
                                     usages)
+from paperlens.lsp.log_forward import LogForwarder
+from paperlens.lsp.progress import IndexProgress
 from paperlens.lsp.protocol import PaperlensProtocol
-from paperlens.lsp.session import Session, uri_to_path
+from paperlens.lsp.session import Session
+from paperlens.lsp.uris import folder_path, uri_to_path
 
 log = logging.getLogger("paperlens")
 
-COMMANDS = ["paperlens.search", "paperlens.reindex", "paperlens.status", "paperlens.openPaperText",
+COMMAND_REINDEX = "paperlens.reindex"
+COMMAND_STATUS = "paperlens.status"
+COMMANDS = ["paperlens.search", COMMAND_REINDEX, COMMAND_STATUS, "paperlens.openPaperText",
             "paperlens.papers"]
+CONFIGURATION_TIMEOUT = 5.0     # seconds the editor has to answer workspace/configuration
 
 
 class PaperlensServer(LanguageServer):
@@ -29,6 +39,24 @@ class PaperlensServer(LanguageServer):
         super().__init__("paperlens", __version__, protocol_cls=PaperlensProtocol)
         self.session = Session()
         self.publisher: Optional[diagnostics.Publisher] = None
+        self.session.on_warning = self.show_warning
+        self.session.on_progress = IndexProgress(self, lambda: self.session.loop,
+                                                 lambda: self.session.counts().papers)
+
+    def serve(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The client is initialized: background work may start and report from now on."""
+        self.session.loop = loop
+
+    def show_warning(self, message: str) -> None:
+        """window/showMessage (warning) from any thread."""
+        loop = self.session.loop
+        if loop is None or loop.is_closed():     # not serving (yet): the log has it
+            return
+        params = types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        try:
+            loop.call_soon_threadsafe(self.window_show_message, params)
+        except RuntimeError:      # the loop closed meanwhile: shutting down
+            pass
 
     def report_server_error(self, error: Exception, source) -> None:
         """An error outside a request's answer: logged (with its traceback, by pygls, on
@@ -47,193 +75,25 @@ class PaperlensServer(LanguageServer):
                 pass
 
 
-class LogForwarder(logging.Handler):
-    """Sends paperlens' log records to the client as window/logMessage (from any thread)."""
-
-    LEVELS = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
-              logging.INFO: types.MessageType.Info, logging.DEBUG: types.MessageType.Log}
-
-    def __init__(self, server: PaperlensServer) -> None:
-        super().__init__(logging.INFO)
-        self.server = server
-
-    def emit(self, record: logging.LogRecord) -> None:
-        loop = self.server.session.loop
-        if loop is None or loop.is_closed():
-            return
-        try:      # the message only: a traceback (install paths, locals) stays in the server's log
-            msg = record.getMessage()
-        except Exception:
-            return
-        if record.exc_info and record.exc_info[0] is not None:
-            msg += f" ({record.exc_info[0].__name__}; details in the server's log)"
-        level = max((lv for lv in self.LEVELS if lv <= record.levelno), default=logging.DEBUG)
-        params = types.LogMessageParams(type=self.LEVELS[level], message=msg)
-        try:
-            loop.call_soon_threadsafe(self.server.window_log_message, params)
-        except RuntimeError:
-            pass
-
-
-def _client_supports_progress(ls: LanguageServer) -> bool:
-    caps = ls.client_capabilities
-    return bool(caps and caps.window and caps.window.work_done_progress)
-
-
 def _client_supports_configuration(ls: LanguageServer) -> bool:
     caps = ls.client_capabilities
     return bool(caps and caps.workspace and caps.workspace.configuration)
 
 
-def create_server() -> PaperlensServer:
-    server = PaperlensServer()
-    session = server.session
+async def _editor_settings(ls: LanguageServer) -> list:
+    """workspace/configuration's answer for the ``paperlens`` section ([settings], or [])."""
+    return await asyncio.wait_for(ls.workspace_configuration_async(
+        types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])),
+        CONFIGURATION_TIMEOUT) or []
 
-    def setup_progress() -> None:
-        state: dict = {"token": None, "last": -1}
 
-        def on_progress(phase: str, done: int, total: int, msg: str) -> None:
-            loop = session.loop
-            if loop is None or not _client_supports_progress(server):
-                return
-            loop.call_soon_threadsafe(send, phase, done, total, msg)
-
-        def send(phase: str, done: int, total: int, msg: str) -> None:
-            progress = server.work_done_progress
-            if phase == "begin":
-                token = session.new_token()
-                state["token"], state["last"] = token, -1
-                progress.create(token)
-                progress.begin(token, types.WorkDoneProgressBegin(
-                    title="paperlens: indexing", message="scanning paper folders", percentage=0,
-                    cancellable=False))
-            elif phase == "report" and state["token"]:
-                pct = int(100 * done / total) if total else 100
-                if pct == state["last"] and done != total:
-                    return
-                state["last"] = pct
-                progress.report(state["token"], types.WorkDoneProgressReport(
-                    message=f"{done}/{total} files" + (f" · {msg}" if msg else ""), percentage=pct))
-            elif phase == "end" and state["token"]:
-                papers = session.counts().papers     # as completion and `paperlens cite` count
-                progress.end(state["token"], types.WorkDoneProgressEnd(
-                    message=f"{papers} paper{'s' if papers != 1 else ''} indexed"))
-                state["token"] = None
-
-        session.on_progress = on_progress
-
-    def on_warning(message: str) -> None:
-        """window/showMessage (warning) from any thread."""
-        loop = session.loop
-        if loop is None or loop.is_closed():     # not serving (yet): the log has it
-            return
-        params = types.ShowMessageParams(type=types.MessageType.Warning, message=message)
-        try:
-            loop.call_soon_threadsafe(server.window_show_message, params)
-        except RuntimeError:      # the loop closed meanwhile: shutting down
-            pass
-
-    session.on_warning = on_warning
-
-    def folder_path(path) -> Optional[str]:
-        """A workspace folder the editor sent, if it can be one (an absolute path without NUL)."""
-        text = str(path) if path is not None else ""
-        if not text or "\x00" in text or not Path(text).is_absolute():
-            if text:
-                log.warning("ignored workspace folder %r: not an absolute path without NUL", text)
-            return None
-        return text
-
-    @server.feature(types.INITIALIZE)
-    def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
-        folders = [f for w in (params.workspace_folders or []) if (f := folder_path(uri_to_path(w.uri)))]
-        if not folders and params.root_uri and (root := folder_path(uri_to_path(params.root_uri))):
-            folders = [root]
-        elif not folders and params.root_path and (root := folder_path(params.root_path)):
-            folders = [root]
-        session.configure(params.initialization_options, folders)
-
-    @server.feature(types.INITIALIZED)
-    async def on_initialized(ls: PaperlensServer, params: types.InitializedParams) -> None:
-        session.loop = asyncio.get_running_loop()
-        setup_progress()
-        for e in session.settings_errors:
-            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                           message=f"paperlens: {e}"))
-        if _client_supports_configuration(ls):
-            try:
-                result = await asyncio.wait_for(ls.workspace_configuration_async(
-                    types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])), 5)
-                if result and isinstance(result[0], dict) and result[0]:
-                    session.configure(result[0])  # the editor's settings win over initializationOptions
-            except Exception as exc:
-                log.info("workspace/configuration not available: %s", exc)
-        await register_watchers(ls)
-        log.info("paperlens %s serving folders: %s", __version__, ", ".join(session.folders()) or "(none)")
-        session.schedule_index()
-
-    async def register_watchers(ls: PaperlensServer) -> None:
-        """Ask the editor to watch the paper folders; watchdog covers what it cannot."""
-        caps = ls.client_capabilities
-        dyn = caps and caps.workspace and caps.workspace.did_change_watched_files
-        folders = session.folders()
-        if not (dyn and dyn.dynamic_registration):
-            session.watch_with_watchdog(folders)
-            return
-        glob = "**/*.{" + ",".join(s.lstrip(".") for s in PAPER_SUFFIXES) + "}"
-        workspace = [Path(w) for w in session.workspace_folders]
-        watchers, fallback = [], []
-        if any(any(Path(f) == w or w in Path(f).parents for w in workspace) for f in folders):
-            watchers.append(types.FileSystemWatcher(glob_pattern=glob))
-        for f in folders:
-            if any(Path(f) == w or w in Path(f).parents for w in workspace):
-                continue
-            if dyn.relative_pattern_support:
-                watchers.append(types.FileSystemWatcher(glob_pattern=types.RelativePattern(
-                    base_uri=Path(f).as_uri(), pattern=glob)))
-            else:
-                fallback.append(f)
-        try:
-            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
-                types.Registration(id="paperlens-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                   register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                                       watchers=watchers))]))
-        except Exception as exc:
-            log.info("the editor cannot watch files (%s); watching with watchdog", exc)
-            fallback = folders
-        if fallback:
-            session.watch_with_watchdog(fallback)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
-        data = params.settings
-        if _client_supports_configuration(ls):
-            try:
-                result = await asyncio.wait_for(ls.workspace_configuration_async(
-                    types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])), 5)
-                data = result[0] if result else data
-            except Exception:
-                pass
-        if session.configure(data):
-            session.schedule_index()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def on_watched(ls: PaperlensServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [str(p) for c in params.changes if (p := uri_to_path(c.uri)) is not None]
-        if paths:
-            session.notify_changed(paths)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def on_save(ls: PaperlensServer, params: types.DidSaveTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        if path is not None:
-            session.notify_changed([str(path)])
-
-    # -- diagnostics: unknown keys in drafts, duplicate keys across .bib files ------------------
-    # computed off the event loop, debounced; a LaTeX document's change republishes the other
-    # open documents of its project (a preamble's new command changes what a chapter cites)
+def register_features(server: PaperlensServer) -> None:
+    """Every feature's handlers and commands."""
+    # diagnostics: unknown keys in drafts, duplicate keys across .bib files; computed off the
+    # event loop, debounced; a LaTeX document's change republishes the other open documents of
+    # its project (a preamble's new command changes what a chapter cites)
     publisher = server.publisher = diagnostics.Publisher(server)
-    session.on_indexed = lambda reports: publisher.refresh_all()
+    server.session.on_indexed = lambda reports: publisher.refresh_all()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperlensServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -272,18 +132,108 @@ def create_server() -> PaperlensServer:
     def cmd_papers(ls: PaperlensServer, *args):
         return symbols.papers_command(ls, list(args))
 
-    @server.command("paperlens.reindex")
+
+def create_server() -> PaperlensServer:
+    server = PaperlensServer()
+    session = server.session
+
+    @server.feature(types.INITIALIZE)
+    async def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
+        folders = [f for w in (params.workspace_folders or []) if (f := folder_path(uri_to_path(w.uri)))]
+        if not folders and params.root_uri and (root := folder_path(uri_to_path(params.root_uri))):
+            folders = [root]
+        elif not folders and params.root_path and (root := folder_path(params.root_path)):
+            folders = [root]
+        await session.configure_async(params.initialization_options, folders)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: PaperlensServer, params: types.InitializedParams) -> None:
+        ls.serve(asyncio.get_running_loop())
+        for e in session.settings_errors:
+            ls.show_warning(f"paperlens: {e}")
+        if _client_supports_configuration(ls):
+            try:
+                result = await _editor_settings(ls)
+                if result and isinstance(result[0], dict) and result[0]:
+                    # the editor's settings win over initializationOptions
+                    await session.configure_async(result[0])
+            except Exception as exc:
+                log.info("workspace/configuration not available: %s", exc)
+        await register_watchers(ls)
+        log.info("paperlens %s serving folders: %s", __version__, ", ".join(session.folders()) or "(none)")
+        session.schedule_index()
+
+    async def register_watchers(ls: PaperlensServer) -> None:
+        """Ask the editor to watch the paper folders; watchdog covers what it cannot."""
+        caps = ls.client_capabilities
+        dyn = caps and caps.workspace and caps.workspace.did_change_watched_files
+        folders = session.folders()
+        if not (dyn and dyn.dynamic_registration):
+            await session.watch_with_watchdog_async(folders)
+            return
+        glob = "**/*.{" + ",".join(s.lstrip(".") for s in PAPER_SUFFIXES) + "}"
+        workspace = [Path(w) for w in session.workspace_folders]
+        watchers, fallback = [], []
+        if any(any(Path(f) == w or w in Path(f).parents for w in workspace) for f in folders):
+            watchers.append(types.FileSystemWatcher(glob_pattern=glob))
+        for f in folders:
+            if any(Path(f) == w or w in Path(f).parents for w in workspace):
+                continue
+            if dyn.relative_pattern_support:
+                watchers.append(types.FileSystemWatcher(glob_pattern=types.RelativePattern(
+                    base_uri=Path(f).as_uri(), pattern=glob)))
+            else:
+                fallback.append(f)
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id="paperlens-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                       watchers=watchers))]))
+        except Exception as exc:
+            log.info("the editor cannot watch files (%s); watching with watchdog", exc)
+            fallback = folders
+        if fallback:
+            await session.watch_with_watchdog_async(fallback)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
+        data = params.settings
+        if _client_supports_configuration(ls):
+            try:
+                result = await _editor_settings(ls)
+                data = result[0] if result else data
+            except Exception:
+                pass
+        if await session.configure_async(data):
+            session.schedule_index()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched(ls: PaperlensServer, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [str(p) for c in params.changes if (p := uri_to_path(c.uri)) is not None]
+        if paths:
+            session.notify_changed(paths)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_save(ls: PaperlensServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = uri_to_path(params.text_document.uri)
+        if path is not None:
+            session.notify_changed([str(path)])
+
+    @server.command(COMMAND_REINDEX)
     def cmd_reindex(ls: PaperlensServer, *args):
         session.schedule_index(rebuild=bool(args and args[0]))
         return {"scheduled": True}
 
-    @server.command("paperlens.status")
+    @server.command(COMMAND_STATUS)
     def cmd_status(ls: PaperlensServer, *args):
         return session.status()
 
+    register_features(server)
+
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PaperlensServer, params) -> None:
-        publisher.close()
+        if ls.publisher is not None:
+            ls.publisher.close()
         session.shutdown()
 
     return server

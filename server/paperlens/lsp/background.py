@@ -1,0 +1,78 @@
+"""Threads for background work: what takes long never runs on the event loop.
+
+Background threads (indexing, tables, the citation graph, diagnostics) run Python loops that hold
+the interpreter; the event loop waits for it each time it wakes up, and pygls wakes it several
+times per message (it reads stdin on a thread).  At CPython's default of 5 ms a switch, a
+completion answered in 1 ms took 60-200 ms while start-up work ran: :data:`SWITCH_INTERVAL` keeps
+each wait short (the background work gets a little slower, never the requests), and background
+threads run at a lower priority than the event loop's thread.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Optional
+
+log = logging.getLogger(__name__)
+
+SWITCH_INTERVAL = 0.0005
+
+
+def short_switch_interval() -> None:
+    """Let the event loop's thread get the interpreter back quickly (see the module's doc)."""
+    if sys.getswitchinterval() > SWITCH_INTERVAL:
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def lower_priority() -> None:
+    """Make the calling (background) thread yield the CPU to the event loop's thread when both
+    want it (Linux: a thread has its own nice value); elsewhere nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+def background_executor(name: str, low_priority: bool = False) -> ThreadPoolExecutor:
+    """One worker thread for background work; ``low_priority`` for work requests do not wait
+    for, or only for a moment (a request waiting for a lock held by a low-priority thread
+    waits longer when the machine is busy)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name,
+                              initializer=lower_priority if low_priority else None)
+
+
+class Lane:
+    """One thread for what is derived from an index, one job after the other: never on the
+    event loop, never queued behind an index update (nor an update behind it)."""
+
+    def __init__(self, name: str) -> None:
+        self._executor = background_executor(name)
+
+    def submit(self, fn: Callable, *args, low_priority: bool = True) -> Optional[concurrent.futures.Future]:
+        """Queue ``fn(*args)`` (None once shut down), at a low priority unless asked otherwise
+        (the first job, what the first requests wait for, runs at the loop's priority; the lane
+        stays low from the first low job on).  A failure is logged (the server goes on without
+        what it would have prepared)."""
+        def job():
+            if low_priority:
+                lower_priority()
+            return fn(*args)
+
+        try:
+            future = self._executor.submit(job)
+        except RuntimeError:
+            return None
+
+        def failed(f: concurrent.futures.Future) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                log.error("background work failed", exc_info=f.exception())
+
+        future.add_done_callback(failed)
+        return future
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,236 @@
+"""The library and its updates: the index queue, the debounce of file events, the watchdog
+fallback watcher, the progress of the running update and the reports of the last one.
+
+Updates run on a worker thread of their own at a low priority; requests keep answering from
+what is already indexed (the persisted paper table and the last committed index generation)
+while one runs.  Changes that arrive meanwhile are queued and indexed once it ends.  What is
+derived from an index (completion's word index, the search's warm-up) is queued on the
+:class:`~paperlens.lsp.background.Lane` once an update is committed.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import logging
+from typing import Callable, Optional
+
+from paperlens.core.counts import PaperCounts
+from paperlens.core.library import Library
+from paperlens.core.watch import Debouncer, FolderWatcher
+from paperlens.lsp.background import Lane, background_executor
+
+log = logging.getLogger(__name__)
+
+# what the first hover card imports: loaded on the lane at start, not by the first request
+FIRST_REQUEST_MODULES = ("paperlens.core.cards", "paperlens.core.summarize")
+
+
+class Indexing:
+    """Owns the :class:`Library`; every update of it goes through :meth:`schedule`.
+
+    Hooks, each optional: ``on_progress(phase, done, total, message)`` ("begin" and "report"
+    from the update's thread, "end" on the event loop once the update's reports are in); ``on_updated(reports)`` on the event loop after each update
+    (before ``on_indexed``, for the session's own parts); ``on_indexed(reports)`` on the event
+    loop after each update; ``warn(message)`` from any thread (a problem the user must see);
+    ``changed()`` from any thread when what :meth:`state` shows has changed."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.library: Library = Library([])
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.running = False             # an update runs, or is due (new folders are not indexed yet)
+        self.indexed_once = False        # an update of these folders has ended
+        self.progress: Optional[tuple[int, int]] = None     # (files done, files) of the running update
+        self.last_reports: list = []     # IndexReport of each folder, from the last update
+        self.on_progress: Optional[Callable[[str, int, int, str], None]] = None
+        self.on_updated: Optional[Callable[[list], None]] = None
+        self.on_indexed: Optional[Callable[[list], None]] = None
+        self.warn: Callable[[str], None] = lambda message: None
+        self.changed: Callable[[], None] = lambda: None
+        self.debouncer = Debouncer(self._flush_changes)
+        self.watcher: Optional[FolderWatcher] = None
+        self._lane = lane
+        self._executor = background_executor("paperlens-index", low_priority=True)
+        self._pending: Optional[asyncio.Future] = None
+        self._queued_all = False
+        self._queued_paths: list[str] = []
+        self._prepared: Optional[tuple] = None     # (library, the future of its preparation)
+        self._counts: dict[int, tuple] = {}        # id(store) -> (its table, PaperCounts of it)
+
+    # -- the library -------------------------------------------------------------------------
+    def stop_updates(self) -> None:
+        """The running update of the library stops now (its parser workers are killed,
+        nothing is committed)."""
+        for store in self.library.stores:
+            store.abort()
+
+    def replace(self, library: Library) -> None:
+        """Serve ``library`` from now on (the old one's update stops now, the old one is
+        closed); it counts as being indexed until its first update ends."""
+        old = self.library
+        self.stop_updates()
+        self.library = library
+        old.close()
+        self._counts.clear()
+        self.running = True
+        self.indexed_once = False
+        self.progress = None
+        # completion's word index is built after the first update (_done): built now, it would
+        # compete with the first requests for the interpreter (an empty prefix does not need it)
+
+    def counts(self) -> PaperCounts:
+        """Papers as completion counts them (a text joined to its entry is one paper), counted
+        once per paper table (a table is replaced, never changed, when its index changes)."""
+        total = PaperCounts()
+        for store in self.library.stores:
+            total = total + self._store_counts(store)
+        return total
+
+    def _store_counts(self, store) -> PaperCounts:
+        table = store.table
+        cached = self._counts.get(id(store))
+        if cached is None or cached[0] is not table:
+            cached = self._counts[id(store)] = (table, PaperCounts.of(table.rows))
+        return cached[1]
+
+    # -- updates -----------------------------------------------------------------------------
+    def _prepare(self, library: Library) -> None:
+        """At start, on the lane while the index is checked: what the first hover and the
+        first completion would otherwise do on the event loop (0.5-1 s at 10k papers: modules,
+        the index reader, the tables' lookups, completion's word index)."""
+        for module in FIRST_REQUEST_MODULES:
+            importlib.import_module(module)
+        library.prepare()
+
+    def schedule(self, paths: Optional[list[str]] = None, rebuild: bool = False) -> None:
+        """Start (or queue) a background update of ``paths`` (None: every file); never blocks
+        the caller.  Call on the event loop."""
+        if self.loop is None:
+            return
+        if self._prepared is None or self._prepared[0] is not self.library:
+            self._prepared = (self.library, self._lane.submit(self._prepare, self.library, low_priority=False))
+        if self._pending is not None and not self._pending.done():
+            if paths is None:
+                self._queued_all = True
+            else:
+                self._queued_paths.extend(paths)
+            return
+        self.running = True
+        self._pending = self.loop.run_in_executor(self._executor, self._run, paths, rebuild)
+        self._pending.add_done_callback(self._done)
+        self.changed()
+
+    def _report_progress(self, done: int, total: int, rel: str) -> None:
+        self.progress = (done, total)
+        self.changed()
+        if self.on_progress:
+            self.on_progress("report", done, total, rel)
+
+    def _run(self, paths: Optional[list[str]], rebuild: bool) -> list:
+        """The update, on its own thread; its reports are logged here, not on the event loop."""
+        prepared = self._prepared[1] if self._prepared is not None else None
+        if prepared is not None:          # what the first requests need comes first
+            concurrent.futures.wait([prepared])
+        library = self.library
+        self.progress = (0, 0)
+        if self.on_progress:
+            self.on_progress("begin", 0, 0, "")
+        try:
+            if paths is not None:
+                reports = library.update_paths(paths)
+            else:
+                reports = library.update(progress=self._report_progress, force_rebuild=rebuild)
+        except Exception:
+            log.exception("indexing failed; the previous index stays in use")
+            reports = []
+        self._log_reports(library, reports)
+        return reports
+
+    def _log_reports(self, library: Library, reports: list) -> None:
+        replaced = library is not self.library      # new folders: its update was stopped
+        for r in reports:
+            if r.error and replaced:
+                log.info("%s (%s: no longer served)", r.error, r.folder)
+            elif r.error:     # the index stays as it was (disk full, cannot write): say so
+                log.warning("%s", r.error)
+                self.warn(f"paperlens: {r.error}")
+            store = next((st for st in library.stores if str(st.folder) == r.folder), None)
+            counts = self._store_counts(store) if store is not None else PaperCounts()
+            log.info("indexed %s: %s; %d records written, %d files skipped in %.2f s%s", r.folder,
+                     counts.describe(), r.papers_indexed, len(r.skipped), r.seconds,
+                     f" [rebuilt: {r.rebuilt}]" if r.rebuilt else "")
+            for path, reason in r.skipped:
+                log.warning("skipped %s: %s", path, reason)
+            for w in r.warnings:
+                log.warning("%s", w)
+
+    def _done(self, fut: asyncio.Future) -> None:
+        """On the event loop, once an update has ended: its reports are in :attr:`last_reports`
+        before the end of its progress is sent (an editor that waits for it sees them)."""
+        self.running = False
+        self.indexed_once = True
+        self.progress = None
+        if fut.cancelled():           # shutting down: nothing to report
+            return
+        try:
+            reports = fut.result()
+        except BaseException:         # _run catches what an update raises: this is unexpected
+            log.exception("indexing failed; the previous index stays in use")
+            reports = []
+        self.last_reports = reports
+        if self.on_progress:
+            self.on_progress("end", 0, 0, "")
+        self._lane.submit(self.library.build_tables)   # completion's lookups of the new tables
+        self._lane.submit(self.library.warm_search)    # the first search's preparation
+        if self.on_updated:
+            self.on_updated(reports)
+        if self.on_indexed:
+            self.on_indexed(reports)
+        self.changed()
+        if self._queued_all or self._queued_paths:
+            paths = None if self._queued_all else self._queued_paths
+            self._queued_all, self._queued_paths = False, []
+            self.schedule(paths)
+
+    # -- file changes ------------------------------------------------------------------------
+    def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
+        """Files changed on disk (from any thread): re-index them once events settle."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.debouncer.add, paths, rescan, self.loop.call_later)
+
+    def _flush_changes(self, paths: Optional[list[str]]) -> None:
+        if paths is None:
+            self.schedule()
+            return
+        # files and folders alike: a folder created, moved or deleted is looked at alone
+        # (corpus.diff walks what is under it), never the whole paper folder again
+        relevant = [p for p in paths if self.library.store_for(p) is not None]
+        if relevant:
+            self.schedule(relevant)
+
+    def _new_watcher(self, folders: list[str]) -> FolderWatcher:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        return FolderWatcher(folders, lambda paths, rescan: self.notify_changed(paths, rescan))
+
+    def watch_with_watchdog(self, folders: list[str]) -> None:
+        """Watch ``folders`` with watchdog (for editors that cannot watch files for us)."""
+        watcher = self._new_watcher(folders)
+        self.watcher = watcher if watcher.start() else None
+
+    async def watch_with_watchdog_async(self, folders: list[str]) -> None:
+        """:meth:`watch_with_watchdog`, started on a worker thread: watchdog adds an inotify
+        watch to every folder under the paper folders as it starts, in the caller's thread."""
+        watcher = self._new_watcher(folders)
+        self.watcher = watcher if await asyncio.to_thread(watcher.start) else None
+
+    def shutdown(self) -> None:
+        """A running update stops now (its parser workers are killed, nothing is committed);
+        exit never waits for it."""
+        self.stop_updates()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.library.close()
