@@ -6,7 +6,7 @@
    as a changed file; the link is listed as skipped, with its reason.
 8. One new file in a watched folder (the server watches it itself, with watchdog) is indexed by
    looking at that file alone: the parent folder's event no longer makes the server walk the
-   whole folder again. Counted by the update's ``files_seen`` (``paperlens.status``).
+   whole folder again. Counted by the update's ``files_seen`` (``paperlens.server.status``).
 9. A hover card of an entry whose title, authors and file name carry links, HTML and line-start
    markers shows them as text: every markdown character escaped, the file's URI percent-encoded.
    (The VS Code preview's side is tested in client-vscode/src/test/markdown.test.ts.)
@@ -68,8 +68,8 @@ def _skipped(status: dict) -> dict[str, str]:
 # --- 6. symbolic links leading outside ---------------------------------------------------------
 
 async def test_a_link_to_a_credentials_file_is_not_indexed(hostile: LanguageClient, hostile_library):
-    assert await _command(hostile, "paperlens.search", SECRET) == []
-    status = await _command(hostile, "paperlens.status")
+    assert await _command(hostile, "paperlens.server.search", SECRET) == []
+    status = await _command(hostile, "paperlens.server.status")
     assert {p: r for p, r in _skipped(status).items() if "leak" in p} == {
         "papers/leak.txt": OUTSIDE, "papers/leak-relative.txt": OUTSIDE}
     # the editor reports the links as created (a file watcher's events), with a real change
@@ -81,14 +81,14 @@ async def test_a_link_to_a_credentials_file_is_not_indexed(hostile: LanguageClie
         for name in ("leak.txt", "leak-relative.txt")] + [
         types.FileEvent(uri=(hostile_library / "library.bib").as_uri(), type=types.FileChangeType.Changed)]))
     await wait_indexed(hostile)
-    assert await _command(hostile, "paperlens.search", SECRET) == []
-    assert await _command(hostile, "paperlens.search", "password") == []
+    assert await _command(hostile, "paperlens.server.search", SECRET) == []
+    assert await _command(hostile, "paperlens.server.search", "password") == []
 
 
 # --- 8. one new file, no walk of the whole folder --------------------------------------------------
 
 async def test_one_new_file_is_indexed_without_walking_the_folder(client: LanguageClient, library_dir):
-    status = await _command(client, "paperlens.status")
+    status = await _command(client, "paperlens.server.status")
     (first,) = status["last"]
     assert first["files_seen"] > 3          # the first update looked at every file
     new = library_dir / "papers" / "fresh.txt"
@@ -97,14 +97,14 @@ async def test_one_new_file_is_indexed_without_walking_the_folder(client: Langua
                    "Abstract\nLattices of ephemeral citations.\n", encoding="utf-8")
     for _ in range(5):     # file events may come in more than one burst: one update each
         await wait_indexed(client)
-        hits = await _command(client, "paperlens.search", "ephemeral lattices")
+        hits = await _command(client, "paperlens.server.search", "ephemeral lattices")
         if hits:
             break
         client.progress_reports.clear()
     assert hits and hits[0]["file"] == str(new)
     # every update since looked at the new file only (before: the folder's event made the
     # server walk the whole folder, files_seen = every file)
-    (last,) = (await _command(client, "paperlens.status"))["last"]
+    (last,) = (await _command(client, "paperlens.server.status"))["last"]
     assert last["files_seen"] == 1, last
 
 

@@ -156,13 +156,13 @@ async def test_hostile_pdf_does_not_hold_up_the_first_commit(bomb_client: Langua
     """Parsed in the indexing thread, the file blocked the first commit for ~45 minutes; now only
     its first pages are read (the text budget of one file) and the whole folder is committed."""
     status = await bomb_client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.status", arguments=[]))
+        command="paperlens.server.status", arguments=[]))
     (last,) = status["last"]
     assert last["skipped"] == []
     assert any(w.startswith("shared-stream.pdf: only the first 10 of 1000 pages were read")
                for w in last["warnings"])
     hits = await bomb_client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["attention recurrence"]))
+        command="paperlens.server.search", arguments=["attention recurrence"]))
     assert hits[0]["key"] == "vaswani2017attention"
 
 
@@ -337,15 +337,15 @@ exec {sys.executable} -m paperlens serve
         server.initialize(folder, {"indexPath": str(ix), "indexWorkers": 1})
         wait_until(lambda: server.progress_ended() >= 1, "the first update (nothing to write)")
         (folder / "b.txt").write_text(paper_text("Numbat Search", "numbat"), encoding="utf-8")
-        server.command("paperlens.reindex")
+        server.command("paperlens.server.reindex")
         said = f"disk full while writing the index at {index_path_of(folder).replace('$IX', str(ix))}"
         # the status has the report once the update is done; the warning was sent before it
-        wait_until(lambda: [r["error"] for r in server.command("paperlens.status")["last"]] == [said],
+        wait_until(lambda: [r["error"] for r in server.command("paperlens.server.status")["last"]] == [said],
                    "the update that meets the full disk")
         assert any(said in m for m in server.shown())
-        hits = server.command("paperlens.search", "quokka")
+        hits = server.command("paperlens.server.search", "quokka")
         assert hits[0]["title"] == "Quokka Passage Ranking"
-        assert server.command("paperlens.search", "numbat") == []
+        assert server.command("paperlens.server.search", "numbat") == []
         assert not any("Traceback" in m for m in server.logged())
     finally:
         server.close()
@@ -385,9 +385,9 @@ def test_server_search_on_an_empty_library_is_quiet(tmp_path):
         server.initialize(folder, {"indexPath": str(tmp_path / "index")})
         wait_until(lambda: server.progress_ended() >= 1, "the first update")
         for query in ("attention", "neural attention", "title:attention"):
-            assert server.command("paperlens.search", query) == []
+            assert server.command("paperlens.server.search", query) == []
             assert server.request("workspace/symbol", {"query": query}) == []
-        assert server.command("paperlens.status")["papers"] == 0
+        assert server.command("paperlens.server.status")["papers"] == 0
         assert server.request("shutdown", None) is None
         server.notify("exit", None)
         server.proc.wait(GUARD)

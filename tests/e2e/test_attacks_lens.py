@@ -48,7 +48,7 @@ async def test_a_code_lens_waits_for_the_citation_graph(gated: LanguageClient, g
     (begin,) = client.progress_reports["lens-graph"]
     assert begin.title == "paperlens: citation graph"
     status = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.status", arguments=[]))          # the event loop answers meanwhile
+        command="paperlens.server.status", arguments=[]))          # the event loop answers meanwhile
     assert status["papers"] > 0
     assert not pending.done()
     gate.touch()

@@ -65,7 +65,7 @@ def send_raw(client: LanguageClient, method: str, params=None, *, omit_params: b
 async def answered_in_order(client: LanguageClient, *futures: Future) -> None:
     """A valid request sent after ``futures`` is answered: every one of them must have been
     answered before it (requests with bad params are answered as they are read)."""
-    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     assert isinstance(status, dict)
     for n, f in enumerate(futures):
         assert f.done(), f"request {n} got no answer"
@@ -235,7 +235,7 @@ async def test_commands_with_bad_arguments_never_answer_with_internals(client: L
     futures = []
     for command in COMMANDS:
         for args in COMMAND_ARGUMENTS:
-            if command == "paperlens.reindex" and args and args[0]:
+            if command == "paperlens.server.reindex" and args and args[0]:
                 continue                                   # a truthy first argument asks for a rebuild
             futures.append((command, args, send_raw(client, "workspace/executeCommand",
                                                     {"command": command, "arguments": args})))
@@ -247,18 +247,18 @@ async def test_commands_with_bad_arguments_never_answer_with_internals(client: L
             assert_no_internals(error)
     answers = {(c, repr(a)): f for c, a, f in futures}
     # the issue's example: a null limit is no limit given
-    papers = answers[("paperlens.papers", repr(["a", None]))].result()
+    papers = answers[("paperlens.server.papers", repr(["a", None]))].result()
     assert isinstance(papers, SEQ) and papers
-    assert isinstance(answers[("paperlens.search", repr(["a", "ten"]))].result(), SEQ)
+    assert isinstance(answers[("paperlens.server.search", repr(["a", "ten"]))].result(), SEQ)
     # a query that is not text is an invalid param
-    assert error_of(answers[("paperlens.papers", repr([[1, 2]]))]).code == -32602
+    assert error_of(answers[("paperlens.server.papers", repr([[1, 2]]))]).code == -32602
     # no PDF outside the library is opened as a paper
     for args in (["file:///dev/zero"], ["/proc/self/environ"]):
-        answer = answers[("paperlens.openPaperText", repr(args))].result()
+        answer = answers[("paperlens.server.openPaperText", repr(args))].result()
         assert getattr(answer, "error", None) == "not a PDF", answer
-    unknown = send_raw(client, "workspace/executeCommand", {"command": "paperlens.nope", "arguments": []})
+    unknown = send_raw(client, "workspace/executeCommand", {"command": "paperlens.server.nope", "arguments": []})
     await answered_in_order(client, unknown)
-    assert error_of(unknown).code == -32602 and "paperlens.nope" in error_of(unknown).message
+    assert error_of(unknown).code == -32602 and "paperlens.server.nope" in error_of(unknown).message
     await assert_normal_hover(client, library_dir)
 
 
@@ -289,7 +289,7 @@ async def test_requests_before_initialize_and_after_shutdown(bare_client: Langua
                          "text": early.read_text(encoding="utf-8")}}})
     before = [send_raw(client, "textDocument/hover", {"textDocument": {"uri": early.as_uri()},
                                                       "position": {"line": 0, "character": 8}}),
-              send_raw(client, "workspace/executeCommand", {"command": "paperlens.status", "arguments": []}),
+              send_raw(client, "workspace/executeCommand", {"command": "paperlens.server.status", "arguments": []}),
               send_raw(client, "shutdown", None),
               send_raw(client, "textDocument/hover", {"textDocument": 5})]   # state first, then params
     # the server reads in order: the initialize answer comes after theirs (a client that does
@@ -313,7 +313,7 @@ async def test_requests_before_initialize_and_after_shutdown(bare_client: Langua
     await client.shutdown_async(None)
     after = [send_raw(client, "textDocument/hover", {"textDocument": {"uri": early.as_uri()},
                                                      "position": {"line": 0, "character": 8}}),
-             send_raw(client, "workspace/executeCommand", {"command": "paperlens.status", "arguments": []})]
+             send_raw(client, "workspace/executeCommand", {"command": "paperlens.server.status", "arguments": []})]
     done = asyncio.gather(*(asyncio.wrap_future(f) for f in after), return_exceptions=True)
     results = await done
     assert all(isinstance(r, JsonRpcException) and r.code == -32600 for r in results), results

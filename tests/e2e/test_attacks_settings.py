@@ -91,7 +91,7 @@ async def _wait_for_log(client: LanguageClient, needle: str) -> None:
 
 async def _status(client: LanguageClient) -> dict:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.status", arguments=[]))
+        command="paperlens.server.status", arguments=[]))
 
 
 # --- settings: infinity, NaN, a thousand workers ------------------------------------------------------------

@@ -2,7 +2,7 @@
 and 10), on a real ``paperlens serve`` process.
 
 7. A .bib entry with ``year={²⁰²⁰}`` (``str.isdigit()`` is true, ``int()`` raises): completion of
-   the whole library, ``paperlens.papers`` and ``paperlens cite`` failed.
+   the whole library, ``paperlens.server.papers`` and ``paperlens cite`` failed.
 8. A damaged table.json in an existing index: nested 200,000 levels deep it made initialize fail
    (the server then served nothing, for good); rows with fields of other types made hover and
    completion fail; nothing repaired it. Now the index is rebuilt, and says why.
@@ -62,7 +62,7 @@ async def damaged(lsp_client: LanguageClient, damaged_index, index_dir):
 
 
 async def test_a_damaged_table_is_rebuilt(damaged: LanguageClient, damaged_index):
-    status = await _command(damaged, "paperlens.status")
+    status = await _command(damaged, "paperlens.server.status")
     (last,) = status["last"]
     assert last["rebuilt"].startswith("paper table damaged (") and last["error"] == ""
     assert status["papers"] == last["papers_total"] > 3
@@ -111,7 +111,7 @@ async def test_a_superscript_year_breaks_nothing(years: LanguageClient, year_lib
             position=types.Position(line=0, character=character)))
         got[name] = [i.label for i in (items.items if hasattr(items, "items") else items)]
     assert got == {"all": ["good2017", "bad2020"], "good": ["good2017"]}
-    papers = await _command(years, "paperlens.papers", "", 10)
+    papers = await _command(years, "paperlens.server.papers", "", 10)
     assert [(p["key"], p["year"]) for p in papers] == [("good2017", "2017"), ("bad2020", "²⁰²⁰")]
     cite = subprocess.run([*PAPERLENS, "cite", "--dir", str(year_library), "--index-path", str(index_dir)],
                           capture_output=True, text=True, timeout=600)
@@ -137,13 +137,13 @@ BOMBS = {
 
 async def test_search_bombs_are_answered(client: LanguageClient):
     for name, query in BOMBS.items():
-        hits = await _command(client, "paperlens.search", query, 50)
+        hits = await _command(client, "paperlens.server.search", query, 50)
         assert isinstance(hits, list), name
         symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
         assert isinstance(symbols, list), name
         if name != "20k-and":        # the AND of words no paper has finds nothing
             assert hits and hits[0]["key"] == "vaswani2017attention", name
     # still answering, and no traceback sent to the editor
-    hits = await _command(client, "paperlens.search", "attention recurrence")
+    hits = await _command(client, "paperlens.server.search", "attention recurrence")
     assert hits[0]["key"] == "vaswani2017attention"
     assert not [m for m in client.log_messages if "Traceback" in m.message]

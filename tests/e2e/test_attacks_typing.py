@@ -4,7 +4,7 @@
 4. Every keystroke in a 2 MB LaTeX chapter rescanned the whole chapter and recomputed the
    diagnostics, and every hover and completion scanned it again, on the event loop: hovers
    queued behind the typing.  Now a keystroke reads a window around itself, a hover a window
-   around the cursor (counted by the server's ``work`` in ``paperlens.status``: characters the
+   around the cursor (counted by the server's ``work`` in ``paperlens.server.status``: characters the
    citation finders read, scans of whole documents, LaTeX buffers read whole for their project
    facts), and the diagnostics of the last keystroke are right.
    Find references built the citation graph on the event loop (a second at 10k papers): after a
@@ -44,7 +44,7 @@ def chapter(size: int = 2_000_000) -> str:
 
 
 async def _status(client: LanguageClient) -> dict:
-    return await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    return await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
 
 
 async def _diagnostics_with(client: LanguageClient, uri: str, key: str) -> list[types.Diagnostic]:

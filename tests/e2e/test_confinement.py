@@ -185,7 +185,7 @@ async def exercise(client: LanguageClient, library_dir: Path) -> None:
     assert syms[0].name.startswith("Sparse Passage Retrieval for Scientific Reading Assistants — ")
     assert syms[0].location.uri == paper.as_uri()
     found = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["attention transformer", 5]))
+        command="paperlens.server.search", arguments=["attention transformer", 5]))
     assert found[0]["key"] == "vaswani2017attention" and "**attention**" in found[0]["snippet"]
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(
         text_document=types.TextDocumentIdentifier(uri=paper.as_uri())))
@@ -340,11 +340,11 @@ async def test_files_outside_the_library_are_never_opened(tmp_path, library_dir)
             doc = (await client.completion_item_resolve_async(item)).documentation.value
             assert "secret words" not in doc and "root:" not in doc
         res = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="paperlens.openPaperText", arguments=[(outside / "secret.pdf").as_uri()]))
+            command="paperlens.server.openPaperText", arguments=[(outside / "secret.pdf").as_uri()]))
         assert res == {"error": "this PDF is not in the library (or not indexed yet)"}
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.reindex"))
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.reindex"))
         hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="paperlens.search", arguments=["secret words", 5]))
+            command="paperlens.server.search", arguments=["secret words", 5]))
         assert [h["file"] for h in hits if not h["file"].startswith(str(library_dir))] == []
         assert not any("secret" in h["snippet"].lower() for h in hits), hits
         bib = library_dir / "papers" / "outside.bib"

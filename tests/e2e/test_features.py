@@ -163,7 +163,7 @@ async def test_workspace_symbol_is_passage_search(client: LanguageClient, librar
 
 async def test_search_command(client: LanguageClient):
     hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["webcam gaze", 3]))
+        command="paperlens.server.search", arguments=["webcam gaze", 3]))
     assert hits[0]["key"] == "brandt2023lightweight" and hits[0]["uri"].endswith("gaze-lite.txt")
     assert len(hits) <= 3 and "**" in hits[0]["snippet"]
 
@@ -177,7 +177,7 @@ async def test_new_file_is_indexed_after_watched_file_event(client: LanguageClie
         types.FileEvent(uri=new.as_uri(), type=types.FileChangeType.Created)]))
     await wait_indexed(client)
     hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["qubits annealing"]))
+        command="paperlens.server.search", arguments=["qubits annealing"]))
     assert hits[0]["key"] == "quux2026quantum"
 
 
@@ -190,7 +190,7 @@ async def test_changes_behind_the_editors_back_are_picked_up(client: LanguageCli
     for _ in range(3):   # file events may arrive in more than one burst: one index run each
         await wait_indexed(client)
         hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="paperlens.search", arguments=["holograms citation networks"]))
+            command="paperlens.server.search", arguments=["holograms citation networks"]))
         if hits:
             break
         client.progress_reports.clear()

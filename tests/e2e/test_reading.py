@@ -24,7 +24,7 @@ async def _graph_ready(client, uri, pos, needle, tries=50):
         h = await _hover(client, uri, pos)
         if h and needle in h.contents.value:
             return h.contents.value
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     raise AssertionError(f"{needle!r} never appeared")
 
 
@@ -125,7 +125,7 @@ async def test_pdf_text_view_has_pages_and_numeric_hovers(client: LanguageClient
     from conftest import wait_indexed
     await wait_indexed(client)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.openPaperText", arguments=[pdf.as_uri()]))
+        command="paperlens.server.openPaperText", arguments=[pdf.as_uri()]))
     view = Path(result["uri"].replace("file://", ""))
     assert result["pages"] >= 1 and not os.stat(view).st_mode & stat.S_IWUSR     # read-only
     text = view.read_text(encoding="utf-8")

@@ -383,9 +383,9 @@ async def test_lone_surrogates_and_nuls(client: LanguageClient, library_dir, tmp
     plain = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="attention"))
     assert plain and [(s.name, s.location.uri) for s in sym] == [(s.name, s.location.uri) for s in plain]
     res = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["\udfff\x00 transformer", 5]))
+        command="paperlens.server.search", arguments=["\udfff\x00 transformer", 5]))
     plain = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["transformer", 5]))
+        command="paperlens.server.search", arguments=["transformer", 5]))
     assert len(plain) == 5 and res == plain
     await assert_normal_hover(client, library_dir)
 
@@ -393,9 +393,9 @@ async def test_lone_surrogates_and_nuls(client: LanguageClient, library_dir, tmp
 async def test_search_command_with_a_bad_limit(client: LanguageClient):
     """A limit that is no number is the default limit."""
     res = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["transformer", "ten"]))
+        command="paperlens.server.search", arguments=["transformer", "ten"]))
     default = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=["transformer"]))
+        command="paperlens.server.search", arguments=["transformer"]))
     assert default and res == default
 
 
@@ -403,12 +403,12 @@ async def test_server_still_answers_after_all(client: LanguageClient, library_di
     """The same server, after a burst of every odd request at once (concurrently)."""
     tex = library_dir / "drafts" / "survey.tex"
     uri = open_doc(client, tex, "latex")
-    before = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    before = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     jobs = [every_request(client, u, types.Position(line=l, character=c))
             for u in (uri, "untitled:x", "file:///nonexistent.tex")
             for l, c in ((0, 0), (BIG, BIG), (5, BIG))]
     for answers in await asyncio.gather(*jobs):      # no citation at any of these places
         assert {k for k in said(answers) if k not in ("links", "lenses")} == set()
     await assert_normal_hover(client, library_dir)
-    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     assert status["indexing"] is False and status["papers"] == before["papers"] == 11

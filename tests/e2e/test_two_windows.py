@@ -27,7 +27,7 @@ async def window_b(lsp_client: LanguageClient, library_dir, index_dir, window_a)
 
 async def _search(client, query):
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="paperlens.search", arguments=[query]))
+        command="paperlens.server.search", arguments=[query]))
 
 
 async def test_one_writes_the_other_reads(window_a: LanguageClient, window_b: LanguageClient, library_dir):
@@ -44,7 +44,7 @@ async def test_one_writes_the_other_reads(window_a: LanguageClient, window_b: La
     for client in (a, b):
         hits = await _search(client, "zeppelin bibliographies")
         assert hits and hits[0]["key"] == "vale2026concurrent"
-    status = [await c.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    status = [await c.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
               for c in (a, b)]
     assert status[0]["papers"] == status[1]["papers"] == 12
     # completion in the window that may not have written sees the new key too

@@ -1,5 +1,6 @@
 """The paperlens language server (pygls 2): its lifecycle (initialize, settings, watched files,
-shutdown), its own commands and the wiring of protocol messages to feature modules.
+shutdown) and its own commands (``paperlens.server.reindex``, ``paperlens.server.status``); the
+features register themselves (lsp/features).
 
 The server's state is :class:`~paperlens.lsp.session.Session`; nothing heavy runs on the event
 loop (a new library is opened, indexed and derived from on worker threads)."""
@@ -17,8 +18,7 @@ from pygls.lsp.server import LanguageServer
 
 from paperlens import __version__
 from paperlens.core.parse import PAPER_SUFFIXES
-from paperlens.lsp.features import (completion, definition, diagnostics, hover, links, symbols,
-                                    usages)
+from paperlens.lsp import features
 from paperlens.lsp.log_forward import LogForwarder
 from paperlens.lsp.progress import IndexProgress
 from paperlens.lsp.protocol import PaperlensProtocol
@@ -27,10 +27,9 @@ from paperlens.lsp.uris import folder_path, uri_to_path
 
 log = logging.getLogger("paperlens")
 
-COMMAND_REINDEX = "paperlens.reindex"
-COMMAND_STATUS = "paperlens.status"
-COMMANDS = ["paperlens.search", COMMAND_REINDEX, COMMAND_STATUS, "paperlens.openPaperText",
-            "paperlens.papers"]
+COMMAND_REINDEX = "paperlens.server.reindex"
+COMMAND_STATUS = "paperlens.server.status"
+COMMANDS = [*features.COMMANDS, COMMAND_REINDEX, COMMAND_STATUS]    # every command the server has
 CONFIGURATION_TIMEOUT = 5.0     # seconds the editor has to answer workspace/configuration
 
 
@@ -38,7 +37,7 @@ class PaperlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("paperlens", __version__, protocol_cls=PaperlensProtocol)
         self.session = Session()
-        self.publisher: Optional[diagnostics.Publisher] = None
+        self.features: Optional[features.Features] = None
         self.session.on_warning = self.show_warning
         self.session.on_progress = IndexProgress(self, lambda: self.session.loop,
                                                  lambda: self.session.counts().papers)
@@ -85,52 +84,6 @@ async def _editor_settings(ls: LanguageServer) -> list:
     return await asyncio.wait_for(ls.workspace_configuration_async(
         types.ConfigurationParams(items=[types.ConfigurationItem(section="paperlens")])),
         CONFIGURATION_TIMEOUT) or []
-
-
-def register_features(server: PaperlensServer) -> None:
-    """Every feature's handlers and commands."""
-    # diagnostics: unknown keys in drafts, duplicate keys across .bib files; computed off the
-    # event loop, debounced; a LaTeX document's change republishes the other open documents of
-    # its project (a preamble's new command changes what a chapter cites)
-    publisher = server.publisher = diagnostics.Publisher(server)
-    server.session.on_indexed = lambda reports: publisher.refresh_all()
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def on_open(ls: PaperlensServer, params: types.DidOpenTextDocumentParams) -> None:
-        publisher.changed(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def on_change(ls: PaperlensServer, params: types.DidChangeTextDocumentParams) -> None:
-        publisher.changed(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def on_close(ls: PaperlensServer, params: types.DidCloseTextDocumentParams) -> None:
-        publisher.closed(params.text_document.uri)
-
-    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix]))(diagnostics.code_actions)
-    server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)(links.document_links)
-    server.feature(types.TEXT_DOCUMENT_REFERENCES)(usages.references)
-    server.feature(types.TEXT_DOCUMENT_CODE_LENS)(usages.code_lenses)
-
-    @server.command("paperlens.openPaperText")
-    async def cmd_open_text(ls: PaperlensServer, *args):
-        return await usages.open_paper_text_async(ls, list(args))
-
-    server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
-    server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)
-    server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
-        trigger_characters=completion.TRIGGER_CHARACTERS, resolve_provider=True))(completion.completion)
-    server.feature(types.COMPLETION_ITEM_RESOLVE)(completion.resolve)
-    server.feature(types.WORKSPACE_SYMBOL)(symbols.workspace_symbol)
-
-    @server.command("paperlens.search")
-    def cmd_search(ls: PaperlensServer, *args):
-        return symbols.search_command(ls, list(args))
-
-    @server.command("paperlens.papers")
-    def cmd_papers(ls: PaperlensServer, *args):
-        return symbols.papers_command(ls, list(args))
 
 
 def create_server() -> PaperlensServer:
@@ -228,12 +181,12 @@ def create_server() -> PaperlensServer:
     def cmd_status(ls: PaperlensServer, *args):
         return session.status()
 
-    register_features(server)
+    registered = server.features = features.register(server)
+    session.on_indexed = lambda reports: registered.library_changed()
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PaperlensServer, params) -> None:
-        if ls.publisher is not None:
-            ls.publisher.close()
+        registered.close()
         session.shutdown()
 
     return server
