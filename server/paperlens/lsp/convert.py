@@ -9,15 +9,13 @@ belongs to one server (one client), so callers pass it: ``encoding_of(ls)`` read
 Feature modules work on code-point offsets into the document text (``core`` records use them);
 everything that crosses the protocol boundary goes through these functions.  Lines are found
 once per request and text (``line_starts``, :class:`Positions`); an ASCII line converts without
-counting.  URIs meet paths here too (:func:`uri_to_path`, :func:`path_to_uri`).
+counting.  A feature's location becomes a URI here too (paths from URIs: ``lsp/uris.py``).
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 from pathlib import Path
-from typing import Optional
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
@@ -129,14 +127,6 @@ def line_range(line_start: int, line_end: int | None = None) -> types.Range:
         start=types.Position(line=max(line_start, 0), character=0),
         end=types.Position(line=max(line_end, line_start, 0) + 1, character=0),
     )
-
-
-def uri_to_path(uri: str) -> Optional[Path]:
-    """The path of a ``file:`` URI (None for any other scheme)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.path))
 
 
 def path_to_uri(path: str) -> str:

@@ -19,6 +19,7 @@ from paperlens.core.features.document import Snapshot, make_snapshot
 from paperlens.core.features.view import LocalView, PaperCache
 from paperlens.lsp import convert
 from paperlens.lsp.features._doc import Document, read_confined
+from paperlens.lsp.uris import uri_to_path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,7 +35,7 @@ def open_documents(ls) -> dict[str, str]:
     """{path: text} of the documents open in the editor (they win over the files on disk)."""
     out = {}
     for uri, doc in list(ls.workspace.text_documents.items()):
-        path = convert.uri_to_path(uri)
+        path = uri_to_path(uri)
         if path is not None:
             out[str(path)] = doc.source
     return out
@@ -69,7 +70,7 @@ def text_document(ls, uri: str) -> Optional[Document]:
         return None
     if doc is not None:
         return Document(uri, doc.source, getattr(doc, "language_id", None), getattr(doc, "version", None))
-    path = convert.uri_to_path(uri)
+    path = uri_to_path(uri)
     if path is None:
         return None
     try:
@@ -244,7 +245,7 @@ def snapshot(ls, uri: str, view: Optional[LocalView] = None) -> Optional[Snapsho
     if doc is None:
         return None
     view = view if view is not None else library_view(ls)
-    return make_snapshot(uri, doc.source, doc.language_id, convert.uri_to_path(uri), doc.version,
+    return make_snapshot(uri, doc.source, doc.language_id, uri_to_path(uri), doc.version,
                          project_of=view.project_of)
 
 

@@ -16,8 +16,9 @@ from paperlens.core import citations
 from paperlens.core.features import diagnostics as feature
 from paperlens.core.features.document import document_language, make_snapshot
 from paperlens.lsp import convert
+from paperlens.lsp.background import background_executor
 from paperlens.lsp.features._view import event_loop, library_view
-from paperlens.lsp.session import background_executor
+from paperlens.lsp.uris import uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ DUPLICATE_KEY = feature.DUPLICATE_KEY
 
 
 def _language(uri: str, language_id: Optional[str]) -> Optional[str]:
-    return document_language(language_id, convert.uri_to_path(uri))
+    return document_language(language_id, uri_to_path(uri))
 
 
 def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
@@ -48,7 +49,7 @@ def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str],
     resolved; ``scan``: the document's keys as last scanned (updated here)."""
     view = library_view(ls, open_docs=open_docs)
     project_of = view.project_of if project is False else (lambda _path, _text: project)
-    doc = make_snapshot(uri, text, language_id, convert.uri_to_path(uri), project_of=project_of)
+    doc = make_snapshot(uri, text, language_id, uri_to_path(uri), project_of=project_of)
     if doc is None:
         return []
     positions = convert.positions(ls)
@@ -205,12 +206,12 @@ class Publisher:
     def _work(self, work: dict[str, bool], docs: dict[str, tuple], dupes: bool):
         """({uri: (version, diagnostics, changed)}, {bib uri: warnings} or None)."""
         open_docs = {str(p): text for uri, (text, _l, _v) in docs.items()
-                     if (p := convert.uri_to_path(uri)) is not None}
+                     if (p := uri_to_path(uri)) is not None}
         view = library_view(self.ls, open_docs=open_docs)
         targets = {uri: changed for uri, changed in work.items() if uri in docs}
         changed_latex = set()
         for uri, changed in work.items():
-            path = convert.uri_to_path(uri)
+            path = uri_to_path(uri)
             language = _language(uri, docs[uri][1] if uri in docs else None)
             if changed and path is not None and language == "latex":
                 changed_latex.add(os.path.normpath(str(path)))
@@ -219,7 +220,7 @@ class Publisher:
             if _language(uri, language_id) != "latex":
                 continue
             if uri in targets or changed_latex:
-                path = convert.uri_to_path(uri)
+                path = uri_to_path(uri)
                 project = view.project_of(path, text) if path is not None else None
                 projects[uri] = project
                 files = frozenset(project.files) if project is not None else frozenset()

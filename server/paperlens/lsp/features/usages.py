@@ -14,6 +14,7 @@ from paperlens.core.features import paper_text
 from paperlens.core.features import usages as feature
 from paperlens.lsp import convert
 from paperlens.lsp.features._view import library_view, remember_text_view, request
+from paperlens.lsp.uris import uri_to_path
 
 
 def references(ls, params: types.ReferenceParams) -> Optional[list[types.Location]]:
@@ -40,7 +41,7 @@ def code_lenses(ls, params: types.CodeLensParams) -> list[types.CodeLens]:
     Runs on a worker thread (as find references): while the citation graph is being built
     (after an index update, in the background) it waits for it, with $/progress, instead of
     answering "not cited" from no graph."""
-    path = convert.uri_to_path(params.text_document.uri)
+    path = uri_to_path(params.text_document.uri)
     if path is None:
         return []
     lens = feature.citation_lens(str(path), library_view(ls, params.work_done_token))
@@ -61,7 +62,7 @@ def _pdf_path(args) -> Optional[Path]:
         target = target.get("uri") or target.get("path") or ""
     target = str(target)
     try:
-        return convert.uri_to_path(target) if target.startswith("file:") else Path(target)
+        return uri_to_path(target) if target.startswith("file:") else Path(target)
     except ValueError:
         return None
 
