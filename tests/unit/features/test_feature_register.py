@@ -6,6 +6,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from paperlens.lsp import features
+from paperlens.lsp.features import diagnostics
 from paperlens.lsp.session import Session
 
 
@@ -27,7 +28,7 @@ def test_register_adds_every_feature_and_the_namespaced_commands():
         assert all(c.startswith("paperlens.server.") for c in features.COMMANDS)
         assert {"paperlens.server.search", "paperlens.server.papers",
                 "paperlens.server.openPaperText"} <= set(fm.commands)
-        assert registered.publisher is server.publisher
+        assert isinstance(registered.publisher, diagnostics.Publisher)
         registered.close()
     finally:
         server.session.shutdown()

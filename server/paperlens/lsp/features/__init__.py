@@ -41,7 +41,6 @@ def register(server) -> Features:
                                         symbols, usages)
 
     publisher = diagnostics.Publisher(server)
-    server.publisher = publisher
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls, params: types.DidOpenTextDocumentParams) -> None:
