@@ -141,7 +141,8 @@ def huge_latex(target_bytes: int = 10 * 1024 * 1024) -> tuple[str, int]:
 
 
 # Installed in the server process by a sitecustomize.py on PYTHONPATH: every whole-buffer pass of
-# the citation scanners (core/citations.py masks the comments and code of each buffer it scans)
+# the citation scanners (core/citations/masking.py masks the comments and code of each buffer
+# they scan)
 # is logged with the buffer's length, so the test can count the passes over the 10 MB buffer.
 SPY = r'''
 """Test spy (tests/e2e/test_robustness.py): log the length of each buffer the citation scanners mask."""
@@ -149,18 +150,18 @@ import os as _os
 
 _LOG = _os.environ.get("PAPERLENS_SPY_LOG")
 if _LOG:
-    import paperlens.core.citations as _citations
+    import paperlens.core.citations.masking as _masking
 
     _fd = _os.open(_LOG, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o644)
-    _real = getattr(_citations, "_mask", None)
+    _real = getattr(_masking, "mask", None)
     if _real is None:
-        _os.write(_fd, b"missing _mask\n")
+        _os.write(_fd, b"missing mask\n")
     else:
         def _mask(text, *args, **kwargs):
             _os.write(_fd, b"%d\n" % len(text))
             return _real(text, *args, **kwargs)
 
-        _citations._mask = _mask
+        _masking.mask = _mask
         _os.write(_fd, b"installed\n")
 '''
 
@@ -178,7 +179,7 @@ async def spied_server(tmp_path: Path, library_dir: Path):
 
     def passes(n: int) -> int:
         lines = log.read_text().split("\n") if log.exists() else []
-        assert "missing _mask" not in lines, "core/citations.py has no _mask any more: update the spy"
+        assert "missing mask" not in lines, "core/citations/masking.py has no mask any more: update the spy"
         assert "installed" in lines, "the spy did not run in the server"
         return sum(int(length) >= n for length in lines if length.isdigit())
 

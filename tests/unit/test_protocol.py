@@ -157,14 +157,14 @@ def test_exit_with_odd_params_still_exits(server):
     (["a", -5], ("a", 1)), ([{"query": "q", "limit": "7"}], ("q", 7)), ([3.5], ("3.5", 50)),
     ("not a list", ("", 50))])
 def test_query_and_limit(args, want):
-    assert query_and_limit("paperlens.papers", args, 50, 500) == want
+    assert query_and_limit("paperlens.server.papers", args, 50, 500) == want
 
 
 @pytest.mark.parametrize("args", [[[1, 2]], [{"query": ["x"]}], [True], [{"query": {"a": 1}}]])
 def test_a_query_that_is_not_text_is_invalid_params(args):
     with pytest.raises(JsonRpcInvalidParams) as raised:
-        query_and_limit("paperlens.papers", args, 50, 500)
-    assert "paperlens.papers" in raised.value.message
+        query_and_limit("paperlens.server.papers", args, 50, 500)
+    assert "paperlens.server.papers" in raised.value.message
 
 
 async def answer_to(ls, message: dict) -> dict:
