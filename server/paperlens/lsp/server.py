@@ -1,6 +1,6 @@
 """The paperlens language server (pygls 2): its lifecycle (initialize, settings, watched files,
-shutdown) and its own commands (``paperlens.server.reindex``, ``paperlens.server.status``); the
-features register themselves (lsp/features).
+shutdown), its own commands (``paperlens.server.reindex``, ``paperlens.server.status``) and the
+``paperlens/status`` notification; the features register themselves (lsp/features).
 
 The server's state is :class:`~paperlens.lsp.session.Session`; nothing heavy runs on the event
 loop (a new library is opened, indexed and derived from on worker threads)."""
@@ -23,6 +23,7 @@ from paperlens.lsp.log_forward import LogForwarder
 from paperlens.lsp.progress import IndexProgress
 from paperlens.lsp.protocol import PaperlensProtocol
 from paperlens.lsp.session import Session
+from paperlens.lsp.status import StatusPublisher
 from paperlens.lsp.uris import folder_path, uri_to_path
 
 log = logging.getLogger("paperlens")
@@ -38,13 +39,15 @@ class PaperlensServer(LanguageServer):
         super().__init__("paperlens", __version__, protocol_cls=PaperlensProtocol)
         self.session = Session()
         self.features: Optional[features.Features] = None
+        self.status = StatusPublisher(self.session.status, self.protocol.notify)
+        self.session.on_status_changed = self.status.changed
         self.session.on_warning = self.show_warning
         self.session.on_progress = IndexProgress(self, lambda: self.session.loop,
                                                  lambda: self.session.counts().papers)
 
     def serve(self, loop: asyncio.AbstractEventLoop) -> None:
         """The client is initialized: background work may start and report from now on."""
-        self.session.loop = loop
+        self.session.loop = self.status.loop = loop
 
     def show_warning(self, message: str) -> None:
         """window/showMessage (warning) from any thread."""
@@ -186,6 +189,7 @@ def create_server() -> PaperlensServer:
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PaperlensServer, params) -> None:
+        ls.status.close()
         registered.close()
         session.shutdown()
 
