@@ -181,7 +181,7 @@ def cmd_search(args) -> int:
 
 def cmd_show(args) -> int:
     from paperlens.config import SummarySettings, summary_cache_dir
-    from paperlens.core.cards import library_card
+    from paperlens.core.cards import graph_line, library_card
     from paperlens.core.summarize import SummaryService
 
     lib, _ = _library(args, args.dir)
@@ -196,9 +196,7 @@ def cmd_show(args) -> int:
         return 1
     paper = lib.paper(row)
     service = SummaryService(SummarySettings(), summary_cache_dir(args.index_path))   # offline
-    cited_by = len(lib.graph().cited_by.get(row.id, ()))
-    card = library_card(lib, row, service, f"Cited by {cited_by} paper{'s' if cited_by != 1 else ''} "
-                                           "in your library" if cited_by else "")
+    card = library_card(lib, row, service, graph_line(lib.graph(), row.id))
     service.close()
     _emit(args, {"key": args.key, "found": True, "paper": paper.to_dict(), "card": card}, card)
     return 0
