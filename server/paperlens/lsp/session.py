@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 from paperlens.config import redacted_url
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
-from paperlens.lsp.background import Lane, background_executor, short_switch_interval
+from paperlens.lsp.background import Lane, short_switch_interval
 from paperlens.lsp.cards import Cards
 from paperlens.lsp.configuration import Configuration
 from paperlens.lsp.drafts import Drafts
@@ -31,10 +31,6 @@ from paperlens.lsp.graph import CitationGraphs
 from paperlens.lsp.indexing import Indexing
 from paperlens.lsp.paper_texts import PaperTextViews
 from paperlens.lsp.summaries import Summaries
-from paperlens.lsp.uris import uri_to_path
-
-# re-exported for the features, which imported them from here
-__all__ = ["Session", "background_executor", "uri_to_path"]
 
 
 class Session:
