@@ -372,6 +372,7 @@ class Library:
         for r in self.rows():
             if not r.alias_of:
                 papers.add(r.id, r.doi, r.arxiv, r.title)
+        by_title: dict[str, Optional[str]] = {}   # 275k references at 10k papers, 11k titles
         graph = CitationGraph()
         for store in self.stores:
             for pid, refs in store.reference_lines():
@@ -383,7 +384,10 @@ class Library:
                     # (most references have neither DOI nor arXiv id: the title is looked up)
                     target = papers.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
                     if target is None:
-                        target = papers.find_by_title(ref.title)
+                        title = ref.title
+                        target = by_title.get(title, "")
+                        if target == "":
+                            target = by_title[title] = papers.find_by_title(title)
                     if target and target not in (citing.id, row.id):
                         graph.add(citing.id, target, ref.label)
         self._graph = (version, graph)

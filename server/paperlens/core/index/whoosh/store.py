@@ -139,18 +139,31 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
 REF_FIELDS = ("label", "title", "doi", "arxiv")   # what the citation graph needs of a reference
 
 _BAD = object()
-
-
-def _reference_objects(v) -> bool:
-    return type(v) is list and all(
-        type(r) is dict and r.keys() <= _REF_NAMES and all(type(x) is str for x in r.values()) for r in v)
-
-
 _REF_NAMES = frozenset(REF_FIELDS)
-# what a line of each side file holds (a line that holds anything else is damage)
+
+
+def _references(value):
+    """A line of references.jsonl as References (a list of objects with string values named
+    by REF_FIELDS), or _BAD."""
+    if type(value) is not list:
+        return _BAD
+    out = []
+    names = _REF_NAMES
+    for r in value:
+        if type(r) is not dict or not r.keys() <= names:
+            return _BAD
+        get = r.get
+        label, title, doi, arxiv = get("label", ""), get("title", ""), get("doi", ""), get("arxiv", "")
+        if type(label) is not str or type(title) is not str or type(doi) is not str or type(arxiv) is not str:
+            return _BAD
+        out.append(Reference(label, title=title, doi=doi, arxiv=arxiv))
+    return out
+
+
+# what a line of each side file holds, as read (a line that holds anything else is damage: _BAD)
 _SIDE_VALUES = {
-    "references.jsonl": _reference_objects,
-    "heads.jsonl": lambda v: type(v) is str,
+    "references.jsonl": _references,
+    "heads.jsonl": lambda v: v if type(v) is str else _BAD,
 }
 
 
@@ -483,8 +496,7 @@ class IndexStore(SearchIndex):
         objects at once. An index of another format has none (until it is rebuilt)."""
         if self._meta().get("schema") != SCHEMA_VERSION:
             return
-        for pid, refs in self._iter_keyed(self.REFS):
-            yield pid, [Reference.from_dict(r) for r in refs]
+        yield from self._iter_keyed(self.REFS)
 
     @property
     def stamp(self):
@@ -766,7 +778,7 @@ class IndexStore(SearchIndex):
             os.close(fd)
             self._side_damaged(name, str(exc))
             return
-        valid = _SIDE_VALUES.get(name.removesuffix(".tmp"), lambda v: True)
+        read = _SIDE_VALUES.get(name.removesuffix(".tmp"), lambda v: v)
         with f:
             for n, line in enumerate(f, 1):
                 pid, _, data = line.partition("\t")
@@ -776,7 +788,9 @@ class IndexStore(SearchIndex):
                     value = json.loads(data)
                 except (ValueError, RecursionError):
                     value = _BAD
-                if value is _BAD or not valid(value):
+                if value is not _BAD:
+                    value = read(value)
+                if value is _BAD:
                     self._side_damaged(name, f"line {n}")
                     continue
                 yield pid, value
