@@ -42,7 +42,7 @@ require()
 from whoosh.reading import SegmentReader  # noqa: E402
 from whoosh.util.numeric import byte_to_length  # noqa: E402
 
-from paperlens.core.index.whoosh.writing import LeafMatcher, PerDocReader, lengths_column  # noqa: E402
+from paperlens.core.index.whoosh.writing import LeafMatcher, PerDocReader  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def field_lengths(leaf, field: str) -> Optional[bytes]:
             if codes is None:
                 return None
             return codes + bytes(max(0, leaf.doc_count_all() - len(codes)))
-        column = lengths_column(field)         # another codec: value by value
+        column = PerDocReader.lengths_column(field)         # another codec: value by value
         if not perdoc.has_column(column):
             return None
         from whoosh.codec.whoosh3 import LENGTHS_COLUMN

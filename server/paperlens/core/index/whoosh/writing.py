@@ -54,11 +54,6 @@ log = logging.getLogger(__name__)
 LENGTH_OF_BYTE = [None] + [byte_to_length(b) for b in range(1, 256)]
 
 
-def lengths_column(fieldname: str) -> str:
-    """The per-document column that holds a field's length codes."""
-    return whoosh3._lenfield(fieldname)
-
-
 # -- the codec: what writes and reads a segment's postings --------------------------------------
 
 class PostingsWriter(whoosh3.W3PostingsWriter):
@@ -93,10 +88,15 @@ class PostingsWriter(whoosh3.W3PostingsWriter):
 
 
 class PerDocReader(whoosh3.W3PerDocReader):
+    @staticmethod
+    def lengths_column(fieldname: str) -> str:
+        """The per-document column that holds a field's length codes."""
+        return whoosh3._lenfield(fieldname)
+
     def length_codes(self, fieldname: str) -> Optional[bytes]:
         """The one-byte length code of each document in ``fieldname`` as stored (documents
         past its end have 0), or None when the segment has no lengths for the field."""
-        column = lengths_column(fieldname)
+        column = self.lengths_column(fieldname)
         if not self.has_column(column):
             return None
         colfile, offset, length = self._get_column_file(column)
