@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fixtures.pdfs import latin1, make_broken_pdf, make_encrypted_pdf, make_paper_pdf  # noqa: E402
 
-from paperlens.core.index.store import IndexStore  # noqa: E402
+from paperlens.core.index.whoosh.store import IndexStore  # noqa: E402
 from paperlens.core.library import Library  # noqa: E402
 from paperlens.core.parse import parse_file  # noqa: E402
 

@@ -213,7 +213,7 @@ def server_incremental(target: Path, rounds: int = 5, timeout: float = 60.0, idl
                 while time.perf_counter() - t < timeout:
                     try:
                         hits, _, _ = await client.request("workspace/executeCommand", {
-                            "command": "paperlens.search", "arguments": [word, 5]}, timeout=timeout)
+                            "command": "paperlens.server.search", "arguments": [word, 5]}, timeout=timeout)
                     except peers.LspError as exc:
                         errors.append(str(exc))
                         break

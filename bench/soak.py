@@ -451,7 +451,7 @@ class Soak:
             uri=self.uri, language_id="latex", version=1, text=self.text)))
         await self.edit()
         status = await self.timed("status", c.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="paperlens.status")))
+            types.ExecuteCommandParams(command="paperlens.server.status")))
         examples = status["papers"] - self.args.papers - 20      # the copy of examples/papers
         typist = await self.typist_phase() if self.args.typist_seconds > 0 else None
 
@@ -470,7 +470,7 @@ class Soak:
         t_end = time.monotonic()
         while True:
             status = await self.timed("status", c.workspace_execute_command_async(
-                types.ExecuteCommandParams(command="paperlens.status")))
+                types.ExecuteCommandParams(command="paperlens.server.status")))
             caught_up = isinstance(status, dict) and status["papers"] == expected and not status["indexing"]
             if caught_up or time.monotonic() - t_end > 30:
                 break

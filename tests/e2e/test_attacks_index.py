@@ -195,7 +195,7 @@ def test_exit_ends_the_server_while_a_parse_hangs(tmp_path, shutdown_first):
 
 def test_sigkill_of_index_leaves_no_worker_and_no_resource_tracker(tmp_path):
     """Workers (~110 MB each) and multiprocessing's resource tracker lived on under PID 1."""
-    from paperlens.core.index.store import POOL_MIN_FILES
+    from paperlens.core.index.whoosh.store import POOL_MIN_FILES
 
     folder = tmp_path / "lib"
     folder.mkdir()

@@ -88,7 +88,7 @@ async def test_llm_configuration_error_is_shown_once_per_configuration(no_key_cl
     await _wait_for_warnings(client, 1)
     await hover_all()
     await hover_all()
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     assert _warnings(client) == ["paperlens: LLM summaries: set PAPERLENS_TEST_NO_KEY or "
                                  "paperlens.summary.baseUrl; showing extractive summaries"]
     logged = [m.message for m in client.log_messages]
@@ -106,14 +106,14 @@ async def test_llm_configuration_error_is_shown_once_per_configuration(no_key_cl
 
     async def applied() -> None:      # the server asks for the settings, then applies them
         while (await client.workspace_execute_command_async(types.ExecuteCommandParams(
-                command="paperlens.status")))["summary"]["baseUrl"] != f"http://127.0.0.1:{port}/v1":
+                command="paperlens.server.status")))["summary"]["baseUrl"] != f"http://127.0.0.1:{port}/v1":
             pass
 
     await asyncio.wait_for(applied(), 30)
     await hover_all()
     await _wait_for_warnings(client, 2)
     await hover_all()
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.status"))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="paperlens.server.status"))
     warnings = _warnings(client)
     assert len(warnings) == 2 and warnings[1] == (
         f"paperlens: LLM summaries: cannot reach http://127.0.0.1:{port}/v1 (is the server running? "

@@ -15,9 +15,9 @@ from fixtures.pdfs import (make_broken_pdf, make_encrypted_pdf, make_image_only_
                            make_paper_pdf)
 
 from paperlens.core import corpus
-from paperlens.core.index import store as store_mod
-from paperlens.core.index.queries import search
-from paperlens.core.index.store import POOL_MIN_FILES, IndexStore
+from paperlens.core.index.whoosh import store as store_mod
+from paperlens.core.index.search import search
+from paperlens.core.index.whoosh.store import POOL_MIN_FILES, IndexStore
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -9,8 +9,8 @@ import os
 import pytest
 
 from paperlens.core import corpus
-from paperlens.core.index.queries import search
-from paperlens.core.index.store import IndexStore
+from paperlens.core.index.search import search
+from paperlens.core.index.whoosh.store import IndexStore
 
 SECRET = "hunter2zqxvj"
 REAL_SHA1 = hashlib.sha1

@@ -15,7 +15,7 @@ from itertools import combinations
 
 import pytest
 
-from paperlens.core.index import fast
+from paperlens.core.index.whoosh import fast
 from paperlens.core.keys import base_key
 from paperlens.core.library import Library
 from paperlens.core.models import Paper
@@ -248,7 +248,7 @@ def test_queries_with_syntax_find_papers_without_passages(library):
     top = lib.search('"ordering of events"')[0]
     assert top.path == str(folder / "library.bib") and top.line_start == 0
     # a pasted title with a colon or a question mark is not Whoosh syntax
-    from paperlens.core.index.queries import has_syntax
+    from paperlens.core.index.whoosh.queries import has_syntax
 
     schema = lib.stores[0].ix().schema
     assert not has_syntax("BERT: Pre-training of Deep Bidirectional Transformers", schema)

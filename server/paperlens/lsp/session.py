@@ -5,7 +5,7 @@
   the watchdog watcher;
 * :class:`~paperlens.lsp.graph.CitationGraphs`: the library's citation graph, built off the loop;
 * :class:`~paperlens.lsp.summaries.Summaries`, :class:`~paperlens.lsp.drafts.Drafts`,
-  :class:`~paperlens.lsp.paper_texts.PaperTextViews`, :class:`~paperlens.lsp.cards.Cards`.
+  :class:`~paperlens.lsp.paper_texts.PaperTextViews`.
 
 :class:`Session` makes them, wires their events to each other, applies settings and says what
 the status is.  Work that takes long runs off the event loop, on two threads at a low priority
@@ -24,7 +24,6 @@ from paperlens.config import redacted_url
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
 from paperlens.lsp.background import Lane, short_switch_interval
-from paperlens.lsp.cards import Cards
 from paperlens.lsp.configuration import Configuration
 from paperlens.lsp.drafts import Drafts
 from paperlens.lsp.graph import CitationGraphs
@@ -40,8 +39,7 @@ class Session:
         self.lane = Lane("paperlens-derived")
         self.index = Indexing(self.lane)
         self.graphs = CitationGraphs(self.lane, lambda: self.index.library, on_built=self._graph_built)
-        self.summary_services = Summaries(alert=self._warn, on_done=lambda *done: self.cards.clear())
-        self.cards = Cards(lambda: self.index.library, self.summaries, self.graphs)
+        self.summary_services = Summaries(alert=self._warn)
         self.texts = PaperTextViews()
         self.user_drafts = Drafts()
         self.index.warn = self._warn
@@ -73,11 +71,9 @@ class Session:
             self.on_status_changed()
 
     def _graph_built(self) -> None:
-        self.cards.clear()           # cards show the graph's line from now on
         self._changed()
 
     def _library_updated(self, reports: list) -> None:
-        self.cards.clear()
         self.graphs.schedule()
 
     # -- configuration -----------------------------------------------------------------------
@@ -85,9 +81,7 @@ class Session:
         """Apply the settings; the shape of the library to make, when it must be made anew
         (None when the library in use stays)."""
         old_shape = self.config.library_shape()
-        old = self.config.apply(data, workspace_folders)
-        if self.config.settings.summary != old.summary:
-            self.cards.clear()      # cards show the summary of the old settings
+        self.config.apply(data, workspace_folders)
         shape = self.config.library_shape()
         return shape if shape != old_shape or not self.index.library.stores else None
 
@@ -222,12 +216,6 @@ class Session:
     def view_source(self, path: str) -> str:
         """A PDF text view's file -> the PDF (also after a restart, from the view's sidecar)."""
         return self.texts.source(path)
-
-    def card(self, row) -> str:
-        return self.cards.card(row)
-
-    def graph_line(self, row, graph=None) -> str:
-        return self.cards.graph_line(row, graph)
 
     # -- status and end --------------------------------------------------------------------------
     def status(self) -> dict:

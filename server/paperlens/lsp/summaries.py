@@ -11,12 +11,10 @@ log = logging.getLogger(__name__)
 
 
 class Summaries:
-    """``alert(message)``: a setting that needs the user's attention (from any thread);
-    ``on_done(paper, summary, error)``: a summary was made (from the service's threads)."""
+    """``alert(message)``: a setting that needs the user's attention (from any thread)."""
 
-    def __init__(self, alert: Callable[[str], None], on_done: Callable) -> None:
+    def __init__(self, alert: Callable[[str], None]) -> None:
         self._alert = alert
-        self._on_done = on_done
         self._current: Optional[tuple] = None      # (configuration key, service)
 
     def service(self, settings: Settings):
@@ -39,7 +37,6 @@ class Summaries:
     def _done(self, paper, summary, error) -> None:
         if summary is not None:
             log.info("summary ready: %s (%s)", paper.key or paper.title, summary.kind)
-        self._on_done(paper, summary, error)
 
     def close(self) -> None:
         """Summary calls in flight end (exit never waits for them)."""

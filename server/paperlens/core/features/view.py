@@ -19,7 +19,7 @@ from paperlens.core.project import Project
 
 if TYPE_CHECKING:
     from paperlens.core.drafts import DraftIndex
-    from paperlens.core.index.queries import SearchHit
+    from paperlens.core.index.base import SearchHit
     from paperlens.core.index.table import Row
     from paperlens.core.library import CitationGraph, Library
 
