@@ -652,18 +652,23 @@ def test_completion_markdown_negative(text):
 
 
 @pytest.mark.parametrize(
-    "text, prefix, command",
+    "language, text, prefix, command",
     [
-        ("see @|", "", "@"),
-        ("see @do|e", "do", "@"),
-        ("#cite(<|", "", "#cite"),
-        ("#cite(<ab|", "ab", "#cite"),
-        ("#cite(<a>, <b|>)", "b", "#cite"),
+        ("typst", "see @|", "", "@"),
+        ("typst", "see @do|e", "do", "@"),
+        ("typst", "#cite(<|", "", "#cite"),
+        ("typst", "#cite(<ab|", "ab", "#cite"),
+        ("typst", "#cite(<a>, <b|>)", "b", "#cite"),
+        ("org", "[cite:@|", "", "[cite:"),
+        ("org", "[cite:@a;@|", "", "[cite:"),
+        ("org", "[cite:@a; @b|", "b", "[cite:"),
+        ("org", "[cite/t:@ke|y]", "ke", "[cite/t:"),
+        ("org", "[cite:see @|", "", "[cite:"),
     ],
 )
-def test_completion_typst(text, prefix, command):
-    c = ctx(text, "typst")
-    assert c is not None and (c.prefix, c.command, c.syntax) == (prefix, command, "typst")
+def test_completion_typst_and_org(language, text, prefix, command):
+    c = ctx(text, language)
+    assert c is not None and (c.prefix, c.command, c.syntax) == (prefix, command, language)
 
 
 @pytest.mark.parametrize("text", ["a@b|", "<ab|", "// @x|", "`@x|", "#figure(<x|", "plain|"])
@@ -671,19 +676,6 @@ def test_completion_typst_negative(text):
     assert ctx(text, "typst") is None
 
 
-@pytest.mark.parametrize(
-    "text, prefix, command",
-    [
-        ("[cite:@|", "", "[cite:"),
-        ("[cite:@a;@|", "", "[cite:"),
-        ("[cite:@a; @b|", "b", "[cite:"),
-        ("[cite/t:@ke|y]", "ke", "[cite/t:"),
-        ("[cite:see @|", "", "[cite:"),
-    ],
-)
-def test_completion_org(text, prefix, command):
-    c = ctx(text, "org")
-    assert c is not None and (c.prefix, c.command, c.syntax) == (prefix, command, "org")
 
 
 @pytest.mark.parametrize("text", ["@a|", "[cite:@a] @b|", "x [@a|", "# [cite:@a|", "[cite:x@a|"])

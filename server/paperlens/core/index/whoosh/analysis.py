@@ -75,23 +75,10 @@ class MixedTokenizer(Tokenizer):
             yield t
             return
 
-        if HAN_RE.search(value) is None:
-            # Fast path (no Chinese): exactly RegexTokenizer's loop.
-            for pos, match in enumerate(WORD_RE.finditer(value), start_pos):
-                t.text = match.group(0)
-                t.boost = 1.0
-                if keeporiginal:
-                    t.original = t.text
-                t.stopped = False
-                if positions:
-                    t.pos = pos
-                if chars:
-                    t.startchar = start_char + match.start()
-                    t.endchar = start_char + match.end()
-                yield t
-            return
-
-        freq = dictionary() if self.subwords and mode == "index" else None
+        # text without Han characters is one gap: RegexTokenizer's loop, and jieba's
+        # dictionary is loaded only for a Han run that wants subwords
+        want_subwords = self.subwords and mode == "index"
+        freq = None
         word_iter = WORD_RE.finditer
         pos = start_pos
         last = 0
@@ -117,6 +104,8 @@ class MixedTokenizer(Tokenizer):
             if run is None:
                 break
             start = run.start()
+            if want_subwords and freq is None:
+                freq = dictionary()
             for word in segment(run.group(0)):
                 t.text = word
                 t.boost = 1.0
