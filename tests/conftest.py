@@ -52,3 +52,23 @@ def localhost_only(monkeypatch):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HTTP_PROXY",
                  "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def build(tmp_path):
+    """``build(spec)``: an inline multi-file fixture indexed in process (see
+    tests/unit/features/feature_fixtures.py; that folder is on sys.path for its own tests).
+    It lives here, not in a conftest.py of that folder: a second module named ``conftest``
+    would shadow tests/e2e/conftest.py for the e2e modules that import from it."""
+    from feature_fixtures import load
+
+    made = []
+
+    def make(spec: str, **options):
+        fixture = load(tmp_path, spec, **options)
+        made.append(fixture)
+        return fixture
+
+    yield make
+    for fixture in made:
+        fixture.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from conftest import find_position, open_doc
+from conftest import find_position, open_doc, wait_indexed
 
 
 async def _hover(client, uri, pos):
@@ -122,7 +122,6 @@ async def test_pdf_text_view_has_pages_and_numeric_hovers(client: LanguageClient
     client.progress_reports.clear()
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
         types.FileEvent(uri=pdf.as_uri(), type=types.FileChangeType.Created)]))
-    from conftest import wait_indexed
     await wait_indexed(client)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="paperlens.server.openPaperText", arguments=[pdf.as_uri()]))
