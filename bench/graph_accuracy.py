@@ -1,0 +1,207 @@
+"""How well the citation graph links real PDFs to the library papers their references name. JSON.
+
+    python bench/graph_accuracy.py --dev-pdfs DIR [--manifest ../shared/dev-pdfs/manifest.tsv]
+                                   [--labels bench/labels/dev-graph-links.json] [--sample 50]
+                                   [--errors]
+
+DIR holds the development set (``bash ../shared/dev-pdfs/extract.sh MIRROR DIR``): 120 real PDFs,
+their titles read by a person (manifest.tsv). All of them are indexed as one library, and the
+library's citation graph (what hovers say as "cited by", what find-references follows) is
+compared with:
+
+- **title-named links** (the lower bound of the truth, built without paperlens's parsers): paper
+  A links to paper B when the text of A after its last references heading (pdfium's raw text,
+  hyphenation joined; the last third of the pages when there is no such heading) contains B's
+  hand-read title (three words or more) as a phrase, compared with case, accents, punctuation
+  and spacing folded. *Recall* is the share of these links the graph has, per kind of citing PDF;
+- **the other links** the graph has: a seeded sample of them is labelled by reading
+  (``--labels``: ``{"A path -> B path": true|false}``); *precision on the confirmed sample* is
+  the share of labelled sampled links that are right. Links of the sample without a label are
+  listed so that a person can label them (``unlabelled``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "server"))
+
+from paperlens.core.library import Library  # noqa: E402
+
+HEADING = re.compile(r"^\s*(?:\d+\.?|[IVX]+\.)?\s*(references|bibliography|literature cited|"
+                     r"works cited|参考文献)\s*:?\s*$", re.I | re.M)
+MIN_TITLE_WORDS = 3
+
+
+def fold(s: str) -> str:
+    """Case, accents, punctuation and spacing folded: 'Paxos  Made-Simple.' -> 'paxos made simple'."""
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[^\W_]+", s))
+
+
+def raw_pages(path: Path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            tp = page.get_textpage()
+            pages.append(tp.get_text_range())
+            tp.close()
+            page.close()
+        return pages
+    finally:
+        pdf.close()
+
+
+def reference_text(pages: list[str]) -> str:
+    """The text after the last references heading, else the last third of the pages; line-end
+    hyphenation joined (pdfium marks it with U+0002 / U+FFFE, or a plain hyphen)."""
+    text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\u0002\ufffe]\s*\n?", "", text)
+    heads = list(HEADING.finditer(text))
+    if heads:
+        tail = text[heads[-1].end():]
+    else:
+        tail = "\n".join(pages[len(pages) - max(1, len(pages) // 3):])
+    tail = re.sub(r"(?<=[a-z])-\s*\n\s*(?=[a-z])", "", tail)
+    return tail
+
+
+def title_named_links(folder: Path, manifest: list[dict]) -> tuple[set[tuple[str, str]], dict]:
+    titles = {m["rel"]: fold(m["title"]) for m in manifest}
+    usable = {rel: t for rel, t in titles.items() if len(t.split()) >= MIN_TITLE_WORDS}
+    links: set[tuple[str, str]] = set()
+    unreadable = []
+    for m in manifest:
+        try:
+            tail = " " + fold(reference_text(raw_pages(folder / m["rel"]))) + " "
+        except Exception as exc:   # noqa: BLE001 - reported
+            unreadable.append(f"{m['rel']}: {exc}")
+            continue
+        for rel, t in usable.items():
+            if rel != m["rel"] and t != titles[m["rel"]] and f" {t} " in tail:
+                links.add((m["rel"], rel))
+    return links, {"titles_used": len(usable), "unreadable": unreadable}
+
+
+def graph_links(folder: Path, index: Path) -> tuple[set[tuple[str, str]], dict]:
+    lib = Library([folder], index_path=str(index))
+    try:
+        t0 = time.perf_counter()
+        lib.update()
+        t1 = time.perf_counter()
+        graph = lib.graph()
+        t2 = time.perf_counter()
+        files: dict[str, str] = {}        # row id -> file (relative to the folder)
+        for r in lib.rows():
+            src = r.file or r.source
+            if src:
+                try:
+                    rel = str(Path(src).resolve().relative_to(folder.resolve()))
+                except ValueError:
+                    continue
+                files[r.id] = rel
+                if r.alias_of:
+                    files.setdefault(r.alias_of, rel)
+        links = set()
+        for citing, cited in graph.cites.items():
+            for target in cited:
+                if citing in files and target in files:
+                    links.add((files[citing], files[target]))
+        return links, {"index_s": round(t1 - t0, 1), "graph_s": round(t2 - t1, 3),
+                       "papers": len(files)}
+    finally:
+        lib.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dev-pdfs", required=True, type=Path)
+    ap.add_argument("--manifest", type=Path, default=ROOT.parent / "shared" / "dev-pdfs" / "manifest.tsv")
+    ap.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "dev-graph-links.json")
+    ap.add_argument("--sample", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--errors", action="store_true", help="list missed and unconfirmed links")
+    args = ap.parse_args()
+
+    with open(args.manifest, encoding="utf-8") as f:
+        manifest = list(csv.DictReader(f, delimiter="\t"))
+    for m in manifest:
+        m["rel"] = f"{m['repo']}/{m['path']}"
+    kind = {m["rel"]: m["kind"] for m in manifest}
+    present = [m for m in manifest if (args.dev_pdfs / m["rel"]).is_file()]
+    if len(present) < len(manifest):
+        print(f"{len(manifest) - len(present)} PDFs of the manifest are missing under {args.dev_pdfs}",
+              file=sys.stderr)
+
+    truth, truth_info = title_named_links(args.dev_pdfs, present)
+    tmp = Path(tempfile.mkdtemp(prefix="paperlens-graph-"))
+    try:
+        found, graph_info = graph_links(args.dev_pdfs.resolve(), tmp / "index")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    per_kind: dict[str, Counter] = defaultdict(Counter)
+    for a, b in truth:
+        per_kind[kind.get(a, "?")]["truth"] += 1
+        per_kind[kind.get(a, "?")]["found"] += (a, b) in found
+    recall = {k: {"links": c["truth"], "found": c["found"],
+                  "recall": round(c["found"] / c["truth"], 3) if c["truth"] else None}
+              for k, c in sorted(per_kind.items())}
+    hit = len(truth & found)
+
+    others = sorted(found - truth)
+    rnd = random.Random(args.seed)
+    sample = rnd.sample(others, min(args.sample, len(others)))
+    labels = json.loads(args.labels.read_text(encoding="utf-8")) if args.labels.is_file() else {}
+    labels = {k: v for k, v in labels.items() if not k.startswith("_")}
+    named = {f"{a} -> {b}": (a, b) for a, b in sample}
+    judged = {k: labels[k] for k in named if k in labels}
+    right = sum(1 for v in judged.values() if v)
+    per_kind_other: dict[str, Counter] = defaultdict(Counter)
+    for k, v in judged.items():
+        c = per_kind_other[kind.get(named[k][0], "?")]
+        c["labelled"] += 1
+        c["right"] += bool(v)
+
+    out = {
+        "truth": {"title_named_links": len(truth), **truth_info},
+        "graph": {"links": len(found), **graph_info},
+        "recall_title_named": round(hit / len(truth), 3) if truth else None,
+        "recall_per_kind": recall,
+        "other_links": len(others),
+        "precision_confirmed_sample": {
+            "sampled": len(sample), "labelled": len(judged), "right": right,
+            "precision": round(right / len(judged), 3) if judged else None,
+            "per_kind": {k: {**c, "precision": round(c["right"] / c["labelled"], 3)}
+                         for k, c in sorted(per_kind_other.items())},
+        },
+        "targets": {"recall_title_named": 0.90, "precision_confirmed_sample": 0.95},
+    }
+    unlabelled = [k for k in named if k not in labels]
+    if unlabelled:
+        out["unlabelled"] = unlabelled
+    if args.errors:
+        out["missed"] = sorted(f"{a} -> {b}" for a, b in truth - found)
+        out["wrong"] = sorted(k for k, v in judged.items() if not v)
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
