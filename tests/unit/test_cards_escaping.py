@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperlens.core.cards import escape_md, render_card
+from paperlens.core.cards import CitingPaper, escape_md, render_card
 from paperlens.core.models import Paper
 
 
@@ -47,3 +47,12 @@ def test_card_of_a_hostile_entry_has_no_markup_of_its_own():
         "",
         r"`evil2024` · [a\`b \[c\](d).bib:3](file:///tmp/lib/a%60b%20%5Bc%5D%28d%29.bib#L3)",
     ]
+
+
+def test_the_papers_citing_a_card_are_plain_text_too():
+    paper = Paper(id="x", key="k2020", title="Cited", source="/tmp/lib/refs.bib")
+    hostile = CitingPaper(key="evil", title="# [Win](https://evil.example) <img src=x>",
+                          first_author="*Mallory*", year="2024]", path="/tmp/lib/e [v](l).txt", line=0, et_al=True)
+    card = render_card(paper, graph_line="Cited by 1 paper in your library", cited_by=[hostile])
+    assert (r"- [\# \[Win\](https://evil.example) \<img src=x\>](file:///tmp/lib/e%20%5Bv%5D%28l%29.txt#L1)"
+            r" · \*Mallory\* et al. · 2024\]") in card.splitlines()

@@ -5,13 +5,13 @@ as plain text (no links, images, HTML or command links of its own making).
 """
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
+from paperlens.core.index.table import year_int
 from paperlens.core.models import Paper
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")      # & starts an entity (&lt; shows as <)
@@ -60,11 +60,14 @@ def format_authors(authors: list[str], limit: int = 6) -> str:
 
 
 def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract",
-                graph_line: str = "", sources: list[tuple[str, str]] = ()) -> str:
+                graph_line: str = "", sources: list[tuple[str, str]] = (),
+                cited_by: Sequence["CitingPaper"] = ()) -> str:
     """Markdown card: title, authors, year and venue, abstract or summary, key and links.
 
     ``sources`` are (label, file URI) links to the passages a summary was drawn from;
-    ``graph_line`` says how the paper is connected to the rest of the library.
+    ``graph_line`` says how the paper is connected to the rest of the library; ``cited_by``
+    lists the library papers citing it, in the order shown (:func:`citing_papers`): the first
+    :data:`CITED_BY_SHOWN`, then how many more.
     """
     lines = [f"**{escape_md(paper.title or paper.key)}**", ""]
     meta = [escape_md(format_authors(paper.authors))] if paper.authors else []
@@ -81,6 +84,8 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
         lines += ["From: " + ", ".join(f"[{escape_md(label)}]({uri})" for label, uri in sources), ""]
     if graph_line:
         lines += [escape_md(graph_line), ""]
+    if cited_by:
+        lines += [cited_by_list(cited_by), ""]
     foot = [f"`{paper.key.replace('`', '')}`"]
     if paper.source:
         where = f"{Path(paper.source).name}:{paper.source_line + 1}"
@@ -133,23 +138,70 @@ def graph_line(graph, paper_id: str) -> str:
     return "; ".join(parts).capitalize()
 
 
-def paper_card(paper: Paper, summary: Optional[CardSummary] = None, graph: str = "") -> str:
-    """The card of a library paper: its summary when there is one, else its abstract."""
+CITED_BY_SHOWN = 5          # citing papers a card lists before "and N more"
+
+
+@dataclass(frozen=True)
+class CitingPaper:
+    """A library paper citing the paper of a card: its key, title, first author's surname,
+    year, and the file holding its reference list (its text, or the full text of its entry)."""
+    key: str
+    title: str
+    first_author: str
+    year: str
+    path: str
+    line: Optional[int] = None  # the line of its record in ``path`` (a text paper)
+    et_al: bool = False         # more authors than the first
+
+    def to_dict(self) -> dict:
+        """What ``paperlens show --json`` gives of it."""
+        return {"key": self.key, "title": self.title, "year": self.year, "path": self.path}
+
+
+def citing_papers(graph, paper_id: str, row_of: Callable[[str], object]) -> list[CitingPaper]:
+    """The library papers citing ``paper_id`` by the citation graph (``row_of``: id -> table
+    row or None), most recent first; papers of the same year by how often the library cites
+    them (the better known first), then by title. Empty without a graph."""
+    if graph is None:
+        return []
+    found = []
+    for citing_id in graph.cited_by.get(paper_id, ()):
+        row = row_of(citing_id)
+        if row is None:
+            continue
+        year = year_int(row.year)
+        n_cited = len(graph.cited_by.get(citing_id, ()))
+        found.append(((-(year if year is not None else -1), -n_cited, row.title.casefold(), row.key), row))
+    found.sort(key=lambda item: item[0])
+    out = []
+    for _order, row in found:
+        path = row.fulltext or row.source
+        out.append(CitingPaper(row.key, row.title or row.key, row.surnames[0] if row.surnames else "",
+                               row.year, path, None if row.fulltext else row.source_line,
+                               et_al=len(row.surnames) > 1))
+    return out
+
+
+def cited_by_list(citing: Sequence[CitingPaper], shown: int = CITED_BY_SHOWN) -> str:
+    """The card's list of citing papers: each one's title (a link to its text), first author
+    and year; past ``shown``, how many more."""
+    items = []
+    for c in citing[:shown]:
+        title = escape_md(c.title)
+        item = f"[{title}]({file_uri(c.path, c.line)})" if c.path else title
+        author = c.first_author + (" et al." if c.et_al else "") if c.first_author else ""
+        item += "".join(f" · {escape_md(x)}" for x in (author, c.year) if x)
+        items.append(f"- {item}")
+    if len(citing) > shown:
+        items.append(f"- and {len(citing) - shown} more")
+    return "\n".join(items)
+
+
+def paper_card(paper: Paper, summary: Optional[CardSummary] = None, graph: str = "",
+               cited_by: Sequence[CitingPaper] = ()) -> str:
+    """The card of a library paper: its summary when there is one, else its abstract; the
+    line saying how the library cites it and the papers citing it."""
     if summary is None:
-        return render_card(paper, graph_line=graph)
+        return render_card(paper, graph_line=graph, cited_by=cited_by)
     return render_card(paper, summary=summary.text, summary_label=summary.label, graph_line=graph,
-                       sources=list(summary.sources))
-
-
-def library_card(library, row, summaries=None, graph_line: str = "") -> str:
-    """The card of a library paper: bibliographic data, its summary (from ``summaries``, a
-    SummaryService, when the library has the paper's full text) and ``graph_line``."""
-    paper = library.paper(row)
-    summary = None
-    inputs = library.summary_inputs(row) if summaries is not None else None
-    if inputs is not None:
-        try:
-            summary = card_summary(summaries.card_summary(*inputs), inputs[0].source, paper)
-        except Exception:
-            logging.getLogger(__name__).exception("summary of %s", row.key)
-    return paper_card(paper, summary, graph_line)
+                       sources=list(summary.sources), cited_by=cited_by)

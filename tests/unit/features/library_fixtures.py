@@ -37,3 +37,26 @@ References
 [2] Jacob Devlin and Ming-Wei Chang. BERT: Pre-training of deep bidirectional transformers for language understanding. In NAACL, 2019.
 [3] Stephen Robertson. The probabilistic relevance framework: BM25 and beyond. 2009.
 """
+
+
+def citing_paper(name: str, title: str, authors: str, year: int, *entries: str) -> str:
+    """A fixture file: a library paper (text) of ``year`` whose reference list is ``entries``
+    (``[1] ...`` lines), far enough from its first page that it joins no .bib entry."""
+    refs = "\n".join(entries)
+    return f"""%! papers/{name}.txt
+{title}
+{authors}1
+1University of Testing
+Preprint, {year}.
+Abstract
+We study things in {name}.
+1. Introduction
+The Transformer [1] is everywhere.
+2. Method
+{FILLER}
+References
+{refs}
+"""
+
+
+CITES_VASWANI = "[1] A. Vaswani and N. Shazeer. Attention is all you need. In NeurIPS, 2017."

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from paperlens.core.features import hover
+from paperlens.core.features import completion, hover
 from paperlens.core.models import Span
 
-from library_fixtures import PAPER, REFS_BIB
+from library_fixtures import CITES_VASWANI, PAPER, REFS_BIB, citing_paper
 
 
 def test_the_card_of_a_cited_paper(build):
@@ -96,3 +96,34 @@ def counted(fn, calls: list):
         calls.append(args)
         return fn(*args)
     return wrapper
+
+
+SEVEN_CITING = [("sato", "Gaze Transformers on Small Devices", "Ken Sato", 2023),
+                ("okafor", "Sparse Passage Retrieval for Reading Assistants", "Mira Okafor", 2021),
+                ("mallory", "Click [here](javascript:alert(1)) <b>Attention</b> Audit", "Eve Mallory and Bob Builder", 2024),
+                ("lima", "Dense Retrieval Revisited for Long Documents", "Ana Lima", 2019),
+                ("ortiz", "Tiny Attention for Sensor Streams", "Lena Ortiz", 2020),
+                ("weiss", "Long Context Summaries of Legal Text", "Paul Weiss", 2022),
+                ("moreno", "Structured Pruning of Attention Heads", "Rita Moreno", 2018)]
+
+
+def test_the_card_lists_the_papers_citing_it_most_recent_first(build):
+    f = build(REFS_BIB + "".join(citing_paper(n, t, a, y, CITES_VASWANI) for n, t, a, y in SEVEN_CITING)
+              + "%! draft.md\nSee [@vaswa|ni2017].\n")
+    assert "Cited by" not in hover.card(f.view, f.view.resolve("vaswani2017"))     # no graph yet: nothing
+    f.view.graph(wait=True)
+    card = hover.hover(f.doc, f.offset, f.view).markdown
+    uri = {n: f.path(f"papers/{n}.txt").as_uri() for n, *_ in SEVEN_CITING}
+    listed = card.split("Cited by 7 papers in your library\n\n")[1].split("\n\n")[0]
+    assert listed.split("\n") == [
+        # a citing paper's title is plain text too: its own brackets and tags are escaped
+        rf"- [Click \[here\](javascript:alert(1)) \<b\>Attention\</b\> Audit]({uri['mallory']}#L1) · Mallory et al. · 2024",
+        f"- [Gaze Transformers on Small Devices]({uri['sato']}#L1) · Sato · 2023",
+        f"- [Long Context Summaries of Legal Text]({uri['weiss']}#L1) · Weiss · 2022",
+        f"- [Sparse Passage Retrieval for Reading Assistants]({uri['okafor']}#L1) · Okafor · 2021",
+        f"- [Tiny Attention for Sensor Streams]({uri['ortiz']}#L1) · Ortiz · 2020",
+        "- and 2 more",
+    ]
+    # the card of a completion item is the same card
+    row = f.view.resolve("vaswani2017")
+    assert completion.resolve({"id": row.id, "source": row.source}, f.view) == card

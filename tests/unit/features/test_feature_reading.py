@@ -56,3 +56,13 @@ def test_in_a_pdf_text_view_lines_are_mapped(build, tmp_path):
     assert "`devlin2019`" in hover.hover(doc, offset, f.view).markdown
     locs = definition.definition(doc, offset, f.view)
     assert [shown[loc.line][:4] for loc in locs] == ["[1] ", "[2] "]
+
+
+def test_the_card_of_a_numeric_citation_lists_the_papers_citing_it(build):
+    f = build(REFS_BIB + PAPER)
+    f.view.graph(wait=True)
+    doc = f.snapshot(NAME)
+    _entry, card = hover.hover(doc, _at(f, "Transformer [1]", 13), f.view).markdown.split("\n\n---\n\n")
+    assert "Cited by 1 paper in your library\n\n" in card
+    assert f"- [Sparse Passage Retrieval for Reading Assistants]({f.path(NAME).as_uri()}#L1) · Okafor\n" in card
+    assert card == hover.card(f.view, f.view.resolve("vaswani2017"))       # the card a key's hover shows

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from paperlens.core.cards import graph_line, paper_card
+from paperlens.core.cards import citing_papers, graph_line, paper_card
 from paperlens.core.features import reading
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
@@ -19,10 +19,14 @@ class Hover:
     span: Span
 
 
-def card(view: LibraryView, row) -> str:
-    """The card of a library paper: its record, summary or abstract, and the line saying how the
-    rest of the library cites it (once the citation graph is built)."""
-    return paper_card(view.paper(row), view.summary(row), graph_line(view.graph(), row.id))
+def card(view: LibraryView, row, summary: bool = True) -> str:
+    """The card of a library paper: its record, summary (unless not ``summary``) or abstract,
+    the line saying how the rest of the library cites it and the papers citing it (once the
+    citation graph is built)."""
+    graph = view.graph()
+    paper_id = view.canonical(row).id if graph is not None else row.id
+    return paper_card(view.paper(row), view.summary(row) if summary else None, graph_line(graph, paper_id),
+                      citing_papers(graph, paper_id, view.row))
 
 
 def _code(text: str) -> str:

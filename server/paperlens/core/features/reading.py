@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from paperlens.core.cards import escape_md, graph_line, paper_card
+from paperlens.core.cards import escape_md
 from paperlens.core.features.document import Location, Snapshot
 from paperlens.core.features.view import LibraryView
 
@@ -38,7 +38,7 @@ def _paper_and_cite(doc: Snapshot, offset: int, view: LibraryView):
 def hover(doc: Snapshot, offset: int, view: LibraryView) -> Optional["Hover"]:
     """The entries a numeric citation names, each with the library paper it is; with the card
     of that paper when the citation names one entry that the library has."""
-    from paperlens.core.features.hover import Hover
+    from paperlens.core.features.hover import Hover, card
 
     found = _paper_and_cite(doc, offset, view)
     if found is None or found[2] is None:
@@ -62,7 +62,7 @@ def hover(doc: Snapshot, offset: int, view: LibraryView) -> Optional["Hover"]:
     value = "\n\n".join(parts)
     if len(matched) == 1 and len(cite.labels) == 1:
         target = matched[0]
-        value += "\n\n---\n\n" + paper_card(view.paper(target), graph=graph_line(view.graph(), target.id))
+        value += "\n\n---\n\n" + card(view, target, summary=False)
     return Hover(value, cite.span)
 
 
