@@ -11,7 +11,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from paperlens.core.index.whoosh import writing
 from paperlens.core.index.whoosh.schema import make_schema
-from paperlens.core.index.whoosh.storage import Storage, ViewFile
+from paperlens.core.index.whoosh.storage import Storage, open_segment
 from paperlens.core.index.whoosh.writing import Writer
 
 
@@ -20,14 +20,52 @@ def _create(path, schema, ours=True):
     return (Storage if ours else FileStorage)(str(path)).create_index(schema)
 
 
-def test_view_file_reads_like_bytesio():
-    data = b"first line\nsecond\n\nlast"
-    ours, ref = ViewFile(memoryview(data)), io.BytesIO(data)
+def test_segment_file_reads_like_bytesio(tmp_path):
+    data = b"first line\nsecond\n\nlast" + bytes(range(256)) * 3
+    (tmp_path / "x.seg").write_bytes(data)
+    ours, ref = open_segment(str(tmp_path), "x.seg"), io.BytesIO(data)
     for op in [("read", 3), ("readline",), ("tell",), ("seek", 2), ("read", 100), ("read", 5),
                ("seek", -4, io.SEEK_END), ("read", -1), ("seek", 1, io.SEEK_SET), ("seek", 3, io.SEEK_CUR),
-               ("readline",), ("readline",), ("readline",), ("readline",), ("tell",)]:
+               ("readline",), ("readline",), ("readline",), ("readline",), ("tell",), ("read", 2000)]:
         assert getattr(ours, op[0])(*op[1:]) == getattr(ref, op[0])(*op[1:]), op
-    assert list(ViewFile(memoryview(data))) == list(io.BytesIO(data))
+    assert list(open_segment(str(tmp_path), "x.seg")) == list(io.BytesIO(data))
+    part = ours.subset(5, 20)
+    assert part.get(0, 20) == data[5:25] and part.read(100) == data[5:25]
+    assert part.get_array(4, "I", 2).tolist() == ours.subset(9, 8).read_array("I", 2).tolist()
+    ours.close()
+    assert part.get(0, 3) == data[5:8], "a part keeps the file open until it is closed"
+    part.close()
+
+
+def _segment_mappings():
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        return [line for line in f if line.rstrip().endswith(".seg")]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/maps"), reason="needs /proc")
+def test_segments_are_read_not_mapped_and_a_truncated_one_is_an_error(tmp_path):
+    """A searched segment adds no file-backed pages to the process (they stayed in the server's
+    RSS), and a segment truncated under a reader is an OSError, not SIGBUS."""
+    import os
+
+    ix = _create(tmp_path, fields.Schema(body=fields.TEXT(stored=True)))
+    rnd = random.Random(3)
+    vocab = ["w%04d" % i for i in range(3000)]
+    with Writer.open(ix) as w:
+        for _ in range(2000):
+            w.add_document(body=" ".join(rnd.choice(vocab) for _ in range(40)))
+    ix = Storage(str(tmp_path)).open_index()
+    from whoosh.query import Term
+
+    with ix.searcher() as s:
+        assert [h.docnum for h in s.search(Term("body", vocab[5]), limit=None)]
+        assert not _segment_mappings()
+        [seg] = [p for p in tmp_path.iterdir() if p.name.endswith(".seg")]
+        os.truncate(seg, 64)
+        with pytest.raises(OSError):
+            s.stored_fields(s.doc_count_all() - 1)
+        with pytest.raises(OSError):
+            s.search(Term("body", vocab[6]), limit=None)
 
 
 def _search_peak(ix, word):

@@ -5,8 +5,8 @@ Only this package imports ``whoosh``. Its modules:
 - ``store.py``: ``IndexStore``, the index of one paper folder (the files it owns, updates,
   reads);
 - ``schema.py`` and ``analysis.py``: the documents and fields, the Chinese/English analyzer;
-- ``storage.py``, ``writing.py``: Whoosh extended for paperlens, never patched: a storage whose
-  mapped segments are read without copying them, a writer and codec that write the same
+- ``storage.py``, ``writing.py``: Whoosh extended for paperlens, never patched: a storage that
+  reads segments with ``os.pread``, only the bytes asked for (never mapped, never copied whole), a writer and codec that write the same
   segments with less work per posting. They are passed to Whoosh explicitly;
 - ``fast.py``: bounded-work ranking of plain queries (with a side file per large segment);
 - ``queries.py``: queries with syntax, through Whoosh's parser, within limits.

@@ -1,60 +1,146 @@
-"""The index directory as Whoosh reads it: a segment is mapped and read without being copied.
+"""The index directory as Whoosh reads it: a segment is read with ``os.pread``, only the bytes
+asked for, never mapped and never copied whole.
 
 Whoosh maps each segment file and hands out its parts as ``BufferFile(memoryview)``, and
 ``BufferFile`` wraps the view in ``io.BytesIO``, which *copies* it: every segment reader held a
-private copy of the whole postings file (330 MB of heap per reader at 10k papers, once more for
-each searcher open at the same time). ``Storage`` maps a segment itself and hands out parts of
-the mapping as ``ViewBufferFile``, which reads straight from the view: only the bytes asked for
-are copied. Everything goes through Whoosh's public storage interface (``open_file``); Whoosh's
-classes are not changed.
+private copy of the whole postings file (330 MB of heap per reader at 10k papers). A mapping
+read without copies still counts in the process's memory: every page a search touched (and
+the neighbours the kernel maps with it) stayed in the server's RSS, ~100 MB of file-backed
+pages at 10k papers after a few dozen searches, and a segment file truncated under the server
+killed it with SIGBUS. ``Storage`` opens a segment as a ``PreadFile``: its parts read their
+bytes with ``os.pread`` into short-lived ``bytes`` (the page cache keeps the file warm for
+every process, outside this one's RSS), and a truncated file is an ``OSError``. Everything goes
+through Whoosh's public storage interface (``open_file``); Whoosh's classes are not changed.
 
 Use ``Storage(folder).open_index()`` / ``.create_index(schema)`` instead of Whoosh's
 ``open_dir`` / ``create_in``.
 """
 from __future__ import annotations
 
-import errno
 import io
-import mmap
 import os
+import sys
+import threading
+from array import array
 
 from paperlens.core.index.whoosh import require
 
 require()
 
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
-from whoosh.filedb.structfile import BufferFile, StructFile  # noqa: E402
+from whoosh.filedb.structfile import StructFile  # noqa: E402
 
 COMPOUND_EXT = ".seg"       # a whole segment (Whoosh's W3Segment.COMPOUND_EXT)
+_LITTLE = sys.byteorder == "little"
 
 
-class ViewFile:
-    """Read-only, seekable file over a memoryview (what BytesIO would be, without the copy)."""
+class _Descriptor:
+    """One open descriptor shared by a segment file's parts, closed with the last of them."""
 
-    __slots__ = ("_view", "_pos", "closed")
+    __slots__ = ("fd", "_refs", "_lock")
 
-    def __init__(self, view) -> None:
-        self._view = memoryview(view).cast("B") if not isinstance(view, memoryview) else view
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._refs = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self.fd < 0:
+                raise ValueError("the segment file is closed")
+            self._refs += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._refs -= 1
+            if self._refs == 0 and self.fd >= 0:
+                fd, self.fd = self.fd, -1
+                os.close(fd)
+
+    def __del__(self) -> None:      # parts dropped without close(): the descriptor goes with them
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class PreadFile(StructFile):
+    """Read-only bytes ``[base, base + length)`` of a file, read with ``os.pread``: what Whoosh's
+    ``BufferFile`` is over a mapping, without the mapping. ``get``, ``get_array`` and ``subset``
+    use no shared position (safe across threads); the stream methods keep one position per
+    ``PreadFile``, as Whoosh's own files do. A part (``subset``) shares the descriptor, which is
+    closed with the last part."""
+
+    def __init__(self, desc: _Descriptor, base: int, length: int, name=None, onclose=None) -> None:
+        desc.acquire()
+        self._desc = desc
+        self._base = base
+        self._length = length
         self._pos = 0
-        self.closed = False
+        self._name = name
+        self.onclose = onclose
+        self.is_real = False        # no fileno: Whoosh reads parts through ``subset``
+        self.is_closed = False
+        self.file = self            # StructFile's helpers call self.file.read/seek/tell
 
+    def __len__(self) -> int:
+        return self._length
+
+    # -- positionless reads ------------------------------------------------------------------
+    def get(self, position: int, length: int) -> bytes:
+        if position < 0 or length < 0:
+            raise ValueError("negative position or length")
+        length = max(0, min(length, self._length - position))
+        if not length:
+            return b""
+        fd = self._desc.fd
+        if fd < 0:
+            raise ValueError("read from a closed segment file")
+        data = os.pread(fd, length, self._base + position)
+        if len(data) != length:
+            raise OSError(f"segment file {self._name} is shorter than its index says (truncated?)")
+        return data
+
+    def get_array(self, position: int, typecode: str, length: int) -> array:
+        a = array(typecode)
+        a.frombytes(self.get(position, length * a.itemsize))
+        if _LITTLE:
+            a.byteswap()
+        return a
+
+    def subset(self, position: int, length: int, name=None) -> "PreadFile":
+        return PreadFile(self._desc, self._base + position, length, name=name or self._name)
+
+    # -- the stream interface ----------------------------------------------------------------
     def read(self, n: int = -1) -> bytes:
-        start = self._pos
-        end = len(self._view) if n is None or n < 0 else min(start + n, len(self._view))
-        self._pos = max(end, start)
-        return bytes(self._view[start:end])
+        if n is None or n < 0:
+            n = self._length - self._pos
+        data = self.get(self._pos, n) if self._pos < self._length else b""
+        self._pos += len(data)
+        return data
+
+    def read_array(self, typecode: str, length: int) -> array:
+        a = self.get_array(self._pos, typecode, length)
+        self._pos += len(a) * a.itemsize
+        return a
 
     def readline(self, limit: int = -1) -> bytes:
-        view, start = self._view, self._pos
-        end = len(view) if limit is None or limit < 0 else min(start + limit, len(view))
-        pos = start
-        while pos < end:
-            if view[pos] == 10:
-                pos += 1
+        out = bytearray()
+        while limit is None or limit < 0 or len(out) < limit:
+            want = 256 if limit is None or limit < 0 else min(256, limit - len(out))
+            chunk = self.get(self._pos, want) if self._pos < self._length else b""
+            if not chunk:
                 break
-            pos += 1
-        self._pos = pos
-        return bytes(view[start:pos])
+            i = chunk.find(b"\n")
+            if i >= 0:
+                chunk = chunk[:i + 1]
+            out += chunk
+            self._pos += len(chunk)
+            if i >= 0:
+                break
+        return bytes(out)
 
     def __iter__(self):
         while True:
@@ -67,7 +153,7 @@ class ViewFile:
         if whence == io.SEEK_CUR:
             pos += self._pos
         elif whence == io.SEEK_END:
-            pos += len(self._view)
+            pos += self._length
         if pos < 0:
             raise ValueError("negative seek position")
         self._pos = pos
@@ -88,66 +174,38 @@ class ViewFile:
     def write(self, data) -> int:
         raise io.UnsupportedOperation("a segment file is read-only")
 
+    def truncate(self, *args):
+        raise io.UnsupportedOperation("a segment file is read-only")
+
     def flush(self) -> None:
         pass
 
     def close(self) -> None:
-        self.closed = True
-        self._view = memoryview(b"")
+        if self.is_closed:
+            return
+        self.is_closed = True
+        if self.onclose:
+            self.onclose(self)
+        self._desc.release()
 
 
-class ViewBufferFile(BufferFile):
-    """A Whoosh ``BufferFile`` over a memoryview that reads from the view itself (``get``,
-    ``subset`` and the file interface), never from a copy of it."""
-
-    def __init__(self, view, name=None, onclose=None):
-        StructFile.__init__(self, ViewFile(view), name=name, onclose=onclose)
-        self.view = view
-        self.label = name
-
-    def subset(self, position, length, name=None):
-        return ViewBufferFile(self.view[position:position + length], name=name or self.label)
-
-    def get(self, position, length):
-        return bytes(self.view[position:position + length])
-
-    def close(self):
-        StructFile.close(self)
-        self.view = memoryview(b"")       # the mapping is freed once no part refers to it
-
-
-class MappedFile(ViewBufferFile):
-    """A whole segment file, mapped. Whoosh's compound storage reads its parts through
-    ``subset`` (a file without ``fileno`` is not mapped a second time by Whoosh)."""
-
-    def __init__(self, mapping: mmap.mmap, name=None):
-        super().__init__(memoryview(mapping), name=name)
-        self.mapping = mapping
-
-    def close(self):
-        super().close()
-        mapping, self.mapping = self.mapping, None
-        if mapping is not None:
-            try:
-                mapping.close()
-            except BufferError:      # a part still in use: unmapped when its last view goes
-                pass
+def open_segment(folder: str, name: str) -> PreadFile:
+    """A segment file (``.seg``) of ``folder``, read with ``os.pread``."""
+    fd = os.open(os.path.join(folder, name), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        desc = _Descriptor(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return PreadFile(desc, 0, size, name=name)
 
 
 class Storage(FileStorage):
-    """Whoosh's file storage, with segments mapped and read without copies (see the module
+    """Whoosh's file storage, with segment files read through ``PreadFile`` (see the module
     docstring)."""
 
     def open_file(self, name, **kwargs):
         if not name.endswith(COMPOUND_EXT) or kwargs:
             return super().open_file(name, **kwargs)
-        with open(os.path.join(self.folder, name), "rb") as f:
-            try:
-                mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:        # an empty file cannot be mapped
-                return super().open_file(name)
-            except OSError as exc:
-                if exc.errno != errno.ENOMEM:
-                    raise
-                return super().open_file(name)     # read as a file (Whoosh's SubFile parts)
-        return MappedFile(mapping, name=name)
+        return open_segment(self.folder, name)
