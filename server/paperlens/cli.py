@@ -180,8 +180,15 @@ def cmd_search(args) -> int:
 
 
 def cmd_show(args) -> int:
+    """The card of a key as its hover shows it; with --json also the paper's record, each of its
+    reference entries with the key of the library paper it cites (``matched_key``, null when
+    none) and the library papers citing it (``cited_by``, in the card's order)."""
     from paperlens.config import SummarySettings, summary_cache_dir
-    from paperlens.core.cards import graph_line, library_card
+    from paperlens.core.cards import citing_papers
+    from paperlens.core.features.hover import card
+    from paperlens.core.features.reading import reference_links
+    from paperlens.core.features.view import LocalView
+    from paperlens.core.models import Reference
     from paperlens.core.summarize import SummaryService
 
     lib, _ = _library(args, args.dir)
@@ -196,9 +203,21 @@ def cmd_show(args) -> int:
         return 1
     paper = lib.paper(row)
     service = SummaryService(SummarySettings(), summary_cache_dir(args.index_path))   # offline
-    card = library_card(lib, row, service, graph_line(lib.graph(), row.id))
+    view = LocalView(lib, summaries=service)
+    graph = view.graph(wait=True)
+    text = card(view, row)
     service.close()
-    _emit(args, {"key": args.key, "found": True, "paper": paper.to_dict(), "card": card}, card)
+    if not args.json:
+        _emit(args, {}, text)
+        return 0
+    links = reference_links(view, row) or [(r, view.match_reference(r, citing=row)) for r in paper.references]
+    data = paper.to_dict()
+    data["references"] = [{**{k: getattr(ref, k) for k in Reference.STORED},
+                           "matched_key": target.key if target is not None else None}
+                          for ref, target in links]
+    cited_by = citing_papers(graph, lib.canonical(row).id, lib.row)
+    _emit(args, {"key": args.key, "found": True, "paper": data, "card": text,
+                 "cited_by": [c.to_dict() for c in cited_by]}, text)
     return 0
 
 

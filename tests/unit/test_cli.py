@@ -119,3 +119,45 @@ def test_summary_errors_are_said_once_without_a_doubled_prefix(library, tmp_path
     # per paper, under its key: a text joined to its entry under the entry's key
     assert sorted(line.split(":")[0] for line in out.splitlines()[1:]) == [
         "  liskov2019google", "  lovelace2020gaze", "  turing2021radar"]
+
+
+FILLER = "\n".join(f"Passage {n}: sparse indexes are cheap to build and quick to query." for n in range(20))
+
+
+def test_show_gives_the_papers_citing_it_and_what_each_reference_cites(tmp_path, capsys):
+    """issue 15, point 3: `show --json` has `cited_by` (key, title, year, path; the card's order)
+    and each reference entry's `matched_key` (null when the library has not that paper)."""
+    folder = tmp_path / "lib"
+    (folder / "texts").mkdir(parents=True)
+    (folder / "refs.bib").write_text(
+        "@article{hopper2018google, title={Google File Systems Revisited}, author={Hopper, Grace},"
+        " year=2018}\n"
+        "@article{turing2021radar, title={Radar}, author={Turing, Alan and Lovelace, Ada}, year=2021,"
+        " doi={10.1000/RADAR.1}}\n", encoding="utf-8")
+    refs = ("References\n[1] Grace Hopper. Google file systems revisited. In OSDI, 2018.\n"
+            "[2] Nobody Known. A paper the library does not have at all. In Nowhere, 2001.\n")
+    (folder / "texts" / "radar.txt").write_text(   # joined to turing2021radar by its DOI
+        _paper("Radar Simulation Study", "Alan Turing", "2021", "doi:10.1000/radar.1 radar simulation")
+        + FILLER + "\n" + refs, encoding="utf-8")
+    (folder / "texts" / "gaze.txt").write_text(
+        _paper("Gaze Estimation with Cheap Webcams", "Ada Lovelace", "2020", "We estimate gaze.")
+        + FILLER + "\n" + refs, encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    code, out, _ = run(capsys, "show", "hopper2018google", "--dir", str(folder), "--index-path", ix, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["paper"]["references"] == []
+    assert data["cited_by"] == [      # most recent first; a joined entry by its key, at its text
+        {"key": "turing2021radar", "title": "Radar", "year": "2021", "path": str(folder / "texts" / "radar.txt")},
+        {"key": "lovelace2020gaze", "title": "Gaze Estimation with Cheap Webcams", "year": "2020",
+         "path": str(folder / "texts" / "gaze.txt")}]
+    assert "Cited by 2 papers in your library\n\n- [Radar](" in data["card"]
+    # an entry joined to its text: its text's reference list, each entry with what it cites
+    _, out, _ = run(capsys, "show", "turing2021radar", "--dir", str(folder), "--index-path", ix, "--json")
+    data = json.loads(out)
+    assert [(r["label"], r["matched_key"]) for r in data["paper"]["references"]] == [
+        ("1", "hopper2018google"), ("2", None)]
+    assert data["paper"]["references"][0]["title"] == "Google file systems revisited"
+    assert data["cited_by"] == []
+    # the human output is the card
+    _, human, _ = run(capsys, "show", "hopper2018google", "--dir", str(folder), "--index-path", ix)
+    assert human.startswith("**Google File Systems Revisited**") and "- [Radar](" in human

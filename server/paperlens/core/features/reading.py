@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Optional
 from paperlens.core.cards import escape_md
 from paperlens.core.features.document import Location, Snapshot
 from paperlens.core.features.view import LibraryView
+from paperlens.core.models import Reference
 
 if TYPE_CHECKING:
     from paperlens.core.features.hover import Hover
+    from paperlens.core.index.table import Row
 
 MAX_LABELS = 12            # entries a hover shows
 ENTRY_REACH = 6            # lines below the last entry that still belong to it
@@ -19,6 +21,16 @@ ENTRY_REACH = 6            # lines below the last entry that still belong to it
 def paper_of(doc: Snapshot, view: LibraryView):
     """The library paper this document is the text of, or None."""
     return view.row_for_file(view.paper_file(str(doc.path))) if doc.path is not None else None
+
+
+def reference_links(view: LibraryView, row) -> list[tuple[Reference, Optional["Row"]]]:
+    """The reference list of the library paper ``row`` (a bibliography entry's: its full
+    text's), each entry with the library paper it cites or None, linked as the hovers and
+    definitions on ``[n]`` link them."""
+    text_row = view.row_for_file(row.fulltext) if row.fulltext else row
+    if text_row is None:
+        return []
+    return [(ref, view.match_reference(ref, citing=text_row)) for ref in view.references_of(text_row)]
 
 
 def _paper_and_cite(doc: Snapshot, offset: int, view: LibraryView):
