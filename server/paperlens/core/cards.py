@@ -152,6 +152,7 @@ class CitingPaper:
     path: str
     line: Optional[int] = None  # the line of its record in ``path`` (a text paper)
     et_al: bool = False         # more authors than the first
+    id: str = ""                # its row's id
 
     def to_dict(self) -> dict:
         """What ``paperlens show --json`` gives of it."""
@@ -178,7 +179,7 @@ def citing_papers(graph, paper_id: str, row_of: Callable[[str], object]) -> list
         path = row.fulltext or row.source
         out.append(CitingPaper(row.key, row.title or row.key, row.surnames[0] if row.surnames else "",
                                row.year, path, None if row.fulltext else row.source_line,
-                               et_al=len(row.surnames) > 1))
+                               et_al=len(row.surnames) > 1, id=row.id))
     return out
 
 

@@ -2,11 +2,11 @@
 the citing papers' reference entries) and the code lens of a library paper."""
 from __future__ import annotations
 
-from paperlens.core.features import usages
+from paperlens.core.features import hover, usages
 from paperlens.core.features.document import Location
 from paperlens.core.models import Span
 
-from library_fixtures import PAPER, REFS_BIB
+from library_fixtures import CITES_VASWANI, PAPER, REFS_BIB, citing_paper
 
 
 def test_references_of_a_key(build):
@@ -54,3 +54,21 @@ def test_the_lens_of_a_library_paper(build):
     lens = usages.citation_lens(str(f.path("papers/retrieval-notes.txt")), f.view)
     assert lens == usages.Lens("Cites 2 papers of your library · okaforsparse", 0)
     assert usages.citation_lens(str(f.path("refs.bib")), f.view) is None          # not a paper's text
+
+
+def test_the_citing_papers_come_in_the_order_of_the_card(build):
+    papers = [("lima", "Dense Retrieval Revisited for Long Documents", "Ana Lima", 2019),
+              ("sato", "Gaze Transformers on Small Devices", "Ken Sato", 2023),
+              ("ortiz", "Tiny Attention for Sensor Streams", "Lena Ortiz", 2020),
+              ("weiss", "Long Context Summaries of Legal Text", "Paul Weiss", 2022)]
+    f = build(REFS_BIB + "".join(citing_paper(n, t, a, y, "[1] Someone Else. Unrelated work. 2001.",
+                                              "[2] " + CITES_VASWANI[4:]) for n, t, a, y in papers)
+              + "%! draft.md\nSee [@vaswa|ni2017].\n")
+    found = usages.references(f.doc, f.offset, f.view)
+    citing = [loc for loc in found if loc.path.endswith(".txt")]
+    assert [loc.path.rsplit("/", 1)[1] for loc in citing] == ["sato.txt", "weiss.txt", "ortiz.txt", "lima.txt"]
+    for loc in citing:           # at the entry citing it, [2]
+        assert f.files["papers/" + loc.path.rsplit("/", 1)[1]].split("\n")[loc.line].startswith("[2] A. Vaswani")
+    card = hover.hover(f.doc, f.offset, f.view).markdown
+    assert [line.split("](")[0] for line in card.split("\n") if line.startswith("- [")] == [
+        "- [" + t for _n, t, _a, y in sorted(papers, key=lambda p: -p[3])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from paperlens.core.cards import graph_line
+from paperlens.core.cards import citing_papers, graph_line
 from paperlens.core.features.document import Location, Snapshot
 from paperlens.core.features.reading import paper_of
 from paperlens.core.features.view import LibraryView
@@ -35,23 +35,23 @@ def references(doc: Snapshot, offset: int, view: LibraryView,
     for path, (text, keys) in view.draft_citations().items():
         out.extend(Location(path, span=c.span, text=text) for c in keys if c.key == key)
     if row is not None:
-        out.extend(citing_entries(row, view))
+        out.extend(citing_entries(view.canonical(row), view))
     return out
 
 
 def citing_entries(row, view: LibraryView) -> list[Location]:
-    """The reference entries of library papers that cite ``row`` (at the paper's first line
-    when its entry cannot be found)."""
+    """The reference entries of library papers that cite ``row`` by the citation graph, in the
+    order its card lists them (at the paper's first line when its entry cannot be found)."""
     graph = view.graph(wait=True)
     if graph is None:
         return []
     citing = []                                 # (citing paper, its text's row, the entry's label)
-    for citing_id in sorted(graph.cited_by.get(row.id, ())):
-        paper = view.row(citing_id)
+    for c in citing_papers(graph, row.id, view.row):
+        paper = view.row(c.id)
         if paper is None:
             continue
         text_row = view.row_for_file(paper.fulltext) if paper.fulltext else paper
-        citing.append((paper, text_row, graph.cites[citing_id].get(row.id, "")))
+        citing.append((paper, text_row, graph.cites[c.id].get(row.id, "")))
     lists = iter(view.reference_lists([t for _p, t, _l in citing if t is not None]))
     out = []
     for paper, text_row, label in citing:
