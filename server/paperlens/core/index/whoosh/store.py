@@ -59,6 +59,9 @@ POOL_MIN_FILES = 24
 # cannot be interrupted) or a bigger file is parsed in a worker process that can be timed out
 # and killed (workers.py), whatever the size of the batch.
 INPROCESS_MAX_BYTES = 1024 * 1024
+# Postings an update pools in memory (MB) before spilling a sorted run to a temporary file:
+# small in the server's own process (incremental updates), larger in the build's workers.
+INCREMENTAL_POOL_MB = 32
 
 
 def _parse_job(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
@@ -107,7 +110,8 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
     """Write one file's documents: per paper its stored record (``p:``), its passages (``s:``)
     and its searchable record (``r:``, see schema.py). Keys in the index may be provisional (a
     generated key is made unique later, its base is written here): readers take keys from the
-    paper table."""
+    paper table. Only a paper doc's ``doc`` id is a term (``IndexStore.paper`` looks it up);
+    passages and records store theirs (``_stored_doc``, see writing.Writer.add_document)."""
     counters: dict[str, int] = {}
     titles = {p.id: p for p in res.papers}
     ends: dict[str, int] = {}          # a bibliography entry's last line (its abstract's span)
@@ -121,14 +125,14 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
         if paper is not None and s.line_start == paper.source_line and paper.source_kind in ENTRY_KINDS:
             ends[s.paper_id] = max(ends.get(s.paper_id, s.line_end), s.line_end)
         fields = {"abstract": s.text} if s.section.startswith("abstract") else {"body": s.text}
-        writer.add_document(doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
+        writer.add_document(_stored_doc=f"s:{s.paper_id}:{n}", kind="passage", path=rel,
                             paper_id=s.paper_id, key=paper.key if paper else "",
                             title=paper.title if paper else "", text=s.text, section=s.section,
                             line_start=s.line_start, line_end=s.line_end, page=s.page, **fields)
     page = 1 if rel.lower().endswith(".pdf") else None
     for p in res.papers:
         key = p.key or base_key(p)
-        writer.add_document(doc=f"r:{p.id}", kind="record", path=rel, paper_id=p.id, key=key,
+        writer.add_document(_stored_doc=f"r:{p.id}", kind="record", path=rel, paper_id=p.id, key=key,
                             title=p.title, authors="; ".join(p.authors),
                             meta=" ".join(v for v in (key, p.year, p.venue) if v),
                             text=record_text(p.title, p.surnames(), p.venue, p.year, key),
@@ -829,7 +833,9 @@ class IndexStore(SearchIndex):
         self._check_abort()
         # documents are written as each file is parsed, and only what the table needs is kept
         # (see slim): holding every new file's passages until the end grew with the batch
-        writer = _new_writer(self.ix(), timeout=30.0)
+        # limitmb: the postings pooled in this (the server's) process before a run is spilled;
+        # Whoosh's default, 128, was heap the server held on to after a big update
+        writer = _new_writer(self.ix(), timeout=30.0, limitmb=INCREMENTAL_POOL_MB)
         try:
             for rel in sorted(gone | set(to_parse)):
                 writer.delete_by_term("path", rel)

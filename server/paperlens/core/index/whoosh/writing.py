@@ -11,6 +11,8 @@ Whoosh's own classes are never changed:
   document's (a passage's paper title, path, key) reuses its analysis; with our analyzer
   (``FastMixedAnalyzer.index_positions``) a field's term -> positions map is built straight
   from the regex matches, without a Token per word (``word_values``).
+* ``Writer.add_document(_stored_<name>=value)`` without ``<name>`` stores the value without
+  indexing it (Whoosh itself only accepts ``_stored_<name>`` next to ``<name>``).
 * ``Writer._flush_segment``: terms come out of that pool in order (no sort of every posting;
   spilled runs are chunks of terms, not one pickle per posting) and are written by
   ``FieldWriter.write_terms`` with field lengths read once per field (``PerDocReader``) and
@@ -41,7 +43,7 @@ from whoosh.codec import whoosh3  # noqa: E402
 from whoosh.codec.base import OutOfOrderError  # noqa: E402
 from whoosh.compat import dumps  # noqa: E402
 from whoosh.fields import FieldType  # noqa: E402
-from whoosh.formats import Positions  # noqa: E402
+from whoosh.formats import Frequency, Positions  # noqa: E402
 from whoosh.index import LockError  # noqa: E402
 from whoosh.system import emptybytes, pack_uint  # noqa: E402
 from whoosh.util.filelock import try_for  # noqa: E402
@@ -351,8 +353,9 @@ def _in_docnum_order(term):
 # -- analysis ---------------------------------------------------------------------------------------
 
 def word_values(fmt, value, analyzer):
-    """``fmt.word_values(value, analyzer, mode="index")``; for Whoosh's plain Positions format
-    and an analyzer with ``index_positions`` (ours), from its term -> positions map."""
+    """``fmt.word_values(value, analyzer, mode="index")``; for Whoosh's plain Positions and
+    Frequency formats and an analyzer with ``index_positions`` (ours), from its term ->
+    positions map (Whoosh's Frequency path, a Token per word, was slower than Positions')."""
     fast = getattr(analyzer, "index_positions", None)
     if fast is not None and isinstance(fmt, Positions) and type(fmt).encode is Positions.encode \
             and type(fmt).word_values is Positions.word_values:
@@ -369,12 +372,20 @@ def word_values(fmt, value, analyzer):
                     deltas.insert(0, poslist[0])
                 out.append((w, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
             return out
+    if fast is not None and isinstance(fmt, Frequency) and type(fmt).word_values is Frequency.word_values:
+        # the same tokens counted (positions do not change which tokens there are)
+        poses = fast(value, {"mode": "index", "positions": True, "boosts": True})
+        if poses is not None:
+            fb = fmt.field_boost
+            return [(w, len(poslist), float(len(poslist)) * fb, pack_uint(len(poslist)))
+                    for w, poslist in poses.items()]
     return fmt.word_values(value, analyzer, mode="index")
 
 
 # -- the writer -------------------------------------------------------------------------------------
 
 _PLAIN_INDEX = FieldType.index
+STORED_ONLY = "_stored_"     # Whoosh's prefix for a field's stored value (see Writer.add_document)
 
 
 class Writer(SegmentWriter):
@@ -425,13 +436,19 @@ class Writer(SegmentWriter):
         Whoosh's own method."""
         pool = self.pool
         schema = self.schema
+        stored_only = [key[len(STORED_ONLY):] for key in fields if key.startswith(STORED_ONLY)
+                       and key[len(STORED_ONLY):] not in fields]
+        for name in stored_only:
+            if name not in schema or not schema[name].stored:
+                raise ValueError(f"{STORED_ONLY}{name}: {name!r} is not a stored field of the schema")
         if type(pool) is not PostingPool:
-            return super().add_document(**fields)
+            return self._whoosh_add_document(fields, stored_only)
         fieldnames = sorted([name for name in fields.keys() if not name.startswith("_")])
         for name in fieldnames:
             field = schema[name] if name in schema else None
             if field is None or field.vector or field.separate_spelling():
-                return super().add_document(**fields)    # (an unknown field raises there)
+                # (an unknown field raises there)
+                return self._whoosh_add_document(fields, stored_only)
         self._check_state()
         perdocwriter = self.perdocwriter
         docnum = self.docnum
@@ -494,6 +511,10 @@ class Writer(SegmentWriter):
                 if column and customval is not None:
                     cv = field.to_column_value(customval)
                     perdocwriter.add_column_value(fieldname, column, cv)
+            # ``_stored_<name>`` without ``<name>``: stored, not indexed (a passage's "s:..." id
+            # is never looked up, and as a term it was 74% of a segment's terms)
+            for name in stored_only:
+                perdocwriter.add_field(name, schema[name], fields[STORED_ONLY + name], 0)
         except Exception as ex:
             perdocwriter.cancel_doc()
             raise ex
@@ -501,6 +522,14 @@ class Writer(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _whoosh_add_document(self, fields: dict, stored_only: list):
+        """Whoosh's own add_document (it has no stored-only values: those are indexed too)."""
+        if stored_only:
+            fields = dict(fields)
+            for name in stored_only:
+                fields[name] = fields[STORED_ONLY + name]
+        return super().add_document(**fields)
 
     def _flush_segment(self):
         tp = self._terms
