@@ -128,6 +128,7 @@ class _Cand:
     line_start: bool
     glue_ok: bool
     cut: int = -1      # where the previous entry ends (before a bullet); -1: at ``start``
+    name: str = ""     # an author-year key label ("ACL87"), used instead of the number
 
     def __post_init__(self) -> None:
         if self.cut < 0:
@@ -177,6 +178,17 @@ def _bracket_candidates(text: str, start: int, end: int) -> list[_Cand]:
     return out
 
 
+_KEY_LABEL = re.compile(r"^[ \t\x00]*\[([A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*(?=\S)", re.MULTILINE)
+
+
+def _key_candidates(text: str, start: int, end: int) -> list[_Cand]:
+    """Author-year key labels at line starts: ``[ACL87] Agrawal, R., ...``, ``[AMS+07] ...``."""
+    out = []
+    for m in _KEY_LABEL.finditer(text, start, end):
+        out.append(_Cand(m.start(1) - 1, m.end(), 0, True, True, cut=m.start(), name=m.group(1)))
+    return out
+
+
 def _numbered_candidates(text: str, start: int, end: int) -> list[_Cand]:
     out = []
     for m in _NUMBERED_LABEL.finditer(text, start, end):
@@ -191,6 +203,13 @@ _AUTHOR_START = re.compile(
     r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+(?:[ \-][A-Z\u00C0-\u024F][\w'’\-]+)?"
     r"(?:,\s+(?:[A-Z\u00C0-\u024F]\.|[A-Z\u00C0-\u024F][a-z\u00C0-\u024F]+)"   # Ho, J.   He, Kaiming
     r"|\s+[A-Z]{1,3}[,.])")                                                     # Ho J,
+# "P. Auer, N. Cesa-Bianchi, and P. Fischer.", "O.-C. Granmo.", "J. C. Gittins."
+_INITIALS_FIRST = re.compile(r"^(?:[A-Z\u00C0-\u024F]\.[ \t]?(?:-[ \t]?[A-Z]\.[ \t]?)?)+[ \t]?"
+                             r"(?:(?:van|von|de|der|den|da|di|du|del|la|le)[ \t]+)*"
+                             r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+(?:,|[ \t]+and[ \t]|\.[ \t]|\.$)")
+# "John Langford. Interactive machine learning": a full name and a period, after an entry's end
+_NAME_PERIOD = re.compile(r"^[A-Z\u00C0-\u024F][a-z\u00C0-\u024F'’\-]+(?:[ \t]+[A-Z]\.)*[ \t]+"
+                          r"[A-Z\u00C0-\u024F][a-z\u00C0-\u024F'’\-]+\.[ \t]+[A-Z]")
 _WEAK_AUTHOR_START = re.compile(r"^[A-Z\u00C0-\u024F][a-z\u00C0-\u024F'’\-]+(?:\s+[A-Z]\.)*"
                                 r"\s+[A-Z\u00C0-\u024F][\w'’\-]+(?:,\s|\s+and\s)")
 _ENDS_ENTRY = re.compile(r"(?:(?:19|20)\d\d[a-z]?\)?|\d+|\))\.[\"”']?$")
@@ -244,7 +263,11 @@ def _year_blocks(lines: list[tuple[int, str]], n_content: int) -> list[list[tupl
 
 
 def _starts_with_author(line: str, prev: str) -> bool:
-    return bool(_AUTHOR_START.match(line) or (_WEAK_AUTHOR_START.match(line) and _ENDS_ENTRY.search(prev)))
+    if _AUTHOR_START.match(line):
+        return True
+    if not _ENDS_ENTRY.search(prev):
+        return False
+    return bool(_WEAK_AUTHOR_START.match(line) or _INITIALS_FIRST.match(line) or _NAME_PERIOD.match(line))
 
 
 def _author_line_starts(text: str, content: list[tuple[int, str]]) -> list[_Cand]:
@@ -300,11 +323,21 @@ def _entry_starts(text: str, start: int, end: int) -> tuple[list[_Cand], bool]:
     else the starts of an author–year list."""
     bracket = _select_increasing(_bracket_candidates(text, start, end), first_max=5, allow_glued=True)
     numbered = _select_increasing(_numbered_candidates(text, start, end), first_max=1, allow_glued=False)
+    if numbered and not _near_top(text, start, numbered[0].start):
+        numbered = []       # "1 - x" lines of an appendix's maths after an author-year list
+    keys = _key_candidates(text, start, end)
+    if len(keys) >= 3 and len(keys) > len(bracket) and len(keys) > len(numbered):
+        return keys, True
     if bracket and len(bracket) >= len(numbered):
         return bracket, True
     if len(numbered) >= 2 or (numbered and not bracket):
         return numbered, True
     return _author_year_starts(text, start, end), False
+
+
+def _near_top(text: str, start: int, at: int, lines: int = 3) -> bool:
+    """Whether ``at`` is on one of the first non-blank ``lines`` lines from ``start``."""
+    return sum(1 for line in text[start:at].split("\n") if line.strip()) <= lines
 
 
 def _entry(text: str, c: _Cand, body_end: int, numeric: bool, position: int, lines: _Lines) -> Reference | None:
@@ -319,6 +352,7 @@ def _entry(text: str, c: _Cand, body_end: int, numeric: bool, position: int, lin
         stop -= 1
     doi, arxiv = extract_ids(entry_text)
     years = extract_years(entry_text)
-    return Reference(label=str(c.label) if numeric else str(position), text=entry_text,
+    label = (c.name or str(c.label)) if numeric else str(position)
+    return Reference(label=label, text=entry_text,
                      line=lines.line_of(c.start), span=Span(c.start, max(stop, c.end)),
                      title=extract_title(entry_text), doi=doi, arxiv=arxiv, year=years[-1] if years else "")

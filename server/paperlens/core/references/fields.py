@@ -24,6 +24,29 @@ _VANCOUVER = re.compile(    # "Ho J, Jain A, Abbeel P. Title." / "Lowe DG. Title
     r"|" + _VNAME + r"\s[A-Z]{2,3}(?:,?\set\sal)?"
     r"|" + _VNAME + r"\s[A-Z](?=\.\s(?![A-Z][\w'’\-]+(?:[.,]|\sand\s))))\.\s")   # not "David G. Lowe."
 _PAREN_YEAR = re.compile(r"\(\s*(?:19|20)\d\d[a-z]?\s*\)[.,:]?\s+")
+# "Surname, I." author lists: "Lamport, L.: Title", "GILBERT, S., AND LYNCH, N. Title",
+# "Oki, Brian M., and Liskov, Barbara H. Title", "Chandra, T.D., Griesemer, R.: Title"
+_SURNAME = (r"(?:(?:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al|ten|ter)\s+)*"
+            r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+(?:[ \-][A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+)?")
+_INITIALS = r"(?:[A-Z\u00C0-\u024F]\.(?:[a-z]\.)?\s?-?\s?)+"
+_GIVEN = r"[A-Z\u00C0-\u024F][a-z\u00C0-\u024F]+(?:\s[A-Z]\.)*"
+_ONE_SURNAME = (r"(?:(?:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al|ten|ter)\s+)*"
+                r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+")
+# a given name in full only after a one-word surname: "Jeffrey Dean, Gregory S. Corrado" is not one
+_PERSON_SI = r"(?:" + _SURNAME + r",\s?" + _INITIALS + r"|" + _ONE_SURNAME + r",\s?" + _GIVEN + r")"
+_PERSON_I = _SURNAME + r",\s?" + _INITIALS
+_SI_SEP = r"(?:,\s*(?:and\s+|AND\s+|&\s*)?|\s*(?:and|AND|&)\s+|;\s*(?:and\s+)?)"
+_SI_LIST = re.compile(r"^" + _PERSON_SI + r"(?:" + _SI_SEP + _PERSON_SI + r"|" + _PERSON_I + r")*"
+                      r"(?:,?\s+et\s+al\.?)?")
+# after the list, names that go on ("Goh, P.K.") or an ACL-style "Name. 2006." : not this style
+_MORE_NAMES = re.compile(r"^\s*(?:[A-Z][\w'’\-]+,\s?[A-Z]\.|[A-Z][\w'’\-]+\.\s+(?:19|20)\d\d|"
+                         r"[A-Z][\w'’\-]+,?\s+and\s+[A-Z]\.)")
+_PAREN_DATE = re.compile(r"\(\s*(?:19|20)\d\d[a-z]?(?:,\s*[A-Za-z.]+)?\s*\)[.,:]?\s+")
+# names only (capitalised words, initials, commas, 'and', 'et al'): what comes before "(2013)"
+_NAMES_ONLY = re.compile(r"^(?:(?:[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]*\.?|and|AND|&|et|al\.?|"
+                         r"van|von|de|der|den|da|di|du|del|la|le)[,;]?\s+){1,80}$")
+# what ends a title set off by a comma in place of a period: ", ICML, 2014." / ", 47, 235-256, 2002."
+_TRAILING_VENUE = re.compile(r"(?:,\s*(?:[A-Z]{2,}[a-z]?['’]?\d{0,4}|\d[\d\s\-–:()]*|(?:19|20)\d\d[a-z]?))+\s*$")
 _TRAILING_YEAR = re.compile(r"\s*,\s*\(?(?:19|20)\d\d[a-z]?\)?$")
 
 
@@ -105,8 +128,14 @@ def extract_title(entry_text: str) -> str:
         if t:
             return t
     v = _VANCOUVER.match(s)
+    si = _si_authors_end(s) if not v else None
+    py = _names_then_paren_year(s) if not v and si is None else None
     if v:
         authors_end = v.end()
+    elif si is not None:
+        authors_end = si
+    elif py is not None:
+        authors_end = py
     else:
         authors_end = next(_boundaries(s, 0, title_phase=False), None)
         if authors_end is None:
@@ -126,5 +155,46 @@ def extract_title(entry_text: str) -> str:
             while rest_start < len(s) and s[rest_start] == " ":
                 rest_start += 1
             continue
-        return _clean_title(chunk)
+        title = _clean_title(chunk)
+        if not title and len(chunk.strip()) <= 3 and end < len(s):
+            rest_start = end       # a stray OCR token ("Schneider, F. 6. Fail-Stop Processors.")
+            while rest_start < len(s) and s[rest_start] == " ":
+                rest_start += 1
+            continue
+        if end >= len(s) or len(title.split()) > 25:
+            # no period after the title: "Title, ICML, 2014." / "Title, Machine Learning,47, 235-256"
+            title = _clean_title(_TRAILING_VENUE.sub("", title))
+        return title
     return ""
+
+
+def _si_authors_end(s: str) -> int | None:
+    """Where a "Surname, I." author list ends ("Lamport, L.: Paxos made simple."), or None
+    when the entry does not start with one."""
+    m = _SI_LIST.match(s)
+    if not m:
+        return None
+    end = m.end()
+    head = s[:end].rstrip()
+    rest = s[end:]
+    if rest.lstrip().startswith(",") or _MORE_NAMES.match(rest):
+        return None           # "Berry, Donald A., Bert Fristedt." : names go on in another style
+    if head.endswith(".") or rest.lstrip().startswith((".", ":")):
+        while end < len(s) and s[end] in " .:":
+            end += 1
+        y = _PAREN_DATE.match(s, end)
+        if y:
+            end = y.end()     # "Bertsekas, D. (2003) Nonlinear Programming."
+        return end if end < len(s) else None
+    return None
+
+
+def _names_then_paren_year(s: str) -> int | None:
+    """Where the authors end when only names come before a "(2013)" year: "Brendan H., Holt G.,
+    Phillips. T, Davydov E. (2013) Ad Click Prediction: ...". None otherwise."""
+    m = _PAREN_YEAR.search(s, 0, 1500)
+    if not m or m.start() < 3:
+        return None
+    if not _NAMES_ONLY.match(s[:m.start()].rstrip() + " "):
+        return None
+    return m.end()

@@ -12,7 +12,7 @@ _REF_HEADING = re.compile(
     r"^[ \t\x00]*(#{1,6}[ \t]*)?" + _MD +
     r"(?:(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|[A-Z]\.)[ \t]+)?"
     r"(?:references|bibliography|reference[ \t]+list|works[ \t]+cited|literature[ \t]+cited|"
-    r"cited[ \t]+literature)" + _MD + r"[ \t]*[.:]?[ \t]*" + _MD + r"[ \t\x00\r]*$",
+    r"cited[ \t]+literature|参考文献|參考文獻)" + _MD + r"[ \t]*[.:：]?[ \t]*" + _MD + r"[ \t\x00\r]*$",
     re.IGNORECASE | re.MULTILINE)
 # "References [1] Foo ..." or "References1. Foo": the heading glued to the first entry
 _REF_HEADING_GLUED = re.compile(r"^[ \t\x00]*(?:References|REFERENCES|Bibliography)[ \t]*"
@@ -23,6 +23,14 @@ _END_HEADING = re.compile(
     r"SUPPLEMENTAL|Acknowledg(?:e)?ments?|ACKNOWLEDG(?:E)?MENTS?)\b[^\n]{0,90}$",
     re.MULTILINE)
 _MD_HEADING = re.compile(r"^[ \t]*(#{1,6})[ \t]+\S", re.MULTILINE)
+# LaTeX appendices without the word: "A Omitted Algorithm Details" ... "B.1 Freedman's Inequality";
+# a letter heading counts when a "B ..." or "A.1 ..." heading follows it
+_LETTER_HEADING = re.compile(r"^[ \t]*A[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$", re.MULTILINE)
+_NEXT_LETTER_HEADING = re.compile(r"^[ \t]*(?:B|A\.1)[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$",
+                                  re.MULTILINE)
+# a list without a heading: lines that start with labels ("[1] ...", "[ACL87] ...")
+_LABEL_LINE = re.compile(r"^[ \t]*\[(\d{1,3}|[A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*\S", re.MULTILINE)
+MIN_UNHEADED = 5
 
 
 def find_reference_section(text: str) -> tuple[int, int] | None:
@@ -57,6 +65,34 @@ def _list_start(text: str) -> tuple[int, int] | None:
         return start, len(heading.group(1).strip()) if heading.group(1) else 0
     if glued is not None:
         return glued.end(), 0
+    unheaded = _unheaded_list(text)
+    if unheaded is not None:
+        return unheaded, 0
+    return None
+
+
+def _unheaded_list(text: str) -> int | None:
+    """Where a list without a heading starts: the last run of at least MIN_UNHEADED labelled
+    lines in the second half of the text (numbers counting up from 1, or author-year keys like
+    ``[ACL87]`` in alphabetical order), each within a few lines of the previous one."""
+    runs: list[list[re.Match]] = []
+    for m in _LABEL_LINE.finditer(text, len(text) // 2):
+        if runs and m.start() - runs[-1][-1].end() < 600:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    for run in reversed(runs):
+        labels = [m.group(1) for m in run]
+        if len(labels) < MIN_UNHEADED:
+            continue
+        if labels[0].isdigit():
+            ok = labels[0] == "1" and all(b.isdigit() and int(b) == int(a) + 1 for a, b in zip(labels, labels[1:]))
+        else:
+            keys = [k.lower() for k in labels]
+            ok = all(not k.isdigit() for k in keys) and \
+                sum(a <= b for a, b in zip(keys, keys[1:])) >= 0.8 * (len(keys) - 1)
+        if ok:
+            return run[0].start()
     return None
 
 
@@ -70,6 +106,10 @@ def _list_end(text: str, start: int, md_level: int) -> int:
         m = _END_HEADING.search(text, m.end())
     if m is not None:
         end = m.start()
+    for h in _LETTER_HEADING.finditer(text, start, end):
+        if _NEXT_LETTER_HEADING.search(text, h.end(), end):
+            end = h.start()
+            break
     if md_level:
         for h in _MD_HEADING.finditer(text, start, end):
             if len(h.group(1)) <= md_level:

@@ -1,0 +1,174 @@
+"""Reference lists as real PDFs print them (issue 15): the styles and layouts of the development
+set's papers, each written here as the text pdfium gives for it (invented entries)."""
+from __future__ import annotations
+
+import pytest
+
+from paperlens.core.references import extract_title, find_reference_section, parse_references
+
+
+# ---------------------------------------------------------------------------------------
+# titles after "Surname, I." author lists (ACM small caps, Springer LNCS, SIGOPS)
+
+@pytest.mark.parametrize("entry, title", [
+    ("Lamport, L.: Paxos made simple. ACM SIGACT News 32(4), 18–25 (2001)", "Paxos made simple"),
+    ("Lamport, L. Paxos made simple. ACM SIGACT News 32, 4 (Dec. 2001), 18–25.", "Paxos made simple"),
+    ("GILBERT, S., AND LYNCH, N. Brewer’s conjecture and the feasibility of consistent, available, "
+     "partition-tolerant web services. ACM SIGACT News (2002).",
+     "Brewer’s conjecture and the feasibility of consistent, available, partition-tolerant web services"),
+    ("THOMSON, A., DIAMOND, T., WENG, S.-C., REN, K., SHAO, P., AND ABADI, D. J. Calvin: fast distributed "
+     "transactions for partitioned database systems. In SIGMOD (2012).",
+     "Calvin: fast distributed transactions for partitioned database systems"),
+    ("Oki, Brian M., and Liskov, Barbara H. Viewstamped Replication: A New Primary Copy Method. In "
+     "Proceedings of the 7th PODC (1988), pp. 8–17.", "Viewstamped Replication: A New Primary Copy Method"),
+    ("Chandra, T.D., Griesemer, R., Redstone, J.: Paxos made live: an engineering perspective. In: Proc. "
+     "26th PODC, pp. 398–407 (2007)", "Paxos made live: an engineering perspective"),
+    ("Gray, J., and Lamport, L. Consensus on transaction commit. Trans. on Database Systems 31, 1 (Mar. "
+     "2006), 133–160.", "Consensus on transaction commit"),
+    ("LAMPORT, L. Time, Clocks, and the Ordering of Events in a Distributed System. Comm. of the ACM 21, 7 "
+     "(July 1978), 558–565.", "Time, Clocks, and the Ordering of Events in a Distributed System"),
+    ("Graves, A., Mohamed, A.r., Hinton, G.: Speech recognition with deep recurrent neural networks. In: "
+     "ICASSP. pp. 6645–6649. IEEE (2013)", "Speech recognition with deep recurrent neural networks"),
+    ("Wodnicki, J.M. and Kurtz, S.C.: Performance Evaluation of a Utility. IBM Document, 1989.",
+     "Performance Evaluation of a Utility"),
+    ("Bertsekas, D. (2003) Nonlinear Programming. Springer US, 51–88.", "Nonlinear Programming"),
+    ("Paquet, U., Koenigstein, N. (2013, May). One-class collaborative filtering with random graphs. In "
+     "WWW.", "One-class collaborative filtering with random graphs"),
+    # names only before "(2013)", one of them broken by a stray period
+    ("Brendan H., Holt G., Sculley D., Phillips. T, Davydov E., Kubica J. (2013) Ad Click Prediction: a "
+     "View from the Trenches. Proceedings of the 19-th KDD.", "Ad Click Prediction: a View from the Trenches"),
+    # the title set off by a comma, no period after it
+    ("Agrawal, A., Hsu, D., Kale, S., Schapire, R. E.: Taming the Monster: A Fast and Simple Algorithm "
+     "for Contextual Bandits, ICML, 2014.", "Taming the Monster: A Fast and Simple Algorithm for Contextual Bandits"),
+    # not this style: full names, or names that go on in another style
+    ("Jeffrey Dean, Gregory S. Corrado, Rajat Monga, and Andrew Y. Ng. Large scale distributed deep "
+     "networks. In NIPS, 2012.", "Large scale distributed deep networks"),
+    ("Richard Socher, Cliff C. Lin, Andrew Y. Ng, and Christopher D. Manning. Parsing natural scenes "
+     "with recursive neural networks. In ICML, 2011.", "Parsing natural scenes with recursive neural networks"),
+    ("Berry, Donald A., Bert Fristedt. 1985. Bandit Problems. Chapman Hall.", "Bandit Problems"),
+    ("Bradt, R. N., S. M. Johnson, S. Karlin. 1956. On Sequential Designs for Maximizing the Sum of n "
+     "Observations. Annals of Mathematical Statistics 27(4).",
+     "On Sequential Designs for Maximizing the Sum of n Observations"),
+    ("Manchanda, Puneet, Jean-Pierre Dube, K.Y. Goh, P.K. Chintagunta. 2006. The Effect of Banner "
+     "Advertising on Internet Purchasing. Journal of Marketing Research 43(1).",
+     "The Effect of Banner Advertising on Internet Purchasing"),
+])
+def test_titles_after_surname_initials_authors(entry, title):
+    assert extract_title(entry) == title
+
+
+# ---------------------------------------------------------------------------------------
+# where the list is
+
+def test_chinese_heading():
+    text = "正文 [1]。\n参考文献\n[1] Convex function. http://en.wikipedia.org/wiki/Convex_function\n" \
+           "[2] A. Author. A title. 2020.\n"
+    start, end = find_reference_section(text)
+    assert text[start:end].startswith("[1] Convex function.")
+    assert [e.label for e in parse_references(text)] == ["1", "2"]
+
+
+APPENDIX_AFTER_LIST = (
+    "We thank our colleagues.\nReferences\n"
+    "Goldberg, Y. and Levy, O. (2014). word2vec explained: deriving the negative-sampling method.\n"
+    "arXiv:1402.3722.\n"
+    "Mikolov, T., Chen, K., Corrado, G., and Dean, J. (2013a). Efficient estimation of word\n"
+    "representations in vector space. arXiv preprint arXiv:1301.3781.\n"
+    "Morin, F. and Bengio, Y. (2005). Hierarchical probabilistic neural network language model.\n"
+    "In AISTATS, volume 5, pages 246–252.\n"
+    "A Back Propagation Basics\n"
+    "A.1 Learning Algorithms for a Single Unit\n"
+    "The unit works in the following way:\n"
+    "y = f(u), (62)\n"
+    "1 if u > 0\n"
+    "0 otherwise (65)\n"
+    "B Omitted Proofs\n"
+    "2 Using this lemma, we derive the bound.\n"
+)
+
+
+def test_list_ends_at_lettered_appendix_headings():
+    start, end = find_reference_section(APPENDIX_AFTER_LIST)
+    assert APPENDIX_AFTER_LIST[start:end].rstrip().endswith("pages 246–252.")
+
+
+def test_author_year_list_is_not_taken_for_numbers_in_the_maths_after_it():
+    entries = parse_references(APPENDIX_AFTER_LIST)
+    assert [e.title for e in entries] == [
+        "word2vec explained: deriving the negative-sampling method",
+        "Efficient estimation of word representations in vector space",
+        "Hierarchical probabilistic neural network language model",
+    ]
+
+
+def test_numbered_list_starts_at_the_top_of_the_section():
+    text = ("References\nAuer, P. (2002). Using confidence bounds. JMLR, 3:397–422.\n"
+            "Chapelle, O. and Li, L. (2011). An empirical evaluation of Thompson sampling. In NIPS.\n"
+            "Lai, T. L. and Robbins, H. (1985). Asymptotically efficient adaptive allocation rules.\n"
+            "Some prose after the list that has an equation.\n"
+            "1 - x is small when x is close to one\n")
+    entries = parse_references(text)
+    assert [e.title for e in entries] == ["Using confidence bounds",
+                                          "An empirical evaluation of Thompson sampling",
+                                          "Asymptotically efficient adaptive allocation rules"]
+
+
+def test_list_without_heading_is_found_by_its_labels():
+    entries_text = "".join(f"[{key}] A. Author. Title number {i}. In Proc. X, 19{80 + i}.\n"
+                           for i, key in enumerate(["Apa01", "BEA01", "BHM90", "Bre01", "CG99", "GL02"]))
+    text = ("Body text citing [GL02] and [Bre01].\n" * 40 +
+            "Acknowledgments: We would like to thank many people.\n" + entries_text)
+    start, _ = find_reference_section(text)
+    assert text[start:].startswith("[Apa01]")
+    entries = parse_references(text)
+    assert [e.label for e in entries] == ["Apa01", "BEA01", "BHM90", "Bre01", "CG99", "GL02"]
+    assert entries[-1].title == "Title number 5"
+
+
+def test_no_list_without_heading_from_a_few_bracketed_lines():
+    text = "Body.\n" * 40 + "[1] a note\n[2] another note\n"
+    assert find_reference_section(text) is None
+
+
+# ---------------------------------------------------------------------------------------
+# splitting
+
+def test_author_year_key_labels():
+    text = ("10. REFERENCES\n"
+            "[ACL87] Agrawal, R., Carey, M. J., and Livny, M. “Concurrency\n"
+            "control performance modeling: alternatives and implications.”\n"
+            "ACM Trans. Database Syst. 12(4), Dec. 1987.\n"
+            "[AMS+07] Aguilera, M., Merchant, A., Shah, M., Veitch, A. C.,\n"
+            "and Karamanolis, C. T. “Sinfonia: a new paradigm for building\n"
+            "scalable distributed systems.” In Proc. SOSP, 2007.\n"
+            "[GS92] Garcia-Molina, H. and Salem, K. “Main Memory Database\n"
+            "Systems: An Overview.” IEEE Trans. Knowl. Data Eng. 4(6), 1992.\n")
+    entries = parse_references(text)
+    assert [e.label for e in entries] == ["ACL87", "AMS+07", "GS92"]
+    assert [e.title for e in entries] == [
+        "Concurrency control performance modeling: alternatives and implications",
+        "Sinfonia: a new paradigm for building scalable distributed systems",
+        "Main Memory Database Systems: An Overview",
+    ]
+    assert [e.year for e in entries] == ["1987", "2007", "1992"]
+
+
+def test_author_year_entries_that_start_with_initials():
+    text = ("References\n"
+            "P. Auer, N. Cesa-Bianchi, and P. Fischer. Finite-time analysis of the multiarmed bandit problem.\n"
+            "Machine Learning, 47(2-3):235–256, 2002.\n"
+            "O. Chapelle and L. Li. An empirical evaluation of thompson sampling. In NIPS, 2011.\n"
+            "J. C. Gittins. Multi-armed Bandit Allocation Indices. Wiley Interscience Series in Systems and\n"
+            "Optimization. John Wiley and Son, 1989.\n"
+            "O.-C. Granmo. Solving two-armed bernoulli bandit problems using a bayesian learning automaton.\n"
+            "International Journal of Intelligent Computing and Cybernetics, 3(2):207–234, 2010.\n"
+            "John Langford. Interactive machine learning, January 2014. URL\n"
+            "http://hunch.net/~jl/projects/interactive/index.html.\n")
+    entries = parse_references(text)
+    assert entries[-1].text.startswith("John Langford. Interactive machine learning")
+    assert [e.title for e in entries[:-1]] == [
+        "Finite-time analysis of the multiarmed bandit problem",
+        "An empirical evaluation of thompson sampling",
+        "Multi-armed Bandit Allocation Indices",
+        "Solving two-armed bernoulli bandit problems using a bayesian learning automaton",
+    ]
