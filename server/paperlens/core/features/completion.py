@@ -1,13 +1,18 @@
 """Completion of citation keys after ``\\cite{``, ``[@``, ``@``, ``[cite:@`` and after ``,`` or ``;``
 in a citation, and after the user's own LaTeX citation commands (``\\longcite{`` defined in the
-project's preamble); resolving an item adds the paper's card."""
+project's preamble); resolving an item adds the paper's card.
+
+With nothing or little typed (:data:`SHORT_PREFIX` characters at most) the keys are ranked by what
+is being written around the cursor (core/recommend.py: the sentence and paragraph against titles,
+abstracts and passages; co-citation with the keys cited nearby; recency in the document), and
+each ranked item says why (``why``); a longer prefix filters and orders as the key index does."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from paperlens.core import citations
+from paperlens.core import citations, recommend
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.hover import card
 from paperlens.core.features.view import LibraryView
@@ -15,6 +20,8 @@ from paperlens.core.models import Span
 
 TRIGGER_CHARACTERS = ["{", "@", ",", ";", "<"]
 SPARE_ROWS = 10          # asked beyond the limit, so that keys defined twice still fill it
+SHORT_PREFIX = 3         # up to this many characters typed, the context ranks the keys
+FILTERED_ROWS = 2000     # with a short prefix: the matching rows the context reorders
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,9 @@ class Item:
     filter_text: str
     span: Span
     data: dict = field(default_factory=dict)
+    why: str = ""               # what made the context rank it here ("" when it did not)
+    passage: str = ""           # the passage of the paper that matched the context
+    page: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -59,29 +69,92 @@ def _one_row_per_key(rows: list, total: int, doc: Snapshot) -> tuple[list, int]:
     return kept, total - (len(rows) - len(kept))
 
 
-def complete(doc: Snapshot, offset: int, view: LibraryView, limit: int) -> Optional[Completions]:
-    """The keys to offer at ``offset`` (at most ``limit``), or None when no key is being typed."""
+def complete(doc: Snapshot, offset: int, view: LibraryView, limit: int,
+             by_context: bool = True) -> Optional[Completions]:
+    """The keys to offer at ``offset`` (at most ``limit``), or None when no key is being typed.
+    ``by_context``: rank by the text around the cursor when little is typed (the default)."""
     if doc.language is None:
         return None
     cc = citations.completion_context(doc.text, offset, doc.language, doc.macros)
     if cc is None:
         return None
+    if by_context and len(cc.prefix.strip()) <= SHORT_PREFIX:
+        return _by_context(doc, offset, view, limit, cc)
     rows, total = view.complete(cc.prefix, limit + SPARE_ROWS)
     rows, total = _one_row_per_key(rows, total, doc)
     rows = rows[:limit]
-    items = [Item(key=row.key, detail=detail(row), sort_text=f"{rank:04d}",
-                  filter_text=" ".join([row.key, *row.surnames, row.year, row.title]) if cc.prefix else row.key,
-                  span=cc.span, data={"id": row.id, "source": row.source})
-             for rank, row in enumerate(rows)]
+    return Completions([_item(row, rank, cc) for rank, row in enumerate(rows)], incomplete=total > limit)
+
+
+def _item(row, rank: int, cc, suggestion: Optional[recommend.Suggestion] = None) -> Item:
+    why = suggestion.reason() if suggestion is not None else ""
+    data = {"id": row.id, "source": row.source}
+    if why:
+        data["why"] = why
+    if suggestion is not None and suggestion.passage:
+        data["passage"] = _passage(suggestion.passage)
+        if suggestion.page:
+            data["page"] = suggestion.page
+    return Item(key=row.key, detail=detail(row), sort_text=f"{rank:04d}",
+                filter_text=" ".join([row.key, *row.surnames, row.year, row.title]) if cc.prefix else row.key,
+                span=cc.span, data=data, why=why,
+                passage=suggestion.passage if suggestion is not None else "",
+                page=suggestion.page if suggestion is not None else None)
+
+
+def _passage(text: str, cap: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= cap else text[:cap].rsplit(" ", 1)[0] + "…"
+
+
+def suggestions(doc: Snapshot, offset: int, view: LibraryView,
+                ctx: Optional[recommend.Context] = None) -> list[recommend.Suggestion]:
+    """The library papers that fit the text around ``offset``, best first (see core/recommend.py)."""
+    ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
+    rows = view.rows()
+    own = str(doc.path) if doc.path is not None else None          # a draft in a paper folder
+    return recommend.rank(ctx, rows, search=lambda q: view.search(q, recommend.SEARCH_LIMIT, per_paper=1),
+                          graph=view.graph(), skip=[r.id for r in rows if own and r.file == own])
+
+
+def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -> Completions:
+    """The keys matching the (short) prefix, those that fit the context first."""
+    ctx = recommend.context(doc.text, offset, doc.language, doc.macros)
+    ranked = suggestions(doc, offset, view, ctx)
+    if cc.prefix.strip():
+        rows, total = view.complete(cc.prefix, FILTERED_ROWS)
+        allowed = {(r.key, r.source) for r in rows}
+        ranked = [s for s in ranked if (s.row.key, s.row.source) in allowed]
+    else:
+        rows, total = view.complete(cc.prefix, limit + SPARE_ROWS)
+        total = max(total, len({s.row.key for s in ranked}))
+    chosen = {id(s.row): s for s in ranked}
+    order = [s.row for s in ranked] + [r for r in rows if id(r) not in chosen]
+    if ctx.excluded:         # keys of the citation being written: last (a key may be cited twice)
+        order = [r for r in order if r.key not in ctx.excluded] + [r for r in order if r.key in ctx.excluded]
+    order, _ = _one_row_per_key(order, len(order), doc)
+    by_key = {s.row.key: s for s in reversed(ranked)}
+    items = [_item(row, rank, cc, by_key.get(row.key)) for rank, row in enumerate(order[:limit])]
     return Completions(items, incomplete=total > len(items))
 
 
 def resolve(data: Any, view: LibraryView) -> Optional[str]:
     """The card of a completion item's paper (its ``data``), or None when the data is not one
-    of ours (or mangled) or the paper is gone."""
+    of ours (or mangled) or the paper is gone; a context-ranked item's card ends with why it is
+    offered (and the passage that matched)."""
     data = data if isinstance(data, dict) else {}
     source, row_id = data.get("source"), data.get("id")
     if not (isinstance(source, str) and source and isinstance(row_id, str)):
         return None
     row = view.entry(source, row_id)
-    return card(view, row) if row is not None else None
+    if row is None:
+        return None
+    text = card(view, row)
+    why, passage, page = data.get("why"), data.get("passage"), data.get("page")
+    head = []
+    if isinstance(why, str) and why:
+        head.append(f"*Fits here:* {why}")
+    if isinstance(passage, str) and passage:
+        where = f" (p. {page})" if type(page) is int else ""
+        head.append(f"> {passage}{where}")
+    return "\n\n".join([text.rstrip("\n"), *head]) + "\n" if head else text

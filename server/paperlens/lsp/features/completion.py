@@ -24,6 +24,8 @@ def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionL
     for item in found.items:
         items.append(types.CompletionItem(
             label=item.key, kind=types.CompletionItemKind.Reference, detail=item.detail,
+            # why the context ranked it here (title words, passage, co-citation), beside the key
+            label_details=types.CompletionItemLabelDetails(description=item.why) if item.why else None,
             sort_text=item.sort_text, filter_text=item.filter_text,
             text_edit=types.TextEdit(range=req.positions.range(req.doc.text, item.span), new_text=item.key),
             data=item.data))

@@ -1,0 +1,426 @@
+"""What to cite here: library papers ranked by the text around the cursor.
+
+Pure Python (no index, no protocol). :func:`context` reads what is being written around an
+offset of a draft (the sentence, the paragraph, with markup and citations stripped; the keys
+cited nearby and earlier); :func:`rank` scores library papers for it from
+
+* the fit of their titles to the sentence and the paragraph (BM25 over the titles of the rows,
+  in memory: :class:`TitleIndex`, built once per library state),
+* the passages a full-text search for the sentence found (titles, abstracts, paper texts:
+  ``search`` is the library's ranked search, given as a function),
+* co-citation: papers cited together with the keys cited in this paragraph, in this document
+  and in the library's citation graph (what those papers cite, what cites them),
+* recency: keys this document cited shortly before.
+
+Each scored paper says why (:class:`Suggestion`: the title words that matched, the passage
+and its page). Weights were chosen on the development theses of ``bench/cite_recommend.py``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Sequence
+
+from paperlens.core import citations
+
+# How far around the cursor the context is read (a completion must not read a whole 2 MB draft)
+BEFORE = 20_000          # characters before the cursor: earlier citations, the paragraph
+AFTER = 2_000            # characters after it: the rest of the sentence and the paragraph
+PARAGRAPH_CAP = 1_500    # characters of the paragraph on each side of the sentence
+SEARCH_LIMIT = 40        # passages asked of the full-text search
+
+# Weights of the signals (scores are each normalised to 0..1 first)
+W_SENTENCE = 1.0
+W_PARAGRAPH = 0.35
+W_SEARCH = 0.6
+W_COCITED = 0.5
+W_GRAPH = 0.25
+W_RECENT = 0.3
+
+STOPWORDS = frozenset("""
+a about above after again against all also although am among an and any are as at be because
+been before being below between both but by can could did do does doing done down during each
+either et al etc few for from further had has have having here how however i if in into is it
+its itself just may might more most much must no nor not now of off on once one only or other
+our out over own per same several should since so some such than that the their them then
+there these they this those through thus to too under until up upon us use used using very via
+was we were what when where whether which while who whom why will with within without would yet
+you your cite see e g ie eg fig figure table section chapter eq equation ref work works paper
+papers show shows shown propose proposed approach approaches method methods result results
+recent recently based new first two well many often different example following given
+""".split())
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_LATEX_DROP = re.compile(
+    r"\\(?:label|ref|eqref|autoref|cref|Cref|pageref|begin|end|includegraphics|input|include|url|"
+    r"href|bibliography|bibliographystyle|usepackage|documentclass|newcommand|renewcommand)\*?"
+    r"(?:\[[^\]]{0,200}\])?\{[^}]{0,300}\}")
+_LATEX_MATH = re.compile(r"\$\$.{0,2000}?\$\$|\$[^$]{0,500}\$|\\\(.{0,500}?\\\)|\\\[.{0,2000}?\\\]", re.S)
+_COMMAND = re.compile(r"\\[A-Za-z@]+\*?|#[A-Za-z][\w-]*")
+_PARAGRAPH_BREAK = re.compile(
+    r"\n[ \t]*\n|\\(?:chapter|section|subsection|subsubsection|paragraph|item|caption)\b|"
+    r"\\begin\{|\\end\{|^#+ |^\*+ |^=+ ", re.M)
+_SENTENCE_END = re.compile(r"[.!?][\"')\]}]*\s+(?=[A-Z\\(\[])|[.!?]\s*\n")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals and common suffixes, so that "networks" meets
+    "network" and "convolutional" meets "convolution"."""
+    w = word
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ational", "ations", "ation", "ional", "ings", "ing", "ed", "al", "ly"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[:-len(suffix)]
+            if suffix in ("ation", "ations", "ational"):
+                w += "e"
+            break
+    return w
+
+
+def terms(text: str) -> list[tuple[str, str]]:
+    """(stem, word as written) of the content words of ``text``."""
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group()
+        folded = fold(word)
+        if folded in STOPWORDS:
+            continue
+        out.append((stem(folded), word))
+    return out
+
+
+def plain(text: str, language: Optional[str]) -> str:
+    """Text with markup removed: LaTeX commands (with the arguments of \\label, \\ref ...),
+    math, Typst functions; what remains is read as words (punctuation is dropped by
+    :func:`terms` anyway)."""
+    if language == "latex":
+        text = _LATEX_DROP.sub(" ", text)
+        text = _LATEX_MATH.sub(" ", text)
+    return _COMMAND.sub(" ", text)
+
+
+# -- context ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Context:
+    """What is being written at an offset: ``sentence`` and ``paragraph`` (plain text, citations
+    removed; the paragraph without the sentence), ``nearby`` the keys cited in the paragraph,
+    ``earlier`` {key: characters between its last citation before the cursor and the cursor},
+    ``groups`` the citations of the window (each its keys), ``excluded`` keys not to offer
+    (those of the citation at the cursor)."""
+    sentence: str
+    paragraph: str
+    nearby: tuple[str, ...] = ()
+    earlier: dict = field(default_factory=dict)
+    groups: tuple[tuple[str, ...], ...] = ()
+    excluded: frozenset = frozenset()
+
+
+def _groups(text: str, found: Sequence) -> list[tuple[int, int, list[str]]]:
+    """Citation keys joined into their citations: (start, end, keys) of each, in order. Two keys
+    belong to one citation when only separators lie between them."""
+    out: list[tuple[int, int, list[str]]] = []
+    for c in found:
+        if out and c.span.start - out[-1][1] <= 8 and re.fullmatch(
+                r"[\s,;@<>]*", text[out[-1][1]:c.span.start]):
+            start, _, keys = out[-1]
+            out[-1] = (start, c.span.end, keys + [c.key])
+        else:
+            out.append((c.span.start, c.span.end, [c.key]))
+    return out
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for a, b in spans:
+        for i in range(max(a, 0), min(b, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def context(text: str, offset: int, language: Optional[str], macros=None) -> Context:
+    """The context of ``offset`` in a draft (see :class:`Context`); reads a window of
+    :data:`BEFORE` + :data:`AFTER` characters around it."""
+    offset = max(0, min(offset, len(text)))
+    lo, hi = max(0, offset - BEFORE), min(len(text), offset + AFTER)
+    window, at = text[lo:hi], offset - lo
+    found = citations.find_citations(window, language, macros) if language else []
+    groups = _groups(window, found)
+    excluded: set[str] = set()
+    # the citation at the cursor: its keys are being written (not offered again), its command
+    # is markup
+    for start, end, keys in groups:
+        if start - 40 <= at <= end + 2:
+            before = window[max(0, start - 40):at]
+            if start <= at <= end or re.search(r"[{\[(@<]\s*$", before) or (
+                    at >= end and re.fullmatch(r"[\s,;@<>]*", window[end:at])):
+                excluded.update(keys)
+    masked = citations.masked_text(window, language) if language else window
+    stripped = _blank(masked, [(c.span.start, c.span.end) for c in found])
+    # the paragraph: from the last break before the cursor to the first after it
+    start = 0
+    for m in _PARAGRAPH_BREAK.finditer(stripped, max(0, at - 4 * PARAGRAPH_CAP), at):
+        start = m.end()
+    m = _PARAGRAPH_BREAK.search(stripped, at)
+    end = m.start() if m else len(stripped)
+    start, end = max(start, at - PARAGRAPH_CAP), min(end, at + PARAGRAPH_CAP)
+    # the sentence: from the last sentence end before the cursor to the next one after it
+    s_start = start
+    for m in _SENTENCE_END.finditer(stripped, start, at):
+        s_start = m.end()
+    m = _SENTENCE_END.search(stripped, at, end)
+    s_end = m.end() if m else end
+    sentence = plain(stripped[s_start:s_end], language)
+    paragraph = plain(stripped[start:s_start] + " " + stripped[s_end:end], language)
+    nearby = []
+    earlier: dict[str, int] = {}
+    for g_start, g_end, keys in groups:
+        for key in keys:
+            if key in excluded:
+                continue
+            if start - 2 <= g_start and g_end <= end + 2 and key not in nearby:
+                nearby.append(key)
+            if g_end <= at:
+                earlier[key] = at - g_end
+    return Context(sentence=sentence, paragraph=paragraph, nearby=tuple(nearby), earlier=earlier,
+                   groups=tuple(tuple(k for k in keys if k not in excluded) for _, _, keys in groups),
+                   excluded=frozenset(excluded))
+
+
+# -- titles ----------------------------------------------------------------------------------
+
+class TitleIndex:
+    """BM25 over the titles of a library's rows, in memory. Rows are indexed by position."""
+
+    K1, B = 1.2, 0.5
+
+    def __init__(self, rows: Sequence) -> None:
+        self.rows = list(rows)
+        self.postings: dict[str, list[tuple[int, int]]] = {}
+        self.lengths: list[int] = []
+        for n, row in enumerate(self.rows):
+            counts = Counter(s for s, _ in terms(row.title or ""))
+            self.lengths.append(sum(counts.values()))
+            for s, tf in counts.items():
+                self.postings.setdefault(s, []).append((n, tf))
+        total = len(self.rows) or 1
+        self.avg = (sum(self.lengths) / total) or 1.0
+        self.idf = {s: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5)) for s, p in self.postings.items()}
+
+    def score(self, query: dict[str, float]) -> dict[int, float]:
+        """{row position: BM25 score} for weighted query stems."""
+        out: dict[int, float] = {}
+        k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
+        for s, weight in query.items():
+            postings = self.postings.get(s)
+            if not postings:
+                continue
+            idf = self.idf[s] * weight
+            for n, tf in postings:
+                norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg))
+                out[n] = out.get(n, 0.0) + idf * norm
+        return out
+
+
+_cache_lock = threading.Lock()
+_cache: Optional[tuple[list, TitleIndex]] = None
+
+
+def title_index(rows: Sequence) -> TitleIndex:
+    """The :class:`TitleIndex` of ``rows``, kept while the library's rows are the same objects
+    (a table is replaced, never changed, when its index changes)."""
+    global _cache
+    with _cache_lock:
+        held = _cache
+    if held is not None and len(held[0]) == len(rows) and all(
+            held[0][i] is rows[i] for i in {0, len(rows) // 3, len(rows) // 2, len(rows) - 1} if rows):
+        return held[1]
+    made = TitleIndex(rows)
+    with _cache_lock:
+        _cache = (list(rows), made)
+    return made
+
+
+# -- ranking ---------------------------------------------------------------------------------
+
+@dataclass
+class Suggestion:
+    """A library row scored for the context, and why: ``words`` the title words that matched,
+    ``passage``/``page`` the passage the search found, ``cocited`` keys it was cited with."""
+    row: object
+    score: float = 0.0
+    words: list[str] = field(default_factory=list)
+    passage: str = ""
+    page: Optional[int] = None
+    cocited: list[str] = field(default_factory=list)
+    recent: bool = False
+
+    def reason(self) -> str:
+        """One short line: what made this paper fit."""
+        parts = []
+        if self.words:
+            parts.append("title: " + ", ".join(self.words[:4]))
+        if self.passage:
+            parts.append(("p. %d: " % self.page if self.page else "passage: ") + _short(self.passage, 80))
+        if self.cocited:
+            parts.append("cited with " + ", ".join(self.cocited[:2]))
+        if self.recent:
+            parts.append("cited above")
+        return " · ".join(parts)
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def query_of(ctx: Context) -> dict[str, float]:
+    """Weighted stems: the sentence's words, then the paragraph's (less)."""
+    q: dict[str, float] = {}
+    for s, _ in terms(ctx.sentence):
+        q[s] = W_SENTENCE
+    for s, _ in terms(ctx.paragraph):
+        q.setdefault(s, W_PARAGRAPH)
+    return q
+
+
+def search_query(ctx: Context) -> str:
+    """The sentence as a plain word query for the full-text search (no query syntax)."""
+    seen, words = set(), []
+    for s, w in terms(ctx.sentence):
+        if s not in seen and fold(w) not in ("and", "or", "not", "to"):
+            seen.add(s)
+            words.append(fold(w))
+    return " ".join(words[:24])
+
+
+def _normalise(scores: dict) -> dict:
+    top = max(scores.values(), default=0.0)
+    return {k: v / top for k, v in scores.items()} if top > 0 else {}
+
+
+def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]] = None,
+         graph=None, document_groups: Sequence[Sequence[str]] = (), skip: Iterable[str] = (),
+         use_titles: bool = True, use_search: bool = True) -> list[Suggestion]:
+    """The rows that fit ``ctx``, best first (only those with a score above zero).
+
+    ``search(query)``: the library's passage search (hits with ``key``, ``paper_id``,
+    ``score``, ``snippet``/``text``, ``page``); ``graph``: the citation graph (``cites``,
+    ``cited_by`` by row id); ``document_groups``: the citations of the whole document, each its
+    keys (co-citation within the document; default: those of the context's window); ``skip``:
+    ids of rows never offered (the document itself, when it is a paper of the library)."""
+    by_key: dict[str, int] = {}
+    by_id: dict[str, int] = {}
+    for n, row in enumerate(rows):
+        by_key.setdefault(row.key, n)
+        by_id.setdefault(row.id, n)
+    skipped = {by_id[i] for i in skip if i in by_id}
+    found: dict[int, Suggestion] = {}
+
+    def get(n: int) -> Suggestion:
+        s = found.get(n)
+        if s is None:
+            s = found[n] = Suggestion(rows[n])
+        return s
+
+    query = query_of(ctx)
+    if use_titles and query:
+        index = title_index(rows)
+        titles = _normalise(index.score(query))
+        for n, v in titles.items():
+            get(n).score += v
+    if use_search and search is not None:
+        q = search_query(ctx)
+        hits = search(q) if q else []
+        scores: dict[int, float] = {}
+        first: dict[int, object] = {}
+        for h in hits:
+            n = by_key.get(h.key)
+            if n is None:
+                n = by_id.get(h.paper_id)
+            if n is None or n in skipped:
+                continue
+            if h.score > scores.get(n, 0.0):
+                scores[n], first[n] = h.score, h
+        for n, v in _normalise(scores).items():
+            s = get(n)
+            s.score += W_SEARCH * v
+            h = first[n]
+            text = getattr(h, "text", "") or ""
+            if text and [t for t, _ in terms(text)] != [t for t, _ in terms(rows[n].title or "")]:
+                s.passage, s.page = text, getattr(h, "page", None)
+    # co-citation in the document: keys cited together with the keys cited nearby
+    nearby = [k for k in ctx.nearby if k in by_key]
+    if nearby:
+        co: Counter = Counter()
+        near = set(nearby)
+        for group in (document_groups or ctx.groups):
+            if near.intersection(group):
+                for k in group:
+                    if k not in near:
+                        co[k] += 1
+        for k, v in _normalise(dict(co)).items():
+            n = by_key.get(k)
+            if n is not None:
+                s = get(n)
+                s.score += W_COCITED * v
+                s.cocited = [x for x in nearby if any(x in g and k in g for g in (document_groups or ctx.groups))][:2]
+    # the citation graph: what the nearby papers cite and what cites them, and papers cited
+    # along with them by a library paper
+    if graph is not None and nearby:
+        linked: Counter = Counter()
+        for k in nearby:
+            rid = rows[by_key[k]].id
+            for other in graph.cites.get(rid, {}):
+                linked[other] += 1.0
+            for citing in graph.cited_by.get(rid, ()):
+                linked[citing] += 0.5
+                for other in graph.cites.get(citing, {}):
+                    if other != rid:
+                        linked[other] += 0.5
+        for rid, v in _normalise(dict(linked)).items():
+            n = by_id.get(rid)
+            if n is not None:
+                get(n).score += W_GRAPH * v
+    # recency: keys this document cited shortly before (a paper is often cited again)
+    for k, distance in ctx.earlier.items():
+        n = by_key.get(k)
+        if n is not None:
+            s = get(n)
+            s.score += W_RECENT / (1.0 + distance / 3000.0)
+            s.recent = True
+    for k in ctx.excluded:
+        n = by_key.get(k)
+        if n is not None:
+            found.pop(n, None)
+    for n in skipped:
+        found.pop(n, None)
+    # why: the title words the context shares
+    stems = set(query)
+    for s in found.values():
+        if s.score > 0 and not s.words:
+            s.words = [w for st, w in _unique(terms(s.row.title or "")) if st in stems]
+    out = [s for s in found.values() if s.score > 0]
+    out.sort(key=lambda s: -s.score)
+    return out
+
+
+def _unique(pairs):
+    seen = set()
+    for st, w in pairs:
+        if st not in seen:
+            seen.add(st)
+            yield st, w
