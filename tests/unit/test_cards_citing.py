@@ -39,3 +39,7 @@ def test_most_recent_first_then_the_most_cited_then_by_title():
     assert listed[0] == "- [Gamma](file:///nowhere/c.txt#L1) · Doe · 2021"
     assert listed[3] == "- [Entry with its text](file:///nowhere/texts/g.pdf) · Ng et al. · 2020"
     assert "more" not in cited_by_list(found[:CITED_BY_SHOWN])
+    # a card takes the first few only, and says how many more the graph has
+    first = citing_papers(graph, "t", rows.get, limit=CITED_BY_SHOWN)
+    assert first == found[:CITED_BY_SHOWN]
+    assert cited_by_list(first, total=8).split("\n")[-1] == "- and 3 more"

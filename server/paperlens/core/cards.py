@@ -5,6 +5,7 @@ as plain text (no links, images, HTML or command links of its own making).
 """
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,13 +62,13 @@ def format_authors(authors: list[str], limit: int = 6) -> str:
 
 def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract",
                 graph_line: str = "", sources: list[tuple[str, str]] = (),
-                cited_by: Sequence["CitingPaper"] = ()) -> str:
+                cited_by: Sequence["CitingPaper"] = (), cited_by_total: Optional[int] = None) -> str:
     """Markdown card: title, authors, year and venue, abstract or summary, key and links.
 
     ``sources`` are (label, file URI) links to the passages a summary was drawn from;
     ``graph_line`` says how the paper is connected to the rest of the library; ``cited_by``
     lists the library papers citing it, in the order shown (:func:`citing_papers`): the first
-    :data:`CITED_BY_SHOWN`, then how many more.
+    :data:`CITED_BY_SHOWN`, then how many more of ``cited_by_total`` (default: all listed).
     """
     lines = [f"**{escape_md(paper.title or paper.key)}**", ""]
     meta = [escape_md(format_authors(paper.authors))] if paper.authors else []
@@ -85,7 +86,7 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
     if graph_line:
         lines += [escape_md(graph_line), ""]
     if cited_by:
-        lines += [cited_by_list(cited_by), ""]
+        lines += [cited_by_list(cited_by, cited_by_total), ""]
     foot = [f"`{paper.key.replace('`', '')}`"]
     if paper.source:
         where = f"{Path(paper.source).name}:{paper.source_line + 1}"
@@ -159,33 +160,36 @@ class CitingPaper:
         return {"key": self.key, "title": self.title, "year": self.year, "path": self.path}
 
 
-def citing_papers(graph, paper_id: str, row_of: Callable[[str], object]) -> list[CitingPaper]:
+def citing_papers(graph, paper_id: str, row_of: Callable[[str], object],
+                  limit: Optional[int] = None) -> list[CitingPaper]:
     """The library papers citing ``paper_id`` by the citation graph (``row_of``: id -> table
     row or None), most recent first; papers of the same year by how often the library cites
-    them (the better known first), then by title. Empty without a graph."""
+    them (the better known first), then by title; the first ``limit`` only when it is given
+    (a card: a few, whatever the count). Empty without a graph."""
     if graph is None:
         return []
-    found = []
+    keyed = []
     for citing_id in graph.cited_by.get(paper_id, ()):
         row = row_of(citing_id)
         if row is None:
             continue
         year = year_int(row.year)
-        n_cited = len(graph.cited_by.get(citing_id, ()))
-        found.append(((-(year if year is not None else -1), -n_cited, row.title.casefold(), row.key), row))
-    found.sort(key=lambda item: item[0])
-    out = []
-    for _order, row in found:
-        path = row.fulltext or row.source
-        out.append(CitingPaper(row.key, row.title or row.key, row.surnames[0] if row.surnames else "",
-                               row.year, path, None if row.fulltext else row.source_line,
-                               et_al=len(row.surnames) > 1, id=row.id))
-    return out
+        keyed.append((-year if year is not None else 1, -len(graph.cited_by.get(citing_id, ())),
+                      row.title.casefold(), row.key, citing_id, row))
+    chosen = sorted(keyed, key=_ORDER) if limit is None else heapq.nsmallest(limit, keyed, key=_ORDER)
+    return [CitingPaper(row.key, row.title or row.key, row.surnames[0] if row.surnames else "", row.year,
+                        row.fulltext or row.source, None if row.fulltext else row.source_line,
+                        et_al=len(row.surnames) > 1, id=row.id) for *_order, row in chosen]
 
 
-def cited_by_list(citing: Sequence[CitingPaper], shown: int = CITED_BY_SHOWN) -> str:
+def _ORDER(item: tuple) -> tuple:
+    return item[:-1]          # never the row itself (ids are unique)
+
+
+def cited_by_list(citing: Sequence[CitingPaper], total: Optional[int] = None,
+                  shown: int = CITED_BY_SHOWN) -> str:
     """The card's list of citing papers: each one's title (a link to its text), first author
-    and year; past ``shown``, how many more."""
+    and year; past ``shown``, how many more of ``total`` (default: all of ``citing``)."""
     items = []
     for c in citing[:shown]:
         title = escape_md(c.title)
@@ -193,16 +197,18 @@ def cited_by_list(citing: Sequence[CitingPaper], shown: int = CITED_BY_SHOWN) ->
         author = c.first_author + (" et al." if c.et_al else "") if c.first_author else ""
         item += "".join(f" · {escape_md(x)}" for x in (author, c.year) if x)
         items.append(f"- {item}")
-    if len(citing) > shown:
-        items.append(f"- and {len(citing) - shown} more")
+    more = (len(citing) if total is None else total) - len(items)
+    if more > 0:
+        items.append(f"- and {more} more")
     return "\n".join(items)
 
 
 def paper_card(paper: Paper, summary: Optional[CardSummary] = None, graph: str = "",
-               cited_by: Sequence[CitingPaper] = ()) -> str:
+               cited_by: Sequence[CitingPaper] = (), cited_by_total: Optional[int] = None) -> str:
     """The card of a library paper: its summary when there is one, else its abstract; the
-    line saying how the library cites it and the papers citing it."""
+    line saying how the library cites it and the papers citing it (the first few of
+    ``cited_by_total``)."""
     if summary is None:
-        return render_card(paper, graph_line=graph, cited_by=cited_by)
+        return render_card(paper, graph_line=graph, cited_by=cited_by, cited_by_total=cited_by_total)
     return render_card(paper, summary=summary.text, summary_label=summary.label, graph_line=graph,
-                       sources=list(summary.sources), cited_by=cited_by)
+                       sources=list(summary.sources), cited_by=cited_by, cited_by_total=cited_by_total)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from paperlens.core.cards import citing_papers, graph_line, paper_card
+from paperlens.core.cards import CITED_BY_SHOWN, citing_papers, graph_line, paper_card
 from paperlens.core.features import reading
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
@@ -22,11 +22,13 @@ class Hover:
 def card(view: LibraryView, row, summary: bool = True) -> str:
     """The card of a library paper: its record, summary (unless not ``summary``) or abstract,
     the line saying how the rest of the library cites it and the papers citing it (once the
-    citation graph is built)."""
+    citation graph is built): the first few, however many there are (the count is the graph
+    line's)."""
     graph = view.graph()
     paper_id = view.canonical(row).id if graph is not None else row.id
+    total = len(graph.cited_by.get(paper_id, ())) if graph is not None else 0
     return paper_card(view.paper(row), view.summary(row) if summary else None, graph_line(graph, paper_id),
-                      citing_papers(graph, paper_id, view.row))
+                      citing_papers(graph, paper_id, view.row, limit=CITED_BY_SHOWN), total)
 
 
 def _code(text: str) -> str:
