@@ -315,6 +315,54 @@ def _by_candidates(r: Reading, q, terms, limit: int) -> list[tuple[float, int]]:
     return out
 
 
+# A phrase in a field indexed without positions (abstract, body: schema.py) is searched as
+# all of its words, and the documents found are checked for the phrase on their own text
+# (``_Doc``), best first, at most this many (the same documents, in the same order, as a
+# phrase search on positions: Whoosh scores a phrase as the sum of its words).
+PHRASE_CHECKED = 2000
+
+
+def _without_positions(q, schema):
+    """``q`` with each phrase on a field without positions replaced by the And of its words
+    (same boost), or None when ``q`` has no such phrase."""
+    replaced = False
+
+    def walk(node):
+        nonlocal replaced
+        if isinstance(node, wq.Phrase):
+            field = schema[node.fieldname] if node.fieldname in schema else None
+            if field is not None and field.format is not None and not field.format.supports("positions"):
+                replaced = True
+                return wq.And([wq.Term(node.fieldname, w) for w in node.words], boost=node.boost)
+            return node
+        if node.is_leaf():
+            return node
+        return node.apply(walk)
+
+    out = walk(q)
+    return out if replaced else None
+
+
+def _phrases_checked(r: Reading, q, loose, limit: int, notes: set):
+    """Results for ``q`` (with phrases in fields without positions): the best ``limit`` of
+    ``loose``'s hits (its phrases as all of their words) whose own text has the phrases (see
+    PHRASE_CHECKED)."""
+    searcher = r.searcher
+    found = searcher.search(loose, limit=PHRASE_CHECKED)
+    kept = []
+    for hit in found:
+        stored = hit.fields()
+        if _satisfies(q, _Doc(r.schema, stored, r.table.get(stored.get("paper_id", "")))):
+            kept.append((hit.score, hit.docnum))
+            if len(kept) >= limit:
+                break
+    else:
+        if found.scored_length() >= PHRASE_CHECKED:
+            notes.add(f"the phrase's words are in more than {PHRASE_CHECKED} passages: it was "
+                      "checked on those that rank best for them")
+    return Results(searcher, q, kept)
+
+
 def _whoosh_search(r: Reading, q, limit: int, notes: set):
     """Results for ``q``: Whoosh's own when its words have at most EXACT_POSTINGS postings,
     else its best candidates (see EXACT_POSTINGS)."""
@@ -335,6 +383,9 @@ def _whoosh_search(r: Reading, q, limit: int, notes: set):
             notes.add("the query names no word to look for")
         return Results(searcher, q, [])
     if postings <= EXACT_POSTINGS:
+        loose = _without_positions(q, r.schema)
+        if loose is not None:
+            return _phrases_checked(r, q, loose, limit, notes)
         return searcher.search(q, limit=limit)
     notes.add(f"the query's words are in more than {EXACT_POSTINGS} passages: it was checked on "
               "the passages that rank best for them (a phrase, a rarer word or a field narrows it)")

@@ -29,7 +29,8 @@ FIELD_BOOSTS = {"title": 3.0, "abstract": 2.0, "authors": 1.5, "body": 1.0,
 def make_schema() -> fields.Schema:
     text = mixed_analyzer()   # English stemming + jieba for Chinese, phrase-safe positions
     return fields.Schema(
-        doc=fields.ID(stored=True, unique=True),       # "p:<id>", "s:<id>:<n>" or "r:<id>"
+        # "p:<id>" (looked up), "s:<id>:<n>" or "r:<id>" (stored only, see store.add_docs)
+        doc=fields.ID(stored=True, unique=True),
         kind=fields.ID(stored=True),                    # "paper" | "passage" | "record"
         path=fields.ID(stored=True),                    # source file, relative to the folder
         paper_id=fields.ID(stored=True),
@@ -39,8 +40,12 @@ def make_schema() -> fields.Schema:
                           multitoken_query="and"),
         authors=fields.TEXT(analyzer=mixed_analyzer(subwords=False), field_boost=FIELD_BOOSTS["authors"],
                             phrase=True),
-        abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"], multitoken_query="and"),
-        body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"], multitoken_query="and"),
+        # without positions (a third of the index's writing): a quoted phrase in these is
+        # found as all of its words and checked on the passage's stored text (queries.py)
+        abstract=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["abstract"], multitoken_query="and",
+                             phrase=False),
+        body=fields.TEXT(analyzer=text, field_boost=FIELD_BOOSTS["body"], multitoken_query="and",
+                         phrase=False),
         # records only: key (as written, or the generated key's base), year and venue
         meta=fields.TEXT(analyzer=mixed_analyzer(subwords=False), field_boost=FIELD_BOOSTS["meta"]),
         text=fields.STORED(),                           # the passage text, for snippets
