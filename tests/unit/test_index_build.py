@@ -66,3 +66,50 @@ def test_a_stored_only_value_needs_a_stored_field(tmp_path):
             w.add_document(_stored_b="not stored", a="y")
     with ix.searcher() as s:
         assert s.stored_fields(0) == {"a": "kept"} and s.doc_frequency("a", "kept") == 0
+
+
+def test_a_parallel_build_gives_each_worker_one_batch_of_about_the_same_size(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "library.bib").write_text("@article{a, title={A}}\n" * 20000, encoding="utf-8")   # ~460 KB
+    for i in range(60):
+        (folder / f"p{i:02d}.txt").write_text(_paper(f"Paper {i}", "words " * (500 + 300 * (i % 7))),
+                                              encoding="utf-8")
+    rels = sorted(p.name for p in folder.iterdir())
+    batches = store_mod.balanced_batches(folder, rels, 2)
+    assert len(batches) == 2 and sorted(sum(batches, [])) == rels
+    assert all(b == sorted(b) for b in batches)
+
+    def cost(batch):    # bytes, and a fixed cost per file
+        return sum((folder / r).stat().st_size + store_mod.FILE_COST_BYTES for r in batch)
+
+    costs = [cost(b) for b in batches]
+    assert max(costs) < 1.05 * min(costs), costs
+    # every n-th file (the previous cut) put the bibliography on top of half of the rest
+    old = [cost(rels[i::2]) for i in range(2)]
+    assert max(old) > 1.3 * min(old), old
+    assert store_mod.balanced_batches(folder, rels[:1], 2) == [rels[:1]]
+    assert store_mod.balanced_batches(folder, [], 2) == []
+
+
+def test_a_parallel_build_writes_one_segment_per_worker(tmp_path, monkeypatch):
+    from paperlens.core.index import workers as workers_mod
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for i in range(store_mod.POOL_MIN_FILES + 6):
+        (folder / f"p{i:02d}.txt").write_text(_paper(f"Paper number {i}", f"topic{i} words here"), encoding="utf-8")
+    tasks = []
+    real = workers_mod.Parsers.run
+
+    def spy(self, batch, mode="parse"):
+        tasks.append((mode, [list(t) for t in batch]))
+        return real(self, batch, mode)
+
+    monkeypatch.setattr(workers_mod.Parsers, "run", spy)
+    store = IndexStore(folder, tmp_path / "ix", workers=2)
+    report = store.update()
+    assert report.papers_total == store_mod.POOL_MIN_FILES + 6
+    assert [(mode, len(batches)) for mode, batches in tasks] == [("segment", 2)]
+    assert len(store.searcher().reader().leaf_readers()) == 2
+    assert store.search("topic7", 5, 3, 1, set())[0][1].title == "Paper number 7"

@@ -25,6 +25,7 @@ Whoosh is reached through ``storage.Storage`` (segments read without copies) and
 from __future__ import annotations
 
 import functools
+import heapq
 import json
 import logging
 import os
@@ -254,6 +255,38 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
         writer.abandon()
         raise
     return segment, out
+
+
+# What a file costs to index, in bytes of text file: a PDF's text is a fraction of its bytes,
+# and every file has a fixed cost (opening, parsing, its paper docs).
+PDF_BYTES_PER_TEXT_BYTE = 4
+FILE_COST_BYTES = 8192
+
+
+def balanced_batches(folder: Path, rels: list[str], n: int) -> list[list[str]]:
+    """``rels`` cut into at most ``n`` batches (one per worker: one segment each) of about the
+    same indexing cost, biggest files first into the cheapest batch; each batch in name order.
+    Batches of every n-th file left the one holding a big bibliography (library.bib, 14.6 MB
+    at 10k papers) 1.5x the others, its worker alone on the last minute; and more segments
+    than workers made every search slower."""
+    n = max(1, min(n, len(rels)))
+    costs = []
+    for rel in rels:
+        try:
+            size = (Path(folder) / rel).stat().st_size
+        except OSError:
+            size = 0
+        if rel.lower().endswith(".pdf"):
+            size //= PDF_BYTES_PER_TEXT_BYTE
+        costs.append((size + FILE_COST_BYTES, rel))
+    costs.sort(key=lambda c: (-c[0], c[1]))
+    heap = [(0, i) for i in range(n)]
+    batches: list[list[str]] = [[] for _ in range(n)]
+    for cost, rel in costs:
+        total, i = heapq.heappop(heap)
+        batches[i].append(rel)
+        heapq.heappush(heap, (total + cost, i))
+    return [sorted(b) for b in batches if b]
 
 
 def _fault(point: str) -> None:
@@ -649,9 +682,7 @@ class IndexStore(SearchIndex):
     def _parallel_segments(self, rels: list[str], aside: Path, report: IndexReport,
                            progress: Optional[Progress]):
         """Parse and index in worker processes, each batch of files into its own segment."""
-        # several batches per worker balance PDFs against text files; sizes interleave
-        nbatch = min(len(rels), self.workers * 3)
-        batches = [rels[i::nbatch] for i in range(nbatch)]
+        batches = balanced_batches(self.folder, rels, self.workers)
         results: dict[str, Optional[ParseResult]] = {}
         segments = []
         done = 0
