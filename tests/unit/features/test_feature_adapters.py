@@ -72,6 +72,11 @@ def test_references_lens_links_symbols_and_commands(build):
     here = [loc.range for loc in locs if loc.uri == uri]
     assert [(r.start.character, r.end.character) for r in here] == [(16, 27)]       # after a 2-unit emoji
     assert any(loc.uri.endswith("retrieval-notes.txt") for loc in locs)
+    # the graph find references waited for: the hover lists the paper citing it, linked
+    card = hover.hover(server, types.HoverParams(text_document=_doc(uri), position=types.Position(line=0, character=19)))
+    paper_uri = f.path("papers/retrieval-notes.txt").as_uri()
+    assert f"Cited by 1 paper in your library\n\n- [Sparse Passage Retrieval for Reading Assistants]({paper_uri}#L1)" \
+           " · Okafor\n" in card.contents.value
     (lens,) = usages.code_lenses(server, types.CodeLensParams(text_document=_doc(f.path(
         "papers/retrieval-notes.txt").as_uri())))
     assert lens.command.title == "Cites 2 papers of your library · okaforsparse"
