@@ -40,9 +40,35 @@ from paperlens.core.references import extract_title, find_reference_section, par
     # the title set off by a comma, no period after it
     ("Agrawal, A., Hsu, D., Kale, S., Schapire, R. E.: Taming the Monster: A Fast and Simple Algorithm "
      "for Contextual Bandits, ICML, 2014.", "Taming the Monster: A Fast and Simple Algorithm for Contextual Bandits"),
+    ("Auer, P., Cesa Bianchi, N., Fischer, P.: Finite-time Analysis of the Multiarmed Bandit Problem, "
+     "Machine Learning,47, 235-256, 2002.", "Finite-time Analysis of the Multiarmed Bandit Problem"),
+    ("Valiant, L.: A theory of the learnable, Communications of the ACM, 27, 1984.", "A theory of the learnable"),
+    ("Gelly, S. et al. The grand challenge of computer Go: Monte Carlo tree search and extensions. "
+     "Commun. ACM 55, 106–113 (2012).", "The grand challenge of computer Go: Monte Carlo tree search and extensions"),
+    ("ROSENKRANTZ, D. J., STEARNS, R. E., AND LEWIS, P. M., II. System level concurrency control for "
+     "distributed database systems. ACM Trans. Database Syst. 3, 2 (1978).",
+     "System level concurrency control for distributed database systems"),
+    # full names and commas, no period before the title (and DBLP's colon)
+    ("H. Brendan McMahan, Gary Holt, D. Sculley, Michael Young, Dietmar Ebner, Jeremy Kubica, Ad Click "
+     "Prediction: a View from the Trenches. In ACM SIGKDD 2013.", "Ad Click Prediction: a View from the Trenches"),
+    ("Jason McHugh, Serge Abiteboul, Roy Goldman, Dallan Quass, Jennifer Widom: Lore: A Database "
+     "Management System for Semistructured Data. SIGMOD Record 26(3): 54-66 (1997)",
+     "Lore: A Database Management System for Semistructured Data"),
+    ("P. A. Bernstein, D. W. Shipman, and J. B. Rothnie, Jr. Concurrency control in a system for "
+     "distributed databases (SDD-1). ACM TODS, 5(1):18–51, Mar. 1980.",
+     "Concurrency control in a system for distributed databases (SDD-1)"),
+    ("M. G. Bellemare, Y. Naddaf, J. Veness, and M. Bowling, The Arcade Learning Environment: An Evaluation "
+     "Platform for General Agents. JAIR. Volume 47, 2013.",
+     "The Arcade Learning Environment: An Evaluation Platform for General Agents"),
     # not this style: full names, or names that go on in another style
     ("Jeffrey Dean, Gregory S. Corrado, Rajat Monga, and Andrew Y. Ng. Large scale distributed deep "
      "networks. In NIPS, 2012.", "Large scale distributed deep networks"),
+    ("Jonathan Ragan-Kelley, Connelly Barnes, Andrew Adams, Sylvain Paris, and Saman Amarasinghe. Halide: "
+     "A language and compiler for image processing pipelines. In PLDI, 2013.",
+     "Halide: A language and compiler for image processing pipelines"),
+    ("Tomas Mikolov, Anoop Deoras, Daniel Povey, Lukas Burget and Jan Cernocky. Strategies for Training "
+     "Large Scale Neural Network Language Models. In Proc. ASRU, 2011.",
+     "Strategies for Training Large Scale Neural Network Language Models"),
     ("Richard Socher, Cliff C. Lin, Andrew Y. Ng, and Christopher D. Manning. Parsing natural scenes "
      "with recursive neural networks. In ICML, 2011.", "Parsing natural scenes with recursive neural networks"),
     ("Berry, Donald A., Bert Fristedt. 1985. Bandit Problems. Chapman Hall.", "Bandit Problems"),

@@ -33,11 +33,12 @@ _GIVEN = r"[A-Z\u00C0-\u024F][a-z\u00C0-\u024F]+(?:\s[A-Z]\.)*"
 _ONE_SURNAME = (r"(?:(?:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al|ten|ter)\s+)*"
                 r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+")
 # a given name in full only after a one-word surname: "Jeffrey Dean, Gregory S. Corrado" is not one
-_PERSON_SI = r"(?:" + _SURNAME + r",\s?" + _INITIALS + r"|" + _ONE_SURNAME + r",\s?" + _GIVEN + r")"
+_PERSON_SI = r"(?:" + _SURNAME + r",\s?" + _INITIALS + r"|" + _ONE_SURNAME + r",\s?" + _GIVEN + r")" \
+    r"(?:,?\s?(?:Jr|Sr|II|III|IV)\b\.?\s?)?"
 _PERSON_I = _SURNAME + r",\s?" + _INITIALS
 _SI_SEP = r"(?:,\s*(?:and\s+|AND\s+|&\s*)?|\s*(?:and|AND|&)\s+|;\s*(?:and\s+)?)"
 _SI_LIST = re.compile(r"^" + _PERSON_SI + r"(?:" + _SI_SEP + _PERSON_SI + r"|" + _PERSON_I + r")*"
-                      r"(?:,?\s+et\s+al\.?)?")
+                      r"(?:,?\s*et\s+al\.?)?")
 # after the list, names that go on ("Goh, P.K.") or an ACL-style "Name. 2006." : not this style
 _MORE_NAMES = re.compile(r"^\s*(?:[A-Z][\w'’\-]+,\s?[A-Z]\.|[A-Z][\w'’\-]+\.\s+(?:19|20)\d\d|"
                          r"[A-Z][\w'’\-]+,?\s+and\s+[A-Z]\.)")
@@ -144,6 +145,8 @@ def extract_title(entry_text: str) -> str:
         py = list(_PAREN_YEAR.finditer(head))
         if py and py[-1].end() < len(head) - 3:
             authors_end = py[-1].end()    # "Vaswani A et al (2017) Attention is all you need."
+        else:
+            authors_end = _names_comma_title(head, authors_end)
     rest_start = authors_end
     while rest_start < len(s) and s[rest_start] == " ":
         rest_start += 1
@@ -164,8 +167,46 @@ def extract_title(entry_text: str) -> str:
         if end >= len(s) or len(title.split()) > 25:
             # no period after the title: "Title, ICML, 2014." / "Title, Machine Learning,47, 235-256"
             title = _clean_title(_TRAILING_VENUE.sub("", title))
+            title = _clean_title(_VENUE_PIECE.sub("", title)) if len(title.split(",")[0].split()) >= 3 else title
         return title
     return ""
+
+
+_DBLP_LAST_NAME = re.compile(r"^\s*(?!(?:The|A|An|On|In|Towards?)\s)(?:[A-Z\u00C0-\u024F][\w'’.\-]*\s+){1,3}[A-Z\u00C0-\u024F][\w'’\-]+:\s+(?=[A-Z0-9])")
+_PARTICLE_WORDS = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "la", "le"}
+_NAME_PIECE = re.compile(r"^(?:and\s+)?(?:[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]*\.?\s*){1,4}$")
+
+
+def _names_comma_title(head: str, authors_end: int) -> int:
+    """Full names separated by commas with the title after the last comma, no period between:
+    "H. Brendan McMahan, Gary Holt, ..., Jeremy Kubica, Ad Click Prediction: a View from the
+    Trenches." -> where the title starts; ``authors_end`` when the sentence is not like that."""
+    pieces = head.split(",")
+    if len(pieces) < 4:
+        return authors_end
+    last = pieces[-1]
+    if not all(_NAME_PIECE.match(p.strip()) for p in pieces[:-1]):
+        return authors_end
+    at = len(head) - len(last) + (len(last) - len(last.lstrip()))
+    suffix = re.match(r"\s*(?:Jr|Sr|II|III|IV)\b\.?\s+", last)
+    if suffix:                       # "J. B. Rothnie, Jr. Concurrency control ..."
+        return at - (len(last) - len(last.lstrip())) + suffix.end()
+    if re.match(r"\s*[A-Z]\.", last):
+        return authors_end
+    dblp = _DBLP_LAST_NAME.match(last)
+    if dblp and not any(p.strip().startswith("and ") for p in pieces):
+        return at - (len(last) - len(last.lstrip())) + dblp.end()   # "..., Jennifer Widom: Lore: ..."
+    words = last.split()
+    lower = [w for w in words if w[:1].islower() and w not in ("and", "et", "al.") and w not in _PARTICLE_WORDS]
+    wordy = [w for w in words if w != "and" and len(re.sub(r"[^A-Za-z\u00C0-\u024F]", "", w)) >= 2]
+    if len(words) < 4 or (len(lower) < 2 and len(wordy) < 6) or " and " in last and len(lower) < 3:
+        return authors_end
+    return at
+
+
+_VENUE_PIECE = re.compile(r",\s*(?:In:?\s|Proc\b|Proceedings|Journal|Machine Learning|IEEE|ACM|SIAM|"
+                         r"Communications|Transactions|Trans\.|(?:[A-Z][a-z]+\s)*(?:International\s)?"
+                         r"(?:Conference|Workshop|Symposium))[^,]*$")
 
 
 def _si_authors_end(s: str) -> int | None:

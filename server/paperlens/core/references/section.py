@@ -29,7 +29,9 @@ _LETTER_HEADING = re.compile(r"^[ \t]*A[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:
 _NEXT_LETTER_HEADING = re.compile(r"^[ \t]*(?:B|A\.1)[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$",
                                   re.MULTILINE)
 # a list without a heading: lines that start with labels ("[1] ...", "[ACL87] ...")
-_LABEL_LINE = re.compile(r"^[ \t]*\[(\d{1,3}|[A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*\S", re.MULTILINE)
+_LABEL_LINE = re.compile(r"^[ \t]*(?:\[(\d{1,3}|[A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*\S|"
+                         r"(\d{1,3})\.[ \t]+[A-Za-z\u00C0-\u024F])", re.MULTILINE)
+_A_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 MIN_UNHEADED = 5
 
 
@@ -53,9 +55,7 @@ def find_reference_section(text: str) -> tuple[int, int] | None:
 def _list_start(text: str) -> tuple[int, int] | None:
     """Where the list starts (after the last heading), and the heading's Markdown level (0 for
     none); None without a heading."""
-    heading = None
-    for m in _REF_HEADING.finditer(text):
-        heading = m
+    heading = _best_heading(text, list(_REF_HEADING.finditer(text)))
     glued = None
     for m in _REF_HEADING_GLUED.finditer(text):
         glued = m
@@ -71,22 +71,49 @@ def _list_start(text: str) -> tuple[int, int] | None:
     return None
 
 
+def _best_heading(text: str, headings: list[re.Match]) -> re.Match | None:
+    """The last heading, unless an earlier one (in the last 60% of the text, not a table of
+    contents) heads a list with more years in it: a short second list after an appendix
+    ("References" of a corrigendum) does not hide the paper's own."""
+    if len(headings) < 2:
+        return headings[-1] if headings else None
+    best, best_years = headings[-1], -1
+    for i in range(len(headings) - 1, -1, -1):
+        h = headings[i]
+        if i < len(headings) - 1 and h.start() < 0.4 * len(text):
+            break
+        start = text.find("\n", h.end()) + 1 or len(text)
+        level = len(h.group(1).strip()) if h.group(1) else 0
+        end = _list_end(text, start, level)
+        if i + 1 < len(headings):
+            end = min(end, headings[i + 1].start())
+        years = len(_A_YEAR.findall(text, start, max(start, end)))
+        if years > best_years:
+            best, best_years = h, years
+    return best
+
+
 def _unheaded_list(text: str) -> int | None:
     """Where a list without a heading starts: the last run of at least MIN_UNHEADED labelled
-    lines in the second half of the text (numbers counting up from 1, or author-year keys like
+    lines in the last 70% of the text (numbers counting up from 1, or author-year keys like
     ``[ACL87]`` in alphabetical order), each within a few lines of the previous one."""
     runs: list[list[re.Match]] = []
-    for m in _LABEL_LINE.finditer(text, len(text) // 2):
+    for m in _LABEL_LINE.finditer(text, int(0.3 * len(text))):
         if runs and m.start() - runs[-1][-1].end() < 600:
             runs[-1].append(m)
         else:
             runs.append([m])
     for run in reversed(runs):
-        labels = [m.group(1) for m in run]
+        labels = [m.group(1) or m.group(2) for m in run]
         if len(labels) < MIN_UNHEADED:
             continue
+        if any(m.group(2) for m in run) and not all(m.group(2) for m in run):
+            continue
+        with_year = sum(1 for a, b in zip(run, run[1:]) if _A_YEAR.search(text, a.start(), b.start()))
+        if with_year < 0.6 * (len(run) - 1):
+            continue               # numbered paragraphs or steps, not entries
         if labels[0].isdigit():
-            ok = labels[0] == "1" and all(b.isdigit() and int(b) == int(a) + 1 for a, b in zip(labels, labels[1:]))
+            ok = labels[0] == "1" and all(b.isdigit() and 0 < int(b) - int(a) <= 3 for a, b in zip(labels, labels[1:]))
         else:
             keys = [k.lower() for k in labels]
             ok = all(not k.isdigit() for k in keys) and \
