@@ -234,12 +234,31 @@ class TermPool:
         self.tempdir = tempdir
         self.runs: list = []
 
-    def add(self, fieldname, docnum, fieldboost, items) -> None:
+    def add(self, fieldname, docnum, fieldboost, items, shared: bool = False) -> None:
+        """Add one document's postings of a field. ``shared``: the weights and values are
+        shared objects (``FREQUENCY_VALUES``), a posting then takes three list slots."""
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
         get = terms.get
-        size = 110 * len(items)
+        if shared:
+            size = 40 * len(items)
+            if fieldboost == 1.0:
+                for tbytes, _, weight, vbytes in items:
+                    lists = get(tbytes)
+                    if lists is None:
+                        terms[tbytes] = ([docnum], [weight], [vbytes])
+                        size += 400 + len(tbytes)
+                    else:
+                        lists[0].append(docnum)
+                        lists[1].append(weight)
+                        lists[2].append(vbytes)
+                self.size += size
+                if self.size > self.limit:
+                    self.spill()
+                return
+        else:
+            size = 110 * len(items)
         for tbytes, _, weight, vbytes in items:
             lists = get(tbytes)
             if lists is None:
@@ -249,7 +268,7 @@ class TermPool:
                 lists[0].append(docnum)
                 lists[1].append(weight * fieldboost)
                 lists[2].append(vbytes)
-            if vbytes:
+            if vbytes and not shared:
                 size += 33 + len(vbytes)
         self.size += size
         if self.size > self.limit:
@@ -372,14 +391,47 @@ def word_values(fmt, value, analyzer):
                     deltas.insert(0, poslist[0])
                 out.append((w, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
             return out
-    if fast is not None and isinstance(fmt, Frequency) and type(fmt).word_values is Frequency.word_values:
+    if is_plain_frequency(fmt):
+        shared = frequency_values(fmt.field_boost)
+        top = len(shared)
         # the same tokens counted (positions do not change which tokens there are)
-        poses = fast(value, {"mode": "index", "positions": True, "boosts": True})
+        poses = fast(value, {"mode": "index", "positions": True, "boosts": True}) if fast else None
+        out = []
         if poses is not None:
-            fb = fmt.field_boost
-            return [(w, len(poslist), float(len(poslist)) * fb, pack_uint(len(poslist)))
-                    for w, poslist in poses.items()]
+            for w, poslist in poses.items():
+                n = len(poslist)
+                if n < top:
+                    weight, vbytes = shared[n]
+                else:
+                    weight, vbytes = float(n) * fmt.field_boost, pack_uint(n)
+                out.append((w, n, weight, vbytes))
+            return out
+        for w, n, weight, vbytes in fmt.word_values(value, analyzer, mode="index"):
+            if n < top and shared[n] == (weight, vbytes):
+                weight, vbytes = shared[n]
+            out.append((w, n, weight, vbytes))
+        return out
     return fmt.word_values(value, analyzer, mode="index")
+
+
+def is_plain_frequency(fmt) -> bool:
+    """Whoosh's Frequency format as it is (its values are a fixed-size uint, joined into a
+    block's bytes, never pickled: the same objects may be shared by many postings)."""
+    return isinstance(fmt, Frequency) and type(fmt).word_values is Frequency.word_values \
+        and fmt.fixed_value_size() == 4
+
+
+# field boost -> [(weight, value bytes) of a term in a document n times], for small n: the
+# postings of a Frequency field share these objects (a float and a bytes per posting were
+# most of the pool's memory)
+FREQUENCY_VALUES: dict[float, list] = {}
+
+
+def frequency_values(field_boost: float) -> list:
+    table = FREQUENCY_VALUES.get(field_boost)
+    if table is None:
+        table = FREQUENCY_VALUES[field_boost] = [(float(n) * field_boost, pack_uint(n)) for n in range(512)]
+    return table
 
 
 # -- the writer -------------------------------------------------------------------------------------
@@ -470,16 +522,19 @@ class Writer(SegmentWriter):
                         # a field often repeats the previous document's value (a passage's
                         # paper title, path, key): analysis is deterministic, reuse it
                         last = last_items.get(fieldname)
+                        shared = is_plain_frequency(field.format)
                         if last is not None and last[0] == value:
                             # fresh value bytes: a block's pickle would otherwise memoize
                             # the shared objects and the postings bytes would differ
-                            items = [(tb, freq, wt, bytes(bytearray(vb)) if vb else vb)
-                                     for tb, freq, wt, vb in last[1]]
+                            items = last[1] if shared else [
+                                (tb, freq, wt, bytes(bytearray(vb)) if vb else vb)
+                                for tb, freq, wt, vb in last[1]]
                         else:
                             items = [(w.encode("utf-8"), freq, wt, vb) for w, freq, wt, vb
                                      in word_values(field.format, value, field.analyzer)]
                             last_items[fieldname] = (value, items)
                     else:
+                        shared = False
                         items = list(field.index(value))
                         for item in items:
                             if not isinstance(item[0], bytes):
@@ -491,7 +546,7 @@ class Writer(SegmentWriter):
                             length = sum([item[1] for item in items])
                         pool.fieldnames.add(fieldname)
                         if terms is not None:
-                            terms.add(fieldname, docnum, fieldboost, items)
+                            terms.add(fieldname, docnum, fieldboost, items, shared)
                         else:
                             # PostingPool.add's estimate of the memory the postings take
                             size = ((150 + len(fieldname)) * len(items)
