@@ -2,6 +2,8 @@
 
     python bench/references_accuracy.py [SEEDS] [--labels bench/labels/references.json]
                                         [--library-size 10000]
+    python bench/references_accuracy.py --dev-pdfs DIR [--dev-labels bench/labels/dev-reference-entries.json]
+                                        [--errors]
 
 SEEDS is the seed folder (default ``../shared/seeds``; the papers are read from its
 ``cvpr2024`` folder). The labels were made by hand from the seed texts (see ``_about`` in the
@@ -17,6 +19,16 @@ JSON). Reported:
   (entry, library paper or none) pairs with the default thresholds, a threshold sweep, the same
   with the labelled library hidden among ~10k synthetic titles, and the time to build that index
   and to match 50 entries against it.
+
+With ``--dev-pdfs DIR`` (the development set of real PDFs, ``../shared/dev-pdfs``) it reports
+instead, per kind of PDF (two-column, single, scanned, thesis, ...), how well the reference lists
+of the hand-labelled PDFs (``--dev-labels``: 100 entries read off the PDFs) are read the way the
+library reads them (``parse_pdf``):
+
+* ``split``: entries found against the count on the page, per paper (``count_exact``), and the
+  labelled entries found at all (by their label, or by their first words when unnumbered);
+* ``fields``: labelled entries whose title (case, accents, punctuation and spacing folded), first
+  author surname (:func:`extract_first_author`) and year are right, out of the labelled entries.
 """
 from __future__ import annotations
 
@@ -277,12 +289,116 @@ def bench_matching(seeds: Path, labels: dict, library_size: int) -> dict:
     }
 
 
+def fold(s: str) -> str:
+    """Case, accents, punctuation and spacing folded: 'Zookeeper: Wait-free' -> 'zookeeper wait free'."""
+    s = unicodedata.normalize("NFKD", s or "")
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[^\W_]+", s))
+
+
+def _find_entry(entries: list, label: dict):
+    """The parsed entry a labelled one stands for: by its printed label, else by its first words."""
+    if label.get("label"):
+        for e in entries:
+            if e.label == label["label"]:
+                return e
+        return None
+    start = squash(label["first_words"])
+    for e in entries:
+        if squash(e.text).startswith(start):
+            return e
+    return None
+
+
+def bench_dev_pdfs(folder: Path, labels: dict, errors: bool) -> dict:
+    from paperlens.core.parse.pdf import parse_pdf
+    from paperlens.core.references.fields import extract_first_author
+
+    per_kind: dict[str, dict] = {}
+    papers, failures = [], []
+    for item in labels["papers"]:
+        kind = item["kind"]
+        k = per_kind.setdefault(kind, {"papers": 0, "counted": 0, "count_exact": 0, "found": 0,
+                                       "expected": 0, "labelled": 0, "entry_found": 0,
+                                       "title": 0, "first_author": 0, "year": 0})
+        k["papers"] += 1
+        try:
+            result = parse_pdf(folder / item["pdf"])
+            entries = result.papers[0].references if result.papers else []
+        except Exception as exc:   # noqa: BLE001 - reported
+            entries = []
+            failures.append({"pdf": item["pdf"], "problem": f"not parsed: {exc}"})
+        if item.get("count"):
+            k["counted"] += 1
+            k["count_exact"] += len(entries) == item["count"]
+            k["found"] += min(len(entries), item["count"])
+            k["expected"] += item["count"]
+        ok = {"entry": 0, "title": 0, "first_author": 0, "year": 0}
+        for lab in item["entries"]:
+            k["labelled"] += 1
+            e = _find_entry(entries, lab)
+            wrong = []
+            if e is None:
+                wrong = ["missing"]
+            else:
+                ok["entry"] += 1
+                if fold(e.title) == fold(lab["title"]):
+                    ok["title"] += 1
+                else:
+                    wrong.append("title")
+                if fold(extract_first_author(e.text)) == fold(lab["first_author"]):
+                    ok["first_author"] += 1
+                else:
+                    wrong.append("first_author")
+                if e.year == lab["year"]:
+                    ok["year"] += 1
+                else:
+                    wrong.append("year")
+            if wrong:
+                failures.append({"pdf": item["pdf"].rsplit("/", 1)[-1], "entry": lab["label"] or lab["first_words"],
+                                 "wrong": wrong, "expected": {f: lab[f] for f in ("title", "first_author", "year")},
+                                 "got": None if e is None else {"title": e.title,
+                                                                "first_author": extract_first_author(e.text),
+                                                                "year": e.year, "text": e.text[:200]}})
+        k["entry_found"] += ok["entry"]
+        for f in ("title", "first_author", "year"):
+            k[f] += ok[f]
+        papers.append({"pdf": item["pdf"].rsplit("/", 1)[-1][:60], "kind": kind, "expected": item.get("count"),
+                       "found": len(entries), "labelled": len(item["entries"]), **ok})
+
+    def rates(k: dict) -> dict:
+        n = max(1, k["labelled"])
+        return {"papers": k["papers"],
+                "split": {"count_exact": f"{k['count_exact']}/{k['counted']}",
+                          "entries_found_of_counted": f"{k['found']}/{k['expected']}",
+                          "labelled_entries_found": round(k["entry_found"] / n, 3)},
+                "fields": {"labelled": k["labelled"], "title": round(k["title"] / n, 3),
+                           "first_author": round(k["first_author"] / n, 3), "year": round(k["year"] / n, 3)}}
+
+    total: dict = {}
+    for k in per_kind.values():
+        for key, v in k.items():
+            total[key] = total.get(key, 0) + v
+    out = {"dev_pdfs": str(folder), "by_kind": {kind: rates(k) for kind, k in sorted(per_kind.items())},
+           "all": rates(total) if total else {}, "papers": papers}
+    if errors:
+        out["failures"] = failures
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("seeds", nargs="?", default="../shared/seeds")
     ap.add_argument("--labels", default=str(ROOT / "bench" / "labels" / "references.json"))
     ap.add_argument("--library-size", type=int, default=10000)
+    ap.add_argument("--dev-pdfs", type=Path, help="the development PDFs: report split and fields per kind")
+    ap.add_argument("--dev-labels", type=Path, default=ROOT / "bench" / "labels" / "dev-reference-entries.json")
+    ap.add_argument("--errors", action="store_true", help="with --dev-pdfs: list the wrong entries")
     args = ap.parse_args(argv)
+    if args.dev_pdfs is not None:
+        labels = json.loads(args.dev_labels.read_text(encoding="utf-8"))
+        print(json.dumps(bench_dev_pdfs(args.dev_pdfs, labels, args.errors), indent=1, ensure_ascii=False))
+        return 0
     seeds = Path(args.seeds)
     if not seeds.exists() and not Path(args.seeds).is_absolute():
         seeds = (ROOT / args.seeds).resolve()

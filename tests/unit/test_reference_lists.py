@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paperlens.core.references import extract_title, find_reference_section, parse_references
+from paperlens.core.references.fields import extract_first_author
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,3 +199,46 @@ def test_author_year_entries_that_start_with_initials():
         "Multi-armed Bandit Allocation Indices",
         "Solving two-armed bernoulli bandit problems using a bayesian learning automaton",
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# first authors
+
+@pytest.mark.parametrize("entry, surname", [
+    ("Lamport, L.: Paxos made simple. ACM SIGACT News 32(4), 18–25 (2001)", "Lamport"),
+    ("LAMPORT, L. Time, clocks, and the ordering of events. CACM (1978).", "LAMPORT"),
+    ("[ACL87] Agrawal, R., Carey, M. J., and Livny, M. “Concurrency control.” 1987.", "Agrawal"),
+    ("P. Auer, N. Cesa-Bianchi, and P. Fischer. Finite-time analysis. 2002.", "Auer"),
+    ("Leslie Lamport. Paxos made simple. ACM SIGACT News, 2001.", "Lamport"),
+    ("van Renesse, R.: Paxos made moderately complex. Technical Report (2011)", "van Renesse"),
+    ("Aaron van den Oord, Nal Kalchbrenner. Pixel recurrent neural networks. In ICML, 2016.", "van den Oord"),
+    ("Ho J, Jain A, Abbeel P. Denoising diffusion probabilistic models. 2020.", "Ho"),
+    ('L. Lamport, “The part-time parliament,” ACM TOCS, 1998.', "Lamport"),
+    ("Lamport, Shostak, and Pease. The byzantine generals problem. 1995.", "Lamport"),
+    ("Amazon simpledb. http://aws.amazon.com/simpledb/.", ""),
+    ("", ""),
+])
+def test_extract_first_author(entry, surname):
+    assert extract_first_author(entry) == surname
+
+
+def test_a_short_second_list_does_not_hide_the_papers_own():
+    own = "".join(f"[{i}] A. Author{i}. Title {i}. In Proc. X, {1990 + i}.\n" for i in range(1, 9))
+    text = ("Body.\n" * 20 + "References\n" + own + "Acknowledgements\nWe omitted some names.\n"
+            "References\n[1] M. Litzkow. Condor. In ICDCS, June 1988.\n")
+    entries = parse_references(text)
+    assert [e.label for e in entries] == [str(i) for i in range(1, 9)]
+
+
+def test_unheaded_numbered_list_after_the_text():
+    refs = "".join(f"{i}. {name}, A. B. Title number {i}. J. Stuff {i}, 1–9 ({1990 + i}).\n"
+                   for i, name in enumerate(["Allis", "van den Herik", "Schaeffer", "Sheppard", "Tesauro"], 1))
+    text = "Intro text.\n" * 30 + "Received 11 November 2015; accepted 5 January 2016.\n" + refs
+    entries = parse_references(text)
+    assert [e.label for e in entries] == ["1", "2", "3", "4", "5"]
+    assert entries[1].title == "Title number 2"
+
+
+def test_numbered_steps_without_years_are_not_an_unheaded_list():
+    text = "Intro text.\n" * 30 + "".join(f"{i}. Do step {i} of the method.\n" for i in range(1, 8))
+    assert find_reference_section(text) is None

@@ -5,7 +5,7 @@ import re
 
 from paperlens.core.identity import arxiv_of_doi
 
-__all__ = ["extract_title", "extract_ids", "extract_years"]
+__all__ = ["extract_title", "extract_ids", "extract_years", "extract_first_author"]
 
 _YEAR = re.compile(r"(?<![\d./:\-–])((?:19[5-9]\d|20[0-4]\d)[a-z]?)(?![\d]|\.\d|\s?[-–]\s?\d)")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
@@ -239,3 +239,41 @@ def _names_then_paren_year(s: str) -> int | None:
     if not _NAMES_ONLY.match(s[:m.start()].rstrip() + " "):
         return None
     return m.end()
+
+
+_FIRST_SURNAME_SI = re.compile(r"^(" + _SURNAME + r"),\s?(?:" + _INITIALS + r"|[A-Z\u00C0-\u024F][a-z])")
+_FIRST_SURNAME_VANCOUVER = re.compile(r"^(" + _VNAME + r")\s[A-Z]{1,3}(?:[,.]|\s(?:et\s+al|and)\b)")
+_FIRST_PIECE_END = re.compile(r",|;|:|\s+(?:and|AND|&)\s+|\s*\(|(?<=[^\W\d_]{2})\.(?:\s|$)|\s+et\s+al\b")
+_NAME_WORD = re.compile(r"^(?:[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]*|(?:van|von|de|der|den|da|di|du|del|la|le|dos)$)")
+
+
+def extract_first_author(entry_text: str) -> str:
+    """The surname of an entry's first author as printed (``"Lamport"``, ``"LAMPORT"``,
+    ``"van Renesse"``), or ``""`` when the entry does not start with a person's name.
+
+    Reads ``Surname, I.`` (APA, LNCS, ACM caps), ``Surname IN`` (Vancouver), ``I. Surname`` and
+    ``Given Surname`` (IEEE, CVPR, JMLR) first names; a leading label is skipped."""
+    if not isinstance(entry_text, str):
+        return ""
+    s = " ".join(_LEADING_LABEL.sub("", entry_text.replace("\x00", "")).split())
+    s = re.sub(r"^\[[^\]]{1,12}\]\s*", "", s)          # "[ACL87] Agrawal, R."
+    if not s:
+        return ""
+    m = _FIRST_SURNAME_SI.match(s)
+    if m and not re.match(r"(?:[A-Z]\.\s?)+", s):
+        return m.group(1)
+    m = _FIRST_SURNAME_VANCOUVER.match(s)
+    if m and not re.match(r"[A-Z]\.", s):
+        return m.group(1)
+    end = _FIRST_PIECE_END.search(s)
+    piece = s[:end.start()] if end else s
+    words = [w for w in piece.split() if not re.fullmatch(r"(?:[A-Z\u00C0-\u024F]\.-?)+|Jr\.?|Sr\.?|II|III", w)]
+    if not words or len(words) > 4 or not all(_NAME_WORD.match(w) for w in words):
+        return ""
+    # the surname: the last word with the particles before it ("Aaron van den Oord" -> "van den Oord")
+    i = len(words) - 1
+    while i > 0 and words[i - 1].lower() in _PARTICLE_WORDS:
+        i -= 1
+    if i == 0 and len(words) > 1 and words[0].lower() not in _PARTICLE_WORDS:
+        i = len(words) - 1
+    return " ".join(words[i:])
