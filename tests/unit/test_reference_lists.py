@@ -224,7 +224,7 @@ def test_extract_first_author(entry, surname):
 
 def test_a_short_second_list_does_not_hide_the_papers_own():
     own = "".join(f"[{i}] A. Author{i}. Title {i}. In Proc. X, {1990 + i}.\n" for i in range(1, 9))
-    text = ("Body.\n" * 20 + "References\n" + own + "Acknowledgements\nWe omitted some names.\n"
+    text = ("Body text of the paper.\n" * 40 + "References\n" + own + "Acknowledgements\nWe omitted some names.\n"
             "References\n[1] M. Litzkow. Condor. In ICDCS, June 1988.\n")
     entries = parse_references(text)
     assert [e.label for e in entries] == [str(i) for i in range(1, 9)]
