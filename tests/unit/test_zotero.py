@@ -1,0 +1,164 @@
+"""The Zotero library read from Zotero's own database (issue 18), on fixtures built from
+Zotero's real schema (tests/fixtures/zotero_schema)."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from fixtures.zotero import build_bbt, build_library, open_db  # noqa: E402
+
+from paperlens.core.zotero import ZoteroError, changes, html_to_text, read_library  # noqa: E402
+from paperlens.core.zotero import reader as zreader  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fixture_lib(tmp_path_factory):
+    data = tmp_path_factory.mktemp("z") / "Zotero"
+    _, keys = build_library(data)
+    return data, keys
+
+
+def test_items_become_papers_with_zotero_metadata(fixture_lib):
+    data, k = fixture_lib
+    lib = read_library(data)
+    items = lib.items
+    sparse = items[k["sparse"]]
+    p = sparse.paper
+    assert (p.title, p.year, p.venue, p.doi) == (
+        "Sparse Probing of Dense Retrievers for Scientific Literature Search", "2021",
+        "Journal of Retrieval Studies", "10.1234/jrs.2021.042")
+    assert p.authors == ["Martin, Alice", "Keller, Bruno", "Wei, Chen"]
+    assert p.abstract.startswith("We propose a sparse probing method")
+    assert p.url == "https://example.org/sparse" and p.entry_type == "article"
+    assert p.source == str(data.resolve() / "zotero.sqlite") and p.source_kind == "zotero"
+    assert sparse.tags == ["interpretability", "retrieval"]
+    assert sparse.collections == [k["retrieval"]]
+    assert sparse.notes == ["Read this twice: the probes & their budget."]
+    assert sparse.select_url == f"zotero://select/library/items/{k['sparse']}"
+    # the PDF stored under storage/<attachment key>/ is the item's full text
+    pdf = data.resolve() / "storage" / k["sparse_pdf"] / "Martin et al. - 2021 - Sparse Probing.pdf"
+    assert p.file == str(pdf) and sparse.full_text().content_type == "application/pdf"
+    # an HTML snapshot is the full text of an item without a PDF
+    rel = items[k["relevance"]]
+    assert rel.paper.file.endswith("/relevance.html") and rel.paper.year == "1999"
+    # conference paper: proceedingsTitle is its venue (base field publicationTitle); editors
+    # are not authors; an arXiv URL gives the arXiv id
+    dense = items[k["dense"]].paper
+    assert dense.venue == "Proceedings of the Example Conference" and dense.authors == ["Brown, Carol"]
+    assert dense.entry_type == "inproceedings" and dense.arxiv == "2004.01234" and dense.file == ""
+    book = items[k["book"]].paper
+    assert (book.entry_type, book.venue) == ("book", "Example Press")
+    # the trash and notes are not papers
+    assert k["trashed"] not in items and k["standalone_note"] not in items
+    assert len(items) == 7
+    lib.close()
+
+
+def test_citation_keys_zotero_field_then_better_bibtex_then_generated(tmp_path):
+    data = tmp_path / "Zotero"
+    _, k = build_library(data, pdfs=False)
+    lib = read_library(data)
+    keys = {key: (it.key, it.key_source) for key, it in lib.items.items()}
+    assert keys[k["cited"]] == ("keller2023probes", "zotero")
+    assert keys[k["sparse"]] == ("martin2021sparse", "generated")
+    assert lib.items[k["sparse"]].paper.key_generated
+    assert not lib.items[k["cited"]].paper.key_generated
+    # same stem: the earlier-added item keeps it, the later one gets a suffix
+    assert keys[k["twin1"]][0] == "smith2001ranking" and keys[k["twin2"]][0] == "smith2001rankinga"
+    lib.close()
+
+    build_bbt(data, {k["dense"]: "Brown2020Dense", k["cited"]: "ignoredForField"})
+    lib = read_library(data)
+    assert (lib.items[k["dense"]].key, lib.items[k["dense"]].key_source) == ("Brown2020Dense", "better-bibtex")
+    assert lib.items[k["cited"]].key == "keller2023probes"       # Zotero's field wins
+    # a Better BibTeX key changed: changes() sees it without any item being modified
+    build_bbt(data, {k["dense"]: "brownDense"})
+    ch = changes(lib)
+    assert [it.key for it in ch.changed] == ["brownDense"] and not ch.added and not ch.removed
+    lib.close()
+
+
+def test_generated_keys_do_not_change_when_items_are_added_and_survive_a_restart(tmp_path):
+    data = tmp_path / "Zotero"
+    _, k = build_library(data, pdfs=False)
+    first = {key: it.key for key, it in read_library(data).items.items()}
+    db = open_db(data)
+    new = db.add_item("journalArticle", {"title": "Ranking Functions at Scale", "date": "2001"},
+                      creators=[("Gina", "Smith")])
+    # an explicit key equal to nobody's: no effect on generated ones either
+    db.add_item("journalArticle", {"title": "Other", "citationKey": "zz2000other"}, creators=[("Zed", "Zz")])
+    db.conn.close()
+    again = read_library(data)
+    second = {key: it.key for key, it in again.items.items()}
+    assert {key: second[key] for key in first} == first
+    assert second[new] == "smith2001rankingb"
+    assert {key: it.key for key, it in read_library(data).items.items()} == second
+    # a trashed item keeps its key reserved, and takes it back when restored
+    db = open_db(data)
+    db.trash(k["twin1"])
+    trashed = read_library(data).items
+    assert k["twin1"] not in trashed and trashed[k["twin2"]].key == "smith2001rankinga"
+    db.restore(k["twin1"])
+    db.conn.close()
+    assert {key: it.key for key, it in read_library(data).items.items()} == second
+
+
+def test_collections_filter_takes_subcollections(fixture_lib):
+    data, k = fixture_lib
+    lib = read_library(data, collections=["Retrieval"])
+    assert set(lib.items) == {k["sparse"], k["relevance"], k["dense"]}
+    assert set(read_library(data, collections=["Retrieval/Classics"]).items) == {k["relevance"]}
+    assert set(read_library(data, collections=[k["other"]]).items) == {k["book"]}
+    # keys do not depend on the filter
+    assert lib.items[k["sparse"]].key == read_library(data).items[k["sparse"]].key
+
+
+def test_changes_reads_only_the_changed_items(tmp_path, monkeypatch):
+    data = tmp_path / "Zotero"
+    _, k = build_library(data, pdfs=False)
+    lib = read_library(data)
+    loaded = []
+    real = zreader._Reader.load
+
+    def spy(self, ids):
+        loaded.append(ids)
+        return real(self, ids)
+
+    monkeypatch.setattr(zreader._Reader, "load", spy)
+    assert not changes(lib)
+    assert loaded == []
+    db = open_db(data)
+    db.set_field(k["book"], "title", "Foundations of Statistical Retrieval, Second Edition")
+    db.add_note(k["dense"], "<p>a child note changes its parent</p>")
+    db.conn.close()
+    ch = changes(lib)
+    ids = sorted(loaded[0])
+    conn = sqlite3.connect(data / "zotero.sqlite")
+    want = sorted(conn.execute("SELECT itemID FROM items WHERE key IN (?, ?)", (k["book"], k["dense"])).fetchall())
+    conn.close()
+    assert ids == [w[0] for w in want]
+    assert {it.item_key for it in ch.changed} == {k["book"], k["dense"]}
+    assert ch.library.items[k["book"]].paper.title.endswith("Second Edition")
+    assert ch.library.items[k["dense"]].notes == ["a child note changes its parent"]
+    # the previous state is left as it was
+    assert lib.items[k["book"]].paper.title == "Foundations of Statistical Retrieval"
+
+
+def test_errors_are_clear(tmp_path):
+    with pytest.raises(ZoteroError, match="zotero.sqlite not found"):
+        read_library(tmp_path)
+    (tmp_path / "zotero.sqlite").write_bytes(b"not a database" * 100)
+    with pytest.raises(ZoteroError):
+        read_library(tmp_path)
+
+
+def test_notes_as_text():
+    assert html_to_text('<div data-schema-version="8"><h1>Title</h1><p>One &lt;two&gt;</p>'
+                        '<script>x()</script><ul><li>a</li><li>b</li></ul></div>') == "Title\nOne <two>\na\nb"
