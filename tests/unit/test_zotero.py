@@ -162,3 +162,25 @@ def test_errors_are_clear(tmp_path):
 def test_notes_as_text():
     assert html_to_text('<div data-schema-version="8"><h1>Title</h1><p>One &lt;two&gt;</p>'
                         '<script>x()</script><ul><li>a</li><li>b</li></ul></div>') == "Title\nOne <two>\na\nb"
+
+
+def test_full_text_of_an_item_keeps_pages_and_zotero_metadata(fixture_lib):
+    from fixtures.pdfs import REFERENCES
+
+    from paperlens.core.zotero.fulltext import parse_item_text
+    data, k = fixture_lib
+    lib = read_library(data)
+    item = lib.items[k["sparse"]]
+    res = parse_item_text(item)
+    (paper,) = res.papers
+    assert (paper.id, paper.key, paper.doi, paper.source_kind) == (item.paper.id, "martin2021sparse",
+                                                                 "10.1234/jrs.2021.042", "zotero")
+    assert paper.file == item.full_text().path
+    assert len(paper.references) == len(REFERENCES)
+    assert res.passages and {p.paper_id for p in res.passages} == {item.paper.id}
+    assert all(p.page and p.page >= 1 for p in res.passages) and res.passages[0].page == 1
+    html = parse_item_text(lib.items[k["relevance"]])
+    assert html.papers[0].key == "smith1999probabilistic"
+    assert any("Relevance is estimated from term weights" in p.text for p in html.passages)
+    assert parse_item_text(lib.items[k["dense"]]) is None      # no attachment
+    lib.close()
