@@ -29,6 +29,8 @@ from paperlens.core.parse.pdf import extract_pages, normalise_page_text, parse_p
     ("dense re\x02trieval works", "dense retrieval works"),
     ("in\u00adfor\u00admation", "information"),
     ("last word of the page is re\ufffe", "last word of the page is re-"),
+    ("lessons learned from Delta\ufffe4", "lessons learned from Delta-4"),     # a hyphen before a digit is real
+    ("lessons learned from Delta\ufffe\r\n4", "lessons learned from Delta-\n4"),
     ("last word of the page is re\x02\r\n", "last word of the page is re-"),
 ])
 def test_soft_hyphens_rejoin_words(raw, expected):

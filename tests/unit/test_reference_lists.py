@@ -242,3 +242,72 @@ def test_unheaded_numbered_list_after_the_text():
 def test_numbered_steps_without_years_are_not_an_unheaded_list():
     text = "Intro text.\n" * 30 + "".join(f"{i}. Do step {i} of the method.\n" for i in range(1, 8))
     assert find_reference_section(text) is None
+
+
+@pytest.mark.parametrize("entry, title", [
+    ("Abbasi-Yadkori Y., Pal D., and Szepesvari, C.: Improved Algorithms for Linear Stochastic Bandits, "
+     "NIPS, 2011.", "Improved Algorithms for Linear Stochastic Bandits"),
+    ("Baransi, Akram and Maillard, Odalric-Ambrym and Mannor, Shie: Sub-sampling for Multi-armed Bandits, "
+     "Machine Learning and Knowledge Discovery in Databases, 8724, 115-131, 2014.", "Sub-sampling for Multi-armed Bandits"),
+    ("N. Budhiraja, K. Marzullo, F. B. Schneider, and S. Toueg, Distributed systems (2nd Ed.). ACM "
+     "Press/Addison-Wesley Publishing Co., 1993, ch. 8, pp. 199–216.", "Distributed systems (2nd Ed.)"),
+    ("Rumelhart, D.E., Hinton, G.E., Williams, R.J.: Parallel distributed processing: Explorations in the "
+     "microstructure of cognition, vol. 1, pp. 318-362. MIT Press, Cambridge, 1986.",
+     "Parallel distributed processing: Explorations in the microstructure of cognition"),
+    ("Muthukkaruppan, K.: The underlying technology of messages (2011) (acc. October 5, 2011)",
+     "The underlying technology of messages"),
+    ("Gray, J. N.. Lorie, R. A. Putzolu, G. F., and Traiger, I. L. Granularity of locks and degrees of "
+     "consistency in a shared data base. In Modeling in Data Base Management Systems, 1976.",
+     "Granularity of locks and degrees of consistency in a shared data base"),
+    ("Breiman, L.: Random Forest, Machine Learning, 45:5-32, 2001.", "Random Forest"),
+    # a sentence before the colon: the colon is the title's
+    ("D. Lewis, Y. Yang, T. Rose, and F. Li. RCV1: A new benchmark collection for text categorization "
+     "research. JMLR, 5:361–397, 2004.", "RCV1: A new benchmark collection for text categorization research"),
+    ("M. Abadi, P. Barham, J. Chen, et al. Tensorflow: A system for large-scale machine learning. In OSDI, 2016.",
+     "Tensorflow: A system for large-scale machine learning"),
+])
+def test_more_title_styles(entry, title):
+    assert extract_title(entry) == title
+
+
+def test_years_before_1950():
+    entries = parse_references("References\n[1] W. R. Thompson. On the likelihood that one unknown "
+                               "probability exceeds another. Biometrika, 25(3-4):285–294, 1933.\n")
+    assert entries[0].year == "1933"
+
+
+def test_unnumbered_list_details():
+    text = ("References\n"
+            "E. Kaufmann, O. Cappe, and A. Garivier. On bayesian upper confidence bounds for bandit prob- ´\n"
+            "lems. In AISTATS, 2012.\n"
+            "Abbasi-Yadkori Y., Pal D., and Szepesv ´ ari, C.: Improved ´\n"
+            "Algorithms for Linear Stochastic Bandits, NIPS, 2011.\n"
+            "Mannor, S., and Tsitsiklis, J. N.: The Sample Complexity of Exploration, JMLR, 2004\n"
+            "Rumelhart, D.E., Hinton, G.E., Williams, R.J.: Parallel distributed processing, vol. 1, pp. 318-362.\n"
+            "MIT Press, Cambridge, 1986.\n"
+            "Van den Oord, A., Kalchbrenner, N., and Kavukcuoglu, K. (2016). Pixel recurrent neural networks.\n"
+            "In ICML.\n"
+            "Strehl, A. L. and Littman, M. L. (2008). An analysis of model-based interval estimation.\n"
+            "Journal of Computer and System Sciences, 74(8):1309 – 1331.\n"
+            "C. Villamizar, R. Chandra, and R. Govindan, \"BGP route flap damping,\" RFC 2439, Nov. 1998.\n"
+            "[15] T. Griffin, \"What is the sound of one route flapping?,\" Network Modelling Workshop, July 2002.\n")
+    entries = parse_references(text)
+    assert [e.title for e in entries] == [
+        "On bayesian upper confidence bounds for bandit problems",
+        "Improved Algorithms for Linear Stochastic Bandits",
+        "The Sample Complexity of Exploration",
+        "Parallel distributed processing",
+        "Pixel recurrent neural networks",
+        "An analysis of model-based interval estimation",
+        "BGP route flap damping",
+        "What is the sound of one route flapping?",
+    ]
+    assert entries[-1].text.startswith("T. Griffin")
+
+
+def test_running_header_with_a_page_number_is_not_the_list_heading():
+    own = "".join(f"[{i}] A. Author{i}. Title {i}. In Proc. X, {1990 + i}.\n" for i in range(1, 5))
+    more = "".join(f"[{i}] A. Author{i}. Title {i}. In Proc. X, {1990 + i}.\n" for i in range(5, 9))
+    text = "Body text of the paper.\n" * 40 + "References\n" + own + "118 References\n" + more
+    entries = parse_references(text)
+    assert [e.label for e in entries] == [str(i) for i in range(1, 9)]

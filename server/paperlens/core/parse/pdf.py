@@ -33,7 +33,7 @@ NO_TEXT = "no text layer (image-only or scanned PDF)"
 # U+00AD is a soft hyphen written into the PDF itself.
 _SOFT_HYPHEN_BREAK = re.compile(r"[\x02\ufffe\u00ad][ \t]*\n[ \t]*")
 _SOFT_HYPHEN_END = re.compile(r"[\x02\ufffe]\s*\Z")
-_SOFT_HYPHEN_CAPITAL = re.compile(r"(?<=[^\W\d_])[\x02\ufffe](?=[A-Z])")
+_SOFT_HYPHEN_CAPITAL = re.compile(r"(?<=[^\W\d_])[\x02\ufffe](?=[ \t]*\n?[ \t]*[A-Z0-9])")
 _SOFT_HYPHEN = re.compile(r"[\x02\ufffe\u00ad]")
 _CONTROLS = re.compile(r"[\x00\x01\x03-\x08\x0b-\x1f\x7f]")
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
@@ -54,7 +54,7 @@ def normalise_page_text(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROLS.sub("", text)
     text = _SOFT_HYPHEN_END.sub("-", text)
-    text = _SOFT_HYPHEN_CAPITAL.sub("-", text)     # "Multi\ufffeArmed" -> "Multi-Armed"
+    text = _SOFT_HYPHEN_CAPITAL.sub("-", text)     # "Multi\ufffeArmed" -> "Multi-Armed", "Delta\ufffe4" -> "Delta-4"
     text = _SOFT_HYPHEN_BREAK.sub("", text)
     text = _SOFT_HYPHEN.sub("", text)
     text = text.translate(_LIGATURES)

@@ -65,8 +65,16 @@ class _Lines:
         return bisect.bisect_right(self.starts, offset) - 1
 
 
+# a spacing accent pdfium set apart from its letter ("Cappe ´", "prob- ´"): alone between spaces
+_STRAY_ACCENT = re.compile(r"(?:(?<=\s)|^)[´`¨ˆ˜˚ˇ¸](?=\s|$)")
+_SPLIT_BY_ACCENT = re.compile(r"(?<=[^\W\d_]) [´`¨ˆ˜˚ˇ¸] (?=[a-z])")     # "Szepesv ´ ari" -> "Szepesvari"
+
+
 def _clean_piece(s: str) -> str:
-    return s.replace("\x00", "").replace("\r", "").strip()
+    s = s.replace("\x00", "").replace("\r", "").strip()
+    if any(ch in s for ch in "´`¨ˆ˜˚ˇ¸"):
+        s = " ".join(_STRAY_ACCENT.sub("", _SPLIT_BY_ACCENT.sub("", s)).split())
+    return s
 
 
 # words that end the first half of a compound far more often than a hyphenated syllable:
@@ -199,7 +207,7 @@ def _numbered_candidates(text: str, start: int, end: int) -> list[_Cand]:
 
 
 _AUTHOR_START = re.compile(
-    r"^(?:(?:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al)\s+)*"
+    r"^(?:(?i:van|von|de|der|den|da|di|du|del|della|la|le|dos|el|al)\s+)*"
     r"[A-Z\u00C0-\u024F][\w'’\-\u00C0-\u024F]+(?:[ \-][A-Z\u00C0-\u024F][\w'’\-]+)?"
     r"(?:,\s+(?:[A-Z\u00C0-\u024F]\.|[A-Z\u00C0-\u024F][a-z\u00C0-\u024F]+)"   # Ho, J.   He, Kaiming
     r"|\s+[A-Z]{1,3}[,.])")                                                     # Ho J,
@@ -270,13 +278,25 @@ def _starts_with_author(line: str, prev: str) -> bool:
     return bool(_WEAK_AUTHOR_START.match(line) or _INITIALS_FIRST.match(line) or _NAME_PERIOD.match(line))
 
 
+_YEAR_END = re.compile(r"(?:19|20)\d\d[a-z]?\)?$")
+_LABEL_START = re.compile(r"^\[\d{1,3}\]\s")    # a label the scan kept in an unnumbered list
+
+
 def _author_line_starts(text: str, content: list[tuple[int, str]]) -> list[_Cand]:
     """A line starting with an author name after a line that ended an entry (with a year)."""
     out: list[_Cand] = []
     current_has_year = False
     prev = ""
     for p, s in content:
-        if not out or (prev.endswith(".") and current_has_year and _starts_with_author(s, prev)):
+        ended = prev.endswith(".") or bool(_YEAR_END.search(prev))
+        label = _LABEL_START.match(s)
+        if label:       # the label the scan kept: the entry starts after it
+            at = _lead(text, p)
+            out.append(_Cand(at, text.find("]", at) + 1, 0, True, True))
+            while text[out[-1].end:out[-1].end + 1] in (" ", "\t"):
+                out[-1].end += 1
+            current_has_year = False
+        elif not out or (ended and current_has_year and _starts_with_author(s, prev)):
             out.append(_Cand(_lead(text, p), _lead(text, p), 0, True, True))
             current_has_year = False
         if _YEAR.search(s):
@@ -343,7 +363,7 @@ def _near_top(text: str, start: int, at: int, lines: int = 3) -> bool:
 def _entry(text: str, c: _Cand, body_end: int, numeric: bool, position: int, lines: _Lines) -> Reference | None:
     """The entry starting at ``c`` (its text joined into one line), or None when it is empty.
     Unnumbered entries are labelled by their ``position`` in the list."""
-    entry_text = _finish_text(_join_pieces(text[c.end if numeric else c.start:body_end].split("\n")))
+    entry_text = _finish_text(_join_pieces(text[c.end if numeric or c.end > c.start else c.start:body_end].split("\n")))
     if not entry_text:
         return None
     # span: label to the last non-blank character of the entry (page lines included)

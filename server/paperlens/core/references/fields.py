@@ -7,7 +7,7 @@ from paperlens.core.identity import arxiv_of_doi
 
 __all__ = ["extract_title", "extract_ids", "extract_years", "extract_first_author"]
 
-_YEAR = re.compile(r"(?<![\d./:\-–])((?:19[5-9]\d|20[0-4]\d)[a-z]?)(?![\d]|\.\d|\s?[-–]\s?\d)")
+_YEAR = re.compile(r"(?<![\d./:\-–])((?:19\d\d|20[0-4]\d)[a-z]?)(?![\d]|\.\d|\s?[-–]\s?\d)")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
 _ARXIV_NEW = re.compile(r"(?:arXiv\s*[:.]?\s*|arxiv\.org/(?:abs|pdf)/|\babs/|CoRR\s*,?\s*(?:abs/)?)"
                         r"(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
@@ -37,7 +37,7 @@ _PERSON_SI = r"(?:" + _SURNAME + r",\s?" + _INITIALS + r"|" + _ONE_SURNAME + r",
     r"(?:,?\s?(?:Jr|Sr|II|III|IV)\b\.?\s?)?"
 _PERSON_I = _SURNAME + r",\s?" + _INITIALS
 _SI_SEP = r"(?:,\s*(?:and\s+|AND\s+|&\s*)?|\s*(?:and|AND|&)\s+|;\s*(?:and\s+)?)"
-_SI_LIST = re.compile(r"^" + _PERSON_SI + r"(?:" + _SI_SEP + _PERSON_SI + r"|" + _PERSON_I + r")*"
+_SI_LIST = re.compile(r"^" + _PERSON_SI + r"(?:" + _SI_SEP + _PERSON_SI + r"|(?:\.\s)?" + _PERSON_I + r")*"
                       r"(?:,?\s*et\s+al\.?)?")
 # after the list, names that go on ("Goh, P.K.") or an ACL-style "Name. 2006." : not this style
 _MORE_NAMES = re.compile(r"^\s*(?:[A-Z][\w'’\-]+,\s?[A-Z]\.|[A-Z][\w'’\-]+\.\s+(?:19|20)\d\d|"
@@ -104,6 +104,7 @@ def _clean_title(t: str) -> str:
     t = t.strip().strip("\"'“”‘’").strip()
     t = re.sub(r"[.,;:]+$", "", t).strip()
     t = _TRAILING_YEAR.sub("", t).strip()
+    t = re.sub(r"\s+\((?:19|20)\d\d[a-z]?\)(?:\s+\(\w*)?$", "", t).strip()   # "Title (2011) (acc"
     t = t.strip("\"'“”‘’,. ").strip()
     if "http" in t or not re.search(r"[A-Za-z\u00C0-\u024F]{2}", t):
         return ""
@@ -131,6 +132,8 @@ def extract_title(entry_text: str) -> str:
     v = _VANCOUVER.match(s)
     si = _si_authors_end(s) if not v else None
     py = _names_then_paren_year(s) if not v and si is None else None
+    if not v and si is None and py is None:
+        py = _names_then_colon(s)
     if v:
         authors_end = v.end()
     elif si is not None:
@@ -158,7 +161,7 @@ def extract_title(entry_text: str) -> str:
             while rest_start < len(s) and s[rest_start] == " ":
                 rest_start += 1
             continue
-        title = _clean_title(chunk)
+        title = _clean_title(_VOLUME_TAIL.sub("", chunk))
         if not title and len(chunk.strip()) <= 3 and end < len(s):
             rest_start = end       # a stray OCR token ("Schneider, F. 6. Fail-Stop Processors.")
             while rest_start < len(s) and s[rest_start] == " ":
@@ -166,8 +169,8 @@ def extract_title(entry_text: str) -> str:
             continue
         if end >= len(s) or len(title.split()) > 25:
             # no period after the title: "Title, ICML, 2014." / "Title, Machine Learning,47, 235-256"
-            title = _clean_title(_TRAILING_VENUE.sub("", title))
-            title = _clean_title(_VENUE_PIECE.sub("", title)) if len(title.split(",")[0].split()) >= 3 else title
+            title = _clean_title(_TRAILING_VENUE.sub("", re.sub(r",\s*(?:vol|no|pp|pages)\b.*$", "", title)))
+            title = _clean_title(_VENUE_PIECE.sub("", title)) if len(title.split(",")[0].split()) >= 2 else title
         return title
     return ""
 
@@ -197,6 +200,8 @@ def _names_comma_title(head: str, authors_end: int) -> int:
     if dblp and not any(p.strip().startswith("and ") for p in pieces):
         return at - (len(last) - len(last.lstrip())) + dblp.end()   # "..., Jennifer Widom: Lore: ..."
     words = last.split()
+    if len(words) >= 2 and re.match(r"\s*(?:and|&)\s", pieces[-2]) and not _NAME_PIECE.match(last.strip()):
+        return at                    # "..., and S. Toueg, Distributed systems (2nd Ed.). ACM Press"
     lower = [w for w in words if w[:1].islower() and w not in ("and", "et", "al.") and w not in _PARTICLE_WORDS]
     wordy = [w for w in words if w != "and" and len(re.sub(r"[^A-Za-z\u00C0-\u024F]", "", w)) >= 2]
     if len(words) < 4 or (len(lower) < 2 and len(wordy) < 6) or " and " in last and len(lower) < 3:
@@ -207,6 +212,9 @@ def _names_comma_title(head: str, authors_end: int) -> int:
 _VENUE_PIECE = re.compile(r",\s*(?:In:?\s|Proc\b|Proceedings|Journal|Machine Learning|IEEE|ACM|SIAM|"
                          r"Communications|Transactions|Trans\.|(?:[A-Z][a-z]+\s)*(?:International\s)?"
                          r"(?:Conference|Workshop|Symposium))[^,]*$")
+
+
+_VOLUME_TAIL = re.compile(r",\s*(?:vol|pp|pages)\b\.?\s*(?:\d.*)?$", re.IGNORECASE)   # "..., vol. 1, pp"
 
 
 def _si_authors_end(s: str) -> int | None:
@@ -228,6 +236,21 @@ def _si_authors_end(s: str) -> int | None:
             end = y.end()     # "Bertsekas, D. (2003) Nonlinear Programming."
         return end if end < len(s) else None
     return None
+
+
+def _names_then_colon(s: str) -> int | None:
+    """Where the authors end when only names come before a colon: "Abbasi-Yadkori Y., Pal D., and
+    Szepesvari, C.: Improved Algorithms ...", "Baransi, Akram and Maillard, Odalric-Ambrym: ..."."""
+    m = re.search(r":\s+(?=[A-Z0-9\"“])", s[:400])
+    if not m or m.start() < 3:
+        return None
+    head = s[:m.start()]
+    if re.search(r"[A-Za-z\u00C0-\u024F]{2}\.\s|\b(?:The|A|An|On|In|Of|For|To|Towards)\s", head) or \
+            not re.search(r",|\sand\s|&", head):
+        return None                  # a sentence ended before the colon ("et al. Tensorflow: ..."), one name
+    if not _NAMES_ONLY.match(head.rstrip() + " "):
+        return None
+    return m.end()
 
 
 def _names_then_paren_year(s: str) -> int | None:

@@ -10,7 +10,7 @@ __all__ = ["find_reference_section"]
 _MD = r"(?:\*\*|__|\*|_)?"
 _REF_HEADING = re.compile(
     r"^[ \t\x00]*(#{1,6}[ \t]*)?" + _MD +
-    r"(?:(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|[A-Z]\.)[ \t]+)?"
+    r"(?:(?:\d{1,2}(?:\.\d+)*\.?|[IVXLC]+\.|[A-Z]\.)[ \t]+)?"     # "7. References", not "118 References"
     r"(?:references|bibliography|reference[ \t]+list|works[ \t]+cited|literature[ \t]+cited|"
     r"cited[ \t]+literature|参考文献|參考文獻)" + _MD + r"[ \t]*[.:：]?[ \t]*" + _MD + r"[ \t\x00\r]*$",
     re.IGNORECASE | re.MULTILINE)
