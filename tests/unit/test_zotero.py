@@ -184,3 +184,23 @@ def test_full_text_of_an_item_keeps_pages_and_zotero_metadata(fixture_lib):
     assert any("Relevance is estimated from term weights" in p.text for p in html.passages)
     assert parse_item_text(lib.items[k["dense"]]) is None      # no attachment
     lib.close()
+
+
+def test_attachment_symlinked_out_of_storage_is_not_read(tmp_path):
+    data = tmp_path / "Zotero"
+    db = open_db(data)
+    outside = tmp_path / "secret.pdf"
+    outside.write_bytes(b"%PDF-1.4 not yours")
+    key = db.add_item("journalArticle", {"title": "Linked Out"}, creators=[("Ann", "Out")])
+    att = db.add_attachment(key, "paper.pdf")
+    (data / "storage" / att).mkdir(parents=True)
+    (data / "storage" / att / "paper.pdf").symlink_to(outside)
+    linked = db.add_item("journalArticle", {"title": "Linked File"}, creators=[("Bob", "Out")])
+    db.add_attachment(linked, str(outside), link_mode=2)
+    db.conn.close()
+    lib = read_library(data)
+    for k in (key, linked):
+        item = lib.items[k]
+        assert item.full_text() is None and item.paper.file == ""
+    assert lib.items[linked].attachments[0].path == str(outside)    # known, not read
+    lib.close()

@@ -73,7 +73,7 @@ class Attachment:
         if not (self.stored and self.path):
             return False
         try:
-            return Path(self.path).is_file() and not Path(self.path).is_symlink()
+            return Path(self.path).is_file()
         except OSError:
             return False
 
@@ -356,9 +356,9 @@ class _Reader:
         stored files are ``storage:<name>`` under ``storage/<attachment key>/``."""
         if path.startswith("storage:") and re.fullmatch(r"[A-Z0-9]{8}", key or ""):
             name = path[len("storage:"):]
-            folder = (self.data_dir / "storage" / key).resolve()
-            full = (folder / name).resolve()
-            if name and folder in full.parents:
+            root = (self.data_dir / "storage").resolve()
+            full = (self.data_dir / "storage" / key / name).resolve()    # symlinks followed
+            if name and full.parent == root / key:
                 return Attachment(key, ctype, mode, str(full), True)
             return Attachment(key, ctype, mode, "", True)
         if mode == 2 and os.path.isabs(path):
@@ -424,22 +424,26 @@ def _selected(collections: dict[str, Collection], wanted: Optional[Iterable[str]
     return frozenset(out)
 
 
-def _open(data_dir: Path, snapshot: Optional[Snapshot]) -> tuple[Snapshot, sqlite3.Connection]:
+def _open(data_dir: Path, snapshot: Optional[Snapshot],
+          workdir: Optional[Path] = None) -> tuple[Snapshot, sqlite3.Connection]:
     db = data_dir / "zotero.sqlite"
     if not db.is_file():
         raise ZoteroError(f"no Zotero database in {data_dir} (zotero.sqlite not found)")
-    snap = snapshot if snapshot is not None else Snapshot(db, "zotero.sqlite")
+    snap = snapshot if snapshot is not None else Snapshot(db, "zotero.sqlite", workdir)
     try:
         return snap, snap.connect()
     except SnapshotError as exc:
         raise ZoteroError(str(exc)) from exc
 
 
-def read_library(data_dir, collections: Optional[Iterable[str]] = None) -> ZoteroLibrary:
+def read_library(data_dir, collections: Optional[Iterable[str]] = None,
+                 workdir: Optional[Path] = None) -> ZoteroLibrary:
     """Every regular item of the Zotero library in ``data_dir`` (trash excluded; only the
-    items of ``collections`` and their subcollections when given), from a private copy."""
+    items of ``collections`` -- keys, names or paths like ``Retrieval/Classics`` -- and their
+    subcollections when given), from a private copy made in ``workdir`` (default: a temporary
+    folder). The copy is kept for :func:`changes` until :meth:`ZoteroLibrary.close`."""
     data_dir = Path(data_dir).expanduser().resolve()
-    snap, conn = _open(data_dir, None)
+    snap, conn = _open(data_dir, None, workdir)
     try:
         lib = ZoteroLibrary(data_dir=data_dir, items={}, collections={}, selected=None,
                             wanted=tuple(collections) if collections is not None else None,
@@ -453,8 +457,8 @@ def read_library(data_dir, collections: Optional[Iterable[str]] = None) -> Zoter
 def changes(previous: ZoteroLibrary, data_dir=None) -> ZoteroChanges:
     """What changed in the library since ``previous`` was read: items added, changed and
     removed (erased, trashed, or moved out of the chosen collections). Only the items whose
-    stamps changed are read again; ``.library`` is the new state (``previous`` is left as is,
-    but shares its private copy with it: keep using the new one)."""
+    stamps changed are read again; ``.library`` is the new state. ``previous`` is left as is
+    but shares its private copy with the new state: close only the newest."""
     data_dir = Path(data_dir).expanduser().resolve() if data_dir is not None else previous.data_dir
     snap, conn = _open(data_dir, previous._snapshot if data_dir == previous.data_dir else None)
     try:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS = 6
 WAL_HEADER = 32
+MAX_DB_BYTES = 8 * 1024 ** 3          # a larger file is not copied (the message says so)
 
 
 class SnapshotError(Exception):
@@ -66,12 +67,15 @@ class Snapshot:
 
     ``connect()`` refreshes the copy and returns a read-only connection to it; the caller closes
     it before the next ``connect()``. ``close()`` deletes the folder (also done when the
-    object is collected). ``on_copied`` is called between the main file's copy and the WAL's
+    object is collected). The folder is made in ``workdir`` (default: the system's temporary
+    folder, which may be in memory: give a folder on disk for large databases). ``on_copied`` is called between the main file's copy and the WAL's
     (tests use it to write in the middle of a copy)."""
 
-    def __init__(self, source: Path, name: str = "db.sqlite"):
+    def __init__(self, source: Path, name: str = "db.sqlite", workdir: Optional[Path] = None):
         self.source = Path(source)
-        self.folder = Path(tempfile.mkdtemp(prefix="paperlens-zotero-"))
+        if workdir is not None:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix="paperlens-zotero-", dir=workdir))
         os.chmod(self.folder, 0o700)
         self.copy = self.folder / name
         self._main_identity: Optional[tuple] = None
@@ -86,6 +90,8 @@ class Snapshot:
         return self.copy.with_name(self.copy.name + suffix)
 
     def connect(self) -> sqlite3.Connection:
+        if not self._finalizer.alive:
+            raise SnapshotError("the private copy was closed")
         wal = self.source.with_name(self.source.name + "-wal")
         last_error = ""
         for attempt in range(1, ATTEMPTS + 1):
@@ -93,6 +99,8 @@ class Snapshot:
             before = (_identity(self.source), _wal_header(wal))
             if before[0] is None:
                 raise SnapshotError(f"{self.source} does not exist")
+            if before[0][0] > MAX_DB_BYTES:
+                raise SnapshotError(f"{self.source} is larger than {MAX_DB_BYTES // 1024 ** 3} GB; not copied")
             for suffix in ("-wal", "-shm", "-journal"):
                 self._side(suffix).unlink(missing_ok=True)
             if before[0] != self._main_identity or not self.copy.exists():
