@@ -204,3 +204,23 @@ def test_attachment_symlinked_out_of_storage_is_not_read(tmp_path):
         assert item.full_text() is None and item.paper.file == ""
     assert lib.items[linked].attachments[0].path == str(outside)    # known, not read
     lib.close()
+
+
+def test_changes_follow_collection_membership(tmp_path):
+    data = tmp_path / "Zotero"
+    _, k = build_library(data, pdfs=False)
+    lib = read_library(data, collections=["Other"])
+    assert set(lib.items) == {k["book"]}
+    db = open_db(data)
+    other = db.conn.execute("SELECT collectionID FROM collections WHERE key=?", (k["other"],)).fetchone()[0]
+    with db.conn:           # filed into "Other" (the item's own stamps do not move)
+        db.conn.execute("INSERT INTO collectionItems VALUES (?, ?, 0)", (other, db.item_id(k["dense"])))
+    ch = changes(lib)
+    assert [it.item_key for it in ch.added] == [k["dense"]] and not ch.removed
+    assert ch.added[0].key == "brown2020learned"
+    with db.conn:
+        db.conn.execute("DELETE FROM collectionItems WHERE itemID=?", (db.item_id(k["book"]),))
+    ch2 = changes(ch.library)
+    assert [it.item_key for it in ch2.removed] == [k["book"]] and not ch2.added
+    db.conn.close()
+    ch2.library.close()
