@@ -240,6 +240,15 @@ def test_index_positions_match_the_token_stream():
             assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
         else:
             assert fast == expected and list(fast) == list(expected)
+        # without positions (Frequency): the same tokens, counted
+        counts = ana.index_counts(text, {"boosts": True, "mode": "index"})
+        if counts is None:
+            assert fast is None
+        else:
+            whoosh_counts: dict = {}
+            for t in tokens(text, ana, {"boosts": True, "mode": "index"}):
+                whoosh_counts[t.text] = whoosh_counts.get(t.text, 0) + 1
+            assert dict(counts) == whoosh_counts and list(counts) == list(whoosh_counts)
 
 
 def test_our_writer_merging_segments_and_spilling(tmp_path):

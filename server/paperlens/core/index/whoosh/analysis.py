@@ -31,6 +31,9 @@ from paperlens.core.index.whoosh import require
 
 require()   # the Whoosh paperlens was written for (see __init__.py)
 
+from collections import Counter
+from itertools import repeat
+
 from whoosh.analysis import (STOP_WORDS, Analyzer, CompositeAnalyzer, Filter, LowercaseFilter,
                              StemFilter, Token, Tokenizer)
 
@@ -243,27 +246,7 @@ class FastMixedAnalyzer(CompositeAnalyzer):
                 or not kwargs.keys() <= _INDEX_KWARGS or kwargs.get("positions") is not True
                 or HAN_RE.search(value) is not None):
             return None
-        stopper, stemmer = self.items[2], self.items[3]
-        stops, minsize, maxsize = stopper.stops, stopper.min, stopper.max
-        ignore = stemmer.ignore
-        stemfn = stemmer.stemfn
-        config = (stops, minsize, maxsize, ignore, stemfn)
-        terms_of = _TERM_OF_WORD.get(config)
-        if terms_of is None or len(terms_of) > 200_000:
-            terms_of = _TERM_OF_WORD[config] = {}
-        words = WORD_RE.findall(value)
-        terms = [terms_of.get(word, _UNKNOWN) for word in words]
-        if _UNKNOWN in terms:
-            for i, term in enumerate(terms):
-                if term is _UNKNOWN:    # the word's term (None when it is dropped), as _fast
-                    text = words[i].lower()
-                    n = len(text)
-                    if text in stops or (n < minsize and not (n and ord(text[0]) >= CJK_MIN)) \
-                            or (maxsize is not None and n > maxsize):
-                        term = None
-                    else:
-                        term = text if text in ignore else stemfn(text)
-                    terms[i] = terms_of[words[i]] = term
+        terms = self._index_terms(value)
         poses: dict[str, list[int]] = {}
         # kept words are numbered on from the first one's index (MixedStopFilter's renumbering)
         first = next((i for i, term in enumerate(terms) if term is not None), None)
@@ -277,6 +260,43 @@ class FastMixedAnalyzer(CompositeAnalyzer):
             else:
                 plist.append(pos)
         return poses
+
+    def index_counts(self, value, kwargs: dict):
+        """{term: how many times} of ``value`` (terms in order of first occurrence): the tokens
+        of ``index_positions``, counted (what Whoosh's ``Frequency.word_values`` gathers).
+        None when the fast path does not apply."""
+        if (not isinstance(value, str) or len(self.items) != 4
+                or not kwargs.keys() <= _INDEX_KWARGS or HAN_RE.search(value) is not None):
+            return None
+        counts = Counter(self._index_terms(value))
+        counts.pop(None, None)
+        return counts
+
+    def _index_terms(self, value: str) -> list:
+        """The term of each word of ``value`` (None for a word dropped), through a cache of
+        words already seen (text without Han characters)."""
+        stopper, stemmer = self.items[2], self.items[3]
+        stops, minsize, maxsize = stopper.stops, stopper.min, stopper.max
+        ignore = stemmer.ignore
+        stemfn = stemmer.stemfn
+        config = (stops, minsize, maxsize, ignore, stemfn)
+        terms_of = _TERM_OF_WORD.get(config)
+        if terms_of is None or len(terms_of) > 200_000:
+            terms_of = _TERM_OF_WORD[config] = {}
+        words = WORD_RE.findall(value)
+        terms = list(map(terms_of.get, words, repeat(_UNKNOWN, len(words))))
+        if _UNKNOWN in terms:
+            for i, term in enumerate(terms):
+                if term is _UNKNOWN:    # the word's term (None when it is dropped), as _fast
+                    text = words[i].lower()
+                    n = len(text)
+                    if text in stops or (n < minsize and not (n and ord(text[0]) >= CJK_MIN)) \
+                            or (maxsize is not None and n > maxsize):
+                        term = None
+                    else:
+                        term = text if text in ignore else stemfn(text)
+                    terms[i] = terms_of[words[i]] = term
+        return terms
 
 
 _UNKNOWN = object()

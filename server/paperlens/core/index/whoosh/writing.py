@@ -394,12 +394,13 @@ def word_values(fmt, value, analyzer):
     if is_plain_frequency(fmt):
         shared = frequency_values(fmt.field_boost)
         top = len(shared)
-        # the same tokens counted (positions do not change which tokens there are)
-        poses = fast(value, {"mode": "index", "positions": True, "boosts": True}) if fast else None
+        # the same tokens counted (Frequency asks for no positions: they do not change which
+        # tokens there are)
+        count = getattr(analyzer, "index_counts", None)
+        counts = count(value, {"mode": "index", "boosts": True}) if count is not None else None
         out = []
-        if poses is not None:
-            for w, poslist in poses.items():
-                n = len(poslist)
+        if counts is not None:
+            for w, n in counts.items():
                 if n < top:
                     weight, vbytes = shared[n]
                 else:
