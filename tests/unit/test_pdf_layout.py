@@ -255,3 +255,18 @@ def test_generated_key_is_never_a_common_word():
               Paper(id="3", key="", title="1974365"), Paper(id="4", key="", title="")):
         key = base_key(p)
         assert key[:1].isalpha() and key not in {"introduction", "paper", "for", "the"}, key
+
+
+def test_slide_title_in_a_large_font_that_most_of_the_page_has():
+    # a keynote's first slide: the title's 42pt font is also the page's most common size
+    def centred(text, size, top, x0, x1, order):
+        return Line(text=text, size=size, x0=x0, x1=x1, top=top, bottom=top + size, order=order,
+                    page_height=768.0, page_width=1024.0)
+
+    lines = [centred("Designs, Lessons and Advice from Building Large", 42.5, 296.6, 94, 930, 0),
+             centred("Distributed Systems", 42.5, 335.6, 343, 681, 1),
+             centred("Jeff Dean", 38.0, 459.0, 440, 586, 2),
+             centred("Google Fellow", 38.0, 499.0, 404, 622, 3)]
+    h = read_header([lines], ["x"], "Slide 1")
+    assert h.title == "Designs, Lessons and Advice from Building Large Distributed Systems"
+    assert h.authors == ["Jeff Dean"]

@@ -311,3 +311,12 @@ def test_running_header_with_a_page_number_is_not_the_list_heading():
     text = "Body text of the paper.\n" * 40 + "References\n" + own + "118 References\n" + more
     entries = parse_references(text)
     assert [e.label for e in entries] == [str(i) for i in range(1, 9)]
+
+
+def test_running_headers_inside_entries_are_dropped():
+    text = ("References\n[1] Philip A. Bernstein and Nathan Goodman. Concurrency Control in Distributed\n"
+            "References 117\nDatabase Systems. ACM Comput. Surv., 13(2):185–221, 1981.\n"
+            "[2] A. Other. A title. In Proc., 1990.\n")
+    entries = parse_references(text)
+    assert entries[0].text == ("Philip A. Bernstein and Nathan Goodman. Concurrency Control in Distributed "
+                               "Database Systems. ACM Comput. Surv., 13(2):185–221, 1981.")

@@ -145,6 +145,7 @@ _TITLE_MARKS = re.compile(r"(?:\s*[*∗†‡§¶]+|(?<=[a-z])\d{1,2}|\s*\(\s*\*
 _EMAIL = re.compile(r"\{[^{}]*\}\s*@\S+|\S+@\S+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 TOP_SHARE = 0.66             # the title starts in the upper two thirds of its page
+SLIDE_TITLE_SIZE = 20.0      # a font this large is a title's even when most of the page has it (slides)
 
 
 def is_cover_page(text: str) -> bool:
@@ -609,7 +610,7 @@ def _read_page(lines: list[Line], info_title: str, skip: set[int]) -> Header:
         block = _title_block(rows, seed)
         title = _clean_title(" ".join(_row_text(r) for r in block))
         end = rows.index(block[-1]) + 1
-        if seed_size < body + 0.6 and block[0][0].top > 0.3 * height:
+        if seed_size < body + 0.6 and seed_size < SLIDE_TITLE_SIZE and block[0][0].top > 0.3 * height:
             title = ""                        # no larger font near the top: no title typography
     info = " ".join((info_title or "").split())
     if plausible_info_title(info) and norm_words(info) != norm_words(title):

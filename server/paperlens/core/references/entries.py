@@ -88,6 +88,10 @@ _KEEP_HYPHEN = {
 }
 
 
+_RUNNING_HEADER = re.compile(r"^(?:\d{1,4}\s+(?:References|REFERENCES|Bibliography)|"
+                             r"(?:References|REFERENCES|Bibliography)\s+\d{1,4})$")
+
+
 def _join_pieces(pieces: list[str]) -> str:
     """Join the lines of one entry: hyphenation re-joined, page-number lines dropped."""
     out = ""
@@ -97,6 +101,8 @@ def _join_pieces(pieces: list[str]) -> str:
             continue
         if _PAGE_LINE.match(line) and not (out.endswith(",") and _YEAR.fullmatch(line)):
             continue                           # a page number or back-references, not "In ICLR,\n2021"
+        if _RUNNING_HEADER.match(line):
+            continue                           # "References 117" / "118 References" at a page break
         line = _repair_text(line)
         if not out:
             out = line
