@@ -3,6 +3,7 @@
     python bench/graph_accuracy.py --dev-pdfs DIR [--manifest ../shared/dev-pdfs/manifest.tsv]
                                    [--labels bench/labels/dev-graph-links.json] [--sample 50]
                                    [--errors]
+    python bench/graph_accuracy.py --synthetic 10000 [--seeds ../shared/seeds]
 
 DIR holds the development set (``bash ../shared/dev-pdfs/extract.sh MIRROR DIR``): 120 real PDFs,
 their titles read by a person (manifest.tsv). All of them are indexed as one library, and the
@@ -18,6 +19,12 @@ compared with:
   (``--labels``: ``{"A path -> B path": true|false}``); *precision on the confirmed sample* is
   the share of labelled sampled links that are right. Links of the sample without a label are
   listed so that a person can label them (``unlabelled``).
+
+``--synthetic N`` times the graph's build instead: N papers of made-up titles (words of the seed
+papers' cited titles, recombined, as in ``references_accuracy.py``), ~28 references each, a
+quarter of them naming a library paper (in the forms reference lists use: case, a dropped
+subtitle, a title field mis-split from the author list), the rest naming papers outside the
+library; reported: build seconds, links, and the share of planted links found.
 """
 from __future__ import annotations
 
@@ -129,15 +136,103 @@ def graph_links(folder: Path, index: Path) -> tuple[set[tuple[str, str]], dict]:
         lib.close()
 
 
+def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int = 1234):
+    """A Library-like object over N made-up papers with reference lines (no index, no files),
+    and the planted links {(citing id, cited id)}."""
+    import threading
+
+    from paperlens.core.index.table import PaperTable, Row
+    from paperlens.core.models import Reference
+    from references_accuracy import synthetic_titles
+
+    rng = random.Random(seed)
+    cvpr = seeds / "cvpr2024" if (seeds / "cvpr2024").is_dir() else seeds
+    titles = synthetic_titles(cvpr, 2 * n, rng)
+    lib_titles, outside = titles[:n], titles[n:]
+    names = ["Smith", "Zhang", "Wang", "Li", "Garcia", "Kumar", "Müller", "Rossi", "Kim", "Chen",
+             "Nguyen", "Ivanov", "Tanaka", "Okafor", "Dubois", "Silva", "Cohen", "Novak", "Berg", "Lopez"]
+    names += [f"{a}{b}" for a in ("Ha", "Ber", "Kov", "Mar", "Sol", "Tur") for b in ("ris", "tin", "ova", "lund", "ek")]
+
+    def authors() -> list[str]:
+        return rng.sample(names, rng.randint(1, 4))
+
+    rows = []
+    for i, t in enumerate(lib_titles):
+        rows.append(Row(f"P{i:05d}", f"k{i}", t, authors(), str(rng.randint(1990, 2024)), "", f"/lib/p{i}.pdf",
+                        0, "pdf", f"/lib/p{i}.pdf"))
+    planted = set()
+
+    def entry(title: str, surnames: list[str], year: str) -> tuple[str, str]:
+        form = rng.random()
+        au = ", ".join(f"{chr(65 + rng.randrange(26))}. {s}" for s in surnames)
+        shown = title.lower() if form < 0.3 else title.split(": ", 1)[-1] if form < 0.4 else title
+        text = f"{au}. {shown}. In Proc. CVPR, {year}."
+        field = shown if form < 0.9 else f"{au}. {shown}"      # a title field mis-split
+        return text, field
+
+    lines = []            # as the index keeps them: a JSON line per paper, parsed by each build
+    for i, row in enumerate(rows):
+        refs = []
+        for k in range(refs_per_paper):
+            if rng.random() < 0.25:
+                j = rng.randrange(n)
+                cited = rows[j]
+                text, field = entry(cited.title, cited.surnames, cited.year)
+                if j != i:
+                    planted.add((row.id, cited.id))
+            else:
+                text, field = entry(rng.choice(outside), authors(), str(rng.randint(1990, 2024)))
+            refs.append(Reference(str(k + 1), text=text, title=field, year=text[-5:-1]).to_dict())
+        lines.append((row.id, json.dumps(refs, ensure_ascii=False)))
+
+    class Store:
+        table = PaperTable(rows)
+        stamp = 1
+
+        def reference_lines(self):
+            for pid, line in lines:
+                yield pid, [Reference.from_dict(d) for d in json.loads(line)]
+
+    lib = Library.__new__(Library)
+    lib.stores = [Store()]
+    lib._keys = None
+    lib._graph_lock = threading.Lock()
+    lib.graph_builds = 0
+    lib._building = set()
+    return lib, planted
+
+
+def bench_synthetic(n: int, seeds: Path) -> dict:
+    lib, planted = synthetic_library(n, seeds)
+    lib.stores[0].table.get("P00000")
+    t0, c0 = time.perf_counter(), time.process_time()
+    graph = lib.graph()
+    build_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    found = {(a, b) for a, cited in graph.cites.items() for b in cited}
+    return {"papers": n, "references": n * 28, "graph_build_s": round(build_s, 2),
+            "graph_build_cpu_s": round(cpu_s, 2),
+            "links": len(found), "planted": len(planted),
+            "planted_found": round(len(found & planted) / max(1, len(planted)), 3),
+            "unplanted_links": len(found - planted)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dev-pdfs", required=True, type=Path)
+    ap.add_argument("--dev-pdfs", type=Path)
+    ap.add_argument("--synthetic", type=int, default=0, help="time the graph of N made-up papers")
+    ap.add_argument("--seeds", type=Path, default=ROOT.parent / "shared" / "seeds")
     ap.add_argument("--manifest", type=Path, default=ROOT.parent / "shared" / "dev-pdfs" / "manifest.tsv")
     ap.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "dev-graph-links.json")
     ap.add_argument("--sample", type=int, default=50)
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--errors", action="store_true", help="list missed and unconfirmed links")
     args = ap.parse_args()
+    if args.synthetic:
+        sys.path.insert(0, str(ROOT / "bench"))
+        print(json.dumps(bench_synthetic(args.synthetic, args.seeds), indent=2))
+        return 0
+    if args.dev_pdfs is None:
+        ap.error("--dev-pdfs or --synthetic is required")
 
     with open(args.manifest, encoding="utf-8") as f:
         manifest = list(csv.DictReader(f, delimiter="\t"))

@@ -322,14 +322,23 @@ class Library:
 
         entries = [LibraryEntry(id=r.id, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year,
                                 surnames=list(r.surnames))
-                   for r in self.rows() if not r.alias_of and r.title]
+                   for r in self.rows() if not r.alias_of and (r.title or r.doi or r.arxiv)]
         matcher = ReferenceMatcher(entries)
         self._matcher = (stamps, matcher)
         return matcher
 
     def match_reference(self, ref: Reference, citing: Optional[Row] = None) -> Optional[Row]:
-        """The library paper a reference entry cites (never the citing paper itself)."""
-        m = self.matcher().match(Reference.coerce(ref).text)
+        """The library paper a reference entry cites (never the citing paper itself): what the
+        citation graph links. For an entry of a library paper whose graph is built, the graph
+        answers (its entries as the index stores them); otherwise the same matcher decides."""
+        ref = Reference.coerce(ref)
+        graph = self.graph_if_ready() if citing is not None else None
+        if graph is not None:
+            row = self.canonical(citing)
+            if row.id in graph.read:
+                cited = graph.cited_by_label.get(row.id, {}).get(ref.label)
+                return self.row(cited) if cited else None
+        m = self.matcher().match_reference(ref)
         if m is None:
             return None
         row = self.canonical(self.row(m[0]) or Row(*([""] * 10)))
@@ -340,11 +349,11 @@ class Library:
     def graph(self) -> "CitationGraph":
         """Which library papers each paper cites, and is cited by (computed once per change).
 
-        Library-wide, only exact evidence counts: the same paper by :mod:`paperlens.core.identity`'s
-        rule (DOI, arXiv id, or normalised title of four words or more). That is a dictionary
-        lookup per reference (each distinct title normalised once), so 10k papers with 28
-        references each take about a second; the fuzzy matcher is kept for the entries a reader
-        hovers, one at a time.  Thread-safe: one build
+        Each reference entry is matched by the library's :class:`ReferenceMatcher` (DOI, arXiv
+        id, then title with surnames and year as evidence), the rule hovers use too. Most
+        entries cite papers outside the library and cost a few dictionary lookups (the matcher
+        compares strings only for library titles whose rare words the entry holds): 10k papers
+        with 28 references each take a few seconds, in the background. Thread-safe: one build
         at a time, a second caller waits for it."""
         cached = self._graph_cached()
         if cached is not None:
@@ -366,13 +375,8 @@ class Library:
         self.graph_builds += 1
         version = self._graph_version()
         self._graph = None       # the old graph goes before the new one is built (memory peak)
-        from paperlens.core.identity import PaperKeys
-
-        papers: PaperKeys[str] = PaperKeys()
-        for r in self.rows():
-            if not r.alias_of:
-                papers.add(r.id, r.doi, r.arxiv, r.title)
-        by_title: dict[str, Optional[str]] = {}   # 275k references at 10k papers, 11k titles
+        matcher = self.matcher()
+        match = matcher.match_reference
         graph = CitationGraph()
         for store in self.stores:
             for pid, refs in store.reference_lines():
@@ -380,14 +384,17 @@ class Library:
                 if row is None:
                     continue
                 citing = self.canonical(row)
+                graph.read.add(citing.id)
+                whole: Optional[dict[str, Reference]] = None
                 for ref in refs:
-                    # (most references have neither DOI nor arXiv id: the title is looked up)
-                    target = papers.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
-                    if target is None:
-                        title = ref.title
-                        target = by_title.get(title, "")
-                        if target == "":
-                            target = by_title[title] = papers.find_by_title(title)
+                    m = match(ref)
+                    if m is None and not ref.text and matcher.could_match(ref):
+                        # kept without its text: the entry as parsed has the surnames and year
+                        if whole is None:
+                            whole = {r.label: r for r in store.references(pid)}
+                        full = whole.get(ref.label)
+                        m = match(full) if full is not None and full.text else None
+                    target = m[0] if m is not None else None
                     if target and target not in (citing.id, row.id):
                         graph.add(citing.id, target, ref.label)
         self._graph = (version, graph)
@@ -408,7 +415,10 @@ class CitationGraph:
     def __init__(self) -> None:
         self.cites: dict[str, dict[str, str]] = {}      # citing id -> {cited id: label}
         self.cited_by: dict[str, set[str]] = {}
+        self.cited_by_label: dict[str, dict[str, str]] = {}   # citing id -> {label: cited id}
+        self.read: set[str] = set()                    # the papers whose reference lists it read
 
     def add(self, citing: str, cited: str, label: str) -> None:
         self.cites.setdefault(citing, {})[cited] = label
         self.cited_by.setdefault(cited, set()).add(citing)
+        self.cited_by_label.setdefault(citing, {})[label] = cited

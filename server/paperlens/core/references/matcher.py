@@ -1,20 +1,26 @@
 """Which library paper a reference entry cites: by DOI or arXiv id (:mod:`paperlens.core.identity`),
-else by title similarity (``rapidfuzz``) on candidates from an index of rare title words."""
+else by title (``rapidfuzz``) with the authors' surnames and the year as evidence.
+
+One rule serves the citation graph (every entry of every paper of the library, built in the
+background) and the hover on one ``[n]``: :meth:`ReferenceMatcher.match_reference`. The work per
+entry does not grow with the library: a library title is a candidate only when the entry holds
+one of its rarest words (an index built once), and it is compared only when the entry covers
+most of its words (weighted by rarity); most entries cite papers outside the library and end
+there, without a single string comparison.
+"""
 from __future__ import annotations
 
-import heapq
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Iterable, Optional
 
-from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title
+from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title, norm_words
 from paperlens.core.models import Reference
 from paperlens.core.references.entries import _finish_text, _join_pieces
 from paperlens.core.references.fields import (
     _LEADING_LABEL,
-    _TRAILING_YEAR,
     extract_ids,
     extract_title,
     extract_years,
@@ -37,208 +43,383 @@ class LibraryEntry:
 
 _STOP = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", "by", "from",
          "is", "are", "at", "as", "or", "its", "into", "using", "towards", "toward", "we", "our"}
+
+
 def _tokens(norm: str) -> list[str]:
     return [t for t in norm.split() if t not in _STOP and (len(t) > 1 or t.isdigit())]
 
 
-_AFTER_YEAR = re.compile(r"^.*(?:\b(?:19|20)\d\d[a-z]?\)?|\bet al\.?)[\s.:,]+(?=[A-Z\"“])(.{8,})$")
+# Where a title can start or end inside an entry: sentence and clause punctuation followed by a
+# space (``Lamport, L.: Paxos made simple.``, ``Problem, Machine Learning``), quotes, brackets,
+# a spaced dash, and after a year or "et al" that runs into a capitalised word
+# (``Vaswani A et al 2017 Attention is all you need``).
+_BOUNDARY = re.compile(r"[.?!;:,]+(?=\s|$)|[\"“”„«»()\[\]{}]|\s[-–—]+\s|(?<=\b(?:19|20)\d\d)[a-z]?\s+(?=[A-Z])"
+                       r"|\bet al\b\.?")
+_SUBTITLE = re.compile(r"\s*(?::|\s[-–—]+\s|[?!]\s)\s*")
+_YEAR_OF = re.compile(r"\s*((?:1[5-9]|20)\d\d)")
+_MAX_RUN_PIECES = 8
+_MAX_RUN_CHARS = 400
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _segments(entry: str) -> list[str]:
-    """Sentence-like pieces of an entry (split at every ``. ``, ``? ``, ``! `` and quotes),
-    normalised, with a trailing ``, 2018`` removed; plus adjacent pairs (titles with a ``.``),
-    plus what follows a year or "et al" inside a piece (``Vaswani A et al 2017 Attention is
-    all you need``)."""
-    parts = re.split(r"(?<=[.?!])[\"”’)]*\s+|[\"“”]", entry)
-    segs = []
-    extra = []
-    for p in parts:
-        p = _TRAILING_YEAR.sub("", p.strip().rstrip(".,;:")).strip()
+def _pieces(text: str) -> list[str]:
+    """The entry cut at every place a title may start or end, each piece normalised."""
+    out = []
+    for p in _BOUNDARY.split(text):
         n = norm_title(p)
         if n:
-            segs.append(n)
-            m = _AFTER_YEAR.match(p)
-            if m:
-                extra.append(norm_title(m.group(1)))
-    out = list(segs)
-    out.extend(f"{a} {b}" for a, b in zip(segs, segs[1:]))
-    out.extend(e for e in extra if e)
+            out.append(n)
     return out
+
+
+def _squash(norm: str) -> str:
+    """A normalised title without spaces: hyphenation and split words compare equal."""
+    return norm.replace(" ", "")
+
+
+@dataclass
+class _Title:
+    """One way a library paper's title can appear in an entry: its whole title, or its main
+    title when it has a subtitle."""
+
+    paper: int
+    norm: str
+    squashed: str
+    words: int
+    tokens: frozenset
+    main: bool            # the title without its subtitle
+
+
+@dataclass
+class _Query:
+    """One entry being matched, with what is computed from it on demand."""
+
+    text: str
+    title: str                      # the entry's title field, normalised
+    year: str                       # the entry's year field (when it has no text)
+    arxiv: str
+    tokens: frozenset
+    _pieces: Optional[list[str]] = None
+    _padded: Optional[tuple[str, str]] = None
+
+    _runs: Optional[list[str]] = None
+    _years: Optional[list[int]] = None
+
+    def years(self) -> list[int]:
+        if self._years is None:
+            ys = [int(y[:4]) for y in extract_years(self.text)] if self.text else []
+            self._years = ys or ([int(self.year[:4])] if self.year[:4].isdigit() else [])
+        return self._years
+    _word_runs: Optional[list[list[str]]] = None
+
+    def pieces(self) -> list[str]:
+        if self._pieces is None:
+            self._pieces = _pieces(_LEADING_LABEL.sub("", self.text)) if self.text else [self.title]
+        return self._pieces
+
+    def runs(self) -> list[str]:
+        """Every run of up to :data:`_MAX_RUN_PIECES` consecutive pieces (of at most
+        :data:`_MAX_RUN_CHARS`), spaces removed: where a title may be."""
+        if self._runs is None:
+            sq = [_squash(p) for p in self.pieces()]
+            runs = []
+            for s in range(len(sq)):
+                run = ""
+                for e in range(s, min(len(sq), s + _MAX_RUN_PIECES)):
+                    run += sq[e]
+                    if len(run) > _MAX_RUN_CHARS:
+                        break
+                    runs.append(run)
+            self._runs = runs
+        return self._runs
+
+    def word_runs(self) -> list[list[str]]:
+        """The words from each piece on (up to :data:`_MAX_RUN_PIECES` pieces)."""
+        if self._word_runs is None:
+            p = self.pieces()
+            self._word_runs = [" ".join(p[s:s + _MAX_RUN_PIECES]).split() for s in range(len(p))]
+        return self._word_runs
+
+    def padded(self) -> tuple[str, str]:
+        """The entry normalised two ways (hyphens joined, hyphens split), padded with spaces."""
+        if self._padded is None:
+            norm = norm_title(self.text) if self.text else self.title
+            self._padded = (f" {norm} ", f" {norm_words(self.text)} ")
+        return self._padded
 
 
 class ReferenceMatcher:
     """Find the library paper a reference entry cites.
 
-    Built once from the library (10k entries index in well under a second). :meth:`match`
-    tries, in order: the entry's DOI, its arXiv id, then title similarity. Title similarity is
-    ``max(fuzz.ratio, fuzz.token_sort_ratio)`` on normalised titles between the entry's
-    extracted title and library titles; as a fallback, library titles of at least
-    ``min_partial_words`` words are compared with every sentence (and pair of adjacent
-    sentences) of the entry, so that a title is found even when the author list could not be
-    told from it, but never *inside* a longer title (plain ``fuzz.partial_ratio`` would find
-    "Attention is all you need" in "Attention is all you need in speech separation").
-    Candidates come from an inverted index on the rarest title words: a handful of rapidfuzz
-    calls per entry, whatever the library size.
+    :meth:`match_reference` tries the entry's DOI, then its arXiv id, then titles. A library
+    title is compared with the entry's title field (``ratio`` and ``token_sort_ratio``) and with
+    every run of the entry's pieces between punctuation (``ratio``, spaces ignored so that
+    hyphenation and split words do not count): a title field mis-split from the author list or
+    the venue, or an author list that could not be told from the title, still finds the title,
+    but never *inside* a longer title ("Attention is all you need" is not in "Attention is all
+    you need in speech separation": the run must start and end at punctuation).
 
-    Precision first: a title score of ``strict`` or more is a match; a score from ``threshold``
-    (``partial_threshold`` for the fallback) up to ``strict``, and any match of a title shorter
-    than ``min_partial_words`` words, is one only when a surname of the library paper occurs in
-    the entry (or the library paper has no authors) — one word more or less in a title is often
-    another paper by other people, and short titles are shared ("Point Transformer"). When both
-    sides have a year they must agree within ``year_tolerance``; when both have an arXiv id they
-    must be the same.
+    Evidence decides what a score is worth (precision first):
+
+    - a title of ``min_partial_words`` words or more scoring ``strict`` or more is a match;
+      from ``threshold`` up to ``strict`` (an OCR error, a word more or less: often another
+      paper), only when a surname of the library paper occurs in the entry, or the paper has no
+      authors and the years agree;
+    - a shorter title ("Paxos Made Simple", "Point Transformer": shared by other papers) needs
+      ``short_threshold`` and a surname;
+    - the main title of a library paper whose subtitle the entry leaves out, and a library title
+      that is only the start of the entry's title (a library paper's title cut short by bad
+      metadata) need ``short_threshold``, a surname, and :data:`TITLE_MIN_WORDS`-ish length;
+    - when both sides have a year they agree within ``year_tolerance``; when both have an arXiv
+      id they are the same;
+    - two different library titles matching equally well (within ``margin``) is ambiguous: no
+      match (the same title twice in the library is one paper, the first with the most evidence).
     """
 
     def __init__(self, entries: Iterable[LibraryEntry], threshold: float = 88.0,
                  partial_threshold: float = 92.0, strict: float = 97.0,
-                 year_tolerance: int | None = 1, min_partial_words: int = 4, candidates: int = 25):
-        from rapidfuzz import fuzz  # imported here so the rest of the module works without it
+                 year_tolerance: int | None = 1, min_partial_words: int = 4, candidates: int = 25,
+                 short_threshold: float = 95.0, coverage: float = 0.75, margin: float = 2.0):
+        from rapidfuzz import fuzz, process  # imported here so the rest of the module works without it
 
         self._fuzz = fuzz
+        self._process = process
         self.entries: list[LibraryEntry] = list(entries)
         self.threshold = threshold
-        self.partial_threshold = partial_threshold
+        self.partial_threshold = partial_threshold     # kept for callers; runs use the rules above
         self.strict = strict
+        self.short_threshold = short_threshold
         self.year_tolerance = year_tolerance
         self.min_partial_words = min_partial_words
         self.candidates = candidates
+        self.coverage = coverage
+        self.margin = margin
         self._ids: PaperKeys[int] = PaperKeys()      # the entries by DOI and arXiv id
-        self._norm: list[str] = []
-        self._toks: list[frozenset[str]] = []
         self._years: list[int | None] = []
-        self._surnames: list[list[str]] = []
-        post: dict[str, list[int]] = defaultdict(list)
+        self._surnames: list[tuple[tuple[str, str], ...]] = []
+        self._titles: list[_Title] = []
+        df: dict[str, int] = defaultdict(int)
         for i, e in enumerate(self.entries):
             self._ids.add(i, doi=e.doi, arxiv=e.arxiv)
-            n = norm_title(e.title)
-            self._norm.append(n)
-            toks = frozenset(_tokens(n))
-            self._toks.append(toks)
-            for t in toks:
-                post[t].append(i)
-            y = re.match(r"\s*((?:1[5-9]|20)\d\d)", e.year or "")
+            y = _YEAR_OF.match(e.year or "")
             self._years.append(int(y.group(1)) if y else None)
-            self._surnames.append([norm_title(s) for s in e.surnames if norm_title(s)])
-        self._post: dict[str, list[int]] = dict(post)
-        n_docs = max(1, len(self.entries))
-        self._idf = {t: math.log(1 + n_docs / len(p)) for t, p in self._post.items()}
+            self._surnames.append(tuple((norm_title(s), norm_words(s)) for s in e.surnames if norm_title(s)))
+            raw = e.title or ""
+            main = _SUBTITLE.split(raw, maxsplit=1)[0]
+            words: set[str] = set()
+            for text, is_main in ((raw, False), (main, True)):
+                n = norm_title(text)
+                if not n or is_main and (not words or n == norm_title(raw)):
+                    continue
+                joined = frozenset(_tokens(n))
+                if is_main and len(joined) < 2:
+                    continue
+                split = frozenset(_tokens(norm_words(text)))
+                for tk in {joined, split}:        # hyphenated words: indexed joined and split
+                    if tk:
+                        self._titles.append(_Title(i, n, _squash(n), n.count(" ") + 1, tk, is_main))
+                if not is_main:
+                    words = joined | split
+            for w in words:
+                df[w] += 1
+        # Each title is indexed under pairs of its rarest words, just enough of them that an
+        # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
+        # word): an entry meets only the titles it may match, not every title sharing a word.
+        self._single: dict[str, list[int]] = defaultdict(list)
+        self._pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._needs: list[int] = []
+        for k, t in enumerate(self._titles):
+            ranked = sorted(t.tokens, key=lambda w: (df.get(w, 0), w))
+            need = self._need(len(ranked))
+            self._needs.append(need)
+            if need == 1:
+                self._single[ranked[0]].append(k)
+                continue
+            for a, b in combinations(sorted(ranked[:len(ranked) - need + 2]), 2):
+                self._pairs[a][b].append(k)
+        self._single = dict(self._single)
+        self._pairs = {a: dict(m) for a, m in self._pairs.items()}
 
-    # --- candidates ------------------------------------------------------------------------------
+    def _need(self, words: int) -> int:
+        """How many of a title's (content) words an entry must hold to be compared with it."""
+        return words if words <= 2 else max(2, round(self.coverage * words))
 
-    def _rank(self, tokens: Iterable[str], rare: int) -> list[tuple[int, float]]:
-        """Library entries sharing the rarest of ``tokens``, best first: summed idf of the shared
-        rare words, ties broken by how close the entry's number of words is to the query's."""
-        query = set(tokens)
-        toks = [t for t in query if t in self._post]
+    # --- the entry -------------------------------------------------------------------------------
+
+    def _query(self, ref: Reference) -> Optional[_Query]:
+        text = ref.text or ""
+        title = norm_title(ref.title if ref.title or not text else extract_title(text))
+        if not text:
+            toks = title.split()
+        elif text.isascii():            # norm_title's words, without building its string
+            toks = _ASCII_WORD.findall(text.lower().replace("-", "").replace("'", "").replace("`", ""))
+        else:
+            toks = norm_title(text).split()
         if not toks:
-            return []
-        toks.sort(key=lambda t: len(self._post[t]))
-        scores: dict[int, float] = defaultdict(float)
-        for t in toks[:rare]:
-            w = self._idf[t]
-            for i in self._post[t]:
-                scores[i] += w
-        n = len(query)
-        toks_of = self._toks
-        return heapq.nsmallest(self.candidates, scores.items(),
-                               key=lambda kv: (-round(kv[1], 6), abs(len(toks_of[kv[0]]) - n)))
+            return None
+        toks = set(toks)
+        if "-" in text or "‐" in text:
+            toks.update(norm_words(text).split())
+        return _Query(text, title, ref.year, norm_arxiv(ref.arxiv), frozenset(toks))
 
-    def _authors_ok(self, i: int, padded_entry: str) -> bool:
+    # --- evidence ----------------------------------------------------------------------------------
+
+    def _author(self, i: int, q: _Query) -> int:
+        """1 when a surname of library paper ``i`` is in the entry, 0 when it has none, else -1."""
         names = self._surnames[i]
-        return not names or any(f" {n} " in padded_entry for n in names)
+        if not names:
+            return 0
+        joined, split = q.padded()
+        return 1 if any(f" {a} " in joined or f" {b} " in split for a, b in names) else -1
 
-    def _year_ok(self, i: int, years: list[int]) -> bool:
+    def _year(self, i: int, q: _Query) -> int:
+        """1 when the years agree, -1 when they disagree, 0 when one is missing."""
         ly = self._years[i]
-        if self.year_tolerance is None or ly is None or not years:
-            return True
-        return any(abs(ly - y) <= self.year_tolerance for y in years)
+        if self.year_tolerance is None or ly is None:
+            return 0
+        years = q.years()
+        if not years:
+            return 0
+        return 1 if any(abs(ly - y) <= self.year_tolerance for y in years) else -1
 
-    # --- matching -------------------------------------------------------------------------------
-
-    def match(self, entry_text: str) -> tuple[str, float] | None:
-        """``(library id, score)`` of the paper ``entry_text`` cites, or ``None``.
-
-        ``score`` is 100 for a DOI or arXiv match, else the title similarity (0–100).
-        """
-        if not isinstance(entry_text, str) or not entry_text.strip() or not self.entries:
-            return None
-        text = _finish_text(_join_pieces(entry_text.split("\n")))   # raw lines welcome
-        doi, arxiv = extract_ids(text)
-        same = self._ids.find_by_id(doi, arxiv)
-        if same is not None:
-            return self.entries[same].id, 100.0
-        q = _Query(text, [int(y[:4]) for y in extract_years(text)], norm_arxiv(arxiv),
-                   f" {norm_title(text)} ")
-        best = self._by_title(q, None)
-        if best is None or best[0] < 100:
-            best = self._by_sentences(q, best)
-        if best is None:
-            return None
-        return self.entries[best[1]].id, float(round(best[0], 2))
-
-    def _allowed(self, q: "_Query", i: int, score: float) -> bool:
-        """Years and arXiv ids agree; a near miss or a short title needs a surname."""
-        if not self._year_ok(i, q.years):
-            return False
+    def _accepted(self, q: _Query, t: _Title, score: float, kind: str) -> bool:
+        i = t.paper
         lib_arxiv = norm_arxiv(self.entries[i].arxiv)
         if q.arxiv and lib_arxiv and lib_arxiv != q.arxiv:
             return False
-        if score >= self.strict and len(self._norm[i].split()) >= self.min_partial_words:
+        year = self._year(i, q)
+        if year < 0:
+            return False
+        if kind != "title" or t.main:       # a main title, a title cut short: a surname is needed
+            return score >= self.short_threshold and self._author(i, q) > 0
+        if t.words < self.min_partial_words:
+            return score >= self.short_threshold and self._author(i, q) > 0
+        if score >= self.strict:
             return True
-        # near misses, and short titles that other papers share ("Point Transformer")
-        return self._authors_ok(i, q.padded)
+        author = self._author(i, q)
+        return author > 0 or (author == 0 and year > 0)
 
-    def _by_title(self, q: "_Query", best: Optional[tuple[float, int]]) -> Optional[tuple[float, int]]:
-        """The best (score, entry index) comparing the entry's extracted title with library titles."""
-        title = norm_title(extract_title(q.text))
-        if not title or len(title) < 8:
-            return best
+    # --- matching ----------------------------------------------------------------------------------
+
+    def _candidates(self, q: _Query) -> list[int]:
+        """Library titles (indexes into ``_titles``) whose words the entry mostly holds, most
+        covered first, at most ``candidates``."""
+        toks = q.tokens
+        single, pairs = self._single, self._pairs
+        seen: set[int] = set()
+        paired = [w for w in toks if w in pairs]         # a pair's first word (the smaller)
+        for w in toks:
+            got = single.get(w)
+            if got:
+                seen.update(got)
+        for w in paired:
+            partners = pairs[w]
+            if len(partners) < len(toks):
+                for u, got in partners.items():
+                    if u in toks:
+                        seen.update(got)
+            else:
+                for u in toks:
+                    got = partners.get(u)
+                    if got:
+                        seen.update(got)
+        if not seen:
+            return []
+        titles, needs = self._titles, self._needs
+        scored = []
+        for k in seen:
+            tk = titles[k].tokens
+            hits = len(tk & toks)
+            if hits >= needs[k]:
+                scored.append((-hits / len(tk), k))
+        scored.sort()
+        return [k for _, k in scored[:self.candidates]]
+
+    def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
+        """The best similarity of a library title with the entry, and how it was found:
+        ``title`` (the title field or a run of pieces) or ``start`` (the library title is the
+        start of a run)."""
         fuzz = self._fuzz
-        for i, _ in self._rank(_tokens(title), rare=6):
-            lib = self._norm[i]
-            if not lib:
-                continue
-            score = max(fuzz.ratio(title, lib), fuzz.token_sort_ratio(title, lib))
-            if score >= self.threshold and (best is None or score > best[0]) and self._allowed(q, i, score):
-                best = (score, i)
-        return best
+        best = 0.0
+        if len(q.title) >= 8 or (q.title and not q.text):
+            best = max(fuzz.ratio(q.title, t.norm), fuzz.token_sort_ratio(q.title, t.norm))
+        if best >= self.strict or not q.text:
+            return best, "title"
+        got = self._process.extractOne(t.squashed, q.runs(), scorer=fuzz.ratio, score_cutoff=self.threshold)
+        if got is not None and got[1] > best:
+            best = got[1]
+        if best >= self.threshold or t.main or t.words < 5:
+            return best, "title"
+        # the library title may be cut short (bad metadata): is it the start of a run?
+        heads = [h for h in ("".join(w[:t.words]) for w in q.word_runs() if len(w) > t.words) if h]
+        got = self._process.extractOne(t.squashed, heads, scorer=fuzz.ratio, score_cutoff=self.short_threshold)
+        return (got[1], "start") if got is not None else (best, "title")
 
-    def _by_sentences(self, q: "_Query", best: Optional[tuple[float, int]]) -> Optional[tuple[float, int]]:
-        """The best (score, entry index) comparing library titles of ``min_partial_words`` words or
-        more with every sentence (and pair of sentences) of the entry."""
-        segs = _segments(_LEADING_LABEL.sub("", q.text))
-        entry_tokens = set(_tokens(" ".join(segs)))
-        for i, _ in self._rank(entry_tokens, rare=10):
-            lib = self._norm[i]
-            if len(lib.split()) < self.min_partial_words:
-                continue
-            toks = self._toks[i]
-            covered = sum(self._idf[t] for t in toks if t in entry_tokens)
-            total = sum(self._idf[t] for t in toks) or 1.0
-            if covered / total < 0.75:
-                continue
-            score = max((self._fuzz.ratio(lib, s, score_cutoff=self.partial_threshold) for s in segs),
-                        default=0.0)
-            if score >= self.partial_threshold and (best is None or score > best[0]) and self._allowed(q, i, score):
-                best = (score, i)
-        return best
+    def match_reference(self, ref: Reference) -> tuple[str, float] | None:
+        """``(library id, score)`` of the paper a reference entry cites, or ``None``: what the
+        citation graph links and what a hover shows. ``score`` is 100 for a DOI or arXiv id,
+        else the title similarity (0–100). ``ref`` is an entry as the parser gives it (its DOI
+        and arXiv id already read from its text; :meth:`match` takes raw text)."""
+        if not self.entries:
+            return None
+        ref = Reference.coerce(ref)
+        same = self._ids.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
+        if same is not None:
+            return self.entries[same].id, 100.0
+        q = self._query(ref)
+        if q is None:
+            return None
+        found: list[tuple[float, int, _Title]] = []   # (score, kind rank, title) accepted
+        for k in self._candidates(q):
+            t = self._titles[k]
+            if self._year(t.paper, q) < 0 or (t.main or t.words < self.min_partial_words) \
+                    and self._author(t.paper, q) <= 0:
+                continue                     # cheap refusals first: most candidates end here
+            score, kind = self._score(q, t)
+            if score >= min(self.threshold, self.short_threshold) and self._accepted(q, t, score, kind):
+                found.append((score, int(kind == "title" and not t.main), t))
+        return self._choose(found)
+
+    def could_match(self, ref: Reference) -> bool:
+        """Whether some library title is a candidate for this entry: an entry read without its
+        text (title field only) that did not match may match with its text (surnames, year)."""
+        q = self._query(Reference.coerce(ref)) if self.entries else None
+        return q is not None and bool(self._candidates(q))
+
+    def _choose(self, found: list[tuple[float, int, _Title]]) -> tuple[str, float] | None:
+        """The one paper of the best matches, or None when two papers match as well: among the
+        matches of the best kind within ``margin`` of the best score, a title inside another
+        one's (``Paxos Made Live`` in ``Paxos made live: an engineering perspective``) gives way
+        to it, and the same title twice in the library is one paper (the first)."""
+        if not found:
+            return None
+        rank = max(f[1] for f in found)
+        top = max(f[0] for f in found if f[1] == rank)
+        group = sorted((f for f in found if f[1] == rank and f[0] >= top - self.margin),
+                       key=lambda f: (-f[0], f[2].paper))
+        norms = {f[2].norm for f in group}
+        left = [f for f in group if not any(f[2].norm != o and f[2].norm in o for o in norms)]
+        if len({f[2].norm for f in left}) != 1:
+            return None
+        score, _, t = left[0]
+        return self.entries[t.paper].id, float(round(score, 2))
+
+    def match(self, entry_text: str) -> tuple[str, float] | None:
+        """``(library id, score)`` of the paper ``entry_text`` (one entry, raw lines welcome)
+        cites, or ``None``; see :meth:`match_reference`."""
+        if not isinstance(entry_text, str) or not entry_text.strip():
+            return None
+        text = _finish_text(_join_pieces(entry_text.split("\n")))
+        if not text:
+            return None
+        doi, arxiv = extract_ids(text)
+        return self.match_reference(Reference(label="", text=text, doi=doi, arxiv=arxiv))
 
     def match_all(self, entries: Iterable[Reference]) -> dict[str, tuple[str, float]]:
         """``{label: (library id, score)}`` for the entries that match."""
         out = {}
         for r in entries:
-            m = self.match(r.text)
+            m = self.match_reference(r)
             if m is not None:
                 out[r.label] = m
         return out
-
-
-@dataclass
-class _Query:
-    """One entry being matched: its text, years, arXiv id, and normalised text padded with
-    spaces (to find surnames as whole words)."""
-
-    text: str
-    years: list[int]
-    arxiv: str
-    padded: str

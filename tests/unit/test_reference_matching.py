@@ -1,0 +1,213 @@
+"""Matching reference entries to library papers (issue 15): the rule of
+``core/references/matcher.py`` (DOI and arXiv id first, then the title with surnames and year as
+evidence) and the citation graph of ``core/library.py`` that uses it, hovers saying the same."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from paperlens.core.library import Library
+from paperlens.core.models import Reference
+from paperlens.core.references import LibraryEntry, ReferenceMatcher
+
+LIBRARY = [
+    LibraryEntry("paxos", "Paxos Made Simple", year="2001", surnames=["Lamport"]),
+    LibraryEntry("parliament", "The Part-Time Parliament", year="1998", surnames=["Lamport"]),
+    LibraryEntry("clocks", "Time, Clocks, and the Ordering of Events in a Distributed System", year="1978",
+                 surnames=["Lamport"]),
+    LibraryEntry("live", "Paxos Made Live - An Engineering Perspective", year="2007",
+                 surnames=["Chandra", "Griesemer", "Redstone"]),
+    LibraryEntry("bandit", "Finite-time Analysis of the Multiarmed Bandit Problem", year="2002",
+                 surnames=["Auer", "Cesa-Bianchi", "Fischer"]),
+    LibraryEntry("cap", "Brewer's Conjecture and the Feasibility of Consistent, Available, "
+                 "Partition-Tolerant Web Services", surnames=["Gilbert", "Lynch"]),
+    LibraryEntry("taming", "Taming the Monster: A Fast and Simple Algorithm for Contextual Bandits",
+                 year="2014", surnames=["Agarwal", "Hsu", "Kale"]),
+    # a title cut short by the PDF's metadata
+    LibraryEntry("dean", "Designs, Lessons and Advice from Building Large", surnames=["Dean"]),
+    LibraryEntry("w2v", "Efficient Estimation of Word Representations in Vector Space", arxiv="1301.3781",
+                 year="2013", surnames=["Mikolov"]),
+    LibraryEntry("ctr", "Ad Click Prediction: a View from the Trenches", doi="10.1145/2487575.2488200",
+                 year="2013", surnames=["McMahan", "Holt"]),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return ReferenceMatcher(LIBRARY)
+
+
+def matched(matcher, text: str):
+    got = matcher.match(text)
+    return got[0] if got else None
+
+
+def test_abbreviated_venue_and_title_field_taken_for_the_venue(matcher):
+    # "Surname, I.:" author lists; the venue abbreviated ("Comm.", "Trans.")
+    assert matched(matcher, "Lamport, L.: Paxos made simple. ACM SIGACT News 32(4), 18–25 (2001)") == "paxos"
+    assert matched(matcher, "Lamport, L.: The part-time parliament. ACM Trans. Computer Systems 16(2), "
+                            "133–169 (1998)") == "parliament"
+    assert matched(matcher, "LAMPORT, L. Paxos made simple. ACM SIGACT News 32, 4 (Dec. 2001), 18–25.") == "paxos"
+
+
+def test_title_field_mis_split_is_found_in_the_whole_entry(matcher):
+    ref = Reference("33", text="LAMPORT, L. Time, clocks, and the ordering of events in a distributed system. "
+                               "Comm. ACM (1978).", title="Comm", year="1978")
+    assert matcher.match_reference(ref)[0] == "clocks"
+    ref = Reference("9", text="Auer, P., Cesa Bianchi, N., Fischer, P.: Finite-time Analysis of the Multiarmed "
+                              "Bandit Problem, Machine Learning,47, 235-256, 2002.", title="", year="2002")
+    assert matcher.match_reference(ref)[0] == "bandit"
+
+
+def test_subtitle_present_or_left_out(matcher):
+    assert matched(matcher, "Chandra, T.D., Griesemer, R., Redstone, J.: Paxos made live: an engineering "
+                            "perspective. In: Proc. 26th ACM Symp. PODC, pp. 398–407 (2007)") == "live"
+    assert matched(matcher, "A. Agarwal, D. Hsu, S. Kale. Taming the monster. In ICML, 2014.") == "taming"
+    # the main title alone needs an author of the paper
+    assert matched(matcher, "J. Smith. Taming the monster. In ICML, 2014.") is None
+
+
+def test_hyphenation_and_split_words(matcher):
+    assert matched(matcher, "Auer, P., Cesa-Bianchi, N., Fischer, P.: Finite time analysis of the multi-"
+                            "armed bandit problem. Mach. Learn. 47 (2002)") == "bandit"
+    assert matched(matcher, "S. Gilbert, N. Lynch. Brewer's conjecture and the feasibility of consistent "
+                            "available partitiontolerant web services. SIGACT News, 2002.") == "cap"
+
+
+def test_ocr_errors(matcher):
+    # a ligature lost, letters misread: a near miss with an author of the paper
+    assert matched(matcher, "Mikolov, T. Efficient estirnation of word representatlons in vector space. 2013.") == "w2v"
+    # the same near miss by someone else is another paper
+    assert matched(matcher, "Smith, J. Efficient estirnation of word representatlons in vector space. 2013.") is None
+
+
+def test_missing_year_and_library_title_cut_short(matcher):
+    assert matched(matcher, "S. Gilbert and N. Lynch. Brewer's conjecture and the feasibility of consistent, "
+                            "available, partition-tolerant web services. SIGACT News.") == "cap"
+    assert matched(matcher, "J. Dean. Designs, lessons and advice from building large distributed systems "
+                            "(keynote). In LADIS, 2009.") == "dean"
+    assert matched(matcher, "J. Smith. Designs, lessons and advice from building large ships. 2009.") is None
+
+
+def test_doi_and_arxiv_id_come_first(matcher):
+    # the identifier wins over a title that names another library paper
+    assert matcher.match_reference(Reference("1", text="Lamport, L. Paxos made simple. 2001. arXiv:1301.3781",
+                                             arxiv="1301.3781")) == ("w2v", 100.0)
+    assert matcher.match_reference(Reference("2", text="Whatever. doi:10.1145/2487575.2488200",
+                                             doi="10.1145/2487575.2488200")) == ("ctr", 100.0)
+
+
+def test_ambiguous_entries_are_not_linked():
+    lib = [LibraryEntry("a", "Learning to Rank with Sparse Passages", year="2020", surnames=["Okafor"]),
+           LibraryEntry("b", "Learning to Rank with Sparse Passage", year="2020", surnames=["Okafor"])]
+    m = ReferenceMatcher(lib)
+    assert m.match("M. Okafor. Learning to rank with sparse passages. 2020.")[0] == "a"
+    # one entry naming two library papers (two entries run together): no guess
+    two = ReferenceMatcher(LIBRARY)
+    assert two.match("Lamport, L. Paxos made simple. ACM SIGACT News (2001). Lamport, L. The part-time "
+                     "parliament. ACM TOCS (1998)") is None
+
+
+def test_a_title_inside_a_longer_one_gives_way():
+    m = ReferenceMatcher(LIBRARY + [LibraryEntry("short", "Paxos Made Live", year="2007", surnames=["Chandra"])])
+    assert matched(m, "T. Chandra, R. Griesemer, J. Redstone. Paxos made live: an engineering perspective. "
+                      "PODC, 2007.") == "live"
+    assert matched(m, "T. Chandra. Paxos made live. PODC, 2007.") == "short"
+
+
+def test_work_does_not_grow_with_the_library(monkeypatch):
+    """An entry is compared only with library titles whose words it mostly holds: none for an
+    entry of words no title has, a handful otherwise, for 1,000 titles as for 20,000."""
+    from rapidfuzz import fuzz, process
+
+    calls = []
+    for mod, name in ((fuzz, "ratio"), (fuzz, "token_sort_ratio"), (process, "extractOne")):
+        real = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda *a, _r=real, _n=name, **kw: calls.append(_n) or _r(*a, **kw))
+    words = ("deep learning neural network image video point cloud diffusion model transformer graph "
+             "segmentation detection estimation pose depth scene shape").split()
+    for n in (1_000, 20_000):
+        rng = random.Random(5)
+        lib = [LibraryEntry(f"s{i}", " ".join(rng.choice(words) for _ in range(rng.randint(3, 10))),
+                            year=str(rng.randint(1995, 2024))) for i in range(n)] + LIBRARY
+        m = ReferenceMatcher(lib)
+        assert calls == []
+        assert matched(m, "Lamport, L.: Paxos made simple. ACM SIGACT News 32(4), 18–25 (2001)") == "paxos"
+        assert 1 <= len(calls) <= 3 * m.candidates
+        calls.clear()
+        assert m.match("Nobody. Quantum annealing of spin glasses. Phys. Rev., 2019.") is None
+        assert calls == []
+
+
+# ---------------------------------------------------------------------------------------
+# the library: the graph links what the matcher links, and hovers say what the graph says
+# ---------------------------------------------------------------------------------------
+
+BIB = """@article{lamport2001, title={Paxos Made Simple}, author={Lamport, Leslie}, year={2001}}
+@article{lamport1978, title={Time, Clocks, and the Ordering of Events in a Distributed System},
+  author={Lamport, Leslie}, year={1978}}
+@article{other1990, title={Paxos Made Simple}, author={Someone, Else}, year={1990}}
+@article{auer2002, title={Finite-time Analysis of the Multiarmed Bandit Problem},
+  author={Auer, Peter and Cesa-Bianchi, Nicolo}, year={2002}}
+@article{mikolov2013, title={Efficient Estimation of Word Representations in Vector Space},
+  author={Mikolov, Tomas}, year={2013}}
+@article{agarwal2014, title={Taming the Monster: A Fast and Simple Algorithm for Contextual Bandits},
+  author={Agarwal, Alekh and Hsu, Daniel}, year={2014}}
+@article{dean2009, title={Designs, Lessons and Advice from Building Large}, author={Dean, Jeff}}
+"""
+
+FILLER = "\n".join(f"Method sentence {i} about replicas and logs." for i in range(40))
+
+PAPER = f"""Consensus for Replicated Logs in Practice
+Mira Okafor
+Preprint, 2020.
+Abstract
+We replicate logs.
+1. Introduction
+Paxos [1] orders events [2] as clocks do [3], and more [4, 5, 6, 7, 8].
+2. Method
+{FILLER}
+References
+[1] Leslie Lamport. Paxos made simple. ACM SIGACT News, 32(4):18–25, 2001.
+[2] L. Lamport. Time, clocks, and the ordering of events in a distributed system. Commun. ACM, 21(7), 1978.
+[3] J. Smith. Paxos made simple for everyone. Blog, 2015.
+[4] P. Auer and N. Cesa-Bianchi. Finite time analysis of the multi-armed bandit problem. Mach. Learn., 2002.
+[5] T. Mikolov. Efficient estirnation of word representatlons in vector space. In ICLR Workshop, 2013.
+[6] A. Agarwal and D. Hsu. Taming the monster. In ICML, 2014.
+[7] J. Dean. Designs, lessons and advice from building large distributed systems (keynote). In LADIS, 2009.
+[8] L. Lamport. Paxos made simple. 2001. T. Mikolov. Efficient estimation of word representations in vector space. 2013.
+"""
+
+EXPECTED = {"1": "lamport2001", "2": "lamport1978", "3": None, "4": "auer2002", "5": "mikolov2013",
+            "6": "agarwal2014", "7": "dean2009", "8": None}
+
+
+@pytest.fixture()
+def library(tmp_path):
+    folder = tmp_path / "lib"
+    (folder / "papers").mkdir(parents=True)
+    (folder / "refs.bib").write_text(BIB, encoding="utf-8")
+    (folder / "papers" / "consensus.txt").write_text(PAPER, encoding="utf-8")
+    lib = Library([folder], index_path=str(tmp_path / "index"), workers=1)
+    lib.update()
+    yield lib
+    lib.close()
+
+
+def test_the_graph_links_what_the_matcher_links_and_hovers_agree(library):
+    """Short titles by their author, hyphenation, OCR errors, a subtitle left out, a library
+    title cut short; a run-together entry naming two papers is not linked."""
+    citing = next(r for r in library.rows() if r.title.startswith("Consensus for Replicated"))
+    refs = library.references_of(citing)
+    assert [r.label for r in refs] == list(EXPECTED)
+    before = [library.match_reference(r, citing=citing) for r in refs]      # no graph yet
+    graph = library.graph()
+    me = library.canonical(citing).id
+    keys = {r.id: r.key for r in library.rows()}
+    got = {label: keys[cited] for label, cited in graph.cited_by_label.get(me, {}).items()}
+    assert got == {k: v for k, v in EXPECTED.items() if v}
+    assert set(graph.cites[me]) == {r.id for r in library.rows() if r.key in got.values()}
+    after = [library.match_reference(r, citing=citing) for r in refs]     # the graph answers
+    assert [r.key if r else None for r in after] == list(EXPECTED.values())
+    assert [r.key if r else None for r in before] == list(EXPECTED.values())
