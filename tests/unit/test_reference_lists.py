@@ -320,3 +320,23 @@ def test_running_headers_inside_entries_are_dropped():
     entries = parse_references(text)
     assert entries[0].text == ("Philip A. Bernstein and Nathan Goodman. Concurrency Control in Distributed "
                                "Database Systems. ACM Comput. Surv., 13(2):185–221, 1981.")
+
+
+@pytest.mark.parametrize("lines, labels", [
+    (["[Abu-Mostafa, 1990] Abu-Mostafa, Y. S. (1990). Learning from hints in neural networks. J. Complexity.",
+      "[Alonso and Plank, 2017] Alonso, H. M. and Plank, B. (2017). When is multitask learning effective? In EACL.",
+      "[Arık et al., 2017] Arık, S. Ö., Chrzanowski, M. (2017). Deep Voice: Real-time Neural Text-to-Speech."],
+     ["Abu-Mostafa, 1990", "Alonso and Plank, 2017", "Arık et al., 2017"]),
+    (["[Ab] Karl Abrahamson, Andrew Addler. Probabilistic Solitude Verification on a Ring. PODC, 1986.",
+      "[Aw] Baruch Awerbuch and Shimon Even. Efficient and Reliable Broadcast. PODC, 1984.",
+      "[Be83] M. Ben-Or. Another Advantage of Free Choice. PODC, 1983."],
+     ["Ab", "Aw", "Be83"]),
+    (["AGR03. L. Azzopardi, M. Girolami & K. van Risjbergen. Investigating perplexity. In Proc. SIGIR. 2003.",
+      "BaRi99. R. A. Baeza-Yates & B. A. Ribeiro-Neto. Modern Information Retrieval. ACM Press, 1999.",
+      "BNJ03. ———. Latent Dirichlet allocation. Journal of Machine Learning Research, 3:993–1022, 2003."],
+     ["AGR03", "BaRi99", "BNJ03"]),
+])
+def test_more_key_labels(lines, labels):
+    entries = parse_references("References\n" + "\n".join(lines) + "\n")
+    assert [e.label for e in entries] == labels
+    assert not entries[0].text.startswith(("[", "AGR03"))

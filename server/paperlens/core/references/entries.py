@@ -192,14 +192,20 @@ def _bracket_candidates(text: str, start: int, end: int) -> list[_Cand]:
     return out
 
 
-_KEY_LABEL = re.compile(r"^[ \t\x00]*\[([A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*(?=\S)", re.MULTILINE)
+_KEY_LABEL = re.compile(
+    r"^[ \t\x00]*(?:\[([A-Z][A-Za-z+\-.]{0,8}\d{0,2}[a-z]?"                     # [ACL87] [Ab] [Be83]
+    r"|[A-Z\u00C0-\u024F][^\[\]\n]{0,80}?,?\s\(?(?:19|20)\d\d[a-z]?\)?)\]"     # [Abu-Mostafa, 1990]
+    r"|([A-Z][A-Za-z+]{1,7}\d{2}[a-z]?)\.(?=[ \t]+[A-Z\u2014—\-]))[ \t]*(?=\S)",   # AGR03. L. Azzopardi
+    re.MULTILINE)
 
 
 def _key_candidates(text: str, start: int, end: int) -> list[_Cand]:
     """Author-year key labels at line starts: ``[ACL87] Agrawal, R., ...``, ``[AMS+07] ...``."""
     out = []
     for m in _KEY_LABEL.finditer(text, start, end):
-        out.append(_Cand(m.start(1) - 1, m.end(), 0, True, True, cut=m.start(), name=m.group(1)))
+        key = m.group(1) or m.group(2)
+        start = m.start(1) - 1 if m.group(1) else m.start(2)
+        out.append(_Cand(start, m.end(), 0, True, True, cut=m.start(), name=key))
     return out
 
 
