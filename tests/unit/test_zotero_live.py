@@ -133,9 +133,11 @@ def test_a_checkpoint_during_the_copy_is_retried(held):
         assert writer("checkpoint", mode="TRUNCATE")["result"][0] == 0
         keys.append(writer("add", fields={"title": "After The Checkpoint"}, creators=[["Lea", "Mid"]])["key"])
 
+    assert changes(lib).library is lib             # nothing written: not even copied
+    keys.append(writer("add", fields={"title": "Before The Copy"}, creators=[["Jan", "Mid"]])["key"])
     snap.on_copied = checkpoint_mid_copy
     ch = changes(lib)
     assert snap.attempts == 2
     assert sorted(it.item_key for it in ch.added) == sorted(keys)
-    assert len(ch.library.items) == len(lib.items) + 2
+    assert len(ch.library.items) == len(lib.items) + 3
     ch.library.close()

@@ -460,7 +460,10 @@ def changes(previous: ZoteroLibrary, data_dir=None) -> ZoteroChanges:
     stamps changed are read again; ``.library`` is the new state. ``previous`` is left as is
     but shares its private copy with the new state: close only the newest."""
     data_dir = Path(data_dir).expanduser().resolve() if data_dir is not None else previous.data_dir
-    snap, conn = _open(data_dir, previous._snapshot if data_dir == previous.data_dir else None)
+    same = data_dir == previous.data_dir and previous._snapshot is not None
+    if same and previous._snapshot.unchanged() and _bbt_stamp(data_dir) == previous._bbt_stamp:
+        return ZoteroChanges([], [], [], previous)          # nothing written since: a few stats
+    snap, conn = _open(data_dir, previous._snapshot if same else None)
     try:
         lib = replace(previous, data_dir=data_dir, items=dict(previous.items), warnings=[],
                       _entries=dict(previous._entries), _keys=dict(previous._keys), _snapshot=snap)
@@ -469,11 +472,21 @@ def changes(previous: ZoteroLibrary, data_dir=None) -> ZoteroChanges:
         conn.close()
 
 
+def _bbt_stamp(data_dir: Path) -> tuple:
+    out = []
+    for p in (data_dir / "better-bibtex.sqlite", data_dir / "better-bibtex.sqlite-wal"):
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 def _bbt_keys(data_dir: Path, lib: ZoteroLibrary) -> tuple[Optional[tuple], Optional[dict]]:
     """Better BibTeX's keys when its database changed since ``lib`` read it (else None)."""
     path = data_dir / "better-bibtex.sqlite"
-    wal = data_dir / "better-bibtex.sqlite-wal"
-    stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None for p in (path, wal))
+    stamp = _bbt_stamp(data_dir)
     if stamp == lib._bbt_stamp:
         return stamp, None
     if stamp[0] is None:

@@ -79,12 +79,23 @@ class Snapshot:
         os.chmod(self.folder, 0o700)
         self.copy = self.folder / name
         self._main_identity: Optional[tuple] = None
+        self._copied_state: Optional[tuple] = None   # _source_state() of the last good copy
         self.attempts = 0                      # attempts the last connect() needed
         self.on_copied: Optional[Callable[[], None]] = None
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
     def close(self) -> None:
         self._finalizer()
+
+    def _source_state(self) -> tuple:
+        wal = self.source.with_name(self.source.name + "-wal")
+        return (_identity(self.source), _identity(wal), _wal_header(wal))
+
+    def unchanged(self) -> bool:
+        """Whether the source and its WAL are as they were at the last copy (a few stats): the
+        copy would be the same, nothing needs reading."""
+        return self._copied_state is not None and self._finalizer.alive and \
+            self._source_state() == self._copied_state
 
     def _side(self, suffix: str) -> Path:
         return self.copy.with_name(self.copy.name + suffix)
@@ -94,9 +105,11 @@ class Snapshot:
             raise SnapshotError("the private copy was closed")
         wal = self.source.with_name(self.source.name + "-wal")
         last_error = ""
+        self._copied_state = None
         for attempt in range(1, ATTEMPTS + 1):
             self.attempts = attempt
-            before = (_identity(self.source), _wal_header(wal))
+            state = self._source_state()
+            before = (state[0], state[2])
             if before[0] is None:
                 raise SnapshotError(f"{self.source} does not exist")
             if before[0][0] > MAX_DB_BYTES:
@@ -123,6 +136,7 @@ class Snapshot:
             try:
                 conn = sqlite3.connect(f"file:{self.copy}?mode=ro", uri=True, check_same_thread=False)
                 conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                self._copied_state = state
                 return conn
             except sqlite3.DatabaseError as exc:
                 last_error = str(exc)
