@@ -21,8 +21,9 @@ import math
 import re
 import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Optional, Sequence
 
 from paperlens.core import citations
@@ -31,6 +32,9 @@ from paperlens.core import citations
 BEFORE = 20_000          # characters before the cursor: earlier citations, the paragraph
 AFTER = 2_000            # characters after it: the rest of the sentence and the paragraph
 PARAGRAPH_CAP = 1_500    # characters of the paragraph on each side of the sentence
+PROFILE_BEFORE = 100_000  # where the document's other citations describe the papers they cite
+PROFILE_AFTER = 30_000
+PROFILE_REACH = 220      # characters before a citation (and a few after) that describe its keys
 SEARCH_LIMIT = 40        # passages asked of the full-text search
 
 # Weights of the signals (scores are each normalised to 0..1 first)
@@ -40,6 +44,7 @@ W_SEARCH = 0.6
 W_COCITED = 0.5
 W_GRAPH = 0.25
 W_RECENT = 0.3
+W_PROFILE = 1.0
 
 STOPWORDS = frozenset("""
 a about above after again against all also although am among an and any are as at be because
@@ -90,15 +95,19 @@ def stem(word: str) -> str:
     return w
 
 
+@lru_cache(maxsize=100_000)
+def _stem_of(word: str) -> Optional[str]:
+    folded = fold(word)
+    return None if folded in STOPWORDS else stem(folded)
+
+
 def terms(text: str) -> list[tuple[str, str]]:
     """(stem, word as written) of the content words of ``text``."""
     out = []
-    for m in _WORD.finditer(text):
-        word = m.group()
-        folded = fold(word)
-        if folded in STOPWORDS:
-            continue
-        out.append((stem(folded), word))
+    for word in _WORD.findall(text):
+        st = _stem_of(word)
+        if st is not None:
+            out.append((st, word))
     return out
 
 
@@ -120,13 +129,15 @@ class Context:
     removed; the paragraph without the sentence), ``nearby`` the keys cited in the paragraph,
     ``earlier`` {key: characters between its last citation before the cursor and the cursor},
     ``groups`` the citations of the window (each its keys), ``excluded`` keys not to offer
-    (those of the citation at the cursor)."""
+    (those of the citation at the cursor), ``span`` the sentence's start and end in the text."""
     sentence: str
     paragraph: str
     nearby: tuple[str, ...] = ()
     earlier: dict = field(default_factory=dict)
     groups: tuple[tuple[str, ...], ...] = ()
     excluded: frozenset = frozenset()
+    span: tuple[int, int] = (0, 0)      # where the sentence is in the text (offsets)
+    profiles: dict = field(default_factory=dict)   # key -> Counter of the stems around its citations
 
 
 def _groups(text: str, found: Sequence) -> list[tuple[int, int, list[str]]]:
@@ -144,11 +155,17 @@ def _groups(text: str, found: Sequence) -> list[tuple[int, int, list[str]]]:
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    chars = list(text)
+    """``text`` with the (ordered, disjoint) spans overwritten with spaces."""
+    out, at = [], 0
     for a, b in spans:
-        for i in range(max(a, 0), min(b, len(chars))):
-            chars[i] = " "
-    return "".join(chars)
+        a, b = max(a, at), min(b, len(text))
+        if b <= a:
+            continue
+        out.append(text[at:a])
+        out.append(" " * (b - a))
+        at = b
+    out.append(text[at:])
+    return "".join(out)
 
 
 def context(text: str, offset: int, language: Optional[str], macros=None) -> Context:
@@ -195,9 +212,87 @@ def context(text: str, offset: int, language: Optional[str], macros=None) -> Con
                 nearby.append(key)
             if g_end <= at:
                 earlier[key] = at - g_end
+    profiles = _profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
     return Context(sentence=sentence, paragraph=paragraph, nearby=tuple(nearby), earlier=earlier,
                    groups=tuple(tuple(k for k in keys if k not in excluded) for _, _, keys in groups),
-                   excluded=frozenset(excluded))
+                   excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=profiles)
+
+
+def _profiles(text: str, offset: int, language: Optional[str], macros, sentence: tuple[int, int],
+              excluded: set) -> dict:
+    """{key: Counter of stems}: the words written just before each citation of the key in the
+    document (around the cursor, outside the sentence being written): how this author
+    describes the papers they cite.
+
+    The text is read in three parts: far before and far after the sentence (cut at multiples
+    of :data:`ALIGN`, so that they stay the same while the user types near the cursor: their
+    profiles are cached) and the part around the sentence, read each time."""
+    if not language:
+        return {}
+    lo = max(0, offset - PROFILE_BEFORE) // ALIGN * ALIGN
+    hi = min(len(text), -(-(offset + PROFILE_AFTER) // ALIGN) * ALIGN)
+    a = max(lo, (sentence[0] - ALIGN) // ALIGN * ALIGN)
+    b = min(hi, -(-(sentence[1] + ALIGN) // ALIGN) * ALIGN)
+    out: dict[str, Counter] = {}
+    parts = [_part_profiles(text[lo:a], language, macros), _part_profiles(text[b:hi], language, macros),
+             _near_profiles(text, a, b, sentence, language, macros)]
+    for part in parts:
+        for k, counts in part.items():
+            if k in excluded:
+                continue
+            held = out.get(k)
+            if held is None:
+                out[k] = counts          # (a cached part's counter: never updated in place)
+            else:
+                merged = out[k] = Counter(held)
+                merged.update(counts)
+    return out
+
+
+ALIGN = 4096
+_parts_lock = threading.Lock()
+_parts: "OrderedDict[tuple, dict]" = OrderedDict()
+
+
+def _part_profiles(part: str, language: str, macros) -> dict:
+    if not part:
+        return {}
+    key = (language, macros, part)
+    with _parts_lock:
+        if key in _parts:
+            _parts.move_to_end(key)
+            return _parts[key]
+    made = _read_profiles(part, language, macros, None)
+    with _parts_lock:
+        _parts[key] = made
+        while len(_parts) > 8:
+            _parts.popitem(last=False)
+    return made
+
+
+def _near_profiles(text: str, a: int, b: int, sentence: tuple[int, int], language: str, macros) -> dict:
+    return _read_profiles(text[a:b], language, macros, (sentence[0] - a, sentence[1] - a))
+
+
+def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int, int]]) -> dict:
+    found = citations.find_citations(window, language, macros)
+    if not found:
+        return {}
+    masked = _blank(citations.masked_text(window, language), [(c.span.start, c.span.end) for c in found])
+    out: dict[str, Counter] = {}
+    for start, end, keys in _groups(window, found):
+        if skip is not None and skip[0] <= start <= skip[1]:
+            continue
+        before = masked[max(0, start - PROFILE_REACH):start]
+        cut = max(before.rfind("\n\n"), 0)
+        stems = Counter(st for st, _ in terms(plain(before[cut:] + " " + masked[end:end + 40], language)))
+        for k in keys:
+            held = out.get(k)
+            if held is None:
+                out[k] = Counter(stems)
+            else:
+                held.update(stems)
+    return out
 
 
 # -- titles ----------------------------------------------------------------------------------
@@ -267,6 +362,7 @@ class Suggestion:
     page: Optional[int] = None
     cocited: list[str] = field(default_factory=list)
     recent: bool = False
+    profiled: bool = False      # the words around its other citations in the document fit
 
     def reason(self) -> str:
         """One short line: what made this paper fit."""
@@ -279,6 +375,8 @@ class Suggestion:
             parts.append("cited with " + ", ".join(self.cocited[:2]))
         if self.recent:
             parts.append("cited above")
+        elif self.profiled:
+            parts.append("cited in this document for similar words")
         return " · ".join(parts)
 
 
@@ -362,6 +460,21 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             text = getattr(h, "text", "") or ""
             if text and [t for t, _ in terms(text)] != [t for t, _ in terms(rows[n].title or "")]:
                 s.passage, s.page = text, getattr(h, "page", None)
+    # the document's own words for a paper: those written before its other citations
+    if ctx.profiles and query:
+        idf = title_index(rows).idf
+        default = max(idf.values(), default=1.0)
+        prof: dict[str, float] = {}
+        for k, counts in ctx.profiles.items():
+            if k not in by_key:
+                continue
+            total = sum(counts.values()) or 1
+            v = sum(w * idf.get(st, default) * min(counts[st], 3) for st, w in query.items() if st in counts)
+            if v > 0:
+                prof[k] = v / math.sqrt(total)
+        for k, v in _normalise(prof).items():
+            get(by_key[k]).score += W_PROFILE * v
+            found[by_key[k]].profiled = True
     # co-citation in the document: keys cited together with the keys cited nearby
     nearby = [k for k in ctx.nearby if k in by_key]
     if nearby:

@@ -97,3 +97,18 @@ def test_the_context_strips_markup_and_citations():
     assert words == ["Large", "kernels", "help", "networks", "scale"]
     assert ctx.nearby == ("a", "b") and set(ctx.earlier) == {"a", "b"}
     assert "Other" not in ctx.paragraph and "Intro" in ctx.paragraph
+
+
+def test_the_words_around_a_papers_other_citations_describe_it(build):
+    # no title word of robertson2009 is in the sentence: the draft's own earlier words for it are
+    f = build(LIBRARY + r"""
+        %! draft.tex
+        Sparse lexical ranking of documents with term weights \cite{robertson2009} is the baseline.
+
+        Deep models \cite{he2016} came later.
+
+        We rank the documents with sparse term weights \cite{|}.
+        """)
+    found = completion.complete(f.doc, f.offset, f.view, limit=20)
+    assert keys(found)[0] == "robertson2009"
+    assert "cited" in found.items[0].why

@@ -7,8 +7,10 @@ COMMAND_SEARCH = "paperlens.server.search"
 COMMAND_PAPERS = "paperlens.server.papers"
 COMMAND_OPEN_PAPER_TEXT = "paperlens.server.openPaperText"
 COMMAND_CITATION_INSERT = "paperlens.server.citationInsert"
+COMMAND_CITE_HERE = "paperlens.server.citeHere"
 # the commands register() adds (the server adds its own: reindex, status)
-COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT, COMMAND_CITATION_INSERT]
+COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT, COMMAND_CITATION_INSERT,
+            COMMAND_CITE_HERE]
 
 
 class Features:
@@ -30,15 +32,15 @@ class Features:
 def register(server) -> Features:
     """Register every feature of paperlens with the pygls ``server``: hover, completion (and
     resolve), definition, references, code lens, document links, code actions (unknown-key
-    fixes), workspace symbols, the diagnostics of open documents (didOpen/didChange/didClose
+    fixes, "cite a paper for this sentence"), workspace symbols, the diagnostics of open documents (didOpen/didChange/didClose
     feed the publisher), and the commands in :data:`COMMANDS`.
 
     The server calls ``features.library_changed()`` after each index update and
     ``features.close()`` at shutdown."""
     from lsprotocol import types
 
-    from paperlens.lsp.features import (citing, completion, definition, diagnostics, hover, links,
-                                        symbols, usages)
+    from paperlens.lsp.features import (cite_here, citing, completion, definition, diagnostics, hover,
+                                        links, symbols, usages)
 
     publisher = diagnostics.Publisher(server)
 
@@ -54,8 +56,11 @@ def register(server) -> Features:
     def on_close(ls, params: types.DidCloseTextDocumentParams) -> None:
         publisher.closed(params.text_document.uri)
 
-    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix]))(diagnostics.code_actions)
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, cite_here.KIND]))
+    def on_code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return diagnostics.code_actions(ls, params) + cite_here.code_actions(ls, params)
+
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover.hover)
     server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition.definition)
     server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
@@ -81,5 +86,9 @@ def register(server) -> Features:
     @server.command(COMMAND_CITATION_INSERT)
     def cmd_citation_insert(ls, *args):
         return citing.citation_insert_command(ls, list(args))
+
+    @server.command(COMMAND_CITE_HERE)
+    def cmd_cite_here(ls, *args):
+        return cite_here.cite_here_command(ls, list(args))
 
     return Features(publisher)
