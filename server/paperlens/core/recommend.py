@@ -319,9 +319,10 @@ class TitleIndex:
         """{row position: BM25 score} for weighted query stems."""
         out: dict[int, float] = {}
         k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
+        common = max(50, len(self.rows) // 8)
         for s, weight in query.items():
             postings = self.postings.get(s)
-            if not postings:
+            if not postings or len(postings) > common:     # in an eighth of the titles: says little
                 continue
             idf = self.idf[s] * weight
             for n, tf in postings:

@@ -61,6 +61,10 @@ def test_the_code_actions_and_the_command(build):
     assert adapter.code_actions(server, types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=pos, end=pos),
         context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.QuickFix]))) == []
+    # nor one asking by itself on a cursor move
+    assert adapter.code_actions(server, types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=pos, end=pos),
+        context=types.CodeActionContext(diagnostics=[], trigger_kind=types.CodeActionTriggerKind.Automatic))) == []
     found = adapter.cite_here_command(server, [uri, {"line": 0, "character": 10}])
     assert found["items"][0]["key"] == "ding2022" and found["items"][0]["newText"] == " [@ding2022]"
     assert found["sentence"]["start"] == {"line": 0, "character": 7}

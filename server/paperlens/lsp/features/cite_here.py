@@ -24,8 +24,11 @@ def _range(where: types.Range) -> dict:
 
 def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     """One action a paper for the sentence at the start of the range, best first; none when the
-    client asked only for other kinds, or the sentence cites something already."""
+    client asked only for other kinds or asked by itself (on a cursor move: the ranking is
+    done when the user opens the actions menu), or the sentence cites something already."""
     only = params.context.only if params.context is not None else None
+    if params.context is not None and params.context.trigger_kind == types.CodeActionTriggerKind.Automatic:
+        return []            # asked on every cursor move (a light bulb): ranked only when asked for
     if only and not any(KIND.value.startswith(k.value if hasattr(k, "value") else str(k)) for k in only):
         return []
     req = request(ls, params.text_document.uri, params.range.start)
