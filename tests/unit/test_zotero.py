@@ -224,3 +224,75 @@ def test_changes_follow_collection_membership(tmp_path):
     assert [it.item_key for it in ch2.removed] == [k["book"]] and not ch2.added
     db.conn.close()
     ch2.library.close()
+
+
+def _view(lib):
+    return {k: (it.key, it.key_source, it.paper.title, it.paper.year, tuple(it.tags), tuple(it.collections),
+                tuple(it.notes), it.paper.file) for k, it in lib.items.items()}
+
+
+def test_incremental_reads_agree_with_full_reads(tmp_path, monkeypatch):
+    """A run of edits of every kind: after each, changes() gives what a full read gives, and
+    reads everything again only after an erasure."""
+    import random
+    data = tmp_path / "Zotero"
+    _, k = build_library(data, pdfs=False)
+    lib = read_library(data)
+    full_scans = []
+    real = zreader._Reader.stamps
+
+    def spy(self):
+        full_scans.append(1)
+        return real(self)
+
+    monkeypatch.setattr(zreader._Reader, "stamps", spy)
+    db = open_db(data)
+    rnd = random.Random(5)
+    colls = [db.conn.execute("SELECT collectionID FROM collections WHERE key=?", (k[c],)).fetchone()[0]
+             for c in ("retrieval", "classics", "other")]
+    erasures = 0
+    for step in range(40):
+        keys = [r[0] for r in db.conn.execute(
+            "SELECT key FROM items WHERE itemTypeID IN (SELECT itemTypeID FROM itemTypesCombined "
+            "WHERE typeName NOT IN ('note', 'attachment', 'annotation'))")]
+        key = rnd.choice(keys)
+        op = rnd.choice(["add", "title", "trash", "restore", "note", "collection", "uncollect", "pdf", "erase"])
+        if op == "add":
+            db.add_item("journalArticle", {"title": f"Ranking Functions Step {step}", "date": "2001"},
+                        creators=[("Ray", "Smith")], tags=[f"t{step % 3}"])
+        elif op == "title":
+            db.set_field(key, "title", f"Retitled At Step {step}")
+        elif op == "trash" and not db.conn.execute("SELECT 1 FROM deletedItems WHERE itemID=?",
+                                                   (db.item_id(key),)).fetchone():
+            db.trash(key)
+        elif op == "restore":
+            db.restore(key)
+        elif op == "note":
+            db.add_note(key, f"<p>note {step}</p>")
+        elif op == "collection":
+            with db.conn:
+                db.conn.execute("INSERT OR IGNORE INTO collectionItems VALUES (?, ?, 0)",
+                                (rnd.choice(colls), db.item_id(key)))
+        elif op == "uncollect":
+            with db.conn:
+                db.conn.execute("DELETE FROM collectionItems WHERE itemID=?", (db.item_id(key),))
+        elif op == "pdf":
+            db.add_attachment(key, f"step{step}.pdf", content=b"%PDF-1.4 stub")
+        elif op == "erase":
+            db.delete(key)
+            erasures += 1
+        ch = changes(lib)
+        fresh = read_library(data)
+        assert _view(ch.library) == _view(fresh), (step, op)
+        before, after = _view(lib), _view(ch.library)
+        assert {it.item_key for it in ch.added} == set(after) - set(before)
+        assert {it.item_key for it in ch.removed} == set(before) - set(after)
+        # changed: every item that differs (and items saved without a visible difference)
+        assert {it.item_key for it in ch.changed} >= {x for x in set(before) & set(after) if before[x] != after[x]}
+        assert len(ch.changed) <= 2
+        fresh.close()
+        lib = ch.library
+    db.conn.close()
+    # full reads: one per read_library, plus one per changes() after an erasure
+    assert len(full_scans) == 40 + erasures
+    lib.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from paperlens.core.identity import norm_arxiv
-from paperlens.core.keys import base_key
+from paperlens.core.keys import STOP_WORDS, base_key
 from paperlens.core.models import Paper
 from paperlens.core.parse.common import paper_id
 from paperlens.core.zotero.citekeys import KeyRecord, assign_keys, read_bbt_keys
@@ -134,6 +134,8 @@ class ZoteroLibrary:
     _keys: dict[int, str] = field(default_factory=dict, repr=False)
     _bbt_stamp: Optional[tuple] = field(default=None, repr=False)
     _bbt: dict = field(default_factory=dict, repr=False)
+    _stamps: Optional[dict] = field(default=None, repr=False)
+    _marks: Optional[tuple] = field(default=None, repr=False)
     _snapshot: Optional[Snapshot] = field(default=None, repr=False)
 
     def by_citation_key(self) -> dict[str, ZoteroItem]:
@@ -266,31 +268,93 @@ class _Reader:
         return {key: Collection(key, name, by_id[parent][0] if parent in by_id else "", path(cid))
                 for cid, (key, name, parent) in by_id.items()}
 
-    def stamps(self) -> dict[int, tuple]:
-        """Top-level items of user and group libraries (not feeds): itemID -> (stamp, key,
-        libraryID, type, dateAdded, trashed, collections). A child's stamp joins its parent's."""
+    _STAMP_SQL = ("SELECT i.itemID, i.key, i.libraryID, i.itemTypeID, i.version, i.dateModified, "
+                  "i.clientDateModified, i.dateAdded, COALESCE(n.parentItemID, a.parentItemID), "
+                  "d.itemID IS NOT NULL FROM items i JOIN libraries l ON l.libraryID = i.libraryID "
+                  "LEFT JOIN itemNotes n ON n.itemID = i.itemID "
+                  "LEFT JOIN itemAttachments a ON a.itemID = i.itemID "
+                  "LEFT JOIN deletedItems d ON d.itemID = i.itemID WHERE l.type != 'feed'")
+
+    def marks(self) -> tuple:
+        """What tells, cheaply, whether and where items changed: (count, max itemID, max
+        dateModified, max clientDateModified) of items, the trash, and a checksum of the
+        collection memberships."""
+        q = self.conn.execute
+        return (q("SELECT COUNT(*), MAX(itemID), MAX(dateModified), MAX(clientDateModified) FROM items").fetchone(),
+                frozenset(r[0] for r in q("SELECT itemID FROM deletedItems")),
+                q("SELECT COUNT(*), TOTAL(itemID * 1000003 + collectionID) FROM collectionItems").fetchone())
+
+    def _assemble(self, rows, colls: dict[int, list[int]], only: Optional[set] = None) -> dict[int, tuple]:
         top: dict[int, list] = {}
         kids: dict[int, list] = {}
-        sql = ("SELECT i.itemID, i.key, i.libraryID, i.itemTypeID, i.version, i.dateModified, "
-               "i.clientDateModified, i.dateAdded, COALESCE(n.parentItemID, a.parentItemID), "
-               "d.itemID IS NOT NULL FROM items i JOIN libraries l ON l.libraryID = i.libraryID "
-               "LEFT JOIN itemNotes n ON n.itemID = i.itemID "
-               "LEFT JOIN itemAttachments a ON a.itemID = i.itemID "
-               "LEFT JOIN deletedItems d ON d.itemID = i.itemID WHERE l.type != 'feed'")
-        for iid, key, lib, tid, ver, mod, cmod, added, parent, trashed in self.conn.execute(sql):
+        for iid, key, lib, tid, ver, mod, cmod, added, parent, trashed in rows:
             tname = self.type_names.get(tid, "")
             if parent is not None:
                 kids.setdefault(parent, []).append((iid, ver, mod, cmod, trashed))
-            elif tname not in SKIPPED_TYPES:
+            elif tname not in SKIPPED_TYPES and (only is None or iid in only):
                 top[iid] = [key, lib, tname, added, bool(trashed), (ver, mod, cmod)]
-        colls: dict[int, list[int]] = {}
-        for cid, iid in self.conn.execute("SELECT collectionID, itemID FROM collectionItems "
-                                          "ORDER BY collectionID"):
-            colls.setdefault(iid, []).append(cid)
         out = {}
         for iid, (key, lib, tname, added, trashed, own) in top.items():
-            stamp = (own, trashed, tuple(sorted(kids.get(iid, ()))), tuple(colls.get(iid, ())))
+            stamp = (own, trashed, tuple(sorted(kids.get(iid, ()))), tuple(sorted(colls.get(iid, ()))))
             out[iid] = (stamp, key, lib, tname, added, trashed)
+        return out
+
+    def _memberships(self, ids: Optional[list[int]] = None) -> dict[int, list[int]]:
+        where, args = self._ids_clause(ids, "itemID")
+        colls: dict[int, list[int]] = {}
+        for cid, iid in self.conn.execute(f"SELECT collectionID, itemID FROM collectionItems{where}", args):
+            colls.setdefault(iid, []).append(cid)
+        return colls
+
+    def stamps(self) -> dict[int, tuple]:
+        """Top-level items of user and group libraries (not feeds): itemID -> (stamp, key,
+        libraryID, type, dateAdded, trashed), the stamp being (version and dates, trashed,
+        the children's stamps, collections): a child's change is its parent's."""
+        return self._assemble(self.conn.execute(self._STAMP_SQL), self._memberships())
+
+    def stamps_since(self, previous: dict[int, tuple], old_marks: tuple, marks: tuple) -> Optional[dict]:
+        """:meth:`stamps` from ``previous`` (read at ``old_marks``), reading only the rows
+        written since: items added (a larger itemID), modified (dates at or after the latest
+        seen: Zotero stamps every save), trashed or restored, and their parents; None when an
+        item was erased (the caller reads them all)."""
+        (count0, max_id0, dm0, cdm0), trash0, coll0 = old_marks
+        (count, _max_id, _dm, _cdm), trash, coll = marks
+        flipped = sorted(trash ^ trash0)
+        rows = list(self.conn.execute(
+            self._STAMP_SQL + " AND (i.itemID > ? OR i.dateModified >= ? OR i.clientDateModified >= ? "
+            "OR i.itemID IN (SELECT value FROM json_each(?)))",
+            (max_id0 or 0, dm0 or "", cdm0 or "", json.dumps(flipped))))
+        if count != count0 + sum(1 for r in rows if r[0] > (max_id0 or 0)):
+            return None
+        parent_of = {kid[0]: parent for parent, st in previous.items() for kid in st[0][2]}
+        targets: set[int] = set()
+        for row in rows:
+            iid, parent = row[0], row[8]
+            if parent is not None:
+                targets.add(parent)
+                if iid in parent_of:
+                    targets.add(parent_of[iid])      # moved to another parent: the old one too
+            else:
+                targets.add(iid)
+        colls_all = None
+        if coll != coll0:
+            colls_all = self._memberships()
+            targets.update(iid for iid, st in previous.items()
+                           if st[0][3] != tuple(sorted(colls_all.get(iid, ()))))
+        if not targets:
+            return dict(previous)
+        ids = sorted(targets)
+        kid_ids = [r[0] for r in self.conn.execute(
+            "SELECT itemID FROM itemNotes WHERE parentItemID IN (SELECT value FROM json_each(?)) UNION "
+            "SELECT itemID FROM itemAttachments WHERE parentItemID IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids), json.dumps(ids)))]
+        fresh_rows = self.conn.execute(self._STAMP_SQL + " AND i.itemID IN (SELECT value FROM json_each(?))",
+                                       (json.dumps(ids + kid_ids),))
+        colls = colls_all if colls_all is not None else self._memberships(ids)
+        out = dict(previous)
+        for iid in ids:
+            out.pop(iid, None)
+        out.update(self._assemble(fresh_rows, colls, only=targets))
         return out
 
     def _ids_clause(self, ids: Optional[list[int]], column: str) -> tuple[str, tuple]:
@@ -404,6 +468,21 @@ def _paper(raw: dict, reader: _Reader, source: str, item_key: str, library_id: i
                  source=source, source_kind="zotero", key_generated=generated)
 
 
+_KEY_WORD = re.compile(r"[A-Za-z\u00C0-\u024F0-9]+")     # keys.base_key's title words
+
+
+def _base_key(paper: Paper) -> str:
+    """keys.base_key, on the first words of the title only when they hold the two words it
+    can use (it slugs every word of the title: most of a 25k-item first read)."""
+    words = _KEY_WORD.findall(paper.title)
+    if len(words) > 6:
+        head = words[:6]
+        plain = [w for w in head if w.isascii() and w.lower() not in STOP_WORDS]
+        if len(plain) >= 2:
+            return base_key(replace(paper, title=" ".join(head), references=[]))
+    return base_key(paper)
+
+
 def _selected(collections: dict[str, Collection], wanted: Optional[Iterable[str]]) -> Optional[frozenset[str]]:
     """Keys of the collections named in ``wanted`` (by key, name or path) and of all their
     subcollections; None for the whole library."""
@@ -507,7 +586,13 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
     coll_keys = {}
     for cid, key in conn.execute("SELECT collectionID, key FROM collections"):
         coll_keys[cid] = key
-    stamps = reader.stamps()
+    marks = reader.marks()
+    stamps = None
+    if not full and lib._stamps is not None and lib._marks is not None:
+        stamps = reader.stamps_since(lib._stamps, lib._marks, marks)
+    if stamps is None:
+        stamps = reader.stamps()
+    lib._stamps, lib._marks = stamps, marks
     bbt_stamp, bbt_by_item = _bbt_keys(lib.data_dir, lib)     # None: unchanged since last read
     lib._bbt_stamp = bbt_stamp
 
@@ -524,7 +609,7 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
                              "notes": [], "attachments": []}
         draft = _paper(r, reader, source, key, libid, tname, "", False)
         record = KeyRecord(item_id=iid, library_id=libid, item_key=key, date_added=added,
-                           base=base_key(draft), explicit=r["fields"].get("citationKey", "").strip())
+                           base=_base_key(draft), explicit=r["fields"].get("citationKey", "").strip())
         lib._entries[iid] = _Entry(stamp, record, trashed)
         fresh[iid] = (r, draft)
     records = []
@@ -533,7 +618,9 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
         if bbt_by_item is not None or iid in fresh:
             bbt = lib._bbt.get((rec.library_id, rec.item_key), "") if bbt_by_item is None else \
                 bbt_by_item.get((rec.library_id, rec.item_key), "")
-            rec = entry.record = replace(rec, bbt=bbt)
+            if bbt != rec.bbt:
+                rec = replace(rec, bbt=bbt)
+                lib._entries[iid] = _Entry(entry.stamp, rec, entry.trashed)   # previous keeps its own
         records.append(rec)
     if bbt_by_item is not None:
         lib._bbt = bbt_by_item
