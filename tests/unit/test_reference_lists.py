@@ -340,3 +340,10 @@ def test_more_key_labels(lines, labels):
     entries = parse_references("References\n" + "\n".join(lines) + "\n")
     assert [e.label for e in entries] == labels
     assert not entries[0].text.startswith(("[", "AGR03"))
+
+
+def test_list_ends_at_a_received_line():
+    text = ("References\nYakowitz, S., & Lowe, W. (1991). Nonparametric bandit methods. Annals of OR, 28.\n"
+            "Received September 29, 2000\nRevised May 21, 2001\nAccepted June 20, 2001\n")
+    entries = parse_references(text)
+    assert len(entries) == 1 and entries[0].text.endswith("Annals of OR, 28.")

@@ -397,6 +397,11 @@ def parse_pdf(path: Path) -> ParseResult:
     for paper in result.papers:
         result.heads[paper.id] = head_of_pages(pages, top)
     for paper in result.papers:
+        try:
+            _references_by_layout(path, paper, pages, text)
+        except Exception:  # noqa: BLE001 - the text's own split stays
+            pass
+    for paper in result.papers:
         paper.file = str(path)
         paper.source_kind = "pdf"
         if header.title:
@@ -423,6 +428,119 @@ def parse_pdf(path: Path) -> ParseResult:
     elif total > len(pages):
         result.warnings.append(f"{path.name}: only the first {len(pages)} of {total} pages were read")
     return result
+
+
+def _references_by_layout(path: Path, paper, pages: list[str], text: str) -> None:
+    """An unnumbered reference list is split again where its lines' indents show entries start
+    (a thesis whose scan lost the labels, author-year lists without blank lines)."""
+    from paperlens.core.references.entries import parse_references, unnumbered_section
+
+    section = unnumbered_section(text)
+    if section is None:
+        return
+    starts = _indent_starts(path, pages, section)
+    if starts:
+        paper.references = parse_references(text, section, starts)
+
+
+MAX_LIST_PAGES = 30       # a reference list longer than this is not measured line by line
+
+
+def _line_x0s(path: Path, pages: list[str], first: int, last: int) -> dict[tuple[int, int], tuple[float, float]]:
+    """(page index, line index in the page's text) -> (x0, page width) for the lines of pages
+    ``first``..``last``, from pdfium's char boxes; lines are matched to the page text by their
+    first characters, in order (running headers were taken out of the text, soft hyphens joined)."""
+    import pypdfium2 as pdfium
+
+    out: dict[tuple[int, int], tuple[float, float]] = {}
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for index in range(first, last + 1):
+            page = doc[index]
+            try:
+                width, height = page.get_size()
+                textpage = page.get_textpage()
+                try:
+                    if textpage.count_chars() > MAX_PAGE_CHARS:
+                        continue
+                    raw = textpage.get_text_range()
+                    measured = sorted(_page_lines(textpage, raw, width, height), key=lambda l: l.order)
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+            at = 0
+            for n, line in enumerate(pages[index].split("\n")):
+                text = line.strip()
+                if not text:
+                    continue
+                for k in range(at, min(at + 6, len(measured))):
+                    probe = measured[k].text.rstrip("-")[:16]
+                    if probe and (text.startswith(probe) or measured[k].text.startswith(text[:16])):
+                        out[(index, n)] = (measured[k].x0, width)
+                        at = k + 1
+                        break
+    finally:
+        doc.close()
+    return out
+
+
+def _indent_starts(path: Path, pages: list[str], section: tuple[int, int]) -> list[int]:
+    """Offsets (in the pages joined by newlines) of the lines where entries of an unnumbered
+    reference list start, told by hanging indents (or first-line indents); [] when the layout
+    does not show either."""
+    import bisect
+
+    offsets, pos = [], 0
+    for page in pages:
+        offsets.append(pos)
+        pos += len(page) + 1
+    first = bisect.bisect_right(offsets, section[0]) - 1
+    last = bisect.bisect_right(offsets, max(section[0], section[1] - 1)) - 1
+    if first < 0 or last - first >= MAX_LIST_PAGES:
+        return []
+    x0s = _line_x0s(path, pages, first, last)
+    # the section's lines: (offset, text, column key, x0)
+    lines = []
+    for index in range(first, last + 1):
+        pos = offsets[index]
+        for n, line in enumerate(pages[index].split("\n")):
+            if section[0] <= pos < section[1] and line.strip() and (index, n) in x0s:
+                x0, width = x0s[(index, n)]
+                lines.append((pos, line.strip(), (index, x0 > 0.45 * width), x0))
+            pos += len(line) + 1
+    if len(lines) < 4:
+        return []
+    flush: set[int] = set()
+    indented: set[int] = set()
+    for key in {l[2] for l in lines}:
+        xs = sorted(l[3] for l in lines if l[2] == key)
+        base = xs[len(xs) // 10]
+        for off, _, k, x0 in lines:
+            if k != key:
+                continue
+            if abs(x0 - base) <= 2.0:
+                flush.add(off)
+            elif 3.0 <= x0 - base <= 40.0:
+                indented.add(off)
+    if len(flush) < 2 or len(indented) < 2:
+        return []
+
+    def ends_before(starts: set[int]) -> float:
+        """Share of the starts whose previous line ends like an entry (period, year, bracket)."""
+        prev, good, total = None, 0, 0
+        for off, text, _, _ in lines:
+            if off in starts and prev is not None:
+                total += 1
+                good += bool(re.search(r"[.)\]]$|(?:19|20)\d\d[a-z]?$", prev))
+            prev = text
+        return good / total if total else 0.0
+
+    hanging, first_line = ends_before(flush), ends_before(indented)
+    best, score = (flush, hanging) if hanging >= first_line else (indented, first_line)
+    if score < 0.7:
+        return []
+    return sorted(best)
 
 
 def _title_from_file_name(path: Path) -> str:

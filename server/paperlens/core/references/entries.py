@@ -31,7 +31,7 @@ except Exception:  # pragma: no cover - repair depends on ftfy
     def _repair_text(text: str) -> str:
         return text
 
-__all__ = ["parse_references"]
+__all__ = ["parse_references", "unnumbered_section"]
 
 
 _BRACKET_LABEL = re.compile(r"\[[ \t\x00]*(\d{1,4})[ \t\x00]*\]")
@@ -317,7 +317,20 @@ def _author_line_starts(text: str, content: list[tuple[int, str]]) -> list[_Cand
     return out
 
 
-def parse_references(text: str, section: tuple[int, int] | None = None) -> list[Reference]:
+def unnumbered_section(text: str) -> tuple[int, int] | None:
+    """The reference list's range when its entries carry no labels (author–year lists, or labels
+    a scan lost), where only the layout (hanging indents) can tell where entries start; else None."""
+    if not isinstance(text, str) or not text:
+        return None
+    section = find_reference_section(text)
+    if section is None or section[1] <= section[0]:
+        return None
+    _, numeric = _entry_starts(text, section[0], section[1])
+    return None if numeric else section
+
+
+def parse_references(text: str, section: tuple[int, int] | None = None,
+                     starts: Optional[list[int]] = None) -> list[Reference]:
     """The entries of the paper's own reference list, in order.
 
     ``section`` overrides :func:`find_reference_section` (pass ``(0, len(text))`` to parse a
@@ -325,7 +338,9 @@ def parse_references(text: str, section: tuple[int, int] | None = None) -> list[
     unnumbered (author–year) lists are labelled ``"1"``, ``"2"``, ... in order. ``text`` of an
     entry is one line: hyphenation re-joined, page-number lines and trailing back-reference
     page numbers removed, mojibake repaired. Never raises on odd input; returns ``[]`` when no
-    list is found.
+    list is found. ``starts`` (offsets of lines in the section) are where the entries of an
+    unnumbered list start, when the layout tells (a PDF's hanging indents); numbered lists ignore
+    them.
     """
     if not isinstance(text, str) or not text:
         return []
@@ -338,6 +353,12 @@ def parse_references(text: str, section: tuple[int, int] | None = None) -> list[
         return []
 
     chosen, numeric = _entry_starts(text, start, end)
+    if starts and not numeric:
+        hinted = sorted({p for p in starts if start <= p < end})
+        if len(hinted) >= 2:
+            chosen = [_Cand(_lead(text, p), _lead(text, p), 0, True, True, cut=p) for p in hinted]
+            if hinted[0] > start and text[start:hinted[0]].strip():
+                chosen.insert(0, _Cand(_lead(text, start), _lead(text, start), 0, True, True, cut=start))
     if not chosen:
         return []
     lines = _Lines(text)

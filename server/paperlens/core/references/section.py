@@ -28,6 +28,8 @@ _MD_HEADING = re.compile(r"^[ \t]*(#{1,6})[ \t]+\S", re.MULTILINE)
 _LETTER_HEADING = re.compile(r"^[ \t]*A[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$", re.MULTILINE)
 _NEXT_LETTER_HEADING = re.compile(r"^[ \t]*(?:B|A\.1)[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$",
                                   re.MULTILINE)
+_RECEIVED = re.compile(r"^[ \t]*(?:Received|RECEIVED)[ \t]+(?:\d{1,2}[ \t]+)?[A-Za-z]+\.?[ \t]+(?:\d{1,2},?[ \t]+)?"
+                       r"(?:19|20)\d\d\b", re.MULTILINE)
 # a list without a heading: lines that start with labels ("[1] ...", "[ACL87] ...")
 _LABEL_LINE = re.compile(r"^[ \t]*(?:\[(\d{1,3}|[A-Z][A-Za-z+\-.]{0,8}\d{2}[a-z]?)\][ \t]*\S|"
                          r"(\d{1,3})\.[ \t]+[A-Za-z\u00C0-\u024F])", re.MULTILINE)
@@ -133,6 +135,9 @@ def _list_end(text: str, start: int, md_level: int) -> int:
         m = _END_HEADING.search(text, m.end())
     if m is not None:
         end = m.start()
+    r = _RECEIVED.search(text, start, end)
+    if r is not None:
+        end = r.start()           # a journal's "Received September 29, 2000" after the list
     for h in _LETTER_HEADING.finditer(text, start, end):
         if _NEXT_LETTER_HEADING.search(text, h.end(), end):
             end = h.start()
