@@ -75,6 +75,13 @@ def test_hyphenation_and_split_words(matcher):
                             "available partitiontolerant web services. SIGACT News, 2002.") == "cap"
 
 
+def test_hyphenation_in_an_entry_kept_without_its_text():
+    # the citation graph may read only an entry's title field
+    m = ReferenceMatcher([LibraryEntry("uct", "Bandit based Monte-Carlo Planning", surnames=["Kocsis"])])
+    assert m.match_reference(Reference("7", title="Bandit-based monte-carlo planning"))[0] == "uct"
+    assert m.could_match(Reference("7", title="Bandit-based monte-carlo planning"))
+
+
 def test_ocr_errors(matcher):
     # a ligature lost, letters misread: a near miss with an author of the paper
     assert matched(matcher, "Mikolov, T. Efficient estirnation of word representatlons in vector space. 2013.") == "w2v"

@@ -258,8 +258,9 @@ class ReferenceMatcher:
         if not toks:
             return None
         toks = set(toks)
-        if "-" in text or "‐" in text:
-            toks.update(norm_words(text).split())
+        src = text or ref.title or ""
+        if "-" in src or "‐" in src:          # hyphenated words: joined and split
+            toks.update(norm_words(src).split())
         return _Query(text, title, ref.year, norm_arxiv(ref.arxiv), frozenset(toks))
 
     # --- evidence ----------------------------------------------------------------------------------
