@@ -127,3 +127,87 @@ def test_the_card_lists_the_papers_citing_it_most_recent_first(build):
     # the card of a completion item is the same card
     row = f.view.resolve("vaswani2017")
     assert completion.resolve({"id": row.id, "source": row.source}, f.view) == card
+
+
+# -- evidence: the passages of the cited paper that match the sentence citing it (issue 17) ------
+
+EVIDENCE_PAPER = r"""%! papers/gossip.txt
+Epidemic Gossip for Replicated Databases
+Alan Demers
+Abstract
+We study randomized protocols that keep replicas of a database consistent.
+1. Introduction
+Cheap updates matter for *large* sites, and the <b>costs</b> of mail_box & `cp` are low.
+2. Anti-entropy
+Anti-entropy repairs replicated data: each site regularly chooses another site at random and
+the two exchange database contents, resolving every difference between them.
+3. Rumor mongering
+Rumor mongering spreads a hot update to sites at random until most sites know it; its traffic
+is far lower than anti-entropy's but a site may miss the update.
+4. Deletion
+Death certificates stand for deleted items so that old copies do not resurrect them.
+"""
+
+
+def test_evidence_beneath_the_card_marks_the_matched_words(build):
+    f = build(EVIDENCE_PAPER + r"""
+        %! draft.md
+        In anti-entropy, each site exchanges database contents with a site chosen at random [@demers|epidemic].
+        """)
+    found = hover.hover(f.doc, f.offset, f.view).markdown
+    card, shown = found.split("\n\n---\n\n")
+    assert card.startswith("**Epidemic Gossip for Replicated Databases**")
+    lines = shown.split("\n")
+    assert lines[0].startswith("**Evidence** (support ")
+    uri = f.path("papers/gossip.txt").as_uri()
+    best = lines[1]
+    assert best.startswith(f"- [l. 8]({uri}#L8): ")          # the anti-entropy passage first
+    for word in ("Anti", "entropy", "site", "random", "exchange", "database", "contents"):
+        assert f"**{word}**" in best
+    assert "**repairs**" not in best and "repairs" in best      # shown, not matched
+    assert all(not line.startswith("- [l. 15]") for line in lines)   # nothing in common: not shown
+
+
+def test_evidence_escapes_the_papers_markup(build):
+    f = build(EVIDENCE_PAPER + r"""
+        %! draft.tex
+        Large sites need cheap updates whose costs are low \cite{demers|epidemic}.
+        """)
+    shown = hover.hover(f.doc, f.offset, f.view).markdown.split("\n\n---\n\n")[1]
+    passage = next(line for line in shown.split("\n") if "[l. 6]" in line)
+    assert r"\<b\>**costs**\</b\>" in passage and r"mail\_box \& \`cp\`" in passage
+    assert r"\***large**\*" in passage and "**Cheap**" in passage and "**sites**" in passage
+
+
+def test_a_paper_without_text_says_so_and_each_key_has_its_own(build):
+    f = build(REFS_BIB + EVIDENCE_PAPER + r"""
+        %! draft.md
+        Replicated databases stay consistent with randomized protocols [@vaswani2017; @demers|epidemic].
+        """)
+    shown = hover.hover(f.doc, f.offset, f.view).markdown.split("\n\n---\n\n")[1]
+    assert shown.startswith("**Evidence**") and "**randomized**" in shown
+    other = f.doc.text.index("vaswani2017") + 2
+    assert hover.hover(f.doc, other, f.view).markdown.endswith(
+        "\n\n---\n\n*Evidence: the library has no text of this paper.*")
+
+
+def test_evidence_on_a_numeric_citation_inside_a_library_paper(build):
+    f = build(EVIDENCE_PAPER + r"""
+        %! papers/survey.txt
+        A Survey of Replication
+        Bo Chen
+        Abstract
+        We survey replication.
+        1. Introduction
+        Sites exchange database contents with a site chosen at random in anti-entropy [1].
+        2. Method
+        Filler text about nothing in particular for the survey body.
+        References
+        [1] A. Demers. Epidemic gossip for replicated databases. In PODC, 1987.
+        """)
+    doc = f.snapshot("papers/survey.txt")
+    at = f.files["papers/survey.txt"].index("entropy [1]") + 9
+    found = hover.hover(doc, at, f.view).markdown
+    assert "→ in your library: **Epidemic Gossip for Replicated Databases**" in found
+    shown = found.split("**Evidence**", 1)[1]
+    assert f"[l. 8]({f.path('papers/gossip.txt').as_uri()}#L8)" in shown and "**exchange**" in shown

@@ -1,16 +1,22 @@
-"""Hover: on a citation key, the paper's card (with how the library cites it); on an unknown key,
-what it is not and what it may be; inside a library paper, its numeric citations (see
-:mod:`.reading`)."""
+"""Hover: on a citation key, the paper's card (with how the library cites it) and beneath it the
+evidence: the passages of the paper that best match the sentence citing it (see
+:mod:`paperlens.core.evidence`); on an unknown key, what it is not and what it may be; inside a
+library paper, its numeric citations (see :mod:`.reading`), with the evidence of the library
+papers they name."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Optional
 
+from paperlens.core import evidence
 from paperlens.core.cards import CITED_BY_SHOWN, citing_papers, graph_line, paper_card
 from paperlens.core.features import reading
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
 from paperlens.core.models import Span
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,54 @@ def card(view: LibraryView, row, summary: bool = True) -> str:
                       citing_papers(graph, paper_id, view.row, limit=CITED_BY_SHOWN), total)
 
 
+EVIDENCE_PAPERS = 3          # papers a numeric citation's hover shows evidence for
+
+
+def passages(view: LibraryView, row) -> Optional[list]:
+    """The passages of a library paper's text (its full text's, for a bibliography entry), or
+    None when the library has no text of it. Read as the card's summary reads them (the same
+    cache: a hover reads a paper once)."""
+    get = getattr(view, "passages", None)
+    if get is not None:
+        return get(row)
+    library = getattr(view, "library", None)
+    if library is None:
+        return None
+    cached = getattr(view, "_cached", None)
+
+    def make():
+        return library.summary_inputs(row)
+
+    try:
+        inputs = cached("inputs", row, make) if cached is not None else make()
+    except Exception:            # a damaged index: no evidence, never a broken hover
+        log.exception("passages of %s", getattr(row, "key", row))
+        return None
+    return list(inputs[1]) if inputs else None
+
+
+def support(view: LibraryView, row, claim: str) -> evidence.Support:
+    """How well the library paper ``row`` supports ``claim`` (plain text)."""
+    found = passages(view, row)
+    if not found:
+        return evidence.Support(0.0, (), has_text=False)
+    return evidence.support(claim, found, evidence.title_rarity(view.rows()))
+
+
+def evidence_section(view: LibraryView, row, claim: str, title: bool = False) -> str:
+    """The markdown shown beneath a card: the passages of ``row`` that best match ``claim``
+    (each its page/line linked, the matched words in bold); when the library has no text of
+    the paper, a line saying so. Empty when the sentence has no content word."""
+    if not evidence.stems(claim):
+        return ""
+    try:
+        found = support(view, row, claim)
+    except Exception:                   # never a broken hover for the evidence's sake
+        log.exception("evidence for %s", getattr(row, "key", row))
+        return ""
+    return evidence.markdown(found, row.title if title else None)
+
+
 def _code(text: str) -> str:
     return f"`{text.replace('`', '')}`"
 
@@ -49,8 +103,45 @@ def unknown_key(key: str, view: LibraryView) -> str:
 def hover(doc: Snapshot, offset: int, view: LibraryView) -> Optional[Hover]:
     cite = doc.citation_at(offset)
     if cite is None:
-        return reading.hover(doc, offset, view)
+        return _numeric(doc, offset, view)
     row = view.resolve(cite.key, doc.bib_files)
     if row is None:
         return Hover(unknown_key(cite.key, view), cite.span)
-    return Hover(card(view, row), cite.span)
+    value = card(view, row)
+    more = evidence_section(view, row, evidence.claim_at(doc.text, offset, doc.language, doc.macros))
+    return Hover(value + ("\n\n---\n\n" + more if more else ""), cite.span)
+
+
+def _numeric(doc: Snapshot, offset: int, view: LibraryView) -> Optional[Hover]:
+    """A numeric citation inside a library paper (:func:`reading.hover`), with the evidence of
+    each library paper it names (the first :data:`EVIDENCE_PAPERS`)."""
+    found = reading.hover(doc, offset, view)
+    if found is None:
+        return None
+    try:
+        row = reading.paper_of(doc, view)
+        from paperlens.core.references import numeric_citation_at
+
+        refs = view.references_of(row) if row is not None else []
+        cite = numeric_citation_at(doc.text, offset, max_label=len(refs)) if refs else None
+        if cite is None:
+            return found
+        by_label = {r.label: r for r in refs}
+        targets = []
+        for label in cite.labels:
+            target = view.match_reference(by_label[label], citing=row) if label in by_label else None
+            if target is not None and target.id not in {t.id for t in targets}:
+                targets.append(target)
+        claim = evidence.plain_sentence_at(doc.text, offset)
+        carded = len(targets) == 1 and len(cite.labels) == 1     # reading.hover shows its card
+        sections = []
+        for t in targets[:EVIDENCE_PAPERS]:
+            if passages(view, t):      # a paper without text: its entry is all there is to show
+                sections.append(evidence_section(view, t, claim, title=not carded))
+    except Exception:
+        log.exception("evidence of a numeric citation")
+        return found
+    sections = [s for s in sections if s]
+    if not sections:
+        return found
+    return Hover(found.markdown + "\n\n" + "\n\n".join(sections), found.span)

@@ -1,0 +1,225 @@
+"""Does the cited paper say that? The offline evidence scorer (core/evidence.py) on real citations. JSON.
+
+    python bench/citation_support.py --dev-pdfs DIR [--index DIR] [--labels bench/labels/dev-citation-support.json]
+                                     [--sample 50] [--dump]
+
+DIR holds the development PDFs (``bash ../shared/dev-pdfs/extract.sh MIRROR DIR``), indexed as
+one library. Each link of the library's citation graph (a reference entry of paper A naming
+library paper B) gives the sentences of A citing B: ``[n]``/``[1, 4-6]`` markers holding the
+entry's label (core/references/numeric.py), ``[Hel07]``-style keys, or B's first author's surname
+with B's year a few words later (author-year); passages of A's reference list are skipped. For
+each citing sentence (markup and citations stripped, as the hover reads it):
+
+- **positive**: the sentence with the cited paper B;
+- **negatives**, the same sentence with another library paper on a near topic: ``folder``, a
+  paper of B's folder (the two dev libraries are each on one field), seeded; ``search``, the
+  best library search hit for the sentence that is neither A nor B (the hardest: the paper a
+  full-text search would have proposed).
+
+Reported: the AUROC of the support score (positives against each kind of negative and all),
+the support rate above :data:`paperlens.core.evidence.THRESHOLD` for positives and negatives,
+the threshold maximising accuracy on these pairs (how it was calibrated), the time of one
+evidence computation (reading the paper's passages + scoring; p50/p95), and, on ``--sample``
+positives labelled by reading (``--labels``: ``{"pair id": true|false}``, true when the best
+passage shown supports the sentence), the accepted rate. ``--dump`` prints the sampled pairs
+(sentence, best passage) for labelling instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "server"))
+
+from paperlens.core import evidence  # noqa: E402
+from paperlens.core.library import Library  # noqa: E402
+from paperlens.core.references.numeric import find_numeric_citations  # noqa: E402
+
+REFERENCES = re.compile(r"references|bibliography|literature cited|works cited|参考文献", re.I)
+MAX_SENTENCES = 3          # citing sentences kept per link
+MIN_WORDS = 4              # content words a citing sentence needs
+MAX_COCITED = 4            # a [n] naming more entries than this cites a field, not a claim
+
+
+def auroc(pos: list[float], neg: list[float]) -> float:
+    if not pos or not neg:
+        return float("nan")
+    wins = 0.0
+    for p in pos:
+        for n in neg:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return wins / (len(pos) * len(neg))
+
+
+def passages_of(lib: Library, paper_id: str):
+    row = lib.row(paper_id)
+    if row is None:
+        return []
+    inputs = lib.summary_inputs(row)
+    return list(inputs[1]) if inputs else []
+
+
+def citing_sentences(passages, label: str, cited_row) -> list[tuple[str, str]]:
+    """(sentence, how it was found) of the passages citing ``label`` / ``cited_row``."""
+    out: list[tuple[str, str]] = []
+    seen = set()
+    body = [p for p in passages if not REFERENCES.search(p.section or "")]
+    # the reference list itself: from the last passage starting with a references heading on
+    for p in body:
+        text = p.text
+        found = []
+        if label.isdigit():
+            found = [(c.span.start, "numeric") for c in find_numeric_citations(text)
+                     if label in c.labels and len(c.labels) <= MAX_COCITED]
+        else:
+            found = [(m.start(), "key") for m in re.finditer(r"\[[^\[\]]{0,60}\b" + re.escape(label) + r"\b[^\[\]]{0,60}\]", text)]
+        if not found and cited_row.surnames and cited_row.year:
+            name = re.escape(cited_row.surnames[0])
+            found = [(m.start(), "author-year") for m in re.finditer(
+                r"\b" + name + r"\b[^.;\n]{0,60}?\b" + re.escape(cited_row.year) + r"[a-z]?\b", text)]
+        for at, how in found:
+            if re.match(r"\s*\[?\d{1,3}\]?\s+[A-Z][a-z]+,", text[at:at + 40]) and at < 3:
+                continue      # an entry of a reference list
+            sentence = evidence.plain_sentence_at(text, at)
+            if len(evidence.stems(sentence)) < MIN_WORDS or sentence in seen or not _prose(sentence):
+                continue
+            seen.add(sentence)
+            out.append((sentence, how))
+    return out[:MAX_SENTENCES]
+
+
+def _prose(sentence: str) -> bool:
+    """A sentence of running text in a Latin script (not a table's row of figures, not Chinese:
+    the scorer's words are Latin words)."""
+    letters = [c for c in sentence if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii())
+    words = sentence.split()
+    return len(letters) >= 20 and latin >= 0.8 * len(letters) and \
+        sum(1 for w in words if any(c.isalpha() for c in w)) >= 0.6 * len(words)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dev-pdfs", required=True)
+    ap.add_argument("--index", help="index folder to reuse (default: a temporary one)")
+    ap.add_argument("--labels", default=str(ROOT / "bench/labels/dev-citation-support.json"))
+    ap.add_argument("--sample", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--dump", action="store_true")
+    args = ap.parse_args()
+
+    tmp = None
+    index = args.index
+    if index is None:
+        tmp = tempfile.TemporaryDirectory()
+        index = tmp.name
+    lib = Library([args.dev_pdfs], index_path=index)
+    t0 = time.perf_counter()
+    lib.update()
+    index_s = time.perf_counter() - t0
+    graph = lib.graph()
+    rows = {r.id: r for r in lib.rows() if not r.alias_of}
+    texts = {i: passages_of(lib, i) for i in rows}
+    with_text = [i for i, ps in texts.items() if ps]
+    rarity = evidence.title_rarity(lib.rows())          # what the server uses
+    full = evidence.Rarity.of_texts(" ".join(p.text for p in texts[i]) for i in with_text)
+    folder_of = {i: str(Path(r.source).relative_to(Path(args.dev_pdfs).resolve()).parts[0])
+                 if Path(r.source).is_relative_to(Path(args.dev_pdfs).resolve()) else "" for i, r in rows.items()}
+    rng = random.Random(args.seed)
+
+    pairs = []          # (id, sentence, citing, cited, how)
+    links = 0
+    for citing, cited_map in sorted(graph.cites.items()):
+        for cited, label in sorted(cited_map.items()):
+            links += 1
+            if citing not in texts or not texts.get(cited):
+                continue
+            for n, (sentence, how) in enumerate(citing_sentences(texts[citing], label, rows[cited])):
+                pairs.append((f"{rows[citing].key}->{rows[cited].key}#{n}", sentence, citing, cited, how))
+
+    times = []
+    pos, neg_folder, neg_search = [], [], []
+    full_pos, full_neg = [], []          # with the rarity of words over the papers' full texts
+    shown = {}
+    for pid, sentence, citing, cited, how in pairs:
+        t = time.perf_counter()
+        found = evidence.support(sentence, passages_of(lib, cited), rarity)
+        times.append(time.perf_counter() - t)
+        pos.append(found.score)
+        full_pos.append(evidence.support(sentence, texts[cited], full).score)
+        shown[pid] = (sentence, rows[cited].title, found)
+        same = [i for i in with_text if folder_of.get(i) == folder_of.get(cited) and i not in (citing, cited)]
+        if same:
+            other = rng.choice(sorted(same))
+            neg_folder.append(evidence.support(sentence, texts[other], rarity).score)
+            full_neg.append(evidence.support(sentence, texts[other], full).score)
+        query = " ".join(dict.fromkeys(evidence.stems(sentence)))[:300]
+        hits = lib.search(query, limit=10, per_paper=1) if query else []
+        other = next((h.paper_id for h in hits if lib.canonical(lib.row(h.paper_id)).id not in (citing, cited)
+                      and lib.row(h.paper_id) is not None), None) if hits else None
+        if other:
+            oid = lib.canonical(lib.row(other)).id
+            neg_search.append(evidence.support(sentence, texts.get(oid) or passages_of(lib, oid), rarity).score)
+
+    negs = neg_folder + neg_search
+    # the threshold maximising accuracy on positives against all negatives
+    best_t, best_acc = evidence.THRESHOLD, 0.0
+    for t in sorted(set(pos + negs)):
+        acc = (sum(p >= t for p in pos) + sum(n < t for n in negs)) / max(len(pos) + len(negs), 1)
+        if acc > best_acc:
+            best_t, best_acc = t, acc
+
+    sample_ids = sorted(shown)
+    rng2 = random.Random(args.seed)
+    rng2.shuffle(sample_ids)
+    sample_ids = sample_ids[:args.sample]
+    if args.dump:
+        for pid in sample_ids:
+            sentence, title, found = shown[pid]
+            best = found.evidence[0] if found.evidence else None
+            print(json.dumps({"id": pid, "cited": title, "sentence": sentence, "support": round(found.score, 3),
+                              "best": best.passage.text if best else None}, ensure_ascii=False))
+        return
+    labels = {}
+    if args.labels and Path(args.labels).exists():
+        labels = json.loads(Path(args.labels).read_text())
+    labelled = [labels[p] for p in sample_ids if p in labels]
+    ms = sorted(t * 1000 for t in times)
+    q = statistics.quantiles(ms, n=20) if len(ms) >= 2 else ms * 19
+    t = evidence.THRESHOLD
+    result = {
+        "papers": len(rows), "papers_with_text": len(with_text), "graph_links": links,
+        "index_seconds": round(index_s, 1),
+        "pairs": len(pairs), "how_found": {h: sum(1 for p in pairs if p[4] == h) for h in ("numeric", "key", "author-year")},
+        "negatives": {"folder": len(neg_folder), "search": len(neg_search)},
+        "auroc": {"all": round(auroc(pos, negs), 3), "folder": round(auroc(pos, neg_folder), 3),
+                  "search": round(auroc(pos, neg_search), 3),
+                  "folder_fulltext_rarity": round(auroc(full_pos, full_neg), 3)},
+        "threshold": t,
+        "supported_rate": {"positives": round(sum(p >= t for p in pos) / max(len(pos), 1), 3),
+                           "folder": round(sum(n >= t for n in neg_folder) / max(len(neg_folder), 1), 3),
+                           "search": round(sum(n >= t for n in neg_search) / max(len(neg_search), 1), 3)},
+        "best_threshold_on_dev": {"threshold": round(best_t, 3), "accuracy": round(best_acc, 3)},
+        "mean_support": {"positives": round(statistics.fmean(pos), 3) if pos else None,
+                         "negatives": round(statistics.fmean(negs), 3) if negs else None},
+        "evidence_ms": {"p50": round(statistics.median(ms), 2) if ms else None, "p95": round(q[18], 2) if ms else None},
+        "labelled": {"sample": len(sample_ids), "labelled": len(labelled),
+                     "accepted": round(sum(labelled) / len(labelled), 3) if labelled else None,
+                     "unlabelled": [p for p in sample_ids if p not in labels][:10]},
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if tmp is not None:
+        lib.close()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

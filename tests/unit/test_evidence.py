@@ -1,0 +1,61 @@
+"""core/evidence.py: which passages of a cited paper support a sentence, and how much."""
+from __future__ import annotations
+
+from paperlens.core import evidence
+from paperlens.core.cards import file_uri
+from paperlens.core.models import Passage
+
+
+def _p(text: str, line: int, page=None) -> Passage:
+    return Passage("p", text, "/lib/paper.pdf", line, line + 2, page=page)
+
+
+PASSAGES = [
+    _p("Consistent hashing assigns requests to caches so that few keys move when a cache joins.", 10, 2),
+    _p("We measure latency of web pages under load.", 20, 3),
+    _p("Prior work [4] assigns requests to caches with consistent hashing and random trees.", 30, 4),
+]
+
+
+def test_the_passage_holding_the_claims_words_ranks_first_with_its_words():
+    found = evidence.support("Consistent hashing assigns requests to caches.", PASSAGES)
+    best = found.evidence[0]
+    assert best.passage.line_start == 10 and found.supported and found.score == best.support
+    assert best.words == ("Consistent", "hashing", "assigns", "requests", "caches")
+    assert [e.passage.line_start for e in found.evidence] == [10]     # the others share nothing of its own
+
+
+def test_words_of_a_sentence_citing_other_work_do_not_count():
+    only_cited = [PASSAGES[2]]
+    assert evidence.support("random trees for consistent hashing", only_cited).evidence == ()
+    own = [_p("We build random trees for consistent hashing.", 1)]
+    assert evidence.support("random trees for consistent hashing", own).score > 0.9
+
+
+def test_rare_words_weigh_more():
+    rarity = evidence.Rarity.of_texts(["web latency pages"] * 9 + ["hashing"])
+    claim = "hashing of web pages"
+    a = evidence.support(claim, [_p("hashing is cheap", 1)], rarity).score
+    b = evidence.support(claim, [_p("web pages are slow", 1)], rarity).score
+    assert a > b
+
+
+def test_no_text_and_no_match():
+    assert evidence.support("anything at all", []).has_text is False
+    nothing = evidence.support("quantum chromodynamics", PASSAGES)
+    assert nothing.has_text and nothing.evidence == () and not nothing.supported
+    assert "no text" in evidence.markdown(evidence.support("x", []))
+
+
+def test_markdown_links_each_passage_and_escapes_its_text():
+    found = evidence.support("hashing caches", [_p("Hashing *caches* [x](y) <b>", 4, 7)])
+    shown = evidence.markdown(found, "A *title*")
+    assert shown.startswith(r"**Evidence for A \*title\***")
+    uri = file_uri("/lib/paper.pdf", 4)
+    assert shown.endswith(f"\n- [p. 7, l. 5]({uri}): **Hashing** \\***caches**\\* \\[x\\](y) \\<b\\>")
+
+
+def test_the_sentence_of_a_paper_around_a_numeric_citation():
+    text = "First sentence here. Caches use consistent hashing [3, 4] widely. Next one."
+    at = text.index("[3")
+    assert evidence.plain_sentence_at(text, at) == "Caches use consistent hashing widely."
