@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from paperlens.core.identity import norm_arxiv
-from paperlens.core.keys import STOP_WORDS, base_key
+from paperlens.core.keys import STOP_WORDS, base_key, unique_key
 from paperlens.core.models import Paper
 from paperlens.core.parse.common import paper_id
 from paperlens.core.zotero.citekeys import KeyRecord, assign_keys, read_bbt_keys
@@ -136,6 +136,7 @@ class ZoteroLibrary:
     _bbt: dict = field(default_factory=dict, repr=False)
     _stamps: Optional[dict] = field(default=None, repr=False)
     _marks: Optional[tuple] = field(default=None, repr=False)
+    _key_last: Optional[tuple] = field(default=None, repr=False)
     _snapshot: Optional[Snapshot] = field(default=None, repr=False)
 
     def by_citation_key(self) -> dict[str, ZoteroItem]:
@@ -581,6 +582,7 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
              before: Optional[dict[str, ZoteroItem]] = None) -> ZoteroChanges:
     reader = _Reader(conn, lib.data_dir)
     source = str(lib.data_dir / "zotero.sqlite")
+    prev_selected, prev_stamps, prev_keys = lib.selected, lib._stamps or {}, lib._keys
     lib.collections = reader.collections()
     lib.selected = _selected(lib.collections, lib.wanted)
     coll_keys = {}
@@ -595,11 +597,15 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
     lib._stamps, lib._marks = stamps, marks
     bbt_stamp, bbt_by_item = _bbt_keys(lib.data_dir, lib)     # None: unchanged since last read
     lib._bbt_stamp = bbt_stamp
+    bbt_changed = bbt_by_item is not None and bbt_by_item != lib._bbt
+    if bbt_by_item is not None:
+        lib._bbt = bbt_by_item
 
     gone = [iid for iid in lib._entries if iid not in stamps]
     dirty = [iid for iid, s in stamps.items() if full or iid not in lib._entries
              or lib._entries[iid].stamp != s[0]]
     raw = reader.load(None if full else dirty) if dirty else {}
+    old_records = {}
     for iid in gone:
         del lib._entries[iid]
     fresh: dict[int, tuple[dict, Paper]] = {}
@@ -609,26 +615,45 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
                              "notes": [], "attachments": []}
         draft = _paper(r, reader, source, key, libid, tname, "", False)
         record = KeyRecord(item_id=iid, library_id=libid, item_key=key, date_added=added,
-                           base=_base_key(draft), explicit=r["fields"].get("citationKey", "").strip())
+                           base=_base_key(draft), explicit=r["fields"].get("citationKey", "").strip(),
+                           bbt=lib._bbt.get((libid, key), ""))
+        if iid in lib._entries:
+            old_records[iid] = lib._entries[iid].record
         lib._entries[iid] = _Entry(stamp, record, trashed)
         fresh[iid] = (r, draft)
-    records = []
-    for iid, entry in lib._entries.items():
-        rec = entry.record
-        if bbt_by_item is not None or iid in fresh:
-            bbt = lib._bbt.get((rec.library_id, rec.item_key), "") if bbt_by_item is None else \
-                bbt_by_item.get((rec.library_id, rec.item_key), "")
+
+    keys = None
+    if not full and not gone and not bbt_changed and prev_keys:
+        keys = _keys_incremental(lib, dirty, old_records)
+    if keys is None:
+        records = []
+        for iid, entry in lib._entries.items():
+            rec = entry.record
+            bbt = lib._bbt.get((rec.library_id, rec.item_key), "")
             if bbt != rec.bbt:
                 rec = replace(rec, bbt=bbt)
                 lib._entries[iid] = _Entry(entry.stamp, rec, entry.trashed)   # previous keeps its own
-        records.append(rec)
-    if bbt_by_item is not None:
-        lib._bbt = bbt_by_item
-    keys = lib._keys = assign_keys(records)
+            records.append(rec)
+        keys = assign_keys(records)
+        lib._key_last = max((_order(r) for r in records if not (r.explicit or r.bbt)), default=None)
+    lib._keys = keys
 
-    new_items: dict[str, ZoteroItem] = {}
-    by_id = {item.item_id: item for item in lib.items.values()}
-    for iid, entry in lib._entries.items():
+    if full or lib.selected != prev_selected or before is None:
+        new_items: dict[str, ZoteroItem] = {}
+        by_id = {item.item_id: item for item in lib.items.values()}
+        affected: Iterable[int] = list(lib._entries)
+    else:
+        new_items = dict(lib.items)
+        affected = set(dirty) | {iid for iid, k in keys.items() if prev_keys.get(iid) != k}
+        by_id = {}
+        for iid in list(affected) + gone:
+            st = prev_stamps.get(iid)
+            old = new_items.get(st[1]) if st else None
+            if old is not None and old.item_id == iid:
+                by_id[iid] = old
+                del new_items[st[1]]
+    for iid in affected:
+        entry = lib._entries[iid]
         if entry.trashed:
             continue
         stamp, key, libid, tname, added, trashed = stamps[iid]
@@ -658,6 +683,44 @@ def _refresh(lib: ZoteroLibrary, conn: sqlite3.Connection, full: bool,
     removed = [it for k, it in old_items.items() if k not in new_items]
     lib.items = new_items
     return ZoteroChanges(added_items, changed, removed, lib)
+
+
+def _order(r: KeyRecord) -> tuple:
+    return (r.date_added or "", r.library_id, r.item_key)
+
+
+def _keys_incremental(lib: ZoteroLibrary, dirty: list[int], old_records: dict) -> Optional[dict[int, str]]:
+    """The keys :func:`assign_keys` would give, from the previous ones, when the only change
+    is items added after every item with a generated key (the usual new item) and edits that
+    leave every key's inputs as they were; None otherwise (the caller assigns them all)."""
+    news = []
+    for iid in dirty:
+        rec = lib._entries[iid].record
+        old = old_records.get(iid)
+        if old is None:
+            news.append(rec)
+        elif old != rec:
+            return None
+    if not news:
+        return lib._keys
+    keys = dict(lib._keys)
+    taken = set(keys.values())
+    last = lib._key_last
+    for rec in news:                         # explicit keys first, as assign_keys takes them
+        key = rec.explicit or rec.bbt
+        if key:
+            if key in taken:
+                return None
+            keys[rec.item_id] = key
+            taken.add(key)
+    for rec in sorted((r for r in news if not (r.explicit or r.bbt)), key=_order):
+        if last is not None and _order(rec) <= last:
+            return None
+        keys[rec.item_id] = unique_key(rec.base, taken)
+        taken.add(keys[rec.item_id])
+        last = _order(rec)
+    lib._key_last = last
+    return keys
 
 
 def _item(r: dict, draft: Paper, reader: _Reader, iid: int, key: str, libid: int, tname: str,
