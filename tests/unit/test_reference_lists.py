@@ -347,3 +347,19 @@ def test_list_ends_at_a_received_line():
             "Received September 29, 2000\nRevised May 21, 2001\nAccepted June 20, 2001\n")
     entries = parse_references(text)
     assert len(entries) == 1 and entries[0].text.endswith("Annals of OR, 28.")
+
+
+def test_ieee_entries_whose_labels_a_scan_lost():
+    text = ("BIBLIOGRAPHY\n"
+            "Cisco Documentation: Using the Border Gateway Protocol. (2006, January). [Online]. Available:\n"
+            "http://www.cisco.com/univercd/cc/td/doc/cisintwk/ics/icsbgp4.htm.\n"
+            "C. Labovitz, G. Malan, and F. Jahanian, \"Origins of Internet routing instability,\"\n"
+            "in Proc. INFOCOM, New York, NY, Mar. 1999, pp. 218-226.\n"
+            "R. Govindan and A. Reddy, \"An analysis of Internet inter-domain topology and\n"
+            "route stability,\" in Proc. INFOCOM 1997, Kobe, Japan, Apr. 1997, pp. 850-857\n"
+            "K. Varadhan, R. Govindan, and D. Estrin, \"Persistent route oscillations in inter-domain\n"
+            "routing,\" Computer Networks, vol. 32, no. 1, pp. 1-16, Jan. 2000.\n")
+    entries = parse_references(text)
+    assert [e.title for e in entries[1:]] == ["Origins of Internet routing instability",
+                                              "An analysis of Internet inter-domain topology and route stability",
+                                              "Persistent route oscillations in inter-domain routing"]

@@ -290,6 +290,10 @@ def _starts_with_author(line: str, prev: str) -> bool:
     return bool(_WEAK_AUTHOR_START.match(line) or _INITIALS_FIRST.match(line) or _NAME_PERIOD.match(line))
 
 
+# "C. Labovitz, G. Malan, and F. Jahanian, “Origins ...": initials-first names, then a quoted title
+_IEEE_NAME = r"(?:[A-Z]\.[ \t]?(?:-[ \t]?[A-Z]\.[ \t]?)?)+[ \t]?[A-Z][\w'’\-]+"
+_IEEE_START = re.compile(r"^" + _IEEE_NAME + r"(?:,[ \t]+" + _IEEE_NAME + r")*(?:,?[ \t]+and[ \t]+" + _IEEE_NAME +
+                         r")?(?:[ \t]+et[ \t]+al\.)?,[ \t]+[\"“]")
 _YEAR_END = re.compile(r"(?:19|20)\d\d[a-z]?\)?$")
 _LABEL_START = re.compile(r"^\[\d{1,3}\]\s")    # a label the scan kept in an unnumbered list
 
@@ -308,7 +312,8 @@ def _author_line_starts(text: str, content: list[tuple[int, str]]) -> list[_Cand
             while text[out[-1].end:out[-1].end + 1] in (" ", "\t"):
                 out[-1].end += 1
             current_has_year = False
-        elif not out or (ended and current_has_year and _starts_with_author(s, prev)):
+        elif not out or (ended and current_has_year and _starts_with_author(s, prev)) or \
+                (out and _IEEE_START.match(s) and not _IEEE_START.match(prev)):
             out.append(_Cand(_lead(text, p), _lead(text, p), 0, True, True))
             current_has_year = False
         if _YEAR.search(s):
