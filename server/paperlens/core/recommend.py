@@ -45,6 +45,8 @@ W_COCITED = 0.5
 W_GRAPH = 0.25
 W_RECENT = 0.3
 W_PROFILE = 1.0
+W_NEAR = 0.5             # added to the sentence's weight for the words right around the cursor
+NEAR_BEFORE, NEAR_AFTER = 6, 3
 
 STOPWORDS = frozenset("""
 a about above after again against all also although am among an and any are as at be because
@@ -138,6 +140,7 @@ class Context:
     excluded: frozenset = frozenset()
     span: tuple[int, int] = (0, 0)      # where the sentence is in the text (offsets)
     profiles: dict = field(default_factory=dict)   # key -> Counter of the stems around its citations
+    near: str = ""                      # the words right around the cursor
 
 
 def _groups(text: str, found: Sequence) -> list[tuple[int, int, list[str]]]:
@@ -201,6 +204,11 @@ def context(text: str, offset: int, language: Optional[str], macros=None) -> Con
     m = _SENTENCE_END.search(stripped, at, end)
     s_end = m.end() if m else end
     sentence = plain(stripped[s_start:s_end], language)
+    # the words right before the cursor (and a few after it): what the citation is about when a
+    # sentence cites several things
+    before_words = terms(plain(stripped[max(s_start, at - 300):at], language))[-NEAR_BEFORE:]
+    after_words = terms(plain(stripped[at:min(s_end, at + 150)], language))[:NEAR_AFTER]
+    near = " ".join(w for _, w in before_words + after_words)
     paragraph = plain(stripped[start:s_start] + " " + stripped[s_end:end], language)
     nearby = []
     earlier: dict[str, int] = {}
@@ -215,7 +223,8 @@ def context(text: str, offset: int, language: Optional[str], macros=None) -> Con
     profiles = _profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
     return Context(sentence=sentence, paragraph=paragraph, nearby=tuple(nearby), earlier=earlier,
                    groups=tuple(tuple(k for k in keys if k not in excluded) for _, _, keys in groups),
-                   excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=profiles)
+                   excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=profiles,
+                   near=near)
 
 
 def _profiles(text: str, offset: int, language: Optional[str], macros, sentence: tuple[int, int],
@@ -387,10 +396,12 @@ def _short(text: str, n: int) -> str:
 
 
 def query_of(ctx: Context) -> dict[str, float]:
-    """Weighted stems: the sentence's words, then the paragraph's (less)."""
+    """Weighted stems: the words right around the cursor, the sentence's, then the paragraph's."""
     q: dict[str, float] = {}
     for s, _ in terms(ctx.sentence):
         q[s] = W_SENTENCE
+    for s, _ in terms(ctx.near):
+        q[s] = W_SENTENCE + W_NEAR
     for s, _ in terms(ctx.paragraph):
         q.setdefault(s, W_PARAGRAPH)
     return q
@@ -459,7 +470,8 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             s.score += W_SEARCH * v
             h = first[n]
             text = getattr(h, "text", "") or ""
-            if text and [t for t, _ in terms(text)] != [t for t, _ in terms(rows[n].title or "")]:
+            title = [t for t, _ in terms(rows[n].title or "")]
+            if text and [t for t, _ in terms(text)][:len(title)] != title:      # not the title again
                 s.passage, s.page = text, getattr(h, "page", None)
     # the document's own words for a paper: those written before its other citations
     if ctx.profiles and query:
