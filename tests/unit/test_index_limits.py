@@ -71,11 +71,14 @@ def test_an_ordinary_paper_is_read_whole(tmp_path):
 
 @pytest.fixture
 def hang(tmp_path, monkeypatch):
-    """Workers block for good on files named ``*stuck.pdf``; a file may take 3 s."""
+    """Workers block for good on files named ``*stuck.pdf``; a file may take 3 s of CPU time,
+    and 15 s of wall-clock time whatever it uses (the backstop that kills a parse blocked
+    without using CPU, as this one)."""
     mark = tmp_path / "hung-pids"
     monkeypatch.setenv("PAPERLENS_FAULT_HANG_ON", "stuck.pdf")
     monkeypatch.setenv("PAPERLENS_FAULT_HANG_MARK", str(mark))
     monkeypatch.setenv("PAPERLENS_PARSE_TIMEOUT", "3")
+    monkeypatch.setenv("PAPERLENS_PARSE_WALL_TIMEOUT", "15")
     return mark
 
 
@@ -86,7 +89,7 @@ def small_folder(folder: Path) -> None:
     make_paper_pdf(folder / "stuck.pdf", title="A Paper That Never Ends")
 
 
-TIMED_OUT = "parsing took longer than 3 s; skipped"
+TIMED_OUT = "parsing took longer than 15 s; skipped"
 
 
 def test_small_folder_a_hung_pdf_is_killed_and_the_rest_committed(tmp_path, hang):
@@ -140,6 +143,40 @@ def test_a_crash_in_a_small_folder_costs_only_its_file(tmp_path, monkeypatch):
     report = store.update()
     assert report.skipped == [("stuck.pdf", "the parser crashed on this file (its worker process died)")]
     assert len(store.table.rows) == 2
+    store.close()
+
+
+def test_a_file_that_timed_out_is_parsed_again_at_the_next_update(tmp_path, hang, monkeypatch):
+    """A timeout says nothing sure about a file (on a loaded machine it was two thirds of a
+    library), yet it was recorded for good: the next update saw the same mtime and size and
+    left the file out until it changed. Now it is parsed again, and indexed once it can be."""
+    folder = tmp_path / "lib"
+    small_folder(folder)
+    store = IndexStore(folder, tmp_path / "ix", workers=1)
+    assert store.update().skipped == [("stuck.pdf", TIMED_OUT)]
+    monkeypatch.delenv("PAPERLENS_FAULT_HANG_ON")         # the machine is no longer loaded
+    report = store.update()
+    assert report.skipped == [] and not report.rebuilt
+    assert report.files_parsed == 1 and report.unusable == 0
+    assert "A Paper That Never Ends" in {r.title for r in store.table.rows}
+    store.close()
+
+
+def test_a_crashed_file_is_retried_once_per_update(tmp_path, monkeypatch):
+    """A file that killed its worker is parsed again at each update, once (never in a loop
+    within one update); the other files are not parsed again."""
+    folder = tmp_path / "lib"
+    small_folder(folder)
+    monkeypatch.setenv("PAPERLENS_FAULT_CRASH_ON", "stuck.pdf")
+    crashed = [("stuck.pdf", "the parser crashed on this file (its worker process died)")]
+    store = IndexStore(folder, tmp_path / "ix", workers=1)
+    assert store.update().skipped == crashed
+    report = store.update()
+    assert report.skipped == crashed and report.files_parsed == 0
+    monkeypatch.delenv("PAPERLENS_FAULT_CRASH_ON")
+    report = store.update()
+    assert report.skipped == [] and report.files_parsed == 1
+    assert len(store.table.rows) == 3
     store.close()
 
 

@@ -2,6 +2,9 @@
 
 A file is re-parsed only when its content changed: mtime and size select candidates, the
 content hash decides (a ``touch`` or an atomic rewrite with the same bytes costs a hash, no parse).
+The exception: a file skipped because its parse timed out or killed its worker is parsed again
+at every update of the whole folder (once per update), as such a skip says nothing sure about
+the file (issue 14: a loaded machine made two thirds of a library time out, for good).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from paperlens.core.index.workers import retry_next_update
 from paperlens.core.parse import PAPER_SUFFIXES
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -283,7 +287,12 @@ def diff(folder: Path, manifest: dict[str, FileState],
 
     A path in ``only`` that is (or was) a folder stands for the files under it: a folder
     created, moved or deleted is looked at alone, not the whole paper folder. ``roots``: as
-    for ``walk``."""
+    for ``walk``.
+
+    An unchanged file whose manifest entry says its parse timed out or its worker died
+    (``workers.retry_next_update``) is ``changed`` again: parsed once more by this update.
+    Only the files looked at are: an update of a few paths (the watcher's) does not spend a
+    parse budget on every such file of the folder each time something changes."""
     changes = ChangeSet()
     allowed = real_roots(folder, roots)
     whole = only is None
@@ -324,7 +333,8 @@ def diff(folder: Path, manifest: dict[str, FileState],
             if old is not None:
                 changes.removed.append(rel)
             continue
-        if old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size:
+        if (old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size
+                and not retry_next_update(old.error)):
             changes.unchanged += 1
             continue
         try:
