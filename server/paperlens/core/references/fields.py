@@ -83,7 +83,7 @@ def _boundaries(s: str, start: int, title_phase: bool):
         ch = s[p]
         after = s[p + 1:].lstrip("\"'”’) ")
         if ch == ".":
-            word = re.search(r"(\S*)$", s[:p]).group(1).lstrip("(\"'“")
+            word = s[max(s.rfind(" ", 0, p), s.rfind("\n", 0, p)) + 1:p].lstrip("(\"'“")   # linear, not s[:p]
             if not title_phase:
                 if _INITIAL.match(word) or (word.count(".") and _INITIAL.match(word.replace(".", ""))):
                     continue
