@@ -296,3 +296,21 @@ def test_incremental_reads_agree_with_full_reads(tmp_path, monkeypatch):
     # full reads: one per read_library, plus one per changes() after an erasure
     assert len(full_scans) == 40 + erasures
     lib.close()
+
+
+def test_group_library_items_link_to_their_group(tmp_path):
+    data = tmp_path / "Zotero"
+    db, k = build_library(data, pdfs=False, keep_open=True)
+    with db.conn:
+        db.conn.execute("INSERT INTO libraries (libraryID, type, editable, filesEditable) VALUES (2, 'group', 1, 1)")
+        db.conn.execute("INSERT INTO groups VALUES (4711, 2, 'Lab', '', 0)")
+        db.conn.execute("UPDATE items SET libraryID=2 WHERE key=?", (k["twin2"],))
+        db.conn.execute("INSERT INTO libraries (libraryID, type, editable, filesEditable) VALUES (3, 'feed', 0, 0)")
+        db.conn.execute("UPDATE items SET libraryID=3 WHERE key=?", (k["twin1"],))
+    db.conn.close()
+    lib = read_library(data)
+    assert lib.items[k["twin2"]].select_url == f"zotero://select/groups/4711/items/{k['twin2']}"
+    assert lib.items[k["twin2"]].library_id == 2
+    assert k["twin1"] not in lib.items            # feed items are not the user's library
+    assert lib.items[k["twin2"]].key == "smith2001ranking"
+    lib.close()
