@@ -424,8 +424,9 @@ class Parsers:
                                   f"{CRASHED} (its worker process died)")
                         yield ("skipped", w.current, reason)     # (the caller logs it)
                     else:
-                        # between files (starting up) or writing out its segment, which has no
-                        # deadline: it died; its files go to a fresh worker
+                        # it died between files or writing out its segment (which has no
+                        # deadline), or did not start a file in time (starting up): no file
+                        # to blame, its files go to a fresh worker (a few times, see failures)
                         failures += 1
                         if failures > MAX_START_FAILURES:
                             raise WorkersFailed("parser processes die before doing any work")
