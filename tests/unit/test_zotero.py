@@ -314,3 +314,23 @@ def test_group_library_items_link_to_their_group(tmp_path):
     assert k["twin1"] not in lib.items            # feed items are not the user's library
     assert lib.items[k["twin2"]].key == "smith2001ranking"
     lib.close()
+
+
+def test_default_data_dir_follows_zoteros_preferences(tmp_path, monkeypatch):
+    from paperlens.core.zotero import default_data_dir
+    monkeypatch.delenv("APPDATA", raising=False)
+    home = tmp_path / "home"
+    assert default_data_dir(home) is None
+    (home / "Zotero").mkdir(parents=True)
+    (home / "Zotero" / "zotero.sqlite").write_bytes(b"")
+    assert default_data_dir(home) == home / "Zotero"
+    custom = tmp_path / 'My "Library"'
+    custom.mkdir()
+    (custom / "zotero.sqlite").write_bytes(b"")
+    profile = home / ".zotero" / "zotero" / "abcd.default"
+    profile.mkdir(parents=True)
+    import json
+    (profile / "prefs.js").write_text(
+        f'user_pref("extensions.zotero.dataDir", {json.dumps(str(custom))});\n'
+        'user_pref("extensions.zotero.useDataDir", true);\n', encoding="utf-8")
+    assert default_data_dir(home) == custom

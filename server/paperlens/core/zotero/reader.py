@@ -167,10 +167,37 @@ class Collection:
     path: str                                 # "Retrieval/Classics"
 
 
-def default_data_dir() -> Optional[Path]:
-    """Zotero's default data folder (``~/Zotero``) when it holds a database."""
-    home = Path(os.path.expanduser("~"))
-    for candidate in (home / "Zotero",):
+_PREF = re.compile(r'user_pref\("extensions\.zotero\.(dataDir|useDataDir)",\s*("(?:[^"\\]|\\.)*"|true|false)\);')
+
+
+def _profile_data_dirs(home: Path) -> list[Path]:
+    """Data folders chosen in Zotero's preferences (``extensions.zotero.dataDir`` with
+    ``useDataDir`` in a profile's ``prefs.js``), newest profile first."""
+    roots = [home / ".zotero" / "zotero", home / "Library" / "Application Support" / "Zotero" / "Profiles"]
+    if os.environ.get("APPDATA"):
+        roots.append(Path(os.environ["APPDATA"]) / "Zotero" / "Zotero" / "Profiles")
+    found = []
+    for root in roots:
+        try:
+            prefs = sorted(root.glob("*/prefs.js"), key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            continue
+        for pref in prefs:
+            try:
+                text = pref.read_text(encoding="utf-8", errors="replace")[:2_000_000]
+            except OSError:
+                continue
+            values = {m.group(1): m.group(2) for m in _PREF.finditer(text)}
+            if values.get("useDataDir") == "true" and values.get("dataDir", "").startswith('"'):
+                found.append(Path(json.loads(values["dataDir"])))
+    return found
+
+
+def default_data_dir(home: Optional[Path] = None) -> Optional[Path]:
+    """Where Zotero keeps its library when no folder is configured: the data folder chosen in
+    Zotero's preferences, else ``~/Zotero`` -- the first that holds a ``zotero.sqlite``."""
+    home = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    for candidate in _profile_data_dirs(home) + [home / "Zotero"]:
         if (candidate / "zotero.sqlite").is_file():
             return candidate
     return None
