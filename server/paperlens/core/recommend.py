@@ -45,6 +45,7 @@ W_COCITED = 0.5
 W_GRAPH = 0.25
 W_RECENT = 0.3
 W_PROFILE = 1.0
+W_AUTHOR = 0.8           # the first author's surname is written right before the cursor
 W_NEAR = 0.5             # added to the sentence's weight for the words right around the cursor
 NEAR_BEFORE, NEAR_AFTER = 6, 3
 
@@ -315,7 +316,10 @@ class TitleIndex:
         self.rows = list(rows)
         self.postings: dict[str, list[tuple[int, int]]] = {}
         self.lengths: list[int] = []
+        self.surnames: dict[str, list[int]] = {}      # folded surname of a first author -> rows
         for n, row in enumerate(self.rows):
+            if row.surnames:
+                self.surnames.setdefault(fold(row.surnames[0]), []).append(n)
             counts = Counter(s for s, _ in terms(row.title or ""))
             self.lengths.append(sum(counts.values()))
             for s, tf in counts.items():
@@ -373,10 +377,13 @@ class Suggestion:
     cocited: list[str] = field(default_factory=list)
     recent: bool = False
     profiled: bool = False      # the words around its other citations in the document fit
+    author: str = ""            # its first author is named next to the cursor
 
     def reason(self) -> str:
         """One short line: what made this paper fit."""
         parts = []
+        if self.author:
+            parts.append(f"by {self.author}")
         if self.words:
             parts.append("title: " + ", ".join(self.words[:4]))
         if self.passage:
@@ -473,6 +480,15 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             title = [t for t, _ in terms(rows[n].title or "")]
             if text and [t for t, _ in terms(text)][:len(title)] != title:      # not the title again
                 s.passage, s.page = text, getattr(h, "page", None)
+    # a first author named right before the cursor ("as Rao and Ballard showed \cite{")
+    if use_titles and ctx.near:
+        index = title_index(rows)
+        for word in _WORD.findall(ctx.near):
+            if word[:1].isupper():
+                for n in index.surnames.get(fold(word), ())[:20]:
+                    s = get(n)
+                    s.score += W_AUTHOR
+                    s.author = word
     # the document's own words for a paper: those written before its other citations
     if ctx.profiles and query:
         idf = title_index(rows).idf

@@ -112,3 +112,12 @@ def test_the_words_around_a_papers_other_citations_describe_it(build):
     found = completion.complete(f.doc, f.offset, f.view, limit=20)
     assert keys(found)[0] == "robertson2009"
     assert "cited" in found.items[0].why
+
+
+def test_a_first_author_named_before_the_cursor(build):
+    f = build(LIBRARY + r"""
+        %! draft.md
+        The work of Robertson [@|] is what we build on.
+        """)
+    found = completion.complete(f.doc, f.offset, f.view, limit=20)
+    assert keys(found)[0] == "robertson2009" and "by Robertson" in found.items[0].why
