@@ -113,29 +113,3 @@ def test_a_parallel_build_writes_one_segment_per_worker(tmp_path, monkeypatch):
     assert [(mode, len(batches)) for mode, batches in tasks] == [("segment", 2)]
     assert len(store.searcher().reader().leaf_readers()) == 2
     assert store.search("topic7", 5, 3, 1, set())[0][1].title == "Paper number 7"
-
-
-def test_a_worker_says_it_is_alive_while_it_writes_its_segment(tmp_path, monkeypatch):
-    """A batch is a worker's share of the library, and writing its segment takes a while: the
-    last file's "finished" is said again while the postings are written, so that the parent's
-    per-file deadline (restarted by each message) never covers the whole segment."""
-    folder = tmp_path / "lib"
-    folder.mkdir()
-    rels = []
-    for i in range(3):
-        (folder / f"p{i}.txt").write_text(_paper(f"Paper {i}", " ".join(f"word{i}x{k}" for k in range(3000))),
-                                          encoding="utf-8")
-        rels.append(f"p{i}.txt")
-    aside = tmp_path / "aside"
-    aside.mkdir()
-    store_mod._create_index(aside)
-    monkeypatch.setattr(writing, "PROGRESS_EVERY_S", 0.0)
-    said = []
-    segment, out = store_mod._segment_job(str(folder), rels, str(aside), str(tmp_path / "topk"),
-                                          started=lambda rel: said.append(("start", rel)),
-                                          finished=lambda rel: said.append(("wrote", rel)))
-    assert segment is not None and [rel for rel, res, _ in out if res is not None] == rels
-    per_file = [("start", r) for r in rels]
-    assert [m for m in said if m[0] == "start"] == per_file
-    after = said[said.index(("wrote", rels[-1])) + 1:]
-    assert len(after) >= 2 and set(after) == {("wrote", rels[-1])}, said

@@ -246,16 +246,10 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
             out.append((rel, res, reason))
             if finished:
                 finished(rel)
-        # writing the segment takes a while (a batch is a worker's share of the library): the
-        # last file's "finished" is said again every few seconds, so that the parent's
-        # deadline, restarted by each, is never a deadline for the whole segment
-        beat = functools.partial(finished, rels[-1]) if finished and rels else None
-        segment = writer.finish_segment(progress=beat)
+        segment = writer.finish_segment()
         if segment is not None:
             from paperlens.core.index.whoosh import fast
 
-            if beat:
-                beat()
             fast.write_side_file_of_segment(ix.storage, ix.schema, segment, Path(side_dir))
     except BaseException:
         writer.abandon()

@@ -30,11 +30,10 @@ import heapq
 import logging
 import marshal
 import tempfile
-import time
 from array import array
 from itertools import groupby
 from operator import itemgetter
-from typing import Callable, Optional
+from typing import Optional
 
 from paperlens.core.index.whoosh import require
 
@@ -354,21 +353,6 @@ class TermPool:
         self.fields = {}
 
 
-PROGRESS_EVERY_S = 5.0
-
-
-def _beating(terms, progress: Callable[[], None]):
-    """``terms``, calling ``progress()`` every PROGRESS_EVERY_S seconds or so."""
-    last = time.monotonic()
-    for n, term in enumerate(terms):
-        if not n & 1023:
-            now = time.monotonic()
-            if now - last >= PROGRESS_EVERY_S:
-                progress()
-                last = now
-        yield term
-
-
 def _write_chunk(f, data: bytes) -> None:
     f.write(len(data).to_bytes(8, "little"))
     f.write(data)
@@ -465,7 +449,6 @@ class Writer(SegmentWriter):
         super().__init__(ix, **kwargs)
         self._terms: Optional[TermPool] = None      # made on first use (see term_pool)
         self._last_items: dict = {}                  # fieldname -> (value, its postings)
-        self._progress: Optional[Callable[[], None]] = None   # see finish_segment
 
     @classmethod
     def open(cls, ix, timeout: float = 0.0, lock: bool = True, **kwargs) -> "Writer":
@@ -613,8 +596,6 @@ class Writer(SegmentWriter):
         pool = self.pool
         extra = group_postings(pool.iter_postings()) if (pool.current or pool.runs) else None
         terms = tp.terms(extra)
-        if self._progress is not None:
-            terms = _beating(terms, self._progress)
         fieldwriter = self.fieldwriter
         if isinstance(fieldwriter, FieldWriter):
             fieldwriter.write_terms(self.schema, pdr, terms)
@@ -631,19 +612,14 @@ class Writer(SegmentWriter):
     def has_documents(self) -> bool:
         return bool(self._added)
 
-    def finish_segment(self, progress: Optional[Callable[[], None]] = None):
+    def finish_segment(self):
         """Write the documents added as a segment and return it, without committing it (a
         worker process's part of a parallel build: ``publish`` commits the parts); None when
-        nothing was added. ``progress`` is called every few seconds while the postings are
-        written (a worker's parent then knows it is not stuck)."""
+        nothing was added."""
         if not self._added:
             self._close_segment()
             return None
-        self._progress = progress
-        try:
-            return self._finalize_segment()
-        finally:
-            self._progress = None
+        return self._finalize_segment()
 
     def publish(self, segments: list) -> None:
         """Commit ``segments`` (written by ``finish_segment`` in other writers of the same
