@@ -67,12 +67,13 @@ class _Lines:
 
 # a spacing accent pdfium set apart from its letter ("Cappe ´", "prob- ´"): alone between spaces
 _STRAY_ACCENT = re.compile(r"(?:(?<=\s)|^)[´`¨ˆ˜˚ˇ¸](?=\s|$)")
+_ACCENT_CHAR = re.compile(r"[´`¨ˆ˜˚ˇ¸]")
 _SPLIT_BY_ACCENT = re.compile(r"(?<=[^\W\d_]) [´`¨ˆ˜˚ˇ¸] (?=[a-z])")     # "Szepesv ´ ari" -> "Szepesvari"
 
 
 def _clean_piece(s: str) -> str:
     s = s.replace("\x00", "").replace("\r", "").strip()
-    if any(ch in s for ch in "´`¨ˆ˜˚ˇ¸"):
+    if not s.isascii() and _ACCENT_CHAR.search(s) or "`" in s:
         s = " ".join(_STRAY_ACCENT.sub("", _SPLIT_BY_ACCENT.sub("", s)).split())
     return s
 

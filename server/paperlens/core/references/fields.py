@@ -184,11 +184,11 @@ def _names_comma_title(head: str, authors_end: int) -> int:
     """Full names separated by commas with the title after the last comma, no period between:
     "H. Brendan McMahan, Gary Holt, ..., Jeremy Kubica, Ad Click Prediction: a View from the
     Trenches." -> where the title starts; ``authors_end`` when the sentence is not like that."""
-    pieces = head.split(",")
-    if len(pieces) < 4:
+    if head.count(",") < 3:
         return authors_end
+    pieces = head.split(",")
     last = pieces[-1]
-    if not all(_NAME_PIECE.match(p.strip()) for p in pieces[:-1]):
+    if len(last.split()) < 2 or not all(_NAME_PIECE.match(p.strip()) for p in pieces[:-1]):
         return authors_end
     at = len(head) - len(last) + (len(last) - len(last.lstrip()))
     suffix = re.match(r"\s*(?:Jr|Sr|II|III|IV)\b\.?\s+", last)
