@@ -310,7 +310,7 @@ class _Segment:
     """What search reads once from a segment: its side file, length columns, which paper each
     document belongs to, recently read short lists."""
 
-    def __init__(self, folder: Path, leaf):
+    def __init__(self, folder: Path, leaf, short: Optional["ShortLists"] = None):
         self.id = leaf.segment().segment_id()
         self._lock = threading.Lock()
         self.side: Optional[_Side] = None
@@ -325,7 +325,7 @@ class _Segment:
                 except OSError:
                     pass
         self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
-        self._short: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
+        self._short = short if short is not None else ShortLists()
         self._pids: Optional[tuple[list[str], array]] = None
         self._docs = array("i")
         self._records: Optional[tuple[dict[str, int], set[str]]] = None
@@ -351,7 +351,8 @@ class _Segment:
 
     def postings(self, leaf, field: str, text: str):
         """(document frequency, docnums, BM25 parts) of a word in this segment: all its postings,
-        or its best ``TOPK`` when it is common."""
+        or its best ``TOPK`` when it is common (read from the side file each time: a damaged
+        one is found when read). Short lists read lately are kept (``ShortLists``)."""
         side = self.side.entry(field, text) if self.side is not None else None
         if side is not None:
             try:
@@ -361,12 +362,10 @@ class _Segment:
                 return side[2], ids, parts
             except (OSError, ValueError) as exc:     # read the postings instead
                 self._drop_side(exc)
-        key = (field, text)
-        with self._lock:
-            got = self._short.get(key)
-            if got is not None:
-                self._short.move_to_end(key)
-                return got
+        key = (self.id, field, text)
+        got = self._short.get(key)
+        if got is not None:
+            return got
         df = leaf.doc_frequency(field, text)
         if not df:
             got = (0, (), ())
@@ -377,10 +376,7 @@ class _Segment:
             if len(ids) > TOPK:            # a large segment without its side file (yet)
                 ids, parts = _best(ids, parts)
             got = (df, array("I", ids), array("f", parts))
-        with self._lock:
-            self._short[key] = got
-            while len(self._short) > SHORT_LISTS:
-                self._short.popitem(last=False)
+        self._short.put(key, got)
         return got
 
     def paper_ordinals(self, leaf) -> tuple[list[str], array]:
@@ -421,7 +417,40 @@ class _Segment:
         return self._records
 
 
-SHORT_LISTS = 4096     # per segment: recently read short lists (arrays, ~1.6 KB at most each)
+SHORT_LISTS = 4096     # recently read short lists kept (arrays, ~1.6 KB at most each), all segments
+
+
+class ShortLists:
+    """The short posting lists read lately, of every segment of a store: one bound
+    (SHORT_LISTS) however many segments the index has (each edit adds a small one)."""
+
+    def __init__(self, bound: Optional[int] = None):
+        self.bound = SHORT_LISTS if bound is None else bound
+        self._lock = threading.Lock()
+        self._lists: "OrderedDict[tuple[str, str, str], tuple]" = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._lists)
+
+    def get(self, key):
+        with self._lock:
+            got = self._lists.get(key)
+            if got is not None:
+                self._lists.move_to_end(key)
+            return got
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._lists[key] = value
+            self._lists.move_to_end(key)
+            while len(self._lists) > self.bound:
+                self._lists.popitem(last=False)
+
+    def forget(self, segment_id: str) -> None:
+        """Let go of the lists of a segment merged away or replaced."""
+        with self._lock:
+            for key in [k for k in self._lists if k[0] == segment_id]:
+                del self._lists[key]
 
 
 # -- querying -----------------------------------------------------------------------------------------
@@ -595,43 +624,141 @@ class PaperFields:
             self.text_of = text_of
             self._table = weakref.ref(table)
 
-    def scores(self, words, boosts) -> tuple[dict[str, float], dict[str, int]]:
+    def scores(self, words, boosts) -> tuple["PaperScores", "PaperScores"]:
         """BM25 of the query words over the papers' records, and which words each record has.
-        A venue word of more than VENUE_CAP papers ("proceedings", "conference") only adds to
-        papers that other words found: it refines, at the cost of the papers already found."""
+
+        Rarest word first: a word of at most COMMON_PAPERS papers finds papers; a more common
+        one ("learning", "image" in thousands of titles) adds to the papers the rarer words
+        found and to any paper asked for (``get``: a passage's paper), not to every paper
+        that has it. The score of each paper asked for is the library-wide one; what the
+        common words leave out is only the papers that nothing rarer found and no passage
+        brings in (the best of them are found all the same when the query has no rarer word:
+        its rarest word always finds papers). A venue word of more than VENUE_CAP papers
+        ("proceedings", "conference") only adds to papers that other words found."""
         with self.lock:
             n = max(len(self._sig), 1)
-            score: dict[str, float] = {}
-            mask: dict[str, int] = {}
-            later = []
+            lists = []         # (capped venue, papers, word, bit, weight, postings)
             for wi, pairs in enumerate(words):
                 bit = 1 << wi
                 for field, text in pairs:
                     plist = self.postings.get((field, text))
-                    if not plist:
-                        continue
-                    weight = boosts.get(field, 1.0) * _idf(n, len(plist))
-                    if field in CAPPED and len(plist) > VENUE_CAP:
-                        later.append((bit, weight, plist))
-                        continue
-                    for rid, part in plist.items():
-                        score[rid] = score.get(rid, 0.0) + weight * part
-                        mask[rid] = mask.get(rid, 0) | bit
-            for bit, weight, plist in later:
-                if score and len(score) < len(plist):
+                    if plist:
+                        weight = boosts.get(field, 1.0) * _idf(n, len(plist))
+                        capped = field in CAPPED and len(plist) > VENUE_CAP
+                        lists.append((capped, len(plist), wi, bit, weight, plist))
+            lists.sort(key=lambda x: x[:3])          # rarest first, capped venues last
+            score: dict[str, float] = {}
+            mask: dict[str, int] = {}
+            common = []                # (bit, weight, postings, capped) of the words that refine
+            for capped, size, _, bit, weight, plist in lists:
+                if (size > COMMON_PAPERS or capped) and score:
+                    common.append((bit, weight, plist, capped))
+                    continue
+                get, mget = score.get, mask.get
+                for rid, part in plist.items():
+                    score[rid] = get(rid, 0.0) + weight * part
+                    mask[rid] = mget(rid, 0) | bit
+            for bit, weight, plist, _ in common:
+                if len(score) < len(plist):
                     pairs_ = [(rid, part) for rid in score if (part := plist.get(rid)) is not None]
-                elif score:
-                    pairs_ = [(rid, part) for rid, part in plist.items() if rid in score]
                 else:
-                    pairs_ = plist.items()
+                    pairs_ = [(rid, part) for rid, part in plist.items() if rid in score]
                 for rid, part in pairs_:
-                    score[rid] = score.get(rid, 0.0) + weight * part
-                    mask[rid] = mask.get(rid, 0) | bit
-            return score, mask
+                    score[rid] += weight * part
+                    mask[rid] |= bit
+            lazy = _Lazy(common) if any(not capped for *_, capped in common) else None
+            return PaperScores(score, lazy, 0), PaperScores(mask, lazy, 1)
+
+
+class _Lazy:
+    """The common words' part of the papers that rarer words did not find, computed when
+    asked for (see PaperFields.scores)."""
+
+    __slots__ = ("common", "got")
+
+    def __init__(self, common):
+        self.common = common
+        self.got: dict[str, tuple[float, int]] = {}
+
+    def __call__(self, rid: str) -> tuple[float, int]:
+        got = self.got.get(rid)
+        if got is None:
+            s, m, venue = 0.0, 0, []
+            for bit, weight, plist, capped in self.common:
+                part = plist.get(rid)
+                if part is not None:
+                    if capped:
+                        venue.append((bit, weight * part))
+                    else:
+                        s += weight * part
+                        m |= bit
+            if m:                 # a capped venue word refines a paper other words found
+                for bit, v in venue:
+                    s += v
+                    m |= bit
+            got = self.got[rid] = (s, m)
+        return got
+
+
+class PaperScores(dict):
+    """Paper id -> score (or word mask) of the papers a query's rarer words found; ``get`` and
+    ``[]`` answer for any other paper too (its common words, see PaperFields.scores). The
+    papers found are what iterating gives."""
+
+    __slots__ = ("_lazy", "_i")
+
+    def __init__(self, found: dict, lazy: Optional[_Lazy], i: int):
+        super().__init__(found)
+        self._lazy, self._i = lazy, i
+
+    def get(self, rid, default=None):
+        v = dict.get(self, rid)
+        if v is not None or self._lazy is None:
+            return default if v is None else v
+        v = self._lazy(rid)
+        return v[self._i] if v[1] else default
+
+    def __missing__(self, rid):
+        if self._lazy is not None:
+            v = self._lazy(rid)
+            if v[1]:
+                return v[self._i]
+        raise KeyError(rid)
+
+
+COMMON_PAPERS = 1000       # a paper-level word in more papers refines (PaperFields.scores)
 
 
 CAPPED = ("venue",)
 VENUE_CAP = 1000
+
+
+class PassageMasks(dict):
+    """Passage docnum -> the bits of the query words it has, computed when asked for (a
+    ranking needs them for its few hundred candidates, not for every passage scored); a
+    passage without any query word is a KeyError. Iterating gives those asked for so far."""
+
+    __slots__ = ("_found",)
+
+    def __init__(self, found: list[tuple[int, set]]):
+        super().__init__()
+        self._found = found
+
+    def __missing__(self, d):
+        m = 0
+        for bit, docs in self._found:
+            if d in docs:
+                m |= bit
+        if not m:
+            raise KeyError(d)
+        self[d] = m
+        return m
+
+    def get(self, d, default=None):
+        try:
+            return self[d]
+        except KeyError:
+            return default
 
 
 class PaperDocs:
@@ -766,13 +893,14 @@ class SearchCache:
         self._lock = threading.Lock()
         self._segments: dict[str, _Segment] = {}
         self._papers: Optional[PaperFields] = None
+        self.short = ShortLists()          # short lists read lately, of all segments
 
     def segment(self, leaf) -> _Segment:
         seg_id = leaf.segment().segment_id()
         with self._lock:
             seg = self._segments.get(seg_id)
             if seg is None:
-                seg = self._segments[seg_id] = _Segment(self.side_dir, leaf)
+                seg = self._segments[seg_id] = _Segment(self.side_dir, leaf, self.short)
             return seg
 
     def segments(self, searcher, forget: bool = False) -> list:
@@ -784,6 +912,7 @@ class SearchCache:
             with self._lock:
                 for seg_id in [k for k in self._segments if k not in live]:
                     del self._segments[seg_id]       # its side file closes when unused
+                    self.short.forget(seg_id)
         return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
 
     def paper_fields(self, table, schema) -> PaperFields:
@@ -796,14 +925,16 @@ class SearchCache:
         pf.sync(table)
         return pf
 
-    def passage_scores(self, searcher, words, boosts) -> tuple[dict[int, float], dict[int, int]]:
-        """Accumulated BM25F of the passage fields (bounded lists, see the module docstring)."""
+    def passage_scores(self, searcher, words, boosts) -> tuple[dict[int, float], "PassageMasks"]:
+        """Accumulated BM25F of the passage fields (bounded lists, see the module docstring),
+        and which query words each passage has (computed for the passages asked for: a
+        ranking needs them for a few hundred candidates, not for the ~10k passages scored)."""
         segs = self.segments(searcher, forget=True)
         n_docs = max(searcher.doc_count_all(), 1)
         scores: dict[int, float] = {}
-        masks: dict[int, int] = {}
+        found: list[tuple[int, set]] = []         # (bit, the word's passages)
         for wi, pairs in enumerate(words):
-            bit = 1 << wi
+            has: set[int] = set()
             for field, text in pairs:
                 if field not in PASSAGE_FIELDS:
                     continue
@@ -812,13 +943,16 @@ class SearchCache:
                 if not df:
                     continue
                 weight = boosts.get(field, 1.0) * _idf(n_docs, df)
-                get, mget = scores.get, masks.get
+                get = scores.get
                 for (_, ids, parts), offset in lists:
+                    if offset:
+                        ids = [d + offset for d in ids]
+                    has.update(ids)
                     for d, p in zip(ids, parts):
-                        d += offset
                         scores[d] = get(d, 0.0) + weight * p
-                        masks[d] = mget(d, 0) | bit
-        return scores, masks
+            if has:
+                found.append((1 << wi, has))
+        return scores, PassageMasks(found)
 
     def paper_of(self, searcher):
         """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
@@ -855,3 +989,4 @@ class SearchCache:
         with self._lock:
             self._segments = {}
             self._papers = None
+            self.short = ShortLists()
