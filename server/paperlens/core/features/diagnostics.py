@@ -1,13 +1,17 @@
-"""Diagnostics: citation keys the library does not have (with the closest keys as fixes), and keys
-that several .bib files define (saying which drafts get which entry)."""
+"""Diagnostics: citation keys the library does not have (with the closest keys as fixes), keys
+that several .bib files define (saying which drafts get which entry), and, when enabled,
+citations whose paper has nothing matching the sentence (``unsupported-citation``: see
+:mod:`paperlens.core.evidence`)."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from paperlens.core import citations
+from paperlens.core import citations, evidence
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
 from paperlens.core.models import Span
@@ -133,3 +137,157 @@ def duplicate_keys(view: LibraryView) -> dict[str, list[DuplicateKey]]:
             out.setdefault(r.source, []).append(DuplicateKey(
                 r.source, r.source_line, key, f"key '{key}' is also defined in {', '.join(others)}; {tail}"))
     return out
+
+
+# -- unsupported citations (issue 17): nothing in the cited paper matches the sentence ----------
+
+UNSUPPORTED_CITATION = "unsupported-citation"
+MAX_CHECKED = 300          # citations of one document checked (each reads its paper's passages)
+MIN_CLAIM_WORDS = 4        # a sentence with fewer content words says too little to check
+ALTERNATIVES = 3           # papers offered by "cite instead"
+_checked: "OrderedDict[tuple, Optional[Unsupported]]" = OrderedDict()
+_checked_lock = threading.Lock()
+CHECKED_KEPT = 4000        # (paper, sentence) verdicts kept: a change rechecks only its sentence
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage shown with the hint: where it is and a short plain excerpt."""
+    path: str
+    line: int
+    end_line: int
+    page: Optional[int]
+    text: str
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A citation whose paper has no passage matching its sentence well: ``score`` its best
+    support, ``passages`` its best passages anyway, ``alternatives`` the keys of library
+    papers that fit the sentence better (best first)."""
+    key: str
+    span: Span
+    title: str
+    score: float
+    passages: tuple[Passage, ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return (f"Nothing in '{self.title or self.key}' matches this sentence well (support "
+                f"{self.score:.2f}, below {evidence.THRESHOLD:.2f}): is this the paper that says it?")
+
+    def data(self) -> dict:
+        """What the editor keeps with the diagnostic and sends back for its code actions."""
+        return {"key": self.key, "alternatives": list(self.alternatives),
+                "passages": [{"path": p.path, "line": p.line, "page": p.page} for p in self.passages]}
+
+
+def _stamp(view: LibraryView) -> tuple:
+    library = getattr(view, "library", None)
+    return tuple(getattr(s, "stamp", None) for s in getattr(library, "stores", ()))
+
+
+def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]:
+    """The citations of ``doc`` (the first :data:`MAX_CHECKED`) whose library paper has text
+    and no passage supporting the sentence around them above the calibrated threshold
+    (:data:`paperlens.core.evidence.THRESHOLD`). Each (paper, sentence) is checked once per
+    library state. Slow (it reads papers): for the background only."""
+    if doc.language is None or not view.ready():
+        return []
+    from paperlens.core.features import hover
+
+    stamp = _stamp(view)
+    out: list[Unsupported] = []
+    for cite in citations.find_citations(doc.text, doc.language, doc.macros)[:MAX_CHECKED]:
+        row = view.resolve(cite.key, doc.bib_files)
+        if row is None:
+            continue
+        claim = evidence.claim_at(doc.text, cite.span.start, doc.language, doc.macros)
+        if len(set(evidence.stems(claim))) < MIN_CLAIM_WORDS:
+            continue
+        memo = (stamp, row.id, row.source, claim)
+        with _checked_lock:
+            known = memo in _checked
+            found = _checked.get(memo)
+        if not known:
+            found = _check(doc, cite, row, claim, view, hover)
+            with _checked_lock:
+                _checked[memo] = found
+                while len(_checked) > CHECKED_KEPT:
+                    _checked.popitem(last=False)
+        if found is not None:
+            out.append(Unsupported(cite.key, cite.span, found.title, found.score, found.passages,
+                                   found.alternatives))
+    return out
+
+
+def _check(doc: Snapshot, cite, row, claim: str, view: LibraryView, hover) -> Optional[Unsupported]:
+    try:
+        support = hover.support(view, row, claim)
+    except Exception:
+        log.exception("checking the citation of %s", cite.key)
+        return None
+    if not support.has_text or support.supported:
+        return None
+    shown = tuple(Passage(e.passage.path, e.passage.line_start, e.passage.line_end, e.passage.page,
+                          " ".join(e.passage.text.split())[:160]) for e in support.evidence)
+    return Unsupported(cite.key, cite.span, row.title, support.score, shown,
+                       tuple(_alternatives(doc, cite, row, claim, support.score, view, hover)))
+
+
+def _alternatives(doc: Snapshot, cite, row, claim: str, score: float, view: LibraryView, hover) -> list[str]:
+    """Keys of library papers whose passages support ``claim`` better than ``row``'s (above
+    the threshold), ranked as context-aware completion ranks them (core/recommend.py)."""
+    from paperlens.core import recommend
+
+    try:
+        ctx = recommend.context(doc.text, cite.span.start, doc.language, doc.macros)
+        ranked = recommend.rank(ctx, view.rows(), search=lambda q: view.search(q, limit=20, per_paper=1),
+                                graph=view.graph(), use_titles=True)
+    except Exception:
+        log.exception("ranking papers for %s", cite.key)
+        return []
+    out: list[str] = []
+    for suggestion in ranked[:10]:
+        other = suggestion.row
+        if other.key == row.key or other.id == row.id or other.key in out:
+            continue
+        try:
+            better = hover.support(view, other, claim)
+        except Exception:
+            continue
+        if better.supported and better.score > score:
+            out.append(other.key)
+        if len(out) >= ALTERNATIVES:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class CiteInstead:
+    """A code action of an unsupported citation: replace its key with ``key``."""
+    key: str
+
+    @property
+    def title(self) -> str:
+        return f"Cite '{self.key}' instead (its text matches the sentence better)"
+
+
+def cite_instead(data: Any) -> list[CiteInstead]:
+    """The "cite instead" actions from an unsupported-citation diagnostic's ``data``."""
+    keys = data.get("alternatives") if isinstance(data, dict) else None
+    if not isinstance(keys, list):
+        return []
+    return [CiteInstead(k) for k in keys if isinstance(k, str) and k][:ALTERNATIVES]
+
+
+def shown_passages(data: Any) -> list[tuple[str, int, Optional[int]]]:
+    """(path, line, page) of the passages an unsupported-citation diagnostic's ``data`` names."""
+    items = data.get("passages") if isinstance(data, dict) else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("line"), int):
+            page = item.get("page")
+            out.append((item["path"], item["line"], page if isinstance(page, int) else None))
+    return out[:evidence.SHOWN]

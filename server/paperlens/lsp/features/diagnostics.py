@@ -1,7 +1,9 @@
 """Diagnostics of the open documents (unknown citation keys, with quick fixes offering the
-closest keys) and of the .bib files (keys defined in more than one: see
-core/features/diagnostics.py); the publisher that computes them off the event loop when
-documents change."""
+closest keys; with ``paperlens.diagnostics.unsupportedCitation``, citations whose paper has
+nothing matching the sentence, with "cite instead" fixes and the best passages) and of the .bib
+files (keys defined in more than one: see core/features/diagnostics.py); the publisher that
+computes them off the event loop when documents change (debounced; the unsupported-citation
+check only after :attr:`Publisher.EVIDENCE_DELAY` of quiet, never on a keystroke path)."""
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +20,7 @@ from paperlens.core.features.document import document_language, make_snapshot
 from paperlens.lsp import convert
 from paperlens.lsp.background import background_executor
 from paperlens.lsp.features._view import event_loop, library_view
+from paperlens.lsp.features.evidence import COMMAND_SHOW_PASSAGE
 from paperlens.lsp.uris import uri_to_path
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,15 @@ SOURCE = "paperlens"
 MAX_UNKNOWN_KEYS = feature.MAX_UNKNOWN_KEYS
 UNKNOWN_KEY = feature.UNKNOWN_KEY
 DUPLICATE_KEY = feature.DUPLICATE_KEY
+UNSUPPORTED_CITATION = feature.UNSUPPORTED_CITATION
+
+
+def unsupported_enabled(ls) -> bool:
+    """Whether the unsupported-citation hint is on (``paperlens.diagnostics.unsupportedCitation``)."""
+    try:
+        return bool(ls.session.settings.diagnostics.unsupported_citation)
+    except AttributeError:
+        return False
 
 
 def _language(uri: str, language_id: Optional[str]) -> Optional[str]:
@@ -43,20 +55,36 @@ def draft_diagnostics(ls, uri: str) -> list[types.Diagnostic]:
 
 def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str],
                          open_docs: Optional[dict[str, str]], project=False,
-                         scan: Optional[citations.CitationScan] = None) -> list[types.Diagnostic]:
+                         scan: Optional[citations.CitationScan] = None,
+                         evidence: bool = False) -> list[types.Diagnostic]:
     """Unknown citation keys in the draft ``text`` at ``uri``; ``open_docs``: {path: text} of
     the editor's documents (None: those open now); ``project``: its LaTeX project when already
-    resolved; ``scan``: the document's keys as last scanned (updated here)."""
+    resolved; ``scan``: the document's keys as last scanned (updated here); ``evidence``: the
+    unsupported citations too (slow: reads the cited papers)."""
     view = library_view(ls, open_docs=open_docs)
     project_of = view.project_of if project is False else (lambda _path, _text: project)
     doc = make_snapshot(uri, text, language_id, uri_to_path(uri), project_of=project_of)
     if doc is None:
         return []
     positions = convert.positions(ls)
-    return [types.Diagnostic(
+    out = [types.Diagnostic(
         range=positions.range(text, d.span), message=d.message, severity=types.DiagnosticSeverity.Warning,
         source=SOURCE, code=UNKNOWN_KEY, data={"key": d.key, "suggestions": d.suggestions})
         for d in feature.unknown_keys(doc, view, scan)]
+    if evidence:
+        out += unsupported_diagnostics(positions, text, feature.unsupported_citations(doc, view))
+    return out
+
+
+def unsupported_diagnostics(positions, text: str, found) -> list[types.Diagnostic]:
+    """Information hints of unsupported citations, the best passages as related information."""
+    return [types.Diagnostic(
+        range=positions.range(text, u.span), message=u.message, severity=types.DiagnosticSeverity.Information,
+        source=SOURCE, code=UNSUPPORTED_CITATION, data=u.data(),
+        related_information=[types.DiagnosticRelatedInformation(
+            location=types.Location(uri=convert.path_to_uri(p.path), range=convert.line_range(p.line, p.end_line)),
+            message=(f"p. {p.page}: " if p.page else "") + p.text) for p in u.passages] or None)
+        for u in found]
 
 
 def duplicate_key_diagnostics(ls, open_docs: Optional[dict[str, str]] = None) -> dict[str, list[types.Diagnostic]]:
@@ -69,9 +97,13 @@ def duplicate_key_diagnostics(ls, open_docs: Optional[dict[str, str]] = None) ->
 
 
 def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Quick fixes for unknown keys: replace with one of the closest keys."""
+    """Quick fixes for unknown keys: replace with one of the closest keys; for an unsupported
+    citation: cite a paper matching the sentence better instead, show its best passages."""
     actions = []
     for diag in params.context.diagnostics:
+        if diag.source == SOURCE and diag.code == UNSUPPORTED_CITATION:
+            actions += _unsupported_actions(params, diag)
+            continue
         if diag.source != SOURCE or diag.code != UNKNOWN_KEY:
             continue
         for fix in feature.fixes(diag.data):
@@ -80,6 +112,22 @@ def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
                 is_preferred=fix.preferred,
                 edit=types.WorkspaceEdit(changes={params.text_document.uri: [
                     types.TextEdit(range=diag.range, new_text=fix.key)]})))
+    return actions
+
+
+def _unsupported_actions(params: types.CodeActionParams, diag: types.Diagnostic) -> list[types.CodeAction]:
+    actions = [types.CodeAction(
+        title=fix.title, kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+        edit=types.WorkspaceEdit(changes={params.text_document.uri: [
+            types.TextEdit(range=diag.range, new_text=fix.key)]}))
+        for fix in feature.cite_instead(diag.data)]
+    for path, line, page in feature.shown_passages(diag.data):
+        where = (f"p. {page}, " if page else "") + f"line {line + 1}"
+        actions.append(types.CodeAction(
+            title=f"Show the passage of the cited paper that matches best ({where})",
+            kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+            command=types.Command(title="Show passage", command=COMMAND_SHOW_PASSAGE,
+                                  arguments=[convert.path_to_uri(path), line])))
     return actions
 
 
@@ -99,6 +147,7 @@ class Publisher:
     """
 
     DELAY = 0.2
+    EVIDENCE_DELAY = 2.0         # quiet before the unsupported-citation check (it reads papers)
 
     def __init__(self, ls) -> None:
         self.ls = ls
@@ -114,17 +163,25 @@ class Publisher:
         self._published: dict[str, list] = {}    # uri -> what the client was sent last
         self._files: dict[str, frozenset] = {}   # worker only: uri -> its project's files last time
         self._scans: dict[str, citations.CitationScan] = {}   # worker only: uri -> its keys last time
+        self._evidence: dict[str, list] = {}     # open document uri -> unsupported-citation hints
+        self._evidence_dirty: set[str] = set()   # documents to check again
+        self._evidence_handle: Optional[asyncio.TimerHandle] = None
+        self._evidence_running = False
 
     # -- on the event loop ---------------------------------------------------------------------
     def changed(self, uri: str) -> None:
         """``uri`` was opened or changed: its diagnostics and its project's."""
         self._dirty[uri] = True
+        self._evidence.pop(uri, None)            # its places moved: checked again after a pause
+        self._evidence_dirty.add(uri)
         self._schedule()
 
     def closed(self, uri: str) -> None:
         """``uri`` was closed: withdraw its warnings (a .bib file keeps its duplicate keys); the
         other documents of its project now read it from disk."""
         self._drafts.pop(uri, None)
+        self._evidence.pop(uri, None)
+        self._evidence_dirty.discard(uri)
         self._send(uri, force=True)
         self._dirty[uri] = True
         self._schedule()
@@ -133,6 +190,7 @@ class Publisher:
         """The library changed: every open document and the .bib files' duplicate keys."""
         for doc in list(self.ls.workspace.text_documents.values()):
             self._dirty.setdefault(doc.uri, False)
+            self._evidence_dirty.add(doc.uri)
         self._dupes = True
         self._schedule()
 
@@ -141,6 +199,9 @@ class Publisher:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        if self._evidence_handle is not None:
+            self._evidence_handle.cancel()
+            self._evidence_handle = None
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _schedule(self) -> None:
@@ -194,9 +255,83 @@ class Publisher:
                 self._send(uri, force=True)
         if (self._dirty or self._dupes) and self._handle is None:
             self._flush()
+        self._schedule_evidence()
+
+    # the unsupported-citation check: after a pause, one run for the documents changed since
+    def _schedule_evidence(self) -> None:
+        if self._closed or self._loop is None or self._loop.is_closed():
+            return
+        if not unsupported_enabled(self.ls):
+            if self._evidence:
+                old, self._evidence = self._evidence, {}
+                for uri in old:
+                    self._send(uri, force=True)
+            self._evidence_dirty.clear()
+            return
+        if not self._evidence_dirty:
+            return
+        if self._evidence_handle is not None:
+            self._evidence_handle.cancel()
+        self._evidence_handle = self._loop.call_later(self.EVIDENCE_DELAY, self._flush_evidence)
+
+    def _flush_evidence(self) -> None:
+        self._evidence_handle = None
+        if self._closed or not self._evidence_dirty:
+            return
+        if self._running or self._evidence_running or self._dirty or self._handle is not None:
+            self._schedule_evidence()        # typing goes on or keys are being checked: later
+            return
+        docs = {doc.uri: (doc.source, getattr(doc, "language_id", None), doc.version)
+                for doc in list(self.ls.workspace.text_documents.values())}
+        uris = [u for u in self._evidence_dirty if u in docs]
+        self._evidence_dirty = set()
+        if not uris:
+            return
+        self._evidence_running = True
+        try:
+            future = self._loop.run_in_executor(self._executor, self._evidence_work, uris, docs)
+        except RuntimeError:
+            self._evidence_running = False
+            return
+        future.add_done_callback(self._evidence_done)
+
+    def _evidence_done(self, future: asyncio.Future) -> None:
+        self._evidence_running = False
+        if future.cancelled() or self._closed:
+            return
+        try:
+            found = future.result()
+        except Exception:
+            log.exception("checking citations failed")
+            return
+        open_docs = self.ls.workspace.text_documents
+        for uri, (version, diags) in found.items():
+            doc = open_docs.get(unquote(uri))
+            if doc is None or doc.version != version or uri in self._evidence_dirty:
+                continue                 # closed, or changed since: checked again later
+            self._evidence[uri] = diags
+            self._send(uri, force=False)
+        self._schedule_evidence()
+
+    def _evidence_work(self, uris: list[str], docs: dict[str, tuple]) -> dict[str, tuple]:
+        """{uri: (version, unsupported-citation hints)} (worker thread)."""
+        open_docs = {str(p): text for uri, (text, _l, _v) in docs.items()
+                     if (p := uri_to_path(uri)) is not None}
+        view = library_view(self.ls, open_docs=open_docs)
+        positions = convert.positions(self.ls)
+        out = {}
+        for uri in uris:
+            text, language_id, version = docs[uri]
+            try:
+                doc = make_snapshot(uri, text, language_id, uri_to_path(uri), project_of=view.project_of)
+                found = feature.unsupported_citations(doc, view) if doc is not None else []
+                out[uri] = (version, unsupported_diagnostics(positions, text, found))
+            except Exception:
+                log.exception("checking the citations of %s failed", uri)
+        return out
 
     def _send(self, uri: str, force: bool) -> None:
-        diags = self._drafts.get(uri, []) + self._bibs.get(uri, [])
+        diags = self._drafts.get(uri, []) + self._evidence.get(uri, []) + self._bibs.get(uri, [])
         if not force and self._published.get(uri) == diags:
             return
         self._published[uri] = diags

@@ -1,0 +1,101 @@
+"""The publisher's unsupported-citation hints (issue 17): only with the setting on, from their own
+background run (the run after each change checks keys only), as Information with the best
+passages as related information; a change withdraws a document's hints until it is checked
+again. In-process, on a real Session and pygls Workspace."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+
+from paperlens.lsp.features import diagnostics, evidence
+
+from test_project import write
+from test_project_features import FakeServer
+
+sys.path.insert(0, str(Path(__file__).parent / "features"))
+from library_fixtures import REFS_BIB  # noqa: E402
+from feature_fixtures import parse  # noqa: E402
+from test_feature_diagnostics_unsupported import CLICKS  # noqa: E402
+from test_feature_hover import EVIDENCE_PAPER  # noqa: E402
+
+DRAFT = ("Logistic regression predicts the click-through rate of new advertisements [@demersepidemic].\n\n"
+         "Anti-entropy: each site exchanges database contents with a site chosen at random [@demersepidemic].\n")
+
+
+class Server(FakeServer):
+    def __init__(self, folder, index, on: bool) -> None:
+        super().__init__(folder, index)
+        self.session.configure({"indexPath": str(index), "diagnostics": {"unsupportedCitation": on}}, [str(folder)])
+        self.sent: list[types.PublishDiagnosticsParams] = []
+
+    def text_document_publish_diagnostics(self, params) -> None:
+        self.sent.append(params)
+
+
+def _server(tmp_path, on: bool = True):
+    files, _ = parse(REFS_BIB + EVIDENCE_PAPER + CLICKS)
+    write(tmp_path / "lib", files)
+    server = Server(tmp_path / "lib", tmp_path / "index", on)
+    uri = (tmp_path / "lib" / "draft.md").as_uri()
+    server.workspace.put_text_document(types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=DRAFT))
+    return server, uri
+
+
+def _docs(server) -> dict:
+    return {d.uri: (d.source, d.language_id, d.version) for d in server.workspace.text_documents.values()}
+
+
+def test_hints_come_from_their_own_run_only(tmp_path):
+    server, uri = _server(tmp_path)
+    publisher = diagnostics.Publisher(server)
+    try:
+        assert diagnostics.unsupported_enabled(server)
+        keys_run, _ = publisher._work({uri: True}, _docs(server), False)
+        assert keys_run[uri][1] == []                     # the run after a change: keys only
+        found = publisher._evidence_work([uri], _docs(server))
+        version, [hint] = found[uri]
+        assert version == 1 and hint.code == diagnostics.UNSUPPORTED_CITATION
+        assert hint.severity == types.DiagnosticSeverity.Information
+        assert hint.range.start == types.Position(0, DRAFT.index("demersepidemic"))
+        assert hint.data["alternatives"] == ["richardsonpredicting"]
+        publisher._evidence[uri] = [hint]
+        publisher._send(uri, force=True)
+        assert server.sent[-1].diagnostics == [hint]
+        publisher._loop = None
+        publisher.changed(uri)                            # its places moved: withdrawn until checked
+        assert uri not in publisher._evidence and uri in publisher._evidence_dirty
+    finally:
+        publisher.close()
+
+
+def test_no_hints_with_the_setting_off(tmp_path):
+    server, uri = _server(tmp_path, on=False)
+    publisher = diagnostics.Publisher(server)
+    try:
+        assert not diagnostics.unsupported_enabled(server)
+        publisher._evidence[uri] = ["stale"]
+        publisher._evidence_dirty.add(uri)
+
+        class Loop:
+            def is_closed(self):
+                return False
+        publisher._loop = Loop()
+        publisher._schedule_evidence()
+        assert publisher._evidence == {} and not publisher._evidence_dirty
+        assert server.sent[-1].uri == uri and server.sent[-1].diagnostics == []
+    finally:
+        publisher.close()
+
+
+def test_show_passage_opens_only_library_files(tmp_path):
+    server, _uri = _server(tmp_path)
+    server.client_capabilities = None
+    paper = (tmp_path / "lib" / "papers" / "gossip.txt")
+    assert evidence.show_passage_command(server, [paper.as_uri(), 7]) == {"uri": paper.as_uri(), "line": 7}
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("x")
+    assert evidence.show_passage_command(server, [outside.as_uri(), 0]) == {"error": "not a file of the library"}
+    assert "error" in evidence.show_passage_command(server, ["x"])
+    assert "error" in evidence.show_passage_command(server, [paper.as_uri(), True])
