@@ -235,14 +235,20 @@ class ReferenceMatcher:
             if need == 1:
                 self._single[ranked[0]].append(k)
                 continue
-            for a, b in combinations(sorted(ranked[:len(ranked) - need + 2]), 2):
+            for a, b in combinations(ranked[:len(ranked) - need + 2], 2):   # a: the rarer
                 self._pairs[a][b].append(k)
         self._single = dict(self._single)
         self._pairs = {a: dict(m) for a, m in self._pairs.items()}
+        self._single_words = frozenset(self._single)
+        self._pair_words = frozenset(self._pairs)
+        self._partner_words = {a: frozenset(m) for a, m in self._pairs.items()}
+        self._title_tokens = [t.tokens for t in self._titles]
+        self._vocab = self._single_words | self._pair_words | frozenset(
+            u for m in self._pairs.values() for u in m)
 
     def _need(self, words: int) -> int:
         """How many of a title's (content) words an entry must hold to be compared with it."""
-        return words if words <= 2 else max(2, round(self.coverage * words))
+        return words if words <= 3 else max(3, round(self.coverage * words))
 
     # --- the entry -------------------------------------------------------------------------------
 
@@ -305,35 +311,26 @@ class ReferenceMatcher:
     def _candidates(self, q: _Query) -> list[int]:
         """Library titles (indexes into ``_titles``) whose words the entry mostly holds, most
         covered first, at most ``candidates``."""
-        toks = q.tokens
+        toks = q.tokens & self._vocab                # the entry's words that index some title
+        if not toks:
+            return []
         single, pairs = self._single, self._pairs
         seen: set[int] = set()
-        paired = [w for w in toks if w in pairs]         # a pair's first word (the smaller)
-        for w in toks:
-            got = single.get(w)
-            if got:
-                seen.update(got)
-        for w in paired:
-            partners = pairs[w]
-            if len(partners) < len(toks):
-                for u, got in partners.items():
-                    if u in toks:
-                        seen.update(got)
-            else:
-                for u in toks:
-                    got = partners.get(u)
-                    if got:
-                        seen.update(got)
+        for w in toks & self._single_words:
+            seen.update(single[w])
+        partner_words = self._partner_words
+        for w in toks & self._pair_words:           # the rarer word of a pair
+            both = partner_words[w] & toks
+            if both:
+                partners = pairs[w]
+                for u in both:
+                    seen.update(partners[u])
         if not seen:
             return []
-        titles, needs = self._titles, self._needs
-        scored = []
-        for k in seen:
-            tk = titles[k].tokens
-            hits = len(tk & toks)
-            if hits >= needs[k]:
-                scored.append((-hits / len(tk), k))
-        scored.sort()
+        tokens, needs, toks = self._title_tokens, self._needs, q.tokens
+        scored = [(-len(tokens[k] & toks) / len(tokens[k]), k) for k in seen if len(tokens[k] & toks) >= needs[k]]
+        if len(scored) > 1:
+            scored.sort()
         return [k for _, k in scored[:self.candidates]]
 
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
