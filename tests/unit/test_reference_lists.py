@@ -363,3 +363,14 @@ def test_ieee_entries_whose_labels_a_scan_lost():
     assert [e.title for e in entries[1:]] == ["Origins of Internet routing instability",
                                               "An analysis of Internet inter-domain topology and route stability",
                                               "Persistent route oscillations in inter-domain routing"]
+
+
+def test_list_ends_at_lettered_appendix_with_punctuation_and_at_biographies():
+    text = ("References\n[1] M. Zinkevich. Parallelized stochastic gradient descent. In NIPS, 2010.\n"
+            "A Analysis of Hogwild!\nIt follows by rearrangement.\nA.1 Proof of the bound\n")
+    start, end = find_reference_section(text)
+    assert text[start:end].rstrip().endswith("In NIPS, 2010.")
+    bios = ("References\n1. F. Douglis et al., \"Rate of Change and other Metrics,\" Usenix, 1997.\n"
+            "John Dilley is a principal architect at Akamai Technologies. He helped develop the proxy.\n")
+    start, end = find_reference_section(bios)
+    assert bios[start:end].rstrip().endswith("Usenix, 1997.")

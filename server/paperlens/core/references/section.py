@@ -25,9 +25,13 @@ _END_HEADING = re.compile(
 _MD_HEADING = re.compile(r"^[ \t]*(#{1,6})[ \t]+\S", re.MULTILINE)
 # LaTeX appendices without the word: "A Omitted Algorithm Details" ... "B.1 Freedman's Inequality";
 # a letter heading counts when a "B ..." or "A.1 ..." heading follows it
-_LETTER_HEADING = re.compile(r"^[ \t]*A[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$", re.MULTILINE)
-_NEXT_LETTER_HEADING = re.compile(r"^[ \t]*(?:B|A\.1)[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()]+){0,10}[ \t]*$",
+_LETTER_HEADING = re.compile(r"^[ \t]*A[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()!?+]+){0,10}[ \t]*$", re.MULTILINE)
+_NEXT_LETTER_HEADING = re.compile(r"^[ \t]*(?:B|A\.1)[ \t]+[A-Z][\w'’\-]*(?:[ \t]+[\w'’\-:,()!?+]+){0,10}[ \t]*$",
                                   re.MULTILINE)
+# a journal's author biographies after the list: "Sinno Jialin Pan received the MS ...", "John Dilley is a ..."
+_BIOGRAPHY = re.compile(r"^[ \t]*[A-Z][a-z\u00C0-\u024F]+(?:[ \t]+[A-Z][\w.'’\-]*){1,3}[ \t]+(?:received[ \t]+(?:the|his|her)|"
+                        r"is[ \t]+(?:a|an|currently|the)[ \t]+(?:principal|senior|professor|associate|assistant|"
+                        r"research|software|lead|chief|distinguished|technical|member|fellow|ph\.?d))\b", re.MULTILINE)
 _RECEIVED = re.compile(r"^[ \t]*(?:Received|RECEIVED)[ \t]+(?:\d{1,2}[ \t]+)?[A-Za-z]+\.?[ \t]+(?:\d{1,2},?[ \t]+)?"
                        r"(?:19|20)\d\d\b", re.MULTILINE)
 # a list without a heading: lines that start with labels ("[1] ...", "[ACL87] ...")
@@ -75,7 +79,7 @@ def _list_start(text: str) -> tuple[int, int] | None:
 
 def _best_heading(text: str, headings: list[re.Match]) -> re.Match | None:
     """The last heading, unless an earlier one (in the last 60% of the text, not a table of
-    contents) heads a list with more years in it: a short second list after an appendix
+    contents) heads a list with over twice the years: a short second list after an appendix
     ("References" of a corrigendum) does not hide the paper's own."""
     if len(headings) < 2:
         return headings[-1] if headings else None
@@ -90,7 +94,7 @@ def _best_heading(text: str, headings: list[re.Match]) -> re.Match | None:
         if i + 1 < len(headings):
             end = min(end, headings[i + 1].start())
         years = len(_A_YEAR.findall(text, start, max(start, end)))
-        if years > best_years:
+        if years > 2 * best_years if best_years > 0 else years > best_years:
             best, best_years = h, years
     return best
 
@@ -138,6 +142,9 @@ def _list_end(text: str, start: int, md_level: int) -> int:
     r = _RECEIVED.search(text, start, end)
     if r is not None:
         end = r.start()           # a journal's "Received September 29, 2000" after the list
+    b = _BIOGRAPHY.search(text, start, end)
+    if b is not None:
+        end = b.start()
     for h in _LETTER_HEADING.finditer(text, start, end):
         if _NEXT_LETTER_HEADING.search(text, h.end(), end):
             end = h.start()
