@@ -24,6 +24,7 @@ import unicodedata
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Callable, Iterable, Optional, Sequence
 
 from paperlens.core import citations
@@ -36,6 +37,8 @@ PROFILE_BEFORE = 100_000  # where the document's other citations describe the pa
 PROFILE_AFTER = 30_000
 PROFILE_REACH = 220      # characters before a citation (and a few after) that describe its keys
 SEARCH_LIMIT = 40        # passages asked of the full-text search
+KEEP = 200               # papers a ranking keeps (and explains)
+MAX_QUERY_STEMS = 16     # title stems looked up for a context
 
 # Weights of the signals (scores are each normalised to 0..1 first)
 W_SENTENCE = 1.0
@@ -317,30 +320,42 @@ class TitleIndex:
         self.postings: dict[str, list[tuple[int, int]]] = {}
         self.lengths: list[int] = []
         self.surnames: dict[str, list[int]] = {}      # folded surname of a first author -> rows
+        self.by_key: dict[str, int] = {}
+        self.by_id: dict[str, int] = {}
+        self.words: list[tuple[tuple[str, str], ...]] = []   # each title's (stem, word), once each
         for n, row in enumerate(self.rows):
+            self.by_key.setdefault(row.key, n)
+            self.by_id.setdefault(row.id, n)
             if row.surnames:
                 self.surnames.setdefault(fold(row.surnames[0]), []).append(n)
-            counts = Counter(s for s, _ in terms(row.title or ""))
+            pairs = terms(row.title or "")
+            self.words.append(tuple(_unique(pairs)))
+            counts = Counter(s for s, _ in pairs)
             self.lengths.append(sum(counts.values()))
             for s, tf in counts.items():
                 self.postings.setdefault(s, []).append((n, tf))
         total = len(self.rows) or 1
         self.avg = (sum(self.lengths) / total) or 1.0
         self.idf = {s: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5)) for s, p in self.postings.items()}
+        # each posting's BM25 weight, computed once: (rows, weights) of a stem
+        k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
+        self.weights: dict[str, tuple[list[int], list[float]]] = {
+            s: ([n for n, _ in p], [tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg)) for n, tf in p])
+            for s, p in self.postings.items()}
 
     def score(self, query: dict[str, float]) -> dict[int, float]:
         """{row position: BM25 score} for weighted query stems."""
         out: dict[int, float] = {}
-        k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
-        common = max(50, len(self.rows) // 8)
-        for s, weight in query.items():
-            postings = self.postings.get(s)
-            if not postings or len(postings) > common:     # in an eighth of the titles: says little
-                continue
-            idf = self.idf[s] * weight
-            for n, tf in postings:
-                norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg))
-                out[n] = out.get(n, 0.0) + idf * norm
+        get = out.get
+        common = max(50, len(self.rows) // 10)
+        # the query's most telling stems (a word in a tenth of the titles says little and costs
+        # most: it is not looked up)
+        chosen = sorted(((w * self.idf[s], s, w) for s, w in query.items()
+                         if s in self.postings and len(self.postings[s]) <= common), reverse=True)
+        for idf, s, _ in chosen[:MAX_QUERY_STEMS]:
+            ids, weights = self.weights[s]
+            for n, v in zip(ids, weights):
+                out[n] = get(n, 0.0) + idf * v
         return out
 
 
@@ -348,19 +363,44 @@ _cache_lock = threading.Lock()
 _cache: Optional[tuple[list, TitleIndex]] = None
 
 
-def title_index(rows: Sequence) -> TitleIndex:
-    """The :class:`TitleIndex` of ``rows``, kept while the library's rows are the same objects
-    (a table is replaced, never changed, when its index changes)."""
-    global _cache
+_building: Optional[threading.Thread] = None
+WAIT_BELOW = 3000        # rows: a smaller library's titles are indexed during the request (~0.1 s)
+
+
+def _held(rows: Sequence) -> Optional[TitleIndex]:
     with _cache_lock:
         held = _cache
     if held is not None and len(held[0]) == len(rows) and all(
             held[0][i] is rows[i] for i in {0, len(rows) // 3, len(rows) // 2, len(rows) - 1} if rows):
         return held[1]
+    return None
+
+
+def _build(rows: Sequence) -> TitleIndex:
+    global _cache
     made = TitleIndex(rows)
     with _cache_lock:
         _cache = (list(rows), made)
     return made
+
+
+def title_index(rows: Sequence, wait: bool = True) -> Optional[TitleIndex]:
+    """The :class:`TitleIndex` of ``rows``, kept while the library's rows are the same objects
+    (a table is replaced, never changed, when its index changes). Without ``wait``, None while
+    it is built on a background thread (started here; a library of fewer than
+    :data:`WAIT_BELOW` rows is indexed at once)."""
+    global _building
+    held = _held(rows)
+    if held is not None:
+        return held
+    if wait or len(rows) < WAIT_BELOW:
+        return _build(rows)
+    with _cache_lock:
+        if _building is None or not _building.is_alive():
+            _building = threading.Thread(target=_build, args=(list(rows),), name="paperlens-titles",
+                                         daemon=True)
+            _building.start()
+    return None
 
 
 # -- ranking ---------------------------------------------------------------------------------
@@ -431,38 +471,47 @@ def _normalise(scores: dict) -> dict:
 
 def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]] = None,
          graph=None, document_groups: Sequence[Sequence[str]] = (), skip: Iterable[str] = (),
-         use_titles: bool = True, use_search: bool = True) -> list[Suggestion]:
-    """The rows that fit ``ctx``, best first (only those with a score above zero).
+         use_titles: bool = True, use_search: bool = True, keep: int = KEEP,
+         wait: bool = True) -> list[Suggestion]:
+    """The rows that fit ``ctx``, best first (at most ``keep``, only those scoring above zero).
 
     ``search(query)``: the library's passage search (hits with ``key``, ``paper_id``,
-    ``score``, ``snippet``/``text``, ``page``); ``graph``: the citation graph (``cites``,
-    ``cited_by`` by row id); ``document_groups``: the citations of the whole document, each its
-    keys (co-citation within the document; default: those of the context's window); ``skip``:
-    ids of rows never offered (the document itself, when it is a paper of the library)."""
-    by_key: dict[str, int] = {}
-    by_id: dict[str, int] = {}
-    for n, row in enumerate(rows):
-        by_key.setdefault(row.key, n)
-        by_id.setdefault(row.id, n)
+    ``score``, ``text``, ``page``); ``graph``: the citation graph (``cites``, ``cited_by`` by row
+    id); ``document_groups``: the citations of the whole document, each its keys (co-citation
+    within the document; default: those of the context's window); ``skip``: ids of rows never
+    offered (the document itself, when it is a paper of the library); ``wait``: for the titles'
+    index (see :func:`title_index`)."""
+    index = title_index(rows, wait=wait)
+    if index is None:            # a large library's titles are being indexed: the first requests
+        index = TitleIndex(())   # rank by what else is known
+        by_key = {}
+        by_id = {}
+        for n, row in enumerate(rows):
+            by_key.setdefault(row.key, n)
+            by_id.setdefault(row.id, n)
+        index.by_key, index.by_id = by_key, by_id
+        index.words = [()] * len(rows)
+    by_key, by_id = index.by_key, index.by_id
     skipped = {by_id[i] for i in skip if i in by_id}
-    found: dict[int, Suggestion] = {}
+    score: dict[int, float] = {}
+    notes: dict[int, Suggestion] = {}        # the rows a signal other than the title fits
 
-    def get(n: int) -> Suggestion:
-        s = found.get(n)
+    def note(n: int) -> Suggestion:
+        s = notes.get(n)
         if s is None:
-            s = found[n] = Suggestion(rows[n])
+            s = notes[n] = Suggestion(rows[n])
         return s
+
+    def add(n: int, v: float) -> None:
+        score[n] = score.get(n, 0.0) + v
 
     query = query_of(ctx)
     if use_titles and query:
-        index = title_index(rows)
-        titles = _normalise(index.score(query))
-        for n, v in titles.items():
-            get(n).score += v
+        score.update(_normalise(index.score(query)))
     if use_search and search is not None:
         q = search_query(ctx)
         hits = search(q) if q else []
-        scores: dict[int, float] = {}
+        best: dict[int, float] = {}
         first: dict[int, object] = {}
         for h in hits:
             n = by_key.get(h.key)
@@ -470,28 +519,26 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
                 n = by_id.get(h.paper_id)
             if n is None or n in skipped:
                 continue
-            if h.score > scores.get(n, 0.0):
-                scores[n], first[n] = h.score, h
-        for n, v in _normalise(scores).items():
-            s = get(n)
-            s.score += W_SEARCH * v
+            if h.score > best.get(n, 0.0):
+                best[n], first[n] = h.score, h
+        for n, v in _normalise(best).items():
+            add(n, W_SEARCH * v)
             h = first[n]
             text = getattr(h, "text", "") or ""
-            title = [t for t, _ in terms(rows[n].title or "")]
-            if text and [t for t, _ in terms(text)][:len(title)] != title:      # not the title again
+            title = [t for t, _ in index.words[n]]
+            if text and [t for t, _ in _unique(terms(text[:400]))][:len(title)] != title:   # not the title again
+                s = note(n)
                 s.passage, s.page = text, getattr(h, "page", None)
     # a first author named right before the cursor ("as Rao and Ballard showed \cite{")
-    if use_titles and ctx.near:
-        index = title_index(rows)
+    if use_titles and ctx.near and W_AUTHOR:
         for word in _WORD.findall(ctx.near):
             if word[:1].isupper():
                 for n in index.surnames.get(fold(word), ())[:20]:
-                    s = get(n)
-                    s.score += W_AUTHOR
-                    s.author = word
+                    add(n, W_AUTHOR)
+                    note(n).author = word
     # the document's own words for a paper: those written before its other citations
-    if ctx.profiles and query:
-        idf = title_index(rows).idf
+    if ctx.profiles and query and W_PROFILE:
+        idf = index.idf
         default = max(idf.values(), default=1.0)
         prof: dict[str, float] = {}
         for k, counts in ctx.profiles.items():
@@ -502,14 +549,15 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             if v > 0:
                 prof[k] = v / math.sqrt(total)
         for k, v in _normalise(prof).items():
-            get(by_key[k]).score += W_PROFILE * v
-            found[by_key[k]].profiled = True
+            add(by_key[k], W_PROFILE * v)
+            note(by_key[k]).profiled = True
     # co-citation in the document: keys cited together with the keys cited nearby
     nearby = [k for k in ctx.nearby if k in by_key]
+    groups = document_groups or ctx.groups
     if nearby:
         co: Counter = Counter()
         near = set(nearby)
-        for group in (document_groups or ctx.groups):
+        for group in groups:
             if near.intersection(group):
                 for k in group:
                     if k not in near:
@@ -517,9 +565,8 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         for k, v in _normalise(dict(co)).items():
             n = by_key.get(k)
             if n is not None:
-                s = get(n)
-                s.score += W_COCITED * v
-                s.cocited = [x for x in nearby if any(x in g and k in g for g in (document_groups or ctx.groups))][:2]
+                add(n, W_COCITED * v)
+                note(n).cocited = [x for x in nearby if any(x in g and k in g for g in groups)][:2]
     # the citation graph: what the nearby papers cite and what cites them, and papers cited
     # along with them by a library paper
     if graph is not None and nearby:
@@ -536,27 +583,30 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         for rid, v in _normalise(dict(linked)).items():
             n = by_id.get(rid)
             if n is not None:
-                get(n).score += W_GRAPH * v
+                add(n, W_GRAPH * v)
     # recency: keys this document cited shortly before (a paper is often cited again)
     for k, distance in ctx.earlier.items():
         n = by_key.get(k)
         if n is not None:
-            s = get(n)
-            s.score += W_RECENT / (1.0 + distance / 3000.0)
-            s.recent = True
+            add(n, W_RECENT / (1.0 + distance / 3000.0))
+            note(n).recent = True
     for k in ctx.excluded:
         n = by_key.get(k)
         if n is not None:
-            found.pop(n, None)
+            score.pop(n, None)
     for n in skipped:
-        found.pop(n, None)
-    # why: the title words the context shares
+        score.pop(n, None)
+    top = sorted(score.items(), key=itemgetter(1), reverse=True)[:keep]     # (stable: ties by row)
     stems = set(query)
-    for s in found.values():
-        if s.score > 0 and not s.words:
-            s.words = [w for st, w in _unique(terms(s.row.title or "")) if st in stems]
-    out = [s for s in found.values() if s.score > 0]
-    out.sort(key=lambda s: -s.score)
+    out = []
+    for n, v in top:
+        if v <= 0:
+            break
+        s = notes.get(n) or Suggestion(rows[n])
+        s.score = v
+        # why: the title words the context shares
+        s.words = [w for st, w in index.words[n] if st in stems]
+        out.append(s)
     return out
 
 

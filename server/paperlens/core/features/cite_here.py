@@ -75,7 +75,7 @@ def cite_here(doc: Snapshot, offset: int, view: LibraryView, limit: int = LIMIT)
     ctx, span = found
     at = insertion_point(doc.text, span)
     out = []
-    for s in suggestions(doc, offset, view, ctx):
+    for s in suggestions(doc, offset, view, ctx, keep=limit + 5):
         if s.row.key in (c.key for c in out):
             continue
         ins = citations.insertion(doc.text, at, doc.language, s.row.key, doc.macros)

@@ -107,20 +107,25 @@ def _passage(text: str, cap: int = 400) -> str:
     return text if len(text) <= cap else text[:cap].rsplit(" ", 1)[0] + "…"
 
 
-def suggestions(doc: Snapshot, offset: int, view: LibraryView,
-                ctx: Optional[recommend.Context] = None) -> list[recommend.Suggestion]:
-    """The library papers that fit the text around ``offset``, best first (see core/recommend.py)."""
+def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context] = None,
+                keep: int = recommend.KEEP, wait: bool = False) -> list[recommend.Suggestion]:
+    """The library papers that fit the text around ``offset``, best first (see core/recommend.py).
+    Without ``wait``, a large library's titles are indexed on a background thread the first time
+    (meanwhile its papers are ranked without them)."""
     ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
     rows = view.rows()
     own = str(doc.path) if doc.path is not None else None          # a draft in a paper folder
     return recommend.rank(ctx, rows, search=lambda q: view.search(q, recommend.SEARCH_LIMIT, per_paper=1),
-                          graph=view.graph(), skip=[r.id for r in rows if own and r.file == own])
+                          graph=view.graph(), skip=[r.id for r in rows if own and r.file == own], keep=keep,
+                          wait=wait)
 
 
 def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -> Completions:
     """The keys matching the (short) prefix, those that fit the context first."""
     ctx = recommend.context(doc.text, offset, doc.language, doc.macros)
-    ranked = suggestions(doc, offset, view, ctx)
+    # with a prefix, the papers it matches are asked for among more of the ranked ones
+    keep = limit + SPARE_ROWS if not cc.prefix.strip() else max(recommend.KEEP, limit + SPARE_ROWS)
+    ranked = suggestions(doc, offset, view, ctx, keep=keep)
     if cc.prefix.strip():
         rows, total = view.complete(cc.prefix, FILTERED_ROWS)
         allowed = {(r.key, r.source) for r in rows}

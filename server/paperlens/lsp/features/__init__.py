@@ -16,13 +16,20 @@ COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT, COMMAND_CIT
 class Features:
     """What :func:`register` set up that the server drives: the diagnostics publisher."""
 
-    def __init__(self, publisher) -> None:
+    def __init__(self, publisher, server=None) -> None:
         self.publisher = publisher
+        self.server = server
 
     def library_changed(self) -> None:
         """The library changed (an index update ended): republish every open document's
-        diagnostics and the .bib files' duplicate keys."""
+        diagnostics and the .bib files' duplicate keys; index the papers' titles for completion
+        by context (core/recommend.py) on a background thread."""
         self.publisher.refresh_all()
+        try:
+            from paperlens.core import recommend
+            recommend.title_index(self.server.session.library.rows(), wait=False)
+        except Exception:          # no server (tests), no library yet: the first request does it
+            pass
 
     def close(self) -> None:
         """At shutdown: stop the diagnostics worker."""
@@ -91,4 +98,4 @@ def register(server) -> Features:
     def cmd_cite_here(ls, *args):
         return cite_here.cite_here_command(ls, list(args))
 
-    return Features(publisher)
+    return Features(publisher, server)
