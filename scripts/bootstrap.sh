@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   else
     say "installing paperlens and its dependencies into .venv (first run, about a minute)..."
   fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 \
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,postgres]" 2>&1 \
     | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
   .venv/bin/python -c "import paperlens, pygls, whoosh, bibtexparser, pytest_lsp" \
     || { say "installing paperlens into .venv failed (see pip's messages above)"; exit 1; }
@@ -30,6 +30,7 @@ if [ "${1:-}" = "--editors" ]; then
   need=() names=()
   command -v nvim >/dev/null 2>&1 || { need+=(neovim); names+=(Neovim); }
   command -v emacs >/dev/null 2>&1 || { need+=(emacs-nox elpa-eglot); names+=(Emacs); }
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || { need+=(postgresql); names+=(PostgreSQL); }  # tests/fixtures/postgres.py
   if [ ${#need[@]} -gt 0 ]; then
     what="${names[*]}"
     what=${what// / and }
