@@ -71,6 +71,17 @@ def test_a_file_burning_cpu_is_killed_after_its_cpu_budget(tmp_path):
                    ("parsed", ("c.pdf", "parsed", ""))]
 
 
+@needs_proc
+def test_a_worker_starting_up_is_not_charged_to_its_first_file(tmp_path, monkeypatch):
+    """A fresh worker's start-up (spawn, imports) is no file's work: with the budget counted
+    from the task given to it, a worker that starts slowly timed out before its first file, and
+    after a few the run gave up on workers (the store then parses in its own process, where
+    nothing can stop a hostile PDF). Only the wall-clock backstop watches a start-up."""
+    monkeypatch.setenv("PAPERLENS_TEST_IMPORT_CPU_S", "2")
+    out = run(tmp_path, [["a.pdf"], ["b.pdf"]], parse=functools.partial(burn_on, "none"), timeout=1.0)
+    assert out == [("parsed", ("a.pdf", "parsed", "")), ("parsed", ("b.pdf", "parsed", ""))]
+
+
 def test_without_proc_the_budget_is_wall_clock_time(tmp_path, monkeypatch):
     """Where a process's CPU time cannot be read, the budget is wall-clock seconds, and the
     reason says so (no "of CPU time")."""

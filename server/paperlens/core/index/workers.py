@@ -12,7 +12,8 @@ place that runs them:
   honest parse takes several times its CPU time of wall-clock time (issue 14: a 14.6 MB .bib
   needing 25 s of CPU took 131 s at load 5). A parse blocked without using CPU is killed after
   ``wall_timeout()`` seconds of wall-clock time (10 times the budget by default); where there is
-  no /proc the budget is wall-clock seconds;
+  no /proc the budget is wall-clock seconds. A worker starting up (spawn, imports) or between
+  two files is watched by the wall-clock backstop only: that is no file's work;
 - a worker writing out its segment (after its batch's last file) has no deadline: that is the
   whole batch's work (flush, compound file, side file: a third of its CPU), not a file's, and
   a deadline there gave up whole batches on a loaded machine (6,668 of 10,002 files skipped).
@@ -200,13 +201,19 @@ def worker_main(conn, ppid: int, folder: str, parse, segment) -> None:
         if task is None:
             return
         kind, rels = task
+
+        def started(rel: str) -> None:
+            # with this process's CPU seconds (as /proc counts them): the file's budget starts
+            # here, not when the parent, maybe slower to run, reads the message
+            conn.send(("start", rel, time.process_time()))
+
         try:
             if kind == "parse":
                 for rel in rels:
-                    conn.send(("start", rel))
+                    started(rel)
                     conn.send(("parsed", parse(folder, rel)))
             else:
-                written, items = segment(folder, rels, started=lambda rel: conn.send(("start", rel)),
+                written, items = segment(folder, rels, started=started,
                                          finished=lambda rel: conn.send(("wrote", rel)))
                 conn.send(("segment", written, items))
         except OSError as exc:          # writing the segment: the parent says what it means
@@ -242,11 +249,11 @@ class _Worker:
     def pid(self) -> Optional[int]:
         return self.proc.pid
 
-    def time_from_now(self, wall: float) -> None:
-        """Start a deadline: the budget in this worker's CPU seconds from now, and ``wall``
-        wall-clock seconds in any case."""
+    def time_from_now(self, wall: float, cpu_start: Optional[float] = None, cpu: bool = True) -> None:
+        """Start a deadline: ``wall`` wall-clock seconds from now, and with ``cpu`` the budget
+        in this worker's CPU seconds from ``cpu_start`` (what it said; else its CPU time now)."""
         self.timed = True
-        self.cpu_start = cpu_seconds(self.pid)
+        self.cpu_start = None if not cpu else cpu_start if cpu_start is not None else cpu_seconds(self.pid)
         self.wall_end = time.monotonic() + wall
 
     def untime(self) -> None:
@@ -389,7 +396,9 @@ class Parsers:
                             raise WorkersFailed("parser processes die as they start")
                         continue
                     w.task, w.current, w.started = task, None, 0
-                    w.time_from_now(self.wall)      # until it starts a file (a fresh one starts up)
+                    # until it starts a file (a fresh worker starts up first): no file's CPU
+                    # budget, only the wall-clock backstop
+                    w.time_from_now(self.wall, cpu=False)
                     busy.append(w)
                 if not busy:
                     continue
@@ -476,19 +485,19 @@ class Parsers:
             if kind == "start":
                 w.current = msg[1]
                 w.started += 1
-                w.time_from_now(self.wall)
+                w.time_from_now(self.wall, msg[2] if len(msg) > 2 else None)
             elif kind == "wrote":
                 w.current = None
                 if w.started >= len(w.task or ()):
                     w.untime()          # writing out the segment: no deadline, only its death
                 else:
-                    w.time_from_now(self.wall)
+                    w.time_from_now(self.wall, cpu=False)    # until the next file's start
             elif kind == "parsed":
                 w.current = None
                 yield msg
                 if w.started >= len(w.task or ()):
                     return "done"
-                w.time_from_now(self.wall)
+                w.time_from_now(self.wall, cpu=False)
             elif kind == "segment":
                 w.current = None
                 yield msg
