@@ -505,10 +505,11 @@ def test_matching_work_does_not_grow_with_the_library(monkeypatch):
         assert m.match("Jonathan Ho, Ajay Jain. Denoising diffusion probabilistic models. NeurIPS, 2020.")[0] == "ddpm"
         assert 2 <= len(calls) <= 2 * m.candidates and set(calls) == {"ratio", "token_sort_ratio"}, calls
         calls.clear()
-        # a title of common words that is no paper: the title pass, then the sentence fallback
-        # (each candidate against each sentence and pair of sentences of the entry: 3 here)
+        # a title of common words that is no paper: at most the title pass and the sentence
+        # fallback (each candidate against each sentence and pair of sentences: 3 here); the
+        # matcher of issue 15 may compare none, its candidates needing a pair of rare words
         assert m.match("Nobody. Diffusion model transformer graph. 2019.") is None
-        assert 2 * m.candidates <= len(calls) <= 5 * m.candidates, calls
+        assert len(calls) <= 5 * m.candidates, calls
         calls.clear()
 
 
