@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from paperlens.core import evidence  # noqa: E402
+from paperlens.core.features import hover  # noqa: E402
+from paperlens.core.features.view import LocalView  # noqa: E402
 from paperlens.core.library import Library  # noqa: E402
 from paperlens.core.references.numeric import find_numeric_citations  # noqa: E402
 
@@ -133,8 +135,11 @@ def main() -> None:
     rows = {r.id: r for r in lib.rows() if not r.alias_of}
     texts = {i: passages_of(lib, i) for i in rows}
     with_text = [i for i, ps in texts.items() if ps]
-    rarity = evidence.title_rarity(lib.rows())          # what the server uses
-    full = evidence.Rarity.of_texts(" ".join(p.text for p in texts[i]) for i in with_text)
+    view = LocalView(lib)
+    t0 = time.perf_counter()
+    rarity = hover.rarity(view, wait=True)              # what the server uses (once read)
+    rarity_s = time.perf_counter() - t0
+    titles = evidence.title_rarity(lib.rows())          # what it uses until then
     folder_of = {i: str(Path(r.source).relative_to(Path(args.dev_pdfs).resolve()).parts[0])
                  if Path(r.source).is_relative_to(Path(args.dev_pdfs).resolve()) else "" for i, r in rows.items()}
     rng = random.Random(args.seed)
@@ -151,20 +156,20 @@ def main() -> None:
 
     times = []
     pos, neg_folder, neg_search = [], [], []
-    full_pos, full_neg = [], []          # with the rarity of words over the papers' full texts
+    title_pos, title_neg = [], []        # with the rarity of words over the titles
     shown = {}
     for pid, sentence, citing, cited, how in pairs:
         t = time.perf_counter()
-        found = evidence.support(sentence, passages_of(lib, cited), rarity)
+        found = hover.support(view, rows[cited], sentence)      # what a hover does: read + score
         times.append(time.perf_counter() - t)
         pos.append(found.score)
-        full_pos.append(evidence.support(sentence, texts[cited], full).score)
+        title_pos.append(evidence.support(sentence, texts[cited], titles).score)
         shown[pid] = (sentence, rows[cited].title, found)
         same = [i for i in with_text if folder_of.get(i) == folder_of.get(cited) and i not in (citing, cited)]
         if same:
             other = rng.choice(sorted(same))
             neg_folder.append(evidence.support(sentence, texts[other], rarity).score)
-            full_neg.append(evidence.support(sentence, texts[other], full).score)
+            title_neg.append(evidence.support(sentence, texts[other], titles).score)
         query = " ".join(dict.fromkeys(evidence.stems(sentence)))[:300]
         hits = lib.search(query, limit=10, per_paper=1) if query else []
         other = next((h.paper_id for h in hits if lib.canonical(lib.row(h.paper_id)).id not in (citing, cited)
@@ -212,7 +217,8 @@ def main() -> None:
         "negatives": {"folder": len(neg_folder), "search": len(neg_search)},
         "auroc": {"all": round(auroc(pos, negs), 3), "folder": round(auroc(pos, neg_folder), 3),
                   "search": round(auroc(pos, neg_search), 3),
-                  "folder_fulltext_rarity": round(auroc(full_pos, full_neg), 3)},
+                  "folder_title_rarity": round(auroc(title_pos, title_neg), 3)},
+        "rarity_seconds": round(rarity_s, 2),
         "threshold": t,
         "flagged_below_threshold": {"positives": round(sum(p < t for p in pos) / max(len(pos), 1), 3),
                                     "folder": round(sum(n < t for n in neg_folder) / max(len(neg_folder), 1), 3),

@@ -198,6 +198,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]
     from paperlens.core.features import hover
 
     stamp = _stamp(view)
+    hover.rarity(view, wait=True)         # the rarity the threshold was calibrated with
     out: list[Unsupported] = []
     for cite in citations.find_citations(doc.text, doc.language, doc.macros)[:MAX_CHECKED]:
         row = view.resolve(cite.key, doc.bib_files)
