@@ -52,7 +52,7 @@ def record_text(title: str, surnames: list[str], venue: str, year: str, key: str
     return (title or "") + (" — " + rest if rest else "")
 
 
-@dataclass
+@dataclass(slots=True)        # no __dict__: 20k rows at 10k papers
 class Row:
     id: str
     key: str
@@ -148,6 +148,10 @@ class PaperTable:
             return cls.broken("not a list of rows")
         prefix, mark, types = base.rstrip("/") + "/", cls.REL, cls.ROW_TYPES
         rows = []
+        # one string for each value that repeats (the .bib of 10k entries, years, venues,
+        # surnames, a text's source and file): JSON gives a new one each time (~5 MB at 10k)
+        same: dict[str, str] = {}
+        one = same.setdefault
         for n, row in enumerate(data):
             if type(row) is not list or tuple(map(type, row)) != types \
                     or not all(type(s) is str for s in row[3]) or row[7] < 0:
@@ -155,7 +159,10 @@ class PaperTable:
             for i in (6, 9, 13):          # source, file, fulltext
                 v = row[i]
                 if v and v[0] == mark:
-                    row[i] = prefix + v[1:]
+                    v = prefix + v[1:]
+                row[i] = one(v, v)
+            row[4], row[5], row[8] = one(row[4], row[4]), one(row[5], row[5]), one(row[8], row[8])
+            row[3] = list(map(one, row[3], row[3]))      # surnames
             rows.append(Row(*row))
         return cls(rows)
 

@@ -538,8 +538,10 @@ class PaperFields:
         self.lock = threading.Lock()
         self.text_of: dict[str, str] = {}
         self._sig: dict[str, tuple] = {}                          # paper id -> its values
-        self._tokens: dict[str, dict[str, tuple]] = {f: {} for f in analyzers}
         self._avg: dict[str, float] = {}
+        self._parts: dict[float, float] = {}      # one float object for each BM25 part value
+        # a word of one paper (most keys, many surnames): (paper id, part), not a dict of one
+        self._single: dict[tuple[str, str], tuple[str, float]] = {}
         self.postings: dict[tuple[str, str], dict[str, float]] = {}
         self._table = lambda: None       # weak: an old table (and its word index) must be freed
 
@@ -563,17 +565,24 @@ class PaperFields:
             got = memo[(field, value)] = toks
         return got
 
-    def _drop(self, rid: str) -> None:
-        for field, toks in self._tokens.items():
-            for t in set(toks.pop(rid, ())):
-                d = self.postings.get((field, t))
+    def _drop(self, rid: str, fields, memo: dict) -> None:
+        """Remove a paper's postings (its words analysed again from its values: keeping every
+        paper's tokens cost ~10 MB at 10k papers)."""
+        sig = self._sig.get(rid)
+        if sig is None:
+            return
+        for i, field in fields:
+            for t in set(self._analyse(field, sig[i], memo)):
+                key = (field, t)
+                d = self.postings.get(key)
                 if d is not None:
                     d.pop(rid, None)
                     if not d:
-                        del self.postings[(field, t)]
+                        del self.postings[key]
+                elif self._single.get(key, ("",))[0] == rid:
+                    del self._single[key]
 
     def _add(self, rid: str, field: str, toks: tuple) -> None:
-        self._tokens[field][rid] = toks
         if not toks:
             return
         avg = self._avg.get(field) or 1.0
@@ -582,8 +591,31 @@ class PaperFields:
         counts: dict[str, int] = {}
         for t in toks:
             counts[t] = counts.get(t, 0) + 1
+        one, postings, single = self._parts.setdefault, self.postings, self._single
         for t, tf in counts.items():
-            self.postings.setdefault((field, t), {})[rid] = tf * (K1 + 1) / (tf + norm)
+            part = tf * (K1 + 1) / (tf + norm)
+            part = one(part, part)
+            key = (field, t)
+            d = postings.get(key)
+            if d is not None:
+                d[rid] = part
+                continue
+            got = single.get(key)
+            if got is None or got[0] == rid:
+                single[key] = (rid, part)
+            else:
+                del single[key]
+                postings[key] = {got[0]: got[1], rid: part}
+
+    def plist(self, field: str, text: str) -> Optional[dict[str, float]]:
+        """Paper id -> BM25 part of a word in a field (None: in no paper)."""
+        key = (field, text)
+        d = self.postings.get(key)
+        if d is None:
+            got = self._single.get(key)
+            if got is not None:
+                d = {got[0]: got[1]}
+        return d
 
     def sync(self, table) -> None:
         """Bring the postings in line with ``table``: a merged paper text and its entry are one
@@ -600,23 +632,17 @@ class PaperFields:
             fields = [(i, f) for i, f in enumerate(PAPER_FIELDS) if f in self.analyzers]
             memo: dict = {}                 # years and venues repeat: each analysed once
             if not self._sig or len(changed) + len(gone) > max(50, len(sigs) // 4):
-                # the first time, or much changed: all afresh, average lengths included;
-                # unchanged values keep their analysed tokens
-                old_sig, old_tokens = self._sig, self._tokens
-                self.postings, self._avg = {}, {}
-                self._tokens = {f: {} for f in self.analyzers}
+                # the first time, or much changed: all afresh, average lengths included
+                self.postings, self._avg, self._parts, self._single = {}, {}, {}, {}
                 for i, field in fields:
-                    prev = old_tokens.get(field, {})
-                    cur = {}
-                    for rid, sig in sigs.items():
-                        toks = prev.get(rid) if old_sig.get(rid) == sig else None
-                        cur[rid] = toks if toks is not None else self._analyse(field, sig[i], memo)
+                    cur = {rid: self._analyse(field, sig[i], memo) for rid, sig in sigs.items()}
                     self._avg[field] = (sum(len(t) for t in cur.values()) / len(cur)) if cur else 1.0
                     for rid, toks in cur.items():
                         self._add(rid, field, toks)
+                    del cur
             else:
                 for rid in gone + changed:
-                    self._drop(rid)
+                    self._drop(rid, fields, memo)
                 for rid in changed:
                     for i, field in fields:
                         self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
@@ -641,7 +667,7 @@ class PaperFields:
             for wi, pairs in enumerate(words):
                 bit = 1 << wi
                 for field, text in pairs:
-                    plist = self.postings.get((field, text))
+                    plist = self.plist(field, text)
                     if plist:
                         weight = boosts.get(field, 1.0) * _idf(n, len(plist))
                         capped = field in CAPPED and len(plist) > VENUE_CAP
