@@ -376,7 +376,8 @@ class Library:
         version = self._graph_version()
         self._graph = None       # the old graph goes before the new one is built (memory peak)
         matcher = self.matcher()
-        match = matcher.match_reference
+        match, both = matcher.match_reference, matcher.match_and_candidates
+        memo: dict[tuple, tuple] = {}
         graph = CitationGraph()
         for store in self.stores:
             for pid, refs in store.reference_lines():
@@ -387,8 +388,18 @@ class Library:
                 graph.read.add(citing.id)
                 whole: Optional[dict[str, Reference]] = None
                 for ref in refs:
-                    m = match(ref)
-                    if m is None and not ref.text and matcher.could_match(ref):
+                    if ref.text:
+                        m, retry = match(ref), False
+                    else:     # a title field alone: popular papers' titles repeat across the library
+                        key = (ref.title, ref.doi, ref.arxiv, ref.year)
+                        got = memo.get(key)
+                        if got is None:
+                            if len(memo) > 200_000:
+                                memo.clear()
+                            m, maybe = both(ref)
+                            got = memo[key] = (m, m is None and maybe)
+                        m, retry = got
+                    if retry:
                         # kept without its text: the entry as parsed has the surnames and year
                         if whole is None:
                             whole = {r.label: r for r in store.references(pid)}

@@ -341,7 +341,7 @@ class ReferenceMatcher:
         best = 0.0
         if len(q.title) >= 8 or (q.title and not q.text):
             best = max(fuzz.ratio(q.title, t.norm), fuzz.token_sort_ratio(q.title, t.norm))
-        if best >= self.strict or not q.text:
+        if best >= self.strict:
             return best, "title"
         got = self._process.extractOne(t.squashed, q.runs(), scorer=fuzz.ratio, score_cutoff=self.threshold)
         if got is not None and got[1] > best:
@@ -358,31 +358,44 @@ class ReferenceMatcher:
         citation graph links and what a hover shows. ``score`` is 100 for a DOI or arXiv id,
         else the title similarity (0–100). ``ref`` is an entry as the parser gives it (its DOI
         and arXiv id already read from its text; :meth:`match` takes raw text)."""
-        if not self.entries:
-            return None
+        return self.match_and_candidates(ref)[0]
+
+    def match_and_candidates(self, ref: Reference) -> tuple[tuple[str, float] | None, bool]:
+        """:meth:`match_reference`'s answer, and whether the entry's text might change it
+        (:meth:`could_match`): read without its text (a title field alone), a library title came
+        close enough that the surnames and year would decide."""
         ref = Reference.coerce(ref)
+        if not self.entries:
+            return None, False
         same = self._ids.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
         if same is not None:
-            return self.entries[same].id, 100.0
+            return (self.entries[same].id, 100.0), False
         q = self._query(ref)
         if q is None:
-            return None
+            return None, False
         found: list[tuple[float, int, _Title]] = []   # (score, kind rank, title) accepted
+        low = min(self.threshold, self.short_threshold)
+        wants = False
         for k in self._candidates(q):
             t = self._titles[k]
-            if self._year(t.paper, q) < 0 or (t.main or t.words < self.min_partial_words) \
-                    and self._author(t.paper, q) <= 0:
+            if self._year(t.paper, q) < 0:
                 continue                     # cheap refusals first: most candidates end here
+            if (t.main or t.words < self.min_partial_words) and self._author(t.paper, q) <= 0:
+                if not q.text and not wants:     # would the entry's authors decide?
+                    wants = self._score(q, t)[0] >= self.short_threshold
+                continue
             score, kind = self._score(q, t)
-            if score >= min(self.threshold, self.short_threshold) and self._accepted(q, t, score, kind):
-                found.append((score, int(kind == "title" and not t.main), t))
-        return self._choose(found)
+            if score >= low:
+                if self._accepted(q, t, score, kind):
+                    found.append((score, int(kind == "title" and not t.main), t))
+                elif not q.text:
+                    wants = True
+        return self._choose(found), wants
 
     def could_match(self, ref: Reference) -> bool:
-        """Whether some library title is a candidate for this entry: an entry read without its
-        text (title field only) that did not match may match with its text (surnames, year)."""
-        q = self._query(Reference.coerce(ref)) if self.entries else None
-        return q is not None and bool(self._candidates(q))
+        """Whether an entry read without its text (a title field alone) may match with its text:
+        a library title came close, and the surnames and year would decide."""
+        return self.match_and_candidates(ref)[1]
 
     def _choose(self, found: list[tuple[float, int, _Title]]) -> tuple[str, float] | None:
         """The one paper of the best matches, or None when two papers match as well: among the
