@@ -495,6 +495,7 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
     skipped = {by_id[i] for i in skip if i in by_id}
     score: dict[int, float] = {}
     notes: dict[int, Suggestion] = {}        # the rows a signal other than the title fits
+    hit: dict[int, object] = {}              # the passage the search found for a row
 
     def note(n: int) -> Suggestion:
         s = notes.get(n)
@@ -523,12 +524,7 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
                 best[n], first[n] = h.score, h
         for n, v in _normalise(best).items():
             add(n, W_SEARCH * v)
-            h = first[n]
-            text = getattr(h, "text", "") or ""
-            title = [t for t, _ in index.words[n]]
-            if text and [t for t, _ in _unique(terms(text[:400]))][:len(title)] != title:   # not the title again
-                s = note(n)
-                s.passage, s.page = text, getattr(h, "page", None)
+            hit[n] = first[n]
     # a first author named right before the cursor ("as Rao and Ballard showed \cite{")
     if use_titles and ctx.near and W_AUTHOR:
         for word in _WORD.findall(ctx.near):
@@ -606,6 +602,11 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         s.score = v
         # why: the title words the context shares
         s.words = [w for st, w in index.words[n] if st in stems]
+        h = hit.get(n)
+        text = (getattr(h, "text", "") or "") if h is not None else ""
+        title = [t for t, _ in index.words[n]]
+        if text and [t for t, _ in _unique(terms(text[:400]))][:len(title)] != title:   # not the title again
+            s.passage, s.page = text, getattr(h, "page", None)
         out.append(s)
     return out
 

@@ -114,9 +114,9 @@ def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[rec
     (meanwhile its papers are ranked without them)."""
     ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
     rows = view.rows()
-    own = str(doc.path) if doc.path is not None else None          # a draft in a paper folder
+    own = view.row_for_file(str(doc.path)) if doc.path is not None else None   # a draft in a paper folder
     return recommend.rank(ctx, rows, search=lambda q: view.search(q, recommend.SEARCH_LIMIT, per_paper=1),
-                          graph=view.graph(), skip=[r.id for r in rows if own and r.file == own], keep=keep,
+                          graph=view.graph(), skip=[own.id] if own is not None else [], keep=keep,
                           wait=wait)
 
 
