@@ -95,3 +95,22 @@ def test_short_lists_are_bounded_for_all_segments_together(tmp_path, monkeypatch
     assert 0 < len(cache.short) <= 6
     assert lib.search("word3")[0].path.endswith("p3.txt")   # evicted lists are read again
     lib.close()
+
+
+def test_snippets_find_the_words_a_plain_alternation_finds():
+    """The snippet regex checks a word's first letter before trying the terms: the same
+    matches as trying every term at every word start (the regex it replaced)."""
+    import re
+
+    from paperlens.core.index.whoosh.analysis import mixed_analyzer
+
+    an = mixed_analyzer()
+    terms = {"semi-supervised", "semi", "segment", "3d", "imag", "医学", "图像", "ünet", "x.y"}
+    old = re.compile("|".join(re.escape(t) if re.search(r"[\u3400-\u9fff]", t) else r"\b" + re.escape(t) + r"\w*"
+                              for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    snip = fast.Snippets(terms, an)
+    texts = ["Semi-Supervised 3D Image Segmentation with ÜNet and X.Y — Semiotics, 3Dness",
+             "医学图像分割 and images, SEGMENTS; semi supervised; imaging 3d-printing",
+             "nothing at all", "ß İmage Ünet-like xay x.yz"]
+    for text in texts:
+        assert [m.span() for m in snip._re.finditer(text)] == [m.span() for m in old.finditer(text)]

@@ -843,9 +843,15 @@ class Snippets:
         self.terms = frozenset(terms)
         self.analyzer = analyzer
         self.maxchars, self.surround = maxchars, surround
-        alts = []
+        # a word starting with a query term; a Chinese term anywhere. The words' first letters
+        # are checked first (a lookahead): trying every term at every word start took 2x longer
+        cjk, words = [], []
         for t in sorted(self.terms, key=len, reverse=True):
-            alts.append(re.escape(t) if _CJK.search(t) else r"\b" + re.escape(t) + r"\w*")
+            (cjk if _CJK.search(t) else words).append(t)
+        alts = [re.escape(t) for t in cjk]
+        if words:
+            first = "".join(sorted({re.escape(t[0]) for t in words}))
+            alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
         self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
         self._verdict: dict[str, bool] = {}
 
