@@ -25,7 +25,18 @@ positives labelled by reading (``--labels``: ``{"pair id": {"accepted": true|fal
 line of the passage read}}``, accepted when the best passage shown supports what the sentence
 says of the cited paper), the accepted rate; a pair whose best passage is another one now
 counts apart (``shown_another_passage_since``: label it again). ``--dump`` prints the sampled pairs
-(sentence, best passage) for labelling instead.
+(sentence, best passage) for labelling instead. Citing sentences keep to running Latin-script
+text, citations of at most :data:`MAX_COCITED` entries (a list of twenty cites a field).
+
+Scores use what the server uses: the rarity of words over the full texts of a sample of the
+library's papers (``hover.rarity``); ``folder_title_rarity`` is the AUROC with the titles' rarity,
+what a hover uses before that sample is read.
+
+2026-12-04 (138 graph links, 189 pairs): AUROC 0.853 against a paper of the same field, 0.519
+against the best search hit (a lexical scorer cannot tell the paper a search proposes for the
+sentence from the one cited: both share its words), 0.82 with the titles' rarity; threshold
+0.099 flags 10% of the positives and 55% of the same-field negatives; 37 of 50 labelled best
+passages accepted (74%); evidence for a hover p50 14 ms, p95 30-43 ms (loaded 2-core machine).
 """
 from __future__ import annotations
 
