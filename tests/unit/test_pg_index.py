@@ -1,0 +1,249 @@
+"""The index on PostgreSQL (issue 19) against a real PostgreSQL 15 server (tests/fixtures/postgres.py)."""
+import json
+import logging
+import threading
+
+import pytest
+
+from paperlens.core.index import search as search_mod
+from paperlens.core.index.postgres import schema as sch
+from paperlens.core.index.postgres.store import PostgresIndex, redact
+from paperlens.core.index.whoosh.store import IndexStore
+
+pytest_plugins = ["fixtures.postgres"]     # pg_server, pg_url
+
+BIB = """@article{vaswani2017attention,
+  title = {Attention Is All You Need},
+  author = {Vaswani, Ashish and Shazeer, Noam},
+  year = {2017},
+  journal = {NeurIPS},
+  abstract = {The dominant sequence transduction models are based on recurrent networks. We propose the
+    Transformer, based solely on attention mechanisms, dispensing with recurrence entirely.}
+}
+
+@article{he2016resnet,
+  title = {Deep Residual Learning for Image Recognition},
+  author = {He, Kaiming and Zhang, Xiangyu},
+  year = {2016},
+  journal = {CVPR},
+  abstract = {Deeper neural networks are more difficult to train. We present a residual learning
+    framework to ease the training of networks that are substantially deeper.}
+}
+"""
+
+DIFFUSION = """Denoising Diffusion Probabilistic Models
+Jonathan Ho, Ajay Jain
+Abstract
+We present high quality image synthesis results using diffusion probabilistic models, a class of
+latent variable models inspired by considerations from nonequilibrium thermodynamics.
+
+1 Introduction
+Deep generative models of all kinds have recently exhibited high quality samples. The score
+matching objective connects denoising with Langevin dynamics.
+"""
+
+ZH = """# 医学图像分割综述
+
+我们研究医学图像分割的深度学习方法，并在多个数据集上进行了实验。
+三维场景理解是另一个重要的方向。
+"""
+
+
+def make_folder(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "refs.bib").write_text(BIB, encoding="utf-8")
+    (folder / "ddpm.txt").write_text(DIFFUSION, encoding="utf-8")
+    (folder / "survey.zh.md").write_text(ZH, encoding="utf-8")
+    return folder
+
+
+def hits(index, query, limit=10, per_paper=2):
+    return [h.to_dict() for h in search_mod.search([index], query, limit=limit, per_paper=per_paper)]
+
+
+@pytest.fixture
+def pg_index(tmp_path, pg_url):
+    folder = make_folder(tmp_path)
+    index = PostgresIndex(folder, pg_url, index_dir=tmp_path / "views", workers=1)
+    yield index
+    index.close()
+
+
+def test_index_and_search_like_the_whoosh_backend(tmp_path, pg_index):
+    report = pg_index.update()
+    assert report.error == "" and not report.busy
+    assert report.papers_total == 4 and report.files_parsed == 3 and report.skipped == []
+    whoosh = IndexStore(pg_index.folder, tmp_path / "whoosh-ix", workers=1)
+    assert whoosh.update().papers_total == 4
+    assert sorted(r.key for r in pg_index.table.rows) == sorted(r.key for r in whoosh.table.rows)
+    for query in ("attention recurrence", "residual networks", "diffusion thermodynamics", "Langevin",
+                  "vaswani transformer"):
+        ours, theirs = hits(pg_index, query), hits(whoosh, query)
+        assert ours and theirs, query
+        # the same --json shape, and the same best passage
+        assert set(ours[0]) == set(theirs[0])
+        assert (ours[0]["key"], ours[0]["title"], ours[0]["file"], ours[0]["line"]) == \
+               (theirs[0]["key"], theirs[0]["title"], theirs[0]["file"], theirs[0]["line"]), query
+        assert "**" in ours[0]["snippet"], ours[0]
+    whoosh.close()
+    # records and papers read back as the Whoosh store has them
+    row = next(r for r in pg_index.table.rows if r.key == "vaswani2017attention")
+    paper = pg_index.paper(row.id)
+    assert paper.title == "Attention Is All You Need" and paper.source == str(pg_index.folder / "refs.bib")
+    ddpm = next(r for r in pg_index.table.rows if r.title.startswith("Denoising"))
+    texts = [p.text for p in pg_index.passages(ddpm.id)]
+    assert any("Langevin" in t for t in texts)
+    assert pg_index.content_hash(str(pg_index.folder / "ddpm.txt"))
+
+
+def test_weights_title_over_body(tmp_path, pg_url):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Graph Transformers\nAda One\nAbstract\nWe study message passing.\n")
+    (folder / "b.txt").write_text("Message Passing Networks\nBo Two\nAbstract\n"
+                                  "Our method relates to graph transformers in passing.\n")
+    index = PostgresIndex(folder, pg_url, workers=1)
+    index.update()
+    top = hits(index, "graph transformers")[0]
+    assert top["title"] == "Graph Transformers"
+    assert hits(index, "message passing")[0]["title"] == "Message Passing Networks"
+    index.close()
+
+
+def test_phrases_and_negation(pg_index):
+    pg_index.update()
+    found = hits(pg_index, '"residual learning"')
+    assert found and all("residual learning" in (h["snippet"].replace("**", "")).lower() for h in found[:1])
+    assert {h["key"] for h in found} == {"he2016resnet"}
+    assert hits(pg_index, '"learning residual"') == []           # the words, not consecutive
+    assert "he2016resnet" not in {h["key"] for h in hits(pg_index, "networks -residual")}
+
+
+def test_chinese(pg_index):
+    pg_index.update()
+    top = hits(pg_index, "医学图像分割")[0]
+    assert top["file"].endswith("survey.zh.md")
+    # the snippet reads as the original (segmentation and stop words are the index's business)
+    assert "我们研究**医学图像分割**的深度学习方法，并在多个数据集上进行了实验。" in top["snippet"]
+    assert hits(pg_index, "图像")[0]["file"].endswith("survey.zh.md")        # a word inside a longer one
+    assert hits(pg_index, '"场景理解"')[0]["file"].endswith("survey.zh.md")
+    assert hits(pg_index, '"理解场景"') == []
+
+
+def test_update_changes_and_removes_files(pg_index):
+    pg_index.update()
+    folder = pg_index.folder
+    (folder / "ddpm.txt").write_text(DIFFUSION.replace("Langevin", "Metropolis"), encoding="utf-8")
+    (folder / "survey.zh.md").unlink()
+    report = pg_index.update()
+    assert report.files_parsed == 1 and report.files_removed == 1 and report.papers_total == 3
+    assert hits(pg_index, "Langevin") == []
+    assert hits(pg_index, "Metropolis")[0]["title"] == "Denoising Diffusion Probabilistic Models"
+    assert hits(pg_index, "医学图像分割") == []
+    again = pg_index.update()
+    assert again.files_parsed == 0 and again.papers_total == 3
+
+
+def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path, pg_index, pg_url):
+    import psycopg
+
+    pg_index.update()
+    with psycopg.connect(pg_url, autocommit=True) as holder:      # what a running update holds
+        holder.execute("SELECT pg_advisory_lock(hashtext('paperlens:paperlens'))")
+        (pg_index.folder / "new.txt").write_text("A New Paper\nCy Three\nAbstract\nNovel words here.\n")
+        other = PostgresIndex(pg_index.folder, pg_url, workers=1)
+        report = other.update()
+        assert report.busy and report.papers_indexed == 0
+        assert hits(other, "novel") == []
+        holder.execute("SELECT pg_advisory_unlock(hashtext('paperlens:paperlens'))")
+        report = other.update()
+        assert not report.busy and report.papers_indexed == 1
+        other.close()
+
+
+def test_a_reader_never_sees_half_a_change_set_and_hears_the_notify(tmp_path, pg_index, pg_url):
+    """The update's transaction is held open at its last step (just before the commit, by a
+    lock the test holds on the meta table): a reader then still sees the old state whole; after
+    the commit it sees the new state whole, and a NOTIFY arrived."""
+    import psycopg
+
+    pg_index.update()
+    reader = PostgresIndex(pg_index.folder, pg_url, workers=1)
+    assert len(reader.table.rows) == 4
+    with psycopg.connect(pg_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {sch.CHANNEL}")
+        blocker = psycopg.connect(pg_url)
+        blocker.execute("LOCK TABLE paperlens.meta IN EXCLUSIVE MODE")   # the writer's UPDATE waits
+        (pg_index.folder / "refs.bib").write_text(BIB.replace("he2016resnet", "he2016deep"), encoding="utf-8")
+        (pg_index.folder / "ddpm.txt").unlink()
+        done = []
+        writer = threading.Thread(target=lambda: done.append(pg_index.update()))
+        writer.start()
+        with psycopg.connect(pg_url, autocommit=True) as watch:     # wait until the writer waits on the lock
+            while not watch.execute("SELECT count(*) FROM pg_locks WHERE relation = 'paperlens.meta'::regclass"
+                                    " AND NOT granted").fetchone()[0]:
+                watch.execute("SELECT pg_sleep(0.05)")
+        # mid-transaction: the reader sees the old state, whole
+        assert not reader.reload_if_changed()
+        keys = {r.key for r in reader.table.rows}
+        assert "he2016resnet" in keys and "he2016deep" not in keys
+        fresh = PostgresIndex(pg_index.folder, pg_url, workers=1)    # reads the table from the database
+        assert {r.key for r in fresh.table.rows} == keys and len(keys) == 4
+        fresh.close()
+        assert reader.paper(next(r.id for r in reader.table.rows if r.title.startswith("Denoising"))) is not None
+        assert [h["key"] for h in hits(reader, "Langevin")] != []
+        assert list(listener.notifies(timeout=0)) == []
+        blocker.commit()
+        blocker.close()
+        writer.join()
+        assert done and done[0].error == "" and done[0].papers_total == 3
+        notes = list(listener.notifies(timeout=10, stop_after=1))
+        assert notes and notes[0].payload.split()[0] == "paperlens"
+    assert reader.reload_if_changed()          # the NOTIFY told it
+    keys = {r.key for r in reader.table.rows}
+    assert "he2016deep" in keys and "he2016resnet" not in keys and len(keys) == 3
+    assert hits(reader, "Langevin") == []
+    assert not reader.reload_if_changed()
+    reader.close()
+
+
+def test_the_password_is_never_logged(tmp_path, pg_server, caplog):
+    from fixtures.postgres import PASSWORD
+
+    caplog.set_level(logging.DEBUG)
+    folder = make_folder(tmp_path)
+    good = PostgresIndex(folder, pg_server.url(), workers=1, schema="pwtest")
+    report = good.update()
+    assert report.error == ""
+    good.close()
+    # a wrong password, then a server that is away: clear messages without the password
+    wrong = pg_server.url().replace(PASSWORD, PASSWORD + "-wrong")
+    bad = PostgresIndex(folder, wrong, workers=1, schema="pwtest")
+    failed = bad.update()
+    assert "cannot reach the library's database at postgresql://paperlens@127.0.0.1" in failed.error
+    away = PostgresIndex(folder, f"postgresql://paperlens:{PASSWORD}@127.0.0.1:1/postgres", workers=1)
+    assert not away.is_ready() and "cannot reach" in away.unavailable
+    assert search_mod.search([away], "attention") == []
+    everything = caplog.text + json.dumps(failed.to_dict()) + away.unavailable + bad.unavailable
+    assert PASSWORD not in everything
+    assert redact(pg_server.url()) == f"postgresql://paperlens@127.0.0.1:{pg_server.port}/postgres"
+
+
+def test_the_table_is_kept_when_the_server_goes_away(tmp_path, pg_index, pg_url):
+    import psycopg
+
+    pg_index.update()
+    assert pg_index.is_ready() and len(pg_index.table.rows) == 4
+    pid = psycopg.connect(pg_url, autocommit=True)
+    # end this index's connections from the server's side (as a restart would)
+    pid.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    pid.close()
+    # the first read after it: nothing crashes; the table stays for completion and hover
+    first = search_mod.search([pg_index], "attention")
+    assert len(pg_index.table.rows) == 4
+    # ... and the index reconnects by itself
+    again = hits(pg_index, "attention")
+    assert again and again[0]["key"] == "vaswani2017attention"
+    assert first == [] or first[0].key == "vaswani2017attention"
