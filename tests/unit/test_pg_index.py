@@ -240,10 +240,39 @@ def test_the_table_is_kept_when_the_server_goes_away(tmp_path, pg_index, pg_url)
     pid.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()")
     pid.close()
-    # the first read after it: nothing crashes; the table stays for completion and hover
-    first = search_mod.search([pg_index], "attention")
-    assert len(pg_index.table.rows) == 4
+    # the first read after it: nothing crashes, it says why; the table stays for completion and hover
+    assert search_mod.search([pg_index], "attention") == []
+    assert pg_index.unavailable.startswith("lost the library's database at postgresql://paperlens@")
+    assert len(pg_index.table.rows) == 4 and not pg_index.reload_if_changed()
     # ... and the index reconnects by itself
     again = hits(pg_index, "attention")
-    assert again and again[0]["key"] == "vaswani2017attention"
-    assert first == [] or first[0].key == "vaswani2017attention"
+    assert again and again[0]["key"] == "vaswani2017attention" and pg_index.unavailable == ""
+
+
+REFS_TEXT = """Sparse Graph Attention
+Ana Ruiz
+Abstract
+We sparsify attention on graphs.
+
+References
+[1] A. Vaswani, N. Shazeer. Attention is all you need. In NeurIPS, 2017.
+[2] K. He, X. Zhang. Deep residual learning for image recognition. In CVPR, 2016.
+"""
+
+
+def test_reference_lines_and_a_requested_rebuild(tmp_path, pg_index):
+    (pg_index.folder / "sparse.txt").write_text(REFS_TEXT, encoding="utf-8")
+    pg_index.update()
+    whoosh = IndexStore(pg_index.folder, tmp_path / "whoosh-ix", workers=1)
+    whoosh.update()
+    ours = {pid: [(r.label, r.title) for r in refs] for pid, refs in pg_index.reference_lines()}
+    theirs = {pid: [(r.label, r.title) for r in refs] for pid, refs in whoosh.reference_lines()}
+    whoosh.close()
+    assert ours == theirs and len(ours) == 1
+    (refs,) = ours.values()
+    assert [label for label, _ in refs] == ["1", "2"]
+    rows = sorted((r.id, r.key) for r in pg_index.table.rows)
+    report = pg_index.update(force_rebuild=True)
+    assert report.rebuilt == "requested" and report.files_parsed == 4
+    assert sorted((r.id, r.key) for r in pg_index.table.rows) == rows      # the same ids and keys
+    assert hits(pg_index, "sparsify")[0]["title"] == "Sparse Graph Attention"
