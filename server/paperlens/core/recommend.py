@@ -36,7 +36,7 @@ PARAGRAPH_CAP = 1_500    # characters of the paragraph on each side of the sente
 PROFILE_BEFORE = 100_000  # where the document's other citations describe the papers they cite
 PROFILE_AFTER = 30_000
 PROFILE_REACH = 220      # characters before a citation (and a few after) that describe its keys
-SEARCH_LIMIT = 40        # passages asked of the full-text search
+SEARCH_LIMIT = 20        # passages asked of the full-text search
 KEEP = 200               # papers a ranking keeps (and explains)
 MAX_QUERY_STEMS = 16     # title stems looked up for a context
 
