@@ -121,3 +121,16 @@ def test_a_first_author_named_before_the_cursor(build):
         """)
     found = completion.complete(f.doc, f.offset, f.view, limit=20)
     assert keys(found)[0] == "robertson2009" and "by Robertson" in found.items[0].why
+
+
+def test_a_failing_ranking_leaves_the_keys_in_the_key_index_order(build, monkeypatch):
+    f = build(LIBRARY + r"""
+        %! draft.tex
+        Large kernels help convolutional networks scale \cite{|}.
+        """)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(completion.recommend, "rank", broken)
+    found = completion.complete(f.doc, f.offset, f.view, limit=20)
+    assert keys(found)[0] == "jumper2023" and not any(i.why for i in found.items)

@@ -8,6 +8,7 @@ abstracts and passages; co-citation with the keys cited nearby; recency in the d
 each ranked item says why (``why``); a longer prefix filters and orders as the key index does."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -17,6 +18,8 @@ from paperlens.core.features.document import Snapshot
 from paperlens.core.features.hover import card
 from paperlens.core.features.view import LibraryView
 from paperlens.core.models import Span
+
+log = logging.getLogger(__name__)
 
 TRIGGER_CHARACTERS = ["{", "@", ",", ";", "<"]
 SPARE_ROWS = 10          # asked beyond the limit, so that keys defined twice still fill it
@@ -79,7 +82,10 @@ def complete(doc: Snapshot, offset: int, view: LibraryView, limit: int,
     if cc is None:
         return None
     if by_context and len(cc.prefix.strip()) <= SHORT_PREFIX:
-        return _by_context(doc, offset, view, limit, cc)
+        try:
+            return _by_context(doc, offset, view, limit, cc)
+        except Exception:         # never lose completion to the ranking: the key index's order
+            log.exception("ranking the keys by the context failed; offering them unranked")
     rows, total = view.complete(cc.prefix, limit + SPARE_ROWS)
     rows, total = _one_row_per_key(rows, total, doc)
     rows = rows[:limit]

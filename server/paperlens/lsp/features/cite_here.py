@@ -4,6 +4,7 @@ cites nothing, one per paper, each inserting its citation; and ``paperlens.serve
 range, newText}]}, the same list for editors that show their own picker."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
 from lsprotocol import types
@@ -12,6 +13,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 from paperlens.core.features import cite_here as feature
 from paperlens.lsp.features._view import request
 from paperlens.lsp.features.citing import _position
+
+log = logging.getLogger(__name__)
 
 COMMAND = "paperlens.server.citeHere"
 KIND = types.CodeActionKind.RefactorRewrite
@@ -34,7 +37,11 @@ def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     req = request(ls, params.text_document.uri, params.range.start)
     if req is None:
         return []
-    found = feature.cite_here(req.doc, req.offset, req.view)
+    try:
+        found = feature.cite_here(req.doc, req.offset, req.view)
+    except Exception:            # never lose the quick fixes asked along with these
+        log.exception("could not rank papers for the sentence")
+        return []
     if found is None:
         return []
     actions = []
