@@ -108,6 +108,7 @@ class PostgresIndex(SearchIndex):
         self._conn = None              # readers' connection (autocommit: a statement, a snapshot)
         self._listen = None            # LISTEN schema.CHANNEL
         self._generation: Optional[int] = None
+        self._polling = False          # a replica (no LISTEN): each reload asks the generation
         self._pending: dict[str, tuple] = {}     # update: paper id -> (path, data, head)
         self.table = PaperTable()
         self.unavailable = ""
@@ -186,7 +187,8 @@ class PostgresIndex(SearchIndex):
         return self._generation is not None and not self.unavailable
 
     def _notified(self) -> bool:
-        """Whether a NOTIFY about this schema arrived (True when not listening: then ask)."""
+        """Whether a NOTIFY about this schema arrived (True when not listening: then ask the
+        database)."""
         if self._listen is None or self._listen.closed:
             return True
         changed = False
@@ -204,9 +206,15 @@ class PostgresIndex(SearchIndex):
                 return False
 
             def load(conn):
-                if self._listen is None:
+                if self._listen is None and not self._polling:
                     self._listen = self._connect()
-                    self._listen.execute(f"LISTEN {sch.CHANNEL}")
+                    try:
+                        self._listen.execute(f"LISTEN {sch.CHANNEL}")
+                    except psycopg.errors.ReadOnlySqlTransaction:    # a hot standby: no NOTIFY
+                        self._listen.close()
+                        self._listen, self._polling = None, True
+                        log.info("%s is a read replica: the paper table is checked for changes "
+                                 "on each reload (no LISTEN there)", self.where)
                 with conn.transaction():    # the generation and the rows of one snapshot
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     try:
