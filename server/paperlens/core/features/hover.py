@@ -80,7 +80,8 @@ def _state(view: LibraryView):
     library = getattr(view, "library", None)
     if library is None:
         return None
-    return (id(library),) + tuple(getattr(s, "stamp", None) for s in getattr(library, "stores", ()))
+    return (id(library),) + tuple((str(getattr(s, "index_dir", "")), getattr(s, "stamp", None))
+                                  for s in getattr(library, "stores", ()))
 
 
 def rarity(view: LibraryView, wait: bool = False) -> evidence.Rarity:
