@@ -118,6 +118,8 @@ def test_phrases_and_negation(pg_index):
     assert {h["key"] for h in found} == {"he2016resnet"}
     assert hits(pg_index, '"learning residual"') == []           # the words, not consecutive
     assert "he2016resnet" not in {h["key"] for h in hits(pg_index, "networks -residual")}
+    # Whoosh's field prefixes are understood as words (not as the word "title")
+    assert hits(pg_index, "title:residual")[0]["key"] == "he2016resnet"
 
 
 def test_chinese(pg_index):

@@ -52,13 +52,17 @@ def index_text(text: str) -> str:
 
 _CHUNK_RE = re.compile(r'-?"[^"]*"?|\S+')
 _OPERATORS = frozenset(("and", "or", "not", "andnot", "andmaybe", "to"))
+# Whoosh's field prefixes: searched as plain words here (every field is in one tsvector)
+_FIELD_RE = re.compile(r"(^|[\s(-])(?:title|authors?|abstract|body|key|year|venue|meta):(?=\S)", re.I)
 
 
 def query_texts(query: str) -> tuple[str, str, str]:
     """(all, any, without) for ``websearch_to_tsquery``: every word and phrase of the query
     (tier 0), any of them (tier 1, the same chunks joined with ``or``), and the negated ones
-    (``-word``, ``-"a phrase"``), which both tiers exclude. Quoted phrases stay phrases."""
+    (``-word``, ``-"a phrase"``), which both tiers exclude. Quoted phrases stay phrases; a
+    Whoosh field prefix (``title:``) is dropped, its words searched in every field."""
     positive, negative = [], []
+    query = _FIELD_RE.sub(r"\1", query)
     for chunk in _CHUNK_RE.findall(query):
         neg = chunk.startswith("-") and len(chunk) > 1
         body = chunk[1:] if neg else chunk
