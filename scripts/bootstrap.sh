@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   else
     say "installing paperlens and its dependencies into .venv (first run, about a minute)..."
   fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,postgres]" 2>&1 \
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 \
     | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
   .venv/bin/python -c "import paperlens, pygls, whoosh, bibtexparser, pytest_lsp" \
     || { say "installing paperlens into .venv failed (see pip's messages above)"; exit 1; }
@@ -44,6 +44,9 @@ if [ "${1:-}" = "--editors" ]; then
       say "please install ${need[*]} (the editor tests drive them; as root: apt-get install ${need[*]})"
     fi
   fi
+  # the PostgreSQL index's tests (tests/fixtures/postgres.py) also need psycopg: the extra 'postgres'
+  .venv/bin/python -c "import psycopg" 2>/dev/null || { say "installing psycopg (paperlens[postgres]) into .venv..."
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[postgres]" >&2; }
   # the README's Neovim 0.10+ setup is tested on this one (Debian 12 has Neovim 0.7)
   NVIM_NEW=0.11.4
   dest="${PAPERLENS_E2E_CACHE:-$HOME/.cache/paperlens-e2e}/neovim-$NVIM_NEW"
