@@ -134,3 +134,22 @@ def test_a_failing_ranking_leaves_the_keys_in_the_key_index_order(build, monkeyp
     monkeypatch.setattr(completion.recommend, "rank", broken)
     found = completion.complete(f.doc, f.offset, f.view, limit=20)
     assert keys(found)[0] == "jumper2023" and not any(i.why for i in found.items)
+
+
+def test_the_adapter_shows_why_beside_the_key(build):
+    from lsprotocol import types
+
+    from feature_fixtures import FakeServer
+    from paperlens.lsp.features import completion as adapter
+
+    f = build(LIBRARY + r"""
+        %! draft.tex
+        Large kernels help convolutional networks scale \cite{|}.
+        """)
+    server = FakeServer(f)
+    uri = server.open(f.path("draft.tex"), f.doc.text)
+    found = adapter.completion(server, types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=f.offset)))
+    top = found.items[0]
+    assert top.label == "ding2022" and "kernel" in top.label_details.description
+    assert "*Fits here:*" in adapter.resolve(server, top).documentation.value
