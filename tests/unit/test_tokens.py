@@ -255,3 +255,48 @@ def test_counting_needs_no_tiktoken_and_little_memory(tmp_path):
     grown_kb, imported = out.stdout.split()
     assert imported == "False", out.stderr
     assert int(grown_kb) < 30 * 1024, out.stderr
+
+
+def _word_lines(rnd, n: int) -> list[str]:
+    """Lines of words separated by spaces (single, and now and then two or three), words
+    repeating, with punctuation, digits, contractions, CJK, marks and odd whitespace in them."""
+    words = ["models", "Models", "model's", "WE'LL", "(3D", "3D)", "grounding,", "grounding.", "x",
+             "1234567", "3.14", "--", "/", "//", "a/b", "e.g.,", "naïve", "café", "漢字", "中文。",
+             "テスト", "한국어", "🙂", "e\u0301", "ſ'S", "'s", "'", ".", "...", "[12]", "\u00a0x",
+             "a\tb", "\u2028", "\x1c", "<|endoftext|>", "", "Ünïcödé", "l'été", "don't", "ok!?"]
+    out = []
+    for _ in range(n):
+        parts = [rnd.choice(words) for _ in range(rnd.randint(1, 12))]
+        seps = [rnd.choice([" "] * 8 + ["  ", "   "]) for _ in parts]
+        out.append("".join(p + s for p, s in zip(parts, seps))[:-1] if rnd.random() < .5
+                   else "".join(s + p for p, s in zip(parts, seps)))
+    return out
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+def test_counts_by_words_are_tiktokens(offline, encoding, monkeypatch):
+    """Lines counted word by word (a space begins a pre-token) count what tiktoken encodes,
+    whether their words are remembered or not, and after the word cache was emptied."""
+    import random
+
+    import tiktoken
+    enc = encoding_for(encoding)                       # seeds the cache tiktoken reads
+    reference = tiktoken.get_encoding(encoding)
+    monkeypatch.setattr(enc, "word_cache_limit", 50)       # cleared again and again
+    lines = _word_lines(random.Random(3), 3000)
+    lines += [line for text in _texts() for line in text.split("\n")]
+    for line in lines + lines[::-1]:
+        assert enc.count(line) == len(reference.encode_ordinary(line)), line
+    assert 0 < len(enc._firsts) + len(enc._spaced) <= 50
+
+
+def test_word_cache_limit_applies_to_loaded_encodings(offline, monkeypatch):
+    monkeypatch.setattr(tokens, "WORD_CACHE_MAX", tokens.WORD_CACHE_MAX)
+    enc = encoding_for("o200k_base")
+    tokens.set_word_cache_limit(1 << 18)
+    assert enc.word_cache_limit == 1 << 18
+    for i in range(200):
+        enc.count(f"word{i} and word{i + 1}")
+    tokens.set_word_cache_limit(100)
+    enc.count("one more line of words to remember")
+    assert len(enc._firsts) + len(enc._spaced) <= 100

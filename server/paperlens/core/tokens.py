@@ -37,11 +37,12 @@ import os
 import threading
 import uuid
 import zlib
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 __all__ = ["BPE_FILES", "Encoding", "TokenizerDataError", "count_tokens", "encoding_for",
-           "seed_cache", "truncate_to_tokens"]
+           "seed_cache", "set_word_cache_limit", "truncate_to_tokens"]
 
 # BPE file -> (url, sha256 of its content), as in tiktoken_ext/openai_public.py (tiktoken 0.14).
 _BASE = "https://openaipublic.blob.core.windows.net/encodings/"
@@ -251,6 +252,10 @@ _O200K_ASCII_PATTERN = "|".join([
 ASCII_PATTERNS = {"o200k_base": _O200K_ASCII_PATTERN, "o200k_harmony": _O200K_ASCII_PATTERN}
 
 _COUNT_CACHE_MAX = 1 << 15          # pieces whose token count is remembered (then forgotten)
+# words (space-separated runs) whose token count is remembered: this many in the server, which
+# counts a few small files; an index worker counts megabytes of text and may keep more
+# (set_word_cache_limit; about 100 bytes a word)
+WORD_CACHE_MAX = 1 << 15
 
 
 class _Vocabulary:
@@ -375,7 +380,10 @@ class Encoding:
         self._split = regex.compile(PATTERNS[name]).findall
         ascii_pattern = ASCII_PATTERNS.get(name)
         self._split_ascii = re.compile(ascii_pattern).findall if ascii_pattern else self._split
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}         # pre-token -> tokens
+        self._firsts: dict[str, int] = {}         # a text's first word -> tokens
+        self._spaced: dict[str, int] = {}         # word -> tokens of " " + word
+        self.word_cache_limit = WORD_CACHE_MAX
 
     def __repr__(self) -> str:
         return f"<Encoding {self.name!r}>"
@@ -396,8 +404,45 @@ class Encoding:
         return out
 
     def count(self, text: str) -> int:
-        """``len(encode_ordinary(text))``; the counts of recent pieces are remembered (most
-        words of a text are a few thousand frequent ones), so most calls add them up in C."""
+        """``len(encode_ordinary(text))``.
+
+        A text whose only whitespace is single spaces (most lines of a paper) is counted by its
+        words: in every pattern here a space begins a pre-token or is one (a space is only ever
+        the first character of a pre-token or part of a run of whitespace), so with no run of two
+        spaces and no other whitespace (``isprintable`` is False for every other White_Space
+        character) the pre-tokens of the text are those of its first word and of each other word
+        with its space in front. The counts of recent words are remembered (most words of a text
+        are a few thousand frequent ones), so most lines are added up in C; other texts are
+        counted by their pre-tokens, whose counts are remembered too."""
+        if text.isprintable() and "  " not in text:
+            words = text.split(" ")
+            try:
+                return self._firsts[words[0]] + sum(map(self._spaced.__getitem__,
+                                                        islice(words, 1, None)))
+            except KeyError:
+                return self._count_words(words)
+        return self._count_pieces(text)
+
+    def _count_words(self, words: list[str]) -> int:
+        firsts, spaced = self._firsts, self._spaced
+        if len(firsts) + len(spaced) + len(words) > self.word_cache_limit:
+            firsts.clear()
+            spaced.clear()
+        # (another thread may clear the caches meanwhile: only ``get`` and stores here)
+        first = words[0]
+        total = firsts.get(first)
+        if total is None:
+            total = firsts[first] = self._count_pieces(first)
+        get = spaced.get
+        for word in islice(words, 1, None):
+            c = get(word)
+            if c is None:
+                c = spaced[word] = self._count_pieces(" " + word)
+            total += c
+        return total
+
+    def _count_pieces(self, text: str) -> int:
+        """``count`` by pre-tokens; the counts of recent pre-tokens are remembered."""
         pieces = self._pieces(text)
         counts = self._counts
         try:
@@ -480,6 +525,16 @@ def encoding_for(model: str | None = None) -> Encoding:
 def count_tokens(text: str, model: str | None = None) -> int:
     """Number of tokens of ``text`` for ``model`` (special tokens count as plain text)."""
     return encoding_for(model).count(text)
+
+
+def set_word_cache_limit(words: int) -> None:
+    """How many words' token counts each encoding (loaded now or later) remembers. An index
+    worker counts the lines of thousands of papers: a larger cache misses less (real text
+    meets new words all along)."""
+    global WORD_CACHE_MAX
+    WORD_CACHE_MAX = max(0, int(words))
+    for enc in list(_ENCODINGS.values()):
+        enc.word_cache_limit = WORD_CACHE_MAX
 
 
 def truncate_to_tokens(text: str, max_tokens: int, model: str | None = None) -> str:

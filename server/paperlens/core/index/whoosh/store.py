@@ -219,8 +219,21 @@ def _new_writer(ix, timeout: float = 0.0, lock: bool = True, **kwargs):
     return writing.Writer.open(ix, timeout=timeout, lock=lock, **kwargs)
 
 
+# Words whose token counts a worker process remembers (tokens.set_word_cache_limit): about 25 MB
+# of a worker's 2 GB; the server keeps tokens' smaller default.
+WORKER_WORD_CACHE = 1 << 18
+
+
+def _worker_tokens() -> None:
+    from paperlens.core import tokens
+
+    if tokens.WORD_CACHE_MAX != WORKER_WORD_CACHE:
+        tokens.set_word_cache_limit(WORKER_WORD_CACHE)
+
+
 def _worker_parse(folder: str, rel: str) -> tuple[str, Optional[ParseResult], str]:
     """A parser process's job (what the process imports, never a test's replacement)."""
+    _worker_tokens()
     return _parse_job(folder, rel)
 
 
@@ -232,6 +245,7 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
     and, per file, what the parent needs to finish the paper table (papers without passages)
     or why the file was skipped. ``started``/``finished`` are told each file (the parent times
     each one)."""
+    _worker_tokens()
     ix = _open_index(Path(index_dir))
     writer = _new_writer(ix, lock=False, limitmb=96)   # the parent holds the index's lock
     out = []
