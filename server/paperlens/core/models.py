@@ -1,7 +1,7 @@
 """Plain data records shared by every layer. Pure Python, no protocol types."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Optional
 
 
@@ -60,7 +60,10 @@ class Paper:
             self.references = [Reference.coerce(r) for r in self.references]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The fields in their order, as ``dataclasses.asdict`` gives them (the authors a new
+        list), without deep-copying the references that are replaced here."""
+        data = {name: getattr(self, name) for name in _PAPER_FIELDS}
+        data["authors"] = list(self.authors)
         # every stored field of every reference (the span stays out); dicts assigned later too
         data["references"] = [{k: getattr(r, k) for k in Reference.STORED}
                               for r in map(Reference.coerce, self.references)]
@@ -73,6 +76,9 @@ class Paper:
 
     def surnames(self) -> list[str]:
         return [author_surname(a) for a in self.authors if a.strip()]
+
+
+_PAPER_FIELDS = tuple(f.name for f in fields(Paper))
 
 
 @dataclass
