@@ -542,6 +542,7 @@ class PaperFields:
         self._parts: dict[float, float] = {}      # one float object for each BM25 part value
         # a word of one paper (most keys, many surnames): (paper id, part), not a dict of one
         self._single: dict[tuple[str, str], tuple[str, float]] = {}
+        self._maxes: dict[int, tuple[dict, float]] = {}    # id(list) -> (list, its largest part)
         self.postings: dict[tuple[str, str], dict[str, float]] = {}
         self._table = lambda: None       # weak: an old table (and its word index) must be freed
 
@@ -647,6 +648,7 @@ class PaperFields:
                     for i, field in fields:
                         self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
             self._sig = sigs
+            self._maxes = {}
             self.text_of = text_of
             self._table = weakref.ref(table)
 
@@ -659,8 +661,10 @@ class PaperFields:
         that has it. The score of each paper asked for is the library-wide one; what the
         common words leave out is only the papers that nothing rarer found and no passage
         brings in (the best of them are found all the same when the query has no rarer word:
-        its rarest word always finds papers). A venue word of more than VENUE_CAP papers
-        ("proceedings", "conference") only adds to papers that other words found."""
+        its rarest word always finds papers). Of the papers found, those that the common
+        words cannot lift to the EXACT_PAPERS best are left out too (scored when asked for).
+        A venue word of more than VENUE_CAP papers ("proceedings", "conference") only adds to
+        papers that other words found."""
         with self.lock:
             n = max(len(self._sig), 1)
             lists = []         # (capped venue, papers, word, bit, weight, postings)
@@ -684,6 +688,14 @@ class PaperFields:
                 for rid, part in plist.items():
                     score[rid] = get(rid, 0.0) + weight * part
                     mask[rid] = mget(rid, 0) | bit
+            low: dict[str, tuple[float, int]] = {}
+            if common and len(score) > EXACT_PAPERS:
+                # a paper that the common words cannot lift to the EXACT_PAPERS best is not
+                # refined now (its score is computed if asked for): MaxScore's bound
+                rest = sum(weight * self._max_part(plist) for _, weight, plist, _ in common)
+                least = heapq.nlargest(EXACT_PAPERS, score.values())[-1]
+                for rid in [rid for rid, v in score.items() if v + rest < least]:
+                    low[rid] = (score.pop(rid), mask.pop(rid))
             for bit, weight, plist, _ in common:
                 if len(score) < len(plist):
                     pairs_ = [(rid, part) for rid in score if (part := plist.get(rid)) is not None]
@@ -692,24 +704,33 @@ class PaperFields:
                 for rid, part in pairs_:
                     score[rid] += weight * part
                     mask[rid] |= bit
-            lazy = _Lazy(common) if any(not capped for *_, capped in common) else None
+            lazy = _Lazy(common, low) if low or any(not capped for *_, capped in common) else None
             return PaperScores(score, lazy, 0), PaperScores(mask, lazy, 1)
+
+    def _max_part(self, plist: dict) -> float:
+        """The largest BM25 part of a list (kept until the postings change)."""
+        got = self._maxes.get(id(plist))
+        if got is None or got[0] is not plist:
+            got = self._maxes[id(plist)] = (plist, max(plist.values()))
+        return got[1]
 
 
 class _Lazy:
     """The common words' part of the papers that rarer words did not find, computed when
     asked for (see PaperFields.scores)."""
 
-    __slots__ = ("common", "got")
+    __slots__ = ("common", "low", "got")
 
-    def __init__(self, common):
+    def __init__(self, common, low: dict[str, tuple[float, int]]):
         self.common = common
+        self.low = low           # the rarer words' part of the papers found but not refined
         self.got: dict[str, tuple[float, int]] = {}
 
     def __call__(self, rid: str) -> tuple[float, int]:
         got = self.got.get(rid)
         if got is None:
-            s, m, venue = 0.0, 0, []
+            s, m = self.low.get(rid, (0.0, 0))
+            venue = []
             for bit, weight, plist, capped in self.common:
                 part = plist.get(rid)
                 if part is not None:
@@ -753,6 +774,9 @@ class PaperScores(dict):
 
 
 COMMON_PAPERS = 1000       # a paper-level word in more papers refines (PaperFields.scores)
+# of the papers the rarer words found, the best this many are refined and iterated for sure
+# (queries.py takes FAST_PAPERS, SYNTAX_PAPERS of them)
+EXACT_PAPERS = 100
 
 
 CAPPED = ("venue",)
