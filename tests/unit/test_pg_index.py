@@ -278,3 +278,21 @@ def test_reference_lines_and_a_requested_rebuild(tmp_path, pg_index):
     assert report.rebuilt == "requested" and report.files_parsed == 4
     assert sorted((r.id, r.key) for r in pg_index.table.rows) == rows      # the same ids and keys
     assert hits(pg_index, "sparsify")[0]["title"] == "Sparse Graph Attention"
+
+
+def test_a_common_word_is_ranked_within_bounds_title_matches_first(tmp_path, pg_url, monkeypatch):
+    from paperlens.core.index.postgres import store
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for n in range(8):
+        (folder / f"p{n}.txt").write_text(f"Paper Number {n}\nAuthor {n}\nAbstract\nNothing of note here.\n\n"
+                                          "1 Introduction\nWe mention the transformer only in passing.\n")
+    (folder / "z.txt").write_text("Transformer Models\nZed Last\nAbstract\nAll about them.\n")
+    index = PostgresIndex(folder, pg_url, workers=1)
+    index.update()
+    monkeypatch.setattr(store, "CANDIDATES", 3)      # the bound, small enough for 9 papers
+    found = search_mod.search([index], "transformer", limit=5)
+    assert found[0].title == "Transformer Models"
+    assert "more than 3 passages" in found.note
+    index.close()

@@ -47,6 +47,7 @@ __all__ = ["PostgresIndex", "redact"]
 
 CONNECT_TIMEOUT = 5          # seconds: an editor must not wait long for a server that is away
 REF_PAGE = 500               # papers per query of reference_lines
+CANDIDATES = 500             # passages a search takes from each way of matching (see _SEARCH)
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PATH_FIELDS = (6, 9, 13)    # source, file, fulltext in a table row's list
 
@@ -520,12 +521,25 @@ class PostgresIndex(SearchIndex):
                 return
             last = page[-1][0]
 
+    # Bounded work (a search runs while the editor waits): at most CANDIDATES passages from each
+    # of four ways of matching, the most telling first: every word in the title or abstract
+    # (tsquery weights A/B), every word anywhere, any word in the title or abstract, any word;
+    # only their union is ranked. Below the bound that union is every match: exact.
+    _AB = "regexp_replace({}::text, $r$'[^']*(?:''[^']*)*'$r$, $r$\\&:AB$r$, 'g')::tsquery"
     _SEARCH = (f"WITH q AS (SELECT websearch_to_tsquery('{txt.CONFIG}', %(all)s)"
                f" && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qa,"
-               f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo)"
+               f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo),"
+               f" w AS (SELECT qa, qo, {_AB.format('qa')} AS qa_ab, {_AB.format('qo')} AS qo_ab FROM q),"
+               " anyw AS MATERIALIZED (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo LIMIT %(cap)s),"
+               " c AS ((SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa_ab LIMIT %(cap)s)"
+               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa LIMIT %(cap)s)"
+               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo_ab LIMIT %(cap)s)"
+               " UNION SELECT * FROM anyw)"
                " SELECT p.paper_id, p.path, p.kind, p.section, p.line_start, p.line_end, p.page, p.text, p.seg,"
-               " p.tsv @@ q.qa AS every, ts_rank(%(weights)s::float4[], p.tsv, q.qo) AS score"
-               " FROM S.passages p, q WHERE p.tsv @@ q.qo ORDER BY every DESC, score DESC LIMIT %(pool)s")
+               " p.tsv @@ w.qa AS every, ts_rank(%(weights)s::float4[], p.tsv, w.qo) AS score,"
+               " (SELECT count(*) FROM anyw) AS matched"
+               " FROM c JOIN S.passages p USING (paper_id, kind, n), w"
+               " ORDER BY every DESC, score DESC LIMIT %(pool)s")
     _HEADLINE = (f"SELECT ts_headline('{txt.CONFIG}', d, websearch_to_tsquery('{txt.CONFIG}', %s),"
                  " CASE WHEN k = 1 THEN %s ELSE %s END)"
                  " FROM unnest(%s::text[], %s::int[]) WITH ORDINALITY AS t(d, k, i) ORDER BY i")
@@ -541,12 +555,15 @@ class PostgresIndex(SearchIndex):
             notes.add("the query names no word to look for")
             return []
         params = {"all": everything, "any": anything, "without": without, "weights": sch.WEIGHTS,
-                  "pool": limit * (per_paper + 3)}
+                  "pool": limit * (per_paper + 3), "cap": CANDIDATES}
         found = self._read(lambda c: c.execute(self._q(self._SEARCH), params).fetchall())
+        if found and found[0][-1] >= CANDIDATES:
+            notes.add(f"the query's words are in more than {CANDIDATES} passages: it was ranked among "
+                      "those where they are in the title or abstract first (a phrase or a rarer word narrows it)")
         text_of = self.table.text_of()
         seen: dict[str, int] = {}
         picked = []
-        for pid, path, kind, section, a, b, page, text, seg, every, score in found:
+        for pid, path, kind, section, a, b, page, text, seg, every, score, _ in found:
             sid = text_of.get(pid, pid)
             if sid != pid and kind == sch.PASSAGE:
                 continue        # an entry's abstract: the paper text merged into it has it too
