@@ -86,6 +86,34 @@ def test_hyphenation_in_an_entry_kept_without_its_text():
     assert not short.could_match(Reference("1", title="Paxos made complicated"))
 
 
+def test_a_title_field_alone_is_scored_once_and_checked_per_entry(monkeypatch):
+    """The graph reads entries as the index keeps them (a title field alone): a field's
+    candidates and scores are computed once, but each entry's year and arXiv id still decide,
+    and a library title whose length keeps its score under the thresholds is not compared."""
+    from rapidfuzz import fuzz
+
+    m = ReferenceMatcher(LIBRARY)
+    field = "Efficient estimation of word representations in vector space"
+    assert m.match_reference(Reference("1", title=field))[0] == "w2v"
+    assert m.match_reference(Reference("2", title=field, year="2014"))[0] == "w2v"
+    assert m.match_reference(Reference("3", title=field, year="1990")) is None
+    assert m.match_reference(Reference("4", title=field, arxiv="1706.03762")) is None
+    assert m.match_reference(Reference("5", title=field.upper(), year="2013"))[0] == "w2v"
+    # near miss without a surname in the field: not linked, the entry's text may decide
+    assert m.match_and_candidates(Reference("6", title="Efficient estirnation of word representatlons in "
+                                                       "vector space")) == (None, True)
+    assert m.match_and_candidates(Reference("7", title="Efficient estirnation of word representatlons in "
+                                                       "vector space", year="1990")) == (None, False)
+    calls = []
+    for name in ("ratio", "token_sort_ratio"):
+        real = getattr(fuzz, name)
+        monkeypatch.setattr(fuzz, name, lambda *a, _r=real, _n=name, **kw: calls.append(_n) or _r(*a, **kw))
+    # holds the main title "Taming the Monster" but is three times as long: nothing compared
+    long = "Taming the monster under the bed: monsters of children's literature over five centuries"
+    assert m.match_and_candidates(Reference("8", title=long)) == (None, False)
+    assert calls == []
+
+
 def test_ocr_errors(matcher):
     # a ligature lost, letters misread: a near miss with an author of the paper
     assert matched(matcher, "Mikolov, T. Efficient estirnation of word representatlons in vector space. 2013.") == "w2v"

@@ -196,25 +196,40 @@ class ReferenceMatcher:
         self.margin = margin
         self._ids: PaperKeys[int] = PaperKeys()      # the entries by DOI and arXiv id
         self._years: list[int | None] = []
+        self._arxivs: list[str] = []
         self._surnames: list[tuple[tuple[str, str], ...]] = []
         self._titles: list[_Title] = []
         df: dict[str, int] = defaultdict(int)
+        names: dict[str, tuple] = {}                 # surnames repeat across a library
         for i, e in enumerate(self.entries):
-            self._ids.add(i, doi=e.doi, arxiv=e.arxiv)
+            if e.doi or e.arxiv:
+                self._ids.add(i, doi=e.doi, arxiv=e.arxiv)
+            self._arxivs.append(norm_arxiv(e.arxiv) if e.arxiv else "")
             y = _YEAR_OF.match(e.year or "")
             self._years.append(int(y.group(1)) if y else None)
-            self._surnames.append(tuple((norm_title(s), norm_words(s)) for s in e.surnames if norm_title(s)))
+            own = []
+            for s in e.surnames:
+                got = names.get(s)
+                if got is None:
+                    n = norm_title(s)
+                    got = names[s] = (n, norm_words(s)) if n else ()
+                if got:
+                    own.append(got)
+            self._surnames.append(tuple(own))
             raw = e.title or ""
+            whole = norm_title(raw)
             main = _SUBTITLE.split(raw, maxsplit=1)[0]
             words: set[str] = set()
             for text, is_main in ((raw, False), (main, True)):
-                n = norm_title(text)
-                if not n or is_main and (not words or n == norm_title(raw)):
+                n = norm_title(text) if is_main else whole
+                if not n or is_main and (not words or n == whole):
                     continue
                 joined = frozenset(_tokens(n))
                 if is_main and len(joined) < 2:
                     continue
-                split = frozenset(_tokens(norm_words(text)))
+                # norm_words differs from norm_title's words only at hyphens and odd quotes
+                split = frozenset(_tokens(norm_words(text))) if "-" in text or "`" in text or \
+                    not text.isascii() else joined
                 for tk in {joined, split}:        # hyphenated words: indexed joined and split
                     if tk:
                         self._titles.append(_Title(i, n, _squash(n), n.count(" ") + 1, tk, is_main))
@@ -245,6 +260,8 @@ class ReferenceMatcher:
         self._title_tokens = [t.tokens for t in self._titles]
         self._vocab = self._single_words | self._pair_words | frozenset(
             u for m in self._pairs.values() for u in m)
+        self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
+        self._norm_memo: dict[object, tuple] = {}
 
     def _need(self, words: int) -> int:
         """How many of a title's (content) words an entry must hold to be compared with it."""
@@ -290,20 +307,22 @@ class ReferenceMatcher:
         return 1 if any(abs(ly - y) <= self.year_tolerance for y in years) else -1
 
     def _accepted(self, q: _Query, t: _Title, score: float, kind: str) -> bool:
-        i = t.paper
-        lib_arxiv = norm_arxiv(self.entries[i].arxiv)
-        if q.arxiv and lib_arxiv and lib_arxiv != q.arxiv:
+        return self._accept(t, score, kind, self._author(t.paper, q), self._year(t.paper, q), q.arxiv)
+
+    def _accept(self, t: _Title, score: float, kind: str, author: int, year: int, arxiv: str) -> bool:
+        """Whether a score is worth a match given the evidence (``author``, ``year``: see
+        :meth:`_author`, :meth:`_year`; ``arxiv``: the entry's id, normalised)."""
+        lib_arxiv = self._arxivs[t.paper]
+        if arxiv and lib_arxiv and lib_arxiv != arxiv:
             return False
-        year = self._year(i, q)
         if year < 0:
             return False
         if kind != "title" or t.main:       # a main title, a title cut short: a surname is needed
-            return score >= self.short_threshold and self._author(i, q) > 0
+            return score >= self.short_threshold and author > 0
         if t.words < self.min_partial_words:
-            return score >= self.short_threshold and self._author(i, q) > 0
+            return score >= self.short_threshold and author > 0
         if score >= self.strict:
             return True
-        author = self._author(i, q)
         return author > 0 or (author == 0 and year > 0)
 
     # --- matching ----------------------------------------------------------------------------------
@@ -370,6 +389,8 @@ class ReferenceMatcher:
         same = self._ids.find_by_id(ref.doi, ref.arxiv) if ref.doi or ref.arxiv else None
         if same is not None:
             return (self.entries[same].id, 100.0), False
+        if not ref.text:
+            return self._match_field(ref)
         q = self._query(ref)
         if q is None:
             return None, False
@@ -391,6 +412,98 @@ class ReferenceMatcher:
                 elif not q.text:
                     wants = True
         return self._choose(found), wants
+
+    # --- a title field alone (what the index keeps of an entry: the citation graph) ---------------
+    #
+    # The same decisions as above, in two steps: what depends on the title field only (its
+    # candidates, their scores and whether a surname is in the field) is computed once per
+    # distinct normalised field, for a library's reference lists repeat the titles of popular
+    # papers; the year and arXiv id are then checked per entry. A candidate whose title length
+    # alone keeps its score under what would count (the similarities are normalised edit
+    # distances: a length difference bounds them) is not compared.
+
+    def _match_field(self, ref: Reference) -> tuple[tuple[str, float] | None, bool]:
+        raw = ref.title or ""
+        hits = self._field_memo.get(raw)
+        if hits is None:
+            if len(self._field_memo) > 200_000:
+                self._field_memo.clear()
+                self._norm_memo.clear()
+            norm = norm_title(raw)
+            key: object = (norm, norm_words(raw)) if "-" in raw or "‐" in raw else norm
+            hits = self._norm_memo.get(key)
+            if hits is None:
+                hits = self._norm_memo[key] = self._field_hits(raw, norm)
+            self._field_memo[raw] = hits
+        if not hits:
+            return None, False
+        y = ref.year or ""
+        years = [int(y[:4])] if y[:4].isdigit() else []
+        arxiv = norm_arxiv(ref.arxiv) if ref.arxiv else ""
+        found: list[tuple[float, int, _Title]] = []
+        wants = False
+        titles, short = self._titles, self.min_partial_words
+        for k, score, kind, author in hits:
+            t = titles[k]
+            year = self._year_in(t.paper, years)
+            if year < 0:
+                continue
+            if (t.main or t.words < short) and author <= 0:
+                wants = wants or score >= self.short_threshold
+                continue
+            if self._accept(t, score, kind, author, year, arxiv):
+                found.append((score, int(kind == "title" and not t.main), t))
+            else:
+                wants = True
+        return self._choose(found), wants
+
+    def _field_hits(self, raw: str, norm: str) -> tuple:
+        """``(title index, score, kind, author)`` of the candidates of a title field alone whose
+        score may count (see :meth:`match_and_candidates`), whatever the entry's year."""
+        toks = norm.split()
+        if not toks:
+            return ()
+        toks = set(toks)
+        if "-" in raw or "‐" in raw:
+            toks.update(norm_words(raw).split())
+        q = _Query("", norm, "", "", frozenset(toks))
+        cands = self._candidates(q)
+        if not cands:
+            return ()
+        low = min(self.threshold, self.short_threshold)
+        n_len, s_len = len(norm), len(norm) - norm.count(" ")
+        words = norm.split()
+        heads: list[int] = []          # the length of the field's first j words, spaces removed
+        hits = []
+        for k in cands:
+            t = self._titles[k]
+            # the best each comparison of _score can give, from the lengths alone
+            a, b = len(t.norm), len(t.squashed)
+            reach = max(200.0 * min(a, n_len) / (a + n_len), 200.0 * min(b, s_len) / (b + s_len))
+            if reach + 1e-9 < low and not t.main and t.words >= 5 and len(words) > t.words:
+                if not heads:
+                    for w in words:
+                        heads.append((heads[-1] if heads else 0) + len(w))
+                h = heads[t.words - 1]
+                if 200.0 * min(b, h) / (b + h) + 1e-9 >= self.short_threshold:
+                    reach = self.short_threshold
+            if reach + 1e-9 < low:
+                continue
+            author = self._author(t.paper, q)
+            need = self.short_threshold if (t.main or t.words < self.min_partial_words) and author <= 0 else low
+            if reach + 1e-9 < need:
+                continue
+            score, kind = self._score(q, t)
+            if score >= need:
+                hits.append((k, score, kind, author))
+        return tuple(hits)
+
+    def _year_in(self, i: int, years: list[int]) -> int:
+        """:meth:`_year` for an entry's years given."""
+        ly = self._years[i]
+        if self.year_tolerance is None or ly is None or not years:
+            return 0
+        return 1 if any(abs(ly - y) <= self.year_tolerance for y in years) else -1
 
     def could_match(self, ref: Reference) -> bool:
         """Whether an entry read without its text (a title field alone) may match with its text:
