@@ -29,3 +29,18 @@ def test_while_the_titles_are_indexed_the_other_signals_rank():
     ranked = recommend.rank(ctx, many, wait=False)
     assert [s.row.key for s in ranked] == ["k7"] and ranked[0].recent
     recommend._building.join()
+
+
+def test_the_search_is_asked_once_while_the_user_types_in_the_citation():
+    library = rows(10)
+    asked = []
+
+    def search(query):
+        asked.append(query)
+        return [SimpleNamespace(key="k3", paper_id="id3", score=2.0, text="Dense passages", page=4)]
+    ctx = recommend.Context(sentence="dense passages matter", paragraph="")
+    for _ in range(3):
+        assert recommend.rank(ctx, library, search=search)[0].row.key == "k3"
+    assert asked == ["dense passages matter"]
+    recommend.rank(ctx, rows(11), search=search)                     # the library changed
+    assert len(asked) == 2
