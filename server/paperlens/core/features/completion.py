@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 TRIGGER_CHARACTERS = ["{", "@", ",", ";", "<"]
 SPARE_ROWS = 10          # asked beyond the limit, so that keys defined twice still fill it
 SHORT_PREFIX = 3         # up to this many characters typed, the context ranks the keys
-FILTERED_ROWS = 2000     # with a short prefix: the matching rows the context reorders
+FILTERED_ROWS = 300      # with a short prefix: the matching rows the context reorders
 
 
 @dataclass(frozen=True)
