@@ -87,3 +87,34 @@ def test_arxiv_abstract_page(tmp_path):
     assert paper.title == "Tumour Synthesis at Scale" and paper.year == "2025"
     assert paper.abstract.startswith("We synthesise tumours.") and "browse" not in paper.abstract
     assert result.passages[0].section == "abstract" and result.passages[0].line_start == 3
+
+
+def test_heading_names_as_the_patterns_say():
+    """_heading_name tries each pattern only where it can match (by the line's last and first
+    characters): it names the same headings as trying both patterns on every line."""
+    import random
+
+    from paperlens.core.parse import text as T
+
+    def by_patterns(line):
+        s = T._MARKDOWN_MARKS.sub("", line).strip()
+        m = T.HEADING.match(s)
+        if m:
+            return m.group(1).lower()
+        if T.NUMBERED_HEADING.match(s) and len(s.split()) <= 10:
+            return "section"
+        return None
+
+    named = {"Methodſ": "methodſ", "RELATED WOR\u212a": "related work", "Results:": "results",
+             "## 3. Method": "method", "*References*": "references", "II. Background.": "background",
+             "1 Introduction  ": "introduction", "4.2 Ablation Study": "section", "Abstract": "abstract",
+             "\u0661 Results of the Study": "section", "Results are shown": None, "": None, "  ": None,
+             "__Conclusions__": "conclusions", "APPENDIX\u00a0": "appendix", "`Evaluation`": "evaluation"}
+    for line, name in named.items():
+        assert T._heading_name(line) == name == by_patterns(line), line
+    rnd = random.Random(7)
+    alphabet = list("abstract REFERENCES 1.2 IVX #*_` .:\u017f\u212a\u0130\u0131\t\u00a0\u2028Kk\u0661") + [
+        "Introduction", "Methods", "Related work", "Acknowledgements", "Bibliography", "Appendix"]
+    for _ in range(20000):
+        line = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        assert T._heading_name(line) == by_patterns(line), line

@@ -55,7 +55,9 @@ _MARKDOWN_MARKS = re.compile(r"[*_`]+")
 
 
 def _strip_markdown(s: str) -> str:
-    return _MARKDOWN_MARKS.sub("", s).strip()
+    if "*" in s or "_" in s or "`" in s:
+        s = _MARKDOWN_MARKS.sub("", s)
+    return s.strip()
 
 
 def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -126,12 +128,21 @@ def split_authors(text: str) -> list[str]:
     return [n for n in names if re.search(r"[A-Za-z\u00C0-\u024F]", n)]
 
 
+# the last character of a line HEADING can match (it is stripped): a heading word's last letter
+# in either case ("ſ" and the Kelvin sign match s and k when the case is ignored), "." or ":"
+_HEADING_ENDS = frozenset("tnkdsyhxTNKDSYHX.:\u017f\u212a")
+
+
 def _heading_name(line: str) -> str | None:
     s = _strip_markdown(line)
-    m = HEADING.match(s)
-    if m:
-        return m.group(1).lower()
-    if NUMBERED_HEADING.match(s) and len(s.split()) <= 10:
+    if not s:
+        return None
+    # (most lines are neither heading: each pattern is tried only where it can match)
+    if s[-1] in _HEADING_ENDS:
+        m = HEADING.match(s)
+        if m:
+            return m.group(1).lower()
+    if (s[0] == "#" or s[0].isdecimal()) and NUMBERED_HEADING.match(s) and len(s.split()) <= 10:
         return "section"
     return None
 
