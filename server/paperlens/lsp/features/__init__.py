@@ -8,9 +8,11 @@ COMMAND_PAPERS = "paperlens.server.papers"
 COMMAND_OPEN_PAPER_TEXT = "paperlens.server.openPaperText"
 COMMAND_CITATION_INSERT = "paperlens.server.citationInsert"
 COMMAND_CITE_HERE = "paperlens.server.citeHere"
+COMMAND_SHOW_PASSAGE = "paperlens.server.showPassage"
+COMMAND_CHECK_CITATION = "paperlens.server.checkCitation"
 # the commands register() adds (the server adds its own: reindex, status)
 COMMANDS = [COMMAND_SEARCH, COMMAND_PAPERS, COMMAND_OPEN_PAPER_TEXT, COMMAND_CITATION_INSERT,
-            COMMAND_CITE_HERE]
+            COMMAND_CITE_HERE, COMMAND_SHOW_PASSAGE, COMMAND_CHECK_CITATION]
 
 
 class Features:
@@ -46,8 +48,8 @@ def register(server) -> Features:
     ``features.close()`` at shutdown."""
     from lsprotocol import types
 
-    from paperlens.lsp.features import (cite_here, citing, completion, definition, diagnostics, hover,
-                                        links, symbols, usages)
+    from paperlens.lsp.features import (citation_check, cite_here, citing, completion, definition,
+                                        diagnostics, evidence, hover, links, symbols, usages)
 
     publisher = diagnostics.Publisher(server)
 
@@ -97,5 +99,13 @@ def register(server) -> Features:
     @server.command(COMMAND_CITE_HERE)
     def cmd_cite_here(ls, *args):
         return cite_here.cite_here_command(ls, list(args))
+
+    @server.command(COMMAND_SHOW_PASSAGE)
+    def cmd_show_passage(ls, *args):
+        return evidence.show_passage_command(ls, list(args))
+
+    @server.command(COMMAND_CHECK_CITATION)
+    async def cmd_check_citation(ls, *args):
+        return await citation_check.check_citation_async(ls, list(args))
 
     return Features(publisher, server)

@@ -13,13 +13,13 @@ from typing import Optional
 
 from lsprotocol import types
 
+
 from paperlens.core import citation_check, evidence
 from paperlens.core.features import hover as hover_feature
 from paperlens.lsp.features._view import request
 
 log = logging.getLogger(__name__)
 
-COMMAND_CHECK_CITATION = "paperlens.server.checkCitation"
 NO_MODEL = "no model is configured: set paperlens.summary.provider to openai (the offline evidence is in the hover)"
 
 

@@ -20,7 +20,7 @@ from paperlens.core.features.document import document_language, make_snapshot
 from paperlens.lsp import convert
 from paperlens.lsp.background import background_executor
 from paperlens.lsp.features._view import event_loop, library_view
-from paperlens.lsp.features.evidence import COMMAND_SHOW_PASSAGE
+from paperlens.lsp.features import COMMAND_SHOW_PASSAGE
 from paperlens.lsp.uris import uri_to_path
 
 log = logging.getLogger(__name__)

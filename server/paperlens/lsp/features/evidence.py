@@ -9,13 +9,13 @@ from typing import Optional
 
 from lsprotocol import types
 
+
 from paperlens.lsp import convert
 from paperlens.lsp.features._view import allowed_folders
 from paperlens.lsp.uris import uri_to_path
 
 log = logging.getLogger(__name__)
 
-COMMAND_SHOW_PASSAGE = "paperlens.server.showPassage"
 
 
 def _inside(path: str, folders: list[str]) -> bool:
