@@ -133,11 +133,11 @@ def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -
     keep = limit + SPARE_ROWS if not cc.prefix.strip() else max(recommend.KEEP, limit + SPARE_ROWS)
     ranked = suggestions(doc, offset, view, ctx, keep=keep)
     if cc.prefix.strip():
-        rows, total = view.complete(cc.prefix, FILTERED_ROWS)
+        rows, total = _one_row_per_key(*view.complete(cc.prefix, FILTERED_ROWS), doc)
         allowed = {(r.key, r.source) for r in rows}
         ranked = [s for s in ranked if (s.row.key, s.row.source) in allowed]
     else:
-        rows, total = view.complete(cc.prefix, limit + SPARE_ROWS)
+        rows, total = _one_row_per_key(*view.complete(cc.prefix, limit + SPARE_ROWS), doc)
         total = max(total, len({s.row.key for s in ranked}))
     chosen = {id(s.row): s for s in ranked}
     order = [s.row for s in ranked] + [r for r in rows if id(r) not in chosen]
