@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import heapq
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,23 +487,29 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
 
     paper_of = r.cache.paper_of(searcher)
     docs = r.cache.paper_docs(searcher)
+    text_of = papers.text_of
     cands: dict[int, float] = {}
     owner: dict[int, str] = {}         # candidate -> the paper it counts for
     papers_in: set[str] = set()
+    speaks: dict[str, Optional[str]] = {}      # paper -> the paper its passages count for (None: none)
     for d in heapq.nlargest(max(FAST_CANDIDATES, 4 * limit), pscore, key=pscore.get):
-        s = pscore[d]
-        if reader.is_deleted(d):
-            continue
         pid = paper_of(d)
-        sid = papers.text_of.get(pid)
-        if sid is None:
-            sid = pid
-        elif docs.has_passages(sid):    # an entry whose full text is indexed: the text speaks
+        if pid in speaks:
+            sid = speaks[pid]
+        else:
+            sid = text_of.get(pid)
+            if sid is None:
+                sid = pid
+            elif docs.has_passages(sid):    # an entry whose full text is indexed: the text speaks
+                sid = None
+            speaks[pid] = sid
+        if sid is None or reader.is_deleted(d):
             continue
         papers_in.add(sid)
         owner[d] = sid
-        cands[d] = (s + record(sid)) * fast.coordination(pmask[d] | tmask.get(sid, 0), total)
-    for pid in heapq.nlargest(FAST_PAPERS, tscore, key=tscore.get):
+        cands[d] = (pscore[d] + record(sid)) * fast.coordination(pmask[d] | tmask.get(sid, 0), total)
+    # the papers the rarer words found are tscore's own entries (dict.get: no lazy lookup)
+    for pid in heapq.nlargest(FAST_PAPERS, tscore, key=dict.get.__get__(tscore)):
         if pid in papers_in:
             continue
         d = docs.record(pid)
@@ -515,11 +522,16 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     seen: dict[str, int] = {}
     written = fast.runs(schema, query.split())
     if written:       # a Chinese run or hyphenated word as typed beats its words scattered
+        every_run = sum(n for _, n in written)
         for d in heapq.nlargest(fast.RUN_CHECKED, cands, key=cands.get):
-            f = fields_of(d)
-            row = r.table.get(f.get("paper_id", ""))
-            hay = ((f.get("text") or "") + " " + (row.title if row else "")).lower()
-            found = sum(n for w, n in written if w in hay)
+            # the paper's title first: when it has every run, the text (stored fields) cannot add
+            # any (a run has no space: none spans the title and the text)
+            row = r.table.get(paper_of(d))
+            title = row.title.lower() if row else ""
+            found = sum(n for w, n in written if w in title)
+            if found < every_run:
+                text = (fields_of(d).get("text") or "").lower()
+                found = sum(n for w, n in written if w in title or w in text)
             if found:
                 cands[d] *= 1 + fast.RUN_BONUS * found
     for d, score in sorted(cands.items(), key=lambda kv: -kv[1]):
@@ -579,11 +591,22 @@ def _record_snippet(hit, text: str) -> str:
         return ""
 
 
+def _path(r: Reading, rel: str) -> str:
+    """``str(r.folder / rel)`` for a stored (relative, POSIX) path, without pathlib's ~10 us."""
+    root = r.__dict__.get("_root")
+    if root is None:
+        root = str(r.folder)
+        root = r.__dict__["_root"] = root if root.endswith(os.sep) else root + os.sep
+    if os.sep != "/" or not rel or rel.startswith("/") or "//" in rel or "./" in rel or rel.endswith("/"):
+        return str(r.folder / rel)
+    return root + rel
+
+
 def _make_hit(r: Reading, fields, score: float, snippet: str, text: str) -> SearchHit:
     pid = fields["paper_id"]
     row = r.table.get(pid)
     return SearchHit(
         paper_id=pid, key=row.key if row else fields.get("key", ""), title=row.title if row else "",
-        path=str(r.folder / fields["path"]), line_start=fields.get("line_start") or 0,
+        path=_path(r, fields["path"]), line_start=fields.get("line_start") or 0,
         line_end=fields.get("line_end") or 0, page=fields.get("page"), section=fields.get("section") or "",
         score=score, snippet=" ".join(snippet.split()), text=text)
