@@ -296,3 +296,15 @@ def test_a_common_word_is_ranked_within_bounds_title_matches_first(tmp_path, pg_
     assert found[0].title == "Transformer Models"
     assert "more than 3 passages" in found.note
     index.close()
+
+
+def test_a_title_typed_out_ranks_its_paper_first(tmp_path, pg_url):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "a.txt").write_text("TexGraph: Learning to with Tailored Samples\nAna One\nAbstract\nWe build graphs.\n")
+    (folder / "b.txt").write_text("Samples Tailored for Learning\nBo Two\nAbstract\nLearning with tailored samples: "
+                                  "tailored samples make learning from samples easier.\n")
+    index = PostgresIndex(folder, pg_url, workers=1)
+    index.update()
+    assert hits(index, "Learning to with Tailored Samples")[0]["title"] == "TexGraph: Learning to with Tailored Samples"
+    index.close()

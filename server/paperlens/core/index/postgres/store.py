@@ -522,24 +522,29 @@ class PostgresIndex(SearchIndex):
             last = page[-1][0]
 
     # Bounded work (a search runs while the editor waits): at most CANDIDATES passages from each
-    # of four ways of matching, the most telling first: every word in the title or abstract
-    # (tsquery weights A/B), every word anywhere, any word in the title or abstract, any word;
-    # only their union is ranked. Below the bound that union is every match: exact.
-    _AB = "regexp_replace({}::text, $r$'[^']*(?:''[^']*)*'$r$, $r$\\&:AB$r$, 'g')::tsquery"
+    # of five ways of matching, the most telling first: a plain query's words as a phrase in a
+    # title (a title typed out; weight A), every word in the title or abstract (tsquery weights A/B), every word
+    # anywhere, any word in the title or abstract, any word; only their union is ranked (words
+    # as a phrase first among those having every word). Below the bound that union is every
+    # match: exact.
+    _AB = "regexp_replace({}::text, $r$'[^']*(?:''[^']*)*'$r$, $r$\\&:{}$r$, 'g')::tsquery"
     _SEARCH = (f"WITH q AS (SELECT websearch_to_tsquery('{txt.CONFIG}', %(all)s)"
                f" && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qa,"
-               f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo),"
-               f" w AS (SELECT qa, qo, {_AB.format('qa')} AS qa_ab, {_AB.format('qo')} AS qo_ab FROM q),"
+               f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo,"
+               f" phraseto_tsquery('{txt.CONFIG}', %(phrase)s) AS qp),"
+               f" w AS (SELECT qa, qo, {_AB.format('qp', 'A')} AS qp, {_AB.format('qa', 'AB')} AS qa_ab,"
+               f" {_AB.format('qo', 'AB')} AS qo_ab FROM q),"
                " anyw AS MATERIALIZED (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo LIMIT %(cap)s),"
-               " c AS ((SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa_ab LIMIT %(cap)s)"
+               " c AS ((SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qp LIMIT %(cap)s)"
+               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa_ab LIMIT %(cap)s)"
                " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa LIMIT %(cap)s)"
                " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo_ab LIMIT %(cap)s)"
                " UNION SELECT * FROM anyw)"
                " SELECT p.paper_id, p.path, p.kind, p.section, p.line_start, p.line_end, p.page, p.text, p.seg,"
-               " p.tsv @@ w.qa AS every, ts_rank(%(weights)s::float4[], p.tsv, w.qo) AS score,"
+               " p.tsv @@ w.qa AS every, p.tsv @@ w.qp AS phrase, ts_rank(%(weights)s::float4[], p.tsv, w.qo) AS score,"
                " (SELECT count(*) FROM anyw) AS matched"
                " FROM c JOIN S.passages p USING (paper_id, kind, n), w"
-               " ORDER BY every DESC, score DESC LIMIT %(pool)s")
+               " ORDER BY every DESC, phrase DESC, score DESC LIMIT %(pool)s")
     _HEADLINE = (f"SELECT ts_headline('{txt.CONFIG}', d, websearch_to_tsquery('{txt.CONFIG}', %s),"
                  " CASE WHEN k = 1 THEN %s ELSE %s END)"
                  " FROM unnest(%s::text[], %s::int[]) WITH ORDINALITY AS t(d, k, i) ORDER BY i")
@@ -547,14 +552,17 @@ class PostgresIndex(SearchIndex):
 
     def search(self, query: str, limit: int, per_paper: int, highlight: int,
                notes: set[str]) -> list[tuple[int, SearchHit]]:
-        """Passages having every word and phrase of the query first (tier 0), then those having
-        any (tier 1); ranked by ``ts_rank`` with the field weights, at most ``per_paper`` of one
+        """Passages having every word and phrase of the query first (tier 0 when the words of a
+        plain query are their paper's title or a phrase of it, else tier 1), then those
+        having any (tier 2); ranked by ``ts_rank`` with the field weights, at most ``per_paper`` of one
         paper; the first ``highlight`` hits get ``ts_headline`` snippets (``**`` around words)."""
         everything, anything, without = txt.query_texts(query)
         if not anything:
             notes.add("the query names no word to look for")
             return []
+        plain = '"' not in everything and not without and " " in everything
         params = {"all": everything, "any": anything, "without": without, "weights": sch.WEIGHTS,
+                  "phrase": everything if plain else "",
                   "pool": limit * (per_paper + 3), "cap": CANDIDATES}
         found = self._read(lambda c: c.execute(self._q(self._SEARCH), params).fetchall())
         if found and found[0][-1] >= CANDIDATES:
@@ -563,7 +571,7 @@ class PostgresIndex(SearchIndex):
         text_of = self.table.text_of()
         seen: dict[str, int] = {}
         picked = []
-        for pid, path, kind, section, a, b, page, text, seg, every, score, _ in found:
+        for pid, path, kind, section, a, b, page, text, seg, every, phrase, score, _ in found:
             sid = text_of.get(pid, pid)
             if sid != pid and kind == sch.PASSAGE:
                 continue        # an entry's abstract: the paper text merged into it has it too
@@ -573,7 +581,7 @@ class PostgresIndex(SearchIndex):
             row = self.table.get(sid)
             if sid != pid and row is not None:      # the text's own record stands for the entry's
                 path, a, b = self._rel(row.source)[1:], row.source_line, row.source_line
-            picked.append((0 if every else 1, sid, row, path, kind, section, a, b, page, text, seg, score))
+            picked.append((0 if every and phrase else 1 if every else 2, sid, row, path, kind, section, a, b, page, text, seg, score))
             if len(picked) >= limit:
                 break
         lit = picked[:max(0, highlight)]

@@ -51,7 +51,7 @@ def index_text(text: str) -> str:
 # ------------------------------------------------------------------------------------ queries
 
 _CHUNK_RE = re.compile(r'-?"[^"]*"?|\S+')
-_OPERATORS = frozenset(("and", "or", "not", "andnot", "andmaybe", "to"))
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))   # Whoosh's, as written
 # Whoosh's field prefixes: searched as plain words here (every field is in one tsvector)
 _FIELD_RE = re.compile(r"(^|[\s(-])(?:title|authors?|abstract|body|key|year|venue|meta):(?=\S)", re.I)
 
@@ -66,7 +66,7 @@ def query_texts(query: str) -> tuple[str, str, str]:
     for chunk in _CHUNK_RE.findall(query):
         neg = chunk.startswith("-") and len(chunk) > 1
         body = chunk[1:] if neg else chunk
-        if not neg and body.lower() in _OPERATORS:
+        if not neg and body in _OPERATORS:     # a stop word ("to") keeps its place in a phrase
             continue
         if body.startswith('"'):
             body = '"' + segmented(body.strip('"')).strip() + '"'
