@@ -76,10 +76,8 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _token_counter = None
 
 
-def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in the o200k encoding (core/tokens.py: tiktoken's ids, offline, in
-    about 10 MB). If the encoding files cannot be had, an estimate: words plus CJK characters
-    (each about one token)."""
+def _counter():
+    """The function counting a text's tokens (loaded once, see count_tokens)."""
     global _token_counter
     if _token_counter is None:
         try:
@@ -89,7 +87,14 @@ def count_tokens(text: str) -> int:
         except Exception as exc:   # tokenizer data missing or broken: size passages roughly
             logging.getLogger(__name__).warning("token counts are estimated: %s", exc)
             _token_counter = lambda t: len(t.split()) + len(_CJK.findall(t))  # noqa: E731
-    return _token_counter(text)
+    return _token_counter
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of ``text`` in the o200k encoding (core/tokens.py: tiktoken's ids, offline, in
+    about 10 MB). If the encoding files cannot be had, an estimate: words plus CJK characters
+    (each about one token)."""
+    return _counter()(text)
 
 
 def chunk_lines(lines: list[tuple[int, str]], paper_id_: str, path: str, section: str,
@@ -103,6 +108,7 @@ def chunk_lines(lines: list[tuple[int, str]], paper_id_: str, path: str, section
     passages: list[Passage] = []
     buf: list[tuple[int, str]] = []
     size = 0
+    count = _counter()
 
     def flush() -> None:
         nonlocal buf, size
@@ -120,7 +126,7 @@ def chunk_lines(lines: list[tuple[int, str]], paper_id_: str, path: str, section
                 flush()
             continue
         buf.append((number, stripped))
-        size += count_tokens(stripped) or 1
+        size += count(stripped) or 1
         if (size >= target_tokens and _SENTENCE_END.search(stripped)) or size >= max_tokens:
             flush()
     if buf:
