@@ -11,3 +11,14 @@ def test_hit_path_is_the_folder_joined_with_the_stored_path(tmp_path):
         for rel in ("a.txt", "sub/dir/b.pdf", "x y/ü.bib", "./c.txt", "d//e.txt", "f/", "../g.txt", ""):
             assert queries._path(r, rel) == str(folder / rel), (folder, rel)
 
+
+
+def test_largest_is_heapq_nlargest_ties_included():
+    import heapq
+    import random
+
+    rnd = random.Random(3)
+    for size in (0, 1, 5, 199, 200, 201, 3000):
+        scores = {rnd.randrange(10**6): float(rnd.randrange(40)) for _ in range(size)}   # many ties
+        for n in (1, 10, 200):
+            assert queries._largest(scores, n) == heapq.nlargest(n, scores, key=scores.get)
