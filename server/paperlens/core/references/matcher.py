@@ -260,6 +260,10 @@ class ReferenceMatcher:
         self._title_tokens = [t.tokens for t in self._titles]
         self._vocab = self._single_words | self._pair_words | frozenset(
             u for m in self._pairs.values() for u in m)
+        # an entry's candidates depend only on which title words it holds: the same title
+        # mis-split with different authors, or in another case, finds them once
+        self._title_words = frozenset(w for t in self._titles for w in t.tokens)
+        self._cands_memo: dict[frozenset, list[int]] = {}
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
 
@@ -330,7 +334,16 @@ class ReferenceMatcher:
     def _candidates(self, q: _Query) -> list[int]:
         """Library titles (indexes into ``_titles``) whose words the entry mostly holds, most
         covered first, at most ``candidates``."""
-        toks = q.tokens & self._vocab                # the entry's words that index some title
+        key = q.tokens & self._title_words           # all the answer depends on
+        got = self._cands_memo.get(key)
+        if got is None:
+            if len(self._cands_memo) > 200_000:
+                self._cands_memo.clear()
+            got = self._cands_memo[key] = self._find_candidates(key)
+        return got
+
+    def _find_candidates(self, held: frozenset) -> list[int]:
+        toks = held & self._vocab                    # the entry's words that index some title
         if not toks:
             return []
         single, pairs = self._single, self._pairs
@@ -346,7 +359,7 @@ class ReferenceMatcher:
                     seen.update(partners[u])
         if not seen:
             return []
-        tokens, needs, toks = self._title_tokens, self._needs, q.tokens
+        tokens, needs, toks = self._title_tokens, self._needs, held
         scored = [(-len(tokens[k] & toks) / len(tokens[k]), k) for k in seen if len(tokens[k] & toks) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
