@@ -485,13 +485,18 @@ class ReferenceMatcher:
             return ()
         low = min(self.threshold, self.short_threshold)
         n_len, s_len = len(norm), len(norm) - norm.count(" ")
+        # the lengths a library title may have to score ``low`` (200 * shorter / sum, with slack)
+        r = low / (200.0 - low)
+        n_lo, n_hi, s_lo, s_hi = n_len * r - 1e-6, n_len / r + 1e-6, s_len * r - 1e-6, s_len / r + 1e-6
         words = norm.split()
         heads: list[int] = []          # the length of the field's first j words, spaces removed
         hits = []
         for k in cands:
             t = self._titles[k]
-            # the best each comparison of _score can give, from the lengths alone
             a, b = len(t.norm), len(t.squashed)
+            if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or t.words < 5 or len(words) <= t.words):
+                continue               # too long or too short to score ``low``, and no start of the field
+            # the best each comparison of _score can give, from the lengths alone
             reach = max(200.0 * min(a, n_len) / (a + n_len), 200.0 * min(b, s_len) / (b + s_len))
             if reach + 1e-9 < low and not t.main and t.words >= 5 and len(words) > t.words:
                 if not heads:
