@@ -47,7 +47,7 @@ class _Descriptor:
     def acquire(self) -> None:
         with self._lock:
             if self.fd < 0:
-                raise ValueError("the segment file is closed")
+                raise ValueError("read from a closed segment file")
             self._refs += 1
 
     def release(self) -> None:
@@ -95,10 +95,12 @@ class PreadFile(StructFile):
         length = max(0, min(length, self._length - position))
         if not length:
             return b""
-        fd = self._desc.fd
-        if fd < 0:
-            raise ValueError("read from a closed segment file")
-        data = os.pread(fd, length, self._base + position)
+        desc = self._desc
+        desc.acquire()          # held for the read: closed meanwhile, the descriptor's number
+        try:                    # could name another file (a stale read gave garbage pickles)
+            data = os.pread(desc.fd, length, self._base + position)
+        finally:
+            desc.release()
         if len(data) != length:
             raise OSError(f"segment file {self._name} is shorter than its index says (truncated?)")
         return data
