@@ -113,15 +113,74 @@ def _passage(text: str, cap: int = 400) -> str:
     return text if len(text) <= cap else text[:cap].rsplit(" ", 1)[0] + "…"
 
 
+class _Searches:
+    """The passage searches completion ranks by, run on one background thread: a completion
+    never waits for the full-text search (its first query at 10k papers reads each new word's
+    postings: seconds; then ~10 ms, more than completion's budget). A completion uses the
+    hits already found for its sentence, else ranks without them and asks for them, so the
+    next completion there (the next keystroke) has them. Kept per library state, the last 64."""
+
+    KEPT = 64
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._done: dict = {}
+        self._pending: set = set()
+        self._executor = None
+
+    def get(self, view: LibraryView, query: str) -> list:
+        library = getattr(view, "library", view)
+        stamps = getattr(library, "_stamps", None)
+        key = (id(library), stamps() if callable(stamps) else None, query)
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
+            if key in self._pending:
+                return []
+            self._pending.add(key)
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="paperlens-cite-search")
+            executor = self._executor
+        executor.submit(self._run, view, query, key)
+        return []
+
+    def _run(self, view: LibraryView, query: str, key) -> None:
+        try:
+            hits = view.search(query, recommend.SEARCH_LIMIT, per_paper=1)
+        except Exception:          # a damaged index: ranked without passages
+            log.exception("searching the sentence being written")
+            hits = []
+        with self._lock:
+            self._pending.discard(key)
+            self._done[key] = hits
+            while len(self._done) > self.KEPT:
+                self._done.pop(next(iter(self._done)))
+
+
+_searches = _Searches()
+
+
 def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context] = None,
                 keep: int = recommend.KEEP, wait: bool = False) -> list[recommend.Suggestion]:
     """The library papers that fit the text around ``offset``, best first (see core/recommend.py).
     Without ``wait``, a large library's titles are indexed on a background thread the first time
-    (meanwhile its papers are ranked without them)."""
+    (meanwhile its papers are ranked without them), and the passages matching the sentence are
+    searched on another (:class:`_Searches`: used from the next request on); a smaller
+    library's are indexed and searched during the request."""
     ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
     rows = view.rows()
     own = view.row_for_file(str(doc.path)) if doc.path is not None else None   # a draft in a paper folder
-    return recommend.rank(ctx, rows, search=lambda q: view.search(q, recommend.SEARCH_LIMIT, per_paper=1),
+    if wait or len(rows) < recommend.WAIT_BELOW:     # a small library's search is quick
+        def search(q):
+            return view.search(q, recommend.SEARCH_LIMIT, per_paper=1)
+    else:
+        def search(q):
+            return _searches.get(view, q)
+    return recommend.rank(ctx, rows, search=search,
                           graph=view.graph(), skip=[own.id] if own is not None else [], keep=keep,
                           wait=wait)
 
