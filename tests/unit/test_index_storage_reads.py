@@ -50,3 +50,34 @@ def test_a_closed_part_is_not_read(tmp_path):
     part.close()
     with pytest.raises(ValueError, match="closed segment file"):
         part.get(0, 3)
+
+
+def test_each_thread_reads_from_its_own_position(tmp_path):
+    """Whoosh reads a posting block by seek() then read() on the segment's one postings file;
+    a hover, the word-rarity sample and the graph's re-reads search at once. Thread A seeks,
+    thread B seeks elsewhere and reads, then A reads: A reads where it sought."""
+    import threading
+
+    part = _part(tmp_path / "c.seg", b"0123456789abcdef")
+    sought, b_done = threading.Event(), threading.Event()
+    got = {}
+
+    def a():
+        part.seek(10)
+        sought.set()
+        b_done.wait()
+        got["a"] = part.read(3)
+
+    def b():
+        sought.wait()
+        part.seek(2)
+        got["b"] = part.read(2)
+        b_done.set()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == {"a": b"abc", "b": b"23"}
+    assert part.tell() == 0          # this thread has not moved

@@ -69,8 +69,11 @@ class _Descriptor:
 class PreadFile(StructFile):
     """Read-only bytes ``[base, base + length)`` of a file, read with ``os.pread``: what Whoosh's
     ``BufferFile`` is over a mapping, without the mapping. ``get``, ``get_array`` and ``subset``
-    use no shared position (safe across threads); the stream methods keep one position per
-    ``PreadFile``, as Whoosh's own files do. A part (``subset``) shares the descriptor, which is
+    use no shared position; the stream methods keep one position per ``PreadFile`` *and per
+    thread*: Whoosh reads a posting block by ``seek`` then ``read_int``/``read_pickle`` on the
+    segment's one postings file, and two threads searching at once (a hover's passages, the
+    word-rarity sample, the citation graph's re-reads, completion's background search) moved
+    each other's position between the two (garbage pickles, zlib errors). A part (``subset``) shares the descriptor, which is
     closed with the last part."""
 
     def __init__(self, desc: _Descriptor, base: int, length: int, name=None, onclose=None) -> None:
@@ -78,7 +81,7 @@ class PreadFile(StructFile):
         self._desc = desc
         self._base = base
         self._length = length
-        self._pos = 0
+        self._local = threading.local()     # the stream position, one per thread
         self._name = name
         self.onclose = onclose
         self.is_real = False        # no fileno: Whoosh reads parts through ``subset``
@@ -87,6 +90,14 @@ class PreadFile(StructFile):
 
     def __len__(self) -> int:
         return self._length
+
+    @property
+    def _pos(self) -> int:
+        return getattr(self._local, "pos", 0)
+
+    @_pos.setter
+    def _pos(self, value: int) -> None:
+        self._local.pos = value
 
     # -- positionless reads ------------------------------------------------------------------
     def get(self, position: int, length: int) -> bytes:
