@@ -64,12 +64,32 @@ def passages(view: LibraryView, row) -> Optional[list]:
     return list(inputs[1]) if inputs else None
 
 
+_supports_lock = threading.Lock()
+_supports: dict = {}          # (library state, rarity, paper id, claim) -> Support, the last 256
+SUPPORTS_KEPT = 256
+
+
 def support(view: LibraryView, row, claim: str) -> evidence.Support:
-    """How well the library paper ``row`` supports ``claim`` (plain text)."""
+    """How well the library paper ``row`` supports ``claim`` (plain text). Kept for the
+    library's state and the rarity it was scored with: hovering the same citation again
+    (as a reader does, moving over it) reads and scores nothing."""
+    words = rarity(view)
+    state = _state(view)
+    key = (state, id(words), getattr(row, "id", None), claim) if state is not None else None
+    if key is not None:
+        with _supports_lock:
+            held = _supports.get(key)
+        if held is not None:
+            return held
     found = passages(view, row)
-    if not found:
-        return evidence.Support(0.0, (), has_text=False)
-    return evidence.support(claim, found, rarity(view))
+    made = (evidence.support(claim, found, words) if found
+            else evidence.Support(0.0, (), has_text=False))
+    if key is not None:
+        with _supports_lock:
+            _supports[key] = made
+            while len(_supports) > SUPPORTS_KEPT:
+                _supports.pop(next(iter(_supports)))
+    return made
 
 
 _rarity_lock = threading.Lock()
