@@ -264,7 +264,7 @@ def claim_at(text: str, offset: int, language: Optional[str], macros=None) -> st
     """The sentence of a draft around ``offset`` (a citation), markup and citations stripped."""
     from paperlens.core.recommend import context
 
-    return context(text, offset, language, macros).sentence
+    return context(text, offset, language, macros, profiles=False).sentence   # a window only
 
 
 def plain_sentence_at(text: str, offset: int, reach: int = 1200) -> str:

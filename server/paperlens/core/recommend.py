@@ -175,13 +175,16 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def context(text: str, offset: int, language: Optional[str], macros=None) -> Context:
+def context(text: str, offset: int, language: Optional[str], macros=None,
+            profiles: bool = True) -> Context:
     """The context of ``offset`` in a draft (see :class:`Context`); reads a window of
-    :data:`BEFORE` + :data:`AFTER` characters around it."""
+    :data:`BEFORE` + :data:`AFTER` characters around it, and with ``profiles`` the rest of the
+    document for the words written before each cited key (what completion ranks by; a hover's
+    sentence needs none of it)."""
     offset = max(0, min(offset, len(text)))
     lo, hi = max(0, offset - BEFORE), min(len(text), offset + AFTER)
     window, at = text[lo:hi], offset - lo
-    found = citations.find_citations(window, language, macros) if language else []
+    found = citations.find_citations(window, language, macros, part=True) if language else []
     groups = _groups(window, found)
     excluded: set[str] = set()
     # the citation at the cursor: its keys are being written (not offered again), its command
@@ -224,7 +227,8 @@ def context(text: str, offset: int, language: Optional[str], macros=None) -> Con
                 nearby.append(key)
             if g_end <= at:
                 earlier[key] = at - g_end
-    profiles = _profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
+    profiles = (_profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
+                if profiles else {})
     return Context(sentence=sentence, paragraph=paragraph, nearby=tuple(nearby), earlier=earlier,
                    groups=tuple(tuple(k for k in keys if k not in excluded) for _, _, keys in groups),
                    excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=profiles,
@@ -288,7 +292,7 @@ def _near_profiles(text: str, a: int, b: int, sentence: tuple[int, int], languag
 
 
 def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int, int]]) -> dict:
-    found = citations.find_citations(window, language, macros)
+    found = citations.find_citations(window, language, macros, part=True)
     if not found:
         return {}
     masked = _blank(citations.masked_text(window, language), [(c.span.start, c.span.end) for c in found])

@@ -73,7 +73,7 @@ def find_in_window(text: str, masked: str, lang: str, macros, lo: int, hi: int) 
             if lo <= c.span.start + w0 < hi]
 
 
-def find_citations(text: str, language: str, macros=None) -> list[CitationKey]:
+def find_citations(text: str, language: str, macros=None, part: bool = False) -> list[CitationKey]:
     """All citation keys of ``text``, ordered by position.
 
     ``language`` is one of :data:`~.languages.LANGUAGES` (an LSP language id or a file name
@@ -81,11 +81,13 @@ def find_citations(text: str, language: str, macros=None) -> list[CitationKey]:
     citation gets its own :class:`CitationKey` whose span covers the key text only.
     ``macros`` (LaTeX only) are the user-defined citation commands of the document's
     project (:func:`~.latex_macros.citation_macros`), read besides the built-in ones.
-    Unknown languages and non-string input give ``[]``.
+    Unknown languages and non-string input give ``[]``. ``part``: ``text`` is a window of a
+    document (what a hover or a completion reads around the cursor), not counted as a scan of
+    a whole document in :func:`work_done`.
     """
     lang = normalize_language(language)
     if lang is None or not isinstance(text, str):
         return []
     if not may_cite(text, lang):
         return []
-    return find_whole(text, masking.mask(text, lang)[0], lang, macros)
+    return (find if part else find_whole)(text, masking.mask(text, lang)[0], lang, macros)
