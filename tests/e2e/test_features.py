@@ -128,7 +128,14 @@ async def test_completion_lists_library_and_is_bounded(client: LanguageClient, l
     result, _ = await _complete_after(client, library_dir / "drafts" / "notes.md", "markdown", "See [@")
     labels = [i.label for i in result.items]
     assert len(labels) == 11 and len(set(labels)) == 11 and not result.is_incomplete
-    assert labels[0] == "marchetti2025conditional"            # empty prefix: newest first
+    # empty prefix: ranked by what the note is about (issue 16), not by year: a key the note
+    # already cites comes first, and it says why
+    from paperlens.core import citations
+    cited = {c.key for c in citations.find_citations(
+        (library_dir / "drafts" / "notes.md").read_text(encoding="utf-8"), "markdown")}
+    assert labels[0] in cited and "marchetti2025conditional" in labels
+    first = result.items[0]
+    assert first.label_details is not None and first.label_details.description
 
 
 async def test_latex_completion_after_brace_and_comma(client: LanguageClient, library_dir):
