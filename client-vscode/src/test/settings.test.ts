@@ -25,6 +25,7 @@ const DEFAULTS = {
   indexWorkers: 0,
   completion: { limit: 50 },
   summary: { provider: 'extractive', model: 'gpt-4o-mini', baseUrl: '', apiKeyEnv: 'OPENAI_API_KEY', maxInputTokens: 6000, timeoutSeconds: 30 },
+  diagnostics: { unsupportedCitation: false },
   trace: 'off',
 };
 
@@ -44,6 +45,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       indexWorkers: 2,
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
+      diagnostics: { unsupportedCitation: true },
       trace: { server: 'verbose' },
       server: { pythonPath: ' /venv/bin/python ' },
     });
@@ -55,6 +57,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       indexWorkers: 2,
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
+      diagnostics: { unsupportedCitation: true },
       trace: 'verbose',
     });
     assert.equal(settings.pythonPath, '/venv/bin/python');
@@ -127,7 +130,7 @@ describe('what the server receives', () => {
     const s = toServerSettings(schema, { trace: { server: 'verbose' }, server: { pythonPath: '/x' }, completion: { limit: 3 } });
     assert.equal(s.trace, 'verbose');
     assert.equal(s.server, undefined);
-    assert.deepEqual(Object.keys(s).sort(), ['completion', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace']);
+    assert.deepEqual(Object.keys(s).sort(), ['completion', 'diagnostics', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace']);
     assert.deepEqual(initializationOptions(schema, {}), { paperlens: DEFAULTS });
   });
 
