@@ -54,4 +54,4 @@ def test_only_the_last_searches_are_kept():
         searches.get(view, f"q{n}")
     _drain(searches)
     assert len(searches._done) == completion._Searches.KEPT
-    assert "q0" not in {k[2] for k in searches._done}
+    assert "q0" not in {query for _state, query in searches._done}

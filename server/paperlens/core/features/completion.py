@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from paperlens.core import citations, recommend
 from paperlens.core.features.document import Snapshot
-from paperlens.core.features.hover import card
+from paperlens.core.features.hover import card, library_state
 from paperlens.core.features.view import LibraryView
 from paperlens.core.models import Span
 
@@ -131,9 +131,7 @@ class _Searches:
         self._executor = None
 
     def get(self, view: LibraryView, query: str) -> list:
-        library = getattr(view, "library", view)
-        stamps = getattr(library, "_stamps", None)
-        key = (id(library), stamps() if callable(stamps) else None, query)
+        key = (library_state(view), query)
         with self._lock:
             if key in self._done:
                 return self._done[key]

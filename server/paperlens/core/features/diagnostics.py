@@ -183,11 +183,6 @@ class Unsupported:
                 "passages": [{"path": p.path, "line": p.line, "page": p.page} for p in self.passages]}
 
 
-def _stamp(view: LibraryView) -> tuple:
-    library = getattr(view, "library", None)
-    return tuple(getattr(s, "stamp", None) for s in getattr(library, "stores", ()))
-
-
 def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]:
     """The citations of ``doc`` (the first :data:`MAX_CHECKED`) whose library paper has text
     and no passage supporting the sentence around them above the calibrated threshold
@@ -197,7 +192,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]
         return []
     from paperlens.core.features import hover
 
-    stamp = _stamp(view)
+    stamp = hover.library_state(view)
     hover.rarity(view, wait=True)         # the rarity the threshold was calibrated with
     out: list[Unsupported] = []
     for cite in citations.find_citations(doc.text, doc.language, doc.macros)[:MAX_CHECKED]:

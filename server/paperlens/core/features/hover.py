@@ -74,7 +74,7 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
     library's state and the rarity it was scored with: hovering the same citation again
     (as a reader does, moving over it) reads and scores nothing."""
     words = rarity(view)
-    state = _state(view)
+    state = library_state(view)
     key = (state, id(words), getattr(row, "id", None), claim) if state is not None else None
     if key is not None:
         with _supports_lock:
@@ -96,7 +96,10 @@ _rarity_lock = threading.Lock()
 _rarity: dict = {}            # (library id, its stamps) -> Rarity, or None while being read
 
 
-def _state(view: LibraryView):
+def library_state(view: LibraryView):
+    """What the library is now (its identity and each index's stamp), for keeping what is
+    computed from it: the word rarity, evidence, the unsupported-citation checks, completion's
+    background searches. None for a view without a library."""
     library = getattr(view, "library", None)
     if library is None:
         return None
@@ -109,7 +112,7 @@ def rarity(view: LibraryView, wait: bool = False) -> evidence.Rarity:
     (:func:`evidence.sample_ids`), read once per library state on a background thread (or now
     with ``wait``); until then over its titles (:func:`evidence.title_rarity`). The sampled
     rarity separates right citations from wrong ones better (dev AUROC 0.86 against 0.82)."""
-    state = _state(view)
+    state = library_state(view)
     if state is None:
         return evidence.title_rarity(view.rows())
     with _rarity_lock:
