@@ -68,7 +68,8 @@ def test_a_common_word_ranks_exactly_like_whoosh_bm25(library):
     searcher = store.searcher()
     assert searcher.doc_frequency("body", "model") > TOPK     # so the side file's list is used
     words = fast.query_words(store.ix().schema, ["model"])
-    scores, _ = store.reading().cache.passage_scores(searcher, words, {"body": 1.0})
+    with store.reading() as reading:
+        scores, _ = reading.cache.passage_scores(searcher, words, {"body": 1.0})
     ours = sorted(scores.values(), reverse=True)[:TOPK]
     theirs = [h.score for h in searcher.search(Term("body", "model"), limit=TOPK)]
     assert len(ours) == len(theirs) == TOPK

@@ -169,7 +169,8 @@ QUERIES = ["quokka AND numbat", "quokka AND NOT numbat", "numbat AND NOT (quokka
 def test_the_candidates_find_the_papers_whoosh_finds(store, monkeypatch, query):
     """In a library where every list fits in fast.py's bounds, checking the query on the
     candidates finds the papers Whoosh finds (their passages or records)."""
-    reading = store.reading()
+    with store.reading() as reading:       # held for the test (the store is not updated meanwhile)
+        pass
     searcher, schema = reading.searcher, reading.schema
 
     def papers(exact: int) -> set[str]:

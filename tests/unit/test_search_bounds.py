@@ -97,7 +97,8 @@ def test_short_lists_are_bounded_for_all_segments_together(tmp_path, monkeypatch
     assert len(store.searcher().reader().leaf_readers()) >= 3
     for i in range(4):
         assert lib.search(f"word{i} shared study")[0].path.endswith(f"p{i}.txt")
-    cache = store.reading().cache
+    with store.reading() as reading:
+        cache = reading.cache
     assert 0 < len(cache.short) <= 6
     assert lib.search("word3")[0].path.endswith("p3.txt")   # evicted lists are read again
     lib.close()

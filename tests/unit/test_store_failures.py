@@ -120,6 +120,30 @@ def test_full_disk_says_so_and_keeps_the_old_index(tmp_path, full_disk, caplog, 
     store.close()
 
 
+@pytest.mark.parametrize("replaced_by", ["failed update", "newer commit"])
+def test_a_search_under_way_keeps_its_searcher(tmp_path, full_disk, replaced_by):
+    """A failed update closed the searcher while a search on another thread read with it
+    ("read from a closed segment file": the search found nothing and logged a traceback). The
+    searcher a reader holds is closed when the reader is done, not under it."""
+    folder, store = _library(tmp_path)
+    (folder / "b.txt").write_text(paper_text("Numbat Search", "numbat"), encoding="utf-8")
+    with store.reading() as reading:          # what a search on another thread holds
+        if replaced_by == "failed update":
+            full_disk(tmp_path / "ix")
+            assert store.update().error.startswith("disk full")
+            full_disk(None)
+        else:
+            assert store.update().papers_total == 2
+            assert store.searcher() is not reading.searcher      # the newer commit's
+        fields = reading.searcher.document(doc="p:" + store.table.rows[0].id)
+        assert fields["data"]["title"] == "Quokka Passage Ranking"
+        assert not reading.searcher.is_closed
+    assert reading.searcher.is_closed          # closed by its last reader
+    assert store._leases == {}
+    assert search([store], "quokka")[0].title == "Quokka Passage Ranking"
+    store.close()
+
+
 def test_the_first_build_on_a_full_disk(tmp_path, full_disk):
     folder = tmp_path / "lib"
     folder.mkdir()

@@ -33,6 +33,7 @@ import shutil
 import stat
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -343,6 +344,9 @@ class IndexStore(SearchIndex):
         self._ix = None
         self._searcher = None
         self._search_lock = threading.Lock()
+        # searchers in use by a reader (id -> [searcher, readers]): one replaced (a newer
+        # commit, a failed update) is closed when its last reader is done, never under it
+        self._leases: dict[int, list] = {}
         self._cache = None              # fast.SearchCache: what searches read once, until close()
         self._state_stamp = None
         self.table = PaperTable()
@@ -426,40 +430,77 @@ class IndexStore(SearchIndex):
         cannot be opened (its files deleted or damaged under a running server), the searcher
         already open keeps answering from the files it holds; without one, IndexUnavailable.
         Either way it is said once in the log, and the next update rebuilds the index
-        (needs_rebuild looks at the files)."""
+        (needs_rebuild looks at the files). Code that reads with it across calls holds it
+        with :meth:`using` instead, so that a newer commit does not close it meanwhile."""
         with self._search_lock:
-            try:
-                if self._searcher is None:
-                    self._searcher = self.ix().searcher()
-                elif not self._searcher.up_to_date():
-                    # not Searcher.refresh(): reusing segment readers keeps stale deletions
-                    new = self.ix().searcher()
-                    old, self._searcher = self._searcher, new
-                    old.close()
-            except Exception as exc:  # noqa: BLE001 - Whoosh raises many kinds on missing files
-                why = str(exc) if isinstance(exc, IndexUnavailable) else f"{exc.__class__.__name__}: {exc}"
-                if self.unavailable != why:
-                    self.unavailable = why
-                    log.warning("the index of %s cannot be opened (%s); %s; it is rebuilt by the next update",
-                                self.folder, why, "answering from the files already open"
-                                if self._searcher is not None else "searches find nothing meanwhile")
-                if self._searcher is None:
-                    raise IndexUnavailable(why) from None
-                return self._searcher
-            self.unavailable = ""
-            return self._searcher
+            return self._latest_searcher()
 
+    def _latest_searcher(self):
+        """:meth:`searcher` with ``_search_lock`` held."""
+        try:
+            if self._searcher is None:
+                self._searcher = self.ix().searcher()
+            elif not self._searcher.up_to_date():
+                # not Searcher.refresh(): reusing segment readers keeps stale deletions
+                new = self.ix().searcher()
+                old, self._searcher = self._searcher, new
+                self._retire(old)
+        except Exception as exc:  # noqa: BLE001 - Whoosh raises many kinds on missing files
+            why = str(exc) if isinstance(exc, IndexUnavailable) else f"{exc.__class__.__name__}: {exc}"
+            if self.unavailable != why:
+                self.unavailable = why
+                log.warning("the index of %s cannot be opened (%s); %s; it is rebuilt by the next update",
+                            self.folder, why, "answering from the files already open"
+                            if self._searcher is not None else "searches find nothing meanwhile")
+            if self._searcher is None:
+                raise IndexUnavailable(why) from None
+            return self._searcher
+        self.unavailable = ""
+        return self._searcher
+
+    def _retire(self, searcher) -> None:
+        """No longer the current searcher (``_search_lock`` held): closed now, or by the last
+        reader that holds it (a search on another thread reading its segment files)."""
+        lease = self._leases.get(id(searcher))
+        if lease is not None and lease[0] is searcher:
+            lease.append(True)            # closed when its readers are done
+        else:
+            searcher.close()
+
+    @contextmanager
+    def using(self):
+        """The latest searcher, held for the block: a newer commit or a failed update that
+        replaces it meanwhile closes it only when the block ends (a search reading a segment
+        file that was closed under it found nothing)."""
+        with self._search_lock:
+            searcher = self._latest_searcher()
+            lease = self._leases.setdefault(id(searcher), [searcher, 0])
+            lease[1] += 1
+        try:
+            yield searcher
+        finally:
+            close = False
+            with self._search_lock:
+                lease[1] -= 1
+                if lease[1] == 0:
+                    del self._leases[id(searcher)]
+                    close = len(lease) > 2
+            if close:
+                searcher.close()
+
+    @contextmanager
     def reading(self):
-        """What a search reads (queries.Reading): the searcher of the latest commit, the paper
-        table, and the search cache this store keeps until it closes."""
+        """What a search reads (queries.Reading) for the block: the searcher of the latest
+        commit (held, see :meth:`using`), the paper table, and the search cache this store
+        keeps until it closes."""
         from paperlens.core.index.whoosh import fast, queries
 
-        searcher = self.searcher()
-        with self._search_lock:
-            if self._cache is None:
-                self._cache = fast.SearchCache(self.side_dir)
-            cache = self._cache
-        return queries.Reading(searcher, self.table, self.folder, cache)
+        with self.using() as searcher:
+            with self._search_lock:
+                if self._cache is None:
+                    self._cache = fast.SearchCache(self.side_dir)
+                cache = self._cache
+            yield queries.Reading(searcher, self.table, self.folder, cache)
 
     def is_ready(self) -> bool:
         """Whether the index proper can be read: it exists, in this version's format (an index
@@ -870,7 +911,8 @@ class IndexStore(SearchIndex):
         report.files_seen = changes.unchanged + len(changes.added) + len(changes.changed) + len(changes.touched)
         if changes.empty:
             if self.is_ready():     # a search side file found damaged (and removed) is written again
-                self._side_files(self.searcher().reader())
+                with self.using() as searcher:
+                    self._side_files(searcher.reader())
             return
         to_parse = changes.added + changes.changed
         total = len(to_parse)
@@ -930,7 +972,8 @@ class IndexStore(SearchIndex):
             raise
         self._publish_state(state)
         # the searcher the next search would open anyway: no extra set of segment readers
-        self._side_files(self.searcher().reader())
+        with self.using() as searcher:
+            self._side_files(searcher.reader())
         if progress:
             progress(total, total, "")
 
@@ -1050,18 +1093,21 @@ class IndexStore(SearchIndex):
         fast.remove_stale_side_files(self.side_dir, live)
 
     def _close(self) -> None:
+        """Forget the searcher and the search cache: the next read opens what is on disk. A
+        searcher a reader holds (see :meth:`using`) is closed when that reader is done."""
         with self._search_lock:
             if self._searcher is not None:
-                self._searcher.close()
+                self._retire(self._searcher)
             self._searcher = None
             self._ix = None
             cache, self._cache = self._cache, None
-        if cache is not None:
+        if cache is not None and not self._leases:
             cache.close()
 
     def close(self) -> None:
         """Close the searcher (its readers unmap the segments) and drop the search cache (its
-        side files are closed): nothing of the index directory stays open or mapped."""
+        side files are closed): nothing of the index directory stays open once the reads
+        under way are done."""
         self._close()
 
     # -- reading ------------------------------------------------------------------------------
@@ -1074,30 +1120,33 @@ class IndexStore(SearchIndex):
                notes: set[str]) -> list[tuple[int, SearchHit]]:
         from paperlens.core.index.whoosh import queries
 
-        return queries.search(self.reading(), query, limit, per_paper, highlight, notes)
+        with self.reading() as reading:
+            return queries.search(reading, query, limit, per_paper, highlight, notes)
 
     def warm(self) -> None:
         from paperlens.core.index.whoosh import queries
 
-        queries.warm(self.reading())
+        with self.reading() as reading:
+            queries.warm(reading)
 
     def passages(self, paper_id: str) -> list[Passage]:
         """A paper's passages in document order (for summaries)."""
         if not self.is_ready():
             return []
         try:
-            searcher = self.searcher()
-            # the paper's own term only: adding kind=passage made Whoosh walk every passage's
-            # posting (0.1-0.6 s a card at 10k papers)
-            docs = sorted(searcher.document_numbers(paper_id=paper_id))
-            out = []
-            for n in docs:
-                f = searcher.stored_fields(n)
-                if f.get("kind") != "passage":
-                    continue
-                out.append(Passage(paper_id=paper_id, text=f.get("text") or "", path=str(self.folder / f["path"]),
-                                   line_start=f.get("line_start") or 0, line_end=f.get("line_end") or 0,
-                                   section=f.get("section") or "", page=f.get("page")))
+            with self.using() as searcher:
+                # the paper's own term only: adding kind=passage made Whoosh walk every
+                # passage's posting (0.1-0.6 s a card at 10k papers)
+                docs = sorted(searcher.document_numbers(paper_id=paper_id))
+                out = []
+                for n in docs:
+                    f = searcher.stored_fields(n)
+                    if f.get("kind") != "passage":
+                        continue
+                    out.append(Passage(paper_id=paper_id, text=f.get("text") or "",
+                                       path=str(self.folder / f["path"]),
+                                       line_start=f.get("line_start") or 0, line_end=f.get("line_end") or 0,
+                                       section=f.get("section") or "", page=f.get("page")))
             return out
         except IndexUnavailable:
             return []
@@ -1119,7 +1168,8 @@ class IndexStore(SearchIndex):
         if not self.is_ready():
             return None
         try:
-            fields = self.searcher().document(doc=f"p:{paper_id}")
+            with self.using() as searcher:
+                fields = searcher.document(doc=f"p:{paper_id}")
         except IndexUnavailable:
             return None
         except Exception:
