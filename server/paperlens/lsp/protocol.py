@@ -21,6 +21,7 @@ a handler goes back to the editor with its Python traceback.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Optional
 
 from lsprotocol import types
@@ -70,8 +71,35 @@ def public_error(error: types.ResponseError) -> types.ResponseError:
     return types.ResponseError(code=error.code, message=message, data=data)
 
 
+class _ClosableWriter:
+    """The protocol's writer, which drops what is written once it is closed: ``exit`` closes
+    stdout before the process ends, and what a background thread still had to say then (an
+    update's last progress, a log line forwarded to the editor) met the closed stream with a
+    traceback on stderr."""
+
+    def __init__(self, writer) -> None:
+        self._writer = writer
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def close(self):
+        with self._lock:
+            self.closed = True
+            return self._writer.close()
+
+    def write(self, data: bytes):
+        with self._lock:
+            if self.closed:
+                log.debug("not sent after exit: %d bytes", len(data))
+                return None
+            return self._writer.write(data)
+
+
 class PaperlensProtocol(LanguageServerProtocol):
     """See the module's documentation."""
+
+    def set_writer(self, writer, include_headers: bool = True):
+        super().set_writer(_ClosableWriter(writer), include_headers)
 
     # -- parsing -------------------------------------------------------------------------------
     def structure_message(self, data: dict[str, Any]):
