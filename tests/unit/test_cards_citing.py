@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from paperlens.core.cards import CITED_BY_SHOWN, cited_by_list, citing_papers
-from paperlens.core.library import CitationGraph
+from paperlens.core.graph import CitationGraph
 
 
 def _row(pid, title, year, surnames=("Doe",), fulltext=""):

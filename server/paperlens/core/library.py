@@ -15,6 +15,7 @@ from paperlens.config import index_dir_for
 from paperlens.core.index import open_index
 from paperlens.core.index.base import IndexReport, Progress, SearchIndex
 from paperlens.core.index.table import Row, fold, year_int
+from paperlens.core.graph import CitationGraph
 from paperlens.core.models import Paper, Reference
 
 if TYPE_CHECKING:
@@ -372,42 +373,12 @@ class Library:
         return cached[1] if cached is not None and cached[0] == self._graph_version() else None
 
     def _build_graph(self) -> "CitationGraph":
+        from paperlens.core.graph import build
+
         self.graph_builds += 1
         version = self._graph_version()
         self._graph = None       # the old graph goes before the new one is built (memory peak)
-        matcher = self.matcher()
-        match, both = matcher.match_reference, matcher.match_and_candidates
-        memo: dict[tuple, tuple] = {}
-        graph = CitationGraph()
-        for store in self.stores:
-            for pid, refs in store.reference_lines():
-                row = store.table.get(pid)
-                if row is None:
-                    continue
-                citing = self.canonical(row)
-                graph.read.add(citing.id)
-                whole: Optional[dict[str, Reference]] = None
-                for ref in refs:
-                    if ref.text:
-                        m, retry = match(ref), False
-                    else:     # a title field alone: popular papers' titles repeat across the library
-                        key = (ref.title, ref.doi, ref.arxiv, ref.year)
-                        got = memo.get(key)
-                        if got is None:
-                            if len(memo) > 200_000:
-                                memo.clear()
-                            m, maybe = both(ref)
-                            got = memo[key] = (m, m is None and maybe)
-                        m, retry = got
-                    if retry:
-                        # kept without its text: the entry as parsed has the surnames and year
-                        if whole is None:
-                            whole = {r.label: r for r in store.references(pid)}
-                        full = whole.get(ref.label)
-                        m = match(full) if full is not None and full.text else None
-                    target = m[0] if m is not None else None
-                    if target and target not in (citing.id, row.id):
-                        graph.add(citing.id, target, ref.label)
+        graph = build(self)
         self._graph = (version, graph)
         return graph
 
@@ -418,18 +389,3 @@ class Library:
     def close(self) -> None:
         for s in self.stores:
             s.close()
-
-
-class CitationGraph:
-    """Edges between library papers (ids of canonical rows: a merged text counts as its entry)."""
-
-    def __init__(self) -> None:
-        self.cites: dict[str, dict[str, str]] = {}      # citing id -> {cited id: label}
-        self.cited_by: dict[str, set[str]] = {}
-        self.cited_by_label: dict[str, dict[str, str]] = {}   # citing id -> {label: cited id}
-        self.read: set[str] = set()                    # the papers whose reference lists it read
-
-    def add(self, citing: str, cited: str, label: str) -> None:
-        self.cites.setdefault(citing, {})[cited] = label
-        self.cited_by.setdefault(cited, set()).add(citing)
-        self.cited_by_label.setdefault(citing, {})[label] = cited

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from paperlens.core.drafts import DraftIndex
     from paperlens.core.index.base import SearchHit
     from paperlens.core.index.table import Row
-    from paperlens.core.library import CitationGraph, Library
+    from paperlens.core.graph import CitationGraph
+    from paperlens.core.library import Library
 
 log = logging.getLogger(__name__)
 
