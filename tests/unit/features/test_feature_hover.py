@@ -229,3 +229,38 @@ def test_hovering_the_same_citation_again_reads_and_scores_nothing(build, monkey
     again = hover.hover(f.doc, f.offset, f.view).markdown
     assert again == first and "**Evidence**" in again
     assert reads == []
+
+
+def _papers(n: int) -> str:
+    return "".join(f"""
+        %! papers/p{i}.txt
+        Paper Number {i} On Gossip Topic{i}
+        Ann Writer{i}
+        Abstract
+        We study topic{i} replication and anti-entropy between sites of a database.
+        """ for i in range(n))
+
+
+def test_the_word_rarity_is_kept_when_a_few_papers_change(build, monkeypatch):
+    """The rarity was read again (200 papers' passages) after every change of the library: the
+    10k server stayed busy ~14 s after each saved file. It is kept until about a tenth of the
+    library is added or removed."""
+    f = build(_papers(12) + """
+        %! draft.md
+        Sites exchange contents at random [@p1|].
+        """)
+    first = hover.rarity(f.view, wait=True)
+    assert hover._sampled[0][2] is first          # read from the papers' texts
+    reads = []
+    real = hover.passages
+    monkeypatch.setattr(hover, "passages", lambda view, row: reads.append(row) or real(view, row))
+    (f.folder / "papers" / "new.txt").write_text("A New Paper On Gossip\nBo Writer\nAbstract\nWe gossip.\n",
+                                                 encoding="utf-8")
+    f.library.update()
+    assert hover.rarity(f.view, wait=True) is first and reads == []
+    for i in range(12, 16):            # a third more papers: read again
+        (f.folder / "papers" / f"more{i}.txt").write_text(
+            f"More Paper {i}\nCy Writer\nAbstract\nWe replicate {i}.\n", encoding="utf-8")
+    f.library.update()
+    again = hover.rarity(f.view, wait=True)
+    assert again is not first and reads
