@@ -35,8 +35,13 @@ def event_path(path: str | os.PathLike[str]) -> Path:
 
 
 class Library:
+    """``zotero``: (Zotero data folder, collections or None, whether it is the default one
+    found rather than a configured one), or None: a Zotero library read beside the folders
+    (:class:`~paperlens.core.zotero.store.ZoteroStore`), its items joined to the folders'
+    bibliography entries of the same papers."""
+
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
-                 workers: Optional[int] = None):
+                 workers: Optional[int] = None, zotero: Optional[tuple] = None):
         self.stores: list[SearchIndex] = []
         seen = set()
         for folder in folders:
@@ -45,6 +50,18 @@ class Library:
                 continue
             seen.add(f)
             self.stores.append(open_index(f, index_dir_for(f, index_path), workers=workers or None))
+        self.zotero = None
+        if zotero is not None:
+            from paperlens.core.zotero.store import ZoteroStore
+
+            data_dir, collections, default = zotero
+            d = Path(data_dir).expanduser().resolve()
+            # its own index folder: named after the database, never after a paper folder's
+            self.zotero = ZoteroStore(d, index_dir_for(d / "zotero.sqlite", index_path), collections,
+                                      workers=workers or None, default=default)
+            self.stores.append(self.zotero)
+        self._join_lock = threading.Lock()
+        self._joined: Optional[tuple] = None
         self._keys: Optional[tuple] = None          # (tables, frozenset of keys, {key: suggestions})
         self._graph_lock = threading.Lock()
         self.graph_builds = 0
@@ -60,6 +77,7 @@ class Library:
                 reports.append(report)
                 continue
             reports.append(store.update(progress=progress, force_rebuild=force_rebuild))
+        self.join_zotero()
         return reports
 
     def update_paths(self, paths: Iterable[str | os.PathLike[str]]) -> list[IndexReport]:
@@ -70,7 +88,9 @@ class Library:
             if store is not None:
                 rel = event_path(p).relative_to(store.folder).as_posix()
                 by_store.setdefault(id(store), []).append(rel)
-        return [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
+        reports = [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
+        self.join_zotero()
+        return reports
 
     def store_for(self, path: str | os.PathLike[str]) -> Optional[SearchIndex]:
         """The index of the folder ``path`` is in (the innermost one), or None."""
@@ -87,6 +107,48 @@ class Library:
         """See what another process (a second editor window) committed: a stat per index."""
         for s in self.stores:
             s.reload_if_changed()
+        self.join_zotero()
+
+    # -- the Zotero library -----------------------------------------------------------------
+    def join_zotero(self) -> None:
+        """The Zotero items that are the same paper as a folder's bibliography entry
+        (:mod:`paperlens.core.identity`'s rule: DOI, arXiv id, a title of four words or more)
+        merged into that entry, as a PDF is into its .bib entry: one paper, the entry's key
+        (the document's .bib wins). Done once per change of a table (an identity check
+        otherwise)."""
+        z = self.zotero
+        if z is None:
+            return
+        others = tuple(s.table for s in self.stores if s is not z)
+        own = z.own_table
+        state = self._joined
+        if state is not None and state[1] is own and len(state[0]) == len(others) \
+                and all(a is b for a, b in zip(state[0], others)):
+            return
+        with self._join_lock:
+            from paperlens.core.identity import PaperKeys
+
+            keys: PaperKeys[str] = PaperKeys()
+            for t in others:
+                for r in t.rows:
+                    if r.is_entry and not r.alias_of:
+                        keys.add(r.id, r.doi, r.arxiv, r.title)
+            z.join(own, keys)
+            self._joined = (others, own)
+
+    def zotero_link(self, row: Row) -> str:
+        """``zotero://select/...`` of a Zotero item's row (what its definition opens when it
+        has no PDF), "" for any other row."""
+        return self.zotero.item_link(row) if self.zotero is not None else ""
+
+    def zotero_status(self) -> Optional[dict]:
+        """Which Zotero library is read (for the status), None when none is."""
+        z = self.zotero
+        if z is None:
+            return None
+        return {"dataDir": str(z.folder), "found": "default" if z.default else "configured",
+                "collections": list(z.collections or ()), "items": len(z.own_table.rows),
+                "textsPending": z.texts_pending, "error": z.error}
 
     def rows(self) -> list[Row]:
         return [r for s in self.stores for r in s.table.rows]
@@ -389,3 +451,5 @@ class Library:
     def close(self) -> None:
         for s in self.stores:
             s.close()
+        if self.zotero is not None:
+            self.zotero.release()

@@ -33,8 +33,15 @@ def parse_item_text(item: ZoteroItem) -> Optional[ParseResult]:
         result = parse_text_paper(path, clean_text(html_to_text(raw)))
     else:
         return None
+    return as_item_text(item, result, str(path))
+
+
+def as_item_text(item: ZoteroItem, result: ParseResult, path: str) -> ParseResult:
+    """A parse of the item's attachment (``path``) made the item's: its one paper is
+    ``item.paper`` (id, key, Zotero's metadata) with the file's reference list (and abstract
+    when Zotero has none); passages and heads belong to it. ``result`` is changed."""
     parsed = result.papers[0] if result.papers else None
-    paper = replace(item.paper, file=str(path),
+    paper = replace(item.paper, file=path,
                     references=list(parsed.references) if parsed is not None else [])
     if not paper.abstract and parsed is not None:
         paper.abstract = parsed.abstract
@@ -42,6 +49,7 @@ def parse_item_text(item: ZoteroItem) -> Optional[ParseResult]:
     for passage in result.passages:
         if passage.paper_id in old_ids:
             passage.paper_id = paper.id
+    result.passages = [p for p in result.passages if p.paper_id == paper.id]
     result.heads = {paper.id: head for pid, head in result.heads.items() if pid in old_ids}
     result.papers = [paper]
     return result

@@ -1,0 +1,164 @@
+"""The Zotero library as a store of the Library (core/zotero/store.py): items as papers of the
+table, their PDFs' text searchable with pages, their reference lists in the citation graph,
+one paper with a folder's .bib entry of the same paper, updates that rewrite only what changed."""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from fixtures.zotero import build_library, open_db  # noqa: E402
+
+from paperlens.core.library import Library  # noqa: E402
+
+
+def _hashes(data: Path) -> dict[str, str]:
+    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(data.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def zotero(tmp_path):
+    data = tmp_path / "Zotero"
+    _, keys = build_library(data)
+    return data, keys
+
+
+def _library(tmp_path, data, folders=(), collections=None):
+    return Library(list(folders), str(tmp_path / "ix"), workers=1, zotero=(str(data), collections, False))
+
+
+def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zotero):
+    data, k = zotero
+    files = _hashes(data)
+    lib = _library(tmp_path, data)
+    try:
+        report = lib.update()[-1]
+        assert not report.error and report.papers_total == 7 and report.files_parsed == 2
+        keys = lib.keys()
+        assert {"martin2021sparse", "keller2023probes", "smith1999probabilistic"} <= keys
+        assert "white2019discarded" not in keys                    # trashed
+        row = lib.resolve("martin2021sparse")
+        assert row.title.startswith("Sparse Probing") and row.doi == "10.1234/jrs.2021.042"
+        assert row.file.endswith(".pdf") and row.source == str(data.resolve() / "zotero.sqlite")
+        paper = lib.paper(row)
+        assert paper.venue == "Journal of Retrieval Studies" and paper.references
+        hits = lib.search("sparse probing budget")
+        assert hits and hits[0].key == "martin2021sparse" and hits[0].path == row.file and hits[0].page
+        notes = lib.search("probes budget twice")
+        assert any(h.key == "martin2021sparse" for h in notes)     # the child note is searchable
+        assert row.id in dict(lib.zotero.reference_lines())         # the graph reads its references
+        plain = lib.resolve("keller2023probes")
+        assert not plain.file
+        assert lib.zotero_link(plain) == f"zotero://select/library/items/{k['cited']}"
+        status = lib.zotero_status()
+        assert status["items"] == 7 and status["found"] == "configured" and not status["error"]
+    finally:
+        lib.close()
+    assert _hashes(data) == files                                   # Zotero's files untouched
+
+
+def test_a_bib_entry_and_a_zotero_item_of_the_same_paper_are_one_paper(tmp_path, zotero):
+    data, _k = zotero
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "refs.bib").write_text(
+        "@article{relevance99,\n title={Probabilistic Models of Document Relevance},\n"
+        " author={Smith, Anna and Jones, Ben},\n year={1999},\n doi={10.1234/JRS.1999.7}}\n",
+        encoding="utf-8")
+    lib = _library(tmp_path, data, [folder])
+    try:
+        lib.update()
+        entry = lib.resolve("relevance99")
+        assert entry.source_kind == "bib"
+        assert lib.resolve("smith1999probabilistic").id == entry.id     # the Zotero key: the same card
+        rows, _n = lib.complete("probabilistic relevance")
+        assert [r.key for r in rows] == ["relevance99"]                  # offered once
+        assert len([r for r in lib.rows() if not r.alias_of]) == 1 + 6
+    finally:
+        lib.close()
+
+
+def test_updates_follow_zotero_and_a_restart_reads_nothing_again(tmp_path, zotero):
+    data, k = zotero
+    lib = _library(tmp_path, data)
+    try:
+        lib.update()
+        db = open_db(data)
+        db.set_field(k["dense"], "title", "Learned Dense Representations, Revised Edition")
+        db.trash(k["book"])
+        new = db.add_item("journalArticle", {"title": "A Brand New Item", "date": "2024"},
+                          creators=[("Hana", "Novak")])
+        db.conn.close()
+        report = lib.update()[-1]
+        assert report.papers_indexed == 2 and report.files_removed == 1 and report.files_parsed == 0
+        assert "novak2024brand" in lib.keys() and "green2015foundations" not in lib.keys()
+        assert lib.resolve("brown2020learned").title == "Learned Dense Representations, Revised Edition"
+        assert lib.search("revised edition")[0].key == "brown2020learned"
+        assert all(h.key != "green2015foundations" for h in lib.search("foundations statistical retrieval"))
+        assert lib.zotero.zotero.items[new].key == "novak2024brand"
+    finally:
+        lib.close()
+    again = _library(tmp_path, data)
+    try:
+        report = again.update()[-1]
+        assert (report.papers_indexed, report.files_parsed, report.rebuilt) == (0, 0, "")
+        assert "novak2024brand" in again.keys() and again.search("sparse probing")[0].page
+    finally:
+        again.close()
+
+
+def test_collections_limit_the_library(tmp_path, zotero):
+    data, _k = zotero
+    lib = _library(tmp_path, data, collections=["Retrieval"])
+    try:
+        lib.update()
+        assert lib.keys() == {"martin2021sparse", "smith1999probabilistic", "brown2020learned"}
+    finally:
+        lib.close()
+
+
+def test_a_missing_library_is_said_and_nothing_else_stops(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "refs.bib").write_text("@article{a1, title={One}, year={2000}}\n", encoding="utf-8")
+    (tmp_path / "NoZotero").mkdir()
+    lib = _library(tmp_path, tmp_path / "NoZotero", [folder])
+    try:
+        reports = lib.update()
+        assert not reports[0].error and "zotero.sqlite not found" in reports[1].error
+        assert lib.keys() == {"a1"}
+        assert "zotero.sqlite not found" in lib.zotero_status()["error"]
+    finally:
+        lib.close()
+
+
+def test_texts_wait_for_a_newer_change(tmp_path, zotero):
+    """hurry() (a newer Zotero change is queued) ends the update before the attachments'
+    texts: the metadata is committed, the texts are left for the next update."""
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    try:
+        z = lib.zotero
+        original = z._write_texts
+
+        def hurried(report, wanted, progress):
+            z.hurry()
+            original(report, wanted, progress)
+
+        z._write_texts = hurried
+        report = lib.update()[-1]
+        assert report.files_parsed == 0 and z.texts_pending == 2
+        assert "martin2021sparse" in lib.keys()
+        del z._write_texts
+        report = lib.update()[-1]
+        assert report.files_parsed == 2 and z.texts_pending == 0
+        assert lib.search("sparse probing budget")[0].page
+    finally:
+        lib.close()
