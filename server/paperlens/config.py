@@ -185,6 +185,24 @@ class DiagnosticsSettings:
 
 
 @dataclass
+class ZoteroSettings:
+    enabled: bool = setting(
+        True, "Read your Zotero library, live, beside the paper folders: its items are citable, "
+        "searchable (with their PDFs' text) and stay current while Zotero runs. The library read "
+        "is `paperlens.zotero.dataDir`, else Zotero's default data folder when it exists (the one "
+        "chosen in Zotero's preferences, else `~/Zotero`); the status says which. Nothing is "
+        "ever written to Zotero's files. `false`: never read Zotero.")
+    data_dir: str = setting(
+        "", "Zotero's data folder (the one holding `zotero.sqlite` and `storage/`). Empty: "
+        "Zotero's default data folder, when it exists.", check=_no_nul, scope="machine",
+        shown_default="Zotero's default")
+    collections: list[str] = setting(
+        [], "Read only these Zotero collections (with their subcollections), by name, path "
+        "(`Retrieval/Classics`) or key. Empty: the whole library (the trash aside).",
+        check=_no_nul, unique=True, shown_default="the whole library")
+
+
+@dataclass
 class Settings:
     paper_folders: list[str] = setting(
         [], "Folders to index (a `.bib` export, paper texts `.txt`/`.md`, notes). Relative "
@@ -201,6 +219,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    zotero: ZoteroSettings = field(default_factory=ZoteroSettings)
     trace: str = setting(
         "off", "Traces the communication between VS Code and the paperlens server in the "
         "**paperlens** output channel.", choices=(

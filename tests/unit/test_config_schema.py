@@ -81,7 +81,8 @@ def test_every_setting_is_described_and_named_as_vscode_names_it():
     assert keys == ["paperFolders", "indexPath", "indexWorkers", "completion.limit",
                     "summary.provider", "summary.model", "summary.baseUrl", "summary.apiKeyEnv",
                     "summary.maxInputTokens", "summary.timeoutSeconds",
-                    "diagnostics.unsupportedCitation", "trace.server",
+                    "diagnostics.unsupportedCitation", "zotero.enabled", "zotero.dataDir",
+                    "zotero.collections", "trace.server",
                     "server.pythonPath"]
     for s in settings():
         assert s.rule.doc.strip() and "|" not in s.key, s.key

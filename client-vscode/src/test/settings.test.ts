@@ -26,6 +26,7 @@ const DEFAULTS = {
   completion: { limit: 50 },
   summary: { provider: 'extractive', model: 'gpt-4o-mini', baseUrl: '', apiKeyEnv: 'OPENAI_API_KEY', maxInputTokens: 6000, timeoutSeconds: 30 },
   diagnostics: { unsupportedCitation: false },
+  zotero: { enabled: true, dataDir: '', collections: [] },
   trace: 'off',
 };
 
@@ -46,6 +47,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
+      zotero: { enabled: false, dataDir: '~/Zotero', collections: ['Retrieval/Classics'] },
       trace: { server: 'verbose' },
       server: { pythonPath: ' /venv/bin/python ' },
     });
@@ -58,6 +60,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
+      zotero: { enabled: false, dataDir: '~/Zotero', collections: ['Retrieval/Classics'] },
       trace: 'verbose',
     });
     assert.equal(settings.pythonPath, '/venv/bin/python');
@@ -130,7 +133,7 @@ describe('what the server receives', () => {
     const s = toServerSettings(schema, { trace: { server: 'verbose' }, server: { pythonPath: '/x' }, completion: { limit: 3 } });
     assert.equal(s.trace, 'verbose');
     assert.equal(s.server, undefined);
-    assert.deepEqual(Object.keys(s).sort(), ['completion', 'diagnostics', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace']);
+    assert.deepEqual(Object.keys(s).sort(), ['completion', 'diagnostics', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace', 'zotero']);
     assert.deepEqual(initializationOptions(schema, {}), { paperlens: DEFAULTS });
   });
 
