@@ -25,6 +25,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
+def _add_zotero(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--zotero", default=None, metavar="DIR",
+                   help="also read the Zotero library of this data folder (the one holding "
+                        "zotero.sqlite), live and read-only")
+    p.add_argument("--zotero-collection", action="append", default=None, metavar="NAME",
+                   help="only this Zotero collection (name, path like A/B, or key) and its "
+                        "subcollections; repeatable")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlens", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,20 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
 
     p = sub.add_parser("index", help="index paper folders (incrementally)")
-    p.add_argument("dirs", nargs="+", metavar="DIR")
+    p.add_argument("dirs", nargs="*", metavar="DIR")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch (aside, then swapped in)")
     p.add_argument("--workers", type=int, default=None, help="parser processes (default: one per core, at most 2)")
+    _add_zotero(p)
     _add_common(p)
 
     p = sub.add_parser("search", help="ranked passages for a query")
     p.add_argument("query")
-    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    p.add_argument("--dir", action="append", default=[], metavar="DIR")
     p.add_argument("--limit", type=int, default=10)
+    _add_zotero(p)
     _add_common(p)
 
     p = sub.add_parser("show", help="the hover card of a citation key")
     p.add_argument("key")
-    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    p.add_argument("--dir", action="append", default=[], metavar="DIR")
+    _add_zotero(p)
     _add_common(p)
 
     p = sub.add_parser("summarize", help="fill the summary cache of a library")
@@ -64,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cite", help="citation keys matching typed words (as completion does)")
     p.add_argument("words", nargs="*", metavar="WORDS",
                    help="typed words, all matched (key, author surnames, title words, year); none: the newest papers")
-    p.add_argument("--dir", action="append", required=True, metavar="DIR")
+    p.add_argument("--dir", action="append", default=[], metavar="DIR")
     p.add_argument("--limit", type=int, default=10)
+    _add_zotero(p)
     _add_common(p)
     return parser
 
@@ -82,12 +95,21 @@ def _library(args, dirs):
     full disk) is said on stderr and used as it was."""
     from paperlens.core.library import Library
 
-    lib = Library(dirs, args.index_path)
+    lib = Library(dirs, args.index_path, zotero=_zotero(args))
     reports = lib.update()
     for r in reports:
         if r.error:
             sys.stderr.write(f"paperlens: {r.error}; using the index as it was\n")
     return lib, reports
+
+
+def _zotero(args) -> Optional[tuple]:
+    """(data folder, collections, False) of ``--zotero``, or None: the command line reads a
+    Zotero library only when it is named (the server also finds the default one)."""
+    folder = getattr(args, "zotero", None)
+    if not folder:
+        return None
+    return (folder, tuple(args.zotero_collection) if args.zotero_collection else None, False)
 
 
 def _no_papers(lib) -> str:
@@ -101,7 +123,7 @@ def cmd_index(args) -> int:
     from paperlens.core.counts import PaperCounts
     from paperlens.core.library import Library
 
-    lib = Library(args.dirs, args.index_path, workers=args.workers)
+    lib = Library(args.dirs, args.index_path, workers=args.workers, zotero=_zotero(args))
     progress = None
     if sys.stderr.isatty() and not args.json:
         def draw(done: int, total: int, rel: str) -> None:
@@ -117,8 +139,8 @@ def cmd_index(args) -> int:
     reports = lib.update(progress=progress, force_rebuild=args.rebuild)
     counts = [PaperCounts.of(store.table.rows) for store in lib.stores]
     lines = []
-    for r, c in zip(reports, counts):
-        lines.extend(_index_lines(r, c))
+    for r, c, store in zip(reports, counts, lib.stores):
+        lines.extend(_index_lines(r, c, zotero=store is lib.zotero))
     if len(reports) > 1:
         lines.append(f"in all: {sum(counts, PaperCounts()).describe()}")
     _emit(args, {"folders": [{**r.to_dict(), **c.to_dict()} for r, c in zip(reports, counts)]},
@@ -133,13 +155,15 @@ def _plural(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _index_lines(r, c: PaperCounts) -> list[str]:
-    """A folder's papers (counted as `cite` and completion count them), then what this run did."""
+def _index_lines(r, c: PaperCounts, zotero: bool = False) -> list[str]:
+    """A folder's papers (counted as `cite` and completion count them), then what this run did
+    (for a Zotero library: its items, the attachments parsed)."""
     from pathlib import Path
 
+    name = f"Zotero library {r.folder}" if zotero else r.folder
     if not Path(r.folder).is_dir():
-        return [f"{r.folder}: skipped: {r.skipped[0][1] if r.skipped else 'not a folder'}"]
-    did = [_plural(r.files_seen, "file") + " seen"]
+        return [f"{name}: skipped: {r.skipped[0][1] if r.skipped else 'not a folder'}"]
+    did = [_plural(r.files_seen, "item" if zotero else "file") + " seen"]
     if r.busy:
         did.append("another paperlens process was updating this index (its results are shown)")
     elif r.error:
@@ -155,7 +179,7 @@ def _index_lines(r, c: PaperCounts) -> list[str]:
         did.append("nothing changed")
     run = "this run: " + ", ".join(did) + f", {r.seconds:.2f} s"
     run += f" [full rebuild: {r.rebuilt}]" if r.rebuilt else ""
-    lines = [f"{r.folder}: {c.describe()}", "  " + run]
+    lines = [f"{name}: {c.describe()}", "  " + run]
     if r.error:
         lines.append(f"  error: {r.error}; the index was kept as it was")
     if r.unusable > len(r.skipped):      # refused before, still there, not listed again
@@ -285,6 +309,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return run(log_file=args.log_file, verbose=args.verbose)
     if getattr(args, "json", False):
         logging.getLogger().setLevel(logging.ERROR)
+    if args.command != "summarize":
+        dirs = args.dirs if args.command == "index" else args.dir
+        if args.zotero_collection and not args.zotero:
+            sys.stderr.write("paperlens: --zotero-collection needs --zotero DIR\n")
+            return 2
+        if not dirs and not args.zotero:
+            sys.stderr.write(f"paperlens {args.command}: give a paper folder "
+                             f"({'DIR' if args.command == 'index' else '--dir DIR'}) or --zotero DIR\n")
+            return 2
     return {"index": cmd_index, "search": cmd_search, "show": cmd_show, "cite": cmd_cite,
             "summarize": cmd_summarize}[args.command](args)
 
