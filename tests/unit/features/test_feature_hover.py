@@ -223,12 +223,20 @@ def test_hovering_the_same_citation_again_reads_and_scores_nothing(build, monkey
         """)
     hover.rarity(f.view, wait=True)             # the library's word rarity read (as it will be)
     first = hover.hover(f.doc, f.offset, f.view).markdown
-    reads = []
-    real = hover.passages
-    monkeypatch.setattr(hover, "passages", lambda view, row: reads.append(row) or real(view, row))
+    reads, scored = [], []
+    monkeypatch.setattr(f.library, "summary_inputs", counted(f.library.summary_inputs, reads))
+    monkeypatch.setattr(hover.evidence, "support", counted(hover.evidence.support, scored))
     again = hover.hover(f.doc, f.offset, f.view).markdown
     assert again == first and "**Evidence**" in again
-    assert reads == []
+    assert reads == [] and scored == []
+    # another paper of the library changes: the cited paper's text is read again (the card's
+    # cache follows the library), its support for the sentence is not scored again (in this
+    # two-paper library one more paper would make the word rarity be read again: not here)
+    monkeypatch.setattr(hover, "RARITY_DRIFT", 10.0)
+    (f.folder / "other.txt").write_text("Another Paper\nDi Writer\nAbstract\nUnrelated.\n", encoding="utf-8")
+    f.library.update()
+    assert hover.hover(f.doc, f.offset, f.view).markdown == first
+    assert scored == []
 
 
 def _papers(n: int) -> str:

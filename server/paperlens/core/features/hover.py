@@ -46,43 +46,52 @@ def passages(view: LibraryView, row) -> Optional[list]:
     """The passages of a library paper's text (its full text's, for a bibliography entry), or
     None when the library has no text of it. Read as the card's summary reads them (the same
     cache: a hover reads a paper once)."""
-    get = getattr(view, "passages", None)
-    if get is not None:
-        return get(row)
-    library = getattr(view, "library", None)
-    if library is None:
-        return None
-    cached = getattr(view, "_cached", None)
-
-    def make():
-        return library.summary_inputs(row)
-
-    try:
-        inputs = cached("inputs", row, make) if cached is not None else make()
-    except Exception:            # a damaged index: no evidence, never a broken hover
-        log.exception("passages of %s", getattr(row, "key", row))
-        return None
+    inputs = _text_of(view, row)
     return list(inputs[1]) if inputs else None
 
 
+def _text_of(view: LibraryView, row) -> Optional[tuple]:
+    """(text paper, passages, content hash) of ``row``, None without a text."""
+    get = getattr(view, "passages", None)
+    if get is not None:            # a view that hands out passages itself (tests, benches)
+        found = get(row)
+        return (None, found, None) if found else None
+    try:
+        read = getattr(view, "summary_inputs", None)
+        if read is not None:
+            return read(row)
+        library = getattr(view, "library", None)
+        return library.summary_inputs(row) if library is not None else None
+    except Exception:            # a damaged index: no evidence, never a broken hover
+        log.exception("passages of %s", getattr(row, "key", row))
+        return None
+
+
 _supports_lock = threading.Lock()
-_supports: dict = {}          # (library state, rarity, paper id, claim) -> Support, the last 256
+_supports: dict = {}          # (the text's content hash, rarity, claim) -> Support, the last 256
 SUPPORTS_KEPT = 256
 
 
 def support(view: LibraryView, row, claim: str) -> evidence.Support:
     """How well the library paper ``row`` supports ``claim`` (plain text). Kept for the
-    library's state and the rarity it was scored with: hovering the same citation again
-    (as a reader does, moving over it) reads and scores nothing."""
+    paper's text (its content hash) and the rarity it was scored with: hovering the same
+    citation again (as a reader does, moving over it) reads and scores nothing, and a change
+    of other papers scores nothing again."""
     words = rarity(view)
     state = library_state(view)
-    key = (state, id(words), getattr(row, "id", None), claim) if state is not None else None
-    if key is not None:
+    inputs = _text_of(view, row) if state is not None else None
+    key = None
+    if state is not None:       # the text's content, not the library's state: a change of
+        # another paper (a saved file, a Zotero edit) scores nothing again
+        content = inputs[2] if inputs and inputs[2] else (state, getattr(row, "id", None))
+        key = (content, id(words), claim)
         with _supports_lock:
             held = _supports.get(key)
         if held is not None:
             return held
-    found = passages(view, row)
+    else:
+        inputs = _text_of(view, row)
+    found = list(inputs[1]) if inputs else None
     made = (evidence.support(claim, found, words) if found
             else evidence.Support(0.0, (), has_text=False))
     if key is not None:

@@ -222,12 +222,17 @@ class LocalView:
     def paper(self, row) -> Paper:
         return self._cached("paper", row, lambda: self.library.paper(row))
 
+    def summary_inputs(self, row):
+        """(text paper, its passages, content hash) of ``row`` (None without a full text), read
+        once per library state: the card's summary and the evidence beneath it share them."""
+        return self._cached("inputs", row, lambda: self.library.summary_inputs(row))
+
     def summary(self, row) -> Optional[CardSummary]:
         try:
             service = self.summary_service()
             if service is None:
                 return None
-            inputs = self._cached("inputs", row, lambda: self.library.summary_inputs(row))
+            inputs = self.summary_inputs(row)
             if inputs is None:
                 return None
             return card_summary(service.card_summary(*inputs), inputs[0].source, self.paper(row))
