@@ -99,3 +99,94 @@ class Debouncer:
         paths, rescan = sorted(self.paths), self.rescan
         self.paths, self.rescan = set(), False
         self.flush_cb(None if rescan else paths)
+
+
+class ZoteroWatcher:
+    """Watches a Zotero data folder for writes to its databases: ``zotero.sqlite``, its WAL
+    (where Zotero's commits land first) and Better BibTeX's ``better-bibtex.sqlite`` (and its
+    WAL). Only that folder, not ``storage/`` (thousands of folders): an attachment added or
+    changed is a write to the database too.
+
+    Events come from watchdog (inotify and the like: at once) and, as a safety net for
+    folders where those are not delivered (a network or synced drive), from a poll of the
+    four files' stats every :attr:`POLL_SECONDS`. ``on_paths(paths, rescan)`` is called from
+    either thread with the database's path; the caller debounces."""
+
+    NAMES = ("zotero.sqlite", "zotero.sqlite-wal", "better-bibtex.sqlite", "better-bibtex.sqlite-wal")
+    POLL_SECONDS = 2.0
+
+    def __init__(self, data_dir: str | os.PathLike[str], on_paths: Callable[[list[str], bool], None]):
+        self.data_dir = Path(data_dir)
+        self.on_paths = on_paths
+        self._observer = None
+        self._stop = None
+        self._thread = None
+
+    def _signature(self) -> tuple:
+        out = []
+        for name in self.NAMES:
+            try:
+                st = os.stat(self.data_dir / name)
+                out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def _changed(self, path: str) -> None:
+        try:
+            self.on_paths([path], False)
+        except Exception:
+            log.exception("Zotero change handler failed")
+
+    def relevant(self, path: str) -> bool:
+        p = Path(os.fsdecode(path))
+        return p.name in self.NAMES and p.parent == self.data_dir
+
+    def start(self) -> bool:
+        import threading
+
+        db = str(self.data_dir / "zotero.sqlite")
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+
+            outer = self
+
+            class Handler(FileSystemEventHandler):
+                def on_any_event(self, event):
+                    if event.is_directory or event.event_type in ("opened", "closed_no_write"):
+                        return
+                    paths = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+                    if any(outer.relevant(p) for p in paths):
+                        outer._changed(db)
+
+            if self.data_dir.is_dir():
+                observer = Observer()
+                observer.schedule(Handler(), str(self.data_dir), recursive=False)
+                observer.daemon = True
+                observer.start()
+                self._observer = observer
+        except Exception as exc:        # watchdog missing or broken: the poll below still runs
+            log.warning("cannot watch %s with watchdog (%s); polling it", self.data_dir, exc)
+        stop = self._stop = threading.Event()
+
+        def poll() -> None:
+            last = self._signature()
+            while not stop.wait(self.POLL_SECONDS):
+                now = self._signature()
+                if now != last:
+                    last = now
+                    self._changed(db)
+
+        self._thread = threading.Thread(target=poll, name="paperlens-zotero-poll", daemon=True)
+        self._thread.start()
+        log.info("watching the Zotero library in %s", self.data_dir)
+        return True
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer = None
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
-from paperlens.core.watch import Debouncer, FolderWatcher
+from paperlens.core.watch import Debouncer, FolderWatcher, ZoteroWatcher
 from paperlens.lsp.background import Lane, background_executor
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Indexing:
         self.changed: Callable[[], None] = lambda: None
         self.debouncer = Debouncer(self._flush_changes)
         self.watcher: Optional[FolderWatcher] = None
+        self.zotero_watcher: Optional[ZoteroWatcher] = None
         self._lane = lane
         self._executor = background_executor("paperlens-index", low_priority=True)
         self._pending: Optional[asyncio.Future] = None
@@ -71,12 +72,25 @@ class Indexing:
         self.stop_updates()
         self.library = library
         old.close()
+        self._watch_zotero(library)
         self._counts.clear()
         self.running = True
         self.indexed_once = False
         self.progress = None
         # completion's word index is built after the first update (_done): built now, it would
         # compete with the first requests for the interpreter (an empty prefix does not need it)
+
+    def _watch_zotero(self, library: Library) -> None:
+        """Watch the Zotero library ``library`` reads (if any): a commit in Zotero updates it
+        (debounced like file events; the update reads what changed, on the index thread)."""
+        if self.zotero_watcher is not None:
+            self.zotero_watcher.stop()
+            self.zotero_watcher = None
+        if library.zotero is None:
+            return
+        watcher = ZoteroWatcher(library.zotero.folder, lambda paths, rescan: self.notify_changed(paths, rescan))
+        if watcher.start():
+            self.zotero_watcher = watcher
 
     def counts(self) -> PaperCounts:
         """Papers as completion counts them (a text joined to its entry is one paper), counted
@@ -114,6 +128,9 @@ class Indexing:
                 self._queued_all = True
             else:
                 self._queued_paths.extend(paths)
+            zotero = self.library.zotero
+            if zotero is not None and (paths is None or any(self.library.store_for(p) is zotero for p in paths)):
+                zotero.hurry()       # its attachments' texts wait: the new items first
             return
         self.running = True
         self._pending = self.loop.run_in_executor(self._executor, self._run, paths, rebuild)
@@ -191,6 +208,9 @@ class Indexing:
             paths = None if self._queued_all else self._queued_paths
             self._queued_all, self._queued_paths = False, []
             self.schedule(paths)
+        elif self.library.zotero is not None and self.library.zotero.texts_pending:
+            # texts left by an update that a Zotero change cut short: on with them
+            self.schedule([str(self.library.zotero.folder / "zotero.sqlite")])
 
     # -- file changes ------------------------------------------------------------------------
     def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
@@ -232,5 +252,7 @@ class Indexing:
         self.stop_updates()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.zotero_watcher is not None:
+            self.zotero_watcher.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.library.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from paperlens.config import redacted_url
@@ -80,10 +81,30 @@ class Session:
     def _settle(self, data: Any, workspace_folders: Optional[list[str]]) -> Optional[tuple]:
         """Apply the settings; the shape of the library to make, when it must be made anew
         (None when the library in use stays)."""
-        old_shape = self.config.library_shape()
+        old_shape = self._shape()
         self.config.apply(data, workspace_folders)
-        shape = self.config.library_shape()
+        shape = self._shape()
         return shape if shape != old_shape or not self.index.library.stores else None
+
+    def _shape(self) -> tuple:
+        """The arguments of the Library the settings make: the folders', then the Zotero
+        library's (see :meth:`zotero_source`)."""
+        return self.config.library_shape() + (self.zotero_source(),)
+
+    def zotero_source(self) -> Optional[tuple]:
+        """(data folder, collections or None, found rather than configured) of the Zotero
+        library to read: ``paperlens.zotero.dataDir``, else Zotero's default data folder when
+        it exists; None when disabled or none is found."""
+        z = self.config.settings.zotero
+        if not z.enabled:
+            return None
+        collections = tuple(z.collections) if z.collections else None
+        if z.data_dir.strip():
+            return (str(Path(z.data_dir.strip()).expanduser()), collections, False)
+        from paperlens.core.zotero.reader import default_data_dir
+
+        found = default_data_dir()
+        return (str(found), collections, True) if found is not None else None
 
     def configure(self, data: Any, workspace_folders: Optional[list[str]] = None) -> bool:
         """Apply settings; returns True when the set of folders or the index path changed
@@ -229,8 +250,20 @@ class Session:
                 "summary": {"provider": summary.provider, "model": summary.model,
                             "baseUrl": redacted_url(summary.base_url)},
                 "settings_errors": self.config.errors,
+                "zotero": self.zotero_status(),
                 "last": [r.to_dict() for r in self.index.last_reports],
                 "work": self.work()}
+
+    def zotero_status(self) -> dict:
+        """Which Zotero library is read: its folder, whether it is configured or the default
+        one found, its items, the attachments' texts still to read, why it cannot be read;
+        ``found: "none"`` when enabled but no library was found."""
+        if not self.config.settings.zotero.enabled:
+            return {"enabled": False}
+        status = self.index.library.zotero_status()
+        if status is None:
+            return {"enabled": True, "dataDir": None, "found": "none"}
+        return {"enabled": True, **status}
 
     def work(self) -> dict:
         """What this process has read and built so far (the tests count work with it): the
