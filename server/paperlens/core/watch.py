@@ -169,9 +169,10 @@ class ZoteroWatcher:
         except Exception as exc:        # watchdog missing or broken: the poll below still runs
             log.warning("cannot watch %s with watchdog (%s); polling it", self.data_dir, exc)
         stop = self._stop = threading.Event()
+        first = self._signature()      # as start() returns: a write after it is a change
 
         def poll() -> None:
-            last = self._signature()
+            last = first
             while not stop.wait(self.POLL_SECONDS):
                 now = self._signature()
                 if now != last:
