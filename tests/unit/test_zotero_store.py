@@ -46,7 +46,10 @@ def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zot
         assert "white2019discarded" not in keys                    # trashed
         row = lib.resolve("martin2021sparse")
         assert row.title.startswith("Sparse Probing") and row.doi == "10.1234/jrs.2021.042"
-        assert row.file.endswith(".pdf") and row.source == str(data.resolve() / "zotero.sqlite")
+        # the PDF is the paper text of the item: its text view and reference list are found by it
+        assert row.file.endswith(".pdf") and row.source == row.file
+        assert lib.row_for_file(row.file).id == row.id
+        assert lib.summary_inputs(row) is not None             # summaries have its text
         paper = lib.paper(row)
         assert paper.venue == "Journal of Retrieval Studies" and paper.references
         hits = lib.search("sparse probing budget")
@@ -55,7 +58,7 @@ def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zot
         assert any(h.key == "martin2021sparse" for h in notes)     # the child note is searchable
         assert row.id in dict(lib.zotero.reference_lines())         # the graph reads its references
         plain = lib.resolve("keller2023probes")
-        assert not plain.file
+        assert not plain.file and plain.source == str(data.resolve() / "zotero.sqlite")
         assert lib.zotero_link(plain) == f"zotero://select/library/items/{k['cited']}"
         status = lib.zotero_status()
         assert status["items"] == 7 and status["found"] == "configured" and not status["error"]

@@ -32,6 +32,7 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -70,9 +71,10 @@ def _stat(path: str) -> tuple[int, int]:
         return 0, 0
 
 
-def metadata_result(item: ZoteroItem) -> ParseResult:
-    """The item without its attachment's text: its paper, its abstract and notes as passages."""
-    paper = item.paper
+def metadata_result(item: ZoteroItem, paper=None) -> ParseResult:
+    """The item without its attachment's text: its paper (``paper``, default the item's), its
+    abstract and notes as passages."""
+    paper = paper or item.paper
     passages = []
     if paper.abstract:
         passages.append(Passage(paper.id, paper.abstract, paper.source, 0, 0, "abstract"))
@@ -98,6 +100,10 @@ class ZoteroStore(IndexStore):
         self.texts_pending = 0                # attachments whose text is not indexed yet
         self._hurry = threading.Event()
         self._own_table = PaperTable()
+        # item key -> (the ZoteroItem, its fingerprint, attachment rel, its Paper, its Row): an
+        # item that did not change is the same object in the next read (reader.changes)
+        self._items: dict[str, tuple] = {}
+        self._by_file: dict[str, str] = {}    # attachment path -> manifest entry
         self._joined: Optional[tuple] = None  # (own table, the table with its rows joined)
         super().__init__(Path(data_dir).expanduser(), index_dir, workers)
 
@@ -222,19 +228,43 @@ class ZoteroStore(IndexStore):
         except ValueError:
             return ""
 
+    def _entry(self, item: ZoteroItem) -> tuple:
+        """(item, fingerprint, attachment rel, paper, row) of an item, computed once per read of
+        it. The paper's ``source`` is its attachment when it has one (the paper text that file
+        is: what a PDF's text view and its reference list are looked up by), else the database."""
+        cached = self._items.get(item.item_key)
+        if cached is not None and cached[0] is item:
+            return cached
+        att_rel = self._att_rel(item)
+        paper = item.paper
+        if att_rel:
+            paper = replace(paper, source=str(self.folder / att_rel), file=str(self.folder / att_rel))
+        entry = (item, _fingerprint(item, att_rel), att_rel, paper, Row.from_paper(paper))
+        self._items[item.item_key] = entry
+        return entry
+
+    def content_hash(self, path: str) -> str:
+        """The state of an attachment whose text is indexed ("" when unknown): summaries of
+        the item are cached under it."""
+        rel = self._by_file.get(str(path))
+        st = self.manifest.get(rel) if rel else None
+        return f"{st.sha1}:{st.mtime_ns}:{st.size}" if st and st.mtime_ns and not st.error else ""
+
     def _sync(self, report: IndexReport, lib: ZoteroLibrary, reason: str,
               progress: Optional[Progress]) -> None:
-        wanted: dict[str, tuple[ZoteroItem, str, str]] = {}
+        wanted: dict[str, tuple] = {}
         for item in lib.items.values():
-            att_rel = self._att_rel(item)
-            wanted[f"items/{item.library_id}/{item.item_key}"] = (item, _fingerprint(item, att_rel), att_rel)
+            wanted[f"items/{item.library_id}/{item.item_key}"] = self._entry(item)
+        for key in [k for k in self._items if k not in lib.items]:
+            del self._items[key]
+        self._by_file = {str(self.folder / e[2]): rel for rel, e in wanted.items() if e[2]}
         report.files_seen = len(wanted)
         if reason:
             self._fresh_index(report, reason)
             manifest: dict[str, corpus.FileState] = {}
         else:
             manifest = dict(self.manifest)
-        meta_todo = [rel for rel, (_item, fp, _a) in wanted.items()
+        meta_todo = [rel for rel, (_item, fp, _a, _p, _r) in wanted.items()
                      if rel not in manifest or manifest[rel].sha1 != fp]
         gone = [rel for rel in manifest if rel not in wanted]
         if meta_todo or gone or reason:
@@ -281,11 +311,11 @@ class ZoteroStore(IndexStore):
                     dropped.add(pid)
             papers = []
             for rel in todo:
-                item, fp, att_rel = wanted[rel]
-                res = metadata_result(item)
+                item, fp, att_rel, paper, _row = wanted[rel]
+                res = metadata_result(item, paper)
                 add_docs(writer, att_rel or "zotero.sqlite", res)
                 papers.extend(res.papers)
-                manifest[rel] = corpus.FileState(0, 0, fp, [item.paper.id])
+                manifest[rel] = corpus.FileState(0, 0, fp, [paper.id])
                 report.papers_indexed += 1
             for rel in gone:
                 manifest.pop(rel, None)
@@ -297,14 +327,14 @@ class ZoteroStore(IndexStore):
         self._commit(writer, rows, manifest, papers, full=full)
 
     def _rows(self, wanted: dict, manifest: dict) -> list[Row]:
-        return [Row.from_paper(wanted[rel][0].paper) for rel in wanted if rel in manifest]
+        return [e[4] for rel, e in wanted.items() if rel in manifest]
 
     def _write_texts(self, report: IndexReport, wanted: dict, progress: Optional[Progress]) -> None:
         """The attachments' texts not indexed yet, a batch per commit (see the module
         docstring)."""
         manifest = self.manifest
         todo = []
-        for rel, (item, _fp, att_rel) in wanted.items():
+        for rel, (item, _fp, att_rel, _p, _r) in wanted.items():
             st = manifest.get(rel)
             if not att_rel or st is None:
                 continue
@@ -347,7 +377,7 @@ class ZoteroStore(IndexStore):
         papers = []
         try:
             for att_rel, rel in by_att.items():
-                item, fp, _a = wanted[rel]
+                item, fp, _a, paper, _row = wanted[rel]
                 res, why = results.get(att_rel, (None, "not parsed"))
                 mtime, size = _stat(str(self.folder / att_rel))
                 if res is None:
@@ -357,7 +387,7 @@ class ZoteroStore(IndexStore):
                     continue
                 report.files_parsed += 1
                 report.warnings.extend(res.warnings)
-                res = as_item_text(item, res, str(self.folder / att_rel))
+                res = as_item_text(replace(item, paper=paper), res, str(self.folder / att_rel))
                 writer.delete_by_term("paper_id", item.paper.id)
                 add_docs(writer, att_rel, res)
                 res = slim(res)
