@@ -4,6 +4,7 @@ one paper with a folder's .bib entry of the same paper, updates that rewrite onl
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -163,5 +164,31 @@ def test_texts_wait_for_a_newer_change(tmp_path, zotero):
         report = lib.update()[-1]
         assert report.files_parsed == 2 and z.texts_pending == 0
         assert lib.search("sparse probing budget")[0].page
+    finally:
+        lib.close()
+
+
+def test_private_copies_stay_in_the_index_folder_and_a_killed_process_s_are_removed(tmp_path, zotero):
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    copies = lib.zotero.index_dir / "zotero-copy"
+    stale = copies / "999999999"          # a process that ended without removing its copy
+    (stale / "paperlens-zotero-x").mkdir(parents=True)
+    (stale / "paperlens-zotero-x" / "zotero.sqlite").write_bytes(b"old copy")
+    try:
+        lib.update()
+        assert not stale.exists()
+        assert list((copies / str(os.getpid())).glob("*/zotero.sqlite"))
+        assert all(lib.zotero.owns(p.name) for p in lib.zotero.index_dir.iterdir())
+    finally:
+        lib.close()
+    assert not list(copies.rglob("zotero.sqlite"))       # removed with the library
+
+
+def test_a_missing_data_folder_is_said_in_the_status(tmp_path):
+    lib = _library(tmp_path, tmp_path / "Nowhere")
+    try:
+        lib.update()
+        assert "does not exist" in lib.zotero_status()["error"]
     finally:
         lib.close()

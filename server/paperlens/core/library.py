@@ -146,9 +146,10 @@ class Library:
         z = self.zotero
         if z is None:
             return None
+        error = z.error or ("" if z.folder.is_dir() else f"{z.folder} does not exist")
         return {"dataDir": str(z.folder), "found": "default" if z.default else "configured",
                 "collections": list(z.collections or ()), "items": len(z.own_table.rows),
-                "textsPending": z.texts_pending, "error": z.error}
+                "textsPending": z.texts_pending, "error": error}
 
     def rows(self) -> list[Row]:
         return [r for s in self.stores for r in s.table.rows]

@@ -71,6 +71,16 @@ def _stat(path: str) -> tuple[int, int]:
         return 0, 0
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def metadata_result(item: ZoteroItem, paper=None) -> ParseResult:
     """The item without its attachment's text: its paper (``paper``, default the item's), its
     abstract and notes as passages."""
@@ -164,9 +174,21 @@ class ZoteroStore(IndexStore):
         """A newer change waits: the running update stops after its current batch of texts."""
         self._hurry.set()
 
+    def _copies(self) -> Path:
+        """This process's folder for the private copies of Zotero's database; those of
+        processes that ended without removing theirs (killed) are removed."""
+        root = self.index_dir / "zotero-copy"
+        try:
+            for d in root.iterdir():
+                if d.name.isdigit() and int(d.name) != os.getpid() and not _alive(int(d.name)):
+                    shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+        return root / str(os.getpid())
+
     def _read(self) -> ZoteroLibrary:
         if self.zotero is None:
-            lib = read_library(self.folder, self.collections, workdir=self.index_dir / "zotero-copy")
+            lib = read_library(self.folder, self.collections, workdir=self._copies())
         else:
             lib = changes(self.zotero).library
         self.zotero = lib
