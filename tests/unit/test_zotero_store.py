@@ -192,3 +192,43 @@ def test_a_missing_data_folder_is_said_in_the_status(tmp_path):
         assert "does not exist" in lib.zotero_status()["error"]
     finally:
         lib.close()
+
+
+def test_the_table_and_manifest_are_written_as_the_folder_store_writes_them(tmp_path, zotero):
+    from paperlens.core import corpus
+    from paperlens.core.index.table import PaperTable
+
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    try:
+        lib.update()
+        z = lib.zotero
+        z.own_table.write(tmp_path / "expected-table.json", str(z.folder))
+        assert (z.index_dir / "table.json").read_bytes() == (tmp_path / "expected-table.json").read_bytes()
+        expected = "".join(corpus.manifest_chunks(z.manifest, folder=str(z.folder)))
+        assert (z.index_dir / "manifest.json").read_text(encoding="utf-8") == expected
+        loaded = PaperTable.load(z.index_dir / "table.json", str(z.folder))
+        assert not loaded.damaged and [r.key for r in loaded.rows] == [r.key for r in z.own_table.rows]
+    finally:
+        lib.close()
+
+
+def test_a_new_item_is_offered_by_its_key_before_the_word_index_is_built(tmp_path, zotero):
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    lib.tables_built_behind = True               # as the server has it
+    try:
+        lib.update()
+        lib.build_tables()
+        db = open_db(data)
+        db.add_item("journalArticle", {"title": "Right After The Commit", "date": "2024"},
+                    creators=[("Ida", "Quick")])
+        db.conn.close()
+        lib.update_paths([str(data / "zotero.sqlite")])
+        rows, total = lib.complete("quick2024", 10)
+        assert [r.key for r in rows] == ["quick2024right"] and total > len(rows)   # incomplete: ask again
+        lib.build_tables()
+        rows, total = lib.complete("quick right commit", 10)                      # by its words once built
+        assert [r.key for r in rows] == ["quick2024right"] and total == 1
+    finally:
+        lib.close()

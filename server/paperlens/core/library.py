@@ -62,6 +62,9 @@ class Library:
             self.stores.append(self.zotero)
         self._join_lock = threading.Lock()
         self._joined: Optional[tuple] = None
+        # set by a caller that builds the tables' word indexes in the background after each
+        # update (the server): meanwhile a changed Zotero table is matched by keys (see complete)
+        self.tables_built_behind = False
         self._keys: Optional[tuple] = None          # (tables, frozenset of keys, {key: suggestions})
         self._graph_lock = threading.Lock()
         self.graph_builds = 0
@@ -270,7 +273,8 @@ class Library:
         the keys only, and the count says there is more (the editor asks again): a request
         never waits for the build."""
         self.refresh()
-        if fold(query).strip() and any(id(s.table) in self._building for s in self.stores):
+        if fold(query).strip() and (any(id(s.table) in self._building for s in self.stores)
+                                    or self._zotero_unbuilt()):
             return self._complete_keys(fold(query).strip(), limit)
         scored: list[tuple[float, Row]] = []
         total = 0
@@ -280,6 +284,13 @@ class Library:
             total += n
         scored.sort(key=lambda sr: (-sr[0], -(year_int(sr[1].year) or 0), sr[1].key))
         return [r for _, r in scored[:limit]], total
+
+    def _zotero_unbuilt(self) -> bool:
+        """Whether the Zotero library's table changed and its word index is not built yet
+        (the server builds it in the background after each update: 25k items take ~0.7 s, and
+        a new item is matched by its key meanwhile rather than waiting for it)."""
+        z = self.zotero
+        return self.tables_built_behind and z is not None and not getattr(z.table, "_built", True)
 
     def _complete_keys(self, prefix: str, limit: int) -> tuple[list[Row], int]:
         """Rows whose key starts with ``prefix`` (folded), newest first (see :meth:`complete`)."""

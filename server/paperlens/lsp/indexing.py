@@ -70,6 +70,7 @@ class Indexing:
         closed); it counts as being indexed until its first update ends."""
         old = self.library
         self.stop_updates()
+        library.tables_built_behind = True       # _done builds them on the lane
         self.library = library
         old.close()
         self._watch_zotero(library)

@@ -25,6 +25,7 @@ Nothing is written to Zotero's folder: the database is copied into this index's 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -114,6 +115,8 @@ class ZoteroStore(IndexStore):
         # item that did not change is the same object in the next read (reader.changes)
         self._items: dict[str, tuple] = {}
         self._by_file: dict[str, str] = {}    # attachment path -> manifest entry
+        self._row_text: dict[str, tuple] = {}     # paper id -> (row, its JSON in table.json)
+        self._state_json: dict[str, tuple] = {}   # manifest entry -> (FileState, its JSON)
         self._joined: Optional[tuple] = None  # (own table, the table with its rows joined)
         super().__init__(Path(data_dir).expanduser(), index_dir, workers)
 
@@ -308,6 +311,57 @@ class ZoteroStore(IndexStore):
         self._publish_state(self._prepare_state([], {}, full=True))
         (self.index_dir / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         self._state_stamp = None
+
+    def _prepare_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
+                       new_papers=(), full: bool = False, heads: Optional[dict[str, str]] = None) -> tuple:
+        """IndexStore's, for a table of Zotero items: no joins inside it (its rows are all
+        records; Library joins them to the folders' entries), and the table and manifest
+        written by one C-encoded ``json.dumps`` each (the same bytes as PaperTable.write and
+        corpus.manifest_chunks, without a Python call per row: 1 s less per change at 25k
+        items)."""
+        ids = {r.id for r in rows}
+        self._write_refs(ids, new_papers, full)
+        self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
+        table = PaperTable(rows)
+        with open(self.index_dir / "table.tmp", "w", encoding="utf-8") as f:
+            f.write("[" + ",".join(self._row_json(r) for r in rows) + "]")
+        dumps = self._dumps
+        known = self._state_json
+        parts = []
+        for k in sorted(manifest):
+            st = manifest[k]
+            done = known.get(k)
+            if done is None or done[0] is not st:
+                done = known[k] = (st, dumps(k) + ":" + dumps({
+                    "mtime_ns": st.mtime_ns, "size": st.size, "sha1": st.sha1, "paper_ids": st.paper_ids,
+                    "error": st.error}))
+            parts.append(done[1])
+        for k in [k for k in known if k not in manifest]:
+            del known[k]
+        with open(self.index_dir / "manifest.tmp", "w", encoding="utf-8") as f:
+            f.write(dumps({"folder": str(self.folder)})[:-1] + ',"files":{' + ",".join(parts) + "}}")
+        return table, manifest
+
+    _dumps = staticmethod(functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
+
+    def _row_json(self, r: Row) -> str:
+        """A row as PaperTable.write writes it (paths in the data folder relative to it),
+        remembered with the row (rows of unchanged items are the same objects)."""
+        cached = self._row_text.get(r.id)
+        if cached is not None and cached[0] is r:
+            return cached[1]
+        prefix = str(self.folder).rstrip("/") + "/"
+        mark = PaperTable.REL
+
+        def rel(p: str) -> str:
+            return mark + p[len(prefix):] if p.startswith(prefix) else p
+
+        text = self._dumps([r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source), r.source_line,
+                            r.source_kind, rel(r.file), r.doi, r.arxiv, r.alias_of, rel(r.fulltext)])
+        if len(self._row_text) > 4 * len(self._items) + 1000:
+            self._row_text.clear()
+        self._row_text[r.id] = (r, text)
+        return text
 
     def _commit(self, writer, rows: list[Row], manifest: dict, new_papers: list, full: bool = False) -> None:
         try:
