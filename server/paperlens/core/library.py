@@ -93,6 +93,8 @@ class Library:
                 by_store.setdefault(id(store), []).append(rel)
         reports = [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
         self.join_zotero()
+        if self.zotero is not None and id(self.zotero) in by_store:
+            self.zotero.table.get("")      # its key and id lookups here, not in the next request
         return reports
 
     def store_for(self, path: str | os.PathLike[str]) -> Optional[SearchIndex]:
@@ -304,9 +306,24 @@ class Library:
         return rows[:limit], len(rows) + 1
 
     def _folded_keys(self, keys: frozenset) -> list[tuple[str, str]]:
+        """(folded key, key) of every key, sorted; after a change of a few keys (a new Zotero
+        item) the previous list is updated rather than every key folded and sorted again."""
         cached = getattr(self, "_folded", None)
         if cached is None or cached[0] is not keys:
-            cached = self._folded = (keys, sorted((fold(k), k) for k in keys))
+            folded = None
+            if cached is not None:
+                added, removed = keys - cached[0], cached[0] - keys
+                if len(added) + len(removed) <= 64:
+                    folded = list(cached[1])
+                    for k in removed:
+                        i = bisect.bisect_left(folded, (fold(k), k))
+                        if i < len(folded) and folded[i][1] == k:
+                            del folded[i]
+                    for k in added:
+                        bisect.insort(folded, (fold(k), k))
+            if folded is None:
+                folded = sorted((fold(k), k) for k in keys)
+            cached = self._folded = (keys, folded)
         return cached[1]
 
     def prepare(self) -> None:

@@ -294,7 +294,17 @@ class ZoteroStore(IndexStore):
         gone = [rel for rel in manifest if rel not in wanted]
         if meta_todo or gone or reason:
             self._write_metadata(report, wanted, manifest, meta_todo, gone, full=bool(reason))
+        elif len(self._row_text) < len(wanted) // 2:
+            self._warm(wanted, manifest)
         self._write_texts(report, wanted, progress)
+
+    def _warm(self, wanted: dict, manifest: dict) -> None:
+        """The JSON of every row and manifest entry, remembered now (the first update after a
+        start, when nothing changed) rather than by the first change (+1.5 s at 25k items)."""
+        for e in wanted.values():
+            self._row_json(e[4])
+        for k, st in manifest.items():
+            self._state_text(k, st)
 
     def _fresh_index(self, report: IndexReport, reason: str) -> None:
         """An empty index in place of the old one (whose files are not usable as they are)."""
@@ -329,18 +339,22 @@ class ZoteroStore(IndexStore):
         known = self._state_json
         parts = []
         for k in sorted(manifest):
-            st = manifest[k]
-            done = known.get(k)
-            if done is None or done[0] is not st:
-                done = known[k] = (st, dumps(k) + ":" + dumps({
-                    "mtime_ns": st.mtime_ns, "size": st.size, "sha1": st.sha1, "paper_ids": st.paper_ids,
-                    "error": st.error}))
-            parts.append(done[1])
+            parts.append(self._state_text(k, manifest[k]))
         for k in [k for k in known if k not in manifest]:
             del known[k]
         with open(self.index_dir / "manifest.tmp", "w", encoding="utf-8") as f:
             f.write(dumps({"folder": str(self.folder)})[:-1] + ',"files":{' + ",".join(parts) + "}}")
         return table, manifest
+
+    def _state_text(self, k: str, st: corpus.FileState) -> str:
+        """A manifest entry as corpus.manifest_chunks writes it, remembered with its state."""
+        done = self._state_json.get(k)
+        if done is None or done[0] is not st:
+            dumps = self._dumps
+            done = self._state_json[k] = (st, dumps(k) + ":" + dumps({
+                "mtime_ns": st.mtime_ns, "size": st.size, "sha1": st.sha1, "paper_ids": st.paper_ids,
+                "error": st.error}))
+        return done[1]
 
     _dumps = staticmethod(functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
 
