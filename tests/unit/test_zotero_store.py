@@ -232,3 +232,26 @@ def test_a_new_item_is_offered_by_its_key_before_the_word_index_is_built(tmp_pat
         assert [r.key for r in rows] == ["quick2024right"] and total == 1
     finally:
         lib.close()
+
+
+def test_a_first_read_of_many_items_is_citable_while_their_documents_are_written(tmp_path, zotero, monkeypatch):
+    from paperlens.core.zotero import store as zstore
+
+    data, _k = zotero
+    monkeypatch.setattr(zstore, "EARLY_TABLE_ITEMS", 5)
+    lib = _library(tmp_path, data)
+    seen = []
+    real = zstore.add_docs
+
+    def spy(writer, rel, res):
+        if not seen:
+            seen.append(sorted(r.key for r in lib.zotero.table.rows))
+        real(writer, rel, res)
+
+    monkeypatch.setattr(zstore, "add_docs", spy)
+    try:
+        lib.update()
+        assert seen and "keller2023probes" in seen[0] and len(seen[0]) == 7
+        assert lib.paper(lib.resolve("keller2023probes")).venue == "Transactions on Example Systems"
+    finally:
+        lib.close()

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ZoteroStore", "TEXT_BATCH"]
 
+EARLY_TABLE_ITEMS = 2000     # this many items to write: their table is served before their documents
 TEXT_BATCH = 24              # attachments parsed and committed at a time (the pool's batch size)
 NOTE_CHARS = 20_000          # of each child note, searchable
 
@@ -293,7 +294,7 @@ class ZoteroStore(IndexStore):
                      if rel not in manifest or manifest[rel].sha1 != fp]
         gone = [rel for rel in manifest if rel not in wanted]
         if meta_todo or gone or reason:
-            self._write_metadata(report, wanted, manifest, meta_todo, gone, full=bool(reason))
+            self._write_metadata(report, wanted, manifest, meta_todo, gone, full=bool(reason), progress=progress)
         elif len(self._row_text) < len(wanted) // 2:
             self._warm(wanted, manifest)
         self._write_texts(report, wanted, progress)
@@ -388,9 +389,13 @@ class ZoteroStore(IndexStore):
         self._publish_state(state)
 
     def _write_metadata(self, report: IndexReport, wanted: dict, manifest: dict, todo: list[str],
-                        gone: list[str], full: bool) -> None:
+                        gone: list[str], full: bool, progress: Optional[Progress] = None) -> None:
         """One commit: the new and changed items' metadata (their text, if any, is written
-        again next), the items gone removed."""
+        again next), the items gone removed. Many items (a first read: 2 min at 25k items) are
+        citable from the start of it: the table with their rows is served (in memory) while
+        their documents are written; the hover shows the table's fields meanwhile."""
+        if len(todo) >= EARLY_TABLE_ITEMS:
+            self.table = PaperTable([e[4] for e in wanted.values()])
         writer = whoosh_store._new_writer(self.ix(), timeout=30.0, limitmb=whoosh_store.INCREMENTAL_POOL_MB)
         try:
             dropped = set()
@@ -407,6 +412,9 @@ class ZoteroStore(IndexStore):
                 papers.extend(res.papers)
                 manifest[rel] = corpus.FileState(0, 0, fp, [paper.id])
                 report.papers_indexed += 1
+                if progress and report.papers_indexed % 500 == 0:
+                    self._check_abort()
+                    progress(report.papers_indexed, len(todo), rel)
             for rel in gone:
                 manifest.pop(rel, None)
                 report.files_removed += 1
