@@ -140,7 +140,7 @@ def cmd_index(args) -> int:
     counts = [PaperCounts.of(store.table.rows) for store in lib.stores]
     lines = []
     for r, c, store in zip(reports, counts, lib.stores):
-        lines.extend(_index_lines(r, c, zotero=store is lib.zotero))
+        lines.extend(_index_lines(r, c, zotero=store.table.rows if store is lib.zotero else None))
     if len(reports) > 1:
         lines.append(f"in all: {sum(counts, PaperCounts()).describe()}")
     _emit(args, {"folders": [{**r.to_dict(), **c.to_dict()} for r, c in zip(reports, counts)]},
@@ -155,15 +155,16 @@ def _plural(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _index_lines(r, c: PaperCounts, zotero: bool = False) -> list[str]:
+def _index_lines(r, c: PaperCounts, zotero: Optional[list] = None) -> list[str]:
     """A folder's papers (counted as `cite` and completion count them), then what this run did
-    (for a Zotero library: its items, the attachments parsed)."""
+    (for a Zotero library, ``zotero`` being its rows: its items, those with a full text, those
+    that are a folder's .bib entry too; the attachments parsed)."""
     from pathlib import Path
 
-    name = f"Zotero library {r.folder}" if zotero else r.folder
+    name = f"Zotero library {r.folder}" if zotero is not None else r.folder
     if not Path(r.folder).is_dir():
         return [f"{name}: skipped: {r.skipped[0][1] if r.skipped else 'not a folder'}"]
-    did = [_plural(r.files_seen, "item" if zotero else "file") + " seen"]
+    did = [_plural(r.files_seen, "item" if zotero is not None else "file") + " seen"]
     if r.busy:
         did.append("another paperlens process was updating this index (its results are shown)")
     elif r.error:
@@ -179,7 +180,14 @@ def _index_lines(r, c: PaperCounts, zotero: bool = False) -> list[str]:
         did.append("nothing changed")
     run = "this run: " + ", ".join(did) + f", {r.seconds:.2f} s"
     run += f" [full rebuild: {r.rebuilt}]" if r.rebuilt else ""
-    lines = [f"{name}: {c.describe()}", "  " + run]
+    if zotero is not None:
+        texts = sum(1 for row in zotero if row.file)
+        joined = sum(1 for row in zotero if row.alias_of)
+        what = f"{_plural(len(zotero), 'item')}, {texts} with a PDF or snapshot" + \
+            (f", {joined} of them also a .bib entry (one paper each)" if joined else "")
+    else:
+        what = c.describe()
+    lines = [f"{name}: {what}", "  " + run]
     if r.error:
         lines.append(f"  error: {r.error}; the index was kept as it was")
     if r.unusable > len(r.skipped):      # refused before, still there, not listed again

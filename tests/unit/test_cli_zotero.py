@@ -41,7 +41,7 @@ def test_index_cite_search_show_read_the_zotero_library(zotero, tmp_path, capsys
     files = _hashes(zotero)
     code, out, err = run(capsys, "index", "--zotero", str(zotero), "--workers", "1", "--index-path", ix)
     assert code == 0, err
-    assert f"Zotero library {zotero}: 7 papers" in out and "7 items seen" in out
+    assert f"Zotero library {zotero}: 7 items, 2 with a PDF or snapshot\n" in out and "7 items seen" in out
     code, out, _ = run(capsys, "cite", "sparse", "--zotero", str(zotero), "--index-path", ix, "--json")
     assert code == 0 and [r["key"] for r in json.loads(out)["results"]] == ["martin2021sparse"]
     code, out, _ = run(capsys, "search", "sparse probing budget", "--zotero", str(zotero),
