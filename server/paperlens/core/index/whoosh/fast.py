@@ -159,6 +159,23 @@ def _avg(leaf, field: str) -> float:
 
 # -- the side file ------------------------------------------------------------------------------------
 
+def paper_ordinals(leaf) -> tuple[list[str], array, array]:
+    """Which paper each document of a segment belongs to (from the paper_id postings): the
+    papers' ids, each document's paper (an index into them, -1 for none) and each paper's
+    number of documents."""
+    names: list[str] = []
+    of = array("i", [-1]) * leaf.doc_count_all()
+    docs = array("i")
+    for text, _ in leaf.iter_field("paper_id"):
+        ids, _ = raw_postings(leaf, "paper_id", text)
+        names.append(_text(text))
+        n = len(names) - 1
+        for d in ids:
+            of[d] = n
+        docs.append(len(ids))
+    return names, of, docs
+
+
 def side_path(folder: Path, segment_id: str) -> Path:
     return Path(folder) / f"{segment_id}{SUFFIX}"
 
@@ -181,7 +198,13 @@ def write_side_file(folder: Path, leaf) -> Optional[Path]:
             entries.setdefault(field, {})[_text(text)] = [len(blob), len(best_ids), len(ids)]
             blob += array("I", best_ids).tobytes()
             blob += array("f", best_parts).tobytes()
-    header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries},
+    # which paper each document belongs to: read from 10k papers' paper_id postings, it was
+    # ~3 CPU-s of a server's start at 10k papers (once per segment, here while indexing)
+    names, of, docs = paper_ordinals(leaf)
+    papers = {"names": names, "of": [len(blob), len(of)], "docs": [len(blob) + 4 * len(of), len(docs)]}
+    blob += of.tobytes()
+    blob += docs.tobytes()
+    header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries, "papers": papers},
                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     Path(folder).mkdir(parents=True, exist_ok=True)
     path = side_path(folder, seg_id)
@@ -272,8 +295,31 @@ class _Side:
             raise
         self._fd = fd
         self._entries = entries
+        self._papers = header.get("papers")
         self._base = 12 + hlen
         self._size = st.st_size - self._base
+
+    def paper_ordinals(self, doc_count: int) -> Optional[tuple[list[str], array, array]]:
+        """:func:`paper_ordinals` as written with the file (None in a file written before it
+        was; ValueError when damaged)."""
+        got = self._papers
+        if got is None:
+            return None
+        try:
+            names, (of_at, of_n), (docs_at, docs_n) = got["names"], got["of"], got["docs"]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("damaged paper list") from None
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)
+                and all(type(v) is int and v >= 0 for v in (of_at, of_n, docs_at, docs_n))
+                and of_n == doc_count and docs_n == len(names)
+                and of_at + 4 * of_n <= self._size and docs_at + 4 * docs_n <= self._size):
+            raise ValueError("damaged paper list")
+        of, docs = array("i"), array("i")
+        of.frombytes(os.pread(self._fd, 4 * of_n, self._base + of_at))
+        docs.frombytes(os.pread(self._fd, 4 * docs_n, self._base + docs_at))
+        if len(of) != of_n or len(docs) != docs_n or (of_n and not -1 <= min(of) <= max(of) < len(names)):
+            raise ValueError("damaged paper list")
+        return names, of, docs
 
     def entry(self, field: str, text: str):
         """(offset, length, document frequency) of a common word's list, or None."""
@@ -383,17 +429,16 @@ class _Segment:
         """Which paper each document of the segment belongs to (from the paper_id postings):
         ranking needs the paper of a few hundred candidates, which stored fields give slowly."""
         if self._pids is None:
-            names: list[str] = []
-            of = array("i", [-1]) * leaf.doc_count_all()
-            docs = array("i")
-            for text, _ in leaf.iter_field("paper_id"):
-                ids, _ = raw_postings(leaf, "paper_id", text)
-                names.append(_text(text))
-                n = len(names) - 1
-                for d in ids:
-                    of[d] = n
-                docs.append(len(ids))
-            self._docs = docs
+            got = None
+            side = self.side
+            if side is not None:
+                try:
+                    got = side.paper_ordinals(leaf.doc_count_all())
+                except (OSError, ValueError) as exc:
+                    self._drop_side(exc)
+            if got is None:
+                got = paper_ordinals(leaf)
+            names, of, self._docs = got
             self._pids = (names, of)
         return self._pids
 
