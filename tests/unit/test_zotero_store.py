@@ -255,3 +255,28 @@ def test_a_first_read_of_many_items_is_citable_while_their_documents_are_written
         assert lib.paper(lib.resolve("keller2023probes")).venue == "Transactions on Example Systems"
     finally:
         lib.close()
+
+
+@pytest.mark.parametrize("content", ["garbage", "other-database"])
+def test_a_damaged_database_is_said_and_the_folders_are_indexed(tmp_path, content):
+    import sqlite3
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "refs.bib").write_text("@article{a1, title={One}, year={2000}}\n", encoding="utf-8")
+    data = tmp_path / "Zotero"
+    data.mkdir()
+    if content == "garbage":
+        (data / "zotero.sqlite").write_bytes(b"\x00not a database at all" * 100)
+    else:
+        conn = sqlite3.connect(data / "zotero.sqlite")
+        conn.execute("CREATE TABLE items (x)")
+        conn.commit()
+        conn.close()
+    lib = _library(tmp_path, data, [folder])
+    try:
+        reports = lib.update()
+        assert not reports[0].error and reports[1].error.startswith("the Zotero library was not read")
+        assert lib.keys() == {"a1"} and lib.zotero_status()["error"]
+    finally:
+        lib.close()

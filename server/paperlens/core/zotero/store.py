@@ -217,6 +217,10 @@ class ZoteroStore(IndexStore):
                 except ZoteroError as exc:
                     self.error = str(exc)
                     raise
+                except Exception as exc:     # a damaged database: said, the folders go on
+                    log.exception("reading the Zotero library in %s failed", self.folder)
+                    self.error = f"cannot read it ({exc.__class__.__name__}: {exc})"
+                    raise ZoteroError(self.error) from None
                 lock = self._process_lock()
                 if lock is None:
                     report.busy = True
