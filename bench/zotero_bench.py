@@ -14,7 +14,15 @@ the fixture's writer process (WAL, ``locking_mode=EXCLUSIVE``), and this process
   to ``changes()`` returning it with its citation key, ``--commits`` times (median and max;
   target <= 2 s at 25k items); ``edit_to_readable_s`` the same for an edited title;
 - ``idle_changes_s``: ``changes()`` when nothing changed (the cost of one poll);
-- the database and WAL sizes.
+- the database and WAL sizes;
+- in a :class:`~paperlens.core.library.Library` reading the library beside nothing else (its
+  Zotero store, core/zotero/store.py; skipped with ``--no-library``): ``library_first_update_s``
+  (first read and index of every item), ``library_rss_mb`` (peak after it), and
+  ``commit_to_citable_s``: from sending an item to the writer to ``Library.complete`` offering
+  its key after the update the server runs on a file event (``update_paths`` of the database),
+  ``--commits`` times (median and max; target <= 2 s at 25k items). The server adds its
+  debounce (``server_debounce_s``) and the file event's delivery (inotify: ~ms) to it;
+  ``edit_to_hover_s`` the same for an edited title read back by ``Library.resolve``.
 
 Prints one JSON object.
 """
@@ -35,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "server"), str(ROOT / "tests")]
 
 from paperlens.core.zotero import changes, read_library  # noqa: E402
+from paperlens.core.watch import Debouncer  # noqa: E402
 
 
 def _rss_mb() -> float:
@@ -73,10 +82,52 @@ class _Writer:
         self.proc.wait()
 
 
+def _library_figures(data: Path, index: Path, writer: _Writer, commits: int) -> dict:
+    """The Library's figures (see the module docstring)."""
+    from paperlens.core.library import Library
+
+    out: dict = {"server_debounce_s": Debouncer(lambda paths: None).delay}
+    db = str(data / "zotero.sqlite")
+    t0 = time.perf_counter()
+    library = Library([], str(index), zotero=(str(data), None, False))
+    library.tables_built_behind = True      # as in the server: word indexes built after each update
+    report = library.update()[-1]
+    out["library_first_update_s"] = round(time.perf_counter() - t0, 2)
+    out["library_items"] = report.papers_total
+    out["library_rss_mb"] = round(_rss_mb(), 1)
+    assert not report.error, report.error
+    library.build_tables()             # as the server does after an update (on its lane)
+    citable, hovers = [], []
+    try:
+        for i in range(commits):
+            title = f"Citable at once number {i}"
+            t0 = time.perf_counter()
+            key = writer("add", fields={"title": title, "date": "2026"}, creators=[["C.", "Quickly"]])["key"]
+            library.update_paths([db])
+            rows, _n = library.complete("quickly2026citable", 50)
+            citable.append(time.perf_counter() - t0)
+            assert any(r.title == title for r in rows), (key, [r.key for r in rows])
+            cite = next(r.key for r in rows if r.title == title)
+            library.build_tables()
+            t0 = time.perf_counter()
+            writer("set_field", key=key, name="title", value=f"Citable and edited number {i}")
+            library.update_paths([db])
+            row = library.resolve(cite)
+            hovers.append(time.perf_counter() - t0)
+            assert row is not None and row.title == f"Citable and edited number {i}", row
+            library.build_tables()
+    finally:
+        library.close()
+    out["commit_to_citable_s"] = {"median": round(statistics.median(citable), 3), "max": round(max(citable), 3)}
+    out["edit_to_hover_s"] = {"median": round(statistics.median(hovers), 3), "max": round(max(hovers), 3)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=25000)
     ap.add_argument("--commits", type=int, default=5)
+    ap.add_argument("--no-library", action="store_true", help="the reader's figures only")
     args = ap.parse_args()
     out: dict = {"items": args.items}
     with tempfile.TemporaryDirectory(prefix="zotero-bench-") as tmp:
@@ -123,6 +174,8 @@ def main() -> None:
             wal = data / "zotero.sqlite-wal"
             out["wal_mb"] = round(wal.stat().st_size / 2**20, 2) if wal.exists() else 0
             lib.close()
+            if not args.no_library:
+                out.update(_library_figures(data, Path(tmp) / "ix", writer, args.commits))
         finally:
             writer.close()
     out["load"] = [round(x, 2) for x in os.getloadavg()]
