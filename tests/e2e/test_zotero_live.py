@@ -67,7 +67,8 @@ def _hashes(data: Path) -> dict[str, str]:
             for p in sorted(data.rglob("*")) if p.is_file()}
 
 
-DRAFT = "\\documentclass{article}\n\\begin{document}\nAs \\cite{brown2020learned} shows.\n"
+DRAFT = ("\\documentclass{article}\n\\begin{document}\nAs \\cite{brown2020learned} shows.\n"
+         "Probes \\cite{martin2021sparse} explain rankers.\n")
 
 
 async def _until(check, what: str):
@@ -135,6 +136,16 @@ async def test_a_held_zotero_library_stays_current_in_the_editor(zotero_client: 
 
     assert "martin2021sparse" in await complete("martin")
     assert "Learned Dense Representations" in await hover()
+    # an item with a PDF: its definition is the PDF; its text is searched, pages kept
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=3, character=text.split("\n")[3].index("martin") + 2)))
+    locations = found if isinstance(found, list) else [found]
+    assert locations and all(loc.uri.startswith((data / "storage").resolve().as_uri()) and
+                             loc.uri.endswith(".pdf") for loc in locations), locations
+    hits = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="paperlens.server.search", arguments=["sparse probing budget"]))
+    assert hits[0]["key"] == "martin2021sparse" and hits[0]["page"], hits
 
     # a new item, committed while the writer holds the database: citable
     writer("add", item_type="journalArticle",

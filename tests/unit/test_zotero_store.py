@@ -58,6 +58,8 @@ def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zot
         notes = lib.search("probes budget twice")
         assert any(h.key == "martin2021sparse" for h in notes)     # the child note is searchable
         assert row.id in dict(lib.zotero.reference_lines())         # the graph reads its references
+        cited = {lib.row(c).key for c in lib.graph().cites.get(row.id, {})}
+        assert cited == {"smith1999probabilistic", "brown2020learned"}   # Zotero items its PDF cites
         plain = lib.resolve("keller2023probes")
         assert not plain.file and plain.source == str(data.resolve() / "zotero.sqlite")
         assert lib.zotero_link(plain) == f"zotero://select/library/items/{k['cited']}"
