@@ -282,3 +282,13 @@ def test_a_damaged_database_is_said_and_the_folders_are_indexed(tmp_path, conten
         assert lib.keys() == {"a1"} and lib.zotero_status()["error"]
     finally:
         lib.close()
+
+
+def test_the_attachments_folder_is_readable_by_requests(tmp_path, zotero):
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    try:
+        assert data.resolve() / "storage" in lib.readable_folders()
+        assert set(lib.text_view_dirs()) <= set(lib.readable_folders())
+    finally:
+        lib.close()

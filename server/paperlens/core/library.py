@@ -197,6 +197,14 @@ class Library:
         """Every folder text views are written to (requests may read them)."""
         return [s.views_dir() for s in self.stores]
 
+    def readable_folders(self) -> list[Path]:
+        """Folders beyond the paper folders whose files requests may read: the text views,
+        and the Zotero library's ``storage/`` (its items' PDFs and snapshots)."""
+        out = self.text_view_dirs()
+        if self.zotero is not None:
+            out.append(self.zotero.folder / "storage")
+        return out
+
     def canonical(self, row: Row) -> Row:
         """A paper text merged into a bibliography entry stands for that entry."""
         if row.alias_of:
