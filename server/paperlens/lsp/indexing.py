@@ -89,6 +89,7 @@ class Indexing:
             self.zotero_watcher = None
         if library.zotero is None:
             return
+        log.info("reading the Zotero library in %s", library.zotero.describe())
         watcher = ZoteroWatcher(library.zotero.folder, lambda paths, rescan: self.notify_changed(paths, rescan))
         if watcher.start():
             self.zotero_watcher = watcher
