@@ -95,8 +95,11 @@ async def zotero_client(lsp_client: LanguageClient, tmp_path):
     (folder / "main.tex").write_text(DRAFT, encoding="utf-8")
     await start(lsp_client, folder, tmp_path / "index", settings={"zotero": {"dataDir": str(data)}})
     lsp_client.zotero = (data, keys, writer, folder)
+    lsp_client.zotero_files = None
     yield
     await lsp_client.shutdown_session()
+    if lsp_client.zotero_files is not None:      # after the server's exit too: nothing written
+        assert _hashes(data) == lsp_client.zotero_files
     writer.close()
 
 
@@ -170,6 +173,7 @@ async def test_a_held_zotero_library_stays_current_in_the_editor(zotero_client: 
         command="paperlens.server.status", arguments=[]))
     assert status["zotero"]["items"] == 7             # 7 + 1 new - 1 trashed
     assert _hashes(data) == written
+    client.zotero_files = written
 
 
 async def _has(labels, key: str) -> bool:
