@@ -292,3 +292,23 @@ def test_the_attachments_folder_is_readable_by_requests(tmp_path, zotero):
         assert set(lib.text_view_dirs()) <= set(lib.readable_folders())
     finally:
         lib.close()
+
+
+def test_a_failed_update_leaves_no_texts_pending(tmp_path, zotero):
+    """The server updates again at once while texts are pending: a failure must not say so
+    (an update failing on a full disk would be retried in a loop)."""
+    data, _k = zotero
+    lib = _library(tmp_path, data)
+    z = lib.zotero
+
+    def full_disk(report, wanted, batch):
+        z.texts_pending = 2
+        raise OSError(28, "No space left on device")
+
+    z._text_batch = full_disk
+    try:
+        report = lib.update()[-1]
+        assert "disk full" in report.error and z.texts_pending == 0
+        assert "martin2021sparse" in lib.keys()           # the metadata was committed before
+    finally:
+        lib.close()

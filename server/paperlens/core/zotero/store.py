@@ -244,6 +244,8 @@ class ZoteroStore(IndexStore):
                 report.papers_indexed = 0
                 self._after_failure()
             self.reload_if_changed()
+        if report.error or report.busy:
+            self.texts_pending = 0     # not "more to do at once": the next change or start retries
         report.papers_total = len(self.table.rows)
         report.unusable = sum(1 for st in self.manifest.values() if st.error)
         report.seconds = time.perf_counter() - t0
