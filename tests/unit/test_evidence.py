@@ -59,3 +59,15 @@ def test_the_sentence_of_a_paper_around_a_numeric_citation():
     text = "First sentence here. Caches use consistent hashing [3, 4] widely. Next one."
     at = text.index("[3")
     assert evidence.plain_sentence_at(text, at) == "Caches use consistent hashing widely."
+
+
+def test_a_claim_of_words_every_paper_holds_is_discounted():
+    # "web pages" is in nearly every paper of the library: a passage holding it all supports the
+    # claim less than one holding a claim of words few papers have
+    rarity = evidence.Rarity.of_texts(["web pages load"] * 8 + ["consistent hashing caches", "web pages"])
+    common = evidence.support("web pages", [_p("web pages are slow", 1)], rarity)
+    rare = evidence.support("consistent hashing", [_p("consistent hashing is cheap", 1)], rarity)
+    assert common.evidence[0].support == rare.evidence[0].support == 1.0
+    assert rarity.background({"web": 1.0, "page": 1.0}) == 0.9      # 9 papers of 10
+    assert rare.score > 0.5 > common.score
+    assert not evidence.Rarity().background({"web": 1.0})

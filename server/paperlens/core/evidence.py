@@ -6,8 +6,10 @@ against the claim (the sentence around the citation, markup and citations stripp
 words it shares with the claim and its *support*: the share of the claim's content, weighted by
 how rare each word is in the library (:class:`Rarity`), that the passage holds (0..1), with
 pairs of adjacent claim words found adjacent in the passage counting extra. A paper's support
-for a claim is its best passage's; below :data:`THRESHOLD` (calibrated on the development
-pairs of ``bench/citation_support.py``) nothing in the paper matches the sentence well.
+for a claim is its best passage's, discounted by the claim's *background* (the share of its
+words any paper of the library holds: a sentence of common words finds them everywhere,
+:meth:`Rarity.background`); below :data:`THRESHOLD` (calibrated on the development pairs of
+``bench/citation_support.py``) nothing in the paper matches the sentence well.
 """
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ from paperlens.core.recommend import STOPWORDS, fold, plain, stem
 # hint). bench/citation_support.py: the highest threshold flagging at most 10% of the dev
 # positives (with the library's sampled rarity of words: it flags 55% of the same sentences
 # given another paper of the same field)
-THRESHOLD = 0.099
+THRESHOLD = 0.046
 SHOWN = 3                  # passages a hover shows at most
+BACKGROUND = 4.0           # a paper's support is its best passage's over 1 + this x the claim's background
 MIN_SHOWN = 0.5            # a 2nd/3rd passage is shown when it scores this share of the best
 BIGRAM = 0.5               # the weight of an adjacent pair of claim words, relative to its words
 K1, B = 1.2, 0.75          # BM25 saturation for ranking the passages of one paper
@@ -167,6 +170,14 @@ class Rarity:
         d = self.df.get(s)
         return math.log(1 + self.n / d) if d else self._unseen
 
+    def background(self, weights: dict[str, float]) -> float:
+        """The share of ``weights`` (a claim's stems and their weights) that a paper of the
+        library holds on average (0..1): how much any paper would seem to support the claim."""
+        total = sum(weights.values())
+        if total <= 0 or not self.df:
+            return 0.0
+        return sum(w * self.df.get(s, 0) for s, w in weights.items()) / (self.n * total)
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -182,7 +193,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Support:
-    """How well a paper supports a claim: ``score`` (its best passage's support, 0..1) and the
+    """How well a paper supports a claim: ``score`` (its best passage's support discounted by
+    the claim's background, 0..1) and the
     best passages (at most :data:`SHOWN`), best first; ``has_text``: the paper has passages."""
     score: float
     evidence: tuple[Evidence, ...]
@@ -254,7 +266,7 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
                 seen.add(s)
                 words.append(p.text[a:b])
         out.append(Evidence(p, support_, rank, tuple(words), spans))
-    score = max(e.support for e in out)
+    score = max(e.support for e in out) / (1 + BACKGROUND * rarity.background(weights))
     return Support(score, tuple(out), has_text=True)
 
 
