@@ -16,7 +16,6 @@ inside an entry's text.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -45,24 +44,21 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:])(?=\s|$)")
 _BULLET = re.compile(r"^[ \t\x00]*[-*+•][ \t]+")
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    return starts
-
-
 class _Lines:
-    """Line numbers of offsets in a text."""
+    """Line numbers of offsets in a text, asked in increasing order (mostly): counted on from the
+    last one asked (not a list of every line start of the whole paper)."""
 
     def __init__(self, text: str):
-        self.starts = _line_starts(text)
+        self.text = text
+        self._at = 0          # an offset asked before, and its line
+        self._line = 0
 
     def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset) - 1
+        if offset < self._at:
+            self._at, self._line = 0, 0
+        self._line += self.text.count("\n", self._at, offset)
+        self._at = offset
+        return self._line
 
 
 # a spacing accent pdfium set apart from its letter ("Cappe ´", "prob- ´"): alone between spaces
@@ -128,10 +124,15 @@ _MD_EMPHASIS = re.compile(r"\*+(?=\w)|(?<=[\w.,?!)])\*+")
 
 
 def _finish_text(joined: str) -> str:
+    # (each pattern is run only where it can match: ``s`` holds no whitespace but single spaces)
     s = " ".join(joined.split())
-    s = _MD_EMPHASIS.sub("", s)             # Markdown *Venue* / **Title**, "Yang*" marks
-    s = _BACKREFS.sub("", s)
-    s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
+    if "*" in s:
+        s = _MD_EMPHASIS.sub("", s)         # Markdown *Venue* / **Title**, "Yang*" marks
+    last = s[-1:]
+    if last == "," or last.isdecimal():     # (back-references end with a digit or a comma)
+        s = _BACKREFS.sub("", s)
+    if " ," in s or " ." in s or " ;" in s or " :" in s:
+        s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
     return s.strip()
 
 

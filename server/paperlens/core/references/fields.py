@@ -7,7 +7,9 @@ from paperlens.core.identity import arxiv_of_doi
 
 __all__ = ["extract_title", "extract_ids", "extract_years", "extract_first_author"]
 
-_YEAR = re.compile(r"(?<![\d./:\-–])((?:19\d\d|20[0-4]\d)[a-z]?)(?![\d]|\.\d|\s?[-–]\s?\d)")
+# a year not preceded by [\d./:\-–] (the lookbehind after the digits, over them and the
+# character before: the same matches, found about 3x faster than with the lookbehind first)
+_YEAR = re.compile(r"((?:19\d\d|20[0-4]\d)(?<![\d./:\-–]\d{4})[a-z]?)(?![\d]|\.\d|\s?[-–]\s?\d)")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
 _ARXIV_NEW = re.compile(r"(?:arXiv\s*[:.]?\s*|arxiv\.org/(?:abs|pdf)/|\babs/|CoRR\s*,?\s*(?:abs/)?)"
                         r"(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
@@ -57,15 +59,24 @@ def extract_ids(entry_text: str) -> tuple[str, str]:
     if not isinstance(entry_text, str):
         return "", ""
     doi = arxiv = ""
-    m = _DOI.search(entry_text)
+    m = _DOI.search(entry_text) if "10." in entry_text else None
     if m:
         doi = m.group(1).lower()
         arxiv = arxiv_of_doi(doi)
-    if not arxiv:
+    if not arxiv and _may_name_arxiv(entry_text):
         m = _ARXIV_NEW.search(entry_text) or _ARXIV_OLD.search(entry_text)
         if m:
             arxiv = m.group(1).lower()
     return doi, arxiv
+
+
+def _may_name_arxiv(s: str) -> bool:
+    """False when neither arXiv pattern can match: no "arxiv", "abs/" or "corr" in any case
+    (a text that is not ASCII is searched: IGNORECASE also matches "ſ", "ı", "K" to s, i, k)."""
+    if not s.isascii():
+        return True
+    low = s.lower()
+    return "arxiv" in low or "abs/" in low or "corr" in low
 
 
 def extract_years(entry_text: str) -> list[str]:
@@ -76,12 +87,15 @@ def extract_years(entry_text: str) -> list[str]:
     return [m.group(1) for m in _YEAR.finditer(entry_text)]
 
 
+_BOUNDARY = re.compile(r"[.?!](?=[\"'”’)]*(?:\s|$)|arXiv|In\s)")
+_CLOSERS = "\"'”’) "
+
+
 def _boundaries(s: str, start: int, title_phase: bool):
     """Sentence ends in ``s`` from ``start``: yields the offset just after the punctuation."""
-    for m in re.finditer(r"[.?!](?=[\"'”’)]*(?:\s|$)|arXiv|In\s)", s[start:]):
-        p = start + m.start()
+    for m in _BOUNDARY.finditer(s, start):
+        p = m.start()
         ch = s[p]
-        after = s[p + 1:].lstrip("\"'”’) ")
         if ch == ".":
             word = s[max(s.rfind(" ", 0, p), s.rfind("\n", 0, p)) + 1:p].lstrip("(\"'“")   # linear, not s[:p]
             if not title_phase:
@@ -91,8 +105,11 @@ def _boundaries(s: str, start: int, title_phase: bool):
                 if word.lower() in _TITLE_ABBREV or (len(word) == 1 and word.isupper()):
                     continue
         else:
-            nxt = after[:1]
-            if not (nxt.isupper() or nxt.isdigit() or after.startswith(("arXiv", "In ", "in ")) or not after):
+            q = p + 1                       # what follows, past quotes, brackets and spaces
+            while q < len(s) and s[q] in _CLOSERS:
+                q += 1
+            nxt = s[q:q + 1]
+            if not (nxt.isupper() or nxt.isdigit() or s.startswith(("arXiv", "In ", "in "), q) or not nxt):
                 continue
         end = p + 1
         while end < len(s) and s[end] in "\"'”’)":
@@ -100,15 +117,32 @@ def _boundaries(s: str, start: int, title_phase: bool):
         yield end
 
 
+_PAREN_YEAR_END = re.compile(r"\s+\((?:19|20)\d\d[a-z]?\)(?:\s+\(\w*)?$")
+_TWO_LETTERS = re.compile(r"[A-Za-z\u00C0-\u024F]{2}")
+
+
 def _clean_title(t: str) -> str:
     t = t.strip().strip("\"'“”‘’").strip()
-    t = re.sub(r"[.,;:]+$", "", t).strip()
+    t = t.rstrip(".,;:").strip()            # (no line end after ``strip``: what [.,;:]+$ takes)
     t = _TRAILING_YEAR.sub("", t).strip()
-    t = re.sub(r"\s+\((?:19|20)\d\d[a-z]?\)(?:\s+\(\w*)?$", "", t).strip()   # "Title (2011) (acc"
+    if "(" in t:
+        t = _PAREN_YEAR_END.sub("", t).strip()   # "Title (2011) (acc"
     t = t.strip("\"'“”‘’,. ").strip()
-    if "http" in t or not re.search(r"[A-Za-z\u00C0-\u024F]{2}", t):
+    if "http" in t or not _TWO_LETTERS.search(t):
         return ""
     return t
+
+
+# (patterns of extract_title and its helpers, compiled once)
+_YEAR_CHUNK = re.compile(r"\s*\(?(?:19|20)\d\d[a-z]?\)?[.,]?\s*")
+_VOLUME_ON = re.compile(r",\s*(?:vol|no|pp|pages)\b.*$")
+_SUFFIX = re.compile(r"\s*(?:Jr|Sr|II|III|IV)\b\.?\s+")
+_AN_INITIAL = re.compile(r"\s*[A-Z]\.")
+_AND = re.compile(r"\s*(?:and|&)\s")
+_NOT_LETTER = re.compile(r"[^A-Za-z\u00C0-\u024F]")
+_COLON = re.compile(r":\s+(?=[A-Z0-9\"“])")
+_SENTENCE_IN_NAMES = re.compile(r"[A-Za-z\u00C0-\u024F]{2}\.\s|\b(?:The|A|An|On|In|Of|For|To|Towards)\s")
+_NAME_SEPARATOR = re.compile(r",|\sand\s|&")
 
 
 def extract_title(entry_text: str) -> str:
@@ -156,7 +190,7 @@ def extract_title(entry_text: str) -> str:
     for _ in range(3):
         end = next(_boundaries(s, rest_start, title_phase=True), len(s))
         chunk = s[rest_start:end]
-        if re.fullmatch(r"\s*\(?(?:19|20)\d\d[a-z]?\)?[.,]?\s*", chunk):   # ACL: "2019." after authors
+        if _YEAR_CHUNK.fullmatch(chunk):   # ACL: "2019." after authors
             rest_start = end
             while rest_start < len(s) and s[rest_start] == " ":
                 rest_start += 1
@@ -169,7 +203,7 @@ def extract_title(entry_text: str) -> str:
             continue
         if end >= len(s) or len(title.split()) > 25:
             # no period after the title: "Title, ICML, 2014." / "Title, Machine Learning,47, 235-256"
-            title = _clean_title(_TRAILING_VENUE.sub("", re.sub(r",\s*(?:vol|no|pp|pages)\b.*$", "", title)))
+            title = _clean_title(_TRAILING_VENUE.sub("", _VOLUME_ON.sub("", title)))
             title = _clean_title(_VENUE_PIECE.sub("", title)) if len(title.split(",")[0].split()) >= 2 else title
         return title
     return ""
@@ -191,19 +225,19 @@ def _names_comma_title(head: str, authors_end: int) -> int:
     if len(last.split()) < 2 or not all(_NAME_PIECE.match(p.strip()) for p in pieces[:-1]):
         return authors_end
     at = len(head) - len(last) + (len(last) - len(last.lstrip()))
-    suffix = re.match(r"\s*(?:Jr|Sr|II|III|IV)\b\.?\s+", last)
+    suffix = _SUFFIX.match(last)
     if suffix:                       # "J. B. Rothnie, Jr. Concurrency control ..."
         return at - (len(last) - len(last.lstrip())) + suffix.end()
-    if re.match(r"\s*[A-Z]\.", last):
+    if _AN_INITIAL.match(last):
         return authors_end
     dblp = _DBLP_LAST_NAME.match(last)
     if dblp and not any(p.strip().startswith("and ") for p in pieces):
         return at - (len(last) - len(last.lstrip())) + dblp.end()   # "..., Jennifer Widom: Lore: ..."
     words = last.split()
-    if len(words) >= 2 and re.match(r"\s*(?:and|&)\s", pieces[-2]) and not _NAME_PIECE.match(last.strip()):
+    if len(words) >= 2 and _AND.match(pieces[-2]) and not _NAME_PIECE.match(last.strip()):
         return at                    # "..., and S. Toueg, Distributed systems (2nd Ed.). ACM Press"
     lower = [w for w in words if w[:1].islower() and w not in ("and", "et", "al.") and w not in _PARTICLE_WORDS]
-    wordy = [w for w in words if w != "and" and len(re.sub(r"[^A-Za-z\u00C0-\u024F]", "", w)) >= 2]
+    wordy = [w for w in words if w != "and" and len(_NOT_LETTER.sub("", w)) >= 2]
     if len(words) < 4 or (len(lower) < 2 and len(wordy) < 6) or " and " in last and len(lower) < 3:
         return authors_end
     return at
@@ -241,12 +275,11 @@ def _si_authors_end(s: str) -> int | None:
 def _names_then_colon(s: str) -> int | None:
     """Where the authors end when only names come before a colon: "Abbasi-Yadkori Y., Pal D., and
     Szepesvari, C.: Improved Algorithms ...", "Baransi, Akram and Maillard, Odalric-Ambrym: ..."."""
-    m = re.search(r":\s+(?=[A-Z0-9\"“])", s[:400])
+    m = _COLON.search(s, 0, 400)
     if not m or m.start() < 3:
         return None
     head = s[:m.start()]
-    if re.search(r"[A-Za-z\u00C0-\u024F]{2}\.\s|\b(?:The|A|An|On|In|Of|For|To|Towards)\s", head) or \
-            not re.search(r",|\sand\s|&", head):
+    if _SENTENCE_IN_NAMES.search(head) or not _NAME_SEPARATOR.search(head):
         return None                  # a sentence ended before the colon ("et al. Tensorflow: ..."), one name
     if not _NAMES_ONLY.match(head.rstrip() + " "):
         return None
