@@ -312,3 +312,29 @@ def test_a_failed_update_leaves_no_texts_pending(tmp_path, zotero):
         assert "martin2021sparse" in lib.keys()           # the metadata was committed before
     finally:
         lib.close()
+
+
+def test_an_item_without_a_pdf_opens_in_zotero(tmp_path, zotero):
+    """Its definition and its card pointed at zotero.sqlite; they open the item in Zotero.
+    An item with a PDF still opens the PDF."""
+    from paperlens.core.features import definition, hover
+    from paperlens.core.features.document import make_snapshot
+    from paperlens.core.features.view import LocalView
+
+    data, k = zotero
+    lib = _library(tmp_path, data)
+    try:
+        lib.update()
+        view = LocalView(lib)
+        draft = tmp_path / "draft.md"
+        text = "Probes explain rankings [@keller2023probes] and sparsity helps [@martin2021sparse].\n"
+        doc = make_snapshot(draft.as_uri(), text, "markdown", draft)
+        link = f"zotero://select/library/items/{k['cited']}"
+        (loc,) = definition.definition(doc, text.index("keller2023"), view)
+        assert loc.uri == link
+        assert f"[Open in Zotero]({link})" in hover.card(view, lib.resolve("keller2023probes"))
+        (loc,) = definition.definition(doc, text.index("martin2021"), view)
+        assert loc.uri is None and loc.path.endswith(".pdf")
+        assert "Open in Zotero" not in hover.card(view, lib.resolve("martin2021sparse"))
+    finally:
+        lib.close()

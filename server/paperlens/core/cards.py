@@ -66,7 +66,8 @@ def format_authors(authors: list[str], limit: int = 6) -> str:
 
 def render_card(paper: Paper, summary: str | None = None, summary_label: str = "Abstract",
                 graph_line: str = "", sources: list[tuple[str, str]] = (),
-                cited_by: Sequence["CitingPaper"] = (), cited_by_total: Optional[int] = None) -> str:
+                cited_by: Sequence["CitingPaper"] = (), cited_by_total: Optional[int] = None,
+                item_link: str = "") -> str:
     """Markdown card: title, authors, year and venue, abstract or summary, key and links.
 
     ``sources`` are (label, file URI) links to the passages a summary was drawn from;
@@ -92,7 +93,9 @@ def render_card(paper: Paper, summary: str | None = None, summary_label: str = "
     if cited_by:
         lines += [cited_by_list(cited_by, cited_by_total), ""]
     foot = [f"`{paper.key.replace('`', '')}`"]
-    if paper.source:
+    if item_link:              # a Zotero item without a PDF: opened in Zotero
+        foot.append(f"[Open in Zotero]({item_link})")
+    elif paper.source:
         where = f"{Path(paper.source).name}:{paper.source_line + 1}"
         foot.append(f"[{escape_md(where)}]({file_uri(paper.source, paper.source_line)})")
     if paper.file and paper.file != paper.source:
@@ -208,11 +211,14 @@ def cited_by_list(citing: Sequence[CitingPaper], total: Optional[int] = None,
 
 
 def paper_card(paper: Paper, summary: Optional[CardSummary] = None, graph: str = "",
-               cited_by: Sequence[CitingPaper] = (), cited_by_total: Optional[int] = None) -> str:
+               cited_by: Sequence[CitingPaper] = (), cited_by_total: Optional[int] = None,
+               item_link: str = "") -> str:
     """The card of a library paper: its summary when there is one, else its abstract; the
     line saying how the library cites it and the papers citing it (the first few of
-    ``cited_by_total``)."""
+    ``cited_by_total``); ``item_link``: where a paper without a file opens (Zotero)."""
     if summary is None:
-        return render_card(paper, graph_line=graph, cited_by=cited_by, cited_by_total=cited_by_total)
+        return render_card(paper, graph_line=graph, cited_by=cited_by, cited_by_total=cited_by_total,
+                           item_link=item_link)
     return render_card(paper, summary=summary.text, summary_label=summary.label, graph_line=graph,
-                       sources=list(summary.sources), cited_by=cited_by, cited_by_total=cited_by_total)
+                       sources=list(summary.sources), cited_by=cited_by, cited_by_total=cited_by_total,
+                       item_link=item_link)

@@ -14,4 +14,9 @@ def definition(doc: Snapshot, offset: int, view: LibraryView) -> Optional[list[L
     if cite is None:
         return reading.definition(doc, offset, view)
     row = view.resolve(cite.key, doc.bib_files)
-    return [Location(row.source, row.source_line)] if row is not None else None
+    if row is None:
+        return None
+    link = getattr(view, "item_link", None)
+    link = link(row) if link is not None else ""
+    # a Zotero item without a PDF opens in Zotero, not in its database file
+    return [Location(row.source, row.source_line, uri=link or None)]

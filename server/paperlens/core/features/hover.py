@@ -35,8 +35,10 @@ def card(view: LibraryView, row, summary: bool = True) -> str:
     graph = view.graph()
     paper_id = view.canonical(row).id if graph is not None else row.id
     total = len(graph.cited_by.get(paper_id, ())) if graph is not None else 0
+    link = getattr(view, "item_link", None)
     return paper_card(view.paper(row), view.summary(row) if summary else None, graph_line(graph, paper_id),
-                      citing_papers(graph, paper_id, view.row, limit=CITED_BY_SHOWN), total)
+                      citing_papers(graph, paper_id, view.row, limit=CITED_BY_SHOWN), total,
+                      item_link=link(row) if link is not None else "")
 
 
 EVIDENCE_PAPERS = 3          # papers a numeric citation's hover shows evidence for
@@ -183,10 +185,10 @@ def _read_rarity(view: LibraryView, state, background: bool = False) -> None:
         log.exception("reading the rarity of words in the library")
         made = evidence.title_rarity(view.rows())
     with _rarity_lock:
-        if state in _rarity:
+        if state in _rarity:        # still the library as it is (not a read overtaken by a change)
             _rarity[state] = made
-        if sampled:
-            _sampled[:] = [(state[0], len(view.rows()), made)]
+            if sampled:
+                _sampled[:] = [(state[0], len(view.rows()), made)]
 
 
 def evidence_section(view: LibraryView, row, claim: str, title: bool = False) -> str:

@@ -77,6 +77,10 @@ class LibraryView(Protocol):
         """The library's citation graph; without ``wait`` None while it is being built (its
         build is started)."""
 
+    def item_link(self, row: "Row") -> str:
+        """Where a paper without a file of its own opens (``zotero://select/...`` for a Zotero
+        item without a PDF), "" for any other."""
+
     # -- reading inside papers ---------------------------------------------------------------
     def paper_file(self, path: str) -> str:
         """The paper file a document is the text of (a PDF's text view -> the PDF)."""
@@ -242,6 +246,11 @@ class LocalView:
 
     def graph(self, wait: bool = False):
         return self.library.graph() if wait else self.library.graph_if_ready()
+
+    def item_link(self, row) -> str:
+        if row.source_kind != "zotero" or row.file:
+            return ""
+        return self.library.zotero_link(row)
 
     # -- reading inside papers ---------------------------------------------------------------
     def paper_file(self, path: str) -> str:

@@ -43,11 +43,11 @@ def open_documents(ls) -> dict[str, str]:
 
 def allowed_folders(ls) -> list[str]:
     """The folders whose files a request may read when the editor has not opened them: the
-    workspace folders, the paper folders and the text views of PDFs the server wrote (real
-    paths)."""
+    workspace folders, the paper folders, the text views of PDFs the server wrote and the
+    Zotero library's ``storage/`` (real paths)."""
     session = ls.session
     folders = set(session.workspace_folders) | set(session.folders())
-    folders.update(str(d) for d in session.library.text_view_dirs())
+    folders.update(str(d) for d in session.library.readable_folders())   # text views, Zotero's storage/
     out = []
     for f in folders:
         try:
