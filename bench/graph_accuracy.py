@@ -170,9 +170,10 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
         field = shown if form < 0.9 else f"{au}. {shown}"      # a title field mis-split
         return text, field
 
-    # as the index keeps them: a JSON line per paper of the fields it keeps, parsed by each build;
-    # the whole entries as parsed (what store.references gives) apart
-    from paperlens.core.index.whoosh.store import REF_FIELDS
+    # as the index keeps them: a JSON line per paper of the fields it keeps (written and read by
+    # the store's own functions), parsed by each build; the whole entries as parsed (what
+    # store.references gives) apart, as JSON text (on disk in an index)
+    from paperlens.core.index.whoosh.store import _references, reference_line
 
     lines = []
     full = {}
@@ -188,8 +189,8 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
             else:
                 text, field = entry(rng.choice(outside), authors(), str(rng.randint(1990, 2024)))
             refs.append(Reference(str(k + 1), text=text, title=field, year=text[-5:-1]))
-        full[row.id] = refs
-        lines.append((row.id, json.dumps([r.to_dict(REF_FIELDS) for r in refs], ensure_ascii=False)))
+        full[row.id] = json.dumps([r.to_dict() for r in refs], ensure_ascii=False)
+        lines.append((row.id, reference_line(refs)))
 
     class Store:
         table = PaperTable(rows)
@@ -198,11 +199,11 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
 
         def reference_lines(self):
             for pid, line in lines:
-                yield pid, [Reference.from_dict(d) for d in json.loads(line)]
+                yield pid, _references(json.loads(line))
 
         def references(self, pid):
             self.full_reads += 1
-            return full.get(pid, [])
+            return [Reference.from_dict(d) for d in json.loads(full.get(pid, "[]"))]
 
     lib = Library.__new__(Library)
     lib.stores = [Store()]

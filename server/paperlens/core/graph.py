@@ -34,11 +34,18 @@ class CitationGraph:
 
 def build(library: "Library") -> CitationGraph:
     """The graph of ``library`` as it is now (background work: 10k papers with 28 references
-    each take a few seconds). Most entries cite papers outside the library and cost a few
-    dictionary lookups: the matcher compares strings only for library titles whose rare words
-    the entry holds."""
+    each take a second or two). Most entries cite papers outside the library and cost a
+    dictionary lookup (their title field's candidates, computed once per distinct field: the
+    matcher compares strings only for library titles whose rare words the field holds).
+
+    An entry is kept in the index without its text, with the evidence the matcher reads in it
+    (the author list and years, :func:`~paperlens.core.references.matcher.stored_evidence`).
+    An entry of an index written before that evidence was kept is read again with its text
+    when a library title came close and the surnames or year would decide."""
     matcher = library.matcher()
     match, both = matcher.match_reference, matcher.match_and_candidates
+    hits_of, decide = matcher.field_hits, matcher.match_field
+    known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
     memo: dict[tuple, tuple] = {}
     graph = CitationGraph()
     for store in library.stores:
@@ -50,8 +57,19 @@ def build(library: "Library") -> CitationGraph:
             graph.read.add(citing.id)
             whole: Optional[dict[str, Reference]] = None
             for ref in refs:
+                retry = False
                 if ref.text:
-                    m, retry = match(ref), False
+                    m = match(ref)
+                elif ref.authors is not None:     # kept with its evidence: decided here
+                    if ref.doi or ref.arxiv:
+                        m = match(ref)
+                    else:
+                        hits = known.get(ref.title)
+                        if hits is None:
+                            hits = hits_of(ref.title)
+                        if not hits:
+                            continue              # no library title comes close (most entries)
+                        m = decide(ref, hits)
                 else:     # a title field alone: popular papers' titles repeat across the library
                     key = (ref.title, ref.doi, ref.arxiv, ref.year)
                     got = memo.get(key)

@@ -115,6 +115,14 @@ class Reference:
     arxiv: str = ""
     year: str = ""
     span: Optional[Span] = field(default=None, compare=False, repr=False)
+    # What the citation graph keeps of ``text`` as the matcher's evidence (the index keeps no
+    # text): ``authors`` the text before the title (its author list as printed; ``None`` when
+    # not known: an index written before it was kept), ``after`` the text after the title,
+    # ``years`` the years the text names besides ``year``, space-separated. Not in STORED (the
+    # full record has the text).
+    authors: Optional[str] = field(default=None, repr=False)
+    after: str = field(default="", repr=False)
+    years: str = field(default="", repr=False)
 
     def to_dict(self, fields: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
         """The stored fields (only ``fields`` when given), empty values left out."""

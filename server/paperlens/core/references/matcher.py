@@ -26,7 +26,32 @@ from paperlens.core.references.fields import (
     extract_years,
 )
 
-__all__ = ["LibraryEntry", "ReferenceMatcher"]
+__all__ = ["LibraryEntry", "ReferenceMatcher", "stored_evidence"]
+
+EVIDENCE_MAX = 200        # characters kept of an entry's text before and after its title
+
+
+def stored_evidence(ref: Reference) -> tuple[str, str, str]:
+    """What the index keeps of an entry's text for the matcher (it keeps no text):
+    ``(authors, after, years)``: the text before the title (the author list as printed; the
+    whole text when the title is not found in it) and after it (venue, year; a second entry
+    run into this one), at most :data:`EVIDENCE_MAX` characters each, and the years the text
+    names besides ``ref.year``, space-separated. With them, a title field alone is decided as
+    with its text (surnames and years as evidence) without reading the entry again."""
+    text = ref.text or ""
+    if not text:
+        return "", "", ""
+    at = text.find(ref.title) if ref.title else -1
+    head, tail = (text[:at], text[at + len(ref.title):]) if at >= 0 else (text, "")
+    authors = " ".join(head.split())[:EVIDENCE_MAX]
+    after = " ".join(tail.split())[:EVIDENCE_MAX]
+    own = ref.year[:4]
+    others = []
+    for y in extract_years(text):
+        y = y[:4]
+        if y != own and y not in others:
+            others.append(y)
+    return authors, after, " ".join(others)
 
 
 @dataclass
@@ -258,6 +283,7 @@ class ReferenceMatcher:
         self._pair_words = frozenset(self._pairs)
         self._partner_words = {a: frozenset(m) for a, m in self._pairs.items()}
         self._title_tokens = [t.tokens for t in self._titles]
+        self._title_sizes = [len(t.tokens) for t in self._titles]
         self._vocab = self._single_words | self._pair_words | frozenset(
             u for m in self._pairs.values() for u in m)
         # an entry's candidates depend only on which title words it holds: the same title
@@ -266,6 +292,9 @@ class ReferenceMatcher:
         self._cands_memo: dict[frozenset, list[int]] = {}
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
+        self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
+        self._decided: dict[tuple, tuple] = {}       # (id of hits, year, years, arxiv, evidence) -> answer
+        self._after_memo: dict[str, bool] = {}       # text after a title -> whether it names a library title
 
     def _need(self, words: int) -> int:
         """How many of a title's (content) words an entry must hold to be compared with it."""
@@ -294,10 +323,14 @@ class ReferenceMatcher:
 
     def _author(self, i: int, q: _Query) -> int:
         """1 when a surname of library paper ``i`` is in the entry, 0 when it has none, else -1."""
+        return self._author_in(i, q.padded()) if self._surnames[i] else 0
+
+    def _author_in(self, i: int, padded: tuple[str, str]) -> int:
+        """:meth:`_author` for a text normalised both ways (:meth:`_Query.padded`)."""
         names = self._surnames[i]
         if not names:
             return 0
-        joined, split = q.padded()
+        joined, split = padded
         return 1 if any(f" {a} " in joined or f" {b} " in split for a, b in names) else -1
 
     def _year(self, i: int, q: _Query) -> int:
@@ -334,12 +367,14 @@ class ReferenceMatcher:
     def _candidates(self, q: _Query) -> list[int]:
         """Library titles (indexes into ``_titles``) whose words the entry mostly holds, most
         covered first, at most ``candidates``."""
-        key = q.tokens & self._title_words           # all the answer depends on
-        got = self._cands_memo.get(key)
+        return self._candidates_of(q.tokens & self._title_words)   # all the answer depends on
+
+    def _candidates_of(self, held: frozenset) -> list[int]:
+        got = self._cands_memo.get(held)
         if got is None:
             if len(self._cands_memo) > 200_000:
                 self._cands_memo.clear()
-            got = self._cands_memo[key] = self._find_candidates(key)
+            got = self._cands_memo[held] = self._find_candidates(held)
         return got
 
     def _find_candidates(self, held: frozenset) -> list[int]:
@@ -359,8 +394,8 @@ class ReferenceMatcher:
                     seen.update(partners[u])
         if not seen:
             return []
-        tokens, needs, toks = self._title_tokens, self._needs, held
-        scored = [(-len(tokens[k] & toks) / len(tokens[k]), k) for k in seen if len(tokens[k] & toks) >= needs[k]]
+        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
+        scored = [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
         return [k for _, k in scored[:self.candidates]]
@@ -435,32 +470,98 @@ class ReferenceMatcher:
     # alone keeps its score under what would count (the similarities are normalised edit
     # distances: a length difference bounds them) is not compared.
 
-    def _match_field(self, ref: Reference) -> tuple[tuple[str, float] | None, bool]:
-        raw = ref.title or ""
+    def field_hits(self, raw: str) -> tuple:
+        """The candidates of a title field alone whose score may count (``(title index, score,
+        kind, author)``), whatever its entry's DOI, arXiv id, year and authors: empty when it
+        cannot match (most entries of a library cite papers outside it; the citation graph
+        passes over them with this one lookup)."""
         hits = self._field_memo.get(raw)
         if hits is None:
             if len(self._field_memo) > 200_000:
                 self._field_memo.clear()
                 self._norm_memo.clear()
+                self._ev_need.clear()      # keyed by ids of the hits forgotten here
+                self._decided.clear()
             norm = norm_title(raw)
             key: object = (norm, norm_words(raw)) if "-" in raw or "‐" in raw else norm
             hits = self._norm_memo.get(key)
             if hits is None:
                 hits = self._norm_memo[key] = self._field_hits(raw, norm)
             self._field_memo[raw] = hits
+        return hits
+
+    @property
+    def field_memo(self) -> dict[str, tuple]:
+        """:meth:`field_hits` answers so far, by title field (read it, never write it)."""
+        return self._field_memo
+
+    def match_field(self, ref: Reference, hits: tuple) -> tuple[str, float] | None:
+        """:meth:`match_reference` for an entry without text, given its title field's
+        :meth:`field_hits` (the citation graph looks them up first)."""
+        return self._decide(ref, hits)[0] if hits else None
+
+    def _match_field(self, ref: Reference) -> tuple[tuple[str, float] | None, bool]:
+        return self._decide(ref, self.field_hits(ref.title or ""))
+
+    def _decide(self, ref: Reference, hits: tuple) -> tuple[tuple[str, float] | None, bool]:
+        """The answer for an entry without text from its title field's hits, and whether the
+        entry's text might change it (see :meth:`match_and_candidates`)."""
         if not hits:
             return None, False
+        if ref.after and self._names_a_title(ref.after):
+            # the text after the title names a library title too (two entries run together): the
+            # entry is decided as its text is (an ambiguous entry links nothing)
+            text = f"{ref.authors} {ref.title}{'' if ref.after[:1] in '.,;:' else ' '}{ref.after}".strip()
+            return self.match_and_candidates(Reference(ref.label, text=text, title=ref.title, doi=ref.doi,
+                                                       arxiv=ref.arxiv, year=ref.year))[0], False
+        # the answer depends on the hits, the year(s), the arXiv id, and the author list only when
+        # a hit needs a surname the title field lacks: popular papers' entries repeat it
+        need = self._ev_need.get(id(hits))
+        if need is None:
+            titles, short, strict = self._titles, self.min_partial_words, self.strict
+            need = self._ev_need[id(hits)] = any(
+                author < 0 and (kind != "title" or titles[k].main or titles[k].words < short or score < strict)
+                for k, score, kind, author in hits)
+        key = (id(hits), ref.year, ref.years, ref.arxiv, ref.authors if need else ref.authors is None)
+        got = self._decided.get(key)
+        if got is None:
+            if len(self._decided) > 200_000:
+                self._decided.clear()
+            got = self._decided[key] = self._decide_entry(ref, hits)
+        return got
+
+    def _names_a_title(self, after: str) -> bool:
+        """Whether the text after an entry's title holds most words of a library title (venues
+        repeat: remembered)."""
+        got = self._after_memo.get(after)
+        if got is None:
+            if len(self._after_memo) > 200_000:
+                self._after_memo.clear()
+            toks = frozenset(norm_title(after).split()) & self._title_words
+            got = self._after_memo[after] = bool(toks and self._candidates_of(toks))
+        return got
+
+    def _decide_entry(self, ref: Reference, hits: tuple) -> tuple[tuple[str, float] | None, bool]:
         y = ref.year or ""
         years = [int(y[:4])] if y[:4].isdigit() else []
+        if ref.years:
+            years += [int(v[:4]) for v in ref.years.split() if v[:4].isdigit()]
         arxiv = norm_arxiv(ref.arxiv) if ref.arxiv else ""
         found: list[tuple[float, int, _Title]] = []
         wants = False
         titles, short = self._titles, self.min_partial_words
+        evidence = ref.authors            # the author list the index kept (None: not kept)
+        padded: Optional[tuple[str, str]] = None
         for k, score, kind, author in hits:
             t = titles[k]
             year = self._year_in(t.paper, years)
             if year < 0:
                 continue
+            if author < 0 and evidence and (kind != "title" or t.main or t.words < short or score < self.strict):
+                # a surname not in the title field, and it would decide: in the author list?
+                if padded is None:
+                    padded = (f" {norm_title(evidence)} ", f" {norm_words(evidence)} ")
+                author = self._author_in(t.paper, padded)
             if (t.main or t.words < short) and author <= 0:
                 wants = wants or score >= self.short_threshold
                 continue
@@ -468,21 +569,24 @@ class ReferenceMatcher:
                 found.append((score, int(kind == "title" and not t.main), t))
             else:
                 wants = True
-        return self._choose(found), wants
+        return self._choose(found), wants and evidence is None
 
     def _field_hits(self, raw: str, norm: str) -> tuple:
         """``(title index, score, kind, author)`` of the candidates of a title field alone whose
         score may count (see :meth:`match_and_candidates`), whatever the entry's year."""
-        toks = norm.split()
+        toks = set(norm.split())
         if not toks:
             return ()
-        toks = set(toks)
         if "-" in raw or "‐" in raw:
             toks.update(norm_words(raw).split())
-        q = _Query("", norm, "", "", frozenset(toks))
-        cands = self._candidates(q)
+        toks = frozenset(toks)
+        held = toks & self._title_words
+        cands = self._cands_memo.get(held)
+        if cands is None:
+            cands = self._candidates_of(held)
         if not cands:
             return ()
+        q = _Query("", norm, "", "", toks)
         low = min(self.threshold, self.short_threshold)
         n_len, s_len = len(norm), len(norm) - norm.count(" ")
         # the lengths a library title may have to score ``low`` (200 * shorter / sum, with slack)

@@ -10,14 +10,16 @@ default; one database can hold several folders' indexes, one schema each).
   (``kind`` 1: title, authors, key, year, venue), each with a weighted ``tsvector`` under a GIN
   index. Weights follow the Whoosh schema's field boosts (title > abstract > authors > body):
   A title (and a record's key), B abstract, C authors, D body (and a record's year and venue);
-- ``refs``: each paper's reference list, what the citation graph needs of it.
+- ``refs``: each paper's reference list, what the citation graph needs of it (the columns of
+  whoosh/store.py's REF_FIELDS; ``authors`` NULL when not kept).
 
 Citus: ``passages`` and ``refs`` distribute on ``paper_id`` (every query of one paper stays on
 one node; a search fans out to all of them).
 """
 from __future__ import annotations
 
-FORMAT = 1          # bump when the tables or what is indexed change: the index is rebuilt
+FORMAT = 2          # bump when the tables or what is indexed change: the index is rebuilt
+                    # (2: refs keep the year and the matcher's evidence: authors, after, years)
 
 # ts_rank's weights for {D, C, B, A}: Whoosh's boosts body 1.0, authors 1.5, abstract 2.0,
 # title 3.0 (core/index/whoosh/schema.py FIELD_BOOSTS), scaled to A = 1
@@ -48,6 +50,8 @@ def ddl(schema: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS passages_path ON {s}.passages (path)",
         f"CREATE TABLE IF NOT EXISTS {s}.refs (paper_id text NOT NULL, n integer NOT NULL,"
         " label text NOT NULL, title text NOT NULL, doi text NOT NULL, arxiv text NOT NULL,"
+        " year text NOT NULL DEFAULT '', authors text, after text NOT NULL DEFAULT '',"
+        " years text NOT NULL DEFAULT '',"
         " PRIMARY KEY (paper_id, n))",
     ]
 

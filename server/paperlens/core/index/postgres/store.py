@@ -35,7 +35,7 @@ from paperlens.core.index.base import IndexReport, IndexUnavailable, Progress, S
 from paperlens.core.index.postgres import schema as sch
 from paperlens.core.index.postgres import text as txt
 from paperlens.core.index.table import PaperTable, Row, record_text
-from paperlens.core.index.whoosh.store import ENTRY_KINDS, REF_FIELDS, IndexStore, default_workers
+from paperlens.core.index.whoosh.store import ENTRY_KINDS, REF_FIELDS, IndexStore, default_workers, graph_reference
 from paperlens.core.index.workers import Aborted
 from paperlens.core.keys import base_key
 from paperlens.core.models import Paper, Passage, Reference
@@ -455,9 +455,10 @@ class PostgresIndex(SearchIndex):
             data["source"], data["file"] = self._rel(p.source), self._rel(p.file)
             self._pending[p.id] = (rel, json.dumps(data, ensure_ascii=False), res.heads.get(p.id, ""))
         cur.executemany(self._q(self._INSERT), docs)
-        cur.executemany(self._q("INSERT INTO S.refs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
-                        [(p.id, n, r.label, r.title, r.doi, r.arxiv)
-                         for p in res.papers for n, r in enumerate(p.references)])
+        cur.executemany(self._q("INSERT INTO S.refs VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                                " ON CONFLICT DO NOTHING"),
+                        [(p.id, n, g.label, g.title, g.doi, g.arxiv, g.year, g.authors, g.after, g.years)
+                         for p in res.papers for n, g in enumerate(map(graph_reference, p.references))])
 
     def close(self) -> None:
         with self._read_lock:
@@ -510,13 +511,16 @@ class PostgresIndex(SearchIndex):
         while True:
             try:
                 page = self._read(lambda c: c.execute(self._q(
-                    "SELECT paper_id, array_agg(json_build_array(label, title, doi, arxiv) ORDER BY n)"
+                    "SELECT paper_id, array_agg(json_build_array(label, title, doi, arxiv, year, authors, after, years)"
+                    " ORDER BY n)"
                     " FROM S.refs WHERE paper_id > %s GROUP BY paper_id ORDER BY paper_id LIMIT %s"),
                     (last, REF_PAGE)).fetchall())
             except IndexUnavailable:
                 return
             for pid, refs in page:
-                yield pid, [Reference(r[0], title=r[1], doi=r[2], arxiv=r[3]) for r in refs]
+                yield pid, [Reference(r[0], title=r[1], doi=r[2], arxiv=r[3], year=r[4], authors=r[5],
+                                      after=r[6], years=r[7])
+                            for r in refs]
             if len(page) < REF_PAGE:
                 return
             last = page[-1][0]
@@ -605,4 +609,4 @@ class _Empty(Exception):
     """The schema has no tables yet (nothing was indexed)."""
 
 
-assert REF_FIELDS == ("label", "title", "doi", "arxiv")   # the columns of refs
+assert REF_FIELDS == ("label", "title", "doi", "arxiv", "year", "authors", "after", "years")   # refs' columns

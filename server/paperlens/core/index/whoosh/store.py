@@ -8,7 +8,8 @@ Layout of an index directory (``IndexStore.FILES``; nothing else writes there)::
     table.json     the compact paper table (completion, key lookup)
     manifest.json  mtime/size/hash of every indexed file
     references.jsonl  per paper, one line "<paper id>\t<JSON list of objects>": what the
-                   citation graph needs of its reference list (label, title, doi, arxiv),
+                   citation graph needs of its reference list (label, title, doi, arxiv,
+                   year, and the author list and years as the matcher's evidence),
                    streamed, never held in memory as a whole
     heads.jsonl    per paper text, the top of its first page (joins.py)
     texts/         read-only text views of PDFs (``views_dir``)
@@ -49,6 +50,7 @@ from paperlens.core.index.workers import Aborted, Parsers, WorkersFailed
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper, Passage, Reference
 from paperlens.core.parse import ParseError, ParseResult, parse_file
+from paperlens.core.references.matcher import stored_evidence
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +144,38 @@ def add_docs(writer, rel: str, res: ParseResult) -> None:
                             line_end=ends.get(p.id, p.source_line), page=page)
 
 
-REF_FIELDS = ("label", "title", "doi", "arxiv")   # what the citation graph needs of a reference
+# What the citation graph needs of a reference: its identity, and the evidence the matcher
+# reads in its text (stored_evidence: the author list, the years). "authors" is written for
+# every entry (possibly ""): an entry without it was written before it was kept, and the graph
+# reads that entry's text again when the evidence would decide.
+REF_FIELDS = ("label", "title", "doi", "arxiv", "year", "authors", "after", "years")
 
 _BAD = object()
 _REF_NAMES = frozenset(REF_FIELDS)
 
 
+def graph_reference(r: Reference) -> Reference:
+    """What references.jsonl keeps of an entry (its text goes: see stored_evidence)."""
+    authors, after, years = (r.authors, r.after, r.years) if r.authors is not None else stored_evidence(r)
+    return Reference(r.label, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year, authors=authors,
+                     after=after, years=years)
+
+
+def reference_line(refs: list[Reference]) -> str:
+    """The JSON list references.jsonl keeps for a paper's references."""
+    out = []
+    for r in refs:
+        g = graph_reference(r)
+        d = {k: v for k in REF_FIELDS if (v := getattr(g, k))}
+        d["authors"] = g.authors
+        out.append(d)
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
 def _references(value):
     """A line of references.jsonl as References (a list of objects with string values named
-    by REF_FIELDS), or _BAD."""
+    by REF_FIELDS), or _BAD. An object without "authors" (written before the evidence was
+    kept) gives ``authors=None``."""
     if type(value) is not list:
         return _BAD
     out = []
@@ -160,9 +185,12 @@ def _references(value):
             return _BAD
         get = r.get
         label, title, doi, arxiv = get("label", ""), get("title", ""), get("doi", ""), get("arxiv", "")
-        if type(label) is not str or type(title) is not str or type(doi) is not str or type(arxiv) is not str:
+        year, authors, after, years = get("year", ""), get("authors"), get("after", ""), get("years", "")
+        if type(label) is not str or type(title) is not str or type(doi) is not str or type(arxiv) is not str \
+                or type(year) is not str or type(after) is not str or type(years) is not str \
+                or (authors is not None and type(authors) is not str):
             return _BAD
-        out.append(Reference(label, title=title, doi=doi, arxiv=arxiv))
+        out.append(Reference(label, "", 0, title, doi, arxiv, year, None, authors, after, years))
     return out
 
 
@@ -178,8 +206,7 @@ def slim(res: ParseResult) -> ParseResult:
     reference lines of the citation graph. Passages and full reference entries go (at 10k
     papers, keeping them until the commit took 1.7 GB in one process)."""
     for p in res.papers:
-        p.references = [Reference(label=r.label, title=r.title, doi=r.doi, arxiv=r.arxiv)
-                        for r in p.references]
+        p.references = [graph_reference(r) for r in p.references]
     return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft, heads=res.heads)
 
 
@@ -583,8 +610,8 @@ class IndexStore(SearchIndex):
         self._manifest_damage = ""
 
     def reference_lines(self):
-        """(paper id, [Reference with label, title, doi, arxiv]) of every paper with a reference
-        list, read line by line: 10k papers have ~25 MB of them, too much to keep as Python
+        """(paper id, [Reference with label, title, doi, arxiv, year, and the evidence of
+        stored_evidence]) of every paper with a reference list, read line by line: 10k papers have ~25 MB of them, too much to keep as Python
         objects at once. An index of another format has none (until it is rebuilt)."""
         if self._meta().get("schema") != SCHEMA_VERSION:
             return
@@ -894,8 +921,7 @@ class IndexStore(SearchIndex):
         """The next references.jsonl, compact: what the citation graph needs (the full entries
         are in the paper docs)."""
         self._rewrite_keyed(self.REFS, ids, {p.id for p in new_papers}, (
-            p.id + "\t" + json.dumps([r.to_dict(REF_FIELDS) for r in p.references], ensure_ascii=False,
-                                     separators=(",", ":")) + "\n"
+            p.id + "\t" + reference_line(p.references) + "\n"
             for p in new_papers if p.references), full)
 
     def _write_heads(self, ids: set[str], new: set[str], heads: dict[str, str], full: bool) -> None:
