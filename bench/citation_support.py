@@ -172,7 +172,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rarity = hover.rarity(view, wait=True)              # what the server uses (once read)
     rarity_s = time.perf_counter() - t0
-    titles = evidence.title_rarity(lib.rows())          # what it uses until then
+    titles = evidence.title_rarity(lib.rows(), wait=True)   # what it uses until then
     folder_of = {i: str(Path(r.source).relative_to(Path(args.dev_pdfs).resolve()).parts[0])
                  if Path(r.source).is_relative_to(Path(args.dev_pdfs).resolve()) else "" for i, r in rows.items()}
     rng = random.Random(args.seed)

@@ -71,3 +71,19 @@ def test_a_claim_of_words_every_paper_holds_is_discounted():
     assert rarity.background({"web": 1.0, "page": 1.0}) == 0.9      # 9 papers of 10
     assert rare.score > 0.5 > common.score
     assert not evidence.Rarity().background({"web": 1.0})
+
+
+def test_a_large_librarys_title_rarity_is_read_on_a_thread_and_fills_the_one_returned(monkeypatch):
+    import threading
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(evidence, "TITLES_NOW", 2)
+    rows = [SimpleNamespace(title=t, alias_of="") for t in ("Consistent hashing", "Web caches", "Web pages")]
+    made = evidence.title_rarity(rows)           # returns at once: the titles are read on a thread
+    for thread in threading.enumerate():
+        if thread.name == "paperlens-title-rarity":
+            thread.join()
+    assert made.n == 3 and made.df["web"] == 2 and made.idf("hash") > made.idf("web")
+    assert evidence.title_rarity(rows) is made   # kept for the same rows
+    waited = evidence.title_rarity(list(rows[:2]), wait=True)
+    assert waited.n == 2 and waited.df["web"] == 1
