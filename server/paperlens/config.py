@@ -77,6 +77,30 @@ def redacted_url(url: Any) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(query), ""))
 
 
+BACKEND_SCHEMES = ("postgresql://", "postgres://")
+
+
+def redacted_backend(value: Any) -> str:
+    """The index backend ``value`` (``whoosh`` or a PostgreSQL URL) fit to show or log: a URL
+    without its user name and password (``user:password@`` of every host), every query value
+    replaced by ``***`` (``?password=...`` is allowed there), no fragment. The one way a backend
+    URL is shown: settings messages, the status, the command line, the server's log."""
+    text = str(value or "").strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text if text.lower() == "whoosh" or not text else "(not a PostgreSQL URL)"
+    end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] or [len(rest)])
+    hosts, tail = rest[:end], rest[end:]
+    hosts = hosts.rpartition("@")[2]                 # user:password@ (a password may hold '@')
+    tail = tail.partition("#")[0]
+    path, q, query = tail.partition("?")
+    shown = []
+    for item in query.split("&") if q and query else []:
+        name, eq, _ = item.partition("=")
+        shown.append(f"{name}=***" if eq and re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", name) else "***")
+    return f"{scheme}://{hosts}{path}" + ("?" + "&".join(shown) if shown else "")
+
+
 # -- rules beyond the type: each returns the problem with a value, or None ----------------------
 
 def _within_cpus(value: int) -> str | None:
@@ -113,6 +137,17 @@ def _http_url(value: str) -> str | None:
     if ok:
         return None
     return f"must be an http:// or https:// URL, got {_show(redacted_url(value))}"
+
+
+def _backend(value: str) -> str | None:
+    if value == "whoosh" or value.lower().startswith(BACKEND_SCHEMES):
+        if "\x00" in value:
+            return "must not contain a NUL character"
+        if value != "whoosh" and not value.partition("://")[2].strip("/"):
+            return "must name a PostgreSQL server: postgresql://[user@]host[:port]/database"
+        return None
+    return (f"must be whoosh or a postgresql:// URL (postgresql://[user@]host[:port]/database), "
+            f"got {_show(redacted_backend(value))}")
 
 
 # -- the schema ---------------------------------------------------------------------------------
@@ -203,6 +238,18 @@ class ZoteroSettings:
 
 
 @dataclass
+class IndexSettings:
+    backend: str = setting(
+        "whoosh", "Where the paper folders' indexes are kept. `whoosh`: index files on this "
+        "machine (in `paperlens.indexPath`). A `postgresql://[user@]host[:port]/database` URL: a "
+        "library shared by a team in a PostgreSQL server (one writer at a time, any number of "
+        "readers; point editors at a read replica, `paperlens index --backend URL` at the "
+        "primary). The password comes from the `PGPASSWORD` environment variable or "
+        "`~/.pgpass`; one written in the URL works too, but is never shown or logged.",
+        check=_backend, secret=True, scope="machine")
+
+
+@dataclass
 class Settings:
     paper_folders: list[str] = setting(
         [], "Folders to index (a `.bib` export, paper texts `.txt`/`.md`, notes). Relative "
@@ -216,6 +263,7 @@ class Settings:
     index_workers: int = setting(
         0, "Processes that parse paper files when many are indexed at once (a first index, a "
         "rebuild); at most the CPUs of the machine. `0`: one per core, at most 2.", minimum=0, maximum=MAX_INDEX_WORKERS, check=_within_cpus)
+    index: IndexSettings = field(default_factory=IndexSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)

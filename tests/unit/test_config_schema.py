@@ -78,7 +78,7 @@ def test_the_generator_finds_no_drift_and_repairs_one():
 
 def test_every_setting_is_described_and_named_as_vscode_names_it():
     keys = [s.key for s in settings()]
-    assert keys == ["paperFolders", "indexPath", "indexWorkers", "completion.limit",
+    assert keys == ["paperFolders", "indexPath", "indexWorkers", "index.backend", "completion.limit",
                     "summary.provider", "summary.model", "summary.baseUrl", "summary.apiKeyEnv",
                     "summary.maxInputTokens", "summary.timeoutSeconds",
                     "diagnostics.unsupportedCitation", "zotero.enabled", "zotero.dataDir",

@@ -23,6 +23,7 @@ const DEFAULTS = {
   paperFolders: [],
   indexPath: '',
   indexWorkers: 0,
+  index: { backend: 'whoosh' },
   completion: { limit: 50 },
   summary: { provider: 'extractive', model: 'gpt-4o-mini', baseUrl: '', apiKeyEnv: 'OPENAI_API_KEY', maxInputTokens: 6000, timeoutSeconds: 30 },
   diagnostics: { unsupportedCitation: false },
@@ -44,6 +45,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       paperFolders: ['papers', ' ~/lib '],
       indexPath: '/tmp/idx',
       indexWorkers: 2,
+      index: { backend: 'postgresql://lab@db.example.org/papers' },
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
@@ -57,6 +59,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       paperFolders: ['papers', ' ~/lib '],
       indexPath: '/tmp/idx',
       indexWorkers: 2,
+      index: { backend: 'postgresql://lab@db.example.org/papers' },
       completion: { limit: 20 },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
@@ -133,7 +136,7 @@ describe('what the server receives', () => {
     const s = toServerSettings(schema, { trace: { server: 'verbose' }, server: { pythonPath: '/x' }, completion: { limit: 3 } });
     assert.equal(s.trace, 'verbose');
     assert.equal(s.server, undefined);
-    assert.deepEqual(Object.keys(s).sort(), ['completion', 'diagnostics', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace', 'zotero']);
+    assert.deepEqual(Object.keys(s).sort(), ['completion', 'diagnostics', 'index', 'indexPath', 'indexWorkers', 'paperFolders', 'summary', 'trace', 'zotero']);
     assert.deepEqual(initializationOptions(schema, {}), { paperlens: DEFAULTS });
   });
 
