@@ -17,6 +17,7 @@ and its page). Weights were chosen on the development theses of ``bench/cite_rec
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import threading
@@ -39,6 +40,7 @@ PROFILE_REACH = 220      # characters before a citation (and a few after) that d
 SEARCH_LIMIT = 20        # passages asked of the full-text search
 KEEP = 200               # papers a ranking keeps (and explains)
 MAX_QUERY_STEMS = 16     # title stems looked up for a context
+TITLE_POSTINGS = 1500     # title postings read for a context (the most telling stems first): bounded work at 10k+ papers
 
 # Weights of the signals (scores are each normalised to 0..1 first)
 W_SENTENCE = 1.0
@@ -235,63 +237,131 @@ def context(text: str, offset: int, language: Optional[str], macros=None,
                    near=near)
 
 
+def reach(profiles: bool = True) -> tuple[int, int]:
+    """How far before and after its offset :func:`context` may read the text (characters): two
+    texts the same over that range around the same offset have the same context."""
+    if not profiles:
+        return BEFORE, AFTER
+    return max(BEFORE, PROFILE_BEFORE + 2 * ALIGN), max(AFTER, PROFILE_AFTER + 2 * ALIGN + TAIL + 2)
+
+
 def _profiles(text: str, offset: int, language: Optional[str], macros, sentence: tuple[int, int],
               excluded: set) -> dict:
     """{key: Counter of stems}: the words written just before each citation of the key in the
     document (around the cursor, outside the sentence being written): how this author
     describes the papers they cite.
 
-    The text is read in three parts: far before and far after the sentence (cut at multiples
-    of :data:`ALIGN`, so that they stay the same while the user types near the cursor: their
-    profiles are cached) and the part around the sentence, read each time."""
+    The words before a citation are read within its paragraph (up to the blank line before it),
+    so the document is read paragraph by paragraph (blank lines), from about
+    :data:`PROFILE_BEFORE` characters before the cursor to :data:`PROFILE_AFTER` after it: each
+    paragraph's profiles are remembered by its text, and the merged profiles of the paragraphs
+    around the one being written by theirs. Typing in a paragraph reads that paragraph only; a
+    completion elsewhere in the document reads the paragraphs that changed and merges."""
     if not language:
         return {}
+    s0, s1 = sentence
     lo = max(0, offset - PROFILE_BEFORE) // ALIGN * ALIGN
     hi = min(len(text), -(-(offset + PROFILE_AFTER) // ALIGN) * ALIGN)
-    a = max(lo, (sentence[0] - ALIGN) // ALIGN * ALIGN)
-    b = min(hi, -(-(sentence[1] + ALIGN) // ALIGN) * ALIGN)
-    out: dict[str, Counter] = {}
-    parts = [_part_profiles(text[lo:a], language, macros), _part_profiles(text[b:hi], language, macros),
-             _near_profiles(text, a, b, sentence, language, macros)]
-    for part in parts:
-        for k, counts in part.items():
-            if k in excluded:
-                continue
-            held = out.get(k)
-            if held is None:
-                out[k] = counts          # (a cached part's counter: never updated in place)
-            else:
-                merged = out[k] = Counter(held)
-                merged.update(counts)
+    if lo > 0:     # a paragraph's start (where typing at the cursor does not move it)
+        cut = text.rfind("\n\n", max(0, lo - ALIGN), lo)
+        lo = cut + 2 if cut >= 0 else lo // ALIGN * ALIGN
+    if hi < len(text):
+        cut = text.find("\n\n", hi, hi + ALIGN)
+        hi = cut if cut >= 0 else hi
+    lo, hi = min(lo, s0), max(hi, s1)
+    # the paragraph(s) of the sentence: read now, without the sentence's own citations
+    a = text.rfind("\n\n", lo, s0)
+    a = a + 2 if a >= 0 else lo
+    b = text.find("\n\n", s1, hi)
+    b = b if b >= 0 else hi
+    held = _merged_profiles(language, macros, _paragraphs(text, lo, a), _paragraphs(text, b, hi))
+    near = (_read_profiles(text[a:min(len(text), b + TAIL)], language, macros, (s0 - a, s1 - a), b - a)
+            if b > a else {})
+    if not near and not excluded.intersection(held):
+        return held                      # (cached: never updated in place)
+    out = {k: v for k, v in held.items() if k not in excluded}
+    for k, counts in near.items():
+        if k in excluded:
+            continue
+        mine = out.get(k)
+        if mine is None:
+            out[k] = counts
+        else:
+            merged = out[k] = Counter(mine)
+            merged.update(counts)
     return out
 
 
-ALIGN = 4096
+ALIGN = 4096             # how far a paragraph break is looked for at the ends of the profiles' text
+TAIL = 40                # characters after a citation read with the words before it
+
+
+def _paragraphs(text: str, a: int, b: int) -> tuple:
+    """The paragraphs of ``text[a:b]`` (split at blank lines), each as (its text with the
+    :data:`TAIL` characters after it, its length)."""
+    out = []
+    while a < b:
+        end = text.find("\n\n", a, b)
+        end = b if end < 0 else end
+        if end > a:
+            out.append((text[a:min(len(text), end + TAIL)], end - a))
+        a = end + 2
+    return tuple(out)
+
+
 _parts_lock = threading.Lock()
-_parts: "OrderedDict[tuple, dict]" = OrderedDict()
+_parts: "OrderedDict[tuple, dict]" = OrderedDict()       # (language, macros, paragraph) -> profiles
+_merged: "OrderedDict[tuple, dict]" = OrderedDict()      # (language, macros, before, after) -> profiles
+PARAGRAPHS_KEPT = 4096
 
 
-def _part_profiles(part: str, language: str, macros) -> dict:
-    if not part:
-        return {}
+def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
+    """The profiles of the paragraphs ``before`` and ``after`` the one being written, merged
+    (remembered for the last few sets of paragraphs)."""
+    key = (language, macros, before, after)
+    with _parts_lock:
+        held = _merged.get(key)
+        if held is not None:
+            _merged.move_to_end(key)
+            return held
+    lists: dict[str, list] = {}
+    for part in before + after:
+        for k, counts in _part_profiles(part, language, macros).items():
+            lists.setdefault(k, []).append(counts)
+    out: dict[str, Counter] = {}
+    for k, found in lists.items():
+        if len(found) == 1:
+            out[k] = found[0]
+        else:
+            merged = out[k] = Counter()
+            for counts in found:
+                merged.update(counts)
+    with _parts_lock:
+        _merged[key] = out
+        while len(_merged) > 8:
+            _merged.popitem(last=False)
+    return out
+
+
+def _part_profiles(part: tuple, language: str, macros) -> dict:
     key = (language, macros, part)
     with _parts_lock:
-        if key in _parts:
+        held = _parts.get(key)
+        if held is not None:
             _parts.move_to_end(key)
-            return _parts[key]
-    made = _read_profiles(part, language, macros, None)
+            return held
+    made = _read_profiles(part[0], language, macros, None, part[1])
     with _parts_lock:
         _parts[key] = made
-        while len(_parts) > 8:
+        while len(_parts) > PARAGRAPHS_KEPT:
             _parts.popitem(last=False)
     return made
 
 
-def _near_profiles(text: str, a: int, b: int, sentence: tuple[int, int], language: str, macros) -> dict:
-    return _read_profiles(text[a:b], language, macros, (sentence[0] - a, sentence[1] - a))
-
-
-def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int, int]]) -> dict:
+def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int, int]],
+                   upto: Optional[int] = None) -> dict:
+    """The profiles of the citations of ``window`` that start before ``upto`` (the rest is
+    read for the words after them), but those starting within ``skip``."""
     found = citations.find_citations(window, language, macros, part=True)
     if not found:
         return {}
@@ -300,9 +370,11 @@ def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int,
     for start, end, keys in _groups(window, found):
         if skip is not None and skip[0] <= start <= skip[1]:
             continue
+        if upto is not None and start >= upto:
+            break
         before = masked[max(0, start - PROFILE_REACH):start]
         cut = max(before.rfind("\n\n"), 0)
-        stems = Counter(st for st, _ in terms(plain(before[cut:] + " " + masked[end:end + 40], language)))
+        stems = Counter(st for st, _ in terms(plain(before[cut:] + " " + masked[end:end + TAIL], language)))
         for k in keys:
             held = out.get(k)
             if held is None:
@@ -327,20 +399,26 @@ class TitleIndex:
         self.by_key: dict[str, int] = {}
         self.by_id: dict[str, int] = {}
         self.words: list[tuple[tuple[str, str], ...]] = []   # each title's (stem, word), once each
+        read: dict[str, tuple] = {}       # title -> (words, counts, length): an entry and its PDF share one
         for n, row in enumerate(self.rows):
             self.by_key.setdefault(row.key, n)
             self.by_id.setdefault(row.id, n)
             if row.surnames:
                 self.surnames.setdefault(fold(row.surnames[0]), []).append(n)
-            pairs = terms(row.title or "")
-            self.words.append(tuple(_unique(pairs)))
-            counts = Counter(s for s, _ in pairs)
-            self.lengths.append(sum(counts.values()))
-            for s, tf in counts.items():
+            title = row.title or ""
+            held = read.get(title)
+            if held is None:
+                pairs = terms(title)
+                counts = Counter(s for s, _ in pairs)
+                held = read[title] = (tuple(_unique(pairs)), tuple(counts.items()), len(pairs))
+            self.words.append(held[0])
+            self.lengths.append(held[2])
+            for s, tf in held[1]:
                 self.postings.setdefault(s, []).append((n, tf))
         total = len(self.rows) or 1
         self.avg = (sum(self.lengths) / total) or 1.0
         self.idf = {s: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5)) for s, p in self.postings.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)     # (a word no title has)
         # each posting's BM25 weight, computed once: (rows, weights) of a stem
         k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
         self.weights: dict[str, tuple[list[int], list[float]]] = {
@@ -356,8 +434,12 @@ class TitleIndex:
         # most: it is not looked up)
         chosen = sorted(((w * self.idf[s], s, w) for s, w in query.items()
                          if s in self.postings and len(self.postings[s]) <= common), reverse=True)
+        budget = TITLE_POSTINGS
         for idf, s, _ in chosen[:MAX_QUERY_STEMS]:
             ids, weights = self.weights[s]
+            if len(ids) > budget:
+                continue
+            budget -= len(ids)
             for n, v in zip(ids, weights):
                 out[n] = get(n, 0.0) + idf * v
         return out
@@ -416,7 +498,8 @@ _searches: "OrderedDict[tuple, list]" = OrderedDict()
 def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list:
     """``search(query)``, remembered for the library's rows as they are: the editor asks for
     completion again at each character typed in a citation, with the same sentence (the
-    search is most of a request's cost at 10k papers)."""
+    search is most of a request's cost at 10k papers). A search that answers None has no hits
+    yet (it runs in the background): nothing is remembered."""
     state = (len(rows), id(rows[0]), id(rows[-1])) if rows else (0,)
     key = (query, state)
     with _searches_lock:
@@ -425,6 +508,8 @@ def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list
             _searches.move_to_end(key)
             return held[1]
     hits = search(query)
+    if hits is None:          # not found yet (searched in the background): not kept
+        return []
     with _searches_lock:
         _searches[key] = (rows[0] if rows else None, hits)       # (the row keeps its id unique)
         while len(_searches) > 16:
@@ -503,11 +588,11 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
     """The rows that fit ``ctx``, best first (at most ``keep``, only those scoring above zero).
 
     ``search(query)``: the library's passage search (hits with ``key``, ``paper_id``,
-    ``score``, ``text``, ``page``); ``graph``: the citation graph (``cites``, ``cited_by`` by row
-    id); ``document_groups``: the citations of the whole document, each its keys (co-citation
-    within the document; default: those of the context's window); ``skip``: ids of rows never
-    offered (the document itself, when it is a paper of the library); ``wait``: for the titles'
-    index (see :func:`title_index`)."""
+    ``score``, ``text``, ``page``; None while they are searched in the background); ``graph``:
+    the citation graph (``cites``, ``cited_by`` by row id); ``document_groups``: the citations
+    of the whole document, each its keys (co-citation within the document; default: those of
+    the context's window); ``skip``: ids of rows never offered (the document itself, when it is
+    a paper of the library); ``wait``: for the titles' index (see :func:`title_index`)."""
     index = title_index(rows, wait=wait)
     if index is None:            # a large library's titles are being indexed: the first requests
         index = TitleIndex(())   # rank by what else is known
@@ -520,7 +605,12 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         index.words = [()] * len(rows)
     by_key, by_id = index.by_key, index.by_id
     skipped = {by_id[i] for i in skip if i in by_id}
-    score: dict[int, float] = {}
+    # the titles' scores stay raw (normalised when read): at 10k papers thousands of rows share
+    # a title word, and dividing, then sorting, every one of them cost more than the rest of the
+    # ranking; only the best ``keep`` of them (and the rows another signal adds to) are ranked
+    titles: dict[int, float] = {}
+    top_title = 0.0
+    score: dict[int, float] = {}             # the rows another signal adds to: their whole score
     notes: dict[int, Suggestion] = {}        # the rows a signal other than the title fits
     hit: dict[int, object] = {}              # the passage the search found for a row
 
@@ -531,11 +621,18 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         return s
 
     def add(n: int, v: float) -> None:
-        score[n] = score.get(n, 0.0) + v
+        held = score.get(n)
+        if held is None:
+            t = titles.get(n)
+            held = t / top_title if t is not None else 0.0
+        score[n] = held + v
 
     query = query_of(ctx)
     if use_titles and query:
-        score.update(_normalise(index.score(query)))
+        titles = index.score(query)
+        top_title = max(titles.values(), default=0.0)
+        if top_title <= 0:
+            titles = {}
     if use_search and search is not None:
         q = search_query(ctx)
         hits = _searched(q, rows, search) if q else []
@@ -562,13 +659,19 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
     # the document's own words for a paper: those written before its other citations
     if ctx.profiles and query and W_PROFILE:
         idf = index.idf
-        default = max(idf.values(), default=1.0)
+        default = getattr(index, "max_idf", 1.0)
         prof: dict[str, float] = {}
+        asked = query.keys()
+        place = {st: i for i, st in enumerate(query)}
         for k, counts in ctx.profiles.items():
             if k not in by_key:
                 continue
+            shared = asked & counts.keys()          # (a set operation: most profiles share none)
+            if not shared:
+                continue
             total = sum(counts.values()) or 1
-            v = sum(w * idf.get(st, default) * min(counts[st], 3) for st, w in query.items() if st in counts)
+            v = sum(query[st] * idf.get(st, default) * min(counts[st], 3)     # (in the query's order)
+                    for st in sorted(shared, key=place.__getitem__))
             if v > 0:
                 prof[k] = v / math.sqrt(total)
         for k, v in _normalise(prof).items():
@@ -613,13 +716,32 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         if n is not None:
             add(n, W_RECENT / (1.0 + distance / 3000.0))
             note(n).recent = True
+    dropped = set(skipped)
     for k in ctx.excluded:
         n = by_key.get(k)
         if n is not None:
-            score.pop(n, None)
-    for n in skipped:
-        score.pop(n, None)
-    top = sorted(score.items(), key=itemgetter(1), reverse=True)[:keep]     # (stable: ties by row)
+            dropped.add(n)
+    # the rows ranked: those at or above the ``keep``-th title score (a row with only a title
+    # score below it has ``keep`` rows above it) and those another signal added to, titles first
+    # as they were scored (ties keep that order; in a large library, rows another signal added
+    # to that are below that title score follow the others they tie with)
+    room = keep + len(dropped)
+    ranked: dict[int, float] = {}
+    if len(titles) > room:
+        least = heapq.nlargest(room, titles.values())[-1]
+        for n in [n for n, t in titles.items() if t >= least]:
+            v = score.get(n)
+            ranked[n] = titles[n] / top_title if v is None else v
+    else:
+        for n, t in titles.items():
+            v = score.get(n)
+            ranked[n] = t / top_title if v is None else v
+    for n, v in score.items():
+        if n not in ranked:
+            ranked[n] = v
+    for n in dropped:
+        ranked.pop(n, None)
+    top = sorted(ranked.items(), key=itemgetter(1), reverse=True)[:keep]     # (stable: ties by row)
     stems = set(query)
     out = []
     for n, v in top:
@@ -631,11 +753,22 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         s.words = [w for st, w in index.words[n] if st in stems]
         h = hit.get(n)
         text = (getattr(h, "text", "") or "") if h is not None else ""
-        title = [t for t, _ in index.words[n]]
-        if text and [t for t, _ in _unique(terms(text[:400]))][:len(title)] != title:   # not the title again
+        if text and not _repeats_title(text[:400], index.words[n]):     # not the title again
             s.passage, s.page = text, getattr(h, "page", None)
         out.append(s)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _head_stems(text: str) -> tuple:
+    return tuple(t for t, _ in _unique(terms(text)))
+
+
+def _repeats_title(head: str, title_words) -> bool:
+    """Whether a passage starts with the title's words (remembered per passage start: the same
+    hits come back at each keystroke in a citation)."""
+    title = tuple(t for t, _ in title_words)
+    return _head_stems(head)[:len(title)] == title
 
 
 def _unique(pairs):
