@@ -117,8 +117,10 @@ class _Searches:
     """The passage searches completion ranks by, run on one background thread: a completion
     never waits for the full-text search (its first query at 10k papers reads each new word's
     postings: seconds; then ~10 ms, more than completion's budget). A completion uses the
-    hits already found for its sentence, else ranks without them and asks for them, so the
-    next completion there (the next keystroke) has them. Kept per library state, the last 64."""
+    hits already found for its sentence, else ranks without them and asks for them once it has
+    answered (the search's thread then does not compete with the ranking for the interpreter),
+    so the next completion there (the next keystroke) has them. Kept per library state, the
+    last 64."""
 
     KEPT = 64
 
@@ -130,13 +132,17 @@ class _Searches:
         self._pending: set = set()
         self._executor = None
 
-    def get(self, view: LibraryView, query: str) -> list:
+    def found(self, view: LibraryView, query: str) -> Optional[list]:
+        """The hits found for ``query`` in the library as it is now; None when not searched yet."""
+        with self._lock:
+            return self._done.get((library_state(view), query))
+
+    def ask(self, view: LibraryView, query: str) -> None:
+        """Search ``query`` on the background thread, unless it is found or asked for already."""
         key = (library_state(view), query)
         with self._lock:
-            if key in self._done:
-                return self._done[key]
-            if key in self._pending:
-                return []
+            if key in self._done or key in self._pending:
+                return
             self._pending.add(key)
             if self._executor is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -144,7 +150,14 @@ class _Searches:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="paperlens-cite-search")
             executor = self._executor
         executor.submit(self._run, view, query, key)
-        return []
+
+    def get(self, view: LibraryView, query: str) -> list:
+        """The hits found for ``query``, else [] (and the search is asked for)."""
+        hits = self.found(view, query)
+        if hits is None:
+            self.ask(view, query)
+            return []
+        return hits
 
     def _run(self, view: LibraryView, query: str, key) -> None:
         try:
@@ -162,6 +175,72 @@ class _Searches:
 _searches = _Searches()
 
 
+class _Kept:
+    """What completion keeps per library state between requests: the library's rows (a list of
+    10k+ rows is not rebuilt at each keystroke) and the last rankings, by the text around the
+    citation without the key being typed in it (the editor asks again at each character typed
+    in a citation: the sentence, and so the ranking, is the same)."""
+
+    RANKINGS = 8
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._rows: Optional[tuple] = None          # (library state, rows)
+        self._rankings: dict = {}                   # place -> (context, {keep: (ranked, final)})
+        self._own: dict = {}                        # (library state, path) -> its row or None
+
+    def rows(self, view: LibraryView) -> list:
+        state = library_state(view)
+        if state is None:
+            return view.rows()
+        with self._lock:
+            held = self._rows
+        if held is not None and held[0] == state:
+            return held[1]
+        rows = view.rows()
+        with self._lock:
+            self._rows = (state, rows)
+        return rows
+
+    def own(self, view: LibraryView, doc: Snapshot):
+        """The library's row of the document's own file (a draft in a paper folder), or None."""
+        if doc.path is None:
+            return None
+        state = library_state(view)
+        key = (state, str(doc.path))
+        with self._lock:
+            if state is not None and key in self._own:
+                return self._own[key]
+        row = view.row_for_file(str(doc.path))
+        if state is not None:
+            with self._lock:
+                if len(self._own) > 64:
+                    self._own.clear()
+                self._own[key] = row
+        return row
+
+    def ranking(self, key) -> Optional[tuple]:
+        with self._lock:
+            return self._rankings.get(key)
+
+    def keep(self, key, value: tuple) -> None:
+        with self._lock:
+            self._rankings.pop(key, None)
+            self._rankings[key] = value
+            while len(self._rankings) > self.RANKINGS:
+                self._rankings.pop(next(iter(self._rankings)))
+
+    def clear(self) -> None:
+        """Forget the rankings (the rows are kept by library state)."""
+        with self._lock:
+            self._rankings.clear()
+
+
+_kept = _Kept()
+
+
 def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context] = None,
                 keep: int = recommend.KEEP, wait: bool = False) -> list[recommend.Suggestion]:
     """The library papers that fit the text around ``offset``, best first (see core/recommend.py).
@@ -169,26 +248,51 @@ def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[rec
     (meanwhile its papers are ranked without them), and the passages matching the sentence are
     searched on another (:class:`_Searches`: used from the next request on); a smaller
     library's are indexed and searched during the request."""
+    return _suggest(doc, offset, view, ctx, keep, wait, view.graph())[0]
+
+
+def _suggest(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context], keep: int,
+             wait: bool, graph) -> tuple[list[recommend.Suggestion], bool]:
+    """:func:`suggestions`, and whether they are final (False: ranked while the titles' index or
+    the sentence's passages were not there yet)."""
     ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
-    rows = view.rows()
-    own = view.row_for_file(str(doc.path)) if doc.path is not None else None   # a draft in a paper folder
+    rows = _kept.rows(view)
+    own = _kept.own(view, doc)         # a draft in a paper folder: not its own match
+    missing: list[str] = []
     if wait or len(rows) < recommend.WAIT_BELOW:     # a small library's search is quick
         def search(q):
             return view.search(q, recommend.SEARCH_LIMIT, per_paper=1)
     else:
         def search(q):
-            return _searches.get(view, q)
-    return recommend.rank(ctx, rows, search=search,
-                          graph=view.graph(), skip=[own.id] if own is not None else [], keep=keep,
-                          wait=wait)
+            hits = _searches.found(view, q)
+            if hits is None:
+                missing.append(q)      # (None: recommend does not keep it as the answer)
+            return hits
+    titled = recommend.title_index(rows, wait=wait) is not None
+    ranked = recommend.rank(ctx, rows, search=search,
+                            graph=graph, skip=[own.id] if own is not None else [], keep=keep,
+                            wait=wait)
+    for q in missing:         # asked once the ranking is done (see _Searches)
+        _searches.ask(view, q)
+    return ranked, titled and not missing
 
 
 def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -> Completions:
     """The keys matching the (short) prefix, those that fit the context first."""
-    ctx = recommend.context(doc.text, offset, doc.language, doc.macros)
     # with a prefix, the papers it matches are asked for among more of the ranked ones
     keep = limit + SPARE_ROWS if not cc.prefix.strip() else max(recommend.KEEP, limit + SPARE_ROWS)
-    ranked = suggestions(doc, offset, view, ctx, keep=keep)
+    graph = view.graph()
+    key = _place(doc, cc, view, graph)
+    held = _kept.ranking(key) if key is not None else None        # (context, {keep: (ranked, final)})
+    ctx = held[0] if held is not None else None
+    done = held[1].get(keep) if held is not None else None
+    if done is not None and done[1]:
+        ranked = done[0]
+    else:
+        ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
+        ranked, final = _suggest(doc, offset, view, ctx, keep, False, graph)
+        if key is not None:
+            _kept.keep(key, (ctx, {**(held[1] if held is not None else {}), keep: (ranked, final)}))
     if cc.prefix.strip():
         rows, total = _one_row_per_key(*view.complete(cc.prefix, FILTERED_ROWS), doc)
         allowed = {(r.key, r.source) for r in rows}
@@ -204,6 +308,21 @@ def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -
     by_key = {s.row.key: s for s in reversed(ranked)}
     items = [_item(row, rank, cc, by_key.get(row.key)) for rank, row in enumerate(order[:limit])]
     return Completions(items, incomplete=total > len(items))
+
+
+def _place(doc: Snapshot, cc, view: LibraryView, graph) -> Optional[tuple]:
+    """What a ranking at this citation depends on: the library (and its citation graph, once
+    built), the document's language and macros, where the key being typed starts, and the text
+    the context is read from around it without that key (so that each character typed in the
+    citation finds the same context and ranking)."""
+    state = library_state(view)
+    if state is None:
+        return None
+    before, after = recommend.reach()
+    start, end = cc.span.start, cc.span.end
+    text = doc.text
+    return (state, id(graph) if graph is not None else None, doc.language, doc.macros, str(doc.path), start,
+            text[max(0, start - before):start], text[end:end + after])
 
 
 def resolve(data: Any, view: LibraryView) -> Optional[str]:
