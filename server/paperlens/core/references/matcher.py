@@ -482,7 +482,13 @@ class ReferenceMatcher:
                 self._norm_memo.clear()
                 self._ev_need.clear()      # keyed by ids of the hits forgotten here
                 self._decided.clear()
-            norm = norm_title(raw)
+            if raw.isascii():          # norm_title's words without its string work (most fields)
+                low = raw.lower()
+                if "&" in low:
+                    low = low.replace("&", " and ")
+                norm = " ".join(_ASCII_WORD.findall(low.replace("'", "").replace("`", "").replace("-", "")))
+            else:
+                norm = norm_title(raw)
             key: object = (norm, norm_words(raw)) if "-" in raw or "‐" in raw else norm
             hits = self._norm_memo.get(key)
             if hits is None:
@@ -574,12 +580,10 @@ class ReferenceMatcher:
     def _field_hits(self, raw: str, norm: str) -> tuple:
         """``(title index, score, kind, author)`` of the candidates of a title field alone whose
         score may count (see :meth:`match_and_candidates`), whatever the entry's year."""
-        toks = set(norm.split())
-        if not toks:
+        if not norm:
             return ()
-        if "-" in raw or "‐" in raw:
-            toks.update(norm_words(raw).split())
-        toks = frozenset(toks)
+        toks = frozenset(norm.split()) if "-" not in raw and "‐" not in raw else \
+            frozenset(norm.split() + norm_words(raw).split())
         held = toks & self._title_words
         cands = self._cands_memo.get(held)
         if cands is None:
