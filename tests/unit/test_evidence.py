@@ -87,3 +87,11 @@ def test_a_large_librarys_title_rarity_is_read_on_a_thread_and_fills_the_one_ret
     assert evidence.title_rarity(rows) is made   # kept for the same rows
     waited = evidence.title_rarity(list(rows[:2]), wait=True)
     assert waited.n == 2 and waited.df["web"] == 1
+
+
+def test_british_spellings_meet_american_ones():
+    found = evidence.support("the preferred criterion is linearisability",
+                             [_p("Linearizability is a correctness condition.", 1),
+                              _p("The criterion holds in general cases.", 5)])
+    assert found.evidence[0].passage.line_start == 1 and found.evidence[0].words == ("Linearizability",)
+    assert evidence.stems("behaviour of neighbours, optimised") == evidence.stems("behavior of neighbors, optimized")

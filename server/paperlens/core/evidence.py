@@ -56,7 +56,23 @@ def _stem_of(word: str) -> Optional[str]:
     folded = word.lower() if word.isascii() else fold(word)
     if folded in STOPWORDS or len(folded) < 3:
         return None
+    if len(folded) > 5:
+        folded = _american(folded)
     return stem(folded)
+
+
+# British spellings as American ones: "linearisability" meets "linearizability", "behaviour"
+# meets "behavior", "optimised" "optimized"
+_BRITISH_IZE = re.compile(r"(?<=[a-z]{3}[^aeiou\W\d_])is(?=(?:e|es|ed|ing|ation|ations|able|ability|er|ers)$)")
+_BRITISH_OUR = re.compile(r"(?<=[a-z]{3})our(?=(?:s|ed|ing|al|able|ite|ites)?$)")
+
+
+def _american(word: str) -> str:
+    if "is" in word:
+        word = _BRITISH_IZE.sub("iz", word)
+    if "our" in word:
+        word = _BRITISH_OUR.sub("or", word)
+    return word
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
