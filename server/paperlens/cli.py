@@ -25,6 +25,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
+def _add_backend(p: argparse.ArgumentParser, writes: bool) -> None:
+    p.add_argument("--backend", default=None, metavar="URL",
+                   help="the folders' index in this PostgreSQL database (postgresql://[user@]host"
+                        "[:port]/database; the password from PGPASSWORD or ~/.pgpass), a library "
+                        "shared by a team" + (": this command writes it (point it at the primary)"
+                                              if writes else ": read only, as the writer left it")
+                        + "; default: whoosh, index files on this machine")
+
+
 def _add_zotero(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zotero", default=None, metavar="DIR",
                    help="also read the Zotero library of this data folder (the one holding "
@@ -47,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", nargs="*", metavar="DIR")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch (aside, then swapped in)")
     p.add_argument("--workers", type=int, default=None, help="parser processes (default: one per core, at most 2)")
+    _add_backend(p, writes=True)
     _add_zotero(p)
     _add_common(p)
 
@@ -54,12 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--dir", action="append", default=[], metavar="DIR")
     p.add_argument("--limit", type=int, default=10)
+    _add_backend(p, writes=False)
     _add_zotero(p)
     _add_common(p)
 
     p = sub.add_parser("show", help="the hover card of a citation key")
     p.add_argument("key")
     p.add_argument("--dir", action="append", default=[], metavar="DIR")
+    _add_backend(p, writes=False)
     _add_zotero(p)
     _add_common(p)
 
@@ -78,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="typed words, all matched (key, author surnames, title words, year); none: the newest papers")
     p.add_argument("--dir", action="append", default=[], metavar="DIR")
     p.add_argument("--limit", type=int, default=10)
+    _add_backend(p, writes=False)
     _add_zotero(p)
     _add_common(p)
     return parser
@@ -91,11 +104,13 @@ def _emit(args, data: dict, human: str) -> None:
 
 
 def _library(args, dirs):
-    """The library of ``dirs``, brought up to date first. An index that cannot be updated (a
-    full disk) is said on stderr and used as it was."""
+    """The library of ``dirs``, brought up to date first (an index in a database is only read:
+    ``paperlens index --backend`` writes it). An index that cannot be updated (a full disk) or
+    read (the database is away) is said on stderr and used as it was."""
     from paperlens.core.library import Library
 
-    lib = Library(dirs, args.index_path, zotero=_zotero(args))
+    lib = Library(dirs, args.index_path, zotero=_zotero(args), backend=getattr(args, "backend", None))
+    lib.writes_remote = False
     reports = lib.update()
     for r in reports:
         if r.error:
@@ -120,10 +135,12 @@ def _no_papers(lib) -> str:
 
 
 def cmd_index(args) -> int:
+    from paperlens.config import redacted_backend
     from paperlens.core.counts import PaperCounts
     from paperlens.core.library import Library
 
-    lib = Library(args.dirs, args.index_path, workers=args.workers, zotero=_zotero(args))
+    lib = Library(args.dirs, args.index_path, workers=args.workers, zotero=_zotero(args),
+                  backend=args.backend)
     progress = None
     if sys.stderr.isatty() and not args.json:
         def draw(done: int, total: int, rel: str) -> None:
@@ -141,6 +158,8 @@ def cmd_index(args) -> int:
     lines = []
     for r, c, store in zip(reports, counts, lib.stores):
         lines.extend(_index_lines(r, c, zotero=store.table.rows if store is lib.zotero else None))
+        if any(store is s for s in lib.remote):
+            lines.append(f"  index in {redacted_backend(args.backend)}")
     if len(reports) > 1:
         lines.append(f"in all: {sum(counts, PaperCounts()).describe()}")
     _emit(args, {"folders": [{**r.to_dict(), **c.to_dict()} for r, c in zip(reports, counts)]},
@@ -202,6 +221,10 @@ def cmd_search(args) -> int:
     lib, _ = _library(args, args.dir)
     empty = _no_papers(lib)
     hits = [] if empty else lib.search(args.query, limit=args.limit)
+    away = lib.remote_unavailable()
+    if away:
+        sys.stderr.write(f"paperlens: the library cannot be searched: {away}\n")
+        return 1
     lines = []
     for n, h in enumerate(hits, 1):
         where = f"{h.path}:{h.line_start + 1}" + (f" (page {h.page})" if h.page else "")
@@ -317,6 +340,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return run(log_file=args.log_file, verbose=args.verbose)
     if getattr(args, "json", False):
         logging.getLogger().setLevel(logging.ERROR)
+    if getattr(args, "backend", None) is not None:
+        from paperlens.config import Settings, settings_from_dict
+
+        settings, errors = settings_from_dict({"index": {"backend": args.backend}})
+        if errors:
+            sys.stderr.write("paperlens: --backend " + errors[0].split(" ", 1)[1].split("; using")[0] + "\n")
+            return 2
+        args.backend = settings.index.backend if settings.index.backend != Settings().index.backend else None
     if args.command != "summarize":
         dirs = args.dirs if args.command == "index" else args.dir
         if args.zotero_collection and not args.zotero:

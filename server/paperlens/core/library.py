@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from paperlens.config import index_dir_for
+from paperlens.config import index_dir_for, redacted_backend
 from paperlens.core.index import open_index
 from paperlens.core.index.base import IndexReport, Progress, SearchIndex
 from paperlens.core.index.table import Row, fold, year_int
@@ -38,10 +38,19 @@ class Library:
     """``zotero``: (Zotero data folder, collections or None, whether it is the default one
     found rather than a configured one), or None: a Zotero library read beside the folders
     (:class:`~paperlens.core.zotero.store.ZoteroStore`), its items joined to the folders'
-    bibliography entries of the same papers."""
+    bibliography entries of the same papers.
+
+    ``backend``: ``whoosh`` (or None) keeps each folder's index in files under ``index_path``;
+    a ``postgresql://`` URL keeps it in that database, a library shared by a team (its
+    ``remote`` indexes; ``index_path`` then holds the local text views of PDFs). Such a library
+    is written by one writer (``paperlens index --backend URL``); a library with
+    ``writes_remote`` False (the server, the command line's readers) only reads them: its
+    updates reload their tables instead of indexing the folders into the database."""
 
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
-                 workers: Optional[int] = None, zotero: Optional[tuple] = None):
+                 workers: Optional[int] = None, zotero: Optional[tuple] = None,
+                 backend: Optional[str] = None):
+        self.backend = backend if backend and backend != "whoosh" else None
         self.stores: list[SearchIndex] = []
         seen = set()
         for folder in folders:
@@ -49,7 +58,15 @@ class Library:
             if f in seen:
                 continue
             seen.add(f)
-            self.stores.append(open_index(f, index_dir_for(f, index_path), workers=workers or None))
+            self.stores.append(open_index(f, index_dir_for(f, index_path), workers=workers or None,
+                                          backend=self.backend))
+        self.remote: list[SearchIndex] = list(self.stores) if self.backend else []
+        self.writes_remote = True
+        # set by a caller that reloads the remote tables off its requests (the server's index
+        # thread, see poll_remote): then refresh() leaves them alone (a request never waits
+        # for a database), and an index known to be away is not read by a hover
+        self.remote_polled_behind = False
+        self.on_remote_unavailable = None       # called when a search found the database away
         self.zotero = None
         if zotero is not None:
             from paperlens.core.zotero.store import ZoteroStore
@@ -74,6 +91,9 @@ class Library:
     def update(self, progress: Optional[Progress] = None, force_rebuild: bool = False) -> list[IndexReport]:
         reports = []
         for store in self.stores:
+            if self._reads_only(store):
+                reports.append(self._reload_report(store))
+                continue
             if not store.folder.is_dir():
                 report = IndexReport(folder=str(store.folder))
                 report.skipped.append((str(store.folder), "folder does not exist"))
@@ -88,7 +108,7 @@ class Library:
         by_store: dict[int, list[str]] = {}
         for p in paths:
             store = self.store_for(p)
-            if store is not None:
+            if store is not None and not self._reads_only(store):
                 rel = event_path(p).relative_to(store.folder).as_posix()
                 by_store.setdefault(id(store), []).append(rel)
         reports = [s.update(only=by_store[id(s)]) for s in self.stores if id(s) in by_store]
@@ -107,10 +127,65 @@ class Library:
                     best = store
         return best
 
+    # -- a library in a database -------------------------------------------------------------
+    def _reads_only(self, store: SearchIndex) -> bool:
+        return not self.writes_remote and any(store is r for r in self.remote)
+
+    def _reload_report(self, store: SearchIndex) -> IndexReport:
+        """What an update of a remote index read by this library (not written) reports: its
+        table reloaded when the database says it changed, or why the database is away."""
+        report = IndexReport(folder=str(store.folder))
+        store.reload_if_changed()
+        report.papers_total = len(store.table.rows)
+        report.error = self._said(store.unavailable)
+        return report
+
+    def _said(self, message: str) -> str:
+        """A remote index's message with its server named as every paperlens message names it
+        (config.redacted_backend: no user name or password)."""
+        where = [getattr(s, "where", "") for s in self.remote]
+        for w in where:
+            if w and w in message:
+                message = message.replace(w, redacted_backend(self.backend))
+        return message
+
+    def remote_unavailable(self) -> str:
+        """Why the library's database cannot be read now ("" when it can, or there is none)."""
+        for s in self.remote:
+            if s.unavailable:
+                return self._said(s.unavailable)
+        return ""
+
+    def poll_remote(self) -> bool:
+        """Pick up what the database's writer committed (its NOTIFY) and connect again to a
+        database that was away (background work: the server's index thread calls this every
+        few seconds); True when a table changed."""
+        changed = False
+        for s in self.remote:
+            try:
+                changed |= bool(s.reload_if_changed())
+            except Exception:
+                log.exception("reading the library's database failed")
+        if changed:
+            self.join_zotero()
+        return changed
+
+    def backend_status(self) -> Optional[dict]:
+        """The library's database for the status (None when its indexes are Whoosh files):
+        its URL redacted, whether it answers, and why not."""
+        if not self.backend:
+            return None
+        error = self.remote_unavailable()
+        return {"kind": "postgresql", "url": redacted_backend(self.backend), "reachable": not error,
+                "error": error}
+
     # -- lookups -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """See what another process (a second editor window) committed: a stat per index."""
+        """See what another process (a second editor window) committed: a stat per index (a
+        remote index polled behind is left to its poller)."""
         for s in self.stores:
+            if self.remote_polled_behind and any(s is r for r in self.remote):
+                continue
             s.reload_if_changed()
         self.join_zotero()
 
@@ -229,8 +304,16 @@ class Library:
         rows.sort(key=lambda r: (not r.is_entry, r.source, r.source_line))
         return self.canonical(rows[0])
 
+    def _readable(self, store: Optional[SearchIndex]) -> Optional[SearchIndex]:
+        """``store``, or None when it is a remote index known to be away and its poller (not
+        this request) is to connect again."""
+        if store is not None and store.unavailable and self.remote_polled_behind \
+                and any(store is r for r in self.remote):
+            return None
+        return store
+
     def paper(self, row: Row) -> Optional[Paper]:
-        store = self.store_for(row.source)
+        store = self._readable(self.store_for(row.source))
         paper = store.paper(row.id) if store else None
         if paper is None:   # index being rebuilt: the table row is enough for a card
             paper = Paper(id=row.id, key=row.key, title=row.title, year=row.year, venue=row.venue,
@@ -367,6 +450,11 @@ class Library:
 
         self.refresh()
         hits = search(self.stores, query, limit=limit, per_paper=per_paper)
+        away = self.remote_unavailable()
+        if away:          # searched without it: say so (the table still answers completion)
+            hits.note = "; ".join(n for n in (f"the library cannot be searched: {away}", hits.note) if n)
+            if self.on_remote_unavailable is not None:
+                self.on_remote_unavailable()
         for h in hits:       # passages of a merged paper text belong to its bibliography entry
             row = self.row(h.paper_id)
             if row is not None and row.alias_of:
