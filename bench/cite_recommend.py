@@ -18,11 +18,21 @@ is recorded (other removed keys of the same citation do not count against it) fo
 It prints recall@1, recall@10 and MRR (a key not offered counts 0) per document and over all
 keys. With ``--latency-library`` (the generated corpus' ``library`` folder, e.g.
 bench/.cache/corpus-10000-s42-p0.05/library) and ``--latency-index`` (its index, built once:
-this script builds it when missing, ~10 min at 10k) it times context-ranked completion at each
-citation of that corpus' draft.tex (limit 50, as the server asks), ``--runs`` rounds: p50/p95/max
-in ms (wall, and CPU time of the request's thread: on a shared machine the wall time is mostly
-waiting), the next keystrokes in the same citation (one character typed: the search is
-remembered), the first request (which starts the titles' index) and the titles' index apart.
+this script builds it when missing, ~10 min at 10k; an index that exists is only read) it times
+context-ranked completion at each citation of that corpus' draft.tex (limit 50, as the server
+asks), ``--runs`` rounds, p50/p95/max in ms, wall and CPU time of the request's thread (on a
+shared machine the wall time is mostly waiting; the load average is printed):
+
+* ``context_ms``: the first completion at each citation (no ranking of that place kept), the
+  background work of the previous one done (the titles' index, the sentence's search: what
+  happens between two keystrokes); round 1 without the sentence's passages, later rounds with;
+* ``back_to_back_ms``: the same, nothing searched yet, each request right after the last one
+  (while the search it asked for runs on the background thread);
+* ``typing_in_the_citation_ms``: the next keystrokes in the same citation (one and two
+  characters typed), ``typing_today_ms`` the same without the context;
+* ``no_citation_ms``: a completion request where no key is typed;
+* the first request (which starts the titles' index), the titles' index apart, and with
+  ``--graph`` the citation graph built first (as the server has it after indexing).
 """
 from __future__ import annotations
 
@@ -108,69 +118,116 @@ def evaluate(folder: Path, index_root: Path) -> dict:
             **{name: metrics(rs) for name, rs in out.items()}, "_ranks": out}
 
 
-def latency(folder: Path, index: Path, runs: int) -> dict:
+def _idle() -> None:
+    """Wait until completion's background work (the titles' index, the sentence searches) is
+    done: what happens between two keystrokes (a user types a citation's opening brace at
+    least a few hundred ms after the last completion elsewhere)."""
+    building = recommend._building
+    if building is not None:
+        building.join()
+    executor = completion._searches._executor
+    if executor is not None:
+        executor.submit(lambda: None).result()
+
+
+def _forget() -> None:
+    """Forget the rankings completion keeps by citation (each round asks anew)."""
+    kept = getattr(completion, "_kept", None)      # (absent before it was added: a baseline run)
+    if kept is not None:
+        kept.clear()
+
+
+def _quantiles(xs: list) -> dict:
+    xs = sorted(xs)
+
+    def q(p):
+        return round(xs[min(len(xs) - 1, int(p * len(xs)))], 2)
+    return {"p50": q(0.5), "p95": q(0.95), "max": round(xs[-1], 2), "mean": round(statistics.mean(xs), 2)}
+
+
+def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
     folder = folder.resolve()
     library = Library([folder], str(index))
     t = time.perf_counter()
-    library.update()
+    if not all(s.is_ready() for s in library.stores):      # (an index others read is never updated)
+        library.update()
     update_s = time.perf_counter() - t
     view = LocalView(library)
     draft = folder / "draft.tex"
     text = draft.read_text(encoding="utf-8")
     keys = view.keys()
-    todo = [(make_snapshot(draft.as_uri(), t2, "latex", draft), c) for t2, c, _ in cases(text, keys)]
+    todo = [(make_snapshot(draft.as_uri(), t2, "latex", draft), c, wanted) for t2, c, wanted in cases(text, keys)]
     t = time.perf_counter()
     completion.complete(todo[0][0], todo[0][1], view, limit=50)
     first = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    recommend.title_index(view.rows())          # (the server builds it after each index update)
-    titles_s = time.perf_counter() - t
-    times, baseline, cpu = [], [], []
-    recommend._searches.clear()              # (each round asks anew, as the first request does)
-    for _ in range(runs):
-        recommend._searches.clear()
-        for doc, cursor in todo:
-            t, c = time.perf_counter(), time.thread_time()
-            completion.complete(doc, cursor, view, limit=50)
-            times.append((time.perf_counter() - t) * 1000)
-            cpu.append((time.thread_time() - c) * 1000)
-            t = time.perf_counter()
-            completion.complete(doc, cursor, view, limit=50, by_context=False)
-            baseline.append((time.perf_counter() - t) * 1000)
+    _idle()                      # the titles' index the first request started (the server
+    titles_s = time.perf_counter() - t      # starts it after each index update)
+    graph_s = None
+    if graph:                    # (the server builds the citation graph after indexing)
+        t = time.perf_counter()
+        library.graph()
+        graph_s = round(time.perf_counter() - t, 1)
+
+    def timed(doc, cursor, by_context=True):
+        t, c = time.perf_counter(), time.thread_time()
+        completion.complete(doc, cursor, view, limit=50, by_context=by_context)
+        return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
+
+    # at each citation of the draft, the first completion there (no ranking of that place kept):
+    # paced (the background work of the previous request done, as between keystrokes) and back
+    # to back (the next request while the search the previous one asked for runs)
+    paced, paced_cpu, rush, rush_cpu, baseline = [], [], [], [], []
+    pending = 0
+    for n in range(runs):
+        _forget()
+        for doc, cursor, _ in todo:
+            _idle()
+            wall, cpu = timed(doc, cursor)
+            paced.append(wall)
+            paced_cpu.append(cpu)
+            baseline.append(timed(doc, cursor, by_context=False)[0])
+    completion._searches = completion._Searches()        # (nothing searched yet)
+    for n in range(runs):
+        _forget()
+        _idle()
+        for doc, cursor, _ in todo:
+            executor = completion._searches._executor
+            pending += bool(executor is not None and executor._work_queue.qsize())
+            wall, cpu = timed(doc, cursor)
+            rush.append(wall)
+            rush_cpu.append(cpu)
+    _idle()
     # the next keystrokes in the same citation (a prefix typed: the editor asks again)
-    typed, typed_today = [], []
-    for doc, cursor in todo:
+    typed, typed_cpu, typed_today = [], [], []
+    for doc, cursor, _ in todo:
         completion.complete(doc, cursor, view, limit=50)        # the request at the opening brace
+        _idle()
         for ch in ("a", "ab"):
             t2 = doc.text[:cursor] + ch + doc.text[cursor:]
             d2 = make_snapshot(draft.as_uri(), t2, "latex", draft)
-            t = time.perf_counter()
-            completion.complete(d2, cursor + len(ch), view, limit=50)
-            typed.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            completion.complete(d2, cursor + len(ch), view, limit=50, by_context=False)
-            typed_today.append((time.perf_counter() - t) * 1000)
+            wall, cpu = timed(d2, cursor + len(ch))
+            typed.append(wall)
+            typed_cpu.append(cpu)
+            typed_today.append(timed(d2, cursor + len(ch), by_context=False)[0])
     # a keystroke that completes no citation: the context is never read
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     plain = make_snapshot(draft.as_uri(), text, "latex", draft)
     for _ in range(200):
         completion.complete(plain, 10, view, limit=50)
     no_citation = (time.perf_counter() - t) * 1000 / 200
+    no_citation_cpu = (time.thread_time() - c) * 1000 / 200
     library.close()
-
-    def q(xs, p):
-        xs = sorted(xs)
-        return round(xs[min(len(xs) - 1, int(p * len(xs)))], 2)
-    return {"papers": len(keys), "requests": len(times), "update_s": round(update_s, 1),
-            "first_ms": round(first, 1), "titles_index_s": round(titles_s, 2),
-            "context_ms": {"p50": q(times, 0.5), "p95": q(times, 0.95), "max": round(max(times), 2),
-                           "mean": round(statistics.mean(times), 2)},
-            "context_cpu_ms": {"p50": q(cpu, 0.5), "p95": q(cpu, 0.95)},
-            "load_average": round(os.getloadavg()[0], 1),
-            "today_ms": {"p50": q(baseline, 0.5), "p95": q(baseline, 0.95)},
-            "typing_in_the_citation_ms": {"p50": q(typed, 0.5), "p95": q(typed, 0.95),
-                                          "today_p50": q(typed_today, 0.5), "today_p95": q(typed_today, 0.95)},
-            "no_citation_ms": round(no_citation, 3)}
+    return {"papers": len(keys), "requests": len(paced), "update_s": round(update_s, 1),
+            "first_ms": round(first, 1), "titles_index_s": round(titles_s, 2), "graph_s": graph_s,
+            "context_ms": _quantiles(paced), "context_cpu_ms": _quantiles(paced_cpu),
+            "back_to_back_ms": _quantiles(rush), "back_to_back_cpu_ms": _quantiles(rush_cpu),
+            "back_to_back_search_pending": pending,
+            "load_average": [round(x, 1) for x in os.getloadavg()],
+            "today_ms": _quantiles(baseline),
+            "typing_in_the_citation_ms": _quantiles(typed), "typing_in_the_citation_cpu_ms": _quantiles(typed_cpu),
+            "typing_today_ms": _quantiles(typed_today),
+            "no_citation_ms": round(no_citation, 4), "no_citation_cpu_ms": round(no_citation_cpu, 4)}
 
 
 def main() -> None:
@@ -182,6 +239,7 @@ def main() -> None:
     ap.add_argument("--latency-index", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ranks", action="store_true", help="also print every key's rank")
+    ap.add_argument("--graph", action="store_true", help="latency with the citation graph built (as the server has it)")
     args = ap.parse_args()
     report: dict = {}
     if args.docs:
@@ -197,7 +255,7 @@ def main() -> None:
         report["documents"] = docs
         report["overall"] = overall
     if args.latency_library:
-        report["latency"] = latency(args.latency_library, args.latency_index, args.runs)
+        report["latency"] = latency(args.latency_library, args.latency_index, args.runs, args.graph)
     print(json.dumps(report, indent=1))
 
 
