@@ -95,3 +95,18 @@ def test_british_spellings_meet_american_ones():
                               _p("The criterion holds in general cases.", 5)])
     assert found.evidence[0].passage.line_start == 1 and found.evidence[0].words == ("Linearizability",)
     assert evidence.stems("behaviour of neighbours, optimised") == evidence.stems("behavior of neighbors, optimized")
+
+
+def test_a_passage_of_a_few_words_is_not_ranked_first_for_its_shortness():
+    # a one-line "future work" passage holding two of the sentence's words ranked above a
+    # paragraph holding three (BM25's length normalisation): it counts as half an average one
+    filler = " ".join(f"Section {i} explains the replicated system design with several examples of its protocol."
+                      for i in range(3))
+    passages = [_p("Future work: CRDTs and structures.", 1),
+                _p("Metadata of a CRDT accumulates and slows it down, with a big impact on performance, and must "
+                   "be garbage-collected from time to time by a commitment protocol among the replicas of the "
+                   "system, which is inefficient.", 5),
+                _p(filler, 9), _p(filler + " More.", 13)]
+    claim = "CRDTs become inefficient, as tombstones accumulate and internal data structures become unbalanced."
+    found = evidence.support(claim, passages)
+    assert [e.passage.line_start for e in found.evidence] == [5, 1]

@@ -35,6 +35,7 @@ BACKGROUND = 4.0           # a paper's support is its best passage's over 1 + th
 MIN_SHOWN = 0.5            # a 2nd/3rd passage is shown when it scores this share of the best
 BIGRAM = 0.5               # the weight of an adjacent pair of claim words, relative to its words
 K1, B = 1.2, 0.75          # BM25 saturation for ranking the passages of one paper
+SHORT = 0.5                # a passage counts as at least this share of the paper's average length
 MAX_PASSAGES = 1000        # passages scored of one paper (a book: its first ~250 pages)
 MAX_CLAIM_WORDS = 60
 EXCERPT = 320              # characters of a passage a hover shows
@@ -282,7 +283,7 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
                              if a in tf and b in tf and key in joined)
         cover = sum(weights[s] for s in tf)
         support_ = min(1.0, (cover + bonus) / total)
-        norm = 1 - B + B * length / avg
+        norm = 1 - B + B * max(length / avg, SHORT)
         rank = sum(weights[s] * t * (K1 + 1) / (t + K1 * norm) for s, t in tf.items()) + bonus
         scored.append((rank, support_, p))
     if not scored:
