@@ -80,8 +80,12 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     """(stem, start, end) of each content word of ``text`` (numbers of two digits or more
     count: "99.9%" is a claim's content)."""
     out = []
+    get = _stem_cache.get
     for m in _WORD.finditer(text):
-        s = _stem_of(m.group())
+        w = m.group()
+        s = get(w, _MISSING)
+        if s is _MISSING:
+            s = _stem_new(w)
         if s is not None:
             out.append((s, m.start(), m.end()))
     return out
@@ -148,12 +152,18 @@ def _stems_of(words: list[str]) -> list[str]:
     for w in words:
         s = get(w, _MISSING)
         if s is _MISSING:
-            if len(_stem_cache) > STEM_CACHE:
-                _stem_cache.clear()
-            s = _stem_cache[w] = _stem_of(w)
+            s = _stem_new(w)
         if s is not None:
             out.append(s)
     return out
+
+
+def _stem_new(word: str) -> Optional[str]:
+    """The stem of a word not in the cache, now kept there."""
+    if len(_stem_cache) > STEM_CACHE:
+        _stem_cache.clear()
+    s = _stem_cache[word] = _stem_of(word)
+    return s
 
 
 def _own(tokens: list[tuple[str, int, int]], cited: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
