@@ -102,3 +102,16 @@ def test_the_profiles_read_by_paragraph_are_the_whole_documents():
     whole = recommend._read_profiles(text, "latex", None, (ctx.span[0], ctx.span[1]))
     assert ctx.profiles == {k: v for k, v in whole.items() if k not in ctx.excluded}
     assert ctx.excluded == {"k9"} and ctx.profiles["k3"]["dense"] == 1 and ctx.profiles["k3"]["sparse"] == 1
+
+
+def test_the_papers_the_citation_graph_links_to_a_nearby_one_rank_first_for_each_graph():
+    library = rows([f"Unrelated title number {w}" for w in WORDS[:10]])
+    ctx = recommend.Context(sentence="nothing in common", paragraph="", nearby=("k1",))
+    # k1 cites k4; k7 cites k1 and k9: k4 (1), then k7 and k9 (0.5 each)
+    graph = SimpleNamespace(cites={"id1": {"id4": 1}, "id7": {"id1": 1, "id9": 1}}, cited_by={"id1": ["id7"]})
+    ranked = recommend.rank(ctx, library, graph=graph)
+    assert [s.row.key for s in ranked] == ["k4", "k7", "k9"]
+    assert ranked[0].score == 2 * ranked[1].score == 2 * ranked[2].score
+    # the library changed: its new graph is walked (not the links kept for the last one)
+    changed = SimpleNamespace(cites={"id1": {"id2": 1}}, cited_by={})
+    assert [s.row.key for s in recommend.rank(ctx, library, graph=changed)] == ["k2"]
