@@ -83,8 +83,7 @@ def main() -> None:
         sentences = SENTENCE.findall(text)
         if sentences:
             claims.append((row, rng.choice(sentences)))
-    evidence._read_cache.clear()        # noqa: SLF001 - a cold start for what is timed
-    evidence._stem_cache.clear()        # noqa: SLF001
+    evidence.clear_caches()             # a cold start for what is timed
 
     # the first hovers after the server starts: the word-rarity sample is being read on a
     # background thread meanwhile (the titles' rarity is used until it is there)
@@ -100,8 +99,7 @@ def main() -> None:
         if thread.name.startswith("paperlens-") and thread is not threading.current_thread():
             thread.join()
     hover._supports.clear()             # noqa: SLF001 - scored again with the sampled rarity
-    evidence._read_cache.clear()        # noqa: SLF001
-    evidence._stem_cache.clear()        # noqa: SLF001
+    evidence.clear_caches()
     view = LocalView(lib, cache=PaperCache())
     _, rarity_ms, rarity_cpu = timed(lambda: hover._read_rarity(view, hover.library_state(view)))  # noqa: SLF001
 
@@ -115,8 +113,7 @@ def main() -> None:
         warm_cpu.append(cpu)
 
     # the two parts of a cold hover, on the same papers: reading, then scoring
-    evidence._read_cache.clear()        # noqa: SLF001
-    evidence._stem_cache.clear()        # noqa: SLF001
+    evidence.clear_caches()
     words = hover.rarity(view)
     fresh = LocalView(lib)
     read, read_cpu, score, score_cpu, sizes = [], [], [], [], []

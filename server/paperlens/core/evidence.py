@@ -158,6 +158,14 @@ def _stems_of(words: list[str]) -> list[str]:
     return out
 
 
+def clear_caches() -> None:
+    """Forget the words read of passages and the stems of words (what a cold start has not
+    read yet: for benches)."""
+    with _read_lock:
+        _read_cache.clear()
+    _stem_cache.clear()
+
+
 def _stem_new(word: str) -> Optional[str]:
     """The stem of a word not in the cache, now kept there."""
     if len(_stem_cache) > STEM_CACHE:
