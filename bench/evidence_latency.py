@@ -17,6 +17,14 @@ another paper, or of the paper itself every other time: a sentence it supports):
 
 Wall ms (p50/p95/max) and the CPU ms of the calling thread; the machine's load average, since
 the figures move with it.
+
+2026-12-04, the shared synthetic 10k index (/tmp/ix10k18, ~30 passages a paper), 80 hovers, a
+2-core machine at load 4-6 shared with other work: cold evidence CPU p50 5.7-6.0 ms, p95
+8.1-8.6 ms (wall p95 17-48 ms, the rest waiting for a core); read 2.5 / 3.1 ms CPU, score
+3.4 / 6.1 ms CPU (p50 / p95); warm 0.03 ms. The first hovers while the word-rarity sample is
+read (1.0 CPU-s for 200 papers, 2.3-2.6 before) CPU p95 11-13 ms, wall p95 42-84 ms; the
+first hover of the library waited 0.3-0.6 s for the rarity of 10k titles before (read on a
+thread now).
 """
 from __future__ import annotations
 
