@@ -124,6 +124,15 @@ def test_the_library_opens_the_backend_per_folder(tmp_path, pg_url):
         assert PASSWORD not in json.dumps(lib.backend_status())
         lib.update()
         assert sorted(r.key for r in lib.rows()) == ["he2016resnet", "vaswani2017attention"]
+        assert [s.schema for s in lib.stores] == ["paperlens_a", "paperlens_b"]
     finally:
         lib.close()
+    # each folder in its own tables: b's (empty) update did not remove a's papers
+    again = Library([b, a], str(tmp_path / "ix"), workers=1, backend=pg_url)
+    try:
+        again.writes_remote = False
+        again.update()
+        assert [len(s.table.rows) for s in again.stores] == [0, 2]
+    finally:
+        again.close()
     assert Library([a], str(tmp_path / "ix2"), backend="whoosh").remote == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
@@ -34,6 +35,14 @@ def event_path(path: str | os.PathLike[str]) -> Path:
     return p.absolute().parent.resolve() / p.name
 
 
+def schema_for(folder: Path) -> str:
+    """The PostgreSQL schema of a paper folder's tables: ``paperlens_`` and the folder's name
+    (lowercase letters, digits, ``_``), the same on every machine whatever the folder's
+    place there (team members mount the library where they like, under the same name)."""
+    name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_")[:40]
+    return f"paperlens_{name or 'library'}"
+
+
 class Library:
     """``zotero``: (Zotero data folder, collections or None, whether it is the default one
     found rather than a configured one), or None: a Zotero library read beside the folders
@@ -53,13 +62,25 @@ class Library:
         self.backend = backend if backend and backend != "whoosh" else None
         self.stores: list[SearchIndex] = []
         seen = set()
+        schemas: set[str] = set()
         for folder in folders:
             f = Path(folder).expanduser().resolve()
             if f in seen:
                 continue
             seen.add(f)
+            schema = None
+            if self.backend:         # one schema per folder: several folders in one database
+                schema = base = schema_for(f)
+                n = 1
+                while schema in schemas:
+                    n += 1
+                    schema = f"{base}_{n}"
+                if n > 1:
+                    log.warning("two paper folders are named %s: %s's tables are in schema %s",
+                                f.name, f, schema)
+                schemas.add(schema)
             self.stores.append(open_index(f, index_dir_for(f, index_path), workers=workers or None,
-                                          backend=self.backend))
+                                          backend=self.backend, schema=schema))
         self.remote: list[SearchIndex] = list(self.stores) if self.backend else []
         self.writes_remote = True
         # set by a caller that reloads the remote tables off its requests (the server's index

@@ -43,3 +43,9 @@ class Configuration:
         """What a :class:`~paperlens.core.library.Library` is made of: (folders, index path,
         index workers); the library is made anew when it changes."""
         return self.folders(), self.settings.index_path or None, self.settings.index_workers or None
+
+    def backend(self) -> Optional[str]:
+        """The database the folders' indexes are in (``paperlens.index.backend``), None for
+        Whoosh files on this machine."""
+        backend = self.settings.index.backend
+        return backend if backend != "whoosh" else None

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 # what the first hover card imports: loaded on the lane at start, not by the first request
 FIRST_REQUEST_MODULES = ("paperlens.core.cards", "paperlens.core.summarize")
+# seconds between two looks at a library's database (its writer's NOTIFY; when it is away, a
+# new connection): on the index thread, never in a request
+REMOTE_POLL_SECONDS = 2.0
 
 
 class Indexing:
@@ -57,6 +60,9 @@ class Indexing:
         self._queued_paths: list[str] = []
         self._prepared: Optional[tuple] = None     # (library, the future of its preparation)
         self._counts: dict[int, tuple] = {}        # id(store) -> (its table, PaperCounts of it)
+        self._polling: Optional[asyncio.TimerHandle] = None     # the next look at the database
+        self._poll_due = False                     # a look runs or is queued on the index thread
+        self._away_said = ""                       # the database's absence, said once
 
     # -- the library -------------------------------------------------------------------------
     def stop_updates(self) -> None:
@@ -71,6 +77,12 @@ class Indexing:
         old = self.library
         self.stop_updates()
         library.tables_built_behind = True       # _done builds them on the lane
+        # an index in a database is read here (its writer is `paperlens index --backend`),
+        # its table reloaded by poll_remote on the index thread, never in a request
+        library.writes_remote = False
+        library.remote_polled_behind = True
+        library.on_remote_unavailable = self.poll_remote_soon
+        self._away_said = ""
         self.library = library
         old.close()
         self._watch_zotero(library)
@@ -163,12 +175,16 @@ class Indexing:
             log.exception("indexing failed; the previous index stays in use")
             reports = []
         self._log_reports(library, reports)
+        self._check_remote(library)
         return reports
 
     def _log_reports(self, library: Library, reports: list) -> None:
         replaced = library is not self.library      # new folders: its update was stopped
+        remote = {str(s.folder) for s in library.remote}
         for r in reports:
-            if r.error and replaced:
+            if r.error and r.folder in remote and not replaced:
+                log.info("%s", r.error)      # said once, by _check_remote
+            elif r.error and replaced:
                 log.info("%s (%s: no longer served)", r.error, r.folder)
             elif r.error:     # the index stays as it was (disk full, cannot write): say so
                 log.warning("%s", r.error)
@@ -213,6 +229,83 @@ class Indexing:
         elif self.library.zotero is not None and self.library.zotero.texts_pending:
             # texts left by an update that a Zotero change cut short: on with them
             self.schedule([str(self.library.zotero.folder / "zotero.sqlite")])
+        self._poll_later()
+
+    # -- a library in a database ------------------------------------------------------------
+    def _poll_later(self) -> None:
+        """Look at the library's database again in :data:`REMOTE_POLL_SECONDS` (on the loop)."""
+        if self.loop is None or self.loop.is_closed() or not self.library.remote:
+            return
+        if self._polling is None or self._polling.cancelled():
+            self._polling = self.loop.call_later(REMOTE_POLL_SECONDS, self._poll_now)
+
+    def poll_remote_soon(self) -> None:
+        """From any thread (a search found the database away): look at it now."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._poll_now)
+            except RuntimeError:       # closed meanwhile: shutting down
+                pass
+
+    def _poll_now(self) -> None:
+        """On the loop: queue a look at the database on the index thread (one at a time; it
+        waits behind a running update, whose end looks at it too)."""
+        if self._polling is not None:
+            self._polling.cancel()
+            self._polling = None
+        library = self.library
+        if not library.remote or self._poll_due or self.loop is None or self.loop.is_closed():
+            return
+        self._poll_due = True
+        try:
+            fut = self.loop.run_in_executor(self._executor, self._poll, library)
+        except RuntimeError:           # the executor was shut down: exiting
+            self._poll_due = False
+            return
+        fut.add_done_callback(lambda f: self._polled(f, library))
+
+    def _poll(self, library: Library) -> bool:
+        """On the index thread: what the database's writer committed, or a new connection to
+        a database that was away; True when a table changed."""
+        changed = library.poll_remote()
+        self._check_remote(library)
+        return changed
+
+    def _polled(self, fut: asyncio.Future, library: Library) -> None:
+        self._poll_due = False
+        if library is not self.library or fut.cancelled():
+            return
+        changed = False
+        try:
+            changed = fut.result()
+        except Exception:
+            log.exception("reading the library's database failed")
+        if changed:          # as after an update: completion's lookups, search, the graph
+            self._lane.submit(library.build_tables)
+            self._lane.submit(library.warm_search)
+            if self.on_updated:
+                self.on_updated([])
+            if self.on_indexed:
+                self.on_indexed([])
+            self.changed()
+        self._poll_later()
+
+    def _check_remote(self, library: Library) -> None:
+        """Say once that the library's database is away (the status says it while it is), and
+        log its return."""
+        if library is not self.library or not library.remote:
+            return
+        away = library.remote_unavailable()
+        if away and not self._away_said:
+            self._away_said = away
+            self.warn(f"paperlens: {away}. Completion and hover answer from the papers read before; "
+                      "search cannot reach the library until it is back (paperlens reconnects by itself)")
+            self.changed()
+        elif not away and self._away_said:
+            self._away_said = ""
+            log.info("the library's database answers again")
+            self.changed()
 
     # -- file changes ------------------------------------------------------------------------
     def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
@@ -227,7 +320,9 @@ class Indexing:
             return
         # files and folders alike: a folder created, moved or deleted is looked at alone
         # (corpus.diff walks what is under it), never the whole paper folder again
-        relevant = [p for p in paths if self.library.store_for(p) is not None]
+        # (a folder whose index is in a database is indexed by its writer, not here)
+        relevant = [p for p in paths if (store := self.library.store_for(p)) is not None
+                    and not any(store is r for r in self.library.remote)]
         if relevant:
             self.schedule(relevant)
 
@@ -252,6 +347,9 @@ class Indexing:
         """A running update stops now (its parser workers are killed, nothing is committed);
         exit never waits for it."""
         self.stop_updates()
+        if self._polling is not None:
+            self._polling.cancel()
+            self._polling = None
         if self.watcher is not None:
             self.watcher.stop()
         if self.zotero_watcher is not None:

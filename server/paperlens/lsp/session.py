@@ -88,8 +88,8 @@ class Session:
 
     def _shape(self) -> tuple:
         """The arguments of the Library the settings make: the folders', then the Zotero
-        library's (see :meth:`zotero_source`)."""
-        return self.config.library_shape() + (self.zotero_source(),)
+        library's (see :meth:`zotero_source`), then the backend of the folders' indexes."""
+        return self.config.library_shape() + (self.zotero_source(), self.config.backend())
 
     def zotero_source(self) -> Optional[tuple]:
         """(data folder, collections or None, found rather than configured) of the Zotero
@@ -251,8 +251,19 @@ class Session:
                             "baseUrl": redacted_url(summary.base_url)},
                 "settings_errors": self.config.errors,
                 "zotero": self.zotero_status(),
+                "index": self.index_status(),
                 "last": [r.to_dict() for r in self.index.last_reports],
                 "work": self.work()}
+
+    def index_status(self) -> dict:
+        """Where the folders' indexes are: ``{"backend": "whoosh"}``, or the library's database
+        (``backend: "postgresql"``, its URL without user name or password, whether it answers,
+        and why not)."""
+        status = self.index.library.backend_status()
+        if status is None:
+            return {"backend": "whoosh"}
+        return {"backend": status["kind"], "url": status["url"], "reachable": status["reachable"],
+                "error": status["error"]}
 
     def zotero_status(self) -> dict:
         """Which Zotero library is read: its folder, whether it is configured or the default

@@ -12,14 +12,16 @@
 """
 
 
-def open_index(folder, index_dir, workers=None, backend=None):
+def open_index(folder, index_dir, workers=None, backend=None, schema=None):
     """The index of ``folder`` (a ``base.SearchIndex``): kept in ``index_dir`` by Whoosh, or,
     when ``backend`` is a ``postgresql://`` URL (the setting ``paperlens.index.backend``), in
-    that database (``index_dir`` then holds only the local text views of PDFs)."""
+    that database, in the tables of ``schema`` (``index_dir`` then holds only the local text
+    views of PDFs)."""
     if backend and backend != "whoosh":
         from paperlens.core.index.postgres import open_index as open_postgres
 
-        return open_postgres(folder, backend, index_dir=index_dir, workers=workers)
+        return open_postgres(folder, backend, index_dir=index_dir, workers=workers,
+                             **({"schema": schema} if schema else {}))
     from paperlens.core.index.whoosh import open_index as open_whoosh
 
     return open_whoosh(folder, index_dir, workers=workers)

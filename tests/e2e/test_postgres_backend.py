@@ -1,0 +1,150 @@
+"""An editor on a team's library in PostgreSQL (issue 19), against a real PostgreSQL 15
+(tests/fixtures/postgres.py): the server configured with ``paperlens.index.backend`` completes
+the keys ``paperlens index --backend URL`` wrote, searches the database, picks up what the
+writer commits next (NOTIFY), and while the database is stopped keeps completing from the
+table it read, its status and one message saying so; started again, search works again."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from conftest import SERVER, start
+from test_status import Pushed
+
+pytest_plugins = ["fixtures.postgres"]     # pg_server, pg_url
+
+PASSWORD = "s3cret-pw-never-logged"        # the fixtures' (tests/fixtures/postgres.py)
+HANG_GUARD = 60.0      # only so that a missing answer fails instead of hanging the run
+LOG = Path(tempfile.mkdtemp(prefix="paperlens-pg-e2e-")) / "server.log"
+
+BIB = """@article{vaswani2017attention,
+  title = {Attention Is All You Need},
+  author = {Vaswani, Ashish and Shazeer, Noam},
+  year = {2017},
+  journal = {NeurIPS},
+  abstract = {We propose the Transformer, based solely on attention mechanisms, dispensing with
+    recurrence and convolutions entirely.}
+}
+"""
+MORE = """@article{he2016resnet,
+  title = {Deep Residual Learning for Image Recognition},
+  author = {He, Kaiming and Zhang, Xiangyu},
+  year = {2016},
+  journal = {CVPR},
+  abstract = {We present a residual learning framework to ease the training of deeper networks.}
+}
+"""
+
+
+def index_with_cli(folder: Path, url: str, index_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "paperlens", "index", str(folder), "--backend", url,
+                           "--index-path", str(index_path), "--workers", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+
+
+def make_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "team-library"
+    folder.mkdir()
+    (folder / "refs.bib").write_text(BIB, encoding="utf-8")
+    return folder
+
+
+async def complete(client: LanguageClient, folder: Path, typed: str) -> list[str]:
+    doc = folder.parent / "draft.tex"
+    uri = doc.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="latex", version=1, text=typed)))
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=len(typed))))
+    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    return [item.label for item in (result.items if result else [])]
+
+
+async def search(client: LanguageClient, query: str) -> list[dict]:
+    return await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="paperlens.server.search", arguments=[query]))
+
+
+async def status(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="paperlens.server.status", arguments=[]))
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER[:-1] + ["--log-file", str(LOG)]))
+async def client(lsp_client: LanguageClient):
+    lsp_client.pushed = Pushed(lsp_client)
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)    # file watching
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_an_editor_completes_and_searches_what_the_writer_indexed(client: LanguageClient, tmp_path, pg_url):
+    folder, ix = make_folder(tmp_path), tmp_path / "ix"
+    index_with_cli(folder, pg_url, ix)
+    await start(client, tmp_path, ix, settings={"paperFolders": [str(folder)], "index": {"backend": pg_url}})
+    assert "vaswani2017attention" in await complete(client, folder, "\\cite{vasw")
+    hits = await search(client, "attention recurrence")
+    assert hits and hits[0]["key"] == "vaswani2017attention" and hits[0]["file"] == str(folder / "refs.bib")
+    got = await status(client)
+    assert got["index"] == {"backend": "postgresql", "url": pg_url.replace(f"paperlens:{PASSWORD}@", ""),
+                            "reachable": True, "error": ""}
+    assert got["papers"] == 1
+
+    # the writer commits more: the server's table follows (NOTIFY), without indexing itself
+    since = len(client.pushed.statuses)
+    (folder / "more.bib").write_text(MORE, encoding="utf-8")
+    index_with_cli(folder, pg_url, ix)
+    await client.pushed.until(lambda s: s["papers"] == 2, since)
+    assert "he2016resnet" in await complete(client, folder, "\\cite{he2016")
+    assert (await search(client, "residual learning"))[0]["key"] == "he2016resnet"
+    assert not list(ix.glob("*/MAIN*"))        # no Whoosh index made by the server
+    assert PASSWORD not in LOG.read_text(encoding="utf-8")
+
+
+async def test_a_database_away_keeps_completion_and_comes_back(client: LanguageClient, tmp_path, pg_server):
+    """(pg_server: skipped, saying why, without PostgreSQL)"""
+    from fixtures import postgres as pg
+
+    cluster = pg.start_cluster()          # this test's own cluster: it stops and starts it
+    try:
+        url = cluster.url()
+        folder, ix = make_folder(tmp_path), tmp_path / "ix"
+        index_with_cli(folder, url, ix)
+        await start(client, tmp_path, ix, settings={"paperFolders": [str(folder)], "index": {"backend": url}})
+        assert (await search(client, "attention"))[0]["key"] == "vaswani2017attention"
+
+        since = len(client.pushed.statuses)
+        stop(pg, cluster)
+        assert await search(client, "attention") == []       # cannot reach it: nothing found, no error
+        away = await client.pushed.until(lambda s: s["index"].get("reachable") is False, since)
+        assert away["index"]["url"] == f"postgresql://127.0.0.1:{cluster.port}/postgres"
+        assert "database" in away["index"]["error"] and PASSWORD not in str(away)
+        said = [m.message for m in client.messages if "Completion and hover answer from the papers read before" in m.message]
+        assert len(said) == 1 and PASSWORD not in said[0]
+        assert "vaswani2017attention" in await complete(client, folder, "\\cite{vasw")    # the last table
+        assert (await status(client))["papers"] == 1
+
+        since = len(client.pushed.statuses)
+        assert pg._start(cluster, pg.bin_dir()).returncode == 0
+        await client.pushed.until(lambda s: s["index"].get("reachable") is True, since)
+        assert (await search(client, "attention"))[0]["key"] == "vaswani2017attention"
+        assert len([m for m in client.messages if "Completion and hover answer" in m.message]) == 1
+        assert PASSWORD not in LOG.read_text(encoding="utf-8")
+    finally:
+        pg.stop_cluster(cluster)
+
+
+def stop(pg, cluster) -> None:
+    out = pg._run([os.path.join(pg.bin_dir(), "pg_ctl"), "stop", "-w", "-m", "fast", "-D",
+                   str(cluster.root / "data")], cluster.run_as)
+    assert out.returncode == 0, out.stderr
+
