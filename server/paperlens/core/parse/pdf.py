@@ -36,6 +36,9 @@ _SOFT_HYPHEN_END = re.compile(r"[\x02\ufffe]\s*\Z")
 _SOFT_HYPHEN_CAPITAL = re.compile(r"(?<=[^\W\d_])[\x02\ufffe](?=[ \t]*\n?[ \t]*[A-Z0-9])")
 _SOFT_HYPHEN = re.compile(r"[\x02\ufffe\u00ad]")
 _CONTROLS = re.compile(r"[\x00\x01\x03-\x08\x0b-\x1f\x7f]")
+# what any of the five patterns above can match: a C0 control but \t and \n, DEL, a soft hyphen
+_CONTROL_OR_SOFT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\u00ad]")
+_LIGATURE = re.compile(r"[\ufb00-\ufb06]")
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
                             "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 
@@ -52,14 +55,19 @@ def normalise_page_text(raw: str) -> str:
     trailing empty lines dropped.
     """
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROLS.sub("", text)
-    text = _SOFT_HYPHEN_END.sub("-", text)
-    text = _SOFT_HYPHEN_CAPITAL.sub("-", text)     # "Multi\ufffeArmed" -> "Multi-Armed", "Delta\ufffe4" -> "Delta-4"
-    text = _SOFT_HYPHEN_BREAK.sub("", text)
-    text = _SOFT_HYPHEN.sub("", text)
-    text = text.translate(_LIGATURES)
+    if _CONTROL_OR_SOFT.search(text):      # (most lines have neither: five patterns not run)
+        text = _CONTROLS.sub("", text)
+        text = _SOFT_HYPHEN_END.sub("-", text)
+        text = _SOFT_HYPHEN_CAPITAL.sub("-", text)     # "Multi\ufffeArmed" -> "Multi-Armed", "Delta\ufffe4" -> "Delta-4"
+        text = _SOFT_HYPHEN_BREAK.sub("", text)
+        text = _SOFT_HYPHEN.sub("", text)
+    if _LIGATURE.search(text):
+        text = text.translate(_LIGATURES)
     text = compose_spacing_accents(text)   # TeX's spacing accents: "Jo˜ao" -> "João"
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    if "\n" in text:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    else:
+        text = text.rstrip()
     return text.rstrip("\n")
 
 
