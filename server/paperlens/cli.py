@@ -224,6 +224,8 @@ def cmd_search(args) -> int:
     away = lib.remote_unavailable()
     if away:
         sys.stderr.write(f"paperlens: the library cannot be searched: {away}\n")
+        if args.json:
+            _emit(args, {"query": args.query, "results": [], "error": away}, "")
         return 1
     lines = []
     for n, h in enumerate(hits, 1):

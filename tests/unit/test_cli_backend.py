@@ -96,6 +96,11 @@ def test_a_database_away_is_said_without_the_password(tmp_path, capsys, caplog, 
     code, out, err = run(capsys, "search", "attention", "--dir", str(lib), "--backend", url, "--index-path", ix)
     assert code == 1
     assert f"the library cannot be searched: cannot reach the library's database at postgresql://127.0.0.1:{port}/papers" in err
+    code, out, _ = run(capsys, "search", "attention", "--dir", str(lib), "--backend", url, "--index-path", ix,
+                       "--json")
+    assert code == 1 and json.loads(out)["results"] == []
+    assert json.loads(out)["error"].startswith(f"cannot reach the library's database at postgresql://127.0.0.1:{port}/papers")
+    assert PASSWORD not in out
     code, out, err2 = run(capsys, "index", str(lib), "--backend", url, "--index-path", ix, "--json")
     assert code == 1 and "cannot reach the library's database" in json.loads(out)["folders"][0]["error"]
     for text in (out, err, err2, caplog.text):
