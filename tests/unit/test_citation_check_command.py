@@ -35,7 +35,7 @@ class FakeClient:
     def __init__(self, settings) -> None:
         self.model = settings.model
 
-    def _complete(self, messages):
+    def complete(self, messages):
         FakeClient.asked.append(messages)
         return "VERDICT: supported\nPassage [1] says so."
 

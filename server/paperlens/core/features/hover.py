@@ -179,11 +179,11 @@ def _read_rarity(view: LibraryView, state, background: bool = False) -> None:
             found = passages(view, row) if row is not None else None
             if found:
                 texts.append(" ".join(p.text for p in found))
-        made = evidence.Rarity.of_texts(texts) if texts else evidence.title_rarity(view.rows())
+        made = evidence.Rarity.of_texts(texts) if texts else evidence.title_rarity(view.rows(), wait=True)
         sampled = bool(texts)
     except Exception:
         log.exception("reading the rarity of words in the library")
-        made = evidence.title_rarity(view.rows())
+        made = evidence.title_rarity(view.rows(), wait=True)
     with _rarity_lock:
         if state in _rarity:        # still the library as it is (not a read overtaken by a change)
             _rarity[state] = made

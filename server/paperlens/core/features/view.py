@@ -73,6 +73,10 @@ class LibraryView(Protocol):
     def summary(self, row: "Row") -> Optional[CardSummary]:
         """The paper's summary as its card shows it (at once: cached or extractive), or None."""
 
+    def summary_inputs(self, row: "Row") -> Optional[tuple]:
+        """(text paper, its passages, content hash) of the paper's text, or None without one
+        (what its summary and the evidence beneath its card read)."""
+
     def graph(self, wait: bool = False) -> Optional["CitationGraph"]:
         """The library's citation graph; without ``wait`` None while it is being built (its
         build is started)."""

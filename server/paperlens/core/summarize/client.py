@@ -201,8 +201,9 @@ class LLMSummarizer:
 
     # ------------------------------------------------------------------------------ calls
 
-    def _complete(self, messages: list[dict[str, str]]) -> str:
-        """One chat completion: bounded retries within ``timeout_seconds``.
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        """One chat completion: bounded retries within ``timeout_seconds`` (summaries and the
+        citation check use it).
 
         Errors are raised outside of ``except`` blocks, so that no exception of the client (whose
         text may quote the server) is chained to ours as ``__context__``."""
@@ -369,11 +370,11 @@ class LLMSummarizer:
         if plan.single is not None:
             if not plan.single.used and not paper.abstract.strip():
                 raise SummaryError("the paper has no text to summarise", kind="empty")
-            text = self._complete(plan.single.messages)
+            text = self.complete(plan.single.messages)
         else:
-            partials = [self._complete(part.messages) for part in plan.parts]
+            partials = [self.complete(part.messages) for part in plan.parts]
             counter = TokenCounter(self.model)
-            text = self._complete(reduce_prompt(paper, partials, counter, budget))
+            text = self.complete(reduce_prompt(paper, partials, counter, budget))
         return self._summary(text, passages, plan.used)
 
     def _summary(self, text: str, passages: list[Passage], used: list[int]) -> Summary:

@@ -56,7 +56,7 @@ def check_citation(ls, args) -> dict:
     client = LLMSummarizer(settings)
     try:
         verdict = citation_check.check(claim, row.title, found.evidence,
-                                       client._complete, model=settings.model)   # noqa: SLF001
+                                       client.complete, model=settings.model)
     finally:
         client.close()
     return {"key": cite.key, "title": row.title, **verdict.to_dict()}
