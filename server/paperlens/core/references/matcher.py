@@ -514,12 +514,10 @@ class ReferenceMatcher:
         entry's text might change it (see :meth:`match_and_candidates`)."""
         if not hits:
             return None, False
-        if ref.after and self._names_a_title(ref.after):
+        if ref.authors is not None and ref.after and self._names_a_title(ref.after):
             # the text after the title names a library title too (two entries run together): the
             # entry is decided as its text is (an ambiguous entry links nothing)
-            text = f"{ref.authors} {ref.title}{'' if ref.after[:1] in '.,;:' else ' '}{ref.after}".strip()
-            return self.match_and_candidates(Reference(ref.label, text=text, title=ref.title, doi=ref.doi,
-                                                       arxiv=ref.arxiv, year=ref.year))[0], False
+            return self._as_text(ref), False
         # the answer depends on the hits, the year(s), the arXiv id, and the author list only when
         # a hit needs a surname the title field lacks: popular papers' entries repeat it
         need = self._ev_need.get(id(hits))
@@ -534,7 +532,20 @@ class ReferenceMatcher:
             if len(self._decided) > 200_000:
                 self._decided.clear()
             got = self._decided[key] = self._decide_entry(ref, hits)
-        return got
+        if got[0] is None and got[1] and ref.authors is not None:
+            # a library title came close but the title field alone did not decide (a title
+            # field cut from the author list: ``Name: the rest`` with ``Name:`` among the
+            # authors): the entry is decided as its text is, put together from what was kept
+            return self._as_text(ref), False
+        return got[0], got[1] and ref.authors is None
+
+    def _as_text(self, ref: Reference) -> tuple[str, float] | None:
+        """:meth:`match_reference` of an entry kept without its text, on its text put together
+        from its evidence (the text before, the title, the text after)."""
+        after = ref.after or ""
+        text = f"{ref.authors} {ref.title}{'' if after[:1] in '.,;:' else ' '}{after}".strip()
+        return self.match_and_candidates(Reference(ref.label, text=text, title=ref.title, doi=ref.doi,
+                                                   arxiv=ref.arxiv, year=ref.year))[0]
 
     def _names_a_title(self, after: str) -> bool:
         """Whether the text after an entry's title holds most words of a library title (venues
@@ -575,7 +586,7 @@ class ReferenceMatcher:
                 found.append((score, int(kind == "title" and not t.main), t))
             else:
                 wants = True
-        return self._choose(found), wants and evidence is None
+        return self._choose(found), wants
 
     def _field_hits(self, raw: str, norm: str) -> tuple:
         """``(title index, score, kind, author)`` of the candidates of a title field alone whose
