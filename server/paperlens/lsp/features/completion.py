@@ -21,13 +21,17 @@ def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionL
     if found is None:
         return None
     items = []
+    ranges: dict = {}         # (every item replaces the same partial key: converted once)
     for item in found.items:
+        where = ranges.get(item.span)
+        if where is None:
+            where = ranges[item.span] = req.positions.range(req.doc.text, item.span)
         items.append(types.CompletionItem(
             label=item.key, kind=types.CompletionItemKind.Reference, detail=item.detail,
             # why the context ranked it here (title words, passage, co-citation), beside the key
             label_details=types.CompletionItemLabelDetails(description=item.why) if item.why else None,
             sort_text=item.sort_text, filter_text=item.filter_text,
-            text_edit=types.TextEdit(range=req.positions.range(req.doc.text, item.span), new_text=item.key),
+            text_edit=types.TextEdit(range=where, new_text=item.key),
             data=item.data))
     return types.CompletionList(is_incomplete=found.incomplete, items=items)
 
