@@ -56,6 +56,18 @@ class Library:
     ``writes_remote`` False (the server, the command line's readers) only reads them: its
     updates reload their tables instead of indexing the folders into the database."""
 
+    # (class defaults too: a Library made without __init__, as a test's stand-in, has them)
+    backend: Optional[str] = None
+    remote: "list[SearchIndex] | tuple" = ()
+    writes_remote = True
+    remote_polled_behind = False
+    on_remote_unavailable = None
+    zotero = None
+    tables_built_behind = False
+    _joined = None
+    _keys = None
+    _building: "set[int] | frozenset" = frozenset()
+
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
                  workers: Optional[int] = None, zotero: Optional[tuple] = None,
                  backend: Optional[str] = None):
