@@ -313,6 +313,8 @@ _parts_lock = threading.Lock()
 _parts: "OrderedDict[tuple, dict]" = OrderedDict()       # (language, macros, paragraph) -> profiles
 _merged: "OrderedDict[tuple, dict]" = OrderedDict()      # (language, macros, before, after) -> profiles
 PARAGRAPHS_KEPT = 4096
+PARAGRAPH_CHARS_KEPT = 4_000_000     # and at most this many characters of them (a draft of a few
+_parts_chars = 0                     # huge paragraphs)
 
 
 def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
@@ -344,6 +346,7 @@ def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict
 
 
 def _part_profiles(part: tuple, language: str, macros) -> dict:
+    global _parts_chars
     key = (language, macros, part)
     with _parts_lock:
         held = _parts.get(key)
@@ -352,9 +355,12 @@ def _part_profiles(part: tuple, language: str, macros) -> dict:
             return held
     made = _read_profiles(part[0], language, macros, None, part[1])
     with _parts_lock:
-        _parts[key] = made
-        while len(_parts) > PARAGRAPHS_KEPT:
-            _parts.popitem(last=False)
+        if key not in _parts:
+            _parts[key] = made
+            _parts_chars += len(part[0])
+        while _parts and (len(_parts) > PARAGRAPHS_KEPT or _parts_chars > PARAGRAPH_CHARS_KEPT):
+            old, _ = _parts.popitem(last=False)
+            _parts_chars -= len(old[2][0])
     return made
 
 
