@@ -5,6 +5,7 @@ writer commits next (NOTIFY), and while the database is stopped keeps completing
 table it read, its status and one message saying so; started again, search works again."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -74,6 +75,18 @@ async def search(client: LanguageClient, query: str) -> list[dict]:
         command="paperlens.server.search", arguments=[query]))
 
 
+async def said(client: LanguageClient, words: str) -> list[str]:
+    """The window messages holding ``words``, once there is one (waited for)."""
+    async def first() -> list[str]:
+        while True:
+            found = [m.message for m in client.messages if words in m.message]
+            if found:
+                return found
+            await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+
+    return await asyncio.wait_for(first(), HANG_GUARD)
+
+
 async def status(client: LanguageClient) -> dict:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="paperlens.server.status", arguments=[]))
@@ -128,8 +141,8 @@ async def test_a_database_away_keeps_completion_and_comes_back(client: LanguageC
         away = await client.pushed.until(lambda s: s["index"].get("reachable") is False, since)
         assert away["index"]["url"] == f"postgresql://127.0.0.1:{cluster.port}/postgres"
         assert "database" in away["index"]["error"] and PASSWORD not in str(away)
-        said = [m.message for m in client.messages if "Completion and hover answer from the papers read before" in m.message]
-        assert len(said) == 1 and PASSWORD not in said[0]
+        told = await said(client, "Completion and hover answer from the papers read before")
+        assert len(told) == 1 and PASSWORD not in told[0]
         assert "vaswani2017attention" in await complete(client, folder, "\\cite{vasw")    # the last table
         assert (await status(client))["papers"] == 1
 
@@ -148,3 +161,23 @@ def stop(pg, cluster) -> None:
                    str(cluster.root / "data")], cluster.run_as)
     assert out.returncode == 0, out.stderr
 
+
+
+async def test_a_database_away_at_start_is_said_once(client: LanguageClient, tmp_path, pg_server):
+    import socket
+
+    with socket.socket() as s:          # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://paperlens:{PASSWORD}@127.0.0.1:{port}/papers"
+    folder = make_folder(tmp_path)
+    await start(client, tmp_path, tmp_path / "ix", settings={"paperFolders": [str(folder)], "index": {"backend": url}})
+    got = await client.pushed.until(lambda s: s["index"].get("reachable") is False)
+    assert got["index"]["url"] == f"postgresql://127.0.0.1:{port}/papers"
+    assert got["index"]["error"].startswith(f"cannot reach the library's database at postgresql://127.0.0.1:{port}/papers")
+    assert await search(client, "attention") == []
+    assert await complete(client, folder, "\\cite{vasw") == []        # the server did not index it itself
+    told = await said(client, "cannot reach the library's database")
+    assert await search(client, "attention") == []
+    told = [m.message for m in client.messages if "cannot reach the library's database" in m.message]
+    assert len(told) == 1 and PASSWORD not in told[0] and PASSWORD not in str(got)

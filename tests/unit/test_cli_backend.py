@@ -141,3 +141,16 @@ def test_the_library_opens_the_backend_per_folder(tmp_path, pg_url):
     finally:
         again.close()
     assert Library([a], str(tmp_path / "ix2"), backend="whoosh").remote == []
+
+
+def test_the_password_may_come_from_the_environment(tmp_path, pg_server, pg_url, capsys, monkeypatch):
+    lib, ix = folder(tmp_path), str(tmp_path / "ix")
+    bare = pg_url.replace(f":{PASSWORD}@", "@")
+    assert bare != pg_url
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    code, out, _ = run(capsys, "index", str(lib), "--backend", bare, "--index-path", ix, "--json")
+    assert code == 1 and "password authentication failed" in json.loads(out)["folders"][0]["error"]
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    code, out, err = run(capsys, "index", str(lib), "--backend", bare, "--index-path", ix, "--json")
+    assert code == 0, err
+    assert json.loads(out)["folders"][0]["papers_total"] == 2
