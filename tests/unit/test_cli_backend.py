@@ -154,3 +154,35 @@ def test_the_password_may_come_from_the_environment(tmp_path, pg_server, pg_url,
     code, out, err = run(capsys, "index", str(lib), "--backend", bare, "--index-path", ix, "--json")
     assert code == 0, err
     assert json.loads(out)["folders"][0]["papers_total"] == 2
+
+
+def caught_up(primary_url: str, replica_url: str) -> None:
+    """Wait until the replica has replayed what the primary wrote so far (on that condition;
+    ``replica_url`` names a database the replica has already: the test's may not be there yet)."""
+    import psycopg
+
+    with psycopg.connect(primary_url, autocommit=True) as p:
+        lsn = p.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+    with psycopg.connect(replica_url, autocommit=True) as r:
+        while not r.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0]:
+            r.execute("SELECT pg_sleep(0.05)")
+
+
+def test_the_writer_at_the_primary_readers_at_the_replica(tmp_path, pg_url, pg_replica, capsys):
+    lib, ix = folder(tmp_path), str(tmp_path / "ix")
+    replica_url = pg_replica.url(pg_url.rsplit("/", 1)[1])
+    assert run(capsys, "index", str(lib), "--backend", pg_url, "--index-path", ix)[0] == 0
+    caught_up(pg_url, pg_replica.url())
+    (lib / "more.bib").write_text(BIB.replace("vaswani2017attention", "other2020key"), encoding="utf-8")
+    # a reader on the replica reads (a replica refuses writes: a reader that wrote would fail)
+    code, out, err = run(capsys, "search", "attention", "--dir", str(lib), "--backend", replica_url,
+                         "--index-path", ix, "--json")
+    assert code == 0 and err == "", err
+    assert [r["key"] for r in json.loads(out)["results"]][:1] == ["vaswani2017attention"]
+    code, out, err = run(capsys, "cite", "he", "--dir", str(lib), "--backend", replica_url, "--index-path", ix)
+    assert code == 0 and err == "" and out.startswith("he2016resnet\t2016\t")
+    # the writer indexes the new file at the primary; the replica's readers see it
+    assert run(capsys, "index", str(lib), "--backend", pg_url, "--index-path", ix)[0] == 0
+    caught_up(pg_url, pg_replica.url())
+    code, out, _ = run(capsys, "cite", "other2020key", "--dir", str(lib), "--backend", replica_url, "--index-path", ix)
+    assert code == 0 and out.startswith("other2020key\t")
