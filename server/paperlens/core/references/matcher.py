@@ -573,6 +573,9 @@ class ReferenceMatcher:
             t = titles[k]
             year = self._year_in(t.paper, years)
             if year < 0:
+                # another paper, or the title field is not the whole title (``Name: the rest``,
+                # ``Name:`` read as an author): the entry's text may name this one
+                wants = wants or evidence is not None
                 continue
             if author < 0 and evidence and (kind != "title" or t.main or t.words < short or score < self.strict):
                 # a surname not in the title field, and it would decide: in the author list?
