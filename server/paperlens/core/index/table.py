@@ -92,6 +92,8 @@ class PaperTable:
         self.by_text: dict[str, int] = {}
         self._build_lock = threading.Lock()
         self._newest: Optional[list[int]] = None
+        self._rank: Optional[list[int]] = None       # row -> its place newest first (ties: by key)
+        self._short: dict[str, dict[int, float]] = {}   # the last few 1-2 letter prefixes' matches
         self._text_of: Optional[dict[str, str]] = None
 
         self.damaged = ""         # why the file this table was loaded from could not be used
@@ -252,8 +254,38 @@ class PaperTable:
     def keys(self) -> set[str]:
         return {r.key for r in self.rows}
 
+    SHORT_PREFIXES = 8        # 1-2 letter prefixes whose matches are kept (each ~1 MB at 10k papers)
+
     def _matches(self, word: str) -> dict[int, float]:
-        """Rows with a token starting with ``word``: best weight per row."""
+        """Rows with a token starting with ``word``: best weight per row. A prefix of one or two
+        letters names most of a large library (``a``: 126k postings at 10k papers, 6 ms): its
+        matches are kept for the next completions (callers do not change them)."""
+        if len(word) <= 2:
+            got = self._short.get(word)
+            if got is None:
+                got = self._prefix_matches(word)
+                if len(self._short) >= self.SHORT_PREFIXES:
+                    try:            # another request's thread may have dropped it meanwhile
+                        self._short.pop(next(iter(self._short)))
+                    except (StopIteration, KeyError, RuntimeError):
+                        pass
+                self._short[word] = got
+            return got
+        return self._prefix_matches(word)
+
+    def _order(self) -> list[int]:
+        """Each row's place in the order of an empty query's list (newest first, then by key)."""
+        rank = self._rank
+        if rank is None:
+            order = sorted(range(len(self.rows)), key=lambda i: (-(year_int(self.rows[i].year) or 0),
+                                                                 self.rows[i].key))
+            rank = [0] * len(order)
+            for place, i in enumerate(order):
+                rank[i] = place
+            self._rank = rank
+        return rank
+
+    def _prefix_matches(self, word: str) -> dict[int, float]:
         out: dict[int, float] = {}
         lo = bisect.bisect_left(self._vocab, word)
         hi = bisect.bisect_left(self._vocab, word + "\U0010ffff")
@@ -281,8 +313,10 @@ class PaperTable:
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
         self.ensure_built()
         scores: Optional[dict[int, float]] = None
-        whole = self._matches(q.replace(" ", "")) if " " not in q else {}
-        for word in _WORD.findall(q):
+        words = _WORD.findall(q)
+        # a key typed with punctuation ("he2016-deep") matches whole; a plain word is its own whole
+        whole = self._matches(q) if " " not in q and words != [q] else {}
+        for word in words:
             m = self._matches(word)
             if scores is None:
                 scores = m
@@ -291,9 +325,12 @@ class PaperTable:
             if not scores:
                 break
         scores = scores or {}
+        if whole:                   # a kept prefix's matches stay as they are
+            scores = dict(scores)
         for i, s in whole.items():  # a key typed with punctuation: "he2016-deep"
             scores[i] = max(scores.get(i, 0.0), s)
-        ranked = sorted(scores, key=lambda i: (-scores[i],
-                                               -(year_int(self.rows[i].year) or 0),
-                                               self.rows[i].key))
+        # best score first, then newest (then by key): two sorts on precomputed keys, stable,
+        # instead of a Python key tuple per row (5k rows matching "li": 13 ms)
+        ranked = sorted(scores, key=self._order().__getitem__)
+        ranked.sort(key=scores.__getitem__, reverse=True)
         return [(scores[i], self.rows[i]) for i in ranked[:limit]], len(ranked)
