@@ -75,6 +75,19 @@ async def search(client: LanguageClient, query: str) -> list[dict]:
         command="paperlens.server.search", arguments=[query]))
 
 
+async def search_fails(client: LanguageClient, query: str) -> str:
+    """The error a search gets while the database cannot be reached (RequestFailed, its
+    reason): an editor shows it instead of an empty list that would mean "nothing found"."""
+    from pygls.exceptions import JsonRpcException
+
+    try:
+        got = await search(client, query)
+    except JsonRpcException as exc:
+        assert exc.code == types.LSPErrorCodes.RequestFailed.value
+        return exc.message
+    raise AssertionError(f"the search answered {got!r}")
+
+
 async def said(client: LanguageClient, words: str) -> list[str]:
     """The window messages holding ``words``, once there is one (waited for)."""
     async def first() -> list[str]:
@@ -137,7 +150,8 @@ async def test_a_database_away_keeps_completion_and_comes_back(client: LanguageC
 
         since = len(client.pushed.statuses)
         stop(pg, cluster)
-        assert await search(client, "attention") == []       # cannot reach it: nothing found, no error
+        why = await search_fails(client, "attention")       # cannot reach it: not "nothing found"
+        assert why.startswith("the library cannot be searched") and PASSWORD not in why
         away = await client.pushed.until(lambda s: s["index"].get("reachable") is False, since)
         assert away["index"]["url"] == f"postgresql://127.0.0.1:{cluster.port}/postgres"
         assert "database" in away["index"]["error"] and PASSWORD not in str(away)
@@ -175,9 +189,9 @@ async def test_a_database_away_at_start_is_said_once(client: LanguageClient, tmp
     got = await client.pushed.until(lambda s: s["index"].get("reachable") is False)
     assert got["index"]["url"] == f"postgresql://127.0.0.1:{port}/papers"
     assert got["index"]["error"].startswith(f"cannot reach the library's database at postgresql://127.0.0.1:{port}/papers")
-    assert await search(client, "attention") == []
+    assert (await search_fails(client, "attention")).startswith("the library cannot be searched")
     assert await complete(client, folder, "\\cite{vasw") == []        # the server did not index it itself
     told = await said(client, "cannot reach the library's database")
-    assert await search(client, "attention") == []
+    assert PASSWORD not in await search_fails(client, "attention")
     told = [m.message for m in client.messages if "cannot reach the library's database" in m.message]
     assert len(told) == 1 and PASSWORD not in told[0] and PASSWORD not in str(got)

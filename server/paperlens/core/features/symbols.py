@@ -27,12 +27,28 @@ def _plain(snippet: str) -> str:
     return snippet.replace("**", "")
 
 
+UNREACHABLE = "the library cannot be searched"     # how Library.search's note says so
+
+
+class LibraryUnreachable(Exception):
+    """The library's database cannot be reached: a search has no answer (which is not "no
+    results"); the message says why (its URL redacted)."""
+
+
+def _searched(view: LibraryView, query: str, limit: int, per_paper: int = 2):
+    hits = view.search(query, limit=limit, per_paper=per_paper)
+    note = getattr(hits, "note", "") or ""
+    if not hits and note.startswith(UNREACHABLE):
+        raise LibraryUnreachable(note)
+    return hits
+
+
 def workspace_symbols(query: str, view: LibraryView) -> list[Symbol]:
     query = (query or "").strip()
     if len(query) < 2:
         return []
     out = []
-    for hit in view.search(query, limit=MAX_SYMBOLS, per_paper=3):
+    for hit in _searched(view, query, MAX_SYMBOLS, per_paper=3):
         where = f"p. {hit.page}, " if hit.page else ""
         if hit.section == "record":      # "Title — Lamport · 1978 · lamport1978time"
             name, kind = _plain(hit.snippet)[:240] or hit.title, "record"
@@ -45,7 +61,7 @@ def workspace_symbols(query: str, view: LibraryView) -> list[Symbol]:
 
 def search(query: str, limit: int, view: LibraryView) -> list[dict]:
     """Ranked passages as JSON objects (with the file's URI)."""
-    return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in view.search(query, limit=limit)]
+    return [{**h.to_dict(), "uri": Path(h.path).as_uri()} for h in _searched(view, query, limit)]
 
 
 def papers(query: str, limit: int, view: LibraryView) -> list[dict]:

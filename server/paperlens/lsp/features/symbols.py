@@ -3,7 +3,7 @@ core/features/symbols.py)."""
 from __future__ import annotations
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from paperlens.core.features import symbols as feature
 from paperlens.lsp import convert
@@ -12,11 +12,21 @@ from paperlens.lsp.features._view import library_view
 KINDS = {"record": types.SymbolKind.Object, "passage": types.SymbolKind.String}
 
 
+class RequestFailed(JsonRpcException):
+    """LSP's RequestFailed: a valid request the server cannot answer now; the message says
+    why (the editor shows it instead of an empty list)."""
+    CODE = types.LSPErrorCodes.RequestFailed.value
+
+
 def workspace_symbol(ls, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+    try:
+        found = feature.workspace_symbols(params.query, library_view(ls))
+    except feature.LibraryUnreachable as exc:
+        raise RequestFailed(str(exc)) from None
     return [types.SymbolInformation(
         name=s.name, kind=KINDS[s.kind], container_name=s.container,
         location=types.Location(uri=convert.path_to_uri(s.path), range=convert.line_range(s.line_start, s.line_end)))
-        for s in feature.workspace_symbols(params.query, library_view(ls))]
+        for s in found]
 
 
 def query_and_limit(command: str, args, default: int, most: int) -> tuple[str, int]:
@@ -45,7 +55,10 @@ def query_and_limit(command: str, args, default: int, most: int) -> tuple[str, i
 def search_command(ls, args) -> list[dict]:
     """``paperlens.server.search`` [query, limit?] -> ranked passages as JSON objects."""
     query, limit = query_and_limit("paperlens.server.search", args, 20, 200)
-    return feature.search(query, limit, library_view(ls))
+    try:
+        return feature.search(query, limit, library_view(ls))
+    except feature.LibraryUnreachable as exc:
+        raise RequestFailed(str(exc)) from None
 
 
 def papers_command(ls, args) -> list[dict]:
