@@ -327,3 +327,46 @@ def test_a_writer_that_cannot_start_releases_the_lock(tmp_path, monkeypatch):
     w = Writer.open(ix)        # the lock is free
     w.abandon()
     assert ix.lock("WRITELOCK").acquire(False)
+
+
+def test_documents_of_varied_field_names_boosts_and_stored_values(tmp_path):
+    """add_document remembers what to do per tuple of field names: documents whose names come
+    in other orders, with a field's or the document's boost, or a custom stored value, are
+    written as Whoosh writes them."""
+    docs = _sample_docs(n=300, seed=5)
+
+    def build(path, ours=True):
+        ix = _create(path, make_schema())
+        w = _writer(ix, ours)
+        for i, text in enumerate(docs):
+            kind = i % 5
+            if kind == 0:
+                w.add_document(doc=f"s:{i}", body=text, title=text[:40], line_start=i)
+            elif kind == 1:
+                w.add_document(title=text[:40], doc=f"s:{i}", body=text, _title_boost=2.5)
+            elif kind == 2:
+                w.add_document(doc=f"s:{i}", body=text, _boost=1.5, _stored_body="stored " + text[:10])
+            elif kind == 3:
+                w.add_document(doc=f"s:{i}", body=text, _body_boost=0.5, _boost=2.0, authors="Ada Lovelace")
+            else:
+                w.add_document(doc=f"s:{i}", body=text if i % 2 else None, title=None, meta="key2020 2020")
+        w.commit()
+        return ix
+
+    ref = _dump_index(build(tmp_path / "whoosh", ours=False))
+    assert _dump_index(build(tmp_path / "ours")) == ref
+
+
+def test_a_field_added_while_writing_is_written(tmp_path):
+    from whoosh.fields import UnknownFieldError
+
+    ix = _create(tmp_path / "ix", make_schema())
+    w = Writer.open(ix)
+    with pytest.raises(UnknownFieldError):
+        w.add_document(doc="p:1", extra="first words")
+    w.add_field("extra", fields.TEXT(stored=True))
+    w.add_document(doc="p:1", extra="first words")
+    w.commit()
+    with ix.searcher() as s:
+        assert [hit["extra"] for hit in s.documents()] == ["first words"]
+        assert list(s.lexicon("extra")) == [b"first", b"words"]

@@ -449,6 +449,7 @@ class Writer(SegmentWriter):
         super().__init__(ix, **kwargs)
         self._terms: Optional[TermPool] = None      # made on first use (see term_pool)
         self._last_items: dict = {}                  # fieldname -> (value, its postings)
+        self._plans: dict = {}                       # field names -> add_document's plan
 
     @classmethod
     def open(cls, ix, timeout: float = 0.0, lock: bool = True, **kwargs) -> "Writer":
@@ -488,42 +489,33 @@ class Writer(SegmentWriter):
         sorted order, so the segment is the same. Spelling and vector fields go through
         Whoosh's own method."""
         pool = self.pool
-        schema = self.schema
-        stored_only = [key[len(STORED_ONLY):] for key in fields if key.startswith(STORED_ONLY)
-                       and key[len(STORED_ONLY):] not in fields]
-        for name in stored_only:
-            if name not in schema or not schema[name].stored:
-                raise ValueError(f"{STORED_ONLY}{name}: {name!r} is not a stored field of the schema")
-        if type(pool) is not PostingPool:
+        plan = self._plans.get(tuple(fields))
+        if plan is None:
+            plan = self._plan(fields)
+        stored_only, steps = plan
+        if type(pool) is not PostingPool or steps is None:
             return self._whoosh_add_document(fields, stored_only)
-        fieldnames = sorted([name for name in fields.keys() if not name.startswith("_")])
-        for name in fieldnames:
-            field = schema[name] if name in schema else None
-            if field is None or field.vector or field.separate_spelling():
-                # (an unknown field raises there)
-                return self._whoosh_add_document(fields, stored_only)
         self._check_state()
         perdocwriter = self.perdocwriter
         docnum = self.docnum
         docboost = self._doc_boost(fields)
         last_items = self._last_items
         terms = self._term_pool()
+        schema = self.schema
 
         perdocwriter.start_doc(docnum)
         try:
-            for fieldname in fieldnames:
+            for fieldname, field, plain, shared, boostkw, stored_key in steps:
                 value = fields.get(fieldname)
                 if value is None:
                     continue
-                field = schema[fieldname]
                 length = 0
                 if field.indexed:
-                    fieldboost = self._field_boost(fields, fieldname, docboost)
-                    if type(field).index is _PLAIN_INDEX and isinstance(value, str) and field.format:
+                    fieldboost = float(fields[boostkw]) if boostkw else docboost
+                    if plain and isinstance(value, str):
                         # a field often repeats the previous document's value (a passage's
                         # paper title, path, key): analysis is deterministic, reuse it
                         last = last_items.get(fieldname)
-                        shared = is_plain_frequency(field.format)
                         if last is not None and last[0] == value:
                             # fresh value bytes: a block's pickle would otherwise memoize
                             # the shared objects and the postings bytes would differ
@@ -559,7 +551,7 @@ class Writer(SegmentWriter):
                             pool.current.extend([(fieldname, tbytes, docnum, weight * fieldboost, vbytes)
                                                  for tbytes, _, weight, vbytes in items])
 
-                customval = fields.get("_stored_%s" % fieldname, value)
+                customval = fields[stored_key] if stored_key else value
                 sv = customval if field.stored else None
                 perdocwriter.add_field(fieldname, field, sv, length)
 
@@ -578,6 +570,45 @@ class Writer(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _plan(self, fields: dict) -> tuple:
+        """What add_document does with documents of these field names (remembered per tuple of
+        names, in their order: the store passes a kind of document's fields the same way):
+        (the stored-only names, the steps: per indexed or stored field in name order (name,
+        field, plain analysis, shared weights and values, its boost keyword or "", its
+        ``_stored_`` keyword or "")), the
+        steps None when Whoosh's own method must add them (spelling, vectors, unknown names).
+        A stored-only name the schema does not store raises ValueError."""
+        schema = self.schema
+        stored_only = [key[len(STORED_ONLY):] for key in fields if key.startswith(STORED_ONLY)
+                       and key[len(STORED_ONLY):] not in fields]
+        for name in stored_only:
+            if name not in schema or not schema[name].stored:
+                raise ValueError(f"{STORED_ONLY}{name}: {name!r} is not a stored field of the schema")
+        steps: Optional[list] = []
+        for name in sorted([name for name in fields.keys() if not name.startswith("_")]):
+            field = schema[name] if name in schema else None
+            if field is None or field.vector or field.separate_spelling():
+                steps = None         # (an unknown field raises there)
+                break
+            plain = type(field).index is _PLAIN_INDEX and bool(field.format)
+            shared = plain and is_plain_frequency(field.format)
+            boostkw = "_%s_boost" % name
+            stored_key = "_stored_%s" % name
+            steps.append((name, field, plain, shared, boostkw if boostkw in fields else "",
+                          stored_key if stored_key in fields else ""))
+        plan = (stored_only, steps)
+        if len(self._plans) < 64:
+            self._plans[tuple(fields)] = plan
+        return plan
+
+    def add_field(self, fieldname, fieldspec, **kwargs):
+        self._plans.clear()
+        return super().add_field(fieldname, fieldspec, **kwargs)
+
+    def remove_field(self, fieldname, **kwargs):
+        self._plans.clear()
+        return super().remove_field(fieldname, **kwargs)
 
     def _whoosh_add_document(self, fields: dict, stored_only: list):
         """Whoosh's own add_document (it has no stored-only values: those are indexed too)."""
