@@ -370,3 +370,26 @@ def test_a_field_added_while_writing_is_written(tmp_path):
     with ix.searcher() as s:
         assert [hit["extra"] for hit in s.documents()] == ["first words"]
         assert list(s.lexicon("extra")) == [b"first", b"words"]
+
+
+def test_a_block_is_minified_as_whoosh_minifies_it():
+    from array import array
+
+    from whoosh.codec.whoosh3 import W3PostingsWriter
+
+    rnd = random.Random(9)
+    ours = writing.PostingsWriter.__new__(writing.PostingsWriter)
+    ref = W3PostingsWriter.__new__(W3PostingsWriter)
+    for k in range(2000):
+        n = rnd.randint(0, 130)
+        ids = sorted(rnd.sample(range(100000), n))
+        choice = k % 4
+        weights = ([1.0] * n if choice == 0 else [2.5] * n if choice == 1 else
+                   [rnd.choice([1.0, 2.0, 3.5, float("nan")]) for _ in range(n)])
+        for w in (ours, ref):
+            w._byteids = False
+            w._ids = array("I", ids)
+            w._weights = array("f", weights)
+        assert ours._mini_ids() == ref._mini_ids()
+        a, b = ours._mini_weights(), ref._mini_weights()
+        assert repr(a) == repr(b)      # (nan != nan)

@@ -32,7 +32,7 @@ import marshal
 import tempfile
 from array import array
 from itertools import groupby
-from operator import itemgetter
+from operator import itemgetter, sub
 from typing import Optional
 
 from paperlens.core.index.whoosh import require
@@ -83,6 +83,27 @@ class PostingsWriter(whoosh3.W3PostingsWriter):
                 return
             self._write_block()
             start = end
+
+    def _mini_ids(self):
+        """Whoosh's: the block's ids as deltas (by ``map`` instead of a generator: the same
+        tuple)."""
+        ids = self._ids
+        if self._byteids or not ids:
+            return tuple(ids)
+        return (ids[0], *map(sub, ids[1:], ids))
+
+    def _mini_weights(self):
+        """Whoosh's: None when every weight is 1.0, the weight when they are all the same, else
+        all of them (counted by the array, not compared one by one in Python)."""
+        weights = self._weights
+        if not isinstance(weights, array):
+            return super()._mini_weights()
+        n = len(weights)
+        if weights.count(1.0) == n:
+            return None
+        if weights.count(weights[0]) == n:
+            return weights[0]
+        return tuple(weights)
 
     @property
     def byte_ids(self) -> bool:
