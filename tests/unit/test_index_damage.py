@@ -204,15 +204,20 @@ def test_a_damaged_meta_file_rebuilds_the_index(tmp_path, content):
 
 # -- references.jsonl, heads.jsonl ---------------------------------------------------------------------
 
+KEPT = Reference(label="1", title="Attention Is All You Need", year="2017", authors="A. Vaswani, N. Shazeer.",
+                after=". NeurIPS, 2017.")      # what the graph reads: the entry's title, year and evidence
+
+
 def test_reference_lines_are_objects_with_named_fields(tmp_path):
     """What the citation graph needs of a reference list is stored as JSON objects with the
     fields' names (empty ones left out), and read back as models.Reference."""
     folder, index = _library(tmp_path)
     (line,) = (index / "references.jsonl").read_text(encoding="utf-8").splitlines()
     pid, _, data = line.partition("\t")
-    assert json.loads(data) == [{"label": "1", "title": "Attention Is All You Need"}]
+    assert json.loads(data) == [{"label": "1", "title": "Attention Is All You Need", "year": "2017",
+                                 "authors": "A. Vaswani, N. Shazeer.", "after": ". NeurIPS, 2017."}]
     store = IndexStore(folder, index, workers=1)
-    assert list(store.reference_lines()) == [(pid, [Reference(label="1", title="Attention Is All You Need")])]
+    assert list(store.reference_lines()) == [(pid, [KEPT])]
     library = Library([folder], index_path=str(tmp_path / "unused"))
     library.stores = [store]
     (ref,) = library.references_of(store.table.get(pid))
@@ -233,7 +238,7 @@ def test_an_index_of_another_format_gives_no_reference_lines(tmp_path):
     assert list(store.reference_lines()) == [] and store.damaged == ""
     assert not store.is_ready()
     assert store.update().rebuilt.startswith("schema changed (14 -> ")
-    assert [refs for _, refs in store.reference_lines()] == [[Reference(label="1", title="Attention Is All You Need")]]
+    assert [refs for _, refs in store.reference_lines()] == [[KEPT]]
     store.close()
 
 

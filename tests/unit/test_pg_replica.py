@@ -12,6 +12,9 @@ def caught_up(primary_url: str, replica_url: str) -> None:
     reports its replay position; no sleeps, the wait is on that condition)."""
     with psycopg.connect(primary_url, autocommit=True) as p:
         lsn = p.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+    # the replica's own postgres database: the test's database may not have been replayed yet
+    # ("database ... does not exist" when the replica was started by an earlier test)
+    replica_url = replica_url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(replica_url, autocommit=True) as r:
         while not r.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0]:
             r.execute("SELECT pg_sleep(0.05)")

@@ -174,7 +174,8 @@ class SearchIndex(abc.ABC):
 
     @abc.abstractmethod
     def reference_lines(self) -> Iterator[tuple[str, list[Reference]]]:
-        """(paper id, its references with label, title, DOI and arXiv id) of every paper with a
+        """(paper id, its references with label, title, DOI, arXiv id, year and the matcher's
+        evidence: the text before and after the title, the other years) of every paper with a
         reference list: what the citation graph is built from, streamed."""
 
     @abc.abstractmethod
