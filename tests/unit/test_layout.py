@@ -34,3 +34,18 @@ def test_every_file_named_exists():
     named = set(re.findall(r"(?<![/\w])([a-z_]+\.py)\b", block))
     existing = {m.name for m in _modules()}
     assert named and not named - existing, f"README Layout names files that do not exist: {named - existing}"
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (no packages): a unit and an e2e test
+    module of the same name stop the whole run at collection ("import file mismatch")."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if "node_modules" in path.parts:
+            continue
+        rel = str(path.relative_to(ROOT))
+        if path.name in seen:
+            clashes.append((seen[path.name], rel))
+        seen.setdefault(path.name, rel)
+    assert clashes == []
