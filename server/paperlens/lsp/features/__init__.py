@@ -25,12 +25,22 @@ class Features:
     def library_changed(self) -> None:
         """The library changed (an index update ended): republish every open document's
         diagnostics and the .bib files' duplicate keys; index the papers' titles for completion
-        by context (core/recommend.py) on a background thread."""
+        by context (core/recommend.py) and read the words' rarity for evidence (hover.rarity)
+        on background threads."""
         self.publisher.refresh_all()
         try:
             from paperlens.core import recommend
             recommend.title_index(self.server.session.library.rows(), wait=False)
         except Exception:          # no server (tests), no library yet: the first request does it
+            pass
+        try:
+            # the word rarity the evidence beneath a card weighs words with: read now, in the
+            # background, not when the first hover asks for it (the 10k bench's hovers and the
+            # requests after them shared the CPU with reading 200 papers)
+            from paperlens.core.features import hover
+            from paperlens.lsp.features._view import library_view
+            hover.rarity(library_view(self.server))
+        except Exception:
             pass
 
     def close(self) -> None:
