@@ -14,7 +14,7 @@ from paperlens.lsp.features import _doc, _view
 
 def fake_ls(folders: list[Path], open_docs: dict | None = None):
     session = SimpleNamespace(workspace_folders=[str(f) for f in folders], folders=lambda: [],
-                              library=SimpleNamespace(text_view_dirs=lambda: []))
+                              library=SimpleNamespace(readable_folders=lambda: []))
     workspace = SimpleNamespace(text_documents=open_docs or {})
     return SimpleNamespace(session=session, workspace=workspace)
 
