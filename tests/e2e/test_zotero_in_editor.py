@@ -11,10 +11,6 @@ become citable is measured in bench/zotero_bench.py, not here.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,43 +24,13 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from fixtures.zotero import build_library  # noqa: E402
+from fixtures.zotero import Writer, build_library, file_hashes  # noqa: E402
 
 GUARD = 180.0
 
 
-class Writer:
-    """The stand-in for Zotero (tests/fixtures/zotero.py serve): one command per line, one JSON
-    answer once it is committed."""
-
-    def __init__(self, data_dir: Path):
-        env = dict(os.environ, PYTHONPATH=str(TESTS))
-        self.proc = subprocess.Popen([sys.executable, str(TESTS / "fixtures" / "zotero.py"), "serve",
-                                      str(data_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=env)
-        assert self._answer().get("ready")
-
-    def _answer(self) -> dict:
-        line = self.proc.stdout.readline()
-        assert line, f"the writer process ended (exit {self.proc.poll()})"
-        return json.loads(line)
-
-    def __call__(self, op: str, **kw) -> dict:
-        self.proc.stdin.write(json.dumps(dict(op=op, **kw)) + "\n")
-        self.proc.stdin.flush()
-        out = self._answer()
-        assert out["ok"], out
-        return out
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self("quit")
-            self.proc.wait()
 
 
-def _hashes(data: Path) -> dict[str, str]:
-    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data.rglob("*")) if p.is_file()}
 
 
 DRAFT = ("\\documentclass{article}\n\\begin{document}\nAs \\cite{brown2020learned} shows.\n"
@@ -99,7 +65,7 @@ async def zotero_client(lsp_client: LanguageClient, tmp_path):
     yield
     await lsp_client.shutdown_session()
     if lsp_client.zotero_files is not None:      # after the server's exit too: nothing written
-        assert _hashes(data) == lsp_client.zotero_files
+        assert file_hashes(data) == lsp_client.zotero_files
     writer.close()
 
 
@@ -154,7 +120,7 @@ async def test_a_held_zotero_library_stays_current_in_the_editor(zotero_client: 
     writer("add", item_type="journalArticle",
            fields={"title": "Committed While Held Open", "date": "2024", "DOI": "10.5555/live.1"},
            creators=[["Hana", "Live"]])
-    after_add = _hashes(data)
+    after_add = file_hashes(data)
     await _until(lambda: _has(complete("live"), "live2024committed"), "the new item is offered")
 
     # an edited title: the hover shows it (the key stays)
@@ -163,16 +129,16 @@ async def test_a_held_zotero_library_stays_current_in_the_editor(zotero_client: 
 
     # a trashed item: no longer offered
     writer("trash", key=k["sparse"])
-    written = _hashes(data)
+    written = file_hashes(data)
     assert set(written) == set(after_add)             # nothing created beside Zotero's files
     await _until(lambda: _lacks(complete("martin"), "martin2021sparse"), "the trashed item is gone")
     assert "live2024committed" in await complete("live")
-    assert _hashes(data) == written                   # read, never written
+    assert file_hashes(data) == written                   # read, never written
 
     status = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="paperlens.server.status", arguments=[]))
     assert status["zotero"]["items"] == 7             # 7 + 1 new - 1 trashed
-    assert _hashes(data) == written
+    assert file_hashes(data) == written
     client.zotero_files = written
 
 

@@ -2,7 +2,6 @@
 Zotero library read beside (or without) paper folders, read-only."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from fixtures.zotero import build_library  # noqa: E402
+from fixtures.zotero import build_library, file_hashes  # noqa: E402
 
 from paperlens.cli import main  # noqa: E402
 
@@ -24,9 +23,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def _hashes(data: Path) -> dict[str, str]:
-    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -38,7 +34,7 @@ def zotero(tmp_path):
 
 def test_index_cite_search_show_read_the_zotero_library(zotero, tmp_path, capsys):
     ix = str(tmp_path / "ix")
-    files = _hashes(zotero)
+    files = file_hashes(zotero)
     code, out, err = run(capsys, "index", "--zotero", str(zotero), "--workers", "1", "--index-path", ix)
     assert code == 0, err
     assert f"Zotero library {zotero}: 7 items, 2 with a PDF or snapshot\n" in out and "7 items seen" in out
@@ -51,7 +47,7 @@ def test_index_cite_search_show_read_the_zotero_library(zotero, tmp_path, capsys
     code, out, _ = run(capsys, "show", "keller2023probes", "--zotero", str(zotero), "--index-path", ix, "--json")
     shown = json.loads(out)
     assert code == 0 and shown["paper"]["title"] == "Probes for Rankers"
-    assert _hashes(zotero) == files
+    assert file_hashes(zotero) == files
 
 
 def test_a_collection_and_paper_folders_together(zotero, tmp_path, capsys):

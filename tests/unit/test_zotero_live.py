@@ -3,12 +3,8 @@
 the test move in lock step through its stdin/stdout pipe, never by sleeping."""
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,37 +14,11 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from fixtures.zotero import build_library  # noqa: E402
+from fixtures.zotero import Writer, build_library, file_hashes  # noqa: E402
 
 from paperlens.core.zotero import changes, read_library  # noqa: E402
 
 
-class Writer:
-    """The stand-in for Zotero: one command per line, one JSON answer after each commit."""
-
-    def __init__(self, data_dir: Path):
-        env = dict(os.environ, PYTHONPATH=str(TESTS))
-        self.proc = subprocess.Popen([sys.executable, str(TESTS / "fixtures" / "zotero.py"), "serve",
-                                      str(data_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=env)
-        assert self._answer().get("ready")
-
-    def _answer(self) -> dict:
-        line = self.proc.stdout.readline()
-        assert line, f"the writer process ended (exit {self.proc.poll()})"
-        return json.loads(line)
-
-    def __call__(self, op: str, **kw) -> dict:
-        self.proc.stdin.write(json.dumps(dict(op=op, **kw)) + "\n")
-        self.proc.stdin.flush()
-        out = self._answer()
-        assert out["ok"], out
-        return out
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self("quit")
-            self.proc.wait()
 
 
 @pytest.fixture
@@ -60,9 +30,6 @@ def held(tmp_path):
     writer.close()
 
 
-def _hashes(data: Path) -> dict[str, str]:
-    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data.rglob("*")) if p.is_file()}
 
 
 def _in_main_file_only(data: Path, key: str, tmp: Path) -> bool:
@@ -89,19 +56,19 @@ def test_live_writes_are_read_and_zotero_files_stay_byte_identical(held, tmp_pat
                  fields={"title": "Committed While Held Open", "date": "2024", "DOI": "10.5555/live.1"},
                  creators=[["Hana", "Live"]])["key"]
     assert not _in_main_file_only(data, new, tmp_path)        # only in the WAL
-    files = _hashes(data)
+    files = file_hashes(data)
 
     lib = read_library(data)
     assert lib.items[new].key == "live2024committed"         # the WAL was replayed
-    assert _hashes(data) == files                             # nothing written, nothing created
+    assert file_hashes(data) == files                             # nothing written, nothing created
 
     writer("set_field", key=k["sparse"], name="title", value="Sparse Probing, Revised")
     writer("trash", key=k["book"])
     second = writer("add", fields={"title": "A Second Live Item", "date": "2024"},
                     creators=[["Ivo", "Live"]])["key"]
-    files = _hashes(data)
+    files = file_hashes(data)
     ch = changes(lib)
-    assert _hashes(data) == files
+    assert file_hashes(data) == files
     assert [it.item_key for it in ch.added] == [second]
     assert [it.item_key for it in ch.changed] == [k["sparse"]]
     assert ch.changed[0].paper.title == "Sparse Probing, Revised"

@@ -3,7 +3,6 @@ table, their PDFs' text searchable with pages, their reference lists in the cita
 one paper with a folder's .bib entry of the same paper, updates that rewrite only what changed."""
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -14,14 +13,11 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from fixtures.zotero import build_library, open_db  # noqa: E402
+from fixtures.zotero import build_library, file_hashes, open_db  # noqa: E402
 
 from paperlens.core.library import Library  # noqa: E402
 
 
-def _hashes(data: Path) -> dict[str, str]:
-    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -37,7 +33,7 @@ def _library(tmp_path, data, folders=(), collections=None):
 
 def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zotero):
     data, k = zotero
-    files = _hashes(data)
+    files = file_hashes(data)
     lib = _library(tmp_path, data)
     try:
         report = lib.update()[-1]
@@ -67,7 +63,7 @@ def test_items_are_papers_with_their_pdf_text_pages_and_references(tmp_path, zot
         assert status["items"] == 7 and status["found"] == "configured" and not status["error"]
     finally:
         lib.close()
-    assert _hashes(data) == files                                   # Zotero's files untouched
+    assert file_hashes(data) == files                                   # Zotero's files untouched
 
 
 def test_a_bib_entry_and_a_zotero_item_of_the_same_paper_are_one_paper(tmp_path, zotero):
