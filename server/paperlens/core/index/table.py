@@ -273,12 +273,16 @@ class PaperTable:
             return got
         return self._prefix_matches(word)
 
+    def _sorted(self) -> list[int]:
+        """Every row, newest first, then by key: the order of an empty query's list."""
+        rows = self.rows
+        return sorted(range(len(rows)), key=lambda i: (-(year_int(rows[i].year) or 0), rows[i].key))
+
     def _order(self) -> list[int]:
-        """Each row's place in the order of an empty query's list (newest first, then by key)."""
+        """Each row's place in :meth:`_sorted` (ranks matches of equal score)."""
         rank = self._rank
         if rank is None:
-            order = sorted(range(len(self.rows)), key=lambda i: (-(year_int(self.rows[i].year) or 0),
-                                                                 self.rows[i].key))
+            order = self._sorted()
             rank = [0] * len(order)
             for place, i in enumerate(order):
                 rank[i] = place
@@ -306,9 +310,8 @@ class PaperTable:
         q = fold(query).strip()
         if not q:                 # needs no word index: the first completion does not wait for it
             if self._newest is None:
-                self._newest = sorted((i for i, r in enumerate(self.rows) if not r.alias_of),
-                                      key=lambda i: (-(year_int(self.rows[i].year) or 0),
-                                                     self.rows[i].key))
+                rows = self.rows
+                self._newest = [i for i in self._sorted() if not rows[i].alias_of]
             order = self._newest
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
         self.ensure_built()
