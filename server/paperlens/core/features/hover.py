@@ -81,7 +81,7 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
     of other papers scores nothing again."""
     words = rarity(view)
     state = library_state(view)
-    inputs = _text_of(view, row) if state is not None else None
+    inputs = _text_of(view, row)
     key = None
     if state is not None:       # the text's content, not the library's state: a change of
         # another paper (a saved file, a Zotero edit) scores nothing again
@@ -91,8 +91,6 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
             held = _supports.get(key)
         if held is not None:
             return held
-    else:
-        inputs = _text_of(view, row)
     found = list(inputs[1]) if inputs else None
     made = (evidence.support(claim, found, words) if found
             else evidence.Support(0.0, (), has_text=False))
