@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from lsprotocol import types
 
+from paperlens.core.features import hover as hover_feature
+from paperlens.core.features.document import make_snapshot
 from paperlens.lsp.features import diagnostics, evidence
+from paperlens.lsp.features._view import library_view
 
 from test_project import write
 from test_project_features import FakeServer
@@ -54,8 +58,9 @@ def test_hints_come_from_their_own_run_only(tmp_path):
         assert diagnostics.unsupported_enabled(server)
         keys_run, _ = publisher._work({uri: True}, _docs(server), False)
         assert keys_run[uri][1] == []                     # the run after a change: keys only
-        found = publisher._evidence_work([uri], _docs(server))
+        found, left = publisher._evidence_work([uri], _docs(server))
         version, [hint] = found[uri]
+        assert left == []
         assert version == 1 and hint.code == diagnostics.UNSUPPORTED_CITATION
         assert hint.severity == types.DiagnosticSeverity.Information
         assert hint.range.start == types.Position(0, DRAFT.index("demersepidemic"))
@@ -70,21 +75,62 @@ def test_hints_come_from_their_own_run_only(tmp_path):
         publisher.close()
 
 
-def test_no_hints_with_the_setting_off(tmp_path):
+class _Loop:
+    def __init__(self) -> None:
+        self.later: list = []
+
+    def is_closed(self):
+        return False
+
+    def call_later(self, delay, fn):
+        self.later.append((delay, fn))
+        return SimpleNamespace(cancel=lambda: None)
+
+
+def test_no_hints_with_the_setting_off_but_the_evidence_is_computed_for_the_hover(tmp_path, monkeypatch):
     server, uri = _server(tmp_path, on=False)
     publisher = diagnostics.Publisher(server)
     try:
         assert not diagnostics.unsupported_enabled(server)
         publisher._evidence[uri] = ["stale"]
         publisher._evidence_dirty.add(uri)
-
-        class Loop:
-            def is_closed(self):
-                return False
-        publisher._loop = Loop()
+        publisher._loop = loop = _Loop()
         publisher._schedule_evidence()
-        assert publisher._evidence == {} and not publisher._evidence_dirty
+        assert publisher._evidence == {}
         assert server.sent[-1].uri == uri and server.sent[-1].diagnostics == []
+        assert [d for d, _ in loop.later] == [publisher.EVIDENCE_DELAY]   # the evidence, for the hover
+        found, left = publisher._evidence_work([uri], _docs(server), hints=False)
+        assert found == {} and left == []
+        # a hover on the citation now finds it: nothing read of the paper, nothing scored
+        scored = []
+        real = hover_feature.evidence.support
+        monkeypatch.setattr(hover_feature.evidence, "support", lambda *a, **k: scored.append(a) or real(*a, **k))
+        view = library_view(server)
+        doc = make_snapshot(uri, DRAFT, "markdown", Path(tmp_path / "lib" / "draft.md"))
+        at = DRAFT.index("demersepidemic", DRAFT.index("Anti-entropy"))
+        assert "**exchange**" in hover_feature.hover(doc, at, view).markdown and scored == []
+    finally:
+        publisher.close()
+
+
+def test_a_document_just_opened_gets_its_evidence_soon_and_a_change_stops_the_run(tmp_path):
+    server, uri = _server(tmp_path, on=False)
+    publisher = diagnostics.Publisher(server)
+    try:
+        publisher._loop = loop = _Loop()
+        publisher._schedule = lambda: None
+        publisher.changed(uri)                 # opened: never published
+        publisher._schedule_evidence()
+        assert loop.later[-1][0] == publisher.OPENED_DELAY
+        publisher._flush_evidence = lambda: None
+        publisher._opened.clear()
+        publisher._published[uri] = []
+        publisher.changed(uri)                 # a change of a document open for a while
+        publisher._schedule_evidence()
+        assert loop.later[-1][0] == publisher.EVIDENCE_DELAY
+        publisher._dirty[uri] = True           # typing goes on: the run gives the document up
+        found, left = publisher._evidence_work([uri], _docs(server), hints=False)
+        assert found == {} and left == [uri]
     finally:
         publisher.close()
 

@@ -260,8 +260,7 @@ def test_the_word_rarity_is_kept_when_a_few_papers_change(build, monkeypatch):
     first = hover.rarity(f.view, wait=True)
     assert hover._sampled[0][2] is first          # read from the papers' texts
     reads = []
-    real = hover.passages
-    monkeypatch.setattr(hover, "passages", lambda view, row: reads.append(row) or real(view, row))
+    monkeypatch.setattr(f.library, "summary_inputs", counted(f.library.summary_inputs, reads))
     (f.folder / "papers" / "new.txt").write_text("A New Paper On Gossip\nBo Writer\nAbstract\nWe gossip.\n",
                                                  encoding="utf-8")
     f.library.update()
@@ -272,3 +271,40 @@ def test_the_word_rarity_is_kept_when_a_few_papers_change(build, monkeypatch):
     f.library.update()
     again = hover.rarity(f.view, wait=True)
     assert again is not first and reads
+
+
+def test_a_hover_finds_the_evidence_prepared_in_the_background(build, monkeypatch):
+    """Issue 14's cold hover: the server computes the evidence of an open document's citations
+    in the background (hover.prepare); a hover on any of them, on any key of a citation of
+    several, then neither reads the cited paper nor scores it."""
+    f = build(REFS_BIB + EVIDENCE_PAPER + r"""
+        %! draft.tex
+        Replicas stay consistent with randomized protocols \cite{vaswani2017,demers|epidemic}.
+
+        Each site exchanges database contents with a site chosen at random~\citep[p.~3]{demersepidemic}.
+        """)
+    assert hover.prepare(f.doc, f.view)
+    reads, scored = [], []
+    monkeypatch.setattr(f.library, "summary_inputs", counted(f.library.summary_inputs, reads))
+    monkeypatch.setattr(hover.evidence, "support", counted(hover.evidence.support, scored))
+    text = f.doc.text
+    for at in (f.offset, text.index("vaswani2017") + 3, text.index("demersepidemic}.") + 6):
+        found = hover.hover(f.doc, at, f.view).markdown
+        assert "Evidence" in found
+    assert scored == [] and reads == []
+    assert "**randomized**" in hover.hover(f.doc, f.offset, f.view).markdown
+    # stopped between citations (a change of the document came): says so
+    hover.forget_evidence()
+    assert not hover.prepare(f.doc, f.view, stop=lambda: True)
+
+
+def test_a_hover_waits_for_nothing_it_was_not_given(build, monkeypatch):
+    """Without the background's work a hover computes its evidence as before."""
+    f = build(EVIDENCE_PAPER + r"""
+        %! draft.md
+        Each site exchanges database contents with a site chosen at random [@demers|epidemic].
+        """)
+    hover.forget_evidence()
+    scored = []
+    monkeypatch.setattr(hover.evidence, "support", counted(hover.evidence.support, scored))
+    assert "**exchange**" in hover.hover(f.doc, f.offset, f.view).markdown and len(scored) == 1

@@ -186,44 +186,34 @@ class Unsupported:
 def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]:
     """The citations of ``doc`` (the first :data:`MAX_CHECKED`) whose library paper has text
     and no passage supporting the sentence around them above the calibrated threshold
-    (:data:`paperlens.core.evidence.THRESHOLD`). Each (paper, sentence) is checked once per
-    library state. Slow (it reads papers): for the background only."""
-    if doc.language is None or not view.ready():
-        return []
+    (:data:`paperlens.core.evidence.THRESHOLD`). The evidence is the hover's
+    (:func:`hover.cited_evidence`: computed once, a hover on the citation then finds it); each
+    (paper, sentence) is checked once per library state. Slow (it reads papers): for the
+    background only."""
     from paperlens.core.features import hover
 
     stamp = hover.library_state(view)
-    hover.rarity(view, wait=True)         # the rarity the threshold was calibrated with
     out: list[Unsupported] = []
-    for cite in citations.find_citations(doc.text, doc.language, doc.macros)[:MAX_CHECKED]:
-        row = view.resolve(cite.key, doc.bib_files)
-        if row is None:
-            continue
-        claim = evidence.claim_at(doc.text, cite.span.start, doc.language, doc.macros)
-        if len(set(evidence.stems(claim))) < MIN_CLAIM_WORDS:
-            continue
+    for found in hover.cited_evidence(doc, view, min_words=MIN_CLAIM_WORDS, limit=MAX_CHECKED):
+        cite, row, claim = found.cite, found.row, found.claim
         memo = (stamp, row.id, row.source, claim)
         with _checked_lock:
             known = memo in _checked
-            found = _checked.get(memo)
+            verdict = _checked.get(memo)
         if not known:
-            found = _check(doc, cite, row, claim, view, hover)
+            verdict = _check(doc, cite, row, claim, found.support, view, hover)
             with _checked_lock:
-                _checked[memo] = found
+                _checked[memo] = verdict
                 while len(_checked) > CHECKED_KEPT:
                     _checked.popitem(last=False)
-        if found is not None:
-            out.append(Unsupported(cite.key, cite.span, found.title, found.score, found.passages,
-                                   found.alternatives))
+        if verdict is not None:
+            out.append(Unsupported(cite.key, cite.span, verdict.title, verdict.score, verdict.passages,
+                                   verdict.alternatives))
     return out
 
 
-def _check(doc: Snapshot, cite, row, claim: str, view: LibraryView, hover) -> Optional[Unsupported]:
-    try:
-        support = hover.support(view, row, claim)
-    except Exception:
-        log.exception("checking the citation of %s", cite.key)
-        return None
+def _check(doc: Snapshot, cite, row, claim: str, support: evidence.Support, view: LibraryView,
+           hover) -> Optional[Unsupported]:
     if not support.has_text or support.supported:
         return None
     shown = tuple(Passage(e.passage.path, e.passage.line_start, e.passage.line_end, e.passage.page,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
-from paperlens.core import evidence
+from paperlens.core import citations, evidence
 from paperlens.core.cards import CITED_BY_SHOWN, citing_papers, graph_line, paper_card
 from paperlens.core.features import reading
 from paperlens.core.features.document import Snapshot
@@ -70,42 +71,131 @@ def _text_of(view: LibraryView, row) -> Optional[tuple]:
 
 
 _supports_lock = threading.Lock()
-_supports: dict = {}          # (the text's content hash, rarity, claim) -> Support, the last 256
-SUPPORTS_KEPT = 256
+# Support kept two ways: ("state", library state, paper, rarity, claim), found without reading
+# the paper (a hover on a citation whose evidence the background computed, see :func:`prepare`),
+# and ("text", the text's content hash, rarity, claim), which a change of another paper keeps
+_supports: "OrderedDict[tuple, evidence.Support]" = OrderedDict()
+SUPPORTS_KEPT = 4000          # entries (two per (sentence, paper)): a draft's citations and more
 
 
 def support(view: LibraryView, row, claim: str) -> evidence.Support:
     """How well the library paper ``row`` supports ``claim`` (plain text). Kept for the
-    paper's text (its content hash) and the rarity it was scored with: hovering the same
-    citation again (as a reader does, moving over it) reads and scores nothing, and a change
-    of other papers scores nothing again."""
+    library's state and for the paper's text (its content hash), with the rarity it was scored
+    with: hovering the same citation again (as a reader does, moving over it), or one whose
+    evidence :func:`prepare` computed in the background, reads and scores nothing, and a
+    change of other papers scores nothing again."""
     words = rarity(view)
     state = library_state(view)
+    quick = key = None
+    if state is not None:
+        quick = ("state", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim)
+        held = _kept_support(quick)
+        if held is not None:
+            return held
     inputs = _text_of(view, row)
-    key = None
     if state is not None:       # the text's content, not the library's state: a change of
         # another paper (a saved file, a Zotero edit) scores nothing again
         content = inputs[2] if inputs and inputs[2] else (state, getattr(row, "id", None))
-        key = (content, id(words), claim)
-        with _supports_lock:
-            held = _supports.get(key)
+        key = ("text", content, id(words), claim)
+        held = _kept_support(key)
         if held is not None:
+            _keep_support(quick, held)
             return held
     found = list(inputs[1]) if inputs else None
     made = (evidence.support(claim, found, words) if found
             else evidence.Support(0.0, (), has_text=False))
     if key is not None:
-        with _supports_lock:
-            _supports[key] = made
-            while len(_supports) > SUPPORTS_KEPT:
-                _supports.pop(next(iter(_supports)))
+        _keep_support(key, made)
+        _keep_support(quick, made)
     return made
 
 
-_rarity: dict = {}            # (library id, its stamps) -> Rarity, or None while being read
+def _kept_support(key: tuple) -> Optional[evidence.Support]:
+    with _supports_lock:
+        held = _supports.get(key)
+        if held is not None:
+            _supports.move_to_end(key)
+        return held
+
+
+def _keep_support(key: Optional[tuple], made: evidence.Support) -> None:
+    if key is None:
+        return
+    with _supports_lock:
+        _supports[key] = made
+        while len(_supports) > SUPPORTS_KEPT:
+            _supports.popitem(last=False)
+
+
+def forget_evidence() -> None:
+    """Forget the evidence kept (and the words read of passages): the next hover of each
+    citation computes it again (for benches: a cold hover)."""
+    with _supports_lock:
+        _supports.clear()
+    evidence.clear_caches()
+
+
+@dataclass(frozen=True)
+class CitedEvidence:
+    """The evidence of one citation of a document: its key's library paper ``row``, the
+    sentence around it (``claim``) and how well the paper supports it."""
+    cite: object
+    row: object
+    claim: str
+    support: evidence.Support
+
+
+MAX_PREPARED = 300            # citations of one document whose evidence is computed ahead
+
+
+def cited_evidence(doc: Snapshot, view: LibraryView, min_words: int = 1,
+                   limit: int = MAX_PREPARED) -> Iterator[CitedEvidence]:
+    """The evidence of each citation of ``doc`` (the first ``limit``) whose key names a
+    library paper and whose sentence has ``min_words`` content words or more, computed (or
+    found kept) as a hover on it would: with the library's sampled rarity of words (waited
+    for). Slow (it reads the cited papers): for a background thread only."""
+    if doc.language is None or not view.ready():
+        return
+    rarity(view, wait=True)
+    for cite in citations.find_citations(doc.text, doc.language, doc.macros)[:limit]:
+        row = view.resolve(cite.key, doc.bib_files)
+        if row is None:
+            continue
+        claim = evidence.claim_at(doc.text, cite.span.start, doc.language, doc.macros)
+        if len(set(evidence.stems(claim))) < max(min_words, 1):
+            continue
+        try:
+            found = support(view, row, claim)
+        except Exception:            # a damaged index: that citation has no evidence
+            log.exception("evidence for %s", cite.key)
+            continue
+        yield CitedEvidence(cite, row, claim, found)
+
+
+def prepare(doc: Snapshot, view: LibraryView, limit: int = MAX_PREPARED,
+            stop: Optional[Callable[[], bool]] = None) -> bool:
+    """Compute the evidence of the citations of ``doc`` ahead of the hovers on them (the
+    server calls it on a background thread after a document is opened or changed, debounced):
+    a hover then finds it kept, and the cited paper read for its card. False when ``stop``
+    said so before the last citation (checked between citations)."""
+    for _ in cited_evidence(doc, view, limit=limit):
+        if stop is not None and stop():
+            return False
+    return True
+
+
+_rarity: dict = {}            # (library id, its stamps) -> Rarity, or a _Reading while being read
 _sampled: list = []           # [(library id, papers, Rarity)]: the last rarity read from texts
 _rarity_lock = threading.Lock()
 RARITY_DRIFT = 0.1            # share of papers added or removed that makes the rarity read again
+RARITY_WAIT = 300.0           # seconds a caller that waits for the rarity waits for another's reading
+
+
+class _Reading:
+    """The rarity of a library state being read (by one thread: the others wait for ``done``)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
 
 
 def library_state(view: LibraryView):
@@ -121,34 +211,39 @@ def library_state(view: LibraryView):
 
 def rarity(view: LibraryView, wait: bool = False) -> evidence.Rarity:
     """How rare words are in the library: over the full texts of a sample of its papers
-    (:func:`evidence.sample_ids`), read once on a background thread (or now with ``wait``);
-    until then over its titles (:func:`evidence.title_rarity`). The sampled rarity separates
-    right citations from wrong ones better (dev AUROC 0.86 against 0.82). A change of a few
-    papers does not change how rare words are: the rarity read is kept until about a tenth of
-    the library was added or removed (reading it again after each change kept the 10k server
-    busy ~14 s after every saved file)."""
+    (:func:`evidence.sample_ids`), read once on a background thread (or now with ``wait``,
+    or waited for when another thread reads it); until then over its titles
+    (:func:`evidence.title_rarity`). The sampled rarity separates right citations from wrong
+    ones better (dev AUROC 0.87 against 0.84). A change of a few papers does not change how
+    rare words are: the rarity read is kept until about a tenth of the library was added or
+    removed (reading it again after each change kept the 10k server busy ~14 s after every
+    saved file)."""
     state = library_state(view)
     if state is None:
         return evidence.title_rarity(view.rows())
+    reading = None
     with _rarity_lock:
-        held = _rarity.get(state, False)
-        if held is False:
+        held = _rarity.get(state)
+        if held is None:
             kept = _kept(state[0], len(view.rows()))
             _rarity.clear()               # one library state at a time
-            _rarity[state] = kept
             if kept is not None:
+                _rarity[state] = kept
                 return kept
-    if held:
+            held = reading = _rarity[state] = _Reading()
+    if isinstance(held, evidence.Rarity):
         return held
-    if held is False:
+    if reading is not None:
         if wait:
-            _read_rarity(view, state)
+            _read_rarity(view, state, reading)
         else:
-            threading.Thread(target=_read_rarity, args=(view, state, True), name="paperlens-rarity",
+            threading.Thread(target=_read_rarity, args=(view, state, reading, True), name="paperlens-rarity",
                              daemon=True).start()
+    elif wait:
+        held.done.wait(RARITY_WAIT)
     with _rarity_lock:
         made = _rarity.get(state)
-    return made if made is not None else evidence.title_rarity(view.rows())
+    return made if isinstance(made, evidence.Rarity) else evidence.title_rarity(view.rows())
 
 
 def _kept(library: int, papers: int) -> Optional[evidence.Rarity]:
@@ -162,31 +257,56 @@ def _kept(library: int, papers: int) -> Optional[evidence.Rarity]:
     return made
 
 
-def _read_rarity(view: LibraryView, state, background: bool = False) -> None:
+def read_rarity(view: LibraryView) -> tuple[evidence.Rarity, bool]:
+    """(the rarity of words over the full texts of a sample of the library's papers, read now
+    and kept nowhere; whether any text was read: else it is the titles'). The papers are read
+    one at a time, around the cache of cards (200 papers would evict the cards and stay)."""
+    rows = [r for r in view.rows() if not r.alias_of and (r.fulltext or not r.is_entry)]
+    library = getattr(view, "library", None)
+    read = getattr(library, "summary_inputs", None) if getattr(view, "passages", None) is None else None
+    texts_read = [0]
+
+    def texts():
+        for i in evidence.sample_ids([r.id for r in rows]):
+            row = view.row(i)
+            if row is None:
+                continue
+            if read is not None:
+                inputs = read(row)
+                found = inputs[1] if inputs else None
+            else:
+                found = passages(view, row)
+            if found:
+                texts_read[0] += 1
+                yield " ".join(p.text for p in found)
+
+    made = evidence.Rarity.of_texts(texts())
+    if not texts_read[0]:
+        return evidence.title_rarity(view.rows(), wait=True), False
+    return made, True
+
+
+def _read_rarity(view: LibraryView, state, reading: _Reading, background: bool = False) -> None:
     if background:              # never ahead of a request on the loop's thread
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         except (AttributeError, OSError):
             pass
-    sampled = False
+    made, sampled = None, False
     try:
-        rows = [r for r in view.rows() if not r.alias_of and (r.fulltext or not r.is_entry)]
-        texts = []
-        for r in evidence.sample_ids([r.id for r in rows]):
-            row = view.row(r)
-            found = passages(view, row) if row is not None else None
-            if found:
-                texts.append(" ".join(p.text for p in found))
-        made = evidence.Rarity.of_texts(texts) if texts else evidence.title_rarity(view.rows(), wait=True)
-        sampled = bool(texts)
+        made, sampled = read_rarity(view)
     except Exception:
         log.exception("reading the rarity of words in the library")
-        made = evidence.title_rarity(view.rows(), wait=True)
-    with _rarity_lock:
-        if state in _rarity:        # still the library as it is (not a read overtaken by a change)
-            _rarity[state] = made
-            if sampled:
-                _sampled[:] = [(state[0], len(view.rows()), made)]
+    try:
+        if made is None:
+            made = evidence.title_rarity(view.rows(), wait=True)
+        with _rarity_lock:
+            if _rarity.get(state) is reading:   # still the library as it is (not a read overtaken by a change)
+                _rarity[state] = made
+                if sampled:
+                    _sampled[:] = [(state[0], len(view.rows()), made)]
+    finally:
+        reading.done.set()      # after it is kept: a waiter reads it from _rarity
 
 
 def evidence_section(view: LibraryView, row, claim: str, title: bool = False) -> str:

@@ -2,8 +2,9 @@
 closest keys; with ``paperlens.diagnostics.unsupportedCitation``, citations whose paper has
 nothing matching the sentence, with "cite instead" fixes and the best passages) and of the .bib
 files (keys defined in more than one: see core/features/diagnostics.py); the publisher that
-computes them off the event loop when documents change (debounced; the unsupported-citation
-check only after :attr:`Publisher.EVIDENCE_DELAY` of quiet, never on a keystroke path)."""
+computes them off the event loop when documents change (debounced; the evidence of the
+citations, which the hover shows and the unsupported-citation check reads, only after
+:attr:`Publisher.EVIDENCE_DELAY` of quiet, never on a keystroke path)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,7 @@ from lsprotocol import types
 
 from paperlens.core import citations
 from paperlens.core.features import diagnostics as feature
+from paperlens.core.features import hover
 from paperlens.core.features.document import document_language, make_snapshot
 from paperlens.lsp import convert
 from paperlens.lsp.background import background_executor
@@ -147,7 +149,8 @@ class Publisher:
     """
 
     DELAY = 0.2
-    EVIDENCE_DELAY = 2.0         # quiet before the unsupported-citation check (it reads papers)
+    EVIDENCE_DELAY = 2.0         # quiet before the citations' evidence is computed (it reads papers)
+    OPENED_DELAY = 0.2           # ... for a document just opened (its citations hovered soon)
 
     def __init__(self, ls) -> None:
         self.ls = ls
@@ -167,12 +170,15 @@ class Publisher:
         self._evidence_dirty: set[str] = set()   # documents to check again
         self._evidence_handle: Optional[asyncio.TimerHandle] = None
         self._evidence_running = False
+        self._opened: set[str] = set()           # documents whose evidence was never computed
 
     # -- on the event loop ---------------------------------------------------------------------
     def changed(self, uri: str) -> None:
         """``uri`` was opened or changed: its diagnostics and its project's."""
         self._dirty[uri] = True
         self._evidence.pop(uri, None)            # its places moved: checked again after a pause
+        if uri not in self._evidence_dirty and uri not in self._published:
+            self._opened.add(uri)
         self._evidence_dirty.add(uri)
         self._schedule()
 
@@ -182,6 +188,7 @@ class Publisher:
         self._drafts.pop(uri, None)
         self._evidence.pop(uri, None)
         self._evidence_dirty.discard(uri)
+        self._opened.discard(uri)
         self._send(uri, force=True)
         self._dirty[uri] = True
         self._schedule()
@@ -257,22 +264,21 @@ class Publisher:
             self._flush()
         self._schedule_evidence()
 
-    # the unsupported-citation check: after a pause, one run for the documents changed since
+    # the citations' evidence (and with the setting, the unsupported-citation check): after a
+    # pause, one run for the documents changed since; a hover then finds the evidence computed
     def _schedule_evidence(self) -> None:
         if self._closed or self._loop is None or self._loop.is_closed():
             return
-        if not unsupported_enabled(self.ls):
-            if self._evidence:
-                old, self._evidence = self._evidence, {}
-                for uri in old:
-                    self._send(uri, force=True)
-            self._evidence_dirty.clear()
-            return
+        if not unsupported_enabled(self.ls) and self._evidence:
+            old, self._evidence = self._evidence, {}
+            for uri in old:
+                self._send(uri, force=True)
         if not self._evidence_dirty:
             return
         if self._evidence_handle is not None:
             self._evidence_handle.cancel()
-        self._evidence_handle = self._loop.call_later(self.EVIDENCE_DELAY, self._flush_evidence)
+        delay = self.OPENED_DELAY if self._opened & self._evidence_dirty else self.EVIDENCE_DELAY
+        self._evidence_handle = self._loop.call_later(delay, self._flush_evidence)
 
     def _flush_evidence(self) -> None:
         self._evidence_handle = None
@@ -285,11 +291,13 @@ class Publisher:
                 for doc in list(self.ls.workspace.text_documents.values())}
         uris = [u for u in self._evidence_dirty if u in docs]
         self._evidence_dirty = set()
+        self._opened -= set(uris)
         if not uris:
             return
         self._evidence_running = True
         try:
-            future = self._loop.run_in_executor(self._executor, self._evidence_work, uris, docs)
+            future = self._loop.run_in_executor(self._executor, self._evidence_work, uris, docs,
+                                                unsupported_enabled(self.ls))
         except RuntimeError:
             self._evidence_running = False
             return
@@ -300,11 +308,14 @@ class Publisher:
         if future.cancelled() or self._closed:
             return
         try:
-            found = future.result()
+            found, left = future.result()
         except Exception:
             log.exception("checking citations failed")
             return
         open_docs = self.ls.workspace.text_documents
+        for uri in left:                 # given up for a change meanwhile: again after a pause
+            if uri in open_docs:
+                self._evidence_dirty.add(uri)
         for uri, (version, diags) in found.items():
             doc = open_docs.get(unquote(uri))
             if doc is None or doc.version != version or uri in self._evidence_dirty:
@@ -313,22 +324,30 @@ class Publisher:
             self._send(uri, force=False)
         self._schedule_evidence()
 
-    def _evidence_work(self, uris: list[str], docs: dict[str, tuple]) -> dict[str, tuple]:
-        """{uri: (version, unsupported-citation hints)} (worker thread)."""
+    def _evidence_work(self, uris: list[str], docs: dict[str, tuple], hints: bool = True):
+        """({uri: (version, unsupported-citation hints)} with ``hints``, else {} (the evidence
+        computed only for the hovers), [uris given up for a change of the documents meanwhile])
+        (worker thread)."""
         open_docs = {str(p): text for uri, (text, _l, _v) in docs.items()
                      if (p := uri_to_path(uri)) is not None}
         view = library_view(self.ls, open_docs=open_docs)
         positions = convert.positions(self.ls)
-        out = {}
-        for uri in uris:
+        out, left = {}, []
+        for n, uri in enumerate(uris):
             text, language_id, version = docs[uri]
             try:
                 doc = make_snapshot(uri, text, language_id, uri_to_path(uri), project_of=view.project_of)
-                found = feature.unsupported_citations(doc, view) if doc is not None else []
-                out[uri] = (version, unsupported_diagnostics(positions, text, found))
+                if doc is None:
+                    continue
+                if hints:
+                    found = feature.unsupported_citations(doc, view)
+                    out[uri] = (version, unsupported_diagnostics(positions, text, found))
+                elif not hover.prepare(doc, view, stop=lambda: bool(self._dirty) or self._closed):
+                    left += uris[n:]     # a document changed: its keys are checked first
+                    break
             except Exception:
                 log.exception("checking the citations of %s failed", uri)
-        return out
+        return out, left
 
     def _send(self, uri: str, force: bool) -> None:
         diags = self._drafts.get(uri, []) + self._evidence.get(uri, []) + self._bibs.get(uri, [])
