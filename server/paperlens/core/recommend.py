@@ -22,6 +22,7 @@ import math
 import re
 import threading
 import unicodedata
+from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -393,62 +394,92 @@ def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int,
 # -- titles ----------------------------------------------------------------------------------
 
 class TitleIndex:
-    """BM25 over the titles of a library's rows, in memory. Rows are indexed by position."""
+    """BM25 over the titles of a library's rows, in memory. Rows are indexed by position.
+
+    Compact at 10k+ papers: each stem's postings are two arrays (rows, BM25 weights: 8 bytes a
+    posting), the surnames' rows arrays too; a title's words (what a suggestion says matched)
+    are read again from the title when asked (:meth:`words_of`), not kept per row."""
 
     K1, B = 1.2, 0.5
 
     def __init__(self, rows: Sequence) -> None:
         self.rows = list(rows)
-        self.postings: dict[str, list[tuple[int, int]]] = {}
-        self.lengths: list[int] = []
-        self.surnames: dict[str, list[int]] = {}      # folded surname of a first author -> rows
+        self.surnames: dict[str, array] = {}     # folded surname of a first author -> rows
         self.by_key: dict[str, int] = {}
         self.by_id: dict[str, int] = {}
-        self.words: list[tuple[tuple[str, str], ...]] = []   # each title's (stem, word), once each
-        read: dict[str, tuple] = {}       # title -> (words, counts, length): an entry and its PDF share one
+        postings: dict[str, list] = {}           # stem -> [row, tf, row, tf, ...] while built
+        lengths = array("H")
+        read: dict[str, tuple] = {}       # title -> (counts, length): an entry and its PDF share one
         for n, row in enumerate(self.rows):
             self.by_key.setdefault(row.key, n)
             self.by_id.setdefault(row.id, n)
             if row.surnames:
-                self.surnames.setdefault(fold(row.surnames[0]), []).append(n)
+                held = self.surnames.get(fold(row.surnames[0]))
+                if held is None:
+                    self.surnames[fold(row.surnames[0])] = array("i", (n,))
+                else:
+                    held.append(n)
             title = row.title or ""
             held = read.get(title)
             if held is None:
                 pairs = terms(title)
-                counts = Counter(s for s, _ in pairs)
-                held = read[title] = (tuple(_unique(pairs)), tuple(counts.items()), len(pairs))
-            self.words.append(held[0])
-            self.lengths.append(held[2])
-            for s, tf in held[1]:
-                self.postings.setdefault(s, []).append((n, tf))
+                held = read[title] = (tuple(Counter(s for s, _ in pairs).items()), min(len(pairs), 65535))
+            lengths.append(held[1])
+            for s, tf in held[0]:
+                p = postings.get(s)
+                if p is None:
+                    postings[s] = [n, tf]
+                else:
+                    p += (n, tf)
+        del read
         total = len(self.rows) or 1
-        self.avg = (sum(self.lengths) / total) or 1.0
-        self.idf = {s: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5)) for s, p in self.postings.items()}
+        self.avg = (sum(lengths) / total) or 1.0
+        self.idf = {s: math.log(1 + (total - len(p) / 2 + 0.5) / (len(p) / 2 + 0.5)) for s, p in postings.items()}
         self.max_idf = max(self.idf.values(), default=1.0)     # (a word no title has)
         # each posting's BM25 weight, computed once: (rows, weights) of a stem
-        k1, b, avg, lengths = self.K1, self.B, self.avg, self.lengths
-        self.weights: dict[str, tuple[list[int], list[float]]] = {
-            s: ([n for n, _ in p], [tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg)) for n, tf in p])
-            for s, p in self.postings.items()}
+        k1, b, avg = self.K1, self.B, self.avg
+        self.weights: dict[str, tuple[array, array]] = {}
+        for s in list(postings):
+            p = postings.pop(s)
+            ids = array("i", p[0::2])
+            self.weights[s] = (ids, array("f", [tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg))
+                                                for n, tf in zip(ids, p[1::2])]))
+
+    def postings(self, stem: str) -> int:
+        """How many titles have ``stem``."""
+        held = self.weights.get(stem)
+        return len(held[0]) if held is not None else 0
+
+    def words_of(self, n: int) -> tuple:
+        """The (stem, word) of row ``n``'s title, each stem once."""
+        if not 0 <= n < len(self.rows):
+            return ()
+        return _title_words(self.rows[n].title or "")
 
     def score(self, query: dict[str, float]) -> dict[int, float]:
         """{row position: BM25 score} for weighted query stems."""
         out: dict[int, float] = {}
         get = out.get
         common = max(50, len(self.rows) // 10)
+        weights = self.weights
         # the query's most telling stems (a word in a tenth of the titles says little and costs
         # most: it is not looked up)
         chosen = sorted(((w * self.idf[s], s, w) for s, w in query.items()
-                         if s in self.postings and len(self.postings[s]) <= common), reverse=True)
+                         if s in weights and len(weights[s][0]) <= common), reverse=True)
         budget = TITLE_POSTINGS
         for idf, s, _ in chosen[:MAX_QUERY_STEMS]:
-            ids, weights = self.weights[s]
+            ids, ws = weights[s]
             if len(ids) > budget:
                 continue
             budget -= len(ids)
-            for n, v in zip(ids, weights):
+            for n, v in zip(ids, ws):
                 out[n] = get(n, 0.0) + idf * v
         return out
+
+
+@lru_cache(maxsize=4096)
+def _title_words(title: str) -> tuple:
+    return tuple(_unique(terms(title)))
 
 
 _cache_lock = threading.Lock()
@@ -608,7 +639,6 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             by_key.setdefault(row.key, n)
             by_id.setdefault(row.id, n)
         index.by_key, index.by_id = by_key, by_id
-        index.words = [()] * len(rows)
     by_key, by_id = index.by_key, index.by_id
     skipped = {by_id[i] for i in skip if i in by_id}
     # the titles' scores stay raw (normalised when read): at 10k papers thousands of rows share
@@ -756,10 +786,11 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         s = notes.get(n) or Suggestion(rows[n])
         s.score = v
         # why: the title words the context shares
-        s.words = [w for st, w in index.words[n] if st in stems]
+        title_words = index.words_of(n)
+        s.words = [w for st, w in title_words if st in stems]
         h = hit.get(n)
         text = (getattr(h, "text", "") or "") if h is not None else ""
-        if text and not _repeats_title(text[:400], index.words[n]):     # not the title again
+        if text and not _repeats_title(text[:400], title_words):     # not the title again
             s.passage, s.page = text, getattr(h, "page", None)
         out.append(s)
     return out

@@ -22,7 +22,7 @@ def test_the_titles_are_scored_from_a_bounded_number_of_postings(monkeypatch):
     titles = [f"Study of {'graph' if i % 11 == 0 else 'other'} {'vision' if i % 11 == 1 else 'things'}"
               for i in range(999)] + ["Large kernels for graph vision"]
     index = recommend.TitleIndex(rows(titles))
-    assert 80 < len(index.postings["graph"]) < 100 and 80 < len(index.postings["vision"]) < 100
+    assert 80 < index.postings("graph") < 100 and 80 < index.postings("vision") < 100
     query = {st: 1.0 for st, _ in recommend.terms("kernels graph vision")}
     assert len(index.score(query)) <= 40                  # (all of them: 183 rows)
     assert max(index.score(query), key=index.score(query).get) == 999    # the rarest word is read first
