@@ -12,9 +12,12 @@ What changed and how files are parsed is the Whoosh store's: ``corpus.diff`` aga
 
 Reading: the paper table is loaded whole (one statement, so one snapshot) and reloaded when a
 NOTIFY says the generation changed (``reload_if_changed`` polls the listening connection
-without waiting); searches, paper records, passages and reference lines are queries. When the
-server cannot be reached, the last table is kept, reads find nothing and ``unavailable`` says
-why; the next read tries to connect again.
+without waiting; one reload at a time: the server's poller and a request never interleave, so
+an older table never replaces a newer one); searches, paper records, passages and reference
+lines are queries. When the server cannot be reached, the last table is kept, reads find
+nothing at once and ``unavailable`` says why; they never wait for the server: connecting
+again is done in the background (``reconnect_soon``, one attempt at a time) or by the next
+``reload_if_changed`` (the server's poller).
 
 Paths are stored relative to the folder (team members mount the library in different places);
 the password of the URL is never logged: messages name the server by ``redact(url)``.
@@ -103,6 +106,10 @@ class PostgresIndex(SearchIndex):
         self.workers = default_workers() if workers is None else max(1, workers)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
+        self._reload_lock = threading.RLock()    # one reload_if_changed at a time (update's inside it)
+        self._reconnector: Optional[threading.Thread] = None
+        self._reconnect_lock = threading.Lock()  # (not the read lock: a connect holds that one)
+        self._closed = False
         self._aborted = threading.Event()
         self._parsers = None
         workers_mod.track(self)
@@ -124,7 +131,13 @@ class PostgresIndex(SearchIndex):
         import psycopg
 
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            # a server that stops answering on an open connection is found out too (the kernel
+            # gives up on unacknowledged data after the timeout; idle connections are probed)
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                                   keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+                                   tcp_user_timeout=CONNECT_TIMEOUT * 1000)
+            conn.execute("SET jit = off")    # compiling a plan costs more than a search's work
+            return conn
         except psycopg.Error as exc:
             raise IndexUnavailable(f"cannot reach the library's database at {self.where}: {self._say(exc)}") from None
 
@@ -138,10 +151,15 @@ class PostgresIndex(SearchIndex):
             log.warning("%s; completion keeps the last paper table", msg)
         return msg
 
-    def _read(self, fn):
-        """``fn(connection)`` on the readers' connection; IndexUnavailable when the server is away."""
+    def _read(self, fn, connect: bool = False):
+        """``fn(connection)`` on the readers' connection; IndexUnavailable when the server is away.
+        A request's read (``connect`` False) never connects again to a server found away: it
+        fails at once and the reconnect runs in the background (``reconnect_soon``)."""
         import psycopg
 
+        if not connect and self.unavailable and (self._conn is None or self._conn.closed):
+            self.reconnect_soon()
+            raise IndexUnavailable(self.unavailable)
         with self._read_lock:
             try:
                 if self._conn is None or self._conn.closed:
@@ -177,15 +195,37 @@ class PostgresIndex(SearchIndex):
         return name == "texts"
 
     def is_ready(self) -> bool:
-        """Whether the database answers (a server that was away is tried again: a search
-        reconnects by itself)."""
-        if self._generation is None or self.unavailable:
+        """Whether the index can be searched now. Never waits for a server found away (a
+        search then says at once that it cannot reach the library): the reconnect runs in
+        the background (``reconnect_soon``), and the next search after it uses the database."""
+        if self._generation is not None and not self.unavailable:
+            return True
+        if self.unavailable:
+            self.reconnect_soon()
+            return False
+        # nothing read yet and nothing wrong (an empty schema): ask, unless a reload is running
+        if self._reload_lock.acquire(blocking=False):
             try:
-                self._read(lambda c: c.execute("SELECT 1"))
-                self.reload_if_changed()
-            except IndexUnavailable:
-                return False
+                self._reload()
+            finally:
+                self._reload_lock.release()
         return self._generation is not None and not self.unavailable
+
+    def reconnect_soon(self) -> None:
+        """Connect again to a server found away, in a background thread (one attempt at a
+        time): the table is reloaded if it changed meanwhile, ``unavailable`` cleared."""
+        with self._reconnect_lock:
+            if self._closed or (self._reconnector is not None and self._reconnector.is_alive()):
+                return
+            self._reconnector = threading.Thread(target=self._reconnect, name="paperlens-pg-reconnect",
+                                                 daemon=True)
+            self._reconnector.start()
+
+    def _reconnect(self) -> None:
+        try:
+            self.reload_if_changed()
+        except Exception:
+            log.exception("reconnecting to %s failed", self.where)
 
     def _notified(self) -> bool:
         """Whether a NOTIFY about this schema arrived (True when not listening: then ask the
@@ -199,7 +239,12 @@ class PostgresIndex(SearchIndex):
 
     def reload_if_changed(self) -> bool:
         """Reload the paper table when a committed change set was announced (see the module
-        docstring); False, the last table kept, when the server is away."""
+        docstring); False, the last table kept, when the server is away (this connects again:
+        background work, the server's poller calls it)."""
+        with self._reload_lock:
+            return self._reload()
+
+    def _reload(self) -> bool:
         import psycopg
 
         try:
@@ -227,7 +272,7 @@ class PostgresIndex(SearchIndex):
                     rows = conn.execute(self._q("SELECT row FROM S.papers ORDER BY id")).fetchall()
                 return gen[0], [self._row(r[0]) for r in rows]
 
-            gen, rows = self._read(load)
+            gen, rows = self._read(load, connect=True)
         except _Empty:
             self.unavailable = ""
             return False
@@ -310,14 +355,15 @@ class PostgresIndex(SearchIndex):
             log.warning("%s; the index stays as it was", report.error)
 
     def _reload_now(self) -> None:
-        listen, self._listen = self._listen, None     # ask the database, not the notifications
-        try:
-            self.reload_if_changed()
-        finally:
-            if self._listen is None:
-                self._listen = listen
-            elif listen is not None:
-                listen.close()
+        with self._reload_lock:
+            listen, self._listen = self._listen, None     # ask the database, not the notifications
+            try:
+                self._reload()
+            finally:
+                if self._listen is None:
+                    self._listen = listen
+                elif listen is not None:
+                    listen.close()
 
     def _format(self, conn) -> Optional[int]:
         import psycopg
@@ -462,6 +508,7 @@ class PostgresIndex(SearchIndex):
 
     def close(self) -> None:
         with self._read_lock:
+            self._closed = True
             self._close_connections()
 
     # -- reading ----------------------------------------------------------------------------------
