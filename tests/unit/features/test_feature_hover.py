@@ -286,6 +286,7 @@ def test_a_hover_finds_the_evidence_prepared_in_the_background(build, monkeypatc
     assert hover.prepare(f.doc, f.view)
     reads, scored = [], []
     monkeypatch.setattr(f.library, "summary_inputs", counted(f.library.summary_inputs, reads))
+    monkeypatch.setattr(f.library, "paper", counted(f.library.paper, reads))      # the card's record
     monkeypatch.setattr(hover.evidence, "support", counted(hover.evidence.support, scored))
     text = f.doc.text
     for at in (f.offset, text.index("vaswani2017") + 3, text.index("demersepidemic}.") + 6):

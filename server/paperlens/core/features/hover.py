@@ -176,9 +176,17 @@ def prepare(doc: Snapshot, view: LibraryView, limit: int = MAX_PREPARED,
             stop: Optional[Callable[[], bool]] = None) -> bool:
     """Compute the evidence of the citations of ``doc`` ahead of the hovers on them (the
     server calls it on a background thread after a document is opened or changed, debounced):
-    a hover then finds it kept, and the cited paper read for its card. False when ``stop``
-    said so before the last citation (checked between citations)."""
-    for _ in cited_evidence(doc, view, limit=limit):
+    a hover then finds it kept, and the cited paper's record read for its card (in the view's
+    cache of papers, as its text is). False when ``stop`` said so before the last citation
+    (checked between citations)."""
+    carded = set()
+    for found in cited_evidence(doc, view, limit=limit):
+        if found.row.id not in carded:
+            carded.add(found.row.id)
+            try:
+                view.paper(found.row)
+            except Exception:        # the hover will say what is wrong
+                log.exception("the card of %s", found.cite.key)
         if stop is not None and stop():
             return False
     return True
