@@ -58,9 +58,9 @@ def test_hints_come_from_their_own_run_only(tmp_path):
         assert diagnostics.unsupported_enabled(server)
         keys_run, _ = publisher._work({uri: True}, _docs(server), False)
         assert keys_run[uri][1] == []                     # the run after a change: keys only
-        found, left = publisher._evidence_work([uri], _docs(server))
+        found, left, unready = publisher._evidence_work([uri], _docs(server))
         version, [hint] = found[uri]
-        assert left == []
+        assert left == unready == []
         assert version == 1 and hint.code == diagnostics.UNSUPPORTED_CITATION
         assert hint.severity == types.DiagnosticSeverity.Information
         assert hint.range.start == types.Position(0, DRAFT.index("demersepidemic"))
@@ -86,6 +86,11 @@ class _Loop:
         self.later.append((delay, fn))
         return SimpleNamespace(cancel=lambda: None)
 
+    def run_in_executor(self, _executor, fn, *args):      # at once, on this thread
+        result = fn(*args)
+        done = SimpleNamespace(cancelled=lambda: False, result=lambda: result)
+        return SimpleNamespace(add_done_callback=lambda callback: callback(done))
+
 
 def test_no_hints_with_the_setting_off_but_the_evidence_is_computed_for_the_hover(tmp_path, monkeypatch):
     server, uri = _server(tmp_path, on=False)
@@ -99,8 +104,8 @@ def test_no_hints_with_the_setting_off_but_the_evidence_is_computed_for_the_hove
         assert publisher._evidence == {}
         assert server.sent[-1].uri == uri and server.sent[-1].diagnostics == []
         assert [d for d, _ in loop.later] == [publisher.EVIDENCE_DELAY]   # the evidence, for the hover
-        found, left = publisher._evidence_work([uri], _docs(server), hints=False)
-        assert found == {} and left == []
+        found, left, unready = publisher._evidence_work([uri], _docs(server), hints=False)
+        assert found == {} and left == unready == []
         # a hover on the citation now finds it: nothing read of the paper, nothing scored
         scored = []
         real = hover_feature.evidence.support
@@ -129,8 +134,33 @@ def test_a_document_just_opened_gets_its_evidence_soon_and_a_change_stops_the_ru
         publisher._schedule_evidence()
         assert loop.later[-1][0] == publisher.EVIDENCE_DELAY
         publisher._dirty[uri] = True           # typing goes on: the run gives the document up
-        found, left = publisher._evidence_work([uri], _docs(server), hints=False)
+        found, left, _ = publisher._evidence_work([uri], _docs(server), hints=False)
         assert found == {} and left == [uri]
+    finally:
+        publisher.close()
+
+
+def test_a_document_opened_before_the_library_is_ready_gets_its_evidence_soon_after(tmp_path, monkeypatch):
+    server, uri = _server(tmp_path, on=False)
+    publisher = diagnostics.Publisher(server)
+    try:
+        publisher._loop = loop = _Loop()
+        publisher._schedule = lambda: None
+        real = diagnostics.library_view
+
+        def not_ready(ls, **kw):
+            view = real(ls, **kw)
+            view.ready = lambda: False
+            return view
+        monkeypatch.setattr(diagnostics, "library_view", not_ready)
+        publisher.changed(uri)
+        publisher._dirty.clear()               # (its keys checked)
+        publisher._flush_evidence()            # the run finds no library yet
+        assert publisher._opened == {uri} and not publisher._evidence_dirty
+        monkeypatch.setattr(diagnostics, "library_view", real)
+        publisher.refresh_all()                # the library is ready: soon, not after the pause of a change
+        publisher._schedule_evidence()         # (as the end of its keys' run does)
+        assert loop.later[-1][0] == publisher.OPENED_DELAY
     finally:
         publisher.close()
 

@@ -171,6 +171,7 @@ class Publisher:
         self._evidence_handle: Optional[asyncio.TimerHandle] = None
         self._evidence_running = False
         self._opened: set[str] = set()           # documents whose evidence was never computed
+        # (opened, or opened before the library was ready: computed soon once it is)
 
     # -- on the event loop ---------------------------------------------------------------------
     def changed(self, uri: str) -> None:
@@ -308,7 +309,7 @@ class Publisher:
         if future.cancelled() or self._closed:
             return
         try:
-            found, left = future.result()
+            found, left, unready = future.result()
         except Exception:
             log.exception("checking citations failed")
             return
@@ -316,6 +317,7 @@ class Publisher:
         for uri in left:                 # given up for a change meanwhile: again after a pause
             if uri in open_docs:
                 self._evidence_dirty.add(uri)
+        self._opened.update(u for u in unready if u in open_docs)   # when the library is ready
         for uri, (version, diags) in found.items():
             doc = open_docs.get(unquote(uri))
             if doc is None or doc.version != version or uri in self._evidence_dirty:
@@ -326,11 +328,13 @@ class Publisher:
 
     def _evidence_work(self, uris: list[str], docs: dict[str, tuple], hints: bool = True):
         """({uri: (version, unsupported-citation hints)} with ``hints``, else {} (the evidence
-        computed only for the hovers), [uris given up for a change of the documents meanwhile])
-        (worker thread)."""
+        computed only for the hovers), [uris given up for a change of the documents meanwhile],
+        [uris not checked: the library is not ready]) (worker thread)."""
         open_docs = {str(p): text for uri, (text, _l, _v) in docs.items()
                      if (p := uri_to_path(uri)) is not None}
         view = library_view(self.ls, open_docs=open_docs)
+        if not view.ready():
+            return {}, [], list(uris)
         positions = convert.positions(self.ls)
         out, left = {}, []
         for n, uri in enumerate(uris):
@@ -347,7 +351,7 @@ class Publisher:
                     break
             except Exception:
                 log.exception("checking the citations of %s failed", uri)
-        return out, left
+        return out, left, []
 
     def _send(self, uri: str, force: bool) -> None:
         diags = self._drafts.get(uri, []) + self._evidence.get(uri, []) + self._bibs.get(uri, [])
