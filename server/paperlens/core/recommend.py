@@ -10,7 +10,8 @@ cited nearby and earlier); :func:`rank` scores library papers for it from
   ``search`` is the library's ranked search, given as a function),
 * co-citation: papers cited together with the keys cited in this paragraph, in this document
   and in the library's citation graph (what those papers cite, what cites them),
-* recency: keys this document cited shortly before.
+* recency: keys this document cited shortly before,
+* optionally, word embeddings of the titles (core/embed.py: ``pip install paperlens[embed]``).
 
 Each scored paper says why (:class:`Suggestion`: the title words that matched, the passage
 and its page). Weights were chosen on the development theses of ``bench/cite_recommend.py``.
@@ -40,6 +41,9 @@ PROFILE_AFTER = 30_000
 PROFILE_REACH = 220      # characters before a citation (and a few after) that describe its keys
 SEARCH_LIMIT = 20        # passages asked of the full-text search
 KEEP = 200               # papers a ranking keeps (and explains)
+EMBEDDED = 300           # titles the word embeddings add to (the best; all others: 0)
+SIMILAR = 0.5            # an embedding score (0.9 at most) that says "title close in meaning"
+SAY_SIMILAR = 10         # (of the best rows only)
 MAX_QUERY_STEMS = 16     # title stems looked up for a context
 TITLE_POSTINGS = 1500     # title postings read for a context (the most telling stems first): bounded work at 10k+ papers
 
@@ -567,6 +571,7 @@ class Suggestion:
     recent: bool = False
     profiled: bool = False      # the words around its other citations in the document fit
     author: str = ""            # its first author is named next to the cursor
+    similar: bool = False       # its title is close in meaning (word embeddings)
 
     def reason(self) -> str:
         """One short line: what made this paper fit."""
@@ -575,6 +580,8 @@ class Suggestion:
             parts.append(f"by {self.author}")
         if self.words:
             parts.append("title: " + ", ".join(self.words[:4]))
+        elif self.similar:
+            parts.append("title close in meaning")
         if self.passage:
             parts.append(("p. %d: " % self.page if self.page else "passage: ") + _short(self.passage, 80))
         if self.cocited:
@@ -621,7 +628,7 @@ def _normalise(scores: dict) -> dict:
 def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]] = None,
          graph=None, document_groups: Sequence[Sequence[str]] = (), skip: Iterable[str] = (),
          use_titles: bool = True, use_search: bool = True, keep: int = KEEP,
-         wait: bool = True) -> list[Suggestion]:
+         wait: bool = True, vectors=None) -> list[Suggestion]:
     """The rows that fit ``ctx``, best first (at most ``keep``, only those scoring above zero).
 
     ``search(query)``: the library's passage search (hits with ``key``, ``paper_id``,
@@ -629,7 +636,9 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
     the citation graph (``cites``, ``cited_by`` by row id); ``document_groups``: the citations
     of the whole document, each its keys (co-citation within the document; default: those of
     the context's window); ``skip``: ids of rows never offered (the document itself, when it is
-    a paper of the library); ``wait``: for the titles' index (see :func:`title_index`)."""
+    a paper of the library); ``wait``: for the titles' index (see :func:`title_index`);
+    ``vectors``: the titles' word embeddings (core/embed.py's ``TitleVectors`` of ``rows``), when
+    the optional model is there."""
     index = title_index(rows, wait=wait)
     if index is None:            # a large library's titles are being indexed: the first requests
         index = TitleIndex(())   # rank by what else is known
@@ -685,6 +694,17 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         for n, v in _normalise(best).items():
             add(n, W_SEARCH * v)
             hit[n] = first[n]
+    # the titles' word embeddings (optional): their fit to the context and to the titles of
+    # the papers cited nearby
+    if use_titles and vectors is not None:
+        nearby_at = [by_key[k] for k in ctx.nearby if k in by_key]
+        earlier_at = [(by_key[k], d) for k, d in ctx.earlier.items() if k in by_key and k not in ctx.nearby]
+        for i, (n, v) in enumerate(vectors.scores(ctx.sentence, ctx.near, ctx.paragraph, nearby_at,
+                                                  earlier_at, top=EMBEDDED)):
+            if n not in skipped:
+                add(n, v)
+                if i < SAY_SIMILAR and v >= SIMILAR:      # (the best few: it says why)
+                    note(n).similar = True
     # a first author named right before the cursor ("as Rao and Ballard showed \cite{")
     if use_titles and ctx.near and W_AUTHOR:
         for word in _WORD.findall(ctx.near):

@@ -66,16 +66,18 @@ def insertion_point(text: str, span: Span) -> int:
     return span.start + _TRAILING.search(body).start()
 
 
-def cite_here(doc: Snapshot, offset: int, view: LibraryView, limit: int = LIMIT) -> Optional[CiteHere]:
+def cite_here(doc: Snapshot, offset: int, view: LibraryView, limit: int = LIMIT,
+              embeddings: bool = False) -> Optional[CiteHere]:
     """The papers to cite for the sentence at ``offset`` (at most ``limit``), or None when the
-    sentence already cites something or is none to cite for (see :func:`sentence_at`)."""
+    sentence already cites something or is none to cite for (see :func:`sentence_at`);
+    ``embeddings``: as completion ranks (see completion.complete)."""
     found = sentence_at(doc, offset)
     if found is None:
         return None
     ctx, span = found
     at = insertion_point(doc.text, span)
     out = []
-    for s in suggestions(doc, offset, view, ctx, keep=limit + 5):
+    for s in suggestions(doc, offset, view, ctx, keep=limit + 5, embeddings=embeddings):
         if s.row.key in (c.key for c in out):
             continue
         ins = citations.insertion(doc.text, at, doc.language, s.row.key, doc.macros)

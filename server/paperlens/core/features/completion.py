@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from paperlens.core import citations, recommend
+from paperlens.core import citations, embed, recommend
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.hover import card, library_state
 from paperlens.core.features.view import LibraryView
@@ -73,9 +73,12 @@ def _one_row_per_key(rows: list, total: int, doc: Snapshot) -> tuple[list, int]:
 
 
 def complete(doc: Snapshot, offset: int, view: LibraryView, limit: int,
-             by_context: bool = True) -> Optional[Completions]:
+             by_context: bool = True, embeddings: bool = False) -> Optional[Completions]:
     """The keys to offer at ``offset`` (at most ``limit``), or None when no key is being typed.
-    ``by_context``: rank by the text around the cursor when little is typed (the default)."""
+    ``by_context``: rank by the text around the cursor when little is typed (the default);
+    ``embeddings``: with the titles' word embeddings too, when the optional model is installed
+    (the server passes the setting ``paperlens.completion.embeddings``; the model and the
+    titles' vectors are made in the background: the completions before rank without them)."""
     if doc.language is None:
         return None
     cc = citations.completion_context(doc.text, offset, doc.language, doc.macros)
@@ -83,7 +86,7 @@ def complete(doc: Snapshot, offset: int, view: LibraryView, limit: int,
         return None
     if by_context and len(cc.prefix.strip()) <= SHORT_PREFIX:
         try:
-            return _by_context(doc, offset, view, limit, cc)
+            return _by_context(doc, offset, view, limit, cc, embeddings)
         except Exception:         # never lose completion to the ranking: the key index's order
             log.exception("ranking the keys by the context failed; offering them unranked")
     rows, total = view.complete(cc.prefix, limit + SPARE_ROWS)
@@ -242,19 +245,21 @@ _kept = _Kept()
 
 
 def suggestions(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context] = None,
-                keep: int = recommend.KEEP, wait: bool = False) -> list[recommend.Suggestion]:
+                keep: int = recommend.KEEP, wait: bool = False,
+                embeddings: bool = False) -> list[recommend.Suggestion]:
     """The library papers that fit the text around ``offset``, best first (see core/recommend.py).
     Without ``wait``, a large library's titles are indexed on a background thread the first time
     (meanwhile its papers are ranked without them), and the passages matching the sentence are
     searched on another (:class:`_Searches`: used from the next request on); a smaller
-    library's are indexed and searched during the request."""
-    return _suggest(doc, offset, view, ctx, keep, wait, view.graph())[0]
+    library's are indexed and searched during the request. The titles' word embeddings
+    (``embeddings``, when installed) are always made on a background thread (core/embed.py)."""
+    return _suggest(doc, offset, view, ctx, keep, wait, view.graph(), embeddings)[0]
 
 
 def _suggest(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recommend.Context], keep: int,
-             wait: bool, graph) -> tuple[list[recommend.Suggestion], bool]:
-    """:func:`suggestions`, and whether they are final (False: ranked while the titles' index or
-    the sentence's passages were not there yet)."""
+             wait: bool, graph, embeddings: bool = False) -> tuple[list[recommend.Suggestion], bool]:
+    """:func:`suggestions`, and whether they are final (False: ranked while the titles' index,
+    the sentence's passages or the titles' word embeddings were not there yet)."""
     ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
     rows = _kept.rows(view)
     own = _kept.own(view, doc)         # a draft in a paper folder: not its own match
@@ -269,20 +274,23 @@ def _suggest(doc: Snapshot, offset: int, view: LibraryView, ctx: Optional[recomm
                 missing.append(q)      # (None: recommend does not keep it as the answer)
             return hits
     titled = recommend.title_index(rows, wait=wait) is not None
+    embedding = embeddings and embed.available()
+    vectors = embed.title_vectors(rows, wait=wait) if embedding else None
     ranked = recommend.rank(ctx, rows, search=search,
                             graph=graph, skip=[own.id] if own is not None else [], keep=keep,
-                            wait=wait)
+                            wait=wait, vectors=vectors)
     for q in missing:         # asked once the ranking is done (see _Searches)
         _searches.ask(view, q)
-    return ranked, titled and not missing
+    return ranked, titled and not missing and (vectors is not None or not embed.available() or not embedding)
 
 
-def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -> Completions:
+def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc,
+                embeddings: bool = False) -> Completions:
     """The keys matching the (short) prefix, those that fit the context first."""
     # with a prefix, the papers it matches are asked for among more of the ranked ones
     keep = limit + SPARE_ROWS if not cc.prefix.strip() else max(recommend.KEEP, limit + SPARE_ROWS)
     graph = view.graph()
-    key = _place(doc, cc, view, graph)
+    key = _place(doc, cc, view, graph, embeddings)
     held = _kept.ranking(key) if key is not None else None        # (context, {keep: (ranked, final)})
     ctx = held[0] if held is not None else None
     done = held[1].get(keep) if held is not None else None
@@ -290,7 +298,7 @@ def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -
         ranked = done[0]
     else:
         ctx = ctx or recommend.context(doc.text, offset, doc.language, doc.macros)
-        ranked, final = _suggest(doc, offset, view, ctx, keep, False, graph)
+        ranked, final = _suggest(doc, offset, view, ctx, keep, False, graph, embeddings)
         if key is not None:
             _kept.keep(key, (ctx, {**(held[1] if held is not None else {}), keep: (ranked, final)}))
     if cc.prefix.strip():
@@ -310,7 +318,7 @@ def _by_context(doc: Snapshot, offset: int, view: LibraryView, limit: int, cc) -
     return Completions(items, incomplete=total > len(items))
 
 
-def _place(doc: Snapshot, cc, view: LibraryView, graph) -> Optional[tuple]:
+def _place(doc: Snapshot, cc, view: LibraryView, graph, embeddings: bool = False) -> Optional[tuple]:
     """What a ranking at this citation depends on: the library (and its citation graph, once
     built), the document's language and macros, where the key being typed starts, and the text
     the context is read from around it without that key (so that each character typed in the
@@ -321,7 +329,7 @@ def _place(doc: Snapshot, cc, view: LibraryView, graph) -> Optional[tuple]:
     before, after = recommend.reach()
     start, end = cc.span.start, cc.span.end
     text = doc.text
-    return (state, id(graph) if graph is not None else None, doc.language, doc.macros, str(doc.path), start,
+    return (state, id(graph) if graph is not None else None, embeddings, doc.language, doc.macros, str(doc.path), start,
             text[max(0, start - before):start], text[end:end + after])
 
 
