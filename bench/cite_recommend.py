@@ -13,7 +13,10 @@ is recorded (other removed keys of the same citation do not count against it) fo
 * ``today``: core/features/completion.py without the context (``by_context=False``), empty prefix;
 * ``bm25``: the library's ranked search (``Library.search``, BM25 over titles, abstracts and
   passages) with the words of the sentence as the query, one hit per paper;
-* ``context``: core/features/completion.py as it ranks by the context now.
+* ``context``: core/features/completion.py as it ranks by the context now (with the titles'
+  word embeddings when the optional model is installed: ``pip install paperlens[embed]``,
+  core/embed.py; made before the first request);
+* ``lexical``: the same without the word embeddings (only when they are installed).
 
 It prints recall@1, recall@10 and MRR (a key not offered counts 0) per document and over all
 keys. With ``--latency-library`` (the generated corpus' ``library`` folder, e.g.
@@ -31,7 +34,8 @@ shared machine the wall time is mostly waiting; the load average is printed):
 * ``typing_in_the_citation_ms``: the next keystrokes in the same citation (one and two
   characters typed), ``typing_today_ms`` the same without the context;
 * ``no_citation_ms``: a completion request where no key is typed;
-* the first request (which starts the titles' index), the titles' index apart, and with
+* the first request (which starts the titles' index and, when installed, the word embeddings'
+  model), the titles' index (and embeddings) apart, their size, and with
   ``--graph`` the citation graph built first (as the server has it after indexing).
 """
 from __future__ import annotations
@@ -47,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
-from paperlens.core import citations, recommend  # noqa: E402
+from paperlens.core import citations, embed, recommend  # noqa: E402
 from paperlens.core.features import completion  # noqa: E402
 from paperlens.core.features.document import make_snapshot  # noqa: E402
 from paperlens.core.features.view import LocalView  # noqa: E402
@@ -99,6 +103,10 @@ def evaluate(folder: Path, index_root: Path) -> dict:
     n = len(library.rows())
     path = folder / "thesis.tex"
     out = {"today": [], "bm25": [], "context": []}
+    embedded = embed.available()
+    if embedded:
+        out["lexical"] = []
+        embed.title_vectors(completion._kept.rows(view), wait=True)
     citations_seen = 0
     started = time.perf_counter()
     for doc_text, cursor, wanted in cases(text, keys):
@@ -110,8 +118,11 @@ def evaluate(folder: Path, index_root: Path) -> dict:
         q = recommend.search_query(ctx)
         hits = view.search(q, n, per_paper=1) if q else []
         out["bm25"] += ranks([h.key for h in hits], wanted)
-        ranked = completion.complete(doc, cursor, view, limit=n)
+        ranked = completion.complete(doc, cursor, view, limit=n, embeddings=embedded)
         out["context"] += ranks([i.key for i in ranked.items] if ranked else [], wanted)
+        if embedded:
+            lexical = completion.complete(doc, cursor, view, limit=n, embeddings=False)
+            out["lexical"] += ranks([i.key for i in lexical.items] if lexical else [], wanted)
     library.close()
     return {"document": folder.name, "library_papers": n, "citations": citations_seen,
             "seconds": round(time.perf_counter() - started, 1),
@@ -125,6 +136,7 @@ def _idle() -> None:
     building = recommend._building
     if building is not None:
         building.join()
+    embed.idle()
     executor = completion._searches._executor
     if executor is not None:
         executor.submit(lambda: None).result()
@@ -145,7 +157,7 @@ def _quantiles(xs: list) -> dict:
     return {"p50": q(0.5), "p95": q(0.95), "max": round(xs[-1], 2), "mean": round(statistics.mean(xs), 2)}
 
 
-def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
+def latency(folder: Path, index: Path, runs: int, graph: bool = False, embeddings: bool = True) -> dict:
     folder = folder.resolve()
     library = Library([folder], str(index))
     t = time.perf_counter()
@@ -158,11 +170,12 @@ def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
     keys = view.keys()
     todo = [(make_snapshot(draft.as_uri(), t2, "latex", draft), c, wanted) for t2, c, wanted in cases(text, keys)]
     t = time.perf_counter()
-    completion.complete(todo[0][0], todo[0][1], view, limit=50)
+    completion.complete(todo[0][0], todo[0][1], view, limit=50, embeddings=embeddings)
     first = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     _idle()                      # the titles' index the first request started (the server
     titles_s = time.perf_counter() - t      # starts it after each index update)
+    vectors = embed.title_vectors(completion._kept.rows(view)) if embeddings and embed.available() else None
     graph_s = None
     if graph:                    # (the server builds the citation graph after indexing)
         t = time.perf_counter()
@@ -171,7 +184,7 @@ def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
 
     def timed(doc, cursor, by_context=True):
         t, c = time.perf_counter(), time.thread_time()
-        completion.complete(doc, cursor, view, limit=50, by_context=by_context)
+        completion.complete(doc, cursor, view, limit=50, by_context=by_context, embeddings=embeddings)
         return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
 
     # at each citation of the draft, the first completion there (no ranking of that place kept):
@@ -201,7 +214,7 @@ def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
     # the next keystrokes in the same citation (a prefix typed: the editor asks again)
     typed, typed_cpu, typed_today = [], [], []
     for doc, cursor, _ in todo:
-        completion.complete(doc, cursor, view, limit=50)        # the request at the opening brace
+        completion.complete(doc, cursor, view, limit=50, embeddings=embeddings)   # at the opening brace
         _idle()
         for ch in ("a", "ab"):
             t2 = doc.text[:cursor] + ch + doc.text[cursor:]
@@ -220,6 +233,9 @@ def latency(folder: Path, index: Path, runs: int, graph: bool = False) -> dict:
     library.close()
     return {"papers": len(keys), "requests": len(paced), "update_s": round(update_s, 1),
             "first_ms": round(first, 1), "titles_index_s": round(titles_s, 2), "graph_s": graph_s,
+            "embeddings": None if vectors is None else {
+                "titles": int(vectors.codes.shape[0]), "mb": round(vectors.nbytes / 2**20, 2),
+                "model_mb": round(vectors.model.table.nbytes / 2**20, 1)},
             "context_ms": _quantiles(paced), "context_cpu_ms": _quantiles(paced_cpu),
             "back_to_back_ms": _quantiles(rush), "back_to_back_cpu_ms": _quantiles(rush_cpu),
             "back_to_back_search_pending": pending,
@@ -240,6 +256,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ranks", action="store_true", help="also print every key's rank")
     ap.add_argument("--graph", action="store_true", help="latency with the citation graph built (as the server has it)")
+    ap.add_argument("--no-embed", action="store_true", help="latency without the word embeddings")
     args = ap.parse_args()
     report: dict = {}
     if args.docs:
@@ -247,15 +264,17 @@ def main() -> None:
             p.name for p in args.docs.iterdir() if (p / "library").is_dir())
         docs = [evaluate(args.docs / n, args.index_root) for n in names]
         overall = {}
-        for method in ("today", "bm25", "context"):
-            overall[method] = metrics([r for d in docs for r in d["_ranks"][method]])
+        for method in ("today", "bm25", "context", "lexical"):
+            if all(method in d["_ranks"] for d in docs):
+                overall[method] = metrics([r for d in docs for r in d["_ranks"][method]])
         if not args.ranks:
             for d in docs:
                 d.pop("_ranks")
         report["documents"] = docs
         report["overall"] = overall
     if args.latency_library:
-        report["latency"] = latency(args.latency_library, args.latency_index, args.runs, args.graph)
+        report["latency"] = latency(args.latency_library, args.latency_index, args.runs, args.graph,
+                                    not args.no_embed)
     print(json.dumps(report, indent=1))
 
 
