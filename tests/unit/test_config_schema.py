@@ -79,6 +79,7 @@ def test_the_generator_finds_no_drift_and_repairs_one():
 def test_every_setting_is_described_and_named_as_vscode_names_it():
     keys = [s.key for s in settings()]
     assert keys == ["paperFolders", "indexPath", "indexWorkers", "index.backend", "completion.limit",
+                    "completion.embeddings",
                     "summary.provider", "summary.model", "summary.baseUrl", "summary.apiKeyEnv",
                     "summary.maxInputTokens", "summary.timeoutSeconds",
                     "diagnostics.unsupportedCitation", "zotero.enabled", "zotero.dataDir",
