@@ -308,3 +308,30 @@ def test_a_title_typed_out_ranks_its_paper_first(tmp_path, pg_url):
     index.update()
     assert hits(index, "Learning to with Tailored Samples")[0]["title"] == "TexGraph: Learning to with Tailored Samples"
     index.close()
+
+
+def test_an_entry_merged_with_its_paper_text_is_found_once_and_again_when_the_text_goes(tmp_path, pg_url):
+    """An entry's abstract is left out of the search while the entry's paper text is merged
+    into it (the text has it: sch.HEADS, ``shadowed``), and found again once the text is gone."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "refs.bib").write_text(BIB.replace("dispensing with", "dispensing zebrafish with"), encoding="utf-8")
+    index = PostgresIndex(folder, pg_url, workers=1)
+    index.update()
+    found = hits(index, "zebrafish")
+    assert [(h["key"], h["file"]) for h in found] == [("vaswani2017attention", str(folder / "refs.bib"))]
+    (folder / "attention.txt").write_text(
+        "Attention Is All You Need\nAshish Vaswani, Noam Shazeer\nAbstract\nThe dominant sequence transduction "
+        "models are based on recurrent networks. We propose the Transformer, based solely on attention "
+        "mechanisms, dispensing zebrafish with recurrence entirely.\n\n1 Introduction\nRecurrent models.\n",
+        encoding="utf-8")
+    index.update()
+    entry = next(r for r in index.table.rows if r.key == "vaswani2017attention")
+    assert entry.fulltext, "the text was not merged into its entry: this test needs a join"
+    found = hits(index, "zebrafish")
+    assert [h["file"] for h in found] == [str(folder / "attention.txt")]     # once, from the text
+    (folder / "attention.txt").unlink()
+    index.update()
+    found = hits(index, "zebrafish")
+    assert [(h["key"], h["file"]) for h in found] == [("vaswani2017attention", str(folder / "refs.bib"))]
+    index.close()

@@ -8,8 +8,11 @@ default; one database can hold several folders' indexes, one schema each).
   (``head``, for joins.py);
 - ``passages``: the searchable documents: a paper's passages (``kind`` 0) and its record
   (``kind`` 1: title, authors, key, year, venue), each with a weighted ``tsvector`` under a GIN
-  index. Weights follow the Whoosh schema's field boosts (title > abstract > authors > body):
+  index (the heads, records and abstracts, also under one of their own: ``HEADS``). Weights
+  follow the Whoosh schema's field boosts (title > abstract > authors > body):
   A title (and a record's key), B abstract, C authors, D body (and a record's year and venue);
+  ``shadowed``: a bibliography entry's passages (its abstract) while the entry's paper text is
+  merged into it (core/joins.py): the text has them, search leaves them out;
 - ``refs``: each paper's reference list, what the citation graph needs of it (the columns of
   whoosh/store.py's REF_FIELDS; ``authors`` NULL when not kept).
 
@@ -18,8 +21,9 @@ one node; a search fans out to all of them).
 """
 from __future__ import annotations
 
-FORMAT = 2          # bump when the tables or what is indexed change: the index is rebuilt
-                    # (2: refs keep the year and the matcher's evidence: authors, after, years)
+FORMAT = 3          # bump when the tables or what is indexed change: the index is rebuilt
+                    # (2: refs keep the year and the matcher's evidence: authors, after, years;
+                    # 3: the heads' own GIN index, passages_heads; passages.shadowed)
 
 # ts_rank's weights for {D, C, B, A}: Whoosh's boosts body 1.0, authors 1.5, abstract 2.0,
 # title 3.0 (core/index/whoosh/schema.py FIELD_BOOSTS), scaled to A = 1
@@ -29,6 +33,11 @@ CHANNEL = "paperlens_changes"     # NOTIFY on each committed change set; payload
 
 PASSAGE = 0
 RECORD = 1
+
+# the heads of a paper: its record and its abstract (one or two rows a paper, against tens of
+# passages), searched first for words in a title or an abstract, through their own GIN index
+# (the search's WHERE repeats this condition word for word: the planner matches it to the index)
+HEADS = "(kind = 1 OR section LIKE 'abstract%%')"
 
 
 def ddl(schema: str) -> list[str]:
@@ -45,8 +54,9 @@ def ddl(schema: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {s}.passages (paper_id text NOT NULL, n integer NOT NULL,"
         " path text NOT NULL, kind smallint NOT NULL, section text NOT NULL, line_start integer NOT NULL,"
         " line_end integer NOT NULL, page integer, text text NOT NULL, seg text, tsv tsvector NOT NULL,"
-        " PRIMARY KEY (paper_id, kind, n))",
+        " shadowed boolean NOT NULL DEFAULT false, PRIMARY KEY (paper_id, kind, n))",
         f"CREATE INDEX IF NOT EXISTS passages_tsv ON {s}.passages USING gin (tsv)",
+        f"CREATE INDEX IF NOT EXISTS passages_heads ON {s}.passages USING gin (tsv) WHERE {HEADS.replace('%%', '%')}",
         f"CREATE INDEX IF NOT EXISTS passages_path ON {s}.passages (path)",
         f"CREATE TABLE IF NOT EXISTS {s}.refs (paper_id text NOT NULL, n integer NOT NULL,"
         " label text NOT NULL, title text NOT NULL, doi text NOT NULL, arxiv text NOT NULL,"

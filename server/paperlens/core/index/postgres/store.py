@@ -50,7 +50,7 @@ __all__ = ["PostgresIndex", "redact"]
 
 CONNECT_TIMEOUT = 5          # seconds: an editor must not wait long for a server that is away
 REF_PAGE = 500               # papers per query of reference_lines
-CANDIDATES = 500             # passages a search takes from each way of matching (see _SEARCH)
+CANDIDATES = 200             # passages a search takes from each way of matching (see _SEARCH)
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PATH_FIELDS = (6, 9, 13)    # source, file, fulltext in a table row's list
 
@@ -137,6 +137,8 @@ class PostgresIndex(SearchIndex):
                                    keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
                                    tcp_user_timeout=CONNECT_TIMEOUT * 1000)
             conn.execute("SET jit = off")    # compiling a plan costs more than a search's work
+            conn.execute("SET plan_cache_mode = force_custom_plan")     # see _SEARCH
+            conn.prepare_threshold = None
             return conn
         except psycopg.Error as exc:
             raise IndexUnavailable(f"cannot reach the library's database at {self.where}: {self._say(exc)}") from None
@@ -462,9 +464,16 @@ class PostgresIndex(SearchIndex):
                                 " ON CONFLICT (id) DO NOTHING"),
                         [(r.id, self._pending[r.id][0], self._row_json(r), self._pending[r.id][1], self._pending[r.id][2])
                          for r in rows if r.id in fresh and r.id in self._pending])
+        changed = [r for r in rows if r.id not in fresh and before[r.id] != (r.alias_of, r.fulltext)]
         cur.executemany(self._q("UPDATE S.papers SET row = %s WHERE id = %s"),
-                        [(self._row_json(r), r.id) for r in rows
-                         if r.id not in fresh and before[r.id] != (r.alias_of, r.fulltext)])
+                        [(self._row_json(r), r.id) for r in changed])
+        # an entry's passages are shadowed while its paper text is merged into it (see _SEARCH)
+        moved = {r.id for r in changed}
+        for flag in (True, False):
+            ids = [r.id for r in rows if bool(r.fulltext) == flag and (r.id in moved or (flag and r.id in fresh))]
+            if ids:
+                cur.execute(self._q("UPDATE S.passages SET shadowed = %s WHERE paper_id = ANY(%s) AND kind = %s"
+                                    " AND shadowed <> %s"), (flag, ids, sch.PASSAGE, flag))
 
     _INSERT = ("INSERT INTO S.passages (paper_id, n, path, kind, section, line_start, line_end, page, text,"
                " seg, tsv) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
@@ -573,29 +582,47 @@ class PostgresIndex(SearchIndex):
             last = page[-1][0]
 
     # Bounded work (a search runs while the editor waits): at most CANDIDATES passages from each
-    # of five ways of matching, the most telling first: a plain query's words as a phrase in a
-    # title (a title typed out; weight A), every word in the title or abstract (tsquery weights A/B), every word
-    # anywhere, any word in the title or abstract, any word; only their union is ranked (words
-    # as a phrase first among those having every word). Below the bound that union is every
-    # match: exact.
-    _AB = "regexp_replace({}::text, $r$'[^']*(?:''[^']*)*'$r$, $r$\\&:{}$r$, 'g')::tsquery"
-    _SEARCH = (f"WITH q AS (SELECT websearch_to_tsquery('{txt.CONFIG}', %(all)s)"
-               f" && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qa,"
-               f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo,"
-               f" phraseto_tsquery('{txt.CONFIG}', %(phrase)s) AS qp),"
-               f" w AS (SELECT qa, qo, {_AB.format('qp', 'A')} AS qp, {_AB.format('qa', 'AB')} AS qa_ab,"
-               f" {_AB.format('qo', 'AB')} AS qo_ab FROM q),"
-               " anyw AS MATERIALIZED (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo LIMIT %(cap)s),"
-               " c AS ((SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qp LIMIT %(cap)s)"
-               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa_ab LIMIT %(cap)s)"
-               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qa LIMIT %(cap)s)"
-               " UNION (SELECT paper_id, kind, n FROM S.passages, w WHERE tsv @@ w.qo_ab LIMIT %(cap)s)"
-               " UNION SELECT * FROM anyw)"
+    # way of matching, the most telling first. In the heads (records and abstracts, under a GIN
+    # index of their own, sch.HEADS: one or two rows a paper): a plain query's words as a phrase
+    # in a title (a title typed out; weight A), every word in the title or abstract (tsquery
+    # weights A/B), any word there; in every passage: every word, then (only while those are
+    # fewer than the pool ranked) any word. Only their union is ranked (ts_rank; words as a
+    # phrase first among those having every word), in the scans themselves; the text of the
+    # ``pool`` best is read after. Below the bound that union is every match: exact.
+    # The tsqueries are made first (_QUERIES) and sent back as constants: the planner then sees
+    # how common their words are (the statistics of the tsv column) and takes the first matches
+    # by a sequential scan when the words are everywhere (a GIN bitmap would list every one of
+    # hundreds of thousands of passages first), by the GIN index when they are rare. (Custom
+    # plans only, see _connect: a prepared statement's generic plan would not know the words.)
+    _AB = "regexp_replace({}::text, $r$'[^']*(?:''[^']*)*'$r$, $r$\\&:{}$r$, 'g')"
+    _QUERIES = (f"WITH q AS (SELECT websearch_to_tsquery('{txt.CONFIG}', %(all)s)"
+                f" && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qa,"
+                f" websearch_to_tsquery('{txt.CONFIG}', %(any)s) && websearch_to_tsquery('{txt.CONFIG}', %(without)s) AS qo,"
+                f" phraseto_tsquery('{txt.CONFIG}', %(phrase)s) AS qp)"
+                f" SELECT qa::text, qo::text, {_AB.format('qp', 'A')}, {_AB.format('qa', 'AB')}, {_AB.format('qo', 'AB')}"
+                " FROM q")
+    # (``shadowed``: a bibliography entry's passages when the entry's paper text is in the
+    # library: the text has them too, and search() would drop them)
+    _RANKED = ("SELECT paper_id, kind, n, tsv @@ %(qa)s::tsquery AS every, tsv @@ %(qp)s::tsquery AS phrase,"
+               " ts_rank(%(weights)s::float4[], tsv, %(qo)s::tsquery) AS score FROM S.passages WHERE NOT shadowed")
+    _SEARCH = (f"WITH h AS MATERIALIZED (({_RANKED} AND {sch.HEADS} AND tsv @@ %(qp)s::tsquery LIMIT %(cap)s)"
+               f" UNION ({_RANKED} AND {sch.HEADS} AND tsv @@ %(qa_ab)s::tsquery LIMIT %(cap)s)),"
+               f" e AS MATERIALIZED ({_RANKED} AND tsv @@ %(qa)s::tsquery LIMIT %(cap)s),"
+               # any word: only while fewer than the pool have every word (they come first)
+               " few AS (SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM h) < %(pool)s AS yes),"
+               f" oh AS MATERIALIZED ({_RANKED} AND (SELECT yes FROM few) AND {sch.HEADS}"
+               " AND tsv @@ %(qo_ab)s::tsquery LIMIT %(cap)s),"
+               f" o AS MATERIALIZED ({_RANKED} AND (SELECT yes FROM few) AND tsv @@ %(qo)s::tsquery LIMIT %(cap)s),"
+               # at most per_paper + 1 of a paper (one more: search() may skip one), then the best
+               " r AS (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY paper_id"
+               " ORDER BY every DESC, phrase DESC, score DESC) AS k"
+               " FROM (SELECT * FROM h UNION SELECT * FROM e UNION SELECT * FROM oh UNION SELECT * FROM o) u) v"
+               " WHERE k <= %(per)s"
+               " ORDER BY every DESC, phrase DESC, score DESC LIMIT %(pool)s)"
                " SELECT p.paper_id, p.path, p.kind, p.section, p.line_start, p.line_end, p.page, p.text, p.seg,"
-               " p.tsv @@ w.qa AS every, p.tsv @@ w.qp AS phrase, ts_rank(%(weights)s::float4[], p.tsv, w.qo) AS score,"
-               " (SELECT count(*) FROM anyw) AS matched"
-               " FROM c JOIN S.passages p USING (paper_id, kind, n), w"
-               " ORDER BY every DESC, phrase DESC, score DESC LIMIT %(pool)s")
+               " r.every, r.phrase, r.score, GREATEST((SELECT count(*) FROM e), (SELECT count(*) FROM o)) AS matched"
+               " FROM r JOIN S.passages p USING (paper_id, kind, n)"
+               " ORDER BY r.every DESC, r.phrase DESC, r.score DESC")
     _HEADLINE = (f"SELECT ts_headline('{txt.CONFIG}', d, websearch_to_tsquery('{txt.CONFIG}', %s),"
                  " CASE WHEN k = 1 THEN %s ELSE %s END)"
                  " FROM unnest(%s::text[], %s::int[]) WITH ORDINALITY AS t(d, k, i) ORDER BY i")
@@ -612,10 +639,14 @@ class PostgresIndex(SearchIndex):
             notes.add("the query names no word to look for")
             return []
         plain = '"' not in everything and not without and " " in everything
-        params = {"all": everything, "any": anything, "without": without, "weights": sch.WEIGHTS,
-                  "phrase": everything if plain else "",
-                  "pool": limit * (per_paper + 3), "cap": CANDIDATES}
-        found = self._read(lambda c: c.execute(self._q(self._SEARCH), params).fetchall())
+        words = {"all": everything, "any": anything, "without": without, "phrase": everything if plain else ""}
+
+        def run(c):
+            qa, qo, qp, qa_ab, qo_ab = c.execute(self._QUERIES, words).fetchone()
+            return c.execute(self._q(self._SEARCH), {
+                "qa": qa, "qo": qo, "qp": qp, "qa_ab": qa_ab, "qo_ab": qo_ab, "weights": sch.WEIGHTS,
+                "pool": limit * (per_paper + 3), "per": per_paper + 1, "cap": CANDIDATES}).fetchall()
+        found = self._read(run)
         if found and found[0][-1] >= CANDIDATES:
             notes.add(f"the query's words are in more than {CANDIDATES} passages: it was ranked among "
                       "those where they are in the title or abstract first (a phrase or a rarer word narrows it)")
