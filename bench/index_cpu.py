@@ -103,6 +103,7 @@ def run_segment(library: Path, rels: list[str], work: Path) -> dict:
     side_dir.mkdir()
     ix = store._create_index(index_dir)
     writer = store._new_writer(ix, lock=False, limitmb=96)
+    writer.side_data = side_data = fast.SideFileData()     # as store._segment_job
     parse: dict[str, float] = {}
     refs: dict[str, float] = {}
     add: dict[str, float] = {}
@@ -128,7 +129,7 @@ def run_segment(library: Path, rels: list[str], work: Path) -> dict:
     finalize = time.process_time() - t
     t = time.process_time()
     if segment is not None:
-        fast.write_side_file_of_segment(ix.storage, ix.schema, segment, side_dir)
+        fast.write_side_file_of_segment(ix.storage, ix.schema, segment, side_dir, side_data)
     side = time.process_time() - t
     docs = segment.doc_count_all() if segment is not None else 0
     shutil.rmtree(work, ignore_errors=True)

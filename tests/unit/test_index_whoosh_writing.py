@@ -393,3 +393,53 @@ def test_a_block_is_minified_as_whoosh_minifies_it():
         assert ours._mini_ids() == ref._mini_ids()
         a, b = ours._mini_weights(), ref._mini_weights()
         assert repr(a) == repr(b)      # (nan != nan)
+
+
+def test_counted_postings_with_a_term_counted_more_than_the_table_holds(tmp_path):
+    """A term more often in one document than frequency_values' table has rows, and documents
+    whose body goes through Whoosh's own analysis (Chinese text) beside counted ones: the
+    same index as Whoosh's."""
+    docs = _sample_docs(n=200, seed=41)
+    docs[5] += " " + " ".join(["recurring"] * 700)
+    docs[6] += " recurring 神经网络 recurring"
+
+    def build(path, ours=True, limitmb=128):
+        ix = _create(path, make_schema())
+        w = _writer(ix, ours, limitmb=limitmb)
+        for i, text in enumerate(docs):
+            w.add_document(doc=f"s:{i}", kind="passage", body=text, abstract=text[:300] or None)
+        w.commit()
+        return ix
+
+    ref = _dump_index(build(tmp_path / "whoosh", ours=False))
+    assert _dump_index(build(tmp_path / "ours")) == ref
+    assert _dump_index(build(tmp_path / "spilled", limitmb=0.02)) == ref
+
+
+@pytest.mark.parametrize("limitmb", [96, 0.05])
+def test_the_side_file_gathered_while_writing_is_the_one_read_from_the_segment(tmp_path, monkeypatch, limitmb):
+    """fast.SideFileData watches the terms as the writer writes them: the side file it writes
+    is byte for byte the one read back from the segment's postings (which the worker no
+    longer reads)."""
+    from paperlens.core.index.whoosh import fast
+
+    monkeypatch.setattr(fast, "TOPK", 8)
+    monkeypatch.setattr(fast, "MIN_SEGMENT_DOCS", 32)
+    docs = _sample_docs(n=400, seed=23)
+    ix = _create(tmp_path / "ix", make_schema())
+    w = Writer.open(ix, lock=False, limitmb=limitmb)
+    w.side_data = data = fast.SideFileData()
+    for i, text in enumerate(docs):
+        w.add_document(_stored_doc=f"s:{i}", kind="passage", paper_id=f"p{i // 7}", path=f"p{i // 7}.txt",
+                       title=docs[(i // 7) % len(docs)][:50], body=text,
+                       abstract=text[:200] if i % 3 == 0 else None)
+    segment = w.finish_segment()
+    assert data.complete and data.lists["body"] and data.lists["abstract"]
+    fast.write_side_file_of_segment(ix.storage, ix.schema, segment, tmp_path / "gathered", data)
+    fast.write_side_file_of_segment(ix.storage, ix.schema, segment, tmp_path / "read")
+    name = segment.segment_id() + fast.SUFFIX
+    gathered = (tmp_path / "gathered" / name).read_bytes()
+    assert gathered == (tmp_path / "read" / name).read_bytes()
+    side = fast._Side(tmp_path / "gathered" / name)
+    names, of, counts = side.paper_ordinals(segment.doc_count_all())
+    assert len(names) == len(counts) == 58 and list(of[:8]) == [names.index("p0")] * 7 + [names.index("p1")]

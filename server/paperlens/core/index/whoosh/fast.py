@@ -183,9 +183,7 @@ def side_path(folder: Path, segment_id: str) -> Path:
 def write_side_file(folder: Path, leaf) -> Optional[Path]:
     """Write the ``TOPK`` best postings of each common word of a segment into ``folder``
     (atomic). Only the passage fields: title and author words are scored from the paper table."""
-    seg_id = leaf.segment().segment_id()
-    entries: dict[str, dict[str, list[int]]] = {}
-    blob = bytearray()
+    data = SideFileData()
     for field in PASSAGE_FIELDS:
         if field not in leaf.schema:
             continue
@@ -194,27 +192,90 @@ def write_side_file(folder: Path, leaf) -> Optional[Path]:
             if info.doc_frequency() <= TOPK:
                 continue
             ids, weights = raw_postings(leaf, field, text)
-            best_ids, best_parts = _best(ids, term_parts(ids, weights, lengths, avg))
-            entries.setdefault(field, {})[_text(text)] = [len(blob), len(best_ids), len(ids)]
-            blob += array("I", best_ids).tobytes()
-            blob += array("f", best_parts).tobytes()
+            data.add(field, text, ids, term_parts(ids, weights, lengths, avg))
     # which paper each document belongs to: read from 10k papers' paper_id postings, it was
     # ~3 CPU-s of a server's start at 10k papers (once per segment, here while indexing)
-    names, of, docs = paper_ordinals(leaf)
-    papers = {"names": names, "of": [len(blob), len(of)], "docs": [len(blob) + 4 * len(of), len(docs)]}
-    blob += of.tobytes()
-    blob += docs.tobytes()
-    header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries, "papers": papers},
-                        ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = side_path(folder, seg_id)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(_MAGIC + struct.pack("<Q", len(header)))
-        f.write(header)
-        f.write(blob)
-    os.replace(tmp, path)
-    return path
+    data.papers = paper_ordinals(leaf)
+    return data.write(folder, leaf.segment().segment_id())
+
+
+class SideFileData:
+    """What a segment's side file holds: each common word's best postings per passage field,
+    and which paper each document belongs to. ``write_side_file`` reads it back from a
+    segment; a writer gathers it from the terms it writes instead (``Writer.side_data``:
+    ``start`` with the segment's lengths, then ``watch`` the terms going by), the same file
+    without reading the segment's postings again."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list] = {field: [] for field in PASSAGE_FIELDS}
+        self.papers: Optional[tuple[list[str], array, array]] = None
+        self.complete = False          # every term watched (else the segment is read instead)
+        self._norms: dict[str, tuple] = {}
+
+    def add(self, field: str, text, ids, parts) -> None:
+        best_ids, best_parts = _best(ids, parts)
+        self.lists[field].append((_text(text), best_ids, best_parts, len(ids)))
+
+    def start(self, perdoc) -> None:
+        """The segment's documents are written: its length columns can be read."""
+        doccount = perdoc.doc_count_all()
+        for field in PASSAGE_FIELDS:
+            codes = perdoc.length_codes(field)
+            lengths = None if codes is None else codes + bytes(max(0, doccount - len(codes)))
+            self._norms[field] = (lengths, (perdoc.field_length(field) / (doccount or 1)) or 1.0)
+        self._doccount = doccount
+
+    def watch(self, terms):
+        """``terms`` (fieldname, btext, docnums, weights, values) as they are written, passed on."""
+        norms = self._norms
+        names: list[str] = []
+        of = array("i", [-1]) * self._doccount
+        docs = array("i")
+        for term in terms:
+            field = term[0]
+            if field in norms:
+                ids = term[2]
+                if len(ids) > TOPK:
+                    if -1 in ids:         # spelling postings: not what the segment keeps
+                        self._norms = {}
+                        norms = {}
+                        yield term
+                        continue
+                    lengths, avg = norms[field]
+                    self.add(field, term[1], ids, term_parts(ids, array("f", term[3]), lengths, avg))
+            elif field == "paper_id":
+                names.append(_text(term[1]))
+                n = len(names) - 1
+                for d in term[2]:
+                    of[d] = n
+                docs.append(len(term[2]))
+            yield term
+        self.papers = (names, of, docs)
+        self.complete = bool(norms)
+
+    def write(self, folder: Path, segment_id: str) -> Path:
+        entries: dict[str, dict[str, list[int]]] = {}
+        blob = bytearray()
+        for field in PASSAGE_FIELDS:
+            for text, best_ids, best_parts, df in self.lists[field]:
+                entries.setdefault(field, {})[text] = [len(blob), len(best_ids), df]
+                blob += array("I", best_ids).tobytes()
+                blob += array("f", best_parts).tobytes()
+        names, of, docs = self.papers
+        papers = {"names": names, "of": [len(blob), len(of)], "docs": [len(blob) + 4 * len(of), len(docs)]}
+        blob += of.tobytes()
+        blob += docs.tobytes()
+        header = json.dumps({"format": FORMAT, "topk": TOPK, "fields": entries, "papers": papers},
+                            ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        path = side_path(folder, segment_id)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(_MAGIC + struct.pack("<Q", len(header)))
+            f.write(header)
+            f.write(blob)
+        os.replace(tmp, path)
+        return path
 
 
 def ensure_side_files(folder: Path, reader) -> int:
@@ -249,9 +310,14 @@ def remove_stale_side_files(folder: Path, live: set[str]) -> None:
             pass
 
 
-def write_side_file_of_segment(storage, schema, segment, folder: Path) -> None:
-    """A worker's part: the side file of the segment it just wrote (not committed yet)."""
+def write_side_file_of_segment(storage, schema, segment, folder: Path,
+                               data: Optional[SideFileData] = None) -> None:
+    """A worker's part: the side file of the segment it just wrote (not committed yet), from
+    ``data`` when its writer gathered it (``Writer.side_data``), else read from the segment."""
     if segment.doc_count_all() < MIN_SEGMENT_DOCS:
+        return
+    if data is not None and data.complete:
+        data.write(folder, segment.segment_id())
         return
     leaf = SegmentReader(storage, schema, segment)
     try:

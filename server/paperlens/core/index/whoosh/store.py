@@ -276,6 +276,9 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
     _worker_tokens()
     ix = _open_index(Path(index_dir))
     writer = _new_writer(ix, lock=False, limitmb=96)   # the parent holds the index's lock
+    from paperlens.core.index.whoosh import fast
+
+    writer.side_data = side = fast.SideFileData()     # the side file, gathered while writing
     out = []
     try:
         for rel in rels:
@@ -290,9 +293,7 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
                 finished(rel)
         segment = writer.finish_segment()
         if segment is not None:
-            from paperlens.core.index.whoosh import fast
-
-            fast.write_side_file_of_segment(ix.storage, ix.schema, segment, Path(side_dir))
+            fast.write_side_file_of_segment(ix.storage, ix.schema, segment, Path(side_dir), side)
     except BaseException:
         writer.abandon()
         raise

@@ -31,7 +31,8 @@ import logging
 import marshal
 import tempfile
 from array import array
-from itertools import groupby
+from collections import deque
+from itertools import groupby, repeat
 from operator import itemgetter, sub
 from typing import Optional
 
@@ -74,9 +75,9 @@ class PostingsWriter(whoosh3.W3PostingsWriter):
                 cids, cws, cvals, clens = ids[start:end], weights[start:end], values[start:end], lens[start:end]
             self._ids = array("I", cids)
             self._weights = array("f", cws)
-            self._values = [v for v in cvals if v]
+            self._values = list(filter(None, cvals))
             self._maxweight = max(0, max(cws))
-            ls = [x for x in clens if x]
+            ls = list(filter(None, clens))
             self._minlength = min(ls) if ls else None
             self._maxlength = max(ls) if ls else 0
             if end >= n:
@@ -193,7 +194,7 @@ class FieldWriter(whoosh3.W3FieldWriter):
             self.start_term(btext)
             lasttext = btext
             if flens is not None and 0 <= min(ids) and max(ids) < len(flens):
-                lens = [flens[d] for d in ids]
+                lens = list(map(flens.__getitem__, ids))
             else:
                 lens = [dfl(d, fieldname) for d in ids]
             self._postwriter.fill(ids, weights, values, lens)
@@ -250,10 +251,33 @@ class TermPool:
 
     def __init__(self, limit: int, tempdir) -> None:
         self.fields: dict = {}     # fieldname -> {btext: ([docnum], [weight], [value])}
+        # fieldname -> ({term: [docnum]}, {term: [count]}): the postings ``add_counts`` adds
+        # (str terms: their order is their UTF-8 bytes' order)
+        self.counted: dict = {}
+        self.boosts: dict = {}     # fieldname -> its format's field boost (counted fields)
         self.size = 0
         self.limit = limit
         self.tempdir = tempdir
         self.runs: list = []
+
+    def add_counts(self, fieldname, docnum, counts, field_boost: float) -> None:
+        """Add one document's postings of a plain Frequency field (document boost 1.0) from
+        its {term: count}: what ``add(..., shared=True)`` adds for the items ``word_values``
+        makes of these counts (weight ``count x field_boost``, value ``pack_uint(count)``, made
+        when the terms are written), with the lookups and appends done by ``map`` in C
+        instead of a Python step per posting."""
+        got = self.counted.get(fieldname)
+        if got is None:
+            got = self.counted[fieldname] = (_Lists(), _Lists())
+            self.boosts[fieldname] = field_boost
+        ids_of, ns_of = got
+        known = len(ids_of)
+        _drain(map(list.append, map(ids_of.__getitem__, counts), repeat(docnum)))
+        _drain(map(list.append, map(ns_of.__getitem__, counts), counts.values()))
+        size = 40 * len(counts) + 410 * (len(ids_of) - known)
+        self.size += size
+        if self.size > self.limit:
+            self.spill()
 
     def add(self, fieldname, docnum, fieldboost, items, shared: bool = False) -> None:
         """Add one document's postings of a field. ``shared``: the weights and values are
@@ -295,19 +319,44 @@ class TermPool:
         if self.size > self.limit:
             self.spill()
 
-    @staticmethod
-    def _sorted(fields):
-        for fieldname in sorted(fields):
-            terms = fields[fieldname]
-            for btext in sorted(terms):
-                ids, weights, values = terms[btext]
-                yield fieldname, btext, ids, weights, values
+    def _sorted(self):
+        """The pool's terms in (fieldname, btext) order, as (fieldname, btext, docnums,
+        weights, values); a counted field's weights and values made from its counts."""
+        fields, counted = self.fields, self.counted
+        for fieldname in sorted(fields.keys() | counted.keys()):
+            terms = fields.get(fieldname)
+            if fieldname not in counted:
+                for btext in sorted(terms):
+                    ids, weights, values = terms[btext]
+                    yield fieldname, btext, ids, weights, values
+                continue
+            ids_of, ns_of = counted[fieldname]
+            table = frequency_values(self.boosts[fieldname])
+            if not terms:
+                for w in sorted(ids_of):
+                    yield (fieldname, w.encode("utf-8"), ids_of[w]) + _from_counts(ns_of[w], table)
+                continue
+            # the field also has postings added one by one (``add``): each term's from both,
+            # in docnum order
+            both = {w.encode("utf-8"): w for w in ids_of}
+            for btext in sorted(both.keys() | terms.keys()):
+                w = both.get(btext)
+                got = (ids_of[w],) + _from_counts(ns_of[w], table) if w is not None else None
+                other = terms.get(btext)
+                if got is None:
+                    got = other
+                elif other is not None:
+                    got = _docnum_order(got, other)
+                yield (fieldname, btext) + tuple(got)
+
+    def _has_postings(self) -> bool:
+        return bool(self.fields or self.counted)
 
     def spill(self) -> None:
         f = tempfile.TemporaryFile(dir=self.tempdir)
         chunk = []
         postings = 0
-        for term in self._sorted(self.fields):
+        for term in self._sorted():
             chunk.append(term)
             postings += len(term[2])
             if len(chunk) >= self.CHUNK or postings >= self.CHUNK_POSTINGS:
@@ -319,6 +368,7 @@ class TermPool:
         f.flush()
         self.runs.append(f)
         self.fields = {}
+        self.counted = {}
         self.size = 0
 
     @staticmethod
@@ -336,9 +386,9 @@ class TermPool:
     def terms(self, extra=None):
         """All terms in order, each with its postings from every run, in the order added.
         ``extra``: more grouped terms to merge in (postings Whoosh's own pool holds)."""
-        if self.runs and self.fields:
+        if self.runs and self._has_postings():
             self.spill()    # the merge then holds a chunk per run, not the whole last pool
-        memory = self._sorted(self.fields)
+        memory = self._sorted()
         sources = [self._read_run(f) for f in self.runs] + [memory]
         if extra is not None:
             sources.append(extra)
@@ -372,6 +422,35 @@ class TermPool:
             f.close()
         self.runs = []
         self.fields = {}
+        self.counted = {}
+
+
+_drain = deque(maxlen=0).extend       # runs an iterator to its end (in C)
+
+
+class _Lists(dict):
+    """term -> list, a new list for a term not seen yet."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        got = self[key] = []
+        return got
+
+
+def _from_counts(ns: list, table: list) -> tuple[list, list]:
+    """The weights and values of postings with these counts (``table``: frequency_values)."""
+    if max(ns) < len(table):
+        weights, values = _COLUMNS[id(table)]
+        return list(map(weights.__getitem__, ns)), list(map(values.__getitem__, ns))
+    pairs = [table[n] if n < len(table) else (float(n) * table[1][0], pack_uint(n)) for n in ns]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _docnum_order(a, b) -> tuple[list, list, list]:
+    """Two (docnums, weights, values) of one term, as one in docnum order."""
+    triples = sorted(zip(a[0] + b[0], a[1] + b[1], a[2] + b[2]), key=itemgetter(0))
+    return [t[0] for t in triples], [t[1] for t in triples], [t[2] for t in triples]
 
 
 def _write_chunk(f, data: bytes) -> None:
@@ -453,12 +532,17 @@ def frequency_values(field_boost: float) -> list:
     table = FREQUENCY_VALUES.get(field_boost)
     if table is None:
         table = FREQUENCY_VALUES[field_boost] = [(float(n) * field_boost, pack_uint(n)) for n in range(512)]
+        _COLUMNS[id(table)] = ([w for w, _ in table], [v for _, v in table])
     return table
+
+
+_COLUMNS: dict[int, tuple[list, list]] = {}    # id(a frequency_values table) -> its weights, values
 
 
 # -- the writer -------------------------------------------------------------------------------------
 
 _PLAIN_INDEX = FieldType.index
+_COUNT_KWARGS = {"mode": "index", "boosts": True}     # what word_values asks index_counts
 STORED_ONLY = "_stored_"     # Whoosh's prefix for a field's stored value (see Writer.add_document)
 
 
@@ -469,6 +553,8 @@ class Writer(SegmentWriter):
         kwargs.setdefault("codec", Codec())
         super().__init__(ix, **kwargs)
         self._terms: Optional[TermPool] = None      # made on first use (see term_pool)
+        # set by the caller: shown the terms as the segment is written (fast.SideFileData)
+        self.side_data = None
         self._last_items: dict = {}                  # fieldname -> (value, its postings)
         self._plans: dict = {}                       # field names -> add_document's plan
 
@@ -526,18 +612,36 @@ class Writer(SegmentWriter):
 
         perdocwriter.start_doc(docnum)
         try:
-            for fieldname, field, plain, shared, boostkw, stored_key in steps:
+            for fieldname, field, plain, shared, counted, boostkw, stored_key in steps:
                 value = fields.get(fieldname)
                 if value is None:
                     continue
                 length = 0
                 if field.indexed:
                     fieldboost = float(fields[boostkw]) if boostkw else docboost
-                    if plain and isinstance(value, str):
+                    counts = None
+                    if counted and terms is not None and fieldboost == 1.0 and isinstance(value, str):
+                        # a field without positions: its terms counted, added to the pool
+                        # as counts (TermPool.add_counts)
+                        last = last_items.get(fieldname)
+                        if last is not None and last[0] == value and last[2]:
+                            counts = last[1]
+                        else:
+                            counts = field.analyzer.index_counts(value, _COUNT_KWARGS)
+                            if counts is not None:
+                                last_items[fieldname] = (value, counts, True)
+                    if counts is not None:
+                        items = ()
+                        if counts:
+                            if field.scorable:
+                                length = sum(counts.values())
+                            pool.fieldnames.add(fieldname)
+                            terms.add_counts(fieldname, docnum, counts, field.format.field_boost)
+                    elif plain and isinstance(value, str):
                         # a field often repeats the previous document's value (a passage's
                         # paper title, path, key): analysis is deterministic, reuse it
                         last = last_items.get(fieldname)
-                        if last is not None and last[0] == value:
+                        if last is not None and last[0] == value and not last[2]:
                             # fresh value bytes: a block's pickle would otherwise memoize
                             # the shared objects and the postings bytes would differ
                             items = last[1] if shared else [
@@ -546,7 +650,7 @@ class Writer(SegmentWriter):
                         else:
                             items = [(w.encode("utf-8"), freq, wt, vb) for w, freq, wt, vb
                                      in word_values(field.format, value, field.analyzer)]
-                            last_items[fieldname] = (value, items)
+                            last_items[fieldname] = (value, items, False)
                     else:
                         shared = False
                         items = list(field.index(value))
@@ -614,9 +718,10 @@ class Writer(SegmentWriter):
                 break
             plain = type(field).index is _PLAIN_INDEX and bool(field.format)
             shared = plain and is_plain_frequency(field.format)
+            counted = shared and hasattr(field.analyzer, "index_counts")
             boostkw = "_%s_boost" % name
             stored_key = "_stored_%s" % name
-            steps.append((name, field, plain, shared, boostkw if boostkw in fields else "",
+            steps.append((name, field, plain, shared, counted, boostkw if boostkw in fields else "",
                           stored_key if stored_key in fields else ""))
         plan = (stored_only, steps)
         if len(self._plans) < 64:
@@ -648,6 +753,10 @@ class Writer(SegmentWriter):
         pool = self.pool
         extra = group_postings(pool.iter_postings()) if (pool.current or pool.runs) else None
         terms = tp.terms(extra)
+        side = self.side_data
+        if side is not None and extra is None and isinstance(pdr, PerDocReader):
+            side.start(pdr)
+            terms = side.watch(terms)
         fieldwriter = self.fieldwriter
         if isinstance(fieldwriter, FieldWriter):
             fieldwriter.write_terms(self.schema, pdr, terms)
