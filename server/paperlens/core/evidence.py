@@ -267,22 +267,28 @@ class Rarity:
         made._set(_table(df.items()), n)
         return made
 
-    def idf(self, s: str) -> float:
-        d = self.count(s)
+    def counts(self, stems_: Iterable[str]) -> dict[str, int]:
+        """{stem: how many documents hold it} of ``stems_`` (each looked up once)."""
+        return {s: self.count(s) for s in stems_}
+
+    def idf(self, s: str, count: Optional[int] = None) -> float:
+        d = self.count(s) if count is None else count
         return math.log(1 + self.n / d) if d else self._unseen
 
-    def probability(self, s: str) -> float:
+    def probability(self, s: str, count: Optional[int] = None) -> float:
         """The library's probability of the stem ``s`` (its share of all stems' document
         counts, smoothed): the background a paper's own use of the word is measured against."""
-        return (self.count(s) + 0.5) / (self.total + 1.0)
+        return ((self.count(s) if count is None else count) + 0.5) / (self.total + 1.0)
 
-    def background(self, weights: dict[str, float]) -> float:
+    def background(self, weights: dict[str, float], counts: Optional[Mapping[str, int]] = None) -> float:
         """The share of ``weights`` (a claim's stems and their weights) that a paper of the
-        library holds on average (0..1): how much any paper would seem to support the claim."""
+        library holds on average (0..1): how much any paper would seem to support the claim.
+        ``counts``: the stems' counts, looked up before."""
         total = sum(weights.values())
         if total <= 0 or not len(self):
             return 0.0
-        return sum(w * self.count(s) for s, w in weights.items()) / (self.n * total)
+        counts = counts if counts is not None else self.counts(weights)
+        return sum(w * counts[s] for s, w in weights.items()) / (self.n * total)
 
 
 def _table(items: Iterable[tuple[int, int]]) -> tuple[array, array]:
@@ -337,7 +343,8 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
         if len(claim_seq) >= MAX_CLAIM_WORDS:
             break
         claim_seq.append(s)
-    weights = {s: rarity.idf(s) for s in claim_seq}
+    counts = rarity.counts(dict.fromkeys(claim_seq))
+    weights = {s: rarity.idf(s, c) for s, c in counts.items()}
     pairs = _bigrams(claim_seq)
     total = sum(weights.values()) + BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b in pairs)
     if total <= 0:
@@ -347,7 +354,7 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
     keys = [(s, f" {s} ") for s in weights]
     pair_keys = [(a, b, f" {a} {b} ") for a, b in pairs]
     scored = []
-    in_paper: Counter = Counter()       # the claim's stems in the whole paper's own sentences
+    in_paper: dict[str, int] = {}       # the claim's stems in the whole paper's own sentences
     for p, (joined, length, _) in zip(passages, read):
         tf = {}
         for s, key in keys:
@@ -355,7 +362,8 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
                 tf[s] = joined.count(key)
         if not tf:
             continue
-        in_paper.update(tf)
+        for s, t in tf.items():
+            in_paper[s] = in_paper.get(s, 0) + t
         bonus = BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b, key in pair_keys
                              if a in tf and b in tf and key in joined)
         cover = sum(weights[s] for s in tf)
@@ -381,18 +389,20 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
                 words.append(p.text[a:b])
         out.append(Evidence(p, support_, rank, tuple(words), spans))
     best = max(x[1] for x in scored[:RANKED])
-    local = best / (1 + BACKGROUND * rarity.background(weights))
-    paper = _paper_use(weights, in_paper, sum(r[2] for r in read), rarity)
+    local = best / (1 + BACKGROUND * rarity.background(weights, counts))
+    paper = _paper_use(weights, counts, in_paper, sum(r[2] for r in read), rarity)
     x = local * math.exp(PAPER * paper)
     return Support(x / (1 + x), tuple(out), has_text=True)
 
 
-def _paper_use(weights: dict[str, float], counts: Mapping[str, int], length: int, rarity: Rarity) -> float:
+def _paper_use(weights: dict[str, float], library: Mapping[str, int], counts: Mapping[str, int], length: int,
+               rarity: Rarity) -> float:
     """How much more the paper uses the claim's words than the library does: the mean (by
     rarity) over the claim's stems of log(P(stem | paper) / P(stem | library)), the paper's
     own probability smoothed towards the library's (Dirichlet, :data:`MU` words) so that a
-    short paper is not judged on a few words. 0 without the library's counts (they are what
-    the paper is measured against). A claim's words found in one passage say less of a paper
+    short paper is not judged on a few words (``library``: the stems' document counts in the
+    library; ``counts``: their occurrences in the paper's own sentences, ``length`` words in
+    all). 0 without the library's counts (they are what the paper is measured against). A claim's words found in one passage say less of a paper
     than the same words used throughout it: on the development pairs this raised the AUROC
     against a near paper from 0.81 to 0.83 and against the best search hit from 0.53 to 0.56."""
     total = sum(weights.values())
@@ -400,7 +410,7 @@ def _paper_use(weights: dict[str, float], counts: Mapping[str, int], length: int
         return 0.0
     out = 0.0
     for s, w in weights.items():
-        pc = rarity.probability(s)
+        pc = rarity.probability(s, library[s])
         out += w * math.log((counts.get(s, 0) + MU * pc) / ((length + MU) * pc))
     return out / total
 
