@@ -75,7 +75,7 @@ _supports_lock = threading.Lock()
 # the paper (a hover on a citation whose evidence the background computed, see :func:`prepare`),
 # and ("text", the text's content hash, rarity, claim), which a change of another paper keeps
 _supports: "OrderedDict[tuple, evidence.Support]" = OrderedDict()
-SUPPORTS_KEPT = 4000          # entries (two per (sentence, paper)): a draft's citations and more
+SUPPORTS_KEPT = 2000          # entries, two per (sentence, paper): a few drafts' citations (each holds 3 passages)
 
 
 def support(view: LibraryView, row, claim: str) -> evidence.Support:
