@@ -176,6 +176,8 @@ class TitleVectors:
         import numpy as np
 
         self.model = m
+        self._lock = threading.Lock()
+        self._recent: dict = {}           # the last few scorings, by their arguments
         unique: dict[str, int] = {}
         of = np.empty(len(rows), np.int32)
         for n, row in enumerate(rows):
@@ -214,7 +216,21 @@ class TitleVectors:
         :data:`W_CONTEXT` times the similarity of the title to the context, and
         :data:`W_NEARBY` times its similarity to the titles of the rows cited nearby
         (``nearby`` positions; ``earlier``: (position, characters before the cursor)), each
-        normalised over the library (its median 0, its best 1)."""
+        normalised over the library (its median 0, its best 1). The last few are remembered."""
+        key = (sentence, near, paragraph, tuple(nearby), tuple(earlier), top)
+        with self._lock:
+            held = self._recent.get(key)
+        if held is not None:              # (the next keystrokes in the same citation)
+            return held
+        made = self._scores(sentence, near, paragraph, nearby, earlier, top)
+        with self._lock:
+            self._recent[key] = made
+            while len(self._recent) > 8:
+                self._recent.pop(next(iter(self._recent)))
+        return made
+
+    def _scores(self, sentence: str, near: str, paragraph: str, nearby: Sequence[int],
+                earlier: Sequence[tuple[int, int]], top: int) -> list[tuple[int, float]]:
         import numpy as np
 
         n_titles = self.codes.shape[0]
