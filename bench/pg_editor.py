@@ -1,0 +1,111 @@
+"""An editor connected to the index on PostgreSQL (issue 19): completion, hover and
+workspace/symbol latency, measured by bench/lsp_latency.py (imported, unchanged) with the
+server's setting ``paperlens.index.backend`` pointing at the database.
+
+    python bench/pg_editor.py --url postgresql://... [--papers 10000] [--from-schema bench]
+                              [--rounds 50] [--burst 30]
+
+The folder is bench/corpus.py's corpus of N papers; its index is expected in the database as
+the server looks for it, schema ``paperlens_library`` (core/library.py ``schema_for``). When
+that schema is missing it is copied, server-side, from ``--from-schema`` (the schema
+bench/pg_bench.py indexed the folder into): the same rows a ``paperlens index --backend``
+run writes. Prints one JSON line: lsp_latency's figures (p50/p95/max ms per request kind;
+spawn -> first completion) and the database's papers and passages. Target: completion and
+hover p95 <= 10 ms (they answer from the paper table the server keeps, not from the database).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "server"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import corpus  # noqa: E402  (bench/corpus.py)
+import lsp_latency  # noqa: E402  (bench/lsp_latency.py, helper D's: used as it is)
+from lsprotocol import types  # noqa: E402
+
+from paperlens.core.index.postgres import schema as sch  # noqa: E402
+from paperlens.core.library import schema_for  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(f"pg_editor: {msg}", file=sys.stderr, flush=True)
+
+
+def ensure_schema(url: str, target: str, source: str, again: bool) -> dict:
+    """``target`` holds the folder's index: copied from ``source`` when missing (or ``again``)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        have = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (target,)).fetchone()
+        if have is None or again:
+            log(f"copying schema {source} to {target}...")
+            conn.execute(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
+            with conn.transaction():
+                for stmt in sch.ddl(target):
+                    conn.execute(stmt)
+                for table in ("meta", "files", "papers", "passages", "refs"):
+                    conn.execute(f'INSERT INTO "{target}".{table} SELECT * FROM "{source}".{table}')
+            conn.execute(f'VACUUM ANALYZE "{target}".passages')
+        return {"schema": target,
+                "papers": conn.execute(f'SELECT count(*) FROM "{target}".papers').fetchone()[0],
+                "passages": conn.execute(f'SELECT count(*) FROM "{target}".passages').fetchone()[0]}
+
+
+def configure(options: dict) -> None:
+    """lsp_latency's client, sending ``options`` as initializationOptions and as the answer
+    to workspace/configuration (it answers None by itself: the defaults, no database)."""
+    base = lsp_latency.LanguageClient
+
+    def section(name: str | None):
+        value = options
+        for part in (name or "").split("."):
+            if part:
+                value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    class Client(base):
+        def feature(self, name, *args, **kwargs):
+            if name == types.WORKSPACE_CONFIGURATION:
+                register = super().feature(name, *args, **kwargs)
+                return lambda fn: register(lambda params: [section(i.section) for i in params.items])
+            return super().feature(name, *args, **kwargs)
+
+        async def initialize_async(self, params):
+            params.initialization_options = options
+            return await super().initialize_async(params)
+
+    lsp_latency.LanguageClient = Client
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--papers", type=int, default=10000)
+    ap.add_argument("--pdf-share", type=float, default=0.05)
+    ap.add_argument("--from-schema", default="bench")
+    ap.add_argument("--copy-again", action="store_true")
+    ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--burst", type=int, default=0)
+    ap.add_argument("--prefix", default="")
+    args = ap.parse_args()
+    manifest = corpus.build(args.papers, pdf_share=args.pdf_share)
+    folder = (corpus.corpus_dir(args.papers, pdf_share=args.pdf_share) / "library").resolve()
+    db = ensure_schema(args.url, schema_for(folder), args.from_schema, args.copy_again)
+    index_path = tempfile.mkdtemp(prefix="pg-editor-")
+    configure({"paperlens": {"indexPath": index_path, "index": {"backend": args.url}}})
+    ns = argparse.Namespace(folder=str(folder), doc=str(folder / "draft.tex"), server="", index_path=index_path,
+                            rounds=args.rounds, prefix=args.prefix or manifest.get("prefix2") or "va",
+                            query="attention transformer", index_timeout=600, burst=args.burst)
+    result = asyncio.run(lsp_latency.run(ns))
+    print(json.dumps({"phase": "editor", "backend": "postgresql", "database": db, **result}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
