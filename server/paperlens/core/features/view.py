@@ -121,7 +121,7 @@ class PaperCache:
     """The papers and summary inputs cards were made of, for one library as it is now (a
     change of any of its indexes empties it): a hover on the same key again reads nothing."""
 
-    SIZE = 64
+    SIZE = 256      # two entries a paper (its record, its text): a draft's ~100 cited papers stay
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
