@@ -193,6 +193,7 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
         lines.append((row.id, reference_line(refs)))
 
     class Store:
+        folder = Path("/lib")
         table = PaperTable(rows)
         stamp = 1
         full_reads = 0

@@ -3,18 +3,31 @@
 :func:`build` reads every stored reference list once and matches each entry with the library's
 :class:`~paperlens.core.references.matcher.ReferenceMatcher` (DOI, arXiv id, then title with
 surnames and year as evidence), the rule hovers use too. :class:`~paperlens.core.library.Library`
-keeps the graph for the library's state and builds it again when that changes.
+keeps the graph for the library's state and :func:`update`\\ s it when that changes.
+
+An update starts from the previous graph: a paper whose reference list is as before (the same
+fields, compared by a fingerprint) keeps its matches unless the library's papers changed in a
+way that could change them. When library papers are added, removed or changed, an entry is
+matched again only when it holds words of a changed paper's title (enough of them to make it a
+candidate, see :meth:`_Changed.touches`) or its DOI or arXiv id: the matcher's answer for any
+other entry depends only on papers that did not change (their order kept), so it is the answer
+a build from scratch gives. The result is the graph :func:`build` gives, edge for edge.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+import unicodedata
+from operator import attrgetter
+from typing import TYPE_CHECKING, Iterable, Optional
 
+from paperlens.core.identity import norm_title, norm_words
 from paperlens.core.models import Reference
 
 if TYPE_CHECKING:
     from paperlens.core.library import Library
+    from paperlens.core.references.matcher import LibraryEntry, ReferenceMatcher
 
 MEMO_MAX = 200_000       # title-only entries remembered during a build (popular titles repeat)
+_ID_NONE, _ID_SAME, _ID_CHANGED = 0, 1, 2
 
 
 class CitationGraph:
@@ -25,6 +38,9 @@ class CitationGraph:
         self.cited_by: dict[str, set[str]] = {}
         self.cited_by_label: dict[str, dict[str, str]] = {}   # citing id -> {label: cited id}
         self.read: set[str] = set()                    # the papers whose reference lists it read
+        # what update() starts from: None for a graph made by hand
+        self._basis: Optional[_Basis] = None
+        self._fresh: set[str] = set()       # (during update) cited ids whose set is this graph's own
 
     def add(self, citing: str, cited: str, label: str) -> None:
         self.cites.setdefault(citing, {})[cited] = label
@@ -32,60 +48,350 @@ class CitationGraph:
         self.cited_by_label.setdefault(citing, {})[label] = cited
 
 
+class _Basis:
+    """What a graph was built from: the stores (compared by identity), the matcher, and per
+    store ``{paper id: (fingerprint of its reference list, its matches)}`` where the matches
+    are ``((label, library id), ...)`` of the entries that matched, in list order."""
+
+    __slots__ = ("stores", "matcher", "papers")
+
+    def __init__(self, stores: tuple, matcher: "ReferenceMatcher", papers: list[dict]) -> None:
+        self.stores = stores
+        self.matcher = matcher
+        self.papers = papers
+
+
 def build(library: "Library") -> CitationGraph:
-    """The graph of ``library`` as it is now (background work: 10k papers with 28 references
-    each take a second or two). Most entries cite papers outside the library and cost a
-    dictionary lookup (their title field's candidates, computed once per distinct field: the
+    """The graph of ``library`` as it is now, from scratch (background work: 10k papers with 28
+    references each take a second or two). Most entries cite papers outside the library and cost
+    a dictionary lookup (their title field's candidates, computed once per distinct field: the
     matcher compares strings only for library titles whose rare words the field holds).
 
     An entry is kept in the index without its text, with the evidence the matcher reads in it
     (the author list and years, :func:`~paperlens.core.references.matcher.stored_evidence`).
     An entry of an index written before that evidence was kept is read again with its text
     when a library title came close and the surnames or year would decide."""
+    return update(library, None)
+
+
+def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGraph:
+    """The graph of ``library`` as it is now, the same as :func:`build` gives, computed from
+    ``previous`` (the graph of an earlier state of the same library) where it can be: only the
+    reference lists that changed, and the entries that could name a library paper that changed,
+    are matched again, and only the edges of the papers whose matches changed are redone
+    (``previous`` itself is not changed: requests may be reading it)."""
     matcher = library.matcher()
-    match, both = matcher.match_reference, matcher.match_and_candidates
-    hits_of, decide = matcher.field_hits, matcher.match_field
-    known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
-    memo: dict[tuple, tuple] = {}
-    graph = CitationGraph()
-    for store in library.stores:
+    stores = tuple(library.stores)
+    old: Optional[list[dict]] = None
+    changed: Optional[_Changed] = None
+    basis = previous._basis if previous is not None else None
+    if basis is not None and len(basis.stores) == len(stores) \
+            and all(_same_store(a, b) for a, b in zip(basis.stores, stores)):
+        if basis.matcher is matcher:
+            old = basis.papers
+        else:
+            diff = changed_entries(basis.matcher.entries, matcher.entries)
+            if diff is not None:
+                old = basis.papers
+                changed = _Changed(diff, basis.matcher, matcher) if diff else None
+    basis = None
+    work = _Matching(library, matcher)
+    papers: list[dict] = []
+    order: list[tuple[str, str, tuple]] = []       # (citing id, row id, matches) in reading order
+    dirty: set[str] = set()                         # citing ids whose edges are redone
+    count: dict[str, int] = {}
+    for n, store in enumerate(stores):
+        before = old[n] if old is not None else {}
+        mine: dict[str, tuple] = {}
+        table = store.table
         for pid, refs in store.reference_lines():
-            row = store.table.get(pid)
+            row = table.get(pid)
             if row is None:
                 continue
-            citing = library.canonical(row)
-            graph.read.add(citing.id)
-            whole: Optional[dict[str, Reference]] = None
-            for ref in refs:
-                retry = False
-                if ref.text:
-                    m = match(ref)
-                elif ref.authors is not None:     # kept with its evidence: decided here
-                    if ref.doi or ref.arxiv:
-                        m = match(ref)
-                    else:
-                        hits = known.get(ref.title)
-                        if hits is None:
-                            hits = hits_of(ref.title)
-                        if not hits:
-                            continue              # no library title comes close (most entries)
-                        m = decide(ref, hits)
-                else:     # a title field alone: popular papers' titles repeat across the library
-                    key = (ref.title, ref.doi, ref.arxiv, ref.year)
-                    got = memo.get(key)
-                    if got is None:
-                        if len(memo) > MEMO_MAX:
-                            memo.clear()
-                        m, maybe = both(ref)
-                        got = memo[key] = (m, m is None and maybe)
-                    m, retry = got
-                if retry:
-                    # kept without its text: the entry as parsed has the surnames and year
-                    if whole is None:
-                        whole = {r.label: r for r in store.references(pid)}
-                    full = whole.get(ref.label)
-                    m = match(full) if full is not None and full.text else None
-                target = m[0] if m is not None else None
-                if target and target not in (citing.id, row.id):
-                    graph.add(citing.id, target, ref.label)
+            cid = library.canonical(row).id
+            fp = _fingerprint(refs)
+            was = before.get(pid)
+            if was is None or was[0] != fp or (changed is not None and changed.touches(refs)):
+                matches = work.matches(store, pid, refs)
+            else:
+                matches = was[1]
+            if was is None or pid in mine or was[1] != matches or was[2] != cid or was[3] != row.id:
+                dirty.add(cid)
+                if was is not None:
+                    dirty.add(was[2])
+            mine[pid] = (fp, matches, cid, row.id)
+            order.append((cid, row.id, matches))
+            count[cid] = count.get(cid, 0) + 1
+        for pid in before.keys() - mine.keys():       # gone
+            dirty.add(before[pid][2])
+        papers.append(mine)
+    if old is None or previous is None:
+        graph = CitationGraph()
+        dirty = set(count)
+    else:
+        # several papers of one citing id (a paper text merged into its entry): the last label
+        # of a cited paper wins, so their order counts: done again
+        dirty.update(c for c, k in count.items() if k > 1)
+        graph = _without(previous, dirty)
+    old = previous = None
+    graph.read = set(count)
+    cites, cited_by, by_label, fresh = graph.cites, graph.cited_by, graph.cited_by_label, graph._fresh
+    for cid, rid, matches in order:
+        if matches and cid in dirty:
+            for label, target in matches:
+                if target != cid and target != rid:
+                    cites.setdefault(cid, {})[target] = label
+                    s = cited_by.get(target)
+                    if s is None:
+                        s = cited_by[target] = set()
+                        fresh.add(target)
+                    elif target not in fresh:        # still the previous graph's: copied first
+                        s = cited_by[target] = set(s)
+                        fresh.add(target)
+                    s.add(cid)
+                    by_label.setdefault(cid, {})[label] = target
+    graph._fresh = set()
+    graph._basis = _Basis(stores, matcher, papers)
     return graph
+
+
+def _without(previous: CitationGraph, dirty: set[str]) -> CitationGraph:
+    """A copy of ``previous`` without the edges of the citing ids ``dirty`` (its dictionaries
+    copied, the sets of citing ids copied only where they change: ``_fresh``)."""
+    graph = CitationGraph()
+    cites, cited_by, by_label = dict(previous.cites), dict(previous.cited_by), dict(previous.cited_by_label)
+    fresh = graph._fresh
+    for cid in dirty:
+        by_label.pop(cid, None)
+        for target in cites.pop(cid, ()):
+            s = cited_by.get(target)
+            if s is None or cid not in s:
+                continue
+            if target not in fresh:
+                s = cited_by[target] = set(s)
+                fresh.add(target)
+            s.discard(cid)
+            if not s:
+                del cited_by[target]
+                fresh.discard(target)
+    graph.cites, graph.cited_by, graph.cited_by_label = cites, cited_by, by_label
+    return graph
+
+
+def _same_store(a, b) -> bool:
+    """Whether two stores index the same folder (a library's store, or one opened again)."""
+    folder = getattr(a, "folder", None)
+    return a is b or (folder is not None and folder == getattr(b, "folder", None))
+
+
+_FIELDS = attrgetter("label", "text", "title", "doi", "arxiv", "year", "authors", "after", "years")
+
+
+def _fingerprint(refs: list[Reference]) -> int:
+    """A reference list's fields as one number (equal lists, equal numbers)."""
+    return hash(tuple(map(_FIELDS, refs)))
+
+
+class _Matching:
+    """One graph computation's matching of reference lists (its memo of title fields alone)."""
+
+    def __init__(self, library: "Library", matcher: "ReferenceMatcher") -> None:
+        self.library = library
+        self.matcher = matcher
+        self.memo: dict[tuple, tuple] = {}
+
+    def matches(self, store, pid: str, refs: list[Reference]) -> tuple:
+        """``((label, library id), ...)`` of the entries of ``refs`` (paper ``pid``'s list in
+        ``store``) that name a library paper (the citing paper itself included: the graph
+        leaves it out)."""
+        matcher = self.matcher
+        match, both = matcher.match_reference, matcher.match_and_candidates
+        hits_of, decide = matcher.field_hits, matcher.match_field
+        known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
+        memo = self.memo
+        whole: Optional[dict[str, Reference]] = None
+        out = []
+        for ref in refs:
+            retry = False
+            if ref.text:
+                m = match(ref)
+            elif ref.authors is not None:     # kept with its evidence: decided here
+                if ref.doi or ref.arxiv:
+                    m = match(ref)
+                else:
+                    hits = known.get(ref.title)
+                    if hits is None:
+                        hits = hits_of(ref.title)
+                    if not hits:
+                        continue              # no library title comes close (most entries)
+                    m = decide(ref, hits)
+            else:     # a title field alone: popular papers' titles repeat across the library
+                key = (ref.title, ref.doi, ref.arxiv, ref.year)
+                got = memo.get(key)
+                if got is None:
+                    if len(memo) > MEMO_MAX:
+                        memo.clear()
+                    m, maybe = both(ref)
+                    got = memo[key] = (m, m is None and maybe)
+                m, retry = got
+            if retry:
+                # kept without its text: the entry as parsed has the surnames and year
+                if whole is None:
+                    whole = {r.label: r for r in store.references(pid)}
+                full = whole.get(ref.label)
+                m = match(full) if full is not None and full.text else None
+            if m is not None and m[0]:
+                out.append((ref.label, m[0]))
+        return tuple(out)
+
+
+def _entry_key(e: "LibraryEntry") -> tuple:
+    return (e.id, e.title, e.doi, e.arxiv, e.year, tuple(e.surnames))
+
+
+def changed_entries(before: list["LibraryEntry"], after: list["LibraryEntry"],
+                    most: int = 256) -> Optional[list["LibraryEntry"]]:
+    """The library papers (matcher entries) of ``before`` or ``after`` that are not in both as
+    they are, or moved among the others (the matcher breaks ties by their order): each paper
+    as it was and as it is. None when more than ``most`` changed (a graph is then built from
+    scratch) or a paper is there twice."""
+    old = [_entry_key(e) for e in before]
+    new = [_entry_key(e) for e in after]
+    olds, news = set(old), set(new)
+    if len(olds) != len(old) or len(news) != len(new):
+        return None
+    both = olds & news
+    if len(olds) + len(news) - 2 * len(both) > most:
+        return None
+    place = {k: i for i, k in enumerate(k for k in new if k in both)}
+    stay = _increasing([place[k] for k in old if k in both])     # the rest moved
+    kept = {k for k in both if place[k] in stay}
+    if len(olds) + len(news) - 2 * len(kept) > most:
+        return None
+    return [e for e, k in zip(before, old) if k not in kept] + [e for e, k in zip(after, new) if k not in kept]
+
+
+def _increasing(seq: list[int]) -> set[int]:
+    """The values of a longest increasing subsequence of ``seq`` (distinct values)."""
+    tails: list[int] = []          # tails[j]: index in seq of the smallest tail of a run of j + 1
+    back: list[int] = [-1] * len(seq)
+    for i, v in enumerate(seq):
+        j = _bisect_tails(seq, tails, v)
+        if j > 0:
+            back[i] = tails[j - 1]
+        if j == len(tails):
+            tails.append(i)
+        else:
+            tails[j] = i
+    out: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        out.add(seq[i])
+        i = back[i]
+    return out
+
+
+def _bisect_tails(seq: list[int], tails: list[int], v: int) -> int:
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if seq[tails[mid]] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class _Changed:
+    """The library papers that changed, and which reference entries could name them.
+
+    An entry is a candidate of a library title only when it holds ``need`` of the title's words
+    (the matcher's rule). Every word the matcher reads in a string is a substring of the string
+    in lower case without hyphens and apostrophes: a string holding fewer than ``need`` of a
+    title's words that way cannot hold them as words, and the rest are checked exactly, with a
+    matcher of the changed papers alone. The matcher reads an entry kept without its text in two
+    steps: its title field's candidates, and only when there are some (its hits, the same in
+    both libraries when the field holds no changed title), the text around the title: so most
+    entries are decided by their title field alone, once per distinct field."""
+
+    def __init__(self, entries: Iterable["LibraryEntry"], before: "ReferenceMatcher",
+                 after: "ReferenceMatcher") -> None:
+        from paperlens.core.references.matcher import ReferenceMatcher
+
+        self.small = ReferenceMatcher(list(entries))
+        self.after = after
+        self.by_id: dict[tuple[str, str], int] = {}    # (DOI, arXiv id) -> _ID_* below
+        self.titles = [(tuple(sorted(tokens, key=lambda w: (-len(w), w))), need)
+                       for tokens, need in zip(self.small._title_tokens, self.small._needs)]
+        self.ascii = all(w.isascii() for words, _ in self.titles for w in words)
+        self.ids = bool(self.small._ids.by_doi or self.small._ids.by_arxiv)
+        self.hits_before = before.field_memo
+        self.fields: dict[str, bool] = {}
+
+    def touches(self, refs: list[Reference]) -> bool:
+        """Whether the matcher's answer for an entry of ``refs`` may depend on a changed paper."""
+        fields, covers, before = self.fields, self._covers, self.hits_before
+        for r in refs:
+            if r.authors is None and not r.text:
+                return True         # its text would be read again: what it names is not known
+            if r.doi or r.arxiv:
+                how = self.by_id.get((r.doi, r.arxiv))
+                if how is None:
+                    how = self.by_id[(r.doi, r.arxiv)] = self._by_id(r.doi, r.arxiv)
+                if how == _ID_CHANGED:
+                    return True
+                if how == _ID_SAME:
+                    continue
+            if r.text:
+                if covers((r.title, r.authors or "", r.after, r.text)):
+                    return True
+                continue
+            title = r.title
+            got = fields.get(title)
+            if got is None:
+                got = fields[title] = covers((title,))
+            if got:
+                return True
+            hits = before.get(title)
+            if (hits is None or hits) and covers((title, r.authors, r.after)):
+                return True
+        return False
+
+    def _by_id(self, doi: str, arxiv: str) -> int:
+        if self.ids and self.small._ids.find_by_id(doi, arxiv) is not None:
+            return _ID_CHANGED       # it names a changed paper's DOI or arXiv id
+        if self.after._ids.find_by_id(doi, arxiv) is not None:
+            return _ID_SAME          # it names a paper that did not change (the first with it)
+        return _ID_NONE              # decided by its title
+
+    def _covers(self, parts: tuple) -> bool:
+        """Whether the strings ``parts`` together hold enough words of a changed title to make
+        it a candidate of an entry made of them."""
+        joined = " ".join(parts)
+        if joined.isascii():
+            low = joined.lower()
+        elif self.ascii:       # accents, ligatures and case folded; what is not ASCII then goes
+            # (NFKD has expanded ligatures; of casefold's other foldings only ß's give ASCII)
+            low = unicodedata.normalize("NFKD", joined).lower().replace("ß", "ss").encode("ascii", "ignore").decode()
+        else:
+            low = ""
+        if low:
+            low = low.replace("-", "").replace("'", "").replace("`", "")
+            for words, need in self.titles:
+                n = 0
+                for w in words:
+                    if w in low:
+                        n += 1
+                        if n >= need:
+                            break
+                if n >= need:
+                    break
+            else:
+                return False
+        tokens: set[str] = set()
+        for p in parts:
+            if p:
+                tokens.update(norm_title(p).split())
+                tokens.update(norm_words(p).split())
+        held = frozenset(tokens) & self.small._title_words
+        return bool(held and self.small._candidates_of(held))

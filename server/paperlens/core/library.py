@@ -541,10 +541,20 @@ class Library:
             return cached[1]
         from paperlens.core.references import LibraryEntry, ReferenceMatcher
 
+        # in the order of the folders, then of their files and lines, whatever order an index's
+        # updates left its table in: the matcher breaks ties by this order (the same title twice
+        # in the library is the first paper), so an update of one file does not move the others
+        rows = [(n, r.source, r.source_line, r.id, r) for n, s in enumerate(self.stores) for r in s.table.rows
+                if not r.alias_of and (r.title or r.doi or r.arxiv)]
+        rows.sort(key=lambda t: t[:4])
         entries = [LibraryEntry(id=r.id, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year,
-                                surnames=list(r.surnames))
-                   for r in self.rows() if not r.alias_of and (r.title or r.doi or r.arxiv)]
-        matcher = ReferenceMatcher(entries)
+                                surnames=list(r.surnames)) for *_, r in rows]
+        if cached is not None and cached[1].entries == entries:
+            # a change that left every paper's title, ids, year and authors as they were (a
+            # paper text edited): the same matcher, with what it remembers of title fields
+            matcher = cached[1]
+        else:
+            matcher = ReferenceMatcher(entries)
         self._matcher = (stamps, matcher)
         return matcher
 
@@ -593,12 +603,16 @@ class Library:
         return cached[1] if cached is not None and cached[0] == self._graph_version() else None
 
     def _build_graph(self) -> "CitationGraph":
-        from paperlens.core.graph import build
+        """The graph of the library as it is now, updated from the previous one (the reference
+        lists that changed, and the entries that could name a library paper that changed, are
+        matched again: the same graph as a build from scratch)."""
+        from paperlens.core.graph import update
 
         self.graph_builds += 1
         version = self._graph_version()
-        self._graph = None       # the old graph goes before the new one is built (memory peak)
-        graph = build(self)
+        previous = getattr(self, "_graph", None)
+        self._graph = None
+        graph = update(self, previous[1] if previous is not None else None)
         self._graph = (version, graph)
         return graph
 
