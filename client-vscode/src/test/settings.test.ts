@@ -24,7 +24,7 @@ const DEFAULTS = {
   indexPath: '',
   indexWorkers: 0,
   index: { backend: 'whoosh' },
-  completion: { limit: 50, embeddings: true },
+  completion: { limit: 50, embeddings: false },
   summary: { provider: 'extractive', model: 'gpt-4o-mini', baseUrl: '', apiKeyEnv: 'OPENAI_API_KEY', maxInputTokens: 6000, timeoutSeconds: 30 },
   diagnostics: { unsupportedCitation: false },
   zotero: { enabled: true, dataDir: '', collections: [] },
@@ -46,7 +46,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       indexPath: '/tmp/idx',
       indexWorkers: 2,
       index: { backend: 'postgresql://lab@db.example.org/papers' },
-      completion: { limit: 20, embeddings: false },
+      completion: { limit: 20, embeddings: true },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
       zotero: { enabled: false, dataDir: '~/Zotero', collections: ['Retrieval/Classics'] },
@@ -60,7 +60,7 @@ describe('normaliseSettings against the schema of package.json', () => {
       indexPath: '/tmp/idx',
       indexWorkers: 2,
       index: { backend: 'postgresql://lab@db.example.org/papers' },
-      completion: { limit: 20, embeddings: false },
+      completion: { limit: 20, embeddings: true },
       summary: { provider: 'openai', model: 'm', baseUrl: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'K', maxInputTokens: 1000, timeoutSeconds: 2.5 },
       diagnostics: { unsupportedCitation: true },
       zotero: { enabled: false, dataDir: '~/Zotero', collections: ['Retrieval/Classics'] },
@@ -72,7 +72,7 @@ describe('normaliseSettings against the schema of package.json', () => {
   it('accepts {paperlens: {...}}, flattened dotted keys, a single folder string and trace as a string', () => {
     const { settings, errors } = check({ paperlens: { 'completion.limit': 7, 'summary.provider': 'openai', paperFolders: 'papers', 'trace.server': 'messages' } });
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings.server.completion, { limit: 7, embeddings: true });
+    assert.deepEqual(settings.server.completion, { limit: 7, embeddings: false });
     assert.equal((settings.server.summary as any).provider, 'openai');
     assert.deepEqual(settings.server.paperFolders, ['papers']);
     assert.equal(settings.server.trace, 'messages');

@@ -120,7 +120,7 @@ class FakeSession:
         self.paper_text_views: dict[str, str] = {}
         self.paper_text_lines: dict[str, list[int]] = {}
         self._drafts = fixture.view.draft_index()
-        self.settings = SimpleNamespace(completion=SimpleNamespace(limit=50))
+        self.settings = SimpleNamespace(completion=SimpleNamespace(limit=50, embeddings=False))
 
     def folders(self) -> list[str]:
         return list(self.workspace_folders)

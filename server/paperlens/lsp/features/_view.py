@@ -92,6 +92,11 @@ def completion_limit(ls) -> int:
     return ls.session.settings.completion.limit
 
 
+def embeddings_on(ls) -> bool:
+    """Whether ranking for the sentence may use the word embeddings (paperlens.completion.embeddings)."""
+    return ls.session.settings.completion.embeddings
+
+
 def _on_loop(ls, fn: Callable[[], T]) -> T:
     """``fn()`` run on the event loop (the index's reader is used there), waited for from a
     worker thread; called on the loop, or without one (in-process), it just runs."""

@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from paperlens.core.features import cite_here as feature
-from paperlens.lsp.features._view import request
+from paperlens.lsp.features._view import embeddings_on, request
 from paperlens.lsp.features.citing import _position
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def code_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     if req is None:
         return []
     try:
-        found = feature.cite_here(req.doc, req.offset, req.view)
+        found = feature.cite_here(req.doc, req.offset, req.view, embeddings=embeddings_on(ls))
     except Exception:            # never lose the quick fixes asked along with these
         log.exception("could not rank papers for the sentence")
         return []
@@ -65,7 +65,7 @@ def cite_here_command(ls, args) -> Optional[dict]:
     req = request(ls, uri, position)
     if req is None:
         return None
-    found = feature.cite_here(req.doc, req.offset, req.view)
+    found = feature.cite_here(req.doc, req.offset, req.view, embeddings=embeddings_on(ls))
     if found is None:
         return {"sentence": None, "items": []}
     items: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ from typing import Optional
 from lsprotocol import types
 
 from paperlens.core.features import completion as feature
-from paperlens.lsp.features._view import completion_limit, library_view, request
+from paperlens.lsp.features._view import completion_limit, embeddings_on, library_view, request
 from paperlens.lsp.features.hover import markdown
 
 TRIGGER_CHARACTERS = feature.TRIGGER_CHARACTERS
@@ -17,7 +17,8 @@ def completion(ls, params: types.CompletionParams) -> Optional[types.CompletionL
     req = request(ls, params.text_document.uri, params.position)
     if req is None:
         return None
-    found = feature.complete(req.doc, req.offset, req.view, completion_limit(ls))
+    found = feature.complete(req.doc, req.offset, req.view, completion_limit(ls),
+                             embeddings=embeddings_on(ls))
     if found is None:
         return None
     items = []
