@@ -182,6 +182,30 @@ def test_debouncer_keeps_a_rescan_asked_for_and_folders_as_paths():
     assert fired[-1] is None
 
 
+def test_debouncer_waits_what_each_change_asks_for():
+    """The editor's notifications (already batched) wait less than watchdog's raw events; the
+    last change's wait is the one that counts."""
+    delays: list[float] = []
+    pending: list = []
+
+    def call_later(delay, fn):
+        class Handle:
+            def cancel(self):
+                pending.remove(fn)
+        delays.append(delay)
+        pending.append(fn)
+        return Handle()
+
+    fired: list = []
+    d = Debouncer(fired.append, delay=0.15)
+    assert not d.pending
+    d.add(["/lib/a.txt"], False, call_later)
+    d.add(["/lib/b.txt"], False, call_later, 0.02)
+    assert delays == [0.15, 0.02] and d.pending and len(pending) == 1
+    pending.pop()()
+    assert fired == [["/lib/a.txt", "/lib/b.txt"]] and not d.pending
+
+
 # --- the server's session, unchanged but for the watcher ---------------------------------------
 
 async def _session(tmp_path, lib):

@@ -76,8 +76,11 @@ class FolderWatcher:
 class Debouncer:
     """Collects changed paths and calls ``flush(paths | None)`` once things are quiet.
 
-    ``schedule_later(delay, fn)`` is the event loop's ``call_later`` (thread-safety is the
-    caller's: call ``add`` on the loop's thread).
+    ``call_later(delay, fn)`` is the event loop's ``call_later`` (thread-safety is the
+    caller's: call ``add`` on the loop's thread).  Each ``add`` waits ``delay`` seconds (the
+    default one unless given) for more before the paths are flushed: raw file-system events
+    come in bursts (a save is a write, a rename, attribute changes), an editor's notifications
+    come already batched and wait less.
     """
 
     def __init__(self, flush: Callable[[Optional[list[str]]], None], delay: float = 0.15):
@@ -87,12 +90,17 @@ class Debouncer:
         self.rescan = False
         self._handle = None
 
-    def add(self, paths: Iterable[str], rescan: bool, call_later) -> None:
+    @property
+    def pending(self) -> bool:
+        """Paths are waiting to be flushed."""
+        return self._handle is not None
+
+    def add(self, paths: Iterable[str], rescan: bool, call_later, delay: Optional[float] = None) -> None:
         self.paths.update(paths)
         self.rescan = self.rescan or rescan
         if self._handle is not None:
             self._handle.cancel()
-        self._handle = call_later(self.delay, self._fire)
+        self._handle = call_later(self.delay if delay is None else delay, self._fire)
 
     def _fire(self) -> None:
         self._handle = None

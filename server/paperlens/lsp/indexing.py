@@ -1,11 +1,17 @@
 """The library and its updates: the index queue, the debounce of file events, the watchdog
 fallback watcher, the progress of the running update and the reports of the last one.
 
-Updates run on a worker thread of their own at a low priority; requests keep answering from
-what is already indexed (the persisted paper table and the last committed index generation)
-while one runs.  Changes that arrive meanwhile are queued and indexed once it ends.  What is
-derived from an index (completion's word index, the search's warm-up) is queued on the
-:class:`~paperlens.lsp.background.Lane` once an update is committed.
+Updates run on worker threads, one at a time; requests keep answering from what is already
+indexed (the persisted paper table and the last committed index generation) while one runs.
+An update of the whole library runs at a low priority; one of changed files runs at the
+loop's, since the user waits for it (a file they saved, searched for a second later).  Changes
+that arrive meanwhile are queued and indexed once it ends.
+
+What is derived from the library (completion's word index, the search's warm-up, the citation
+graph, through ``on_settled`` the features' caches) is made once the library has *settled*: no
+update runs or is due and no change waits for one.  Made after every update of a stream of
+changes, it would compete for the interpreter with the next change's update, and be thrown
+away by it.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import asyncio
 import concurrent.futures
 import importlib
 import logging
+import threading
 from typing import Callable, Optional
 
 from paperlens.core.counts import PaperCounts
@@ -24,6 +31,14 @@ log = logging.getLogger(__name__)
 
 # what the first hover card imports: loaded on the lane at start, not by the first request
 FIRST_REQUEST_MODULES = ("paperlens.core.cards", "paperlens.core.summarize")
+# what parsing the first changed paper text loads (its parser; the tokenizer that sizes its
+# passages: ~0.5 CPU-s whatever the library's size): loaded on the lane once the library first
+# settles, not while the user waits for the file they saved to be searchable
+FIRST_CHANGE_MODULES = ("paperlens.core.parse.text",)
+# seconds a change the editor notified (didChangeWatchedFiles, didSave) waits for more: its
+# notifications come batched (a save sends both at once); watchdog's raw events, a burst per
+# save, wait the Debouncer's default
+EDITOR_SETTLE = 0.02
 # seconds between two looks at a library's database (its writer's NOTIFY; when it is away, a
 # new connection): on the index thread, never in a request
 REMOTE_POLL_SECONDS = 2.0
@@ -33,10 +48,11 @@ class Indexing:
     """Owns the :class:`Library`; every update of it goes through :meth:`schedule`.
 
     Hooks, each optional: ``on_progress(phase, done, total, message)`` ("begin" and "report"
-    from the update's thread, "end" on the event loop once the update's reports are in); ``on_updated(reports)`` on the event loop after each update
-    (before ``on_indexed``, for the session's own parts); ``on_indexed(reports)`` on the event
-    loop after each update; ``warn(message)`` from any thread (a problem the user must see);
-    ``changed()`` from any thread when what :meth:`state` shows has changed."""
+    from the update's thread, "end" on the event loop once the update's reports are in);
+    ``on_indexed(reports)`` on the event loop after each update; ``on_settled()`` on the event
+    loop once the library has settled after one update or more (see the module's doc);
+    ``warn(message)`` from any thread (a problem the user must see); ``changed()`` from any
+    thread when what :meth:`state` shows has changed."""
 
     def __init__(self, lane: Lane) -> None:
         self.library: Library = Library([])
@@ -46,15 +62,21 @@ class Indexing:
         self.progress: Optional[tuple[int, int]] = None     # (files done, files) of the running update
         self.last_reports: list = []     # IndexReport of each folder, from the last update
         self.on_progress: Optional[Callable[[str, int, int, str], None]] = None
-        self.on_updated: Optional[Callable[[list], None]] = None
         self.on_indexed: Optional[Callable[[list], None]] = None
+        self.on_settled: Optional[Callable[[], None]] = None
         self.warn: Callable[[str], None] = lambda message: None
         self.changed: Callable[[], None] = lambda: None
         self.debouncer = Debouncer(self._flush_changes)
         self.watcher: Optional[FolderWatcher] = None
         self.zotero_watcher: Optional[ZoteroWatcher] = None
         self._lane = lane
+        # the whole library's updates and the looks at a library's database: low priority
         self._executor = background_executor("paperlens-index", low_priority=True)
+        # changed files: the user waits for them
+        self._changes_executor = background_executor("paperlens-changes")
+        self._serial = threading.Lock()            # one update (or look at the database) at a time
+        self._settle_due = False                   # an update ended since the library last settled
+        self._warmed = False                       # FIRST_CHANGE_MODULES are loaded
         self._pending: Optional[asyncio.Future] = None
         self._queued_all = False
         self._queued_paths: list[str] = []
@@ -137,17 +159,22 @@ class Indexing:
             return
         if self._prepared is None or self._prepared[0] is not self.library:
             self._prepared = (self.library, self._lane.submit(self._prepare, self.library, low_priority=False))
+        zotero = self.library.zotero
+        zotero_paths = zotero is not None and (paths is None or any(self.library.store_for(p) is zotero
+                                                                     for p in paths))
         if self._pending is not None and not self._pending.done():
             if paths is None:
                 self._queued_all = True
             else:
                 self._queued_paths.extend(paths)
-            zotero = self.library.zotero
-            if zotero is not None and (paths is None or any(self.library.store_for(p) is zotero for p in paths)):
+            if zotero_paths:
                 zotero.hurry()       # its attachments' texts wait: the new items first
             return
         self.running = True
-        self._pending = self.loop.run_in_executor(self._executor, self._run, paths, rebuild)
+        # changed files at the loop's priority (the user waits); the whole library, and the
+        # Zotero library (its attachments' texts may take minutes), at a low one
+        executor = self._executor if paths is None or zotero_paths else self._changes_executor
+        self._pending = self.loop.run_in_executor(executor, self._run, paths, rebuild)
         self._pending.add_done_callback(self._done)
         self.changed()
 
@@ -158,10 +185,14 @@ class Indexing:
             self.on_progress("report", done, total, rel)
 
     def _run(self, paths: Optional[list[str]], rebuild: bool) -> list:
-        """The update, on its own thread; its reports are logged here, not on the event loop."""
+        """The update, on a worker thread; its reports are logged here, not on the event loop."""
         prepared = self._prepared[1] if self._prepared is not None else None
         if prepared is not None:          # what the first requests need comes first
             concurrent.futures.wait([prepared])
+        with self._serial:
+            return self._update(paths, rebuild)
+
+    def _update(self, paths: Optional[list[str]], rebuild: bool) -> list:
         library = self.library
         self.progress = (0, 0)
         if self.on_progress:
@@ -213,12 +244,9 @@ class Indexing:
             log.exception("indexing failed; the previous index stays in use")
             reports = []
         self.last_reports = reports
+        self._settle_due = True
         if self.on_progress:
             self.on_progress("end", 0, 0, "")
-        self._lane.submit(self.library.build_tables)   # completion's lookups of the new tables
-        self._lane.submit(self.library.warm_search)    # the first search's preparation
-        if self.on_updated:
-            self.on_updated(reports)
         if self.on_indexed:
             self.on_indexed(reports)
         self.changed()
@@ -229,7 +257,50 @@ class Indexing:
         elif self.library.zotero is not None and self.library.zotero.texts_pending:
             # texts left by an update that a Zotero change cut short: on with them
             self.schedule([str(self.library.zotero.folder / "zotero.sqlite")])
+        self._settle()
         self._poll_later()
+
+    # -- what is derived from the library, once it has settled ---------------------------------
+    def updating(self) -> bool:
+        """An update runs or is due (on the loop; another thread may ask, for a hint)."""
+        return bool(self.running or self._queued_all or self._queued_paths)
+
+    def settled(self) -> bool:
+        """No update runs or is due, and no change waits for one (on the loop)."""
+        return not (self.updating() or self.debouncer.pending)
+
+    def _settle(self) -> None:
+        """On the loop, whenever an update ends or a change turns out to need none: once the
+        library has settled after an update, make what is derived from it (in the background)
+        and tell ``on_settled``."""
+        if not self._settle_due or not self.settled() or self.loop is None:
+            return
+        self._settle_due = False
+        library = self.library
+        self._lane.submit(self._derive, library, library.build_tables)   # completion's lookups
+        self._lane.submit(self._derive, library, library.warm_search)    # the first search's preparation
+        if not self._warmed:
+            self._warmed = True
+            self._lane.submit(self._warm_parsing, library)
+        if self.on_settled:
+            self.on_settled()
+
+    def _derive(self, library: Library, make: Callable[[], None]) -> None:
+        """On the lane: ``make()``, unless the library changed meanwhile or an update runs or
+        is due (the next settle makes it for what that update commits)."""
+        if library is self.library and not self.updating():
+            make()
+
+    def _warm_parsing(self, library: Library) -> None:
+        """On the lane, once: what parsing the first changed file loads (see
+        :data:`FIRST_CHANGE_MODULES`), for a library with folders indexed here."""
+        if library is not self.library or all(any(s is r for r in library.remote) for s in library.stores):
+            return
+        for module in FIRST_CHANGE_MODULES:
+            importlib.import_module(module)
+        from paperlens.core.parse.common import count_tokens
+
+        count_tokens("paperlens")
 
     # -- a library in a database ------------------------------------------------------------
     def _poll_later(self) -> None:
@@ -268,9 +339,10 @@ class Indexing:
     def _poll(self, library: Library) -> bool:
         """On the index thread: what the database's writer committed, or a new connection to
         a database that was away; True when a table changed."""
-        changed = library.poll_remote()
-        self._check_remote(library)
-        return changed
+        with self._serial:
+            changed = library.poll_remote()
+            self._check_remote(library)
+            return changed
 
     def _polled(self, fut: asyncio.Future, library: Library) -> None:
         self._poll_due = False
@@ -282,13 +354,11 @@ class Indexing:
         except Exception:
             log.exception("reading the library's database failed")
         if changed:          # as after an update: completion's lookups, search, the graph
-            self._lane.submit(library.build_tables)
-            self._lane.submit(library.warm_search)
-            if self.on_updated:
-                self.on_updated([])
+            self._settle_due = True
             if self.on_indexed:
                 self.on_indexed([])
             self.changed()
+            self._settle()
         self._poll_later()
 
     def _check_remote(self, library: Library) -> None:
@@ -308,11 +378,13 @@ class Indexing:
             self.changed()
 
     # -- file changes ------------------------------------------------------------------------
-    def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
-        """Files changed on disk (from any thread): re-index them once events settle."""
+    def notify_changed(self, paths: list[str], rescan: bool = False, settle: Optional[float] = None) -> None:
+        """Files changed on disk (from any thread): re-index them once no event came for
+        ``settle`` seconds (None: the debouncer's default, for raw file-system events;
+        :data:`EDITOR_SETTLE` for the editor's notifications)."""
         if self.loop is None or self.loop.is_closed():
             return
-        self.loop.call_soon_threadsafe(self.debouncer.add, paths, rescan, self.loop.call_later)
+        self.loop.call_soon_threadsafe(self.debouncer.add, paths, rescan, self.loop.call_later, settle)
 
     def _flush_changes(self, paths: Optional[list[str]]) -> None:
         if paths is None:
@@ -325,6 +397,8 @@ class Indexing:
                     and not any(store is r for r in self.library.remote)]
         if relevant:
             self.schedule(relevant)
+        else:            # nothing to index: what waited for these changes goes on
+            self._settle()
 
     def _new_watcher(self, folders: list[str]) -> FolderWatcher:
         if self.watcher is not None:
@@ -355,4 +429,5 @@ class Indexing:
         if self.zotero_watcher is not None:
             self.zotero_watcher.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._changes_executor.shutdown(wait=False, cancel_futures=True)
         self.library.close()

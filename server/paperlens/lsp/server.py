@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from paperlens import __version__
 from paperlens.core.parse import PAPER_SUFFIXES
 from paperlens.lsp import features
+from paperlens.lsp.indexing import EDITOR_SETTLE
 from paperlens.lsp.log_forward import LogForwarder
 from paperlens.lsp.progress import IndexProgress
 from paperlens.lsp.protocol import PaperlensProtocol
@@ -167,13 +168,13 @@ def create_server() -> PaperlensServer:
     def on_watched(ls: PaperlensServer, params: types.DidChangeWatchedFilesParams) -> None:
         paths = [str(p) for c in params.changes if (p := uri_to_path(c.uri)) is not None]
         if paths:
-            session.notify_changed(paths)
+            session.notify_changed(paths, settle=EDITOR_SETTLE)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: PaperlensServer, params: types.DidSaveTextDocumentParams) -> None:
         path = uri_to_path(params.text_document.uri)
         if path is not None:
-            session.notify_changed([str(path)])
+            session.notify_changed([str(path)], settle=EDITOR_SETTLE)
 
     @server.command(COMMAND_REINDEX)
     def cmd_reindex(ls: PaperlensServer, *args):
@@ -185,7 +186,8 @@ def create_server() -> PaperlensServer:
         return session.status()
 
     registered = server.features = features.register(server)
-    session.on_indexed = lambda reports: registered.library_changed()
+    # once the library has settled after an update, not after each of a stream of changes
+    session.on_library_settled = registered.library_changed
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: PaperlensServer, params) -> None:

@@ -8,16 +8,19 @@
   :class:`~paperlens.lsp.paper_texts.PaperTextViews`.
 
 :class:`Session` makes them, wires their events to each other, applies settings and says what
-the status is.  Work that takes long runs off the event loop, on two threads at a low priority
-(the event loop's thread gets the CPU first when both want it): indexing, and the
-:class:`~paperlens.lsp.background.Lane` of what is derived from an index, one job after the other
-(at start what the first requests need, before the index is checked; once an update is committed
-completion's word index, the search's warm-up and the citation graph).
+the status is.  Work that takes long runs off the event loop (see
+:mod:`~paperlens.lsp.indexing`): indexing; the :class:`~paperlens.lsp.background.Lane` of what is
+derived from an index, one job after the other (at start what the first requests need, before the
+index is checked; once the library has settled after an update, completion's word index and the
+search's warm-up); and the citation graph's own lane, so that its build (seconds at 10k papers)
+never holds up the others.  The graph is built once the library has settled: a request that asks
+for it while an update runs or is due gets it once that update is done.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -38,20 +41,26 @@ class Session:
         short_switch_interval()
         self.config = Configuration()
         self.lane = Lane("paperlens-derived")
+        self.graph_lane = Lane("paperlens-graph")
         self.index = Indexing(self.lane)
-        self.graphs = CitationGraphs(self.lane, lambda: self.index.library, on_built=self._graph_built)
+        self.graphs = CitationGraphs(self.graph_lane, lambda: self.index.library, on_built=self._graph_built)
+        self._graph_lock = threading.Lock()
+        # the graph asked for while the library was being updated: given once it has settled
+        self._graph_waiting: Optional[concurrent.futures.Future] = None
         self.summary_services = Summaries(alert=self._warn)
         self.texts = PaperTextViews()
         self.user_drafts = Drafts()
         self.index.warn = self._warn
         self.index.changed = self._changed
-        self.index.on_updated = self._library_updated
+        self.index.on_settled = self._library_settled
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._configuring: Optional[asyncio.Lock] = None
         # a warning the user must see (window/showMessage), from any thread
         self.on_warning: Optional[Callable[[str], None]] = None
         # the status may have changed (from any thread): the server pushes it
         self.on_status_changed: Optional[Callable[[], None]] = None
+        # the library has settled after an update (on the loop): the features' caches follow it
+        self.on_library_settled: Optional[Callable[[], None]] = None
 
     # -- wiring ------------------------------------------------------------------------------
     @property
@@ -74,8 +83,14 @@ class Session:
     def _graph_built(self) -> None:
         self._changed()
 
-    def _library_updated(self, reports: list) -> None:
+    def _library_settled(self) -> None:
+        with self._graph_lock:
+            waiting, self._graph_waiting = self._graph_waiting, None
         self.graphs.schedule()
+        if waiting is not None:
+            _chain(self.graphs.build(), waiting)
+        if self.on_library_settled is not None:
+            self.on_library_settled()
 
     # -- configuration -----------------------------------------------------------------------
     def _settle(self, data: Any, workspace_folders: Optional[list[str]]) -> Optional[tuple]:
@@ -195,9 +210,10 @@ class Session:
         """Start (or queue) a background index update; never blocks the caller."""
         self.index.schedule(paths, rebuild)
 
-    def notify_changed(self, paths: list[str], rescan: bool = False) -> None:
-        """Files changed on disk (from any thread): re-index them once events settle."""
-        self.index.notify_changed(paths, rescan)
+    def notify_changed(self, paths: list[str], rescan: bool = False, settle: Optional[float] = None) -> None:
+        """Files changed on disk (from any thread): re-index them once events settle (see
+        :meth:`Indexing.notify_changed`)."""
+        self.index.notify_changed(paths, rescan, settle)
 
     def watch_with_watchdog(self, folders: list[str]) -> None:
         self.index.watch_with_watchdog(folders)
@@ -212,7 +228,23 @@ class Session:
 
     # -- what the features read -----------------------------------------------------------------
     def build_graph(self) -> concurrent.futures.Future:
-        """The library's citation graph: a future (done at once when it is built)."""
+        """The library's citation graph: a future (done at once when it is built).  From any
+        thread.  While an update of the library runs or is due, the build waits for it (the
+        future is done once the library has settled): built now, the graph would be of a
+        library about to change, and would compete with the update for the interpreter (at
+        start, the first completion asks for it)."""
+        if self.loop is None:
+            return self.graphs.build()
+        with self._graph_lock:
+            if self.index.updating():
+                ready = self.index.library.graph_if_ready()
+                if ready is not None:
+                    done: concurrent.futures.Future = concurrent.futures.Future()
+                    done.set_result(ready)
+                    return done
+                if self._graph_waiting is None:
+                    self._graph_waiting = concurrent.futures.Future()
+                return self._graph_waiting
         return self.graphs.build()
 
     def schedule_graph(self) -> None:
@@ -293,5 +325,25 @@ class Session:
         self.on_status_changed = None
         self.index.stop_updates()
         self.summary_services.close()
+        with self._graph_lock:
+            waiting, self._graph_waiting = self._graph_waiting, None
+        if waiting is not None and not waiting.done():
+            waiting.set_exception(RuntimeError("the server is shutting down"))
         self.lane.shutdown()
+        self.graph_lane.shutdown()
         self.index.shutdown()
+
+
+def _chain(source: concurrent.futures.Future, target: concurrent.futures.Future) -> None:
+    """``target`` gets ``source``'s result (or exception) once it is done."""
+    def copy(f: concurrent.futures.Future) -> None:
+        if target.done():
+            return
+        if f.cancelled():
+            target.set_exception(RuntimeError("the citation graph's build was cancelled"))
+        elif f.exception() is not None:
+            target.set_exception(f.exception())
+        else:
+            target.set_result(f.result())
+
+    source.add_done_callback(copy)
