@@ -1,7 +1,7 @@
 """Does the cited paper say that? The offline evidence scorer (core/evidence.py) on real citations. JSON.
 
     python bench/citation_support.py --dev-pdfs DIR [--index DIR] [--labels bench/labels/dev-citation-support.json]
-                                     [--sample 50] [--dump]
+                                     [--sample 50] [--dump] [--signals]
 
 DIR holds the development PDFs (``bash ../shared/dev-pdfs/extract.sh MIRROR DIR``), indexed as
 one library. Each link of the library's citation graph (a reference entry of paper A naming
@@ -55,6 +55,16 @@ folder 0.855 / 0.873, near 0.811 / 0.825, near_unlinked 0.844 / 0.869, search 0.
 40 of the same 50 labelled best passages accepted (80%) before and after (the passages shown
 are ranked as before); threshold 0.033 (the scores' scale changed) flags 9.5% of the
 positives, 61% of the same-field and 45% of the near negatives (0.046 before: 8.5%, 52%, 43%).
+Later (``--signals``, the same 199 pairs; halves of 104 and 95 positives by citing paper, each
+AUROC fit on the other half): support alone near 0.815/0.833 (folder 0.863/0.885, near_unlinked
+0.853/0.885, search 0.535/0.588); with the word embeddings 0.818/0.840 (each kind within
++-0.01: noise); with the rivals 0.847/0.848 (folder 0.876/0.904, near_unlinked 0.882/0.900,
+search 0.544/0.613); both 0.847/0.851. Neither reaches 0.85 on both halves, so the hover's
+score is the support alone; the rivals (a search and ten papers scored per citation: ~150 ms)
+would fit only the background check. Other variants tried, all within 0.84-0.85: 3, 5 or 20
+rivals, their mean instead of their best, the embedding of all passages, of the abstract, of
+the paper's mean passage, the sentence's share of the title's words, the support's parts
+(best passage, background, paper's use, BM25 rank) refit instead of the hand-set combination.
 """
 from __future__ import annotations
 
@@ -185,6 +195,103 @@ def _prose(sentence: str) -> bool:
         sum(1 for w in words if any(c.isalpha() for c in w)) >= 0.6 * len(words)
 
 
+RIVALS = 10              # --signals: the library's search hits for the sentence a paper is measured against
+KINDS = ("folder", "near", "near_unlinked", "search")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def signals(lib, chosen, texts, rarity) -> dict:
+    """Held-out AUROCs (two halves of the pairs by citing paper: fit on one, test on the
+    other) of the support alone and combined by logistic regression (fit on positives against
+    the folder and near negatives) with ``embed``: the best cosine of the sentence's word
+    embedding (core/embed.py, centred on the library's mean passage) to the paper's three
+    passages ranked first, and ``rivals``: logit(support) - logit(the best support among the
+    library's :data:`RIVALS` first search hits for the sentence, the paper itself included),
+    how the paper stands against those a search proposes (it normalises for how generic the
+    sentence is)."""
+    import numpy as np
+
+    from paperlens.core import embed
+
+    model = embed.model(wait=True) if embed.available() else None
+    mean = None
+    if model is not None:
+        vectors = [model.embed([p.text for p in ps]) for ps in texts.values() if ps]
+        mean = np.concatenate(vectors).mean(axis=0) if vectors else None
+
+    def text_of(i):
+        return texts.get(i) or passages_of(lib, i)
+
+    lexical: dict = {}
+
+    def lex(sentence, i):
+        if (sentence, i) not in lexical:
+            lexical[(sentence, i)] = evidence.support(sentence, text_of(i), rarity)
+        return lexical[(sentence, i)]
+
+    def unit(x):
+        n = np.linalg.norm(x, axis=-1, keepdims=True)
+        return x / np.where(n > 0, n, 1.0)
+
+    rows = []              # (citing paper, kind, features)
+    for (pid, sentence, citing, cited), picked in chosen:
+        query = " ".join(dict.fromkeys(evidence.stems(sentence)))[:300]
+        hits = []
+        for h in (lib.search(query, limit=RIVALS + 2, per_paper=1) if query else []):
+            r = lib.row(h.paper_id)
+            c = lib.canonical(r).id if r is not None else None
+            if c and c != citing and c not in hits:
+                hits.append(c)
+        best_rival = max([lex(sentence, h).score for h in hits[:RIVALS]] or [0.0])
+        s_vec = unit(model.embed([sentence])[0] - mean) if mean is not None else None
+        for kind, paper in [("pos", cited), *picked.items()]:
+            found = lex(sentence, paper)
+            f = {"lexical": _logit(found.score),
+                 "rivals": _logit(found.score) - _logit(max(best_rival, found.score, 1e-4))}
+            if s_vec is not None:
+                shown = evidence.support(sentence, text_of(paper), rarity, limit=3)
+                top = [e.passage.text for e in shown.evidence]
+                f["embed"] = float((unit(model.embed(top) - mean) @ s_vec).max()) if top else 0.0
+            rows.append((citing, kind, f))
+    citers = sorted({r[0] for r in rows})
+    half = {c: n % 2 for n, c in enumerate(citers)}
+
+    def fit(X, y, l2=1.0):
+        X = np.c_[X, np.ones(len(X))]
+        w = np.zeros(X.shape[1])
+        ridge = l2 * np.diag(np.r_[np.ones(len(w) - 1), 0.0])
+        for _ in range(30):                       # Newton's method
+            p = 1 / (1 + np.exp(-X @ w))
+            w -= np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X + ridge, X.T @ (p - y) + ridge @ w)
+        return w
+
+    combos = [["lexical"], ["lexical", "rivals"]]
+    if mean is not None:
+        combos[1:1] = [["lexical", "embed"]]
+        combos.append(["lexical", "embed", "rivals"])
+    out = {"rivals": RIVALS, "embeddings": model is not None, "halves": [
+        sum(1 for r in rows if r[1] == "pos" and half[r[0]] == h) for h in (0, 1)]}
+    for feats in combos:
+        got: dict = {k: [] for k in KINDS}
+        for test in (0, 1):
+            train = [r for r in rows if half[r[0]] != test and r[1] in ("pos", "folder", "near")]
+            X = np.array([[r[2][f] for f in feats] for r in train])
+            mu, sd = X.mean(0), X.std(0) + 1e-9
+            w = fit((X - mu) / sd, np.array([r[1] == "pos" for r in train], float))
+
+            def score(r):
+                return float(np.r_[(np.array([r[2][f] for f in feats]) - mu) / sd, 1.0] @ w)
+            pos = [score(r) for r in rows if half[r[0]] == test and r[1] == "pos"]
+            for k in KINDS:
+                got[k].append(round(auroc(pos, [score(r) for r in rows if half[r[0]] == test and r[1] == k]), 3))
+        out["+".join(feats)] = got
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev-pdfs", required=True)
@@ -193,6 +300,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=50)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--dump", action="store_true")
+    ap.add_argument("--signals", action="store_true",
+                    help="also report held-out AUROCs of the support combined with word embeddings and rivals")
     args = ap.parse_args()
 
     tmp = None
@@ -229,7 +338,9 @@ def main() -> None:
     pos, neg_folder, neg_search, neg_near, neg_unlinked = [], [], [], [], []
     title_pos, title_neg = [], []        # with the rarity of words over the titles
     shown = {}
+    chosen = []          # (pair, {kind: the negative's paper}) for --signals
     for pid, sentence, citing, cited, how in pairs:
+        picked = {}
         t = time.perf_counter()
         found = hover.support(view, rows[cited], sentence)      # what a hover does: read + score
         times.append(time.perf_counter() - t)
@@ -241,7 +352,7 @@ def main() -> None:
         shown[pid] = (sentence, rows[cited].title, found)
         same = [i for i in with_text if folder_of.get(i) == folder_of.get(cited) and i not in (citing, cited)]
         if same:
-            other = rng.choice(sorted(same))
+            other = picked["folder"] = rng.choice(sorted(same))
             neg_folder.append(evidence.support(sentence, texts[other], rarity).score)
             title_neg.append(evidence.support(sentence, texts[other], titles).score)
         # near topic: one of the cited paper's nearest papers by title and abstract that the
@@ -251,18 +362,21 @@ def main() -> None:
         cocited = {citing, cited} | set(graph.cites.get(citing, {}))
         near = [j for j in nearest.get(cited, []) if j not in cocited][:NEIGHBOURS]
         if near:
-            neg_near.append(evidence.support(sentence, texts[near_rng.choice(near)], rarity).score)
+            picked["near"] = near_rng.choice(near)
+            neg_near.append(evidence.support(sentence, texts[picked["near"]], rarity).score)
         linked = cocited | cited_by.get(cited, set()) | set(graph.cites.get(cited, {}))
         near = [j for j in nearest.get(cited, []) if j not in linked][:NEIGHBOURS]
         if near:
-            neg_unlinked.append(evidence.support(sentence, texts[linked_rng.choice(near)], rarity).score)
+            picked["near_unlinked"] = linked_rng.choice(near)
+            neg_unlinked.append(evidence.support(sentence, texts[picked["near_unlinked"]], rarity).score)
         query = " ".join(dict.fromkeys(evidence.stems(sentence)))[:300]
         hits = lib.search(query, limit=10, per_paper=1) if query else []
         other = next((h.paper_id for h in hits if lib.canonical(lib.row(h.paper_id)).id not in (citing, cited)
                       and lib.row(h.paper_id) is not None), None) if hits else None
         if other:
-            oid = lib.canonical(lib.row(other)).id
+            oid = picked["search"] = lib.canonical(lib.row(other)).id
             neg_search.append(evidence.support(sentence, texts.get(oid) or passages_of(lib, oid), rarity).score)
+        chosen.append(((pid, sentence, citing, cited), picked))
 
     negs = neg_folder + neg_near + neg_search
     # the calibration of the hint: the highest threshold flagging at most FALSE_ALARMS of the
@@ -330,6 +444,8 @@ def main() -> None:
                      "shown_another_passage_since": len(stale),
                      "unlabelled": [p for p in sample_ids if p not in labels][:10]},
     }
+    if args.signals:
+        result["signals"] = signals(lib, chosen, texts, rarity)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if tmp is not None:
         lib.close()
