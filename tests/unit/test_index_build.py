@@ -113,3 +113,27 @@ def test_a_parallel_build_writes_one_segment_per_worker(tmp_path, monkeypatch):
     assert [(mode, len(batches)) for mode, batches in tasks] == [("segment", 2)]
     assert len(store.searcher().reader().leaf_readers()) == 2
     assert store.search("topic7", 5, 3, 1, set())[0][1].title == "Paper number 7"
+
+
+def test_a_parallel_build_keeps_what_a_build_in_one_process_keeps(tmp_path):
+    """The workers make each paper's references.jsonl line and its generated key's base (the
+    process collecting their results no longer does): the same references.jsonl, keys and
+    table as a build in one process."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    refs = "\nReferences\n[1] A. Turing. Computing machinery and intelligence. Mind, 1950.\n" \
+           "[2] C. Shannon. A mathematical theory of communication. Bell System Technical Journal, 1948.\n"
+    for i in range(store_mod.POOL_MIN_FILES + 6):
+        text = _paper(f"Learning things number {i % 5}", f"topic{i} words here")   # keys collide
+        (folder / f"p{i:02d}.txt").write_text(text + (refs if i % 3 else ""), encoding="utf-8")
+    built = {}
+    for workers in (1, 2):
+        store = IndexStore(folder, tmp_path / f"ix{workers}", workers=workers)
+        store.update()
+        lines = (store.index_dir / "references.jsonl").read_text(encoding="utf-8").splitlines()
+        built[workers] = (sorted(lines), sorted((r.id, r.key, r.title) for r in store.table.rows))
+        store.close()
+    assert built[2] == built[1]
+    lines, rows = built[2]
+    assert len(lines) == 20 and all("Computing machinery and intelligence" in line for line in lines)
+    assert len({key for _, key, _ in rows}) == len(rows) == store_mod.POOL_MIN_FILES + 6

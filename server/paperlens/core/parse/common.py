@@ -23,6 +23,12 @@ class ParseResult:
     draft: bool = False              # the user's own writing (cites papers), not a paper
     # paper id -> the start of a full text's first pages, for joining it to its .bib entry
     heads: dict[str, str] = field(default_factory=dict)
+    # made by an index worker once the documents are written (whoosh store._segment_job), so
+    # that the process collecting every worker's results does not: paper id -> its line of
+    # references.jsonl (the papers' references then go), and paper id -> the base of the key
+    # generated for a paper without one
+    reference_lines: dict[str, str] = field(default_factory=dict)
+    base_keys: dict[str, str] = field(default_factory=dict)
 
 
 def paper_id(source: str, key: str = "") -> str:

@@ -210,6 +210,21 @@ def slim(res: ParseResult) -> ParseResult:
     return ParseResult(papers=res.papers, warnings=res.warnings, draft=res.draft, heads=res.heads)
 
 
+def _for_parent(res: ParseResult) -> ParseResult:
+    """A worker's result as the parent gets it: what the parent would do with each paper
+    alone (its reference line, its key's base) done here, in parallel, and the references
+    left out (less to send; the parent only writes their line)."""
+    res.reference_lines = {p.id: reference_line(p.references) for p in res.papers if p.references}
+    res.base_keys = {p.id: base_key(p) for p in res.papers if not p.key}
+    for p in res.papers:
+        p.references = []
+    return res
+
+
+def _reference_lines(results: dict) -> dict[str, str]:
+    return {pid: line for res in results.values() if res for pid, line in res.reference_lines.items()}
+
+
 def _heads(results: dict) -> dict[str, str]:
     return {pid: head for res in results.values() if res for pid, head in res.heads.items()}
 
@@ -287,7 +302,7 @@ def _segment_job(folder: str, rels: list[str], index_dir: str, side_dir: str,
             rel_, res, reason = _parse_job(folder, rel)
             if res is not None:
                 add_docs(writer, rel, res)
-                res = slim(res)
+                res = _for_parent(slim(res))
             out.append((rel, res, reason))
             if finished:
                 finished(rel)
@@ -816,11 +831,14 @@ class IndexStore(SearchIndex):
             results[rel] = res
         return results
 
-    def _assign_keys(self, papers: list[Paper], taken: set[str], old_rows: dict[str, Row]) -> None:
+    def _assign_keys(self, papers: list[Paper], taken: set[str], old_rows: dict[str, Row],
+                     bases: Optional[dict[str, str]] = None) -> None:
         for p in papers:
             if p.key:
                 continue
-            base = base_key(p)
+            base = bases.get(p.id) if bases else None
+            if base is None:
+                base = base_key(p)
             old = old_rows.get(p.id)
             if old is not None and old.key.startswith(base) and old.key not in taken:
                 p.key = old.key          # keep a generated key stable across re-parses
@@ -834,12 +852,13 @@ class IndexStore(SearchIndex):
 
     def _prepare_state(self, rows: list[Row], manifest: dict[str, corpus.FileState],
                        new_papers: list[Paper] = (), full: bool = False,
-                       heads: Optional[dict[str, str]] = None) -> tuple:
+                       heads: Optional[dict[str, str]] = None,
+                       lines: Optional[dict[str, str]] = None) -> tuple:
         """Write the next paper table, manifest and side files aside (``*.tmp``): everything
         that needs disk space is written before anything is replaced, so that a full disk
         leaves the old index whole. ``_publish_state`` then only renames."""
         ids = {r.id for r in rows}
-        self._write_refs(ids, new_papers, full)
+        self._write_refs(ids, new_papers, full, lines)
         self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
         # a paper's full text merges into its entry (the heads being written)
         joins.link(rows, lambda want: dict(self._iter_keyed(self.HEADS + ".tmp", set(want))))
@@ -918,12 +937,14 @@ class IndexStore(SearchIndex):
             self._side_damage = f"{name} damaged ({where})"
             self._found_damage(f"{name}, {where}")
 
-    def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool) -> None:
+    def _write_refs(self, ids: set[str], new_papers: list[Paper], full: bool,
+                    lines: Optional[dict[str, str]] = None) -> None:
         """The next references.jsonl, compact: what the citation graph needs (the full entries
-        are in the paper docs)."""
+        are in the paper docs). ``lines``: papers' lines made by the workers (_for_parent)."""
+        lines = lines or {}
         self._rewrite_keyed(self.REFS, ids, {p.id for p in new_papers}, (
-            p.id + "\t" + reference_line(p.references) + "\n"
-            for p in new_papers if p.references), full)
+            p.id + "\t" + (lines.get(p.id) or reference_line(p.references)) + "\n"
+            for p in new_papers if p.references or p.id in lines), full)
 
     def _write_heads(self, ids: set[str], new: set[str], heads: dict[str, str], full: bool) -> None:
         """The next heads.jsonl: the top of each full text's first page, for joins.py."""
@@ -1060,7 +1081,7 @@ class IndexStore(SearchIndex):
                     reason_ = next((r for p, r in report.skipped if p == rel), "skipped")
                     manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [], reason_)
                     continue
-                self._assign_keys(res.papers, taken, old_rows)
+                self._assign_keys(res.papers, taken, old_rows, res.base_keys)
                 rows.extend(Row.from_paper(p) for p in res.papers)
                 report.papers_indexed += len(res.papers)
                 manifest[rel] = corpus.FileState(st.st_mtime_ns, st.st_size, digest, [p.id for p in res.papers])
@@ -1072,7 +1093,8 @@ class IndexStore(SearchIndex):
                 with ix.reader() as reader:
                     live = self._side_files(reader, clean=False)
             state = self._prepare_state(rows, manifest, [p for res in results.values() if res for p in res.papers],
-                                        full=True, heads=_heads(results))
+                                        full=True, heads=_heads(results),
+                                        **({"lines": lines} if (lines := _reference_lines(results)) else {}))
             meta = {"schema": SCHEMA_VERSION, "folder": str(self.folder), "built": time.time()}
             (self.index_dir / "meta.tmp").write_text(json.dumps(meta), encoding="utf-8")
             self._check_abort()
