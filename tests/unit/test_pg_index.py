@@ -335,3 +335,17 @@ def test_an_entry_merged_with_its_paper_text_is_found_once_and_again_when_the_te
     found = hits(index, "zebrafish")
     assert [(h["key"], h["file"]) for h in found] == [("vaswani2017attention", str(folder / "refs.bib"))]
     index.close()
+
+
+def test_a_rebuild_leaves_the_words_statistics_to_the_planner(pg_index, pg_url):
+    """The search's plans depend on how common its words are (store._SEARCH): a rebuild
+    analyzes the passages itself instead of leaving the first searches to autovacuum."""
+    import psycopg
+
+    assert pg_index.update().error == ""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        analyzed, = conn.execute("SELECT last_analyze FROM pg_stat_user_tables"
+                                 " WHERE relid = 'paperlens.passages'::regclass").fetchone()
+        stats = conn.execute("SELECT most_common_elems IS NOT NULL FROM pg_stats WHERE schemaname = 'paperlens'"
+                             " AND tablename = 'passages' AND attname = 'tsv'").fetchone()
+    assert analyzed is not None and stats == (True,)

@@ -50,6 +50,7 @@ __all__ = ["PostgresIndex", "redact"]
 
 CONNECT_TIMEOUT = 5          # seconds: an editor must not wait long for a server that is away
 REF_PAGE = 500               # papers per query of reference_lines
+ANALYZE_AFTER = 500          # files changed in one change set after which the passages are analyzed
 CANDIDATES = 200             # passages a search takes from each way of matching (see _SEARCH)
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PATH_FIELDS = (6, 9, 13)    # source, file, fulltext in a table row's list
@@ -422,6 +423,11 @@ class PostgresIndex(SearchIndex):
             gen = cur.execute(self._q("UPDATE S.meta SET generation = generation + 1 RETURNING generation")).fetchone()[0]
             cur.execute("SELECT pg_notify(%s, %s)", (sch.CHANNEL, f"{self.schema} {gen}"))
         self._pending = {}
+        if full or len(redo) >= ANALYZE_AFTER:
+            # the words' statistics, which the search's plans are chosen by (see _SEARCH), now
+            # rather than when autovacuum comes by: the searches right after a rebuild would not
+            # know which words are common (GIN bitmaps of hundreds of thousands of passages)
+            conn.execute(self._q("ANALYZE S.passages"))
         if progress:
             progress(len(to_parse), len(to_parse), "")
 
