@@ -50,8 +50,9 @@ class CitationGraph:
 
 class _Basis:
     """What a graph was built from: the stores (compared by identity), the matcher, and per
-    store ``{paper id: (fingerprint of its reference list, its matches)}`` where the matches
-    are ``((label, library id), ...)`` of the entries that matched, in list order."""
+    store ``{paper id: (fingerprint of its reference list, its matches, citing id, row id)}``
+    where the matches are ``(label, library id, label, library id, ...)`` of the entries that
+    matched, in list order (one tuple a paper: 10k papers cite 110k library papers)."""
 
     __slots__ = ("stores", "matcher", "papers")
 
@@ -138,7 +139,8 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
     cites, cited_by, by_label, fresh = graph.cites, graph.cited_by, graph.cited_by_label, graph._fresh
     for cid, rid, matches in order:
         if matches and cid in dirty:
-            for label, target in matches:
+            for i in range(0, len(matches), 2):
+                label, target = matches[i], matches[i + 1]
                 if target != cid and target != rid:
                     cites.setdefault(cid, {})[target] = label
                     s = cited_by.get(target)
@@ -152,6 +154,7 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
                     by_label.setdefault(cid, {})[label] = target
     graph._fresh = set()
     graph._basis = _Basis(stores, matcher, papers)
+    matcher.forget_entries()
     return graph
 
 
@@ -201,7 +204,7 @@ class _Matching:
         self.memo: dict[tuple, tuple] = {}
 
     def matches(self, store, pid: str, refs: list[Reference]) -> tuple:
-        """``((label, library id), ...)`` of the entries of ``refs`` (paper ``pid``'s list in
+        """``(label, library id, label, library id, ...)`` of the entries of ``refs`` (paper ``pid``'s list in
         ``store``) that name a library paper (the citing paper itself included: the graph
         leaves it out)."""
         matcher = self.matcher
@@ -210,7 +213,7 @@ class _Matching:
         known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
         memo = self.memo
         whole: Optional[dict[str, Reference]] = None
-        out = []
+        out: list[str] = []
         for ref in refs:
             retry = False
             if ref.text:
@@ -241,7 +244,7 @@ class _Matching:
                 full = whole.get(ref.label)
                 m = match(full) if full is not None and full.text else None
             if m is not None and m[0]:
-                out.append((ref.label, m[0]))
+                out += (ref.label, m[0])
         return tuple(out)
 
 

@@ -11,6 +11,7 @@ there, without a single string comparison.
 from __future__ import annotations
 
 import re
+from sys import intern
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -71,7 +72,8 @@ _STOP = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", 
 
 
 def _tokens(norm: str) -> list[str]:
-    return [t for t in norm.split() if t not in _STOP and (len(t) > 1 or t.isdigit())]
+    # one string per word (interned): a 10k library's titles hold 150k words, most of them repeated
+    return [intern(t) for t in norm.split() if t not in _STOP and (len(t) > 1 or t.isdigit())]
 
 
 # Where a title can start or end inside an entry: sentence and clause punctuation followed by a
@@ -102,7 +104,7 @@ def _squash(norm: str) -> str:
     return norm.replace(" ", "")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Title:
     """One way a library paper's title can appear in an entry: its whole title, or its main
     title when it has a subtitle."""
@@ -277,8 +279,8 @@ class ReferenceMatcher:
                 continue
             for a, b in combinations(ranked[:len(ranked) - need + 2], 2):   # a: the rarer
                 self._pairs[a][b].append(k)
-        self._single = dict(self._single)
-        self._pairs = {a: dict(m) for a, m in self._pairs.items()}
+        self._single = {w: tuple(ks) for w, ks in self._single.items()}
+        self._pairs = {a: {b: tuple(ks) for b, ks in m.items()} for a, m in self._pairs.items()}
         self._single_words = frozenset(self._single)
         self._pair_words = frozenset(self._pairs)
         self._partner_words = {a: frozenset(m) for a, m in self._pairs.items()}
@@ -495,6 +497,15 @@ class ReferenceMatcher:
                 hits = self._norm_memo[key] = self._field_hits(raw, norm)
             self._field_memo[raw] = hits
         return hits
+
+    def forget_entries(self) -> None:
+        """Let go of what was remembered of single entries (their evidence and answers) and of
+        candidate sets, keeping the title fields' hits (:attr:`field_memo`): the citation graph
+        calls this once it is built, and the next update starts from the fields' hits."""
+        self._decided.clear()
+        self._ev_need.clear()
+        self._cands_memo.clear()
+        self._after_memo.clear()
 
     @property
     def field_memo(self) -> dict[str, tuple]:
