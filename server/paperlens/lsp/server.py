@@ -12,20 +12,23 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from lsprotocol import types
-from pygls.exceptions import FeatureNotificationError, FeatureRequestError
-from pygls.lsp.server import LanguageServer
+from paperlens.lsp.background import gc_paused
 
-from paperlens import __version__
-from paperlens.core.parse import PAPER_SUFFIXES
-from paperlens.lsp import features
-from paperlens.lsp.indexing import EDITOR_SETTLE
-from paperlens.lsp.log_forward import LogForwarder
-from paperlens.lsp.progress import IndexProgress
-from paperlens.lsp.protocol import PaperlensProtocol
-from paperlens.lsp.session import Session
-from paperlens.lsp.status import StatusPublisher
-from paperlens.lsp.uris import folder_path, uri_to_path
+with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.py
+    from lsprotocol import types
+    from pygls.exceptions import FeatureNotificationError, FeatureRequestError
+    from pygls.lsp.server import LanguageServer
+
+    from paperlens import __version__
+    from paperlens.core.parse import PAPER_SUFFIXES
+    from paperlens.lsp import features
+    from paperlens.lsp.indexing import EDITOR_SETTLE
+    from paperlens.lsp.log_forward import LogForwarder
+    from paperlens.lsp.progress import IndexProgress
+    from paperlens.lsp.protocol import PaperlensProtocol
+    from paperlens.lsp.session import Session
+    from paperlens.lsp.status import StatusPublisher
+    from paperlens.lsp.uris import folder_path, uri_to_path
 
 log = logging.getLogger("paperlens")
 
@@ -213,7 +216,8 @@ def run(log_file: Optional[str] = None, verbose: bool = False) -> int:
     logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
     for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):   # their request lines carry URLs
         logging.getLogger(name).setLevel(logging.WARNING)
-    server = create_server()
+    with gc_paused(freeze=True):      # the features' modules are imported here
+        server = create_server()
     forward = LogForwarder(server)
     forward.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(forward)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 from paperlens.config import redacted_url
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
-from paperlens.lsp.background import Lane, short_switch_interval
+from paperlens.lsp.background import Lane, gc_paused, short_switch_interval
 from paperlens.lsp.configuration import Configuration
 from paperlens.lsp.drafts import Drafts
 from paperlens.lsp.graph import CitationGraphs
@@ -139,7 +139,7 @@ class Session:
         async with self._configuring:
             shape = self._settle(data, workspace_folders)
             if shape is not None:
-                library = await asyncio.to_thread(Library, *shape)
+                library = await asyncio.to_thread(_open_library, shape)
                 self.index.replace(library)
             self._changed()
             return shape is not None
@@ -332,6 +332,13 @@ class Session:
         self.lane.shutdown()
         self.graph_lane.shutdown()
         self.index.shutdown()
+
+
+def _open_library(shape: tuple) -> Library:
+    """The library the settings make, its paper tables read (tens of thousands of rows at 10k
+    papers) with the garbage collector paused (see lsp/background.py)."""
+    with gc_paused():
+        return Library(*shape)
 
 
 def _chain(source: concurrent.futures.Future, target: concurrent.futures.Future) -> None:
