@@ -175,3 +175,18 @@ def test_show_passage_opens_only_library_files(tmp_path):
     assert evidence.show_passage_command(server, [outside.as_uri(), 0]) == {"error": "not a file of the library"}
     assert "error" in evidence.show_passage_command(server, ["x"])
     assert "error" in evidence.show_passage_command(server, [paper.as_uri(), True])
+
+
+def test_a_change_stops_the_check_of_the_hints_too(tmp_path):
+    server, uri = _server(tmp_path)
+    publisher = diagnostics.Publisher(server)
+    try:
+        assert diagnostics.unsupported_enabled(server)
+        publisher._dirty[uri] = True           # typing goes on: the check (rivals and all) gives up
+        found, left, _ = publisher._evidence_work([uri], _docs(server))
+        assert found == {} and left == [uri]
+        publisher._dirty.clear()
+        found, left, _ = publisher._evidence_work([uri], _docs(server))
+        assert left == [] and [h.data["key"] for h in found[uri][1]] == ["demersepidemic"]
+    finally:
+        publisher.close()

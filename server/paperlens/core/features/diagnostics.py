@@ -1,7 +1,7 @@
 """Diagnostics: citation keys the library does not have (with the closest keys as fixes), keys
 that several .bib files define (saying which drafts get which entry), and, when enabled,
-citations whose paper has nothing matching the sentence (``unsupported-citation``: see
-:mod:`paperlens.core.evidence`)."""
+citations whose paper matches the sentence poorly, alone or against the library papers that
+match it best (``unsupported-citation``: see :mod:`paperlens.core.evidence`)."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from paperlens.core import citations, evidence
 from paperlens.core.features.document import Snapshot
@@ -162,20 +162,30 @@ class Passage:
 
 @dataclass(frozen=True)
 class Unsupported:
-    """A citation whose paper has no passage matching its sentence well: ``score`` its best
-    support, ``passages`` its best passages anyway, ``alternatives`` the keys of library
-    papers that fit the sentence better (best first)."""
+    """A citation whose paper matches its sentence poorly, or poorly against the library's
+    papers matching it best (:func:`paperlens.core.features.hover.decide`): ``score`` its
+    support, ``passages`` its best passages anyway, ``alternatives`` the keys of library papers
+    that fit the sentence better (best first), ``rival``/``rival_score`` the title and support
+    of the best of them."""
     key: str
     span: Span
     title: str
     score: float
     passages: tuple[Passage, ...] = ()
     alternatives: tuple[str, ...] = ()
+    rival: str = ""
+    rival_score: float = 0.0
 
     @property
     def message(self) -> str:
-        return (f"Nothing in '{self.title or self.key}' matches this sentence well (support "
-                f"{self.score:.2f}, below {evidence.THRESHOLD:.2f}): is this the paper that says it?")
+        name = self.title or self.key
+        if self.score < evidence.THRESHOLD:
+            message = (f"Nothing in '{name}' matches this sentence well (support "
+                       f"{self.score:.2f}, below {evidence.THRESHOLD:.2f})")
+        else:
+            message = (f"'{self.rival}' matches this sentence much better than '{name}' (support "
+                       f"{self.rival_score:.2f} against {self.score:.2f})")
+        return message + ": is this the paper that says it?"
 
     def data(self) -> dict:
         """What the editor keeps with the diagnostic and sends back for its code actions."""
@@ -183,71 +193,79 @@ class Unsupported:
                 "passages": [{"path": p.path, "line": p.line, "page": p.page} for p in self.passages]}
 
 
-def unsupported_citations(doc: Snapshot, view: LibraryView) -> list[Unsupported]:
+class _Stopped(Exception):
+    pass
+
+
+def unsupported_citations(doc: Snapshot, view: LibraryView,
+                          stop: Optional[Callable[[], bool]] = None) -> Optional[list[Unsupported]]:
     """The citations of ``doc`` (the first :data:`MAX_CHECKED`) whose library paper has text
-    and no passage supporting the sentence around them above the calibrated threshold
-    (:data:`paperlens.core.evidence.THRESHOLD`). The evidence is the hover's
-    (:func:`hover.cited_evidence`: computed once, a hover on the citation then finds it); each
-    (paper, sentence) is checked once per library state. Slow (it reads papers): for the
-    background only."""
+    and supports the sentence around them poorly, alone or against the library's papers that
+    match it best (:func:`hover.decide`, the rivals' search and scores: ~150 ms a citation).
+    The evidence is the hover's (:func:`hover.cited_evidence`: computed once, a hover on the
+    citation then finds it); each (paper, sentence) is checked once per library state. None
+    when ``stop`` said so (checked between citations and between the rivals scored). Slow (it
+    reads papers): for the background only."""
     from paperlens.core.features import hover
 
     stamp = hover.library_state(view)
     out: list[Unsupported] = []
+    own = frozenset({str(doc.path)}) if doc.path is not None else frozenset()   # a draft in the library
     for found in hover.cited_evidence(doc, view, min_words=MIN_CLAIM_WORDS, limit=MAX_CHECKED):
+        if stop is not None and stop():
+            return None
         cite, row, claim = found.cite, found.row, found.claim
-        memo = (stamp, row.id, row.source, claim)
+        memo = (stamp, row.id, row.source, claim, own)
         with _checked_lock:
             known = memo in _checked
             verdict = _checked.get(memo)
         if not known:
-            verdict = _check(doc, cite, row, claim, found.support, view, hover)
+            try:
+                verdict = _check(cite, row, claim, found.support, view, hover, own, stop)
+            except _Stopped:
+                return None
             with _checked_lock:
                 _checked[memo] = verdict
                 while len(_checked) > CHECKED_KEPT:
                     _checked.popitem(last=False)
         if verdict is not None:
             out.append(Unsupported(cite.key, cite.span, verdict.title, verdict.score, verdict.passages,
-                                   verdict.alternatives))
+                                   verdict.alternatives, verdict.rival, verdict.rival_score))
     return out
 
 
-def _check(doc: Snapshot, cite, row, claim: str, support: evidence.Support, view: LibraryView,
-           hover) -> Optional[Unsupported]:
-    if not support.has_text or support.supported:
+def _check(cite, row, claim: str, support: evidence.Support, view: LibraryView, hover, own: frozenset,
+           stop: Optional[Callable[[], bool]]) -> Optional[Unsupported]:
+    if not support.has_text:
+        return None
+    decided = hover.decide(view, row, claim, support, exclude=own, stop=stop)
+    if decided is None:
+        raise _Stopped()
+    if not decided.flagged:
         return None
     shown = tuple(Passage(e.passage.path, e.passage.line_start, e.passage.line_end, e.passage.page,
                           " ".join(e.passage.text.split())[:160]) for e in support.evidence)
+    best = decided.best_rival
     return Unsupported(cite.key, cite.span, row.title, support.score, shown,
-                       tuple(_alternatives(doc, cite, row, claim, support.score, view, hover)))
+                       _alternatives(row, support.score, decided.rivals),
+                       (best.row.title or best.row.key) if best is not None else "",
+                       best.score if best is not None else 0.0)
 
 
-def _alternatives(doc: Snapshot, cite, row, claim: str, score: float, view: LibraryView, hover) -> list[str]:
-    """Keys of library papers whose passages support ``claim`` better than ``row``'s (above
-    the threshold), ranked as context-aware completion ranks them (core/recommend.py)."""
-    from paperlens.core import recommend
-
-    try:
-        ctx = recommend.context(doc.text, cite.span.start, doc.language, doc.macros)
-        ranked = recommend.rank(ctx, view.rows(), search=lambda q: view.search(q, limit=20, per_paper=1),
-                                graph=view.graph(), use_titles=True)
-    except Exception:
-        log.exception("ranking papers for %s", cite.key)
-        return []
+def _alternatives(row, score: float, rivals) -> tuple[str, ...]:
+    """Keys of the rivals (library papers matching the sentence, see :func:`hover.rivals`) whose
+    passages support it better than ``row``'s and above the threshold, best first."""
     out: list[str] = []
-    for suggestion in ranked[:10]:
-        other = suggestion.row
-        if other.key == row.key or other.id == row.id or other.key in out:
-            continue
-        try:
-            better = hover.support(view, other, claim)
-        except Exception:
-            continue
-        if better.supported and better.score > score:
-            out.append(other.key)
+    for rival in sorted(rivals, key=lambda r: -r.score):
+        other = rival.row
+        if not rival.score > score or rival.score < evidence.THRESHOLD:
+            break
+        key = getattr(other, "key", "")
+        if key and key != row.key and key not in out:
+            out.append(key)
         if len(out) >= ALTERNATIVES:
             break
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)

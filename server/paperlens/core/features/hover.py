@@ -132,7 +132,164 @@ def forget_evidence() -> None:
     citation computes it again (for benches: a cold hover)."""
     with _supports_lock:
         _supports.clear()
+        _scores.clear()
+        _decisions.clear()
     evidence.clear_caches()
+
+
+# -- the background check's rivals (issue 17; never on a hover) ---------------------------------
+# The rivals' support is kept as a number only (no passages: ten rivals a citation would push a
+# draft's hovered evidence out of ``_supports``), under the same two keys as a support; the
+# decisions (the cited paper's support against its rivals) under keys of their own ("decision",
+# ...): a decision's score is never taken for a support's, nor the other way round.
+_scores: "OrderedDict[tuple, float]" = OrderedDict()
+SCORES_KEPT = 20_000          # (sentence, paper) scores: ~10 a checked citation
+_decisions: "OrderedDict[tuple, Decided]" = OrderedDict()
+DECISIONS_KEPT = 2000
+
+
+@dataclass(frozen=True)
+class Rival:
+    """A library paper matching a citation's sentence, and its support for it."""
+    row: object
+    score: float
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A citation's paper against its rivals: ``support`` the paper's, ``rivals`` the library's
+    best matches for the sentence (the first :data:`evidence.RIVALS` other than the paper, as the
+    search ranked them), ``score`` :func:`evidence.decision`."""
+    support: evidence.Support
+    rivals: tuple[Rival, ...]
+    score: float
+
+    @property
+    def best_rival(self) -> Optional[Rival]:
+        return max(self.rivals, key=lambda r: r.score, default=None)
+
+    @property
+    def flagged(self) -> bool:
+        return self.support.has_text and self.score < evidence.DECISION_THRESHOLD
+
+
+def _kept_score(key: Optional[tuple]) -> Optional[float]:
+    if key is None:
+        return None
+    held = _kept_support(key)
+    if held is not None:
+        return held.score
+    with _supports_lock:
+        score = _scores.get(key)
+        if score is not None:
+            _scores.move_to_end(key)
+        return score
+
+
+def _keep_score(key: Optional[tuple], score: float) -> None:
+    if key is None:
+        return
+    with _supports_lock:
+        _scores[key] = score
+        while len(_scores) > SCORES_KEPT:
+            _scores.popitem(last=False)
+
+
+def score(view: LibraryView, row, claim: str) -> float:
+    """The support of the library paper ``row`` for ``claim`` (as :func:`support`'s score),
+    kept as a number: a hover's evidence kept is used, none is added."""
+    words = rarity(view)
+    state = library_state(view)
+    quick = key = None
+    if state is not None:
+        quick = ("state", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim)
+        held = _kept_score(quick)
+        if held is not None:
+            return held
+    inputs = _text_of(view, row)
+    if state is not None:
+        content = inputs[2] if inputs and inputs[2] else (state, getattr(row, "id", None))
+        key = ("text", content, id(words), claim)
+        held = _kept_score(key)
+        if held is not None:
+            _keep_score(quick, held)
+            return held
+    found = list(inputs[1]) if inputs else None
+    made = evidence.support(claim, found, words, limit=1).score if found else 0.0
+    _keep_score(key, made)
+    _keep_score(quick, made)
+    return made
+
+
+def rivals(view: LibraryView, row, claim: str, exclude: frozenset = frozenset(),
+           stop: Optional[Callable[[], bool]] = None) -> Optional[tuple[Rival, ...]]:
+    """The library papers a search for ``claim``'s stems finds (:data:`evidence.RIVAL_HITS`
+    hits, one a paper), the first :data:`evidence.RIVALS` other than ``row`` and the papers
+    ``exclude`` names (ids, or sources: the document citing), each with its support. None when
+    ``stop`` said so (checked between papers)."""
+    query = evidence.rival_query(claim)
+    if not query:
+        return ()
+    try:
+        hits = view.search(query, limit=evidence.RIVAL_HITS, per_paper=1)
+    except Exception:            # a damaged index: no rivals (the support alone decides)
+        log.exception("searching the rivals of %s", getattr(row, "key", row))
+        return ()
+    own = {getattr(row, "id", None)}
+    try:
+        own.add(view.canonical(row).id)
+    except Exception:
+        pass
+    out: list[Rival] = []
+    seen: set = set()
+    for h in hits:
+        if len(out) >= evidence.RIVALS:
+            break
+        if stop is not None and stop():
+            return None
+        try:
+            other = view.row(h.paper_id)
+            other = view.canonical(other) if other is not None else None
+        except Exception:
+            other = None
+        if other is None or other.id in own or other.id in seen or other.id in exclude \
+                or getattr(other, "source", None) in exclude:
+            continue
+        seen.add(other.id)
+        try:
+            out.append(Rival(other, score(view, other, claim)))
+        except Exception:        # a damaged paper: not a rival
+            log.exception("the support of %s", getattr(other, "key", other))
+    return tuple(out)
+
+
+def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support] = None,
+           exclude: frozenset = frozenset(), stop: Optional[Callable[[], bool]] = None) -> Optional[Decided]:
+    """The paper ``row``'s support for ``claim`` against its :func:`rivals` (kept per library
+    state). None when ``stop`` said so. Slow (a search and ten papers scored): for the
+    background only, never a hover."""
+    words = rarity(view)
+    state = library_state(view)
+    key = (("decision", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim, exclude)
+           if state is not None else None)
+    if key is not None:
+        with _supports_lock:
+            held = _decisions.get(key)
+            if held is not None:
+                _decisions.move_to_end(key)
+                return held
+    found = found if found is not None else support(view, row, claim)
+    others = rivals(view, row, claim, exclude, stop) if found.has_text else ()
+    if others is None:
+        return None
+    best = max((r.score for r in others), default=0.0)
+    made = Decided(found, others, evidence.decision(found.score, best))
+    if key is not None:
+        with _supports_lock:
+            _decisions[key] = made
+            while len(_decisions) > DECISIONS_KEPT:
+                _decisions.popitem(last=False)
+    return made
 
 
 @dataclass(frozen=True)

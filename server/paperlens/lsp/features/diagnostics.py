@@ -74,7 +74,7 @@ def document_diagnostics(ls, uri: str, text: str, language_id: Optional[str],
         source=SOURCE, code=UNKNOWN_KEY, data={"key": d.key, "suggestions": d.suggestions})
         for d in feature.unknown_keys(doc, view, scan)]
     if evidence:
-        out += unsupported_diagnostics(positions, text, feature.unsupported_citations(doc, view))
+        out += unsupported_diagnostics(positions, text, feature.unsupported_citations(doc, view) or [])
     return out
 
 
@@ -337,6 +337,9 @@ class Publisher:
             return {}, [], list(uris)
         positions = convert.positions(self.ls)
         out, left = {}, []
+
+        def stop() -> bool:              # a document changed: its keys are checked first
+            return bool(self._dirty) or self._closed
         for n, uri in enumerate(uris):
             text, language_id, version = docs[uri]
             try:
@@ -344,10 +347,13 @@ class Publisher:
                 if doc is None:
                     continue
                 if hints:
-                    found = feature.unsupported_citations(doc, view)
+                    found = feature.unsupported_citations(doc, view, stop=stop)
+                    if found is None:
+                        left += uris[n:]
+                        break
                     out[uri] = (version, unsupported_diagnostics(positions, text, found))
-                elif not hover.prepare(doc, view, stop=lambda: bool(self._dirty) or self._closed):
-                    left += uris[n:]     # a document changed: its keys are checked first
+                elif not hover.prepare(doc, view, stop=stop):
+                    left += uris[n:]
                     break
             except Exception:
                 log.exception("checking the citations of %s failed", uri)
