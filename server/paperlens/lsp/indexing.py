@@ -19,13 +19,14 @@ import asyncio
 import concurrent.futures
 import importlib
 import logging
+import os
 import threading
 from typing import Callable, Optional
 
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
 from paperlens.core.watch import Debouncer, FolderWatcher, ZoteroWatcher
-from paperlens.lsp.background import Lane, background_executor
+from paperlens.lsp.background import Lane, background_executor, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ FIRST_CHANGE_MODULES = ("paperlens.core.parse.text",)
 # notifications come batched (a save sends both at once); watchdog's raw events, a burst per
 # save, wait the Debouncer's default
 EDITOR_SETTLE = 0.02
+# an update of at most this many changed files (not folders) runs with the garbage collector
+# paused: a collection of the whole heap (a 10k library's table and its lookups) cost up to
+# 0.15 CPU-s of a changed file's second; a bigger update may make garbage for minutes
+GC_PAUSED_FILES = 16
 # seconds between two looks at a library's database (its writer's NOTIFY; when it is away, a
 # new connection): on the index thread, never in a request
 REMOTE_POLL_SECONDS = 2.0
@@ -190,6 +195,9 @@ class Indexing:
         if prepared is not None:          # what the first requests need comes first
             concurrent.futures.wait([prepared])
         with self._serial:
+            if paths is not None and len(paths) <= GC_PAUSED_FILES and not any(map(os.path.isdir, paths)):
+                with gc_paused():
+                    return self._update(paths, rebuild)
             return self._update(paths, rebuild)
 
     def _update(self, paths: Optional[list[str]], rebuild: bool) -> list:
