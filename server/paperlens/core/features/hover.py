@@ -143,7 +143,7 @@ def forget_evidence() -> None:
 # decisions (the cited paper's support against its rivals) under keys of their own ("decision",
 # ...): a decision's score is never taken for a support's, nor the other way round.
 _scores: "OrderedDict[tuple, float]" = OrderedDict()
-SCORES_KEPT = 20_000          # (sentence, paper) scores: ~10 a checked citation
+SCORES_KEPT = 6000            # (sentence, paper) scores, each under two keys: ~20 a checked citation (<1 MB)
 _decisions: "OrderedDict[tuple, Decided]" = OrderedDict()
 DECISIONS_KEPT = 2000
 
