@@ -1,0 +1,106 @@
+"""CPU time of workspace/symbol-style searches in one process, by kind of query, on an existing index.
+
+    python bench/search_cpu.py [--corpus DIR] [--index-path DIR] [--rounds 5] [--profile OUT]
+
+The queries are bench/run.py's: the corpus's topic queries and its known-paper checks (unique
+method names, title phrases), searched as workspace/symbol does (``Library.search(q, limit=50,
+per_paper=3)``). The index is opened without updating it (a copy of a bench index: nothing is
+written). Each query is searched once to warm up, then ``--rounds`` times; its median CPU time
+(``time.process_time``: this process only, other work on the machine changes it less) and wall
+time are kept. Also: RSS before and after the first search (what it loads), and where each
+check's expected file ranks.
+
+Prints JSON: per kind of query the median of the queries' medians; the checks; per query.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "server"))
+
+DEFAULT_CORPUS = ROOT / "bench/.cache/corpus-10000-s42-p0.05"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--index-path", type=Path, default=Path("/tmp/ix10k"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--kind", help="only queries of this kind (topic, method-name, title-phrase)")
+    ap.add_argument("--profile", type=Path, help="write a cProfile of the timed rounds here")
+    args = ap.parse_args()
+    manifest = json.loads((args.corpus / "manifest.json").read_text(encoding="utf-8"))
+    queries = [(q, "topic") for q in manifest["topic_queries"]]
+    queries += [(chk["query"], chk["kind"]) for chk in manifest["search_checks"]]
+    if args.kind:
+        queries = [(q, k) for q, k in queries if k == args.kind]
+    expected = {chk["query"]: Path(chk["expected_file"]).name for chk in manifest["search_checks"]}
+
+    from paperlens.core.library import Library
+
+    rss0 = rss_mb()
+    lib = Library([manifest["library"]], str(args.index_path))
+    rss_open = rss_mb()
+    t = time.process_time()
+    lib.search(queries[0][0], limit=50, per_paper=3)
+    first_cpu = time.process_time() - t
+    rss_first = rss_mb()
+    for q, _ in queries:
+        lib.search(q, limit=50, per_paper=3)
+    rss_warm = rss_mb()
+    profiler = cProfile.Profile() if args.profile else None
+    per_query = {}
+    for q, kind in queries:
+        cpu, wall = [], []
+        for _ in range(args.rounds):
+            if profiler:
+                profiler.enable()
+            t, w = time.process_time(), time.perf_counter()
+            hits = lib.search(q, limit=50, per_paper=3)
+            cpu.append((time.process_time() - t) * 1000)
+            wall.append((time.perf_counter() - w) * 1000)
+            if profiler:
+                profiler.disable()
+        names = [Path(h.path).name for h in hits]
+        rank = names.index(expected[q]) + 1 if q in expected and expected[q] in names else None
+        per_query[q] = {"kind": kind, "cpu_ms": round(statistics.median(cpu), 2),
+                        "wall_ms": round(statistics.median(wall), 2), "hits": len(hits),
+                        **({"rank": rank} if q in expected else {}),
+                        "top": names[:3]}
+    if profiler:
+        profiler.dump_stats(str(args.profile))
+    kinds = {}
+    for kind in sorted({k for _, k in queries}):
+        vals = [v for v in per_query.values() if v["kind"] == kind]
+        kinds[kind] = {"queries": len(vals),
+                       "median_cpu_ms": round(statistics.median(v["cpu_ms"] for v in vals), 2),
+                       "max_cpu_ms": round(max(v["cpu_ms"] for v in vals), 2),
+                       "median_wall_ms": round(statistics.median(v["wall_ms"] for v in vals), 2)}
+    checks = [v.get("rank") for v in per_query.values() if "rank" in v]
+    out = {"index": str(args.index_path), "kinds": kinds,
+           "checks": {"queries": len(checks), "first": sum(1 for r in checks if r == 1),
+                      "top10": sum(1 for r in checks if r is not None and r <= 10)},
+           "rss_mb": {"before_open": round(rss0, 1), "opened": round(rss_open, 1),
+                      "after_first_search": round(rss_first, 1), "after_all_queries": round(rss_warm, 1)},
+           "first_search_cpu_ms": round(first_cpu * 1000, 1),
+           "per_query": per_query}
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
