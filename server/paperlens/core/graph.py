@@ -334,13 +334,16 @@ class _Changed:
     def touches(self, refs: list[Reference]) -> bool:
         """Whether the matcher's answer for an entry of ``refs`` may depend on a changed paper."""
         fields, covers, before = self.fields, self._covers, self.hits_before
+        # the whole list first: most lists hold too few words of any changed title anywhere
+        words = self._lowered(" ".join(f"{r.title} {r.authors or ''} {r.after} {r.text}" for r in refs))
+        if words is not None and not self._enough(words):
+            return any((r.authors is None and not r.text) or ((r.doi or r.arxiv) and self._id_state(r) == _ID_CHANGED)
+                       for r in refs)
         for r in refs:
             if r.authors is None and not r.text:
                 return True         # its text would be read again: what it names is not known
             if r.doi or r.arxiv:
-                how = self.by_id.get((r.doi, r.arxiv))
-                if how is None:
-                    how = self.by_id[(r.doi, r.arxiv)] = self._by_id(r.doi, r.arxiv)
+                how = self._id_state(r)
                 if how == _ID_CHANGED:
                     return True
                 if how == _ID_SAME:
@@ -360,6 +363,12 @@ class _Changed:
                 return True
         return False
 
+    def _id_state(self, r: Reference) -> int:
+        how = self.by_id.get((r.doi, r.arxiv))
+        if how is None:
+            how = self.by_id[(r.doi, r.arxiv)] = self._by_id(r.doi, r.arxiv)
+        return how
+
     def _by_id(self, doi: str, arxiv: str) -> int:
         if self.ids and self.small._ids.find_by_id(doi, arxiv) is not None:
             return _ID_CHANGED       # it names a changed paper's DOI or arXiv id
@@ -367,30 +376,38 @@ class _Changed:
             return _ID_SAME          # it names a paper that did not change (the first with it)
         return _ID_NONE              # decided by its title
 
+    def _lowered(self, text: str) -> Optional[str]:
+        """``text`` with every word the matcher reads in it as a substring (lower case, accents
+        and ligatures folded, hyphens and apostrophes gone), or None when that is not known (a
+        changed title has a word that is not ASCII)."""
+        if text.isascii():
+            low = text.lower()
+        elif self.ascii:       # (NFKD has expanded ligatures; of casefold's other foldings only ß's give ASCII)
+            low = unicodedata.normalize("NFKD", text).lower().replace("ß", "ss").encode("ascii", "ignore").decode()
+        else:
+            return None
+        return low.replace("-", "").replace("'", "").replace("`", "")
+
+    def _enough(self, low: str) -> bool:
+        """Whether ``low`` (:meth:`_lowered`) holds ``need`` of the words of a changed title."""
+        for words, need in self.titles:
+            n, left = 0, len(words)
+            for w in words:
+                left -= 1
+                if w in low:
+                    n += 1
+                    if n >= need:
+                        return True
+                elif n + left < need:
+                    break           # too few words left to check
+        return False
+
     def _covers(self, parts: tuple) -> bool:
         """Whether the strings ``parts`` together hold enough words of a changed title to make
         it a candidate of an entry made of them."""
-        joined = " ".join(parts)
-        if joined.isascii():
-            low = joined.lower()
-        elif self.ascii:       # accents, ligatures and case folded; what is not ASCII then goes
-            # (NFKD has expanded ligatures; of casefold's other foldings only ß's give ASCII)
-            low = unicodedata.normalize("NFKD", joined).lower().replace("ß", "ss").encode("ascii", "ignore").decode()
-        else:
-            low = ""
-        if low:
-            low = low.replace("-", "").replace("'", "").replace("`", "")
-            for words, need in self.titles:
-                n = 0
-                for w in words:
-                    if w in low:
-                        n += 1
-                        if n >= need:
-                            break
-                if n >= need:
-                    break
-            else:
-                return False
+        low = self._lowered(" ".join(parts))
+        if low is not None and not self._enough(low):
+            return False
         tokens: set[str] = set()
         for p in parts:
             if p:
