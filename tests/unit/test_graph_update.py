@@ -190,3 +190,126 @@ def test_a_paper_moved_among_the_others_counts_as_changed():
     a, b, c, d = (LibraryEntry(x, f"Title {x}") for x in "abcd")
     assert changed_entries([a, b, c, d], [a, c, d, b]) == [b, b]
     assert changed_entries([a, b, c], [a, b], most=0) is None
+
+
+# -- many random changes to a made-up library: each update equals a build from scratch ---------
+
+WORDS = ("graph neural network attention sparse retrieval dense consensus paxos raft storage "
+         "distributed learning vision transformer segmentation cell image motion cloud shape "
+         "detection scalable efficient robust adaptive").split()
+NAMES = ["Lamport", "Ongaro", "Chang", "Dean", "Müller", "Zhang", "Garcia", "Kim"]
+
+
+class FakeStore:
+    """A store as the graph reads it: a paper table and reference lines, replaced by updates."""
+
+    def __init__(self, rows, lines):
+        from paperlens.core.index.table import PaperTable
+
+        self.folder = "/fake"
+        self.table = PaperTable(rows)
+        self.lines = dict(lines)
+        self.stamp = 0
+
+    def reference_lines(self):
+        yield from self.lines.items()
+
+    def references(self, pid):
+        return []
+
+    def commit(self, rows):
+        from paperlens.core.index.table import PaperTable
+
+        self.table = PaperTable(rows)
+        self.stamp += 1
+
+
+def fake_library(store):
+    import threading
+
+    lib = Library.__new__(Library)
+    lib.stores = [store]
+    lib._graph_lock = threading.Lock()
+    lib.graph_builds = 0
+    return lib
+
+
+def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch):
+    import random
+
+    from paperlens.core.index.table import Row
+    from paperlens.core.models import Reference
+
+    rng = random.Random(15)
+
+    def title():
+        return " ".join(rng.sample(WORDS, rng.randint(2, 6))).capitalize()
+
+    def row(i, t=None, alias=""):
+        return Row(f"p{i}", f"k{i}", t or title(), rng.sample(NAMES, 2), str(rng.randint(2000, 2003)), "",
+                   f"/fake/p{i}.txt", i, "txt", f"/fake/p{i}.txt", doi=f"10.1/{i}" if i % 7 == 0 else "",
+                   alias_of=alias)
+
+    def refs(rows):
+        out = []
+        for n in range(rng.randint(0, 8)):
+            if rows and rng.random() < 0.6:
+                r = rng.choice(rows)
+                t = r.title if rng.random() < 0.7 else " ".join(r.title.split()[:-1])
+                out.append(Reference(str(n + 1), title=t.lower() if rng.random() < 0.3 else t, year=r.year,
+                                     authors=f"{r.surnames[0]}, A.", after="In Proc. 2001.",
+                                     doi=r.doi if rng.random() < 0.3 else ""))
+            else:
+                out.append(Reference(str(n + 1), title=title(), year="2001", authors=f"{rng.choice(NAMES)}, B.",
+                                     after="Journal – 2002."))
+        return out
+
+    rows = [row(i) for i in range(40)]
+    store = FakeStore(rows, {r.id: refs(rows) for r in rows})
+    lib = fake_library(store)
+    lib.graph()
+    seen = counting(monkeypatch)
+    compared = []
+    real_changed = graph_mod._Changed.__init__
+
+    def changed(self, entries, before, after):
+        compared.append(len(entries))
+        real_changed(self, entries, before, after)
+
+    monkeypatch.setattr(graph_mod._Changed, "__init__", changed)
+    nxt = 40
+    updated = 0
+    for step in range(40):
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.choice(["title", "refs", "add", "remove", "alias", "year"])
+            i = rng.randrange(len(rows))
+            if kind == "title":
+                rows[i] = row(int(rows[i].id[1:]), title())
+            elif kind == "year":
+                rows[i] = Row(*[getattr(rows[i], f) for f in ("id", "key", "title", "surnames")],
+                              year="1990", venue="", source=rows[i].source, source_line=rows[i].source_line,
+                              source_kind="txt", file=rows[i].file, doi=rows[i].doi)
+            elif kind == "refs":
+                store.lines[rows[i].id] = refs(rows)
+            elif kind == "add":
+                rows.append(row(nxt))
+                store.lines[rows[-1].id] = refs(rows)
+                nxt += 1
+            elif kind == "remove" and len(rows) > 5:
+                gone = rows.pop(i)
+                store.lines.pop(gone.id, None)
+            elif kind == "alias" and len(rows) > 5:     # a paper text merged into another's entry
+                j = rng.randrange(len(rows))
+                if i != j and not rows[j].alias_of:
+                    r = rows[i]
+                    rows[i] = Row(r.id, r.key, r.title, r.surnames, r.year, "", r.source, r.source_line,
+                                  "txt", r.file, alias_of=rows[j].id)
+        store.commit(list(rows))
+        seen.clear()
+        g = lib.graph()
+        updated += len(seen)
+        seen.clear()
+        assert edges(g) == edges(build(lib)), f"step {step}"
+    # the updates matched a fraction of the lists again (each build from scratch: all of them)
+    assert 0 < updated < 40 * 40 / 2
+    assert len(compared) >= 20              # most steps changed library papers: updated, not rebuilt
