@@ -49,7 +49,8 @@ class CitationGraph:
 
 
 class _Basis:
-    """What a graph was built from: the stores (compared by identity), the matcher, and per
+    """What a graph was built from: the stores (the same when they index the same folders), the
+    matcher, and per
     store ``{paper id: (fingerprint of its reference list, its matches, citing id, row id)}``
     where the matches are ``(label, library id, label, library id, ...)`` of the entries that
     matched, in list order (one tuple a paper: 10k papers cite 110k library papers)."""

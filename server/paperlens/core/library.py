@@ -584,8 +584,11 @@ class Library:
         id, then title with surnames and year as evidence), the rule hovers use too. Most
         entries cite papers outside the library and cost a few dictionary lookups (the matcher
         compares strings only for library titles whose rare words the entry holds): 10k papers
-        with 28 references each take a few seconds, in the background. Thread-safe: one build
-        at a time, a second caller waits for it."""
+        with 28 references each take a few seconds, in the background. After a change the graph
+        is updated from the previous one (:func:`paperlens.core.graph.update`: the reference
+        lists that changed, and the entries that could name a library paper that changed, are
+        matched again), a second or so at 10k papers. Thread-safe: one build at a time, a
+        second caller waits for it."""
         cached = self._graph_cached()
         if cached is not None:
             return cached
