@@ -174,6 +174,7 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
     # the store's own functions), parsed by each build; the whole entries as parsed (what
     # store.references gives) apart, as JSON text (on disk in an index)
     from paperlens.core.index.whoosh.store import _references, reference_line
+    from paperlens.core.index.base import read_lazily
 
     lines = []
     full = {}
@@ -201,6 +202,9 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
         def reference_lines(self):
             for pid, line in lines:
                 yield pid, _references(json.loads(line))
+
+        def reference_lines_lazily(self):
+            return read_lazily(self.reference_lines())
 
         def references(self, pid):
             self.full_reads += 1

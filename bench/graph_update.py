@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from paperlens.core.graph import build  # noqa: E402
 from paperlens.core.index.table import PaperTable  # noqa: E402
+from paperlens.core.index.base import read_lazily  # noqa: E402
 from paperlens.core.library import Library  # noqa: E402
 from paperlens.core.models import Reference  # noqa: E402
 
@@ -61,6 +62,17 @@ class Changed:
                 continue
             yield pid, self._lines.get(pid, refs)
         yield from self._extra
+
+    def reference_lines_lazily(self):
+        """The store's own lazy lines (an unchanged list is not decoded), the changed ones read."""
+        for pid, fp, read in self._store.reference_lines_lazily():
+            if pid in self._drop:
+                continue
+            if pid in self._lines:
+                yield from read_lazily([(pid, self._lines[pid])])
+            else:
+                yield pid, fp, read
+        yield from read_lazily(self._extra)
 
 
 def graph_edges(g) -> tuple:

@@ -136,3 +136,26 @@ def test_the_matcher_reads_the_kept_author_list_and_years():
     assert m.match_reference(late) is None
     assert m.match_reference(Reference("1", title="Paxos made simple", year="2010", years="2001",
                                        authors="L. Lamport.")) == ("paxos", 100.0)
+
+
+def test_an_update_decodes_only_the_reference_lists_that_changed(tmp_path):
+    """After a change of one paper, the graph's update reads the other papers' reference lines
+    as they are (a hash of each line) and decodes only the changed paper's."""
+    lib = _library(tmp_path)
+    other = CITING.replace("Consensus in Practice", "Replication in Practice")
+    (tmp_path / "lib" / "other.txt").write_text(other, encoding="utf-8")
+    lib.update()
+    before = _links(lib)
+    assert ("Replication in Practice", "1", "lamport2001paxos") in before
+    store = lib.stores[0]
+    decoded = []
+    real = store._decode
+    store._decode = lambda name, n, data: (name == store.REFS and decoded.append(json.loads(data))) \
+        or real(name, n, data)
+    (tmp_path / "lib" / "other.txt").write_text(
+        other.replace("[3] D. Ongaro", "[3] D. Ongaro and someone"), encoding="utf-8")
+    lib.update()
+    after = _links(lib)
+    assert after == before
+    titles = [[r.get("title") for r in refs] for refs in decoded]
+    assert len(decoded) == 1 and len(titles[0]) == 4, titles

@@ -8,6 +8,7 @@ import pytest
 
 import paperlens.core.graph as graph_mod
 from paperlens.core.graph import build, changed_entries
+from paperlens.core.index.base import read_lazily
 from paperlens.core.library import Library
 from paperlens.core.references import LibraryEntry
 
@@ -213,6 +214,9 @@ class FakeStore:
 
     def reference_lines(self):
         yield from self.lines.items()
+
+    def reference_lines_lazily(self):
+        return read_lazily(self.reference_lines())
 
     def references(self, pid):
         return []

@@ -16,7 +16,6 @@ a build from scratch gives. The result is the graph :func:`build` gives, edge fo
 from __future__ import annotations
 
 import unicodedata
-from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.core.identity import norm_title, norm_words
@@ -106,14 +105,18 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
         before = old[n] if old is not None else {}
         mine: dict[str, tuple] = {}
         table = store.table
-        for pid, refs in store.reference_lines():
+        for pid, fp, read in store.reference_lines_lazily():
             row = table.get(pid)
             if row is None:
                 continue
             cid = library.canonical(row).id
-            fp = _fingerprint(refs)
             was = before.get(pid)
-            if was is None or was[0] != fp or (changed is not None and changed.touches(refs)):
+            new = was is None or was[0] != fp
+            if new or changed is not None:      # an unchanged list is not even decoded
+                refs = read()
+                if refs is None:                # a damaged line (the index says so)
+                    continue
+            if new or (changed is not None and changed.touches(refs)):
                 matches = work.matches(store, pid, refs)
             else:
                 matches = was[1]
@@ -186,14 +189,6 @@ def _same_store(a, b) -> bool:
     """Whether two stores index the same folder (a library's store, or one opened again)."""
     folder = getattr(a, "folder", None)
     return a is b or (folder is not None and folder == getattr(b, "folder", None))
-
-
-_FIELDS = attrgetter("label", "text", "title", "doi", "arxiv", "year", "authors", "after", "years")
-
-
-def _fingerprint(refs: list[Reference]) -> int:
-    """A reference list's fields as one number (equal lists, equal numbers)."""
-    return hash(tuple(map(_FIELDS, refs)))
 
 
 class _Matching:

@@ -21,7 +21,7 @@ import abc
 import errno
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Hashable, Iterable, Iterator, Optional
 
 from paperlens.core.index.table import PaperTable
 from paperlens.core.models import Paper, Passage, Reference
@@ -178,6 +178,13 @@ class SearchIndex(abc.ABC):
         evidence: the text before and after the title, the other years) of every paper with a
         reference list: what the citation graph is built from, streamed."""
 
+    def reference_lines_lazily(self) -> Iterator[tuple[str, Hashable, Callable[[], Optional[list[Reference]]]]]:
+        """(paper id, a value equal for equal lists, the list read when called, or None when it
+        cannot be read) of every paper with a reference list: the graph's update reads only the
+        lists that changed. This default reads every list; a store that can tell equal lists
+        apart more cheaply overrides it."""
+        return read_lazily(self.reference_lines())
+
     @abc.abstractmethod
     def search(self, query: str, limit: int, per_paper: int, highlight: int,
                notes: set[str]) -> list[tuple[int, SearchHit]]:
@@ -189,3 +196,11 @@ class SearchIndex(abc.ABC):
     @abc.abstractmethod
     def warm(self) -> None:
         """Do the once-per-index work of the first search ahead of it (background work)."""
+
+
+def read_lazily(lines: Iterable[tuple[str, list[Reference]]]) -> Iterator[tuple[str, Hashable, Callable[[], Optional[list[Reference]]]]]:
+    """:meth:`SearchIndex.reference_lines_lazily` of lists read already: (paper id, a number
+    made of the list's fields, a function returning the list)."""
+    for pid, refs in lines:
+        yield pid, hash(tuple((r.label, r.text, r.title, r.doi, r.arxiv, r.year, r.authors,
+                               r.after, r.years) for r in refs)), (lambda refs=refs: refs)
