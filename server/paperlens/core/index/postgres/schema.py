@@ -10,7 +10,9 @@ default; one database can hold several folders' indexes, one schema each).
   (``kind`` 1: title, authors, key, year, venue), each with a weighted ``tsvector`` under a GIN
   index (the heads, records and abstracts, also under one of their own: ``HEADS``). Weights
   follow the Whoosh schema's field boosts (title > abstract > authors > body):
-  A title (and a record's key), B abstract, C authors, D body (and a record's year and venue);
+  A title (and a record's key), B abstract, C authors, D body (and a record's year and venue).
+  The title is in the heads only (a record, an abstract passage), not in the body's passages:
+  there a common title word would be in each of a paper's tens of passages;
   ``shadowed``: a bibliography entry's passages (its abstract) while the entry's paper text is
   merged into it (core/joins.py): the text has them, search leaves them out;
 - ``refs``: each paper's reference list, what the citation graph needs of it (the columns of
@@ -21,9 +23,11 @@ one node; a search fans out to all of them).
 """
 from __future__ import annotations
 
-FORMAT = 3          # bump when the tables or what is indexed change: the index is rebuilt
+FORMAT = 4          # bump when the tables or what is indexed change: the index is rebuilt by its
+                    # writer; an editor reading another format says so and does not search it
                     # (2: refs keep the year and the matcher's evidence: authors, after, years;
-                    # 3: the heads' own GIN index, passages_heads; passages.shadowed)
+                    # 3: the heads' own GIN index, passages_heads; passages.shadowed;
+                    # 4: a paper's title only in its heads, not in each of its passages)
 
 # ts_rank's weights for {D, C, B, A}: Whoosh's boosts body 1.0, authors 1.5, abstract 2.0,
 # title 3.0 (core/index/whoosh/schema.py FIELD_BOOSTS), scaled to A = 1

@@ -118,6 +118,7 @@ class PostgresIndex(SearchIndex):
         self._listen = None            # LISTEN schema.CHANNEL
         self._generation: Optional[int] = None
         self._polling = False          # a replica (no LISTEN): each reload asks the generation
+        self._outdated = ""            # the tables' format is not this paperlens's: why (see _reload)
         self._pending: dict[str, tuple] = {}     # update: paper id -> (path, data, head)
         self.table = PaperTable()
         self.unavailable = ""
@@ -170,7 +171,7 @@ class PostgresIndex(SearchIndex):
                 out = fn(self._conn)
             except (psycopg.OperationalError, psycopg.InterfaceError, IndexUnavailable) as exc:
                 raise self._away(exc) from None
-            self.unavailable = ""
+            self.unavailable = self._outdated
             return out
 
     def _q(self, sql: str) -> str:
@@ -203,8 +204,10 @@ class PostgresIndex(SearchIndex):
         the background (``reconnect_soon``), and the next search after it uses the database."""
         if self._generation is not None and not self.unavailable:
             return True
-        if self.unavailable:
+        if self.unavailable and self.unavailable != self._outdated:
             self.reconnect_soon()
+            return False
+        if self._outdated:            # the database answers; its tables wait for a rebuild
             return False
         # nothing read yet and nothing wrong (an empty schema): ask, unless a reload is running
         if self._reload_lock.acquire(blocking=False):
@@ -267,9 +270,10 @@ class PostgresIndex(SearchIndex):
                 with conn.transaction():    # the generation and the rows of one snapshot
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     try:
-                        gen = conn.execute(self._q("SELECT generation FROM S.meta")).fetchone()
+                        gen = conn.execute(self._q("SELECT generation, format FROM S.meta")).fetchone()
                     except psycopg.errors.UndefinedTable:
                         raise _Empty() from None
+                    self._outdated = self._format_message(gen[1] if gen else sch.FORMAT)
                     if gen is None or gen[0] == self._generation:
                         return gen[0] if gen else None, None
                     rows = conn.execute(self._q("SELECT row FROM S.papers ORDER BY id")).fetchall()
@@ -277,7 +281,7 @@ class PostgresIndex(SearchIndex):
 
             gen, rows = self._read(load, connect=True)
         except _Empty:
-            self.unavailable = ""
+            self.unavailable = self._outdated = ""
             return False
         except (IndexUnavailable, psycopg.Error) as exc:
             if not isinstance(exc, IndexUnavailable):
@@ -289,6 +293,17 @@ class PostgresIndex(SearchIndex):
         self._generation = gen
         self.table = PaperTable(rows)
         return True
+
+    def _format_message(self, found: int) -> str:
+        """Why the tables (of format ``found``) cannot be searched by this paperlens ("" when
+        they can): their words were indexed otherwise, so its searches would not find them."""
+        if found == sch.FORMAT:
+            return ""
+        formats = f"(its index format {found}, this paperlens's {sch.FORMAT})"
+        if found < sch.FORMAT:
+            return (f"the library's database was written by an older paperlens; run paperlens index --backend "
+                    f"{self.where} {formats}")
+        return f"the library's database was written by a newer paperlens; update paperlens {formats}"
 
     # -- rows and paths ---------------------------------------------------------------------------
     def _rel(self, path: str) -> str:
@@ -396,10 +411,13 @@ class PostgresIndex(SearchIndex):
         with conn.transaction():
             cur = conn.cursor()
             if full:
+                # the generation goes on from the tables replaced: an editor that read generation
+                # g of them must see the rebuild's as a change (and its new format)
+                prev = cur.execute(self._q("SELECT generation FROM S.meta")).fetchone() if found is not None else None
                 for stmt in sch.drop(self.schema) + sch.ddl(self.schema):
                     cur.execute(stmt)
-                cur.execute(self._q("INSERT INTO S.meta (format, folder) VALUES (%s, %s)"),
-                            (sch.FORMAT, str(self.folder)))
+                cur.execute(self._q("INSERT INTO S.meta (format, folder, generation) VALUES (%s, %s, %s)"),
+                            (sch.FORMAT, str(self.folder), prev[0] if prev else 0))
             old_rows = {r.id: r for r in self._rows(cur, "WHERE path = ANY(%s)", (redo,))}
             cur.execute(self._q("DELETE FROM S.refs WHERE paper_id IN (SELECT id FROM S.papers WHERE path = ANY(%s))"),
                         (redo,))
@@ -501,8 +519,11 @@ class PostgresIndex(SearchIndex):
                 ends[p.id] = max(ends.get(p.id, s.line_end), s.line_end)
             abstract = s.section.startswith("abstract")
             seg = txt.segmented(s.text, stops=True)
+            # the title only in the heads (the record, the abstract: one or two rows a paper):
+            # in every passage, a title's words were in each of the paper's tens of passages,
+            # the posting lists of common words ~17x longer than their body's (schema FORMAT 4)
             docs.append((s.paper_id, n, rel, sch.PASSAGE, s.section, s.line_start, s.line_end, s.page, s.text,
-                         seg if seg != s.text else None, txt.index_text(p.title if p else ""),
+                         seg if seg != s.text else None, txt.index_text(p.title if p and abstract else ""),
                          txt.index_text(s.text) if abstract else "", "", "" if abstract else txt.index_text(s.text)))
         page = 1 if rel.lower().endswith(".pdf") else None
         for p in res.papers:
@@ -610,7 +631,8 @@ class PostgresIndex(SearchIndex):
     # (``shadowed``: a bibliography entry's passages when the entry's paper text is in the
     # library: the text has them too, and search() would drop them)
     _RANKED = ("SELECT paper_id, kind, n, tsv @@ %(qa)s::tsquery AS every, tsv @@ %(qp)s::tsquery AS phrase,"
-               " ts_rank(%(weights)s::float4[], tsv, %(qo)s::tsquery) AS score FROM S.passages WHERE NOT shadowed")
+               f" ts_rank(%(weights)s::float4[], tsv, %(qo)s::tsquery) AS score, {sch.HEADS} AS head"
+               " FROM S.passages WHERE NOT shadowed")
     _SEARCH = (f"WITH h AS MATERIALIZED (({_RANKED} AND {sch.HEADS} AND tsv @@ %(qp)s::tsquery LIMIT %(cap)s)"
                f" UNION ({_RANKED} AND {sch.HEADS} AND tsv @@ %(qa_ab)s::tsquery LIMIT %(cap)s)),"
                f" e AS MATERIALIZED ({_RANKED} AND tsv @@ %(qa)s::tsquery LIMIT %(cap)s),"
@@ -619,10 +641,25 @@ class PostgresIndex(SearchIndex):
                f" oh AS MATERIALIZED ({_RANKED} AND (SELECT yes FROM few) AND {sch.HEADS}"
                " AND tsv @@ %(qo_ab)s::tsquery LIMIT %(cap)s),"
                f" o AS MATERIALIZED ({_RANKED} AND (SELECT yes FROM few) AND tsv @@ %(qo)s::tsquery LIMIT %(cap)s),"
+               # the papers whose title has every word (or the phrase): their records in h; the
+               # body passages of the best of them having any word (by the primary key: tens a paper)
+               " t AS MATERIALIZED (SELECT paper_id, phrase, score FROM h WHERE kind = 1),"
+               f" b AS MATERIALIZED ({_RANKED} AND kind = 0 AND NOT {sch.HEADS} AND paper_id IN"
+               " (SELECT paper_id FROM t ORDER BY phrase DESC, score DESC LIMIT %(titled)s)"
+               # (coalesce: not through the GIN index, which would list every passage having the
+               # word for each paper)
+               " AND coalesce(tsv @@ %(qo)s::tsquery, false) LIMIT %(cap)s),"
+               # a body passage of such a paper is ranked as if it had its title (as each Whoosh
+               # passage has): every word, the phrase if the title has it, the title's score added
+               " a AS (SELECT u.paper_id, u.kind, u.n, u.every OR (t.paper_id IS NOT NULL AND NOT u.head) AS every,"
+               " u.phrase OR (NOT u.head AND coalesce(t.phrase, false)) AS phrase,"
+               " u.score + CASE WHEN u.head THEN 0 ELSE coalesce(t.score, 0) END AS score"
+               " FROM (SELECT * FROM h UNION SELECT * FROM e UNION SELECT * FROM oh UNION SELECT * FROM o"
+               " UNION SELECT * FROM b) u LEFT JOIN t USING (paper_id)),"
                # at most per_paper + 1 of a paper (one more: search() may skip one), then the best
                " r AS (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY paper_id"
                " ORDER BY every DESC, phrase DESC, score DESC) AS k"
-               " FROM (SELECT * FROM h UNION SELECT * FROM e UNION SELECT * FROM oh UNION SELECT * FROM o) u) v"
+               " FROM a) v"
                " WHERE k <= %(per)s"
                " ORDER BY every DESC, phrase DESC, score DESC LIMIT %(pool)s)"
                " SELECT p.paper_id, p.path, p.kind, p.section, p.line_start, p.line_end, p.page, p.text, p.seg,"
@@ -640,6 +677,8 @@ class PostgresIndex(SearchIndex):
         plain query are their paper's title or a phrase of it, else tier 1), then those
         having any (tier 2); ranked by ``ts_rank`` with the field weights, at most ``per_paper`` of one
         paper; the first ``highlight`` hits get ``ts_headline`` snippets (``**`` around words)."""
+        if self._outdated:
+            raise IndexUnavailable(self._outdated)
         everything, anything, without = txt.query_texts(query)
         if not anything:
             notes.add("the query names no word to look for")
@@ -651,7 +690,8 @@ class PostgresIndex(SearchIndex):
             qa, qo, qp, qa_ab, qo_ab = c.execute(self._QUERIES, words).fetchone()
             return c.execute(self._q(self._SEARCH), {
                 "qa": qa, "qo": qo, "qp": qp, "qa_ab": qa_ab, "qo_ab": qo_ab, "weights": sch.WEIGHTS,
-                "pool": limit * (per_paper + 3), "per": per_paper + 1, "cap": CANDIDATES}).fetchall()
+                "pool": limit * (per_paper + 3), "per": per_paper + 1, "cap": CANDIDATES,
+                "titled": limit}).fetchall()
         found = self._read(run)
         if found and found[0][-1] >= CANDIDATES:
             notes.add(f"the query's words are in more than {CANDIDATES} passages: it was ranked among "
