@@ -195,3 +195,29 @@ async def test_a_database_away_at_start_is_said_once(client: LanguageClient, tmp
     assert PASSWORD not in await search_fails(client, "attention")
     told = [m.message for m in client.messages if "cannot reach the library's database" in m.message]
     assert len(told) == 1 and PASSWORD not in told[0] and PASSWORD not in str(got)
+
+
+async def test_an_editor_on_a_database_of_an_older_format_says_to_index_again(client: LanguageClient, tmp_path,
+                                                                               pg_url):
+    """Tables an older paperlens wrote (another schema.FORMAT): the status and one message say
+    to index again (not a logged "search failed"); completion answers from their table."""
+    import psycopg
+
+    from paperlens.core.index.postgres import schema as sch
+
+    folder, ix = make_folder(tmp_path), tmp_path / "ix"
+    index_with_cli(folder, pg_url, ix)
+    with psycopg.connect(pg_url, autocommit=True) as conn:      # as an older paperlens left them
+        schemas = [r[0] for r in conn.execute("SELECT table_schema FROM information_schema.tables"
+                                              " WHERE table_name = 'meta'").fetchall()]
+        assert len(schemas) == 1
+        conn.execute(f'UPDATE "{schemas[0]}".meta SET format = %s', (sch.FORMAT - 1,))
+    await start(client, tmp_path, ix, settings={"paperFolders": [str(folder)], "index": {"backend": pg_url}})
+    got = await client.pushed.until(lambda s: s["index"].get("error"))
+    older = "the library's database was written by an older paperlens; run paperlens index --backend"
+    assert got["index"]["error"].startswith(older) and PASSWORD not in str(got)
+    assert (await search_fails(client, "attention")).startswith(f"the library cannot be searched: {older}")
+    told = await said(client, older)
+    assert len(told) == 1 and PASSWORD not in told[0]
+    assert "vaswani2017attention" in await complete(client, folder, "\\cite{vasw")
+    assert "search failed" not in LOG.read_text(encoding="utf-8")
