@@ -300,3 +300,44 @@ def test_a_missing_side_file_rebuilds_the_index(tmp_path, name):
     assert store.update().rebuilt == "paper table, manifest or side files missing"
     assert (index / name).is_file()
     store.close()
+
+
+def test_an_update_copies_the_other_papers_side_lines_byte_for_byte(tmp_path):
+    """references.jsonl and heads.jsonl are rewritten for a changed paper by copying the other
+    papers' lines as bytes (runs of them at once): the same lines, in the same order, non-ASCII
+    text intact, the changed paper's line replaced and a removed paper's gone."""
+    from paperlens.core.index.whoosh.store import _copy_ranges, _kept_ranges
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for n in range(5):
+        (folder / f"p{n}.txt").write_text(
+            f"Étude numéro {n} über Graphen\nA. Author{n}\nAbstract\nText of paper {n}.\n\n"
+            f"References\n[1] A. Vaswani. Attention über alles, part {n}. NeurIPS, 2017.\n",
+            encoding="utf-8")
+    index = tmp_path / "ix"
+    store = IndexStore(folder, index, workers=1)
+    store.update()
+    before = (index / "references.jsonl").read_bytes().splitlines(keepends=True)
+    heads = (index / "heads.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(before) == 5 and len(heads) >= 5
+    (folder / "p2.txt").write_text((folder / "p2.txt").read_text(encoding="utf-8").replace(
+        "part 2", "part two"), encoding="utf-8")
+    (folder / "p4.txt").unlink()
+    store.update()
+    after = (index / "references.jsonl").read_bytes().splitlines(keepends=True)
+    gone = {b"part 2", b"part 4"}
+    kept = [line for line in before if not any(g in line for g in gone)]
+    assert after[:3] == kept and len(after) == 4 and b"part two" in after[3]
+    assert "über".encode() in after[0]
+    store.close()
+
+    src = tmp_path / "side"
+    src.write_bytes(b"a\t1\nb\t2\nc\t3\nd\t4\n")
+    with open(src, "rb") as f:
+        ranges = _kept_ranges(f, {"a", "b", "c", "d"}, {"c"})
+        assert ranges == [(0, 8), (12, 16)]
+        out = tmp_path / "out"
+        with open(out, "wb") as o:
+            _copy_ranges(f, o, ranges)
+    assert out.read_bytes() == b"a\t1\nb\t2\nd\t4\n"

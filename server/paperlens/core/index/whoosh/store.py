@@ -199,6 +199,38 @@ def _decoded_or_none(decode, name: str, n: int, data: str):
     return None if value is _BAD else value
 
 
+def _kept_ranges(f, ids: set[str], new: set[str]) -> list[tuple[int, int]]:
+    """The byte ranges of a side file's lines to keep: those of papers in ``ids`` and not in
+    ``new``, runs of neighbouring lines joined (one changed paper: two ranges)."""
+    keep_ids = {i.encode("utf-8") for i in ids - new}
+    ranges: list[tuple[int, int]] = []
+    pos, start = 0, -1
+    for line in f:
+        if line.partition(b"\t")[0] in keep_ids:
+            if start < 0:
+                start = pos
+        elif start >= 0:
+            ranges.append((start, pos))
+            start = -1
+        pos += len(line)
+    if start >= 0:
+        ranges.append((start, pos))
+    return ranges
+
+
+def _copy_ranges(f, out, ranges: list[tuple[int, int]], chunk: int = 1 << 20) -> None:
+    """Copy byte ranges of ``f`` to ``out`` as bytes (a side file's unchanged lines: 77 MB of
+    references at 10k papers, not decoded and encoded again for each changed file)."""
+    for start, end in ranges:
+        f.seek(start)
+        while start < end:
+            data = f.read(min(chunk, end - start))
+            if not data:
+                return
+            out.write(data)
+            start += len(data)
+
+
 # what a line of each side file holds, as read (a line that holds anything else is damage: _BAD)
 _SIDE_VALUES = {
     "references.jsonl": _references,
@@ -901,17 +933,14 @@ class IndexStore(SearchIndex):
         the lines of papers still in the index and not re-parsed are copied as text (not
         parsed), then ``lines`` are added."""
         tmp = self.index_dir / (name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as out:
+        with open(tmp, "wb") as out:
             if not full:
                 try:
-                    with open(self.index_dir / name, encoding="utf-8") as f:
-                        for line in f:
-                            pid = line.partition("\t")[0]
-                            if pid in ids and pid not in new:
-                                out.write(line)
+                    with open(self.index_dir / name, "rb") as f:
+                        _copy_ranges(f, out, _kept_ranges(f, ids, new))
                 except FileNotFoundError:
                     pass
-            out.writelines(lines)
+            out.writelines(line.encode("utf-8") for line in lines)
 
     def _iter_keyed(self, name: str, wanted: Optional[set[str]] = None):
         """(paper id, value) of a side file's lines, read line by line (those ``wanted`` only).
