@@ -54,7 +54,8 @@ def register(server) -> Features:
     fixes, "cite a paper for this sentence"), workspace symbols, the diagnostics of open documents (didOpen/didChange/didClose
     feed the publisher), and the commands in :data:`COMMANDS`.
 
-    The server calls ``features.library_changed()`` after each index update and
+    The server calls ``features.library_changed()`` once the library has settled (no update
+    running or queued, no change waiting: after a stream of changes, once) and
     ``features.close()`` at shutdown."""
     from lsprotocol import types
 
