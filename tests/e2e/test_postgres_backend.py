@@ -219,5 +219,6 @@ async def test_an_editor_on_a_database_of_an_older_format_says_to_index_again(cl
     assert (await search_fails(client, "attention")).startswith(f"the library cannot be searched: {older}")
     told = await said(client, older)
     assert len(told) == 1 and PASSWORD not in told[0]
+    assert told[0].endswith("search waits until the library is indexed again") and "reconnects" not in told[0]
     assert "vaswani2017attention" in await complete(client, folder, "\\cite{vasw")
     assert "search failed" not in LOG.read_text(encoding="utf-8")

@@ -377,8 +377,11 @@ class Indexing:
         away = library.remote_unavailable()
         if away and not self._away_said:
             self._away_said = away
-            self.warn(f"paperlens: {away}. Completion and hover answer from the papers read before; "
-                      "search cannot reach the library until it is back (paperlens reconnects by itself)")
+            if any(s.outdated for s in library.remote):      # it answers: its tables are old
+                then = "search waits until the library is indexed again"
+            else:
+                then = "search cannot reach the library until it is back (paperlens reconnects by itself)"
+            self.warn(f"paperlens: {away}. Completion and hover answer from the papers read before; {then}")
             self.changed()
         elif not away and self._away_said:
             self._away_said = ""

@@ -124,6 +124,12 @@ class PostgresIndex(SearchIndex):
         self.unavailable = ""
         self.reload_if_changed()
 
+    @property
+    def outdated(self) -> str:
+        """Why the database's tables cannot be searched although it answers (they are of
+        another index format: written by another paperlens), or ""."""
+        return self._outdated
+
     # -- connections --------------------------------------------------------------------------
     def _say(self, exc: BaseException) -> str:
         msg = " ".join(str(exc).split()) or exc.__class__.__name__
