@@ -106,6 +106,7 @@ class PaperTable:
     # means the file is damaged
     ROW_TYPES = (str, str, str, list, str, str, str, int, str, str, str, str, str, str)
     MAX_BYTES = 1 << 30
+    WRITE_CHUNK = 500
 
     def save(self, path: Path, base: str = "") -> None:
         tmp = path.with_suffix(".tmp")
@@ -120,12 +121,16 @@ class PaperTable:
             return self.REL + p[len(prefix):] if prefix and p.startswith(prefix) else p
 
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with open(path, "w", encoding="utf-8") as f:    # row by row: no 10 MB string at 10k papers
+        rows = self.rows
+        with open(path, "w", encoding="utf-8") as f:
             f.write("[")
-            for n, r in enumerate(self.rows):
-                f.write(("," if n else "") + dumps([r.id, r.key, r.title, r.surnames, r.year, r.venue,
-                                                    rel(r.source), r.source_line, r.source_kind, rel(r.file),
-                                                    r.doi, r.arxiv, r.alias_of, rel(r.fulltext)]))
+            # a chunk of rows per encoding (one call of the C encoder, not one per row: a
+            # changed file's update writes the whole table again), no 10 MB string at 10k papers
+            for start in range(0, len(rows), self.WRITE_CHUNK):
+                chunk = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source),
+                          r.source_line, r.source_kind, rel(r.file), r.doi, r.arxiv, r.alias_of,
+                          rel(r.fulltext)] for r in rows[start:start + self.WRITE_CHUNK]]
+                f.write(("," if start else "") + dumps(chunk)[1:-1])
             f.write("]")
 
     @classmethod
