@@ -134,6 +134,8 @@ async def run(args) -> dict:
                              for ms, i, k, at in sorted(order)[::-1][:5]]}
     await asyncio.wait_for(ended.wait(), args.index_timeout)
     t_indexed = time.perf_counter() - t0
+    if getattr(args, "settle", 0):     # let the start-up's background work (graph, caches) end
+        await asyncio.sleep(args.settle)
 
     async def timed(coro_fn, n):
         out, size = [], 0
@@ -181,6 +183,8 @@ def main() -> None:
     ap.add_argument("--prefix", default="va")
     ap.add_argument("--query", default="attention transformer")
     ap.add_argument("--index-timeout", type=float, default=600)
+    ap.add_argument("--settle", type=float, default=0,
+                    help="seconds to wait after indexing ends before measuring (background work)")
     ap.add_argument("--burst", type=int, default=0,
                     help="completions and hovers sent right after the first answer (start-up latency)")
     args = ap.parse_args()
