@@ -10,7 +10,7 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from paperlens.core import citations, evidence
 from paperlens.core.cards import CITED_BY_SHOWN, citing_papers, graph_line, paper_card
@@ -84,12 +84,21 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
     with: hovering the same citation again (as a reader does, moving over it), or one whose
     evidence :func:`prepare` computed in the background, reads and scores nothing, and a
     change of other papers scores nothing again."""
+    return _kept_or_made(view, row, claim, _kept_support, _keep_support, lambda found, words: (
+        evidence.support(claim, found, words) if found else evidence.Support(0.0, (), has_text=False)))
+
+
+def _kept_or_made(view: LibraryView, row, claim: str, kept: Callable, keep: Callable,
+                  make: Callable) -> Any:
+    """What ``make(passages, rarity)`` gives for ``row`` and ``claim``, kept by ``keep`` and
+    found by ``kept`` under two keys: the library's state (a hover again reads nothing) and the
+    paper's text (its content hash: a change of another paper makes nothing again)."""
     words = rarity(view)
     state = library_state(view)
     quick = key = None
     if state is not None:
         quick = ("state", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim)
-        held = _kept_support(quick)
+        held = kept(quick)
         if held is not None:
             return held
     inputs = _text_of(view, row)
@@ -97,16 +106,13 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
         # another paper (a saved file, a Zotero edit) scores nothing again
         content = inputs[2] if inputs and inputs[2] else (state, getattr(row, "id", None))
         key = ("text", content, id(words), claim)
-        held = _kept_support(key)
+        held = kept(key)
         if held is not None:
-            _keep_support(quick, held)
+            keep(quick, held)
             return held
-    found = list(inputs[1]) if inputs else None
-    made = (evidence.support(claim, found, words) if found
-            else evidence.Support(0.0, (), has_text=False))
-    if key is not None:
-        _keep_support(key, made)
-        _keep_support(quick, made)
+    made = make(list(inputs[1]) if inputs else None, words)
+    keep(key, made)
+    keep(quick, made)
     return made
 
 
@@ -198,27 +204,8 @@ def _keep_score(key: Optional[tuple], score: float) -> None:
 def score(view: LibraryView, row, claim: str) -> float:
     """The support of the library paper ``row`` for ``claim`` (as :func:`support`'s score),
     kept as a number: a hover's evidence kept is used, none is added."""
-    words = rarity(view)
-    state = library_state(view)
-    quick = key = None
-    if state is not None:
-        quick = ("state", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim)
-        held = _kept_score(quick)
-        if held is not None:
-            return held
-    inputs = _text_of(view, row)
-    if state is not None:
-        content = inputs[2] if inputs and inputs[2] else (state, getattr(row, "id", None))
-        key = ("text", content, id(words), claim)
-        held = _kept_score(key)
-        if held is not None:
-            _keep_score(quick, held)
-            return held
-    found = list(inputs[1]) if inputs else None
-    made = evidence.support(claim, found, words, limit=1).score if found else 0.0
-    _keep_score(key, made)
-    _keep_score(quick, made)
-    return made
+    return _kept_or_made(view, row, claim, _kept_score, _keep_score, lambda found, words: (
+        evidence.support(claim, found, words, limit=1).score if found else 0.0))
 
 
 def rivals(view: LibraryView, row, claim: str, exclude: frozenset = frozenset(),
