@@ -205,12 +205,16 @@ class Library:
 
     def backend_status(self) -> Optional[dict]:
         """The library's database for the status (None when its indexes are Whoosh files):
-        its URL redacted, whether it answers, and why not."""
+        its URL redacted, whether it answers (``reachable``), whether its tables are of another
+        index format (``outdated``: it answers, but is not searched until indexed again), and
+        the message saying why it cannot be searched (``error``, "" when it can)."""
         if not self.backend:
             return None
         error = self.remote_unavailable()
-        return {"kind": "postgresql", "url": redacted_backend(self.backend), "reachable": not error,
-                "error": error}
+        away = any(s.unavailable and s.unavailable != getattr(s, "outdated", "") for s in self.remote)
+        outdated = not away and any(getattr(s, "outdated", "") for s in self.remote)
+        return {"kind": "postgresql", "url": redacted_backend(self.backend), "reachable": not away,
+                "outdated": outdated, "error": error}
 
     # -- lookups -------------------------------------------------------------------------
     def refresh(self) -> None:
