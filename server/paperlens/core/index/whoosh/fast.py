@@ -806,21 +806,21 @@ class PaperFields:
                 for rid, part in plist.items():
                     score[rid] = get(rid, 0.0) + weight * part
                     mask[rid] = mget(rid, 0) | bit
-            low: dict[str, tuple[float, int]] = {}
+            low: Optional[tuple[dict, dict]] = None
             if common and len(score) > EXACT_PAPERS:
                 # a paper that the common words cannot lift to the EXACT_PAPERS best is not
-                # refined now (its score is computed if asked for): MaxScore's bound
+                # refined now (its score is computed if asked for): MaxScore's bound. The
+                # papers kept are copied out (most are left out: popping those cost more)
                 rest = sum(weight * self._max_part(plist) for _, weight, plist, _ in common)
-                least = heapq.nlargest(EXACT_PAPERS, score.values())[-1]
-                for rid in [rid for rid, v in score.items() if v + rest < least]:
-                    low[rid] = (score.pop(rid), mask.pop(rid))
+                least = sorted(score.values())[-EXACT_PAPERS]
+                kept = [rid for rid, v in score.items() if v + rest >= least]
+                if len(kept) < len(score):
+                    low = (score, mask)       # what the rarer words gave every paper they found
+                    score = {rid: score[rid] for rid in kept}
+                    mask = {rid: low[1][rid] for rid in kept}
             for bit, weight, plist, _ in common:
-                if len(score) < len(plist):
-                    pairs_ = [(rid, part) for rid in score if (part := plist.get(rid)) is not None]
-                else:
-                    pairs_ = [(rid, part) for rid, part in plist.items() if rid in score]
-                for rid, part in pairs_:
-                    score[rid] += weight * part
+                for rid in score.keys() & plist.keys():     # the papers of both: a set operation in C
+                    score[rid] += weight * plist[rid]
                     mask[rid] |= bit
             lazy = _Lazy(common, low) if low or any(not capped for *_, capped in common) else None
             return PaperScores(score, lazy, 0), PaperScores(mask, lazy, 1)
@@ -839,15 +839,16 @@ class _Lazy:
 
     __slots__ = ("common", "low", "got")
 
-    def __init__(self, common, low: dict[str, tuple[float, int]]):
+    def __init__(self, common, low: Optional[tuple[dict, dict]]):
         self.common = common
-        self.low = low           # the rarer words' part of the papers found but not refined
+        # the rarer words' part (score, mask) of the papers found (those not refined among them)
+        self.low = low if low is not None else ({}, {})
         self.got: dict[str, tuple[float, int]] = {}
 
     def __call__(self, rid: str) -> tuple[float, int]:
         got = self.got.get(rid)
         if got is None:
-            s, m = self.low.get(rid, (0.0, 0))
+            s, m = self.low[0].get(rid, 0.0), self.low[1].get(rid, 0)
             venue = []
             for bit, weight, plist, capped in self.common:
                 part = plist.get(rid)
@@ -927,6 +928,18 @@ class PassageMasks(dict):
             return self[d]
         except KeyError:
             return default
+
+    def prefetch(self, docs) -> None:
+        """Compute the masks of ``docs`` at once (set intersections in C, not a lookup per
+        passage and word)."""
+        want = set(docs).difference(self)
+        if not want:
+            return
+        masks = dict.fromkeys(want, 0)
+        for bit, has in self._found:
+            for d in has.intersection(want):
+                masks[d] |= bit
+        self.update((d, m) for d, m in masks.items() if m)
 
 
 class PaperDocs:

@@ -459,7 +459,7 @@ def _largest(scores: dict, n: int) -> list:
     values alone, then the few keys at or above it are sorted (~15% less CPU on ~5k passages)."""
     if len(scores) <= n:
         return sorted(scores, key=scores.__getitem__, reverse=True)
-    least = heapq.nlargest(n, scores.values())[-1]
+    least = sorted(scores.values())[-n]      # the n-th largest (a sort in C: heapq's loop is Python)
     top = [d for d, s in scores.items() if s >= least]
     top.sort(key=scores.__getitem__, reverse=True)     # stable: ties keep insertion order
     del top[n:]
@@ -482,11 +482,16 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     tscore, tmask = papers.scores(words, FIELD_BOOSTS)
     reader = searcher.reader()
     stored: dict[int, dict] = {}
+    records: dict[int, str] = {}       # record candidates -> their paper
 
     def fields_of(d: int) -> dict:
         f = stored.get(d)
         if f is None:
-            f = stored[d] = searcher.stored_fields(d)
+            pid = records.get(d)
+            f = _record_fields(r, pid) if pid is not None else None
+            if f is None:
+                f = searcher.stored_fields(d)
+            stored[d] = f
         return f
 
     named = 1 + fast.META_BONUS * total
@@ -505,7 +510,9 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     owner: dict[int, str] = {}         # candidate -> the paper it counts for
     papers_in: set[str] = set()
     speaks: dict[str, Optional[str]] = {}      # paper -> the paper its passages count for (None: none)
-    for d in _largest(pscore, max(FAST_CANDIDATES, 4 * limit)):
+    top = _largest(pscore, max(FAST_CANDIDATES, 4 * limit))
+    pmask.prefetch(top)
+    for d in top:
         pid = paper_of(d)
         if pid in speaks:
             sid = speaks[pid]
@@ -529,6 +536,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         if d is None:
             continue
         owner[d] = pid
+        records[d] = pid
         cands[d] = record(pid) * fast.coordination(tmask[pid], total)
     snippets = fast.Snippets((text for pairs in words for _, text in pairs), schema["body"].analyzer)
     out: list[SearchHit] = []
@@ -563,6 +571,29 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         if len(out) >= limit:
             break
     return out
+
+
+_ENTRY_KINDS = frozenset(("bib", "csl", "table"))     # store.ENTRY_KINDS
+
+
+def _record_fields(r: Reading, pid: str) -> Optional[dict]:
+    """The stored fields of a paper's record document as store.add_docs wrote them, made from
+    its paper table row (a stored document is read and decompressed: ~20 us a hit, and most
+    hits of a title or topic query are records), or None when the row cannot say: a
+    bibliography entry's record ends where its abstract does, which only the index knows.
+    The text is the hit's (``_text``); the key the table's (the index's may be provisional)."""
+    row = r.table.get(pid)
+    if row is None or row.source_kind in _ENTRY_KINDS:
+        return None
+    root, src = _root(r), row.source
+    rel = src[len(root):] if src.startswith(root) else ""
+    if not _plain_rel(rel):
+        return None
+    fields = {"kind": "record", "paper_id": pid, "key": row.key, "path": rel, "section": "record",
+              "line_start": row.source_line, "line_end": row.source_line,
+              "page": 1 if rel.lower().endswith(".pdf") else None}
+    fields["text"] = _text(r, fields)
+    return fields
 
 
 def _text(r: Reading, fields) -> str:
@@ -604,15 +635,26 @@ def _record_snippet(hit, text: str) -> str:
         return ""
 
 
-def _path(r: Reading, rel: str) -> str:
-    """``str(r.folder / rel)`` for a stored (relative, POSIX) path, without pathlib's ~10 us."""
+def _root(r: Reading) -> str:
+    """The folder's path with a separator at its end."""
     root = r.__dict__.get("_root")
     if root is None:
         root = str(r.folder)
         root = r.__dict__["_root"] = root if root.endswith(os.sep) else root + os.sep
-    if os.sep != "/" or not rel or rel.startswith("/") or "//" in rel or "./" in rel or rel.endswith("/"):
+    return root
+
+
+def _plain_rel(rel: str) -> bool:
+    """Whether ``root + rel`` is ``str(folder / rel)`` (a plain relative POSIX path)."""
+    return not (os.sep != "/" or not rel or rel.startswith("/") or "//" in rel or "./" in rel
+                or rel.endswith("/"))
+
+
+def _path(r: Reading, rel: str) -> str:
+    """``str(r.folder / rel)`` for a stored (relative, POSIX) path, without pathlib's ~10 us."""
+    if not _plain_rel(rel):
         return str(r.folder / rel)
-    return root + rel
+    return _root(r) + rel
 
 
 def _make_hit(r: Reading, fields, score: float, snippet: str, text: str) -> SearchHit:
