@@ -191,7 +191,7 @@ def main() -> None:
         score.append(ms)
         score_cpu.append(cpu)
 
-    draft = draft_hovers(lib, Path(args.folder) / "draft.tex")
+    draft = draft_hovers(lib, Path(args.folder).resolve() / "draft.tex")
 
     stores = lib.stores
     print(json.dumps({
