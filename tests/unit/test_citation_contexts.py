@@ -100,3 +100,17 @@ def test_cited_for_reads_the_other_papers_citing_it_leaving_out_the_draft():
     assert diagnostics.cited_for(view, a, claim) > diagnostics.cited_for(view, a, "Transformers translate text.")
     assert diagnostics.cited_for(view, view.row("b"), claim) is None          # nothing cites b
     assert diagnostics.cited_for(_View(built=False), a, claim) is None      # the graph is being built
+
+
+def test_the_hint_says_why_it_was_given():
+    from paperlens.core.models import Span
+
+    def hint(score, rival_score, context):
+        return diagnostics.Unsupported("k", Span(0, 1), "Epidemic algorithms", score, rival="Gossip in practice",
+                                       rival_score=rival_score, context=context).message
+    assert hint(0.0, 0.5, None).startswith("Nothing in 'Epidemic algorithms' matches this sentence well")
+    assert hint(0.2, 0.5, 0.0).startswith("'Gossip in practice' matches this sentence much better")
+    assert hint(0.2, 0.1, 0.0) == ("'Epidemic algorithms' matches this sentence weakly (support 0.20) and the "
+                                   "library's papers citing it cite it for other things: is this the paper that says it?")
+    assert hint(0.2, 0.1, None) == ("'Epidemic algorithms' matches this sentence weakly (support 0.20): "
+                                    "is this the paper that says it?")

@@ -166,7 +166,8 @@ class Unsupported:
     papers matching it best (:func:`paperlens.core.features.hover.decide`): ``score`` its
     support, ``passages`` its best passages anyway, ``alternatives`` the keys of library papers
     that fit the sentence better (best first), ``rival``/``rival_score`` the title and support
-    of the best of them."""
+    of the best of them, ``context`` how well the library's other sentences citing the paper
+    cover this one (:func:`cited_for`; None: none cites it)."""
     key: str
     span: Span
     title: str
@@ -175,6 +176,7 @@ class Unsupported:
     alternatives: tuple[str, ...] = ()
     rival: str = ""
     rival_score: float = 0.0
+    context: Optional[float] = None
 
     @property
     def message(self) -> str:
@@ -182,9 +184,14 @@ class Unsupported:
         if self.score < evidence.THRESHOLD:
             message = (f"Nothing in '{name}' matches this sentence well (support "
                        f"{self.score:.2f}, below {evidence.THRESHOLD:.2f})")
-        else:
+        elif self.rival and self.rival_score > self.score:
             message = (f"'{self.rival}' matches this sentence much better than '{name}' (support "
                        f"{self.rival_score:.2f} against {self.score:.2f})")
+        elif self.context is not None:
+            message = (f"'{name}' matches this sentence weakly (support {self.score:.2f}) and the library's "
+                       "papers citing it cite it for other things")
+        else:
+            message = f"'{name}' matches this sentence weakly (support {self.score:.2f})"
         return message + ": is this the paper that says it?"
 
     def data(self) -> dict:
@@ -230,7 +237,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView,
                     _checked.popitem(last=False)
         if verdict is not None:
             out.append(Unsupported(cite.key, cite.span, verdict.title, verdict.score, verdict.passages,
-                                   verdict.alternatives, verdict.rival, verdict.rival_score))
+                                   verdict.alternatives, verdict.rival, verdict.rival_score, verdict.context))
     return out
 
 
@@ -251,7 +258,7 @@ def _check(cite, row, claim: str, support: evidence.Support, view: LibraryView, 
     return Unsupported(cite.key, cite.span, row.title, support.score, shown,
                        _alternatives(row, support.score, decided.rivals),
                        (best.row.title or best.row.key) if best is not None else "",
-                       best.score if best is not None else 0.0)
+                       best.score if best is not None else 0.0, context)
 
 
 _contexts_lock = threading.Lock()
