@@ -438,7 +438,7 @@ RIVALS = 10                # rival papers scored: the first hits other than the 
 LEXICAL_WEIGHT = 0.322     # A
 RIVAL_WEIGHT = 0.550       # R
 DECISION_BIAS = 4.092      # C
-DECISION_THRESHOLD = -1.515
+DECISION_THRESHOLD = -1.53       # the calibrated -1.515 is a positive's score: halfway to the next below it
 CLIP = 1e-4                # probabilities are clipped to CLIP..1-CLIP before the logit
 CONTEXT_WEIGHT = 1.020     # K: the weight of logit(context) (see decision)
 # a paper no other library paper cites (or before the graph is built) is judged as one whose
