@@ -21,6 +21,7 @@ until the store closes.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 import logging
@@ -909,15 +910,19 @@ class PassageMasks(dict):
 
     __slots__ = ("_found",)
 
-    def __init__(self, found: list[tuple[int, set]]):
+    def __init__(self, found: list[tuple[int, list]]):
         super().__init__()
-        self._found = found
+        self._found = found       # (bit, the word's lists: (segment docnums, offset, end))
 
     def __missing__(self, d):
         m = 0
-        for bit, docs in self._found:
-            if d in docs:
-                m |= bit
+        for bit, lists in self._found:
+            for ids, offset, end in lists:
+                if offset <= d < end:
+                    i = bisect.bisect_left(ids, d - offset)
+                    if i < len(ids) and ids[i] == d - offset:
+                        m |= bit
+                        break
         if not m:
             raise KeyError(d)
         self[d] = m
@@ -936,9 +941,14 @@ class PassageMasks(dict):
         if not want:
             return
         masks = dict.fromkeys(want, 0)
-        for bit, has in self._found:
-            for d in has.intersection(want):
-                masks[d] |= bit
+        local: dict[tuple[int, int], set] = {}      # a segment's (offset, end) -> its docnums wanted
+        for bit, lists in self._found:
+            for ids, offset, end in lists:
+                got = local.get((offset, end))
+                if got is None:
+                    got = local[(offset, end)] = {d - offset for d in want if offset <= d < end}
+                for d in got.intersection(ids):
+                    masks[d + offset] |= bit
         self.update((d, m) for d, m in masks.items() if m)
 
 
@@ -967,7 +977,7 @@ class PaperDocs:
 
 def coordination(mask: int, total: int) -> float:
     """Passages with more of the query's words come first among similar scores."""
-    return (1 + bin(mask).count("1")) / (1 + total)
+    return (1 + mask.bit_count()) / (1 + total)
 
 
 _FOLD = str.maketrans({"ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d",
@@ -1118,10 +1128,11 @@ class SearchCache:
         ranking needs them for a few hundred candidates, not for the ~10k passages scored)."""
         segs = self.segments(searcher, forget=True)
         n_docs = max(searcher.doc_count_all(), 1)
+        ends = [offset + leaf.doc_count_all() for _, leaf, offset in segs]
         scores: dict[int, float] = {}
-        found: list[tuple[int, set]] = []         # (bit, the word's passages)
+        found: list[tuple[int, list]] = []         # (bit, the word's lists: (ids, offset, end))
         for wi, pairs in enumerate(words):
-            has: set[int] = set()
+            has: list[tuple] = []
             for field, text in pairs:
                 if field not in PASSAGE_FIELDS:
                     continue
@@ -1131,10 +1142,12 @@ class SearchCache:
                     continue
                 weight = boosts.get(field, 1.0) * _idf(n_docs, df)
                 get = scores.get
-                for (_, ids, parts), offset in lists:
+                for ((_, ids, parts), offset), end in zip(lists, ends):
+                    if not len(ids):
+                        continue
+                    has.append((ids, offset, end))
                     if offset:
                         ids = [d + offset for d in ids]
-                    has.update(ids)
                     for d, p in zip(ids, parts):
                         scores[d] = get(d, 0.0) + weight * p
             if has:
@@ -1143,8 +1156,6 @@ class SearchCache:
 
     def paper_of(self, searcher):
         """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
-        import bisect
-
         segs = self.segments(searcher)
         starts = [offset for _, _, offset in segs]
 

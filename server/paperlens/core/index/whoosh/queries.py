@@ -510,6 +510,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     owner: dict[int, str] = {}         # candidate -> the paper it counts for
     papers_in: set[str] = set()
     speaks: dict[str, Optional[str]] = {}      # paper -> the paper its passages count for (None: none)
+    deleted = reader.has_deletions()
     top = _largest(pscore, max(FAST_CANDIDATES, 4 * limit))
     pmask.prefetch(top)
     for d in top:
@@ -523,13 +524,13 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
             elif docs.has_passages(sid):    # an entry whose full text is indexed: the text speaks
                 sid = None
             speaks[pid] = sid
-        if sid is None or reader.is_deleted(d):
+        if sid is None or (deleted and reader.is_deleted(d)):
             continue
         papers_in.add(sid)
         owner[d] = sid
         cands[d] = (pscore[d] + record(sid)) * fast.coordination(pmask[d] | tmask.get(sid, 0), total)
-    # the papers the rarer words found are tscore's own entries (dict.get: no lazy lookup)
-    for pid in heapq.nlargest(FAST_PAPERS, tscore, key=dict.get.__get__(tscore)):
+    # the papers the rarer words found are tscore's own entries (no lazy lookup)
+    for pid in _largest(tscore, FAST_PAPERS):
         if pid in papers_in:
             continue
         d = docs.record(pid)
@@ -544,7 +545,14 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     written = fast.runs(schema, query.split())
     if written:       # a Chinese run or hyphenated word as typed beats its words scattered
         every_run = sum(n for _, n in written)
+        # each record is a hit of its own paper: the hits' last score is at least the limit-th
+        # best record's, which bonuses only raise; a candidate below it even with every run
+        # as written cannot be a hit (its text, a stored document, is not read)
+        floor = sorted([cands[d] for d in records], reverse=True)[limit - 1] if len(records) >= limit else 0.0
+        most = 1 + fast.RUN_BONUS * every_run
         for d in heapq.nlargest(fast.RUN_CHECKED, cands, key=cands.get):
+            if cands[d] * most < floor:
+                continue
             # the paper's title first: when it has every run, the text (stored fields) cannot add
             # any (a run has no space: none spans the title and the text)
             row = r.table.get(paper_of(d))

@@ -1,0 +1,103 @@
+"""Plain-query search reads less than the index holds: a paper text's record hit is made from
+its table row (not its stored document), and which query words a candidate passage has is
+found from the words' lists when asked. Both must say what the index says."""
+import random
+
+import pytest
+
+from paperlens.core.index.whoosh import fast, queries
+from paperlens.core.library import Library
+
+TOPK = 4
+WORDS = ("data results method approach training evaluation benchmark network layer feature "
+         "signal image video scene object robot sensor camera depth point cloud").split()
+
+
+@pytest.fixture()
+def library(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
+    monkeypatch.setattr(fast, "TOPK", TOPK)
+    monkeypatch.setattr(fast, "MIN_SEGMENT_DOCS", 4 * TOPK)
+    folder = tmp_path / "lib"
+    (folder / "sub").mkdir(parents=True)
+    rnd = random.Random(5)
+    for i in range(24):
+        paras = "\n\n".join(f"{p + 1}. Part {p + 1}\n" + " ".join(rnd.choice(WORDS) for _ in range(60)) + "."
+                            for p in range(3))
+        where = folder / ("sub" if i % 3 == 0 else "") / f"q{i:02d}.txt"
+        where.write_text(f"Study {i} of {' '.join(rnd.sample(WORDS, 3))}\nAda Writer{i}\nAbstract\n"
+                         f"We look at {' '.join(rnd.sample(WORDS, 4))}.\n\n{paras}\n", encoding="utf-8")
+    # a bibliography entry with an abstract: its record ends where the abstract does
+    (folder / "refs.bib").write_text(
+        "@article{lone2020,\n  title = {A Lone Entry About Camera Depth},\n  author = {Writer, Ada},\n"
+        "  year = {2020},\n  abstract = {Depth from one camera,\n    over several lines.}\n}\n",
+        encoding="utf-8")
+    lib = Library([folder], str(tmp_path / "ix"), workers=1)
+    lib.update()
+    yield lib
+    lib.close()
+
+
+def test_a_record_made_from_the_row_is_the_stored_record(library):
+    store = library.stores[0]
+    with store.reading() as r:
+        docs = r.cache.paper_docs(r.searcher)
+        made = 0
+        for row in r.table.rows:
+            d = docs.record(row.id)
+            if d is None:
+                continue
+            stored = r.searcher.stored_fields(d)
+            mine = queries._record_fields(r, row.id)
+            if row.source_kind in ("bib", "csl", "table"):
+                assert mine is None          # only the index knows where its abstract ends
+                assert stored["line_end"] > stored["line_start"]
+                continue
+            made += 1
+            for name in ("kind", "paper_id", "path", "section", "line_start", "line_end", "page"):
+                assert mine[name] == stored.get(name), name
+            assert queries._path(r, mine["path"]) == queries._path(r, stored["path"])
+            assert mine["text"] == queries._text(r, stored)
+        assert made == 24
+
+
+def _hits(library, q):
+    return [(h.paper_id, h.key, h.title, h.path, h.line_start, h.line_end, h.page, h.section, h.score,
+             h.snippet, h.text) for h in library.search(q, limit=20, per_paper=3)]
+
+
+def test_the_hits_of_record_candidates_are_those_of_their_stored_records(library, monkeypatch):
+    queries_ = ["camera depth", "Study 3", "Study 7 camera", "point cloud robot", "lone entry"]
+    got = {q: _hits(library, q) for q in queries_}
+    # records of paper texts among the hits (made from their rows)
+    assert any(h[7] == "record" and h[3].endswith(".txt") for hits in got.values() for h in hits)
+    monkeypatch.setattr(queries, "_record_fields", lambda r, pid: None)     # every record read
+    for q in queries_:
+        assert got[q], q
+        assert got[q] == _hits(library, q)
+
+
+def test_word_masks_are_the_words_each_passage_has(library):
+    store = library.stores[0]
+    rnd = random.Random(1)
+    with store.reading() as r:
+        searcher = r.searcher
+        for _ in range(5):
+            words = fast.query_words(r.schema, rnd.sample(WORDS, 3))
+            scores, masks = r.cache.passage_scores(searcher, words, {"body": 1.0, "abstract": 2.0})
+            # what each word's lists hold, passage by passage (global docnums)
+            want = {}
+            for wi, pairs in enumerate(words):
+                for field, text in pairs:
+                    if field not in fast.PASSAGE_FIELDS:
+                        continue
+                    for seg, leaf, offset in r.cache.segments(searcher):
+                        for d in seg.postings(leaf, field, text)[1]:
+                            want[d + offset] = want.get(d + offset, 0) | (1 << wi)
+            assert set(want) == set(scores)
+            docs = list(scores)
+            rnd.shuffle(docs)
+            half = docs[:len(docs) // 2]
+            masks.prefetch(half)
+            assert all(masks[d] == want[d] for d in docs)         # prefetched and one by one
+            assert masks.get(max(want) + 10_000) is None
