@@ -5,6 +5,8 @@ Features reach the indexes through the methods here (or a folder's ``SearchIndex
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import logging
 import os
 import re
@@ -41,6 +43,11 @@ def schema_for(folder: Path) -> str:
     place there (team members mount the library where they like, under the same name)."""
     name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_")[:40]
     return f"paperlens_{name or 'library'}"
+
+
+def _ranked(scored: tuple[float, Row]) -> tuple:
+    """The order of completion's rows: best score first, then newest, then by key."""
+    return -scored[0], -(year_int(scored[1].year) or 0), scored[1].key
 
 
 class Library:
@@ -406,14 +413,20 @@ class Library:
         if fold(query).strip() and (any(id(s.table) in self._building for s in self.stores)
                                     or self._zotero_unbuilt()):
             return self._complete_keys(fold(query).strip(), limit)
-        scored: list[tuple[float, Row]] = []
+        lists: list[list[tuple[float, Row]]] = []
         total = 0
         for s in self.stores:
             rows, n = s.table.complete(query, limit)
-            scored.extend(rows)
+            lists.append(rows)
             total += n
-        scored.sort(key=lambda sr: (-sr[0], -(year_int(sr[1].year) or 0), sr[1].key))
-        return [r for _, r in scored[:limit]], total
+        # each table's list is in this order already (PaperTable.complete: best score, newest,
+        # then by key): merged, ties to the first folder's, the order computed only for the
+        # rows taken (a sort of every folder's rows again cost ~0.3 ms a keystroke at 10k)
+        if len(lists) == 1:
+            scored = lists[0][:limit]
+        else:
+            scored = list(itertools.islice(heapq.merge(*lists, key=_ranked), limit))
+        return [r for _, r in scored], total
 
     def _zotero_unbuilt(self) -> bool:
         """Whether the Zotero library's table changed and its word index is not built yet
