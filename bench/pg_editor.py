@@ -3,7 +3,7 @@ workspace/symbol latency, measured by bench/lsp_latency.py (imported, unchanged)
 server's setting ``paperlens.index.backend`` pointing at the database.
 
     python bench/pg_editor.py --url postgresql://... [--papers 10000] [--from-schema bench]
-                              [--rounds 50] [--burst 30]
+                              [--rounds 50] [--burst 30] [--settle 45] [--server CMD]
 
 The folder is bench/corpus.py's corpus of N papers; its index is expected in the database as
 the server looks for it, schema ``paperlens_library`` (core/library.py ``schema_for``). When
@@ -94,6 +94,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=50)
     ap.add_argument("--burst", type=int, default=0)
     ap.add_argument("--prefix", default="")
+    ap.add_argument("--server", default="",
+                    help="the server's command line (default: this Python's paperlens serve), e.g. a "
+                         "wrapper that profiles it")
     ap.add_argument("--settle", type=float, default=0,
                     help="seconds to wait after indexing ends before measuring: the start-up's "
                          "background work (the citation graph: ~9 CPU-s at 10k) then is done, as "
@@ -104,7 +107,7 @@ def main() -> None:
     db = ensure_schema(args.url, schema_for(folder), args.from_schema, args.copy_again)
     index_path = tempfile.mkdtemp(prefix="pg-editor-")
     configure({"paperlens": {"indexPath": index_path, "index": {"backend": args.url}}})
-    ns = argparse.Namespace(folder=str(folder), doc=str(folder / "draft.tex"), server="", index_path=index_path,
+    ns = argparse.Namespace(folder=str(folder), doc=str(folder / "draft.tex"), server=args.server, index_path=index_path,
                             rounds=args.rounds, prefix=args.prefix or manifest.get("prefix2") or "va",
                             query="attention transformer", index_timeout=600, burst=args.burst,
                             settle=args.settle)
