@@ -19,7 +19,8 @@ is recorded (other removed keys of the same citation do not count against it) fo
 * ``lexical``: the same without the word embeddings (only when they are installed).
 
 It prints recall@1, recall@10 and MRR (a key not offered counts 0) per document and over all
-keys. With ``--latency-library`` (the generated corpus' ``library`` folder, e.g.
+keys. ``--written`` cuts the document at the end of each citation's paragraph (as if written in
+order: the later citations of a key, and the rest of the text, are not there yet). With ``--latency-library`` (the generated corpus' ``library`` folder, e.g.
 bench/.cache/corpus-10000-s42-p0.05/library) and ``--latency-index`` (its index, built once:
 this script builds it when missing, ~10 min at 10k; an index that exists is only read) it times
 context-ranked completion at each citation of that corpus' draft.tex (limit 50, as the server
@@ -93,7 +94,7 @@ def metrics(rs: list[int]) -> dict:
             "mrr": round(sum(1 / r for r in rs if r) / n, 3)}
 
 
-def evaluate(folder: Path, index_root: Path) -> dict:
+def evaluate(folder: Path, index_root: Path, written: bool = False) -> dict:
     chapters = sorted((folder / "chapters").glob("*.tex"))
     text = "\n\n".join(p.read_text(encoding="utf-8", errors="replace") for p in chapters)
     library = Library([folder / "library"], str(index_root / folder.name))
@@ -110,6 +111,9 @@ def evaluate(folder: Path, index_root: Path) -> dict:
     citations_seen = 0
     started = time.perf_counter()
     for doc_text, cursor, wanted in cases(text, keys):
+        if written:           # the document as written so far: up to the end of the cursor's paragraph
+            end = doc_text.find("\n\n", cursor)
+            doc_text = doc_text[:end] if end >= 0 else doc_text
         citations_seen += 1
         doc = make_snapshot(path.as_uri(), doc_text, "latex", path)
         today = completion.complete(doc, cursor, view, limit=n, by_context=False)
@@ -255,6 +259,9 @@ def main() -> None:
     ap.add_argument("--latency-index", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ranks", action="store_true", help="also print every key's rank")
+    ap.add_argument("--written", action="store_true",
+                    help="each citation with the document cut at the end of its paragraph (written in order: "
+                         "no later citation of a key tells what it is about)")
     ap.add_argument("--graph", action="store_true", help="latency with the citation graph built (as the server has it)")
     ap.add_argument("--no-embed", action="store_true", help="latency without the word embeddings")
     args = ap.parse_args()
@@ -262,7 +269,7 @@ def main() -> None:
     if args.docs:
         names = [n for n in args.names.split(",") if n] or sorted(
             p.name for p in args.docs.iterdir() if (p / "library").is_dir())
-        docs = [evaluate(args.docs / n, args.index_root) for n in names]
+        docs = [evaluate(args.docs / n, args.index_root, args.written) for n in names]
         overall = {}
         for method in ("today", "bm25", "context", "lexical"):
             if all(method in d["_ranks"] for d in docs):

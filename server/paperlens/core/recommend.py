@@ -9,7 +9,13 @@ cited nearby and earlier); :func:`rank` scores library papers for it from
 * the passages a full-text search for the sentence found (titles, abstracts, paper texts:
   ``search`` is the library's ranked search, given as a function),
 * co-citation: papers cited together with the keys cited in this paragraph, in this document
-  and in the library's citation graph (what those papers cite, what cites them),
+  (in one citation, or in one paragraph elsewhere) and in the library's citation graph (what
+  those papers cite, what cites them),
+* the words written around the document's other citations of each key (its "profile"),
+* the .bib's own order: entries next to the keys cited in this paragraph and in the citation
+  just before (entries are often added to the file in the order a part of the work cites them),
+  weighed by how far the document's citations in a row follow the file's order,
+* the title of the section being written, a first author named next to the cursor,
 * recency: keys this document cited shortly before,
 * optionally, word embeddings of the titles (core/embed.py: ``pip install paperlens[embed]``).
 
@@ -36,8 +42,8 @@ from paperlens.core import citations
 BEFORE = 20_000          # characters before the cursor: earlier citations, the paragraph
 AFTER = 2_000            # characters after it: the rest of the sentence and the paragraph
 PARAGRAPH_CAP = 1_500    # characters of the paragraph on each side of the sentence
-PROFILE_BEFORE = 100_000  # where the document's other citations describe the papers they cite
-PROFILE_AFTER = 30_000
+PROFILE_BEFORE = 300_000  # where the document's other citations describe the papers they cite (and are cited together)
+PROFILE_AFTER = 100_000
 PROFILE_REACH = 220      # characters before a citation (and a few after) that describe its keys
 SEARCH_LIMIT = 20        # passages asked of the full-text search
 KEEP = 200               # papers a ranking keeps (and explains)
@@ -50,12 +56,20 @@ TITLE_POSTINGS = 1500     # title postings read for a context (the most telling 
 # Weights of the signals (scores are each normalised to 0..1 first)
 W_SENTENCE = 1.0
 W_PARAGRAPH = 0.35
-W_SEARCH = 0.6
-W_COCITED = 0.5
+W_SEARCH = 0.3
+W_COCITED = 0.6          # cited together (in one citation) with a key of this paragraph
+W_COPARAGRAPH = 0.3      # cited in another paragraph with a key of this paragraph
 W_GRAPH = 0.25
-W_RECENT = 0.3
+W_RECENT = 0.1
 W_PROFILE = 1.0
-W_AUTHOR = 0.8           # the first author's surname is written right before the cursor
+W_PROFILE_SENTENCE = 0.35    # the same, for the sentence's words alone
+W_AUTHOR = 1.5           # the first author's surname is written right before the cursor
+W_HEADING = 0.25         # the title of the section being written vs the titles
+W_BIB_NEAR = 0.5         # next to a key of this paragraph in the .bib (the file's own order)
+W_BIB_PREVIOUS = 0.4     # next to a key of the citation before the cursor in the .bib
+BIB_NEAR_SCALE, BIB_NEAR_REACH = 10.0, 30            # (places in the file: weight exp(-d / scale))
+BIB_PREVIOUS_SCALE, BIB_PREVIOUS_REACH = 3.0, 10
+BIB_CLOSE = 5            # places: two citations in a row with keys this close say the file is in order
 W_NEAR = 0.5             # added to the sentence's weight for the words right around the cursor
 NEAR_BEFORE, NEAR_AFTER = 6, 3
 
@@ -152,6 +166,11 @@ class Context:
     span: tuple[int, int] = (0, 0)      # where the sentence is in the text (offsets)
     profiles: dict = field(default_factory=dict)   # key -> Counter of the stems around its citations
     near: str = ""                      # the words right around the cursor
+    # the citations of the paragraphs read for the profiles (not the cursor's), in the
+    # document's order: each paragraph a tuple of citations, each its keys
+    paragraphs: tuple = ()
+    previous: tuple[str, ...] = ()      # the keys of the last citation before the cursor
+    heading: str = ""                   # the title of the section the cursor is in
 
 
 def _groups(text: str, found: Sequence) -> list[tuple[int, int, list[str]]]:
@@ -234,12 +253,61 @@ def context(text: str, offset: int, language: Optional[str], macros=None,
                 nearby.append(key)
             if g_end <= at:
                 earlier[key] = at - g_end
-    profiles = (_profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
-                if profiles else {})
+    previous: tuple = ()
+    for g_start, g_end, keys in groups:
+        if g_end > at:
+            break
+        kept = tuple(k for k in keys if k not in excluded)
+        if kept:
+            previous = kept
+    read, paragraphs, title = {}, (), ""
+    if profiles:
+        read, paragraphs = _profiles(text, offset, language, macros, (lo + s_start, lo + s_end), excluded)
+        title = heading(text, offset, language)
     return Context(sentence=sentence, paragraph=paragraph, nearby=tuple(nearby), earlier=earlier,
                    groups=tuple(tuple(k for k in keys if k not in excluded) for _, _, keys in groups),
-                   excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=profiles,
-                   near=near)
+                   excluded=frozenset(excluded), span=(lo + s_start, lo + s_end), profiles=read,
+                   near=near, paragraphs=paragraphs, previous=previous, heading=title)
+
+
+HEADING_REACH = 100_000      # characters before the cursor where its section's title is looked for
+_HEADINGS = {
+    "latex": re.compile(r"\\(?:chapter|section|subsection|subsubsection)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{"),
+    "markdown": re.compile(r"^#{1,6}[ \t]+", re.M),
+    "typst": re.compile(r"^=+[ \t]+", re.M),
+    "org": re.compile(r"^\*+[ \t]+", re.M),
+}
+_HEADING_MARKS = {"latex": ("\\chapter", "\\section", "\\subsection", "\\subsubsection"),
+                  "markdown": ("\n#",), "typst": ("\n=",), "org": ("\n*",)}
+
+
+def heading(text: str, offset: int, language: Optional[str]) -> str:
+    """The title of the section ``offset`` is in (plain text; "" when none is found in the
+    :data:`HEADING_REACH` characters before it): looked for backwards with ``rfind``, not read."""
+    marks = _HEADING_MARKS.get(language or "")
+    if not marks:
+        return ""
+    lo = max(0, offset - HEADING_REACH)
+    pattern = _HEADINGS[language]
+    end = offset
+    for _ in range(16):       # (a mark that is no heading, e.g. a "#" inside a line: look further back)
+        at = max(text.rfind(m, lo, end) for m in marks)
+        if at < 0 and (lo > 0 or end < 0 or language == "latex"):
+            return ""
+        start = at + 1 if at < 0 or text[at] == "\n" else at     # (-1: a heading on the first line)
+        m = pattern.match(text, start)
+        if m is not None:
+            if language == "latex":
+                close = text.find("}", m.end(), min(len(text), m.end() + 300))
+                title = text[m.end():close] if close >= 0 else ""
+            else:
+                eol = text.find("\n", m.end(), min(len(text), m.end() + 300))
+                title = text[m.end():eol if eol >= 0 else min(len(text), m.end() + 300)]
+            return plain(title, language)
+        end = at
+        if at < 0:
+            return ""
+    return ""
 
 
 def reach(profiles: bool = True) -> tuple[int, int]:
@@ -251,10 +319,11 @@ def reach(profiles: bool = True) -> tuple[int, int]:
 
 
 def _profiles(text: str, offset: int, language: Optional[str], macros, sentence: tuple[int, int],
-              excluded: set) -> dict:
+              excluded: set) -> tuple[dict, tuple]:
     """{key: Counter of stems}: the words written just before each citation of the key in the
     document (around the cursor, outside the sentence being written): how this author
-    describes the papers they cite.
+    describes the papers they cite; and the citations of the paragraphs read (but the cursor's),
+    each paragraph a tuple of citations (each its keys), in the document's order.
 
     The words before a citation are read within its paragraph (up to the blank line before it),
     so the document is read paragraph by paragraph (blank lines), from about
@@ -263,7 +332,7 @@ def _profiles(text: str, offset: int, language: Optional[str], macros, sentence:
     around the one being written by theirs. Typing in a paragraph reads that paragraph only; a
     completion elsewhere in the document reads the paragraphs that changed and merges."""
     if not language:
-        return {}
+        return {}, ()
     s0, s1 = sentence
     lo = max(0, offset - PROFILE_BEFORE) // ALIGN * ALIGN
     hi = min(len(text), -(-(offset + PROFILE_AFTER) // ALIGN) * ALIGN)
@@ -283,7 +352,7 @@ def _profiles(text: str, offset: int, language: Optional[str], macros, sentence:
     near = (_read_profiles(text[a:min(len(text), b + TAIL)], language, macros, (s0 - a, s1 - a), b - a)
             if b > a else {})
     if not near and not excluded.intersection(held):
-        return held                      # (cached: never updated in place)
+        return held, held.groups         # (cached: never updated in place)
     out = {k: v for k, v in held.items() if k not in excluded}
     for k, counts in near.items():
         if k in excluded:
@@ -294,7 +363,17 @@ def _profiles(text: str, offset: int, language: Optional[str], macros, sentence:
         else:
             merged = out[k] = Counter(mine)
             merged.update(counts)
-    return out
+    return out, held.groups
+
+
+class _Read(dict):
+    """Profiles ({key: Counter of stems}) and the citations they were read from (``groups``:
+    of one paragraph, each citation its keys; of merged paragraphs, each paragraph's groups)."""
+    __slots__ = ("groups",)
+
+    def __init__(self, *args, groups: tuple = ()) -> None:
+        super().__init__(*args)
+        self.groups = groups
 
 
 ALIGN = 4096             # how far a paragraph break is looked for at the ends of the profiles' text
@@ -332,10 +411,14 @@ def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict
             _merged.move_to_end(key)
             return held
     lists: dict[str, list] = {}
+    paragraphs = []
     for part in before + after:
-        for k, counts in _part_profiles(part, language, macros).items():
+        read = _part_profiles(part, language, macros)
+        if read.groups:
+            paragraphs.append(read.groups)
+        for k, counts in read.items():
             lists.setdefault(k, []).append(counts)
-    out: dict[str, Counter] = {}
+    out = _Read(groups=tuple(paragraphs))
     for k, found in lists.items():
         if len(found) == 1:
             out[k] = found[0]
@@ -375,14 +458,16 @@ def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int,
     read for the words after them), but those starting within ``skip``."""
     found = citations.find_citations(window, language, macros, part=True)
     if not found:
-        return {}
+        return _Read()
     masked = _blank(citations.masked_text(window, language), [(c.span.start, c.span.end) for c in found])
-    out: dict[str, Counter] = {}
+    out = _Read()
+    groups = []
     for start, end, keys in _groups(window, found):
         if skip is not None and skip[0] <= start <= skip[1]:
             continue
         if upto is not None and start >= upto:
             break
+        groups.append(tuple(keys))
         before = masked[max(0, start - PROFILE_REACH):start]
         cut = max(before.rfind("\n\n"), 0)
         stems = Counter(st for st, _ in terms(plain(before[cut:] + " " + masked[end:end + TAIL], language)))
@@ -392,6 +477,7 @@ def _read_profiles(window: str, language: str, macros, skip: Optional[tuple[int,
                 out[k] = Counter(stems)
             else:
                 held.update(stems)
+    out.groups = tuple(groups)
     return out
 
 
@@ -436,6 +522,16 @@ class TitleIndex:
                 else:
                     p += (n, tf)
         del read
+        # the order of the entries in their files (a .bib's own order): position -> row, row ->
+        # position, and each position's file (neighbours count within one file only)
+        self.order = array("i", sorted(range(len(self.rows)), key=lambda n: (
+            str(getattr(self.rows[n], "source", "") or ""), getattr(self.rows[n], "source_line", 0) or 0, n)))
+        self.place = array("i", [0]) * len(self.rows)
+        self.segment = array("i", [0]) * len(self.rows)
+        files: dict[str, int] = {}
+        for at, n in enumerate(self.order):
+            self.place[n] = at
+            self.segment[at] = files.setdefault(str(getattr(self.rows[n], "source", "") or ""), len(files))
         total = len(self.rows) or 1
         self.avg = (sum(lengths) / total) or 1.0
         self.idf = {s: math.log(1 + (total - len(p) / 2 + 0.5) / (len(p) / 2 + 0.5)) for s, p in postings.items()}
@@ -448,6 +544,23 @@ class TitleIndex:
             ids = array("i", p[0::2])
             self.weights[s] = (ids, array("f", [tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[n] / avg))
                                                 for n, tf in zip(ids, p[1::2])]))
+
+    def neighbours(self, rows: Iterable[int], scale: float, reach: int) -> dict[int, float]:
+        """{row: exp(-distance / scale)} of the rows at most ``reach`` places from one of
+        ``rows`` in the files' order (the nearest counts; the rows themselves: 1)."""
+        out: dict[int, float] = {}
+        order, segment, n_rows = self.order, self.segment, len(self.order)
+        for n in rows:
+            at = self.place[n]
+            seg = segment[at]
+            for d in range(reach + 1):
+                v = _DECAY[scale][d]
+                for q in ((at,) if d == 0 else (at - d, at + d)):
+                    if 0 <= q < n_rows and segment[q] == seg:
+                        r = order[q]
+                        if v > out.get(r, 0.0):
+                            out[r] = v
+        return out
 
     def postings(self, stem: str) -> int:
         """How many titles have ``stem``."""
@@ -479,6 +592,17 @@ class TitleIndex:
             for n, v in zip(ids, ws):
                 out[n] = get(n, 0.0) + idf * v
         return out
+
+
+class _Decay(dict):
+    """scale -> (exp(-d / scale) for d = 0, 1, ...): made once per scale."""
+
+    def __missing__(self, scale: float) -> tuple:
+        made = self[scale] = tuple(math.exp(-d / scale) for d in range(256))
+        return made
+
+
+_DECAY = _Decay()
 
 
 @lru_cache(maxsize=4096)
@@ -572,6 +696,7 @@ class Suggestion:
     profiled: bool = False      # the words around its other citations in the document fit
     author: str = ""            # its first author is named next to the cursor
     similar: bool = False       # its title is close in meaning (word embeddings)
+    bib: str = ""               # a key cited nearby that is next to it in the .bib
 
     def reason(self) -> str:
         """One short line: what made this paper fit."""
@@ -586,6 +711,8 @@ class Suggestion:
             parts.append(("p. %d: " % self.page if self.page else "passage: ") + _short(self.passage, 80))
         if self.cocited:
             parts.append("cited with " + ", ".join(self.cocited[:2]))
+        elif self.bib:
+            parts.append(f"next to {self.bib} in the .bib")
         if self.recent:
             parts.append("cited above")
         elif self.profiled:
@@ -705,6 +832,11 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
                 add(n, v)
                 if i < SAY_SIMILAR and v >= SIMILAR:      # (the best few: it says why)
                     note(n).similar = True
+    # the title of the section being written
+    if use_titles and ctx.heading and W_HEADING:
+        for n, v in _heading_scores(index, ctx.heading).items():
+            if n not in skipped:
+                add(n, W_HEADING * v)
     # a first author named right before the cursor ("as Rao and Ballard showed \cite{")
     if use_titles and ctx.near and W_AUTHOR:
         for word in _WORD.findall(ctx.near):
@@ -717,25 +849,66 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
         idf = index.idf
         default = getattr(index, "max_idf", 1.0)
         prof: dict[str, float] = {}
+        prof_sentence: dict[str, float] = {}
         asked = query.keys()
         place = {st: i for i, st in enumerate(query)}
+        said = {st for st, _ in terms(ctx.sentence)}
         for k, counts in ctx.profiles.items():
             if k not in by_key:
                 continue
             shared = asked & counts.keys()          # (a set operation: most profiles share none)
             if not shared:
                 continue
-            total = sum(counts.values()) or 1
-            v = sum(query[st] * idf.get(st, default) * min(counts[st], 3)     # (in the query's order)
-                    for st in sorted(shared, key=place.__getitem__))
+            total = math.sqrt(sum(counts.values()) or 1)
+            ordered = sorted(shared, key=place.__getitem__)         # (in the query's order)
+            v = sum(query[st] * idf.get(st, default) * min(counts[st], 3) for st in ordered)
             if v > 0:
-                prof[k] = v / math.sqrt(total)
+                prof[k] = v / total
+            v = sum(idf.get(st, default) * min(counts[st], 3) for st in ordered if st in said)
+            if v > 0:
+                prof_sentence[k] = v / total
         for k, v in _normalise(prof).items():
             add(by_key[k], W_PROFILE * v)
             note(by_key[k]).profiled = True
+        if W_PROFILE_SENTENCE:
+            for k, v in _normalise(prof_sentence).items():
+                add(by_key[k], W_PROFILE_SENTENCE * v)
     # co-citation in the document: keys cited together with the keys cited nearby
     nearby = [k for k in ctx.nearby if k in by_key]
-    groups = document_groups or ctx.groups
+    groups = document_groups or ([g for paragraph in ctx.paragraphs for g in paragraph]
+                                 if ctx.paragraphs else ctx.groups)
+    if nearby and ctx.paragraphs and W_COPARAGRAPH:
+        # cited in the same paragraph elsewhere in the document as the keys of this one
+        near = set(nearby)
+        co_p: Counter = Counter()
+        for paragraph in ctx.paragraphs:
+            keys = {k for g in paragraph for k in g}
+            shared = len(near.intersection(keys))
+            if shared:
+                for k in keys:
+                    if k not in near:
+                        co_p[k] += shared
+        for k, v in _normalise(dict(co_p)).items():
+            n = by_key.get(k)
+            if n is not None:
+                add(n, W_COPARAGRAPH * v)
+    # the .bib's own order: entries added to it one after another (for one part of the work)
+    # are often cited together; weighed by how much this document's citations in a row are
+    # next to one another in the file (not at all in a file kept in another order)
+    previous = [k for k in ctx.previous if k in by_key]
+    if (nearby or previous) and (W_BIB_NEAR or W_BIB_PREVIOUS) and len(getattr(index, "place", ())) == len(rows):
+        factor = _bib_locality(index, ctx.paragraphs)
+        if factor > 0:
+            for keys, w, scale, far in ((nearby, W_BIB_NEAR, BIB_NEAR_SCALE, BIB_NEAR_REACH),
+                                        (previous, W_BIB_PREVIOUS, BIB_PREVIOUS_SCALE, BIB_PREVIOUS_REACH)):
+                if not keys or not w:
+                    continue
+                for n, v in index.neighbours([by_key[k] for k in keys], scale, far).items():
+                    add(n, factor * w * v)
+                    if v > 0.3 and rows[n].key not in keys:
+                        s = note(n)
+                        if not s.bib:
+                            s.bib = min(keys, key=lambda k: abs(index.place[by_key[k]] - index.place[n]))
     if nearby:
         co: Counter = Counter()
         near = set(nearby)
@@ -814,6 +987,75 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             s.passage, s.page = text, getattr(h, "page", None)
         out.append(s)
     return out
+
+
+HEADING_KEEP = 50        # titles a section's title adds to (the best)
+_heading_lock = threading.Lock()
+_heading_held: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
+def _heading_scores(index: TitleIndex, title: str) -> dict[int, float]:
+    """{row: 0..1} the titles' fit to a section's title (remembered per titles' index: the
+    section stays while the user writes in it)."""
+    key = (id(index), title)
+    with _heading_lock:
+        held = _heading_held.get(key)
+        if held is not None and held[0] is index:
+            return held[1]
+    scores = index.score({st: 1.0 for st, _ in terms(title)})
+    if len(scores) > HEADING_KEEP:
+        scores = dict(heapq.nlargest(HEADING_KEEP, scores.items(), key=itemgetter(1)))
+    made = _normalise(scores)
+    with _heading_lock:
+        _heading_held[key] = (index, made)
+        while len(_heading_held) > 64:
+            _heading_held.popitem(last=False)
+    return made
+
+
+_locality_lock = threading.Lock()
+_locality_held: "OrderedDict[tuple, tuple]" = OrderedDict()
+BIB_EVIDENCE = 6         # citations in a row needed before the file's order counts
+BIB_FULL = 0.15          # the share of them (above chance) at which it counts fully
+
+
+def _bib_locality(index: TitleIndex, paragraphs: tuple) -> float:
+    """0..1: how much the document's citations in a row (in ``paragraphs``) cite keys that are
+    next to one another (:data:`BIB_CLOSE` places) in the library's files, above chance; 0 with
+    fewer than :data:`BIB_EVIDENCE` such pairs. Remembered per index and paragraphs."""
+    key = (id(index), id(paragraphs))
+    with _locality_lock:
+        held = _locality_held.get(key)
+        if held is not None and held[0] is index and held[1] is paragraphs:
+            return held[2]
+    by_key, place, segment = index.by_key, index.place, index.segment
+    sizes = Counter(segment)
+    pairs = hits = 0
+    expected = 0.0
+    last: list = []
+    for paragraph in paragraphs:
+        for g in paragraph:
+            here = [(place[by_key[k]], k) for k in g if k in by_key]
+            if not here:
+                continue
+            if last:
+                pairs += 1
+                chance = 0.0
+                close = False
+                for pa, ka in last:
+                    for pb, kb in here:
+                        if ka != kb and segment[pa] == segment[pb]:
+                            chance += min(1.0, (2 * BIB_CLOSE + 1) / sizes[segment[pa]])
+                            close = close or abs(pa - pb) <= BIB_CLOSE
+                hits += close
+                expected += min(1.0, chance)
+            last = here
+    factor = 0.0 if pairs < BIB_EVIDENCE else max(0.0, min(1.0, (hits - expected) / (BIB_FULL * pairs)))
+    with _locality_lock:
+        _locality_held[key] = (index, paragraphs, factor)
+        while len(_locality_held) > 16:
+            _locality_held.popitem(last=False)
+    return factor
 
 
 _linked_lock = threading.Lock()
