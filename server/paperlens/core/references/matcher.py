@@ -55,7 +55,7 @@ def stored_evidence(ref: Reference) -> tuple[str, str, str]:
     return authors, after, " ".join(others)
 
 
-@dataclass
+@dataclass(slots=True)
 class LibraryEntry:
     """What the matcher needs to know about one library paper."""
 
@@ -87,6 +87,7 @@ _YEAR_OF = re.compile(r"\s*((?:1[5-9]|20)\d\d)")
 _MAX_RUN_PIECES = 8
 _MAX_RUN_CHARS = 400
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+_SIG_BITS = 256
 
 
 def _pieces(text: str) -> list[str]:
@@ -111,10 +112,14 @@ class _Title:
 
     paper: int
     norm: str
-    squashed: str
     words: int
     tokens: frozenset
     main: bool            # the title without its subtitle
+
+    @property
+    def squashed(self) -> str:
+        """:attr:`norm` without spaces (:func:`_squash`; its length: ``len(norm) - words + 1``)."""
+        return self.norm.replace(" ", "")
 
 
 @dataclass
@@ -221,6 +226,7 @@ class ReferenceMatcher:
         self.candidates = candidates
         self.coverage = coverage
         self.margin = margin
+        self._low = min(threshold, short_threshold)      # no score under it counts
         self._ids: PaperKeys[int] = PaperKeys()      # the entries by DOI and arXiv id
         self._years: list[int | None] = []
         self._arxivs: list[str] = []
@@ -259,7 +265,7 @@ class ReferenceMatcher:
                     not text.isascii() else joined
                 for tk in {joined, split}:        # hyphenated words: indexed joined and split
                     if tk:
-                        self._titles.append(_Title(i, n, _squash(n), n.count(" ") + 1, tk, is_main))
+                        self._titles.append(_Title(i, n, n.count(" ") + 1, tk, is_main))
                 if not is_main:
                     words = joined | split
             for w in words:
@@ -279,18 +285,29 @@ class ReferenceMatcher:
                 continue
             for a, b in combinations(ranked[:len(ranked) - need + 2], 2):   # a: the rarer
                 self._pairs[a][b].append(k)
+        # (most pairs name one title: its index, not a tuple of one)
         self._single = {w: tuple(ks) for w, ks in self._single.items()}
-        self._pairs = {a: {b: tuple(ks) for b, ks in m.items()} for a, m in self._pairs.items()}
-        self._single_words = frozenset(self._single)
-        self._pair_words = frozenset(self._pairs)
-        self._partner_words = {a: frozenset(m) for a, m in self._pairs.items()}
+        self._pairs = {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
+                       for a, m in self._pairs.items()}
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = [len(t.tokens) for t in self._titles]
-        self._vocab = self._single_words | self._pair_words | frozenset(
-            u for m in self._pairs.values() for u in m)
+        self._vocab = frozenset(self._single).union(self._pairs, (u for m in self._pairs.values() for u in m))
         # an entry's candidates depend only on which title words it holds: the same title
         # mis-split with different authors, or in another case, finds them once
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
+        # A title's signature: one bit per word (the most common words each their own bit). When
+        # its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of its own
+        # signature in common with the title's: fewer than ``_need`` rule the title out without
+        # comparing their words (0: words sharing a bit, always compared).
+        one = [1 << i for i in range(_SIG_BITS)]
+        self._bit = bit = {w: one[i % _SIG_BITS] for i, w in
+                           enumerate(sorted(self._title_words, key=lambda w: (-df.get(w, 0), w)))}
+        self._sigs: list[int] = []
+        for t in self._titles:
+            sig = 0
+            for w in t.tokens:
+                sig |= bit[w]
+            self._sigs.append(sig if sig.bit_count() == len(t.tokens) else 0)
         self._cands_memo: dict[frozenset, list[int]] = {}
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
@@ -385,19 +402,26 @@ class ReferenceMatcher:
             return []
         single, pairs = self._single, self._pairs
         seen: set[int] = set()
-        for w in toks & self._single_words:
-            seen.update(single[w])
-        partner_words = self._partner_words
-        for w in toks & self._pair_words:           # the rarer word of a pair
-            both = partner_words[w] & toks
-            if both:
-                partners = pairs[w]
-                for u in both:
-                    seen.update(partners[u])
+        if single:
+            for w in single.keys() & toks:
+                seen.update(single[w])
+        add, update = seen.add, seen.update
+        for w in pairs.keys() & toks:               # the rarer word of a pair
+            partners = pairs[w]
+            for u in partners.keys() & toks:
+                ks = partners[u]
+                if ks.__class__ is int:
+                    add(ks)
+                else:
+                    update(ks)
         if not seen:
             return []
-        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-        scored = [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
+        tokens, needs, sizes, sigs, bit = self._title_tokens, self._needs, self._title_sizes, self._sigs, self._bit
+        sig = 0
+        for w in held:
+            sig |= bit[w]
+        scored = [(-n / sizes[k], k) for k in seen if (not (s := sigs[k]) or (s & sig).bit_count() >= needs[k])
+                  and (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
         return [k for _, k in scored[:self.candidates]]
@@ -405,21 +429,31 @@ class ReferenceMatcher:
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
         """The best similarity of a library title with the entry, and how it was found:
         ``title`` (the title field or a run of pieces) or ``start`` (the library title is the
-        start of a run)."""
+        start of a run). A score under the lower of ``threshold`` and ``short_threshold`` never
+        counts: it may be given as 0."""
         fuzz = self._fuzz
         best = 0.0
         if len(q.title) >= 8 or (q.title and not q.text):
-            best = max(fuzz.ratio(q.title, t.norm), fuzz.token_sort_ratio(q.title, t.norm))
+            cut = self._low
+            best = max(fuzz.ratio(q.title, t.norm, score_cutoff=cut),
+                       fuzz.token_sort_ratio(q.title, t.norm, score_cutoff=cut))
         if best >= self.strict:
             return best, "title"
-        got = self._process.extractOne(t.squashed, q.runs(), scorer=fuzz.ratio, score_cutoff=self.threshold)
-        if got is not None and got[1] > best:
-            best = got[1]
+        squashed = t.norm.replace(" ", "")
+        runs = q.runs()
+        if len(runs) == 1:          # a title field alone: extractOne's answer, without its cost
+            got = fuzz.ratio(squashed, runs[0], score_cutoff=self.threshold)
+            if got > best:
+                best = got
+        else:
+            got = self._process.extractOne(squashed, runs, scorer=fuzz.ratio, score_cutoff=self.threshold)
+            if got is not None and got[1] > best:
+                best = got[1]
         if best >= self.threshold or t.main or t.words < 5:
             return best, "title"
         # the library title may be cut short (bad metadata): is it the start of a run?
         heads = [h for h in ("".join(w[:t.words]) for w in q.word_runs() if len(w) > t.words) if h]
-        got = self._process.extractOne(t.squashed, heads, scorer=fuzz.ratio, score_cutoff=self.short_threshold)
+        got = self._process.extractOne(squashed, heads, scorer=fuzz.ratio, score_cutoff=self.short_threshold)
         return (got[1], "start") if got is not None else (best, "title")
 
     def match_reference(self, ref: Reference) -> tuple[str, float] | None:
@@ -626,7 +660,8 @@ class ReferenceMatcher:
         hits = []
         for k in cands:
             t = self._titles[k]
-            a, b = len(t.norm), len(t.squashed)
+            a = len(t.norm)
+            b = a - t.words + 1       # len(t.squashed)
             if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or t.words < 5 or len(words) <= t.words):
                 continue               # too long or too short to score ``low``, and no start of the field
             # the best each comparison of _score can give, from the lengths alone
@@ -640,12 +675,19 @@ class ReferenceMatcher:
                     reach = self.short_threshold
             if reach + 1e-9 < low:
                 continue
-            author = self._author(t.paper, q)
-            need = self.short_threshold if (t.main or t.words < self.min_partial_words) and author <= 0 else low
-            if reach + 1e-9 < need:
-                continue
-            score, kind = self._score(q, t)
-            if score >= need:
+            # a title that needs a surname to count with a score under ``short_threshold``
+            picky = t.main or t.words < self.min_partial_words
+            if picky and reach + 1e-9 < self.short_threshold:
+                author = self._author(t.paper, q)
+                if author <= 0:
+                    continue
+                score, kind = self._score(q, t)
+            else:
+                score, kind = self._score(q, t)
+                if score < low:
+                    continue            # whatever the authors (most candidates: no author looked up)
+                author = self._author(t.paper, q)
+            if score >= (self.short_threshold if picky and author <= 0 else low):
                 hits.append((k, score, kind, author))
         return tuple(hits)
 
