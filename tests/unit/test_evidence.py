@@ -145,3 +145,17 @@ def test_reading_a_rarity_leaves_the_shared_word_cache_as_it_was():
     evidence.clear_caches()
     evidence.Rarity.of_texts(["zygomorphic ventricles of the brain"])
     assert "zygomorphic" not in evidence._stem_cache      # noqa: SLF001 - 200 papers' words stayed there
+
+
+def test_a_name_the_sentence_gives_weighs_more_than_a_common_word_as_rare():
+    # "Paxos" and "agreement" are in as many papers: a passage holding the name the sentence
+    # gives supports it more than one holding the other word (ranking a paper's passages is
+    # by rarity alone)
+    rarity = evidence.Rarity.of_texts(["paxos agreement"] * 3 + ["other words"] * 7)
+    claim = "Replicas reach agreement with Paxos."
+    name = evidence.support(claim, [_p("Paxos is used here.", 1)], rarity)
+    word = evidence.support(claim, [_p("Agreement is found here.", 1)], rarity)
+    assert name.evidence[0].support > 1.1 * word.evidence[0].support and name.score > word.score
+    assert name.evidence[0].rank == word.evidence[0].rank
+    assert evidence._named("Paxos made simple, as in CAP and DryadLINQ; Spark too.") == {
+        evidence._stem_of("CAP"), evidence._stem_of("DryadLINQ"), evidence._stem_of("Spark")}
