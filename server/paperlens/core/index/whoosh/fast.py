@@ -958,14 +958,25 @@ class PaperDocs:
 
     def __init__(self, segs):
         self._segs = segs       # (_Segment, leaf, docnum offset)
+        self._tables: Optional[list] = None
+        self._seen: dict[str, tuple[Optional[int], bool]] = {}      # one query's papers
 
     def _live(self, pid: str):
-        for seg, leaf, offset in self._segs:
-            rec, texts = seg.records(leaf)
+        got = self._seen.get(pid)
+        if got is not None:
+            return got
+        tables = self._tables
+        if tables is None:     # per segment: its records, its papers with passages, its deletions
+            tables = self._tables = [(*seg.records(leaf), leaf.is_deleted if leaf.has_deletions() else None,
+                                      offset) for seg, leaf, offset in self._segs]
+        got = (None, False)
+        for rec, texts, deleted, offset in tables:
             d = rec.get(pid)
-            if d is not None and not leaf.is_deleted(d):
-                return d + offset, pid in texts
-        return None, False
+            if d is not None and (deleted is None or not deleted(d)):
+                got = (d + offset, pid in texts)
+                break
+        self._seen[pid] = got
+        return got
 
     def record(self, pid: str) -> Optional[int]:
         """The global docnum of the paper's live record document, or None."""
@@ -1158,11 +1169,16 @@ class SearchCache:
         """A function: global docnum -> paper id (see _Segment.paper_ordinals)."""
         segs = self.segments(searcher)
         starts = [offset for _, _, offset in segs]
+        tables: list = [None] * len(segs)
+        find = bisect.bisect_right
 
         def of(d: int) -> str:
-            i = bisect.bisect_right(starts, d) - 1
-            seg, leaf, _ = segs[i]
-            names, ords = seg.paper_ordinals(leaf)
+            i = find(starts, d) - 1
+            got = tables[i]
+            if got is None:
+                seg, leaf, _ = segs[i]
+                got = tables[i] = seg.paper_ordinals(leaf)
+            names, ords = got
             n = ords[d - starts[i]]
             return names[n] if n >= 0 else ""
 

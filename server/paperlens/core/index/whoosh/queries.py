@@ -483,6 +483,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     reader = searcher.reader()
     stored: dict[int, dict] = {}
     records: dict[int, str] = {}       # record candidates -> their paper
+    made: dict[int, str] = {}          # the text of the records made from their rows
 
     def fields_of(d: int) -> dict:
         f = stored.get(d)
@@ -491,6 +492,8 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
             f = _record_fields(r, pid) if pid is not None else None
             if f is None:
                 f = searcher.stored_fields(d)
+            else:
+                made[d] = f["text"]
             stored[d] = f
         return f
 
@@ -564,12 +567,14 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
             if found:
                 cands[d] *= 1 + fast.RUN_BONUS * found
     for d, score in sorted(cands.items(), key=lambda kv: -kv[1]):
-        fields = fields_of(d)
         sid = owner[d]
         seen[sid] = seen.get(sid, 0) + 1
         if seen[sid] > per_paper:
             continue
-        text = _text(r, fields)
+        fields = fields_of(d)
+        text = made.get(d)
+        if text is None:
+            text = _text(r, fields)
         snippet = ""
         if fields.get("kind") == "record":
             snippet = snippets.whole(text)
