@@ -48,3 +48,48 @@ def test_a_short_prefix_is_matched_once():
         assert table.complete("l", limit=10)[1] == 0     # not kept: matched again (nothing)
     finally:
         table._vocab = vocab
+
+
+def _brute(table: PaperTable, query: str) -> dict[str, float]:
+    """Each row's score for ``query`` worked out from its fields, one row at a time: per typed
+    word the best of its tokens that start with the word (the kind's weight, one more when the
+    token is the word), summed over the words; rows merged into an entry are left out."""
+    import re as _re
+
+    from paperlens.core.index.table import W_KEY, W_SURNAME, W_TITLE, W_YEAR, _STOP, fold
+
+    words = _re.findall(r"[^\W_]+", fold(query).strip())
+    out = {}
+    for r in table.rows:
+        if r.alias_of:
+            continue
+        tokens = [(fold(r.key), W_KEY)] + [(w, W_SURNAME) for s in r.surnames for w in _re.findall(r"[^\W_]+", fold(s))]
+        tokens += [(r.year, W_YEAR)] if r.year else []
+        tokens += [(w, W_TITLE) for w in _re.findall(r"[^\W_]+", fold(r.title)) if w not in _STOP]
+        total = 0.0
+        for word in words:
+            best = max((w + (t == word) for t, w in tokens if t.startswith(word)), default=None)
+            if best is None:
+                break
+            total += best
+        else:
+            out[r.id] = total
+    return out
+
+
+def test_scores_are_those_of_each_rows_own_tokens():
+    """A token in several kinds of one row (a surname that is also a title word), a title word
+    twice, rows merged into their entry: the score is the best kind's, once."""
+    rnd = random.Random(5)
+    rows = []
+    for i in range(300):
+        name = rnd.choice(["Liu", "Li", "Graph", "Deep", "Wang"])
+        title = " ".join(rnd.choice(WORDS + ["liu", "graph"]) for _ in range(5))
+        rows.append(Row(id=f"p{i}", key=f"{name.lower()}{i % 13}", title=title, surnames=[name, "Lin"],
+                        year=rnd.choice(["2019", "2020", "", "1999"]), venue="", source=f"/lib/p{i}.txt",
+                        source_line=0, source_kind="txt", file="", alias_of="p0" if i % 10 == 9 else ""))
+    table = PaperTable(rows)
+    for query in ["l", "li", "liu", "graph", "g 2019", "deep liu", "lin li", "2020", "1", "zz", "liu2 graph"]:
+        got, total = table.complete(query, limit=10 ** 6)
+        want = _brute(table, query)
+        assert {r.id: s for s, r in got} == want and total == len(want), query

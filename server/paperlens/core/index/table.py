@@ -7,10 +7,12 @@ a few bisections and set intersections even for 10k papers.
 from __future__ import annotations
 
 import bisect
+import heapq
 import json
 import re
 import threading
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -88,13 +90,21 @@ class PaperTable:
         self.rows: list[Row] = list(rows)
         self._built = False
         self.by_id: Optional[dict[str, int]] = None
-        self.by_key: dict[str, list[int]] = {}
+        # key -> its first row; a key of several rows (a paper text and its entry may share
+        # one, two .bib files may define it) -> its other rows in ``_more_keys``: no list per key
+        self.by_key: dict[str, int] = {}
+        self._more_keys: dict[str, list[int]] = {}
         self.by_text: dict[str, int] = {}
         self._build_lock = threading.Lock()
-        self._newest: Optional[list[int]] = None
-        self._rank: Optional[list[int]] = None       # row -> its place newest first (ties: by key)
+        self._newest: Optional[array] = None
+        self._rank: Optional[array] = None        # row -> its place newest first (ties: by key)
         self._short: dict[str, dict[int, float]] = {}   # the last few 1-2 letter prefixes' matches
         self._text_of: Optional[dict[str, str]] = None
+        # completion's word index (see _build): the sorted vocabulary, and per kind of token
+        # (key, surname, year, title word) the rows of each token in vocabulary order, one flat
+        # array with the offsets of each token's run
+        self._vocab: list[str] = []
+        self._runs: tuple = ()
 
         self.damaged = ""         # why the file this table was loaded from could not be used
 
@@ -181,15 +191,39 @@ class PaperTable:
 
     # -- lookups -------------------------------------------------------------------------
     def _build_ids(self) -> None:
-        by_key: dict[str, list[int]] = {}
+        by_key: dict[str, int] = {}
+        more: dict[str, list[int]] = {}
         by_id: dict[str, int] = {}
         by_text: dict[str, int] = {}
-        for i, r in enumerate(self.rows):
-            by_key.setdefault(r.key, []).append(i)
+        rows = self.rows
+        for i, r in enumerate(rows):
+            key = r.key
+            if by_key.setdefault(key, i) != i:
+                more.setdefault(key, []).append(i)
             by_id[r.id] = i
             if not r.is_entry:
                 by_text.setdefault(r.source, i)
-        self.by_key, self.by_text, self.by_id = by_key, by_text, by_id
+        self.by_key, self._more_keys, self.by_text, self.by_id = by_key, more, by_text, by_id
+
+    def _share_with_entries(self) -> None:
+        """A paper text joined to its entry holds the entry's id (``alias_of``), and mostly the
+        entry's title, DOI and authors: the entry's strings (list) rather than equal copies
+        (~2.5 MB at 10k papers; done with the word index, in the background, not at load)."""
+        rows, by_id = self.rows, self.by_id
+        for r in rows:
+            if not r.alias_of:
+                continue
+            j = by_id.get(r.alias_of)
+            if j is None:
+                continue
+            e = rows[j]
+            r.alias_of = e.id
+            if r.title == e.title:
+                r.title = e.title
+            if r.surnames == e.surnames:
+                r.surnames = e.surnames
+            if r.doi == e.doi:
+                r.doi = e.doi
 
     def _ensure_ids(self) -> None:
         """Key and id lookups (cheap; completion's word index is built separately)."""
@@ -197,29 +231,51 @@ class PaperTable:
             with self._build_lock:
                 self._ensure_ids_locked()
 
+    KINDS = (W_KEY, W_SURNAME, W_YEAR, W_TITLE)
+
     def _build(self) -> None:
+        """Completion's word index: each token's rows per kind of token, as runs of flat
+        arrays in vocabulary order (a prefix's rows of one kind are one slice of an array: no
+        dictionary per token, ~1 MB at 10k papers instead of ~12)."""
         self._ensure_ids_locked()
-        postings: dict[str, dict[int, float]] = {}
+        self._share_with_entries()
+        kinds: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
+        key_rows, name_rows, year_rows, title_rows = kinds
 
-        def add(token: str, i: int, weight: float) -> None:
-            slot = postings.setdefault(token, {})
-            if slot.get(i, 0.0) < weight:
-                slot[i] = weight
+        def add(rows_of: dict[str, list[int]], token: str, i: int) -> None:
+            got = rows_of.get(token)
+            if got is None:
+                rows_of[token] = [i]
+            elif got[-1] != i:            # rows come in order: a repeat is the last one
+                got.append(i)
 
+        words = _WORD.findall
         for i, r in enumerate(self.rows):
             if r.alias_of:
                 continue          # merged into its bibliography entry: complete that one
-            add(fold(r.key), i, W_KEY)
+            add(key_rows, fold(r.key), i)
             for s in r.surnames:
-                for w in _WORD.findall(fold(s)):
-                    add(w, i, W_SURNAME)
+                for w in words(fold(s)):
+                    add(name_rows, w, i)
             if r.year:
-                add(r.year, i, W_YEAR)
-            for w in _WORD.findall(fold(r.title)):
+                add(year_rows, r.year, i)
+            for w in words(fold(r.title)):
                 if w not in _STOP:
-                    add(w, i, W_TITLE)
-        self._postings = postings
-        self._vocab = sorted(postings)
+                    add(title_rows, w, i)
+        vocab = sorted(set().union(*kinds))
+        runs = []
+        for rows_of in kinds:
+            flat, starts = array("i"), array("i", [0])
+            get = rows_of.get
+            for token in vocab:
+                got = get(token)
+                if got:
+                    flat.extend(got)
+                starts.append(len(flat))
+            runs.append((flat, starts))
+        self._vocab = vocab
+        self._runs = tuple(runs)
+        self._order()             # ranks equal scores, lists an empty query
         self._built = True
 
     def ensure_built(self) -> None:
@@ -236,7 +292,12 @@ class PaperTable:
 
     def find(self, key: str) -> list[Row]:
         self._ensure_ids()
-        return [self.rows[i] for i in self.by_key.get(key, [])]
+        i = self.by_key.get(key)
+        if i is None:
+            return []
+        more = self._more_keys.get(key)
+        rows = self.rows
+        return [rows[i]] + [rows[j] for j in more] if more else [rows[i]]
 
     def text_row(self, path: str) -> Optional[Row]:
         """The paper whose full text is the file at ``path`` (absolute)."""
@@ -281,29 +342,69 @@ class PaperTable:
     def _sorted(self) -> list[int]:
         """Every row, newest first, then by key: the order of an empty query's list."""
         rows = self.rows
-        return sorted(range(len(rows)), key=lambda i: (-(year_int(rows[i].year) or 0), rows[i].key))
+        years: dict[str, int] = {}
+        for r in rows:
+            if r.year not in years:
+                years[r.year] = -(year_int(r.year) or 0)
+        # two stable sorts on plain keys (by key, then by year) instead of a tuple per row
+        keys = [r.key for r in rows]
+        order = sorted(range(len(rows)), key=keys.__getitem__)
+        newest = [years[r.year] for r in rows]
+        order.sort(key=newest.__getitem__)
+        return order
 
-    def _order(self) -> list[int]:
-        """Each row's place in :meth:`_sorted` (ranks matches of equal score)."""
+    def _order(self) -> array:
+        """Each row's place in :meth:`_sorted` (ranks matches of equal score); the rows an
+        empty query lists are computed with it (``_newest``)."""
         rank = self._rank
         if rank is None:
             order = self._sorted()
-            rank = [0] * len(order)
+            rank = array("i", bytes(4 * len(order)))
+            rows = self.rows
             for place, i in enumerate(order):
                 rank[i] = place
+            self._newest = array("i", (i for i in order if not rows[i].alias_of))
             self._rank = rank
         return rank
 
+    def _newest_few(self, limit: int) -> tuple[list[tuple[float, Row]], int]:
+        """An empty query's first ``limit`` rows without sorting the library (the first
+        completion, before the background build of :meth:`_order`): the same rows in the same
+        order, a selection instead of a sort."""
+        rows = self.rows
+        listed = [i for i, r in enumerate(rows) if not r.alias_of]
+        years: dict[str, int] = {}
+        for r in rows:
+            if r.year not in years:
+                years[r.year] = -(year_int(r.year) or 0)
+        few = heapq.nsmallest(limit, listed, key=lambda i: (years[rows[i].year], rows[i].key, i))
+        return [(0.0, rows[i]) for i in few], len(listed)
+
     def _prefix_matches(self, word: str) -> dict[int, float]:
+        """Rows with a token starting with ``word``: the best score per row (a kind's weight,
+        plus one when the token is the word). Each kind's rows of the prefix's tokens are one
+        slice of its array; scores are laid in ascending order, a higher one replacing a lower
+        (C loops only: ``a`` matches most of a large library)."""
+        vocab = self._vocab
+        lo = bisect.bisect_left(vocab, word)
+        hi = bisect.bisect_left(vocab, word + "\U0010ffff")
+        if lo >= hi:
+            return {}
+        exact = vocab[lo] == word
+        levels = []
+        for weight, (flat, starts) in zip(self.KINDS, self._runs):
+            a, b = starts[lo], starts[hi]
+            if exact:
+                e = starts[lo + 1]
+                if e > a:
+                    levels.append((weight + 1.0, flat[a:e]))
+                a = e
+            if b > a:
+                levels.append((weight, flat[a:b]))
+        levels.sort(key=lambda level: level[0])
         out: dict[int, float] = {}
-        lo = bisect.bisect_left(self._vocab, word)
-        hi = bisect.bisect_left(self._vocab, word + "\U0010ffff")
-        for token in self._vocab[lo:hi]:
-            exact = 1.0 if token == word else 0.0
-            for i, w in self._postings[token].items():
-                score = w + exact
-                if out.get(i, 0.0) < score:
-                    out[i] = score
+        for score, rows in levels:
+            out.update(dict.fromkeys(rows, score))
         return out
 
     def complete(self, query: str, limit: int = 50) -> tuple[list[tuple[float, Row]], int]:
@@ -314,10 +415,9 @@ class PaperTable:
         """
         q = fold(query).strip()
         if not q:                 # needs no word index: the first completion does not wait for it
-            if self._newest is None:
-                rows = self.rows
-                self._newest = [i for i in self._sorted() if not rows[i].alias_of]
             order = self._newest
+            if order is None:     # the order is made with the word index: the newest few meanwhile
+                return self._newest_few(limit)
             return [(0.0, self.rows[i]) for i in order[:limit]], len(order)
         self.ensure_built()
         scores: Optional[dict[int, float]] = None
