@@ -159,3 +159,6 @@ def test_a_name_the_sentence_gives_weighs_more_than_a_common_word_as_rare():
     assert name.evidence[0].rank == word.evidence[0].rank
     assert evidence._named("Paxos made simple, as in CAP and DryadLINQ; Spark too.") == {
         evidence._stem_of("CAP"), evidence._stem_of("DryadLINQ"), evidence._stem_of("Spark")}
+    # a sentence in title case or capitals names nothing
+    assert evidence._named("Consensus In The Presence Of Partial Synchrony With Paxos") == set()
+    assert evidence._named("A FAST CONSENSUS PROTOCOL FOR DATACENTERS") == set()

@@ -41,6 +41,7 @@ BACKGROUND = 4.0           # ... over 1 + this x the claim's background
 MIN_SHOWN = 0.5            # a 2nd/3rd passage is shown when it scores this share of the best
 BIGRAM = 0.5               # the weight of an adjacent pair of claim words, relative to its words
 NAMED = 3.0                # a name's weight in the claim's support (not in ranking a paper's passages), x its rarity
+NAMED_SHARE = 0.8          # ... unless more of the claim's words than this look like names
 PAPER = 2.0                # the weight of the whole paper's use of the claim's words (see support)
 MU = 4000                  # Dirichlet smoothing of a paper's words by the library's (in words)
 K1, B = 1.2, 0.75          # BM25 saturation for ranking the passages of one paper
@@ -402,18 +403,26 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
 
 def _named(claim: str) -> set[str]:
     """The stems of the names in ``claim``: words of two capitals or more ("CAP", "DryadLINQ",
-    "UCB1"), or capitalised within the sentence ("Paxos", "Spark"), not at its start."""
+    "UCB1"), or capitalised within the sentence ("Paxos", "Spark"), not at its start. None
+    when more than :data:`NAMED_SHARE` of its content words would be (a title in title case, a
+    heading in capitals, German nouns: capitals that name nothing)."""
     out = set()
+    words = capitals = 0
     for m in _WORD.finditer(claim):
         w = m.group()
-        if w[0].isdigit() or w.islower():
+        if w[0].isdigit():
             continue
+        s = _stem_of(w)
+        if not s:
+            continue
+        words += 1
+        if w.islower():
+            continue
+        capitals += 1
         before = claim[:m.start()].rstrip()
         if sum(c.isupper() for c in w) >= 2 or (w[0].isupper() and before and before[-1] not in ".!?:"):
-            s = _stem_of(w)
-            if s:
-                out.add(s)
-    return out
+            out.add(s)
+    return out if capitals <= NAMED_SHARE * words else set()
 
 
 def _paper_use(weights: dict[str, float], library: Mapping[str, int], counts: Mapping[str, int], length: int,
