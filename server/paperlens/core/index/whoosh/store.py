@@ -626,6 +626,11 @@ class IndexStore(SearchIndex):
             self._manifest = self._load_manifest()
         return self._manifest
 
+    def _table_ids(self) -> dict[str, int]:
+        table = self.table
+        table.get("")                 # the table's id lookup (made once per table)
+        return table.by_id or {}
+
     _MANIFEST_FIELDS = {"mtime_ns": int, "size": int, "sha1": str, "paper_ids": list, "error": str}
 
     def _load_manifest(self) -> dict[str, corpus.FileState]:
@@ -639,11 +644,19 @@ class IndexStore(SearchIndex):
                 raise ValueError("no list of files")
             out = {}
             types = self._MANIFEST_FIELDS
+            # a paper's id as the paper table holds it, not a copy (20k ids at 10k papers)
+            rows, by_id = self.table.rows, self._table_ids()
             for rel, st in files.items():
                 if type(st) is not dict or not st.keys() <= types.keys() \
                         or any(type(v) is not types[k] for k, v in st.items()) \
                         or not all(type(p) is str for p in st.get("paper_ids", ())):
                     raise ValueError(f"the entry of {rel!r} is not a file's state")
+                ids = st.get("paper_ids")
+                if ids:
+                    for n, pid in enumerate(ids):
+                        i = by_id.get(pid)
+                        if i is not None:
+                            ids[n] = rows[i].id
                 out[rel] = corpus.FileState(**st)
             return out
         except FileNotFoundError:
