@@ -297,7 +297,11 @@ class PostgresIndex(SearchIndex):
             self._generation = gen
             return False
         self._generation = gen
-        self.table = PaperTable(rows)
+        table = PaperTable(rows)
+        # its key and id lookups made here (the poller's thread; 15-250 ms at 20k rows), before
+        # it is in place: not by the first completion, hover or definition after a reload
+        table.get("")
+        self.table = table
         return True
 
     def _format_message(self, found: int) -> str:
