@@ -88,6 +88,9 @@ _MAX_RUN_PIECES = 8
 _MAX_RUN_CHARS = 400
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _SIG_BITS = 256
+# candidate sets remembered by the words an entry holds: a few thousand (~1 kB each) serve
+# entries seen again (hovers); a graph's title fields are remembered by their text already
+CANDIDATES_MEMO_MAX = 4_096
 
 
 def _pieces(text: str) -> list[str]:
@@ -273,35 +276,38 @@ class ReferenceMatcher:
         # Each title is indexed under pairs of its rarest words, just enough of them that an
         # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
         # word): an entry meets only the titles it may match, not every title sharing a word.
-        self._single: dict[str, list[int]] = defaultdict(list)
-        self._pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        self._needs: list[int] = []
-        for k, t in enumerate(self._titles):
-            ranked = sorted(t.tokens, key=lambda w: (df.get(w, 0), w))
-            need = self._need(len(ranked))
-            self._needs.append(need)
-            if need == 1:
-                self._single[ranked[0]].append(k)
-                continue
-            for a, b in combinations(ranked[:len(ranked) - need + 2], 2):   # a: the rarer
-                self._pairs[a][b].append(k)
-        # (most pairs name one title: its index, not a tuple of one)
-        self._single = {w: tuple(ks) for w, ks in self._single.items()}
-        self._pairs = {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
-                       for a, m in self._pairs.items()}
-        self._title_tokens = [t.tokens for t in self._titles]
-        self._title_sizes = [len(t.tokens) for t in self._titles]
-        self._vocab = frozenset(self._single).union(self._pairs, (u for m in self._pairs.values() for u in m))
         # an entry's candidates depend only on which title words it holds: the same title
         # mis-split with different authors, or in another case, finds them once
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
+        by_rarity = sorted(self._title_words, key=lambda w: (df.get(w, 0), w))
+        rank = {w: i for i, w in enumerate(by_rarity)}
+        single: dict[str, list[int]] = defaultdict(list)
+        pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._needs: list[int] = []
+        needs = [self._need(n) for n in range(64)]
+        for k, t in enumerate(self._titles):
+            ranked = sorted(t.tokens, key=rank.__getitem__)
+            m = len(ranked)
+            need = needs[m] if m < 64 else self._need(m)
+            self._needs.append(need)
+            if need == 1:
+                single[ranked[0]].append(k)
+                continue
+            for a, b in combinations(ranked[:m - need + 2], 2):   # a: the rarer
+                pairs[a][b].append(k)
+        # (most pairs name one title: its index, not a tuple of one)
+        self._single = {w: tuple(ks) for w, ks in single.items()}
+        self._pairs = {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
+                       for a, m in pairs.items()}
+        self._title_tokens = [t.tokens for t in self._titles]
+        self._title_sizes = [len(t.tokens) for t in self._titles]
+        self._vocab = frozenset(self._single).union(self._pairs, (u for m in self._pairs.values() for u in m))
         # A title's signature: one bit per word (the most common words each their own bit). When
         # its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of its own
         # signature in common with the title's: fewer than ``_need`` rule the title out without
         # comparing their words (0: words sharing a bit, always compared).
         one = [1 << i for i in range(_SIG_BITS)]
-        self._bit = bit = {w: one[i % _SIG_BITS] for i, w in
-                           enumerate(sorted(self._title_words, key=lambda w: (-df.get(w, 0), w)))}
+        self._bit = bit = {w: one[i % _SIG_BITS] for i, w in enumerate(reversed(by_rarity))}
         self._sigs: list[int] = []
         for t in self._titles:
             sig = 0
@@ -391,7 +397,7 @@ class ReferenceMatcher:
     def _candidates_of(self, held: frozenset) -> list[int]:
         got = self._cands_memo.get(held)
         if got is None:
-            if len(self._cands_memo) > 200_000:
+            if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
                 self._cands_memo.clear()
             got = self._cands_memo[held] = self._find_candidates(held)
         return got
@@ -534,8 +540,10 @@ class ReferenceMatcher:
 
     def forget_entries(self) -> None:
         """Let go of what was remembered of single entries (their evidence and answers) and of
-        candidate sets, keeping the title fields' hits (:attr:`field_memo`): the citation graph
-        calls this once it is built, and the next update starts from the fields' hits."""
+        candidate sets and normalised fields, keeping the title fields' hits (:attr:`field_memo`):
+        the citation graph calls this once it is built, and the next update starts from the
+        fields' hits."""
+        self._norm_memo.clear()
         self._decided.clear()
         self._ev_need.clear()
         self._cands_memo.clear()
