@@ -149,3 +149,32 @@ def test_a_different_word_is_not_an_ocr_error():
     t = text(1, "x", "/lib/t.txt")
     link([e, t], heads_from({"t1": "Wicked Results on Sparse Retrieval of Passages in Papers\nEve Mallory"}))
     assert t.alias_of == ""
+
+
+class _Watched(Row):
+    """A row that records each write of its join (the rows an update links are those of the
+    table requests are reading)."""
+    __slots__ = ()
+    writes: list = []
+
+    def __setattr__(self, name, value):
+        if name in ("alias_of", "fulltext"):
+            _Watched.writes.append((self.id, name, value))
+        super().__setattr__(name, value)
+
+
+def test_only_the_rows_whose_join_changed_are_written():
+    entries = [_Watched(f"e{i}", f"key{i}", f"A Study of Things Number {i} Again", [], "", "", "/lib/refs.bib",
+                        i, "bib", "", "", "") for i in range(6)]
+    texts = [_Watched(f"t{i}", f"gen{i}", f"A study of things number {i} again", [], "", "", f"/lib/{i}.pdf",
+                      0, "pdf", f"/lib/{i}.pdf", "", "") for i in range(6)]
+    rows = entries + texts
+    assert link(rows) == 12
+    assert [t.alias_of for t in texts] == [f"e{i}" for i in range(6)]
+    _Watched.writes.clear()
+    assert link(rows) == 0 and _Watched.writes == []      # the same joins: no row written
+    texts[2].title = "Something Else Entirely Here"
+    assert link(rows) == 2
+    assert sorted(_Watched.writes) == [("e2", "alias_of", ""), ("e2", "fulltext", ""),
+                                       ("t2", "alias_of", ""), ("t2", "fulltext", "")]
+    assert texts[2].alias_of == entries[2].fulltext == "" and texts[3].alias_of == "e3"

@@ -95,42 +95,64 @@ def _in_head(title: str, head: str) -> int:
 Heads = Callable[[Iterable[str]], dict[str, str]]
 
 
-def link(rows: list, heads: Optional[Heads] = None) -> None:
-    """Set ``alias_of`` on texts and ``fulltext`` on entries (rows changed in place).
+def link(rows: list, heads: Optional[Heads] = None) -> int:
+    """Set ``alias_of`` on texts and ``fulltext`` on entries (rows changed in place); returns
+    how many rows changed.
+
+    The joins are worked out aside and only the rows whose join changed are written: the rows
+    of an update are those of the table requests are reading (a changed file's update joins
+    20k rows at 10k papers), and a row is never seen without its join meanwhile.
 
     ``heads(ids)`` gives the first-page text of those text rows (read only when entries are
     left over after the exact joins)."""
-    for r in rows:
-        r.alias_of = r.fulltext = ""
     joiner = _Joiner(rows)
     joiner.exact()
     for step in (joiner.short_titles, joiner.file_names):
         if not joiner.left_over():
-            return
+            break
         step()
-    if heads is not None and joiner.left_over():
-        joiner.first_pages(heads)
+    else:
+        if heads is not None and joiner.left_over():
+            joiner.first_pages(heads)
+    return joiner.write(rows)
 
 
 class _Joiner:
-    """The steps of :func:`link`, each on what the stronger ones left over."""
+    """The steps of :func:`link`, each on what the stronger ones left over. A text's entry and
+    an entry's full text are kept here (by the row's identity) until :meth:`write`."""
 
     def __init__(self, rows: list) -> None:
         self.entries = [r for r in rows if r.is_entry]
         self.texts = [r for r in rows if not r.is_entry]
+        self.alias: dict[int, str] = {}          # id(text row) -> its entry's id
+        self.full: dict[int, str] = {}           # id(entry row) -> its full text's path
         self.taken: set[str] = set()
         self.left_entries: list = []
         self.left_texts: list = []
 
     def join(self, text, entry) -> None:
-        text.alias_of = entry.id
-        entry.fulltext = entry.fulltext or text.source
+        self.alias[id(text)] = entry.id
+        self.full.setdefault(id(entry), text.source)
         self.taken.add(entry.id)
+
+    def joined(self, text) -> bool:
+        return id(text) in self.alias
+
+    def write(self, rows: list) -> int:
+        """Give each row its join (none: ``""``); only the rows whose join changed are written."""
+        alias, full = self.alias, self.full
+        changed = 0
+        for r in rows:
+            a, f = alias.get(id(r), ""), full.get(id(r), "")
+            if r.alias_of != a or r.fulltext != f:
+                r.alias_of, r.fulltext = a, f
+                changed += 1
+        return changed
 
     def left_over(self) -> bool:
         """Narrow the entries and texts left to those still unjoined; True when both remain."""
         self.left_entries = [e for e in self.left_entries if e.id not in self.taken]
-        self.left_texts = [r for r in self.left_texts if not r.alias_of]
+        self.left_texts = [r for r in self.left_texts if not self.joined(r)]
         return bool(self.left_entries and self.left_texts)
 
     def exact(self) -> None:
@@ -141,7 +163,7 @@ class _Joiner:
         by_file = {r.file: r for r in self.entries if r.file}
         for strong in (True, False):
             for r in self.texts:
-                if r.alias_of:
+                if self.joined(r):
                     continue
                 if strong:
                     entry = by_file.get(r.source) or same.find_by_id(r.doi, r.arxiv)
@@ -173,7 +195,7 @@ class _Joiner:
         """5 before 4 is not an order of strength: both are tried, the file name first (no
         reading)."""
         for entry in self.left_entries:
-            found = [r for r in self.left_texts if not r.alias_of and _name_matches(entry.title, r.source)]
+            found = [r for r in self.left_texts if not self.joined(r) and _name_matches(entry.title, r.source)]
             if len(found) == 1:
                 self.join(found[0], entry)
 
@@ -191,7 +213,7 @@ class _Joiner:
                     best_for_entry[eid] = (pos, rid)
         for eid, (pos, rid) in sorted(best_for_entry.items(), key=lambda kv: kv[1][0]):
             text = by_id[rid]
-            if not text.alias_of and eid not in self.taken:
+            if not self.joined(text) and eid not in self.taken:
                 self.join(text, entry_by_id[eid])
 
 
