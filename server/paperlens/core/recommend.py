@@ -403,33 +403,90 @@ _parts_chars = 0                     # huge paragraphs)
 
 def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
     """The profiles of the paragraphs ``before`` and ``after`` the one being written, merged
-    (remembered for the last few sets of paragraphs)."""
+    (remembered for the last few sets of paragraphs). The paragraphs are merged by chunks
+    (:func:`_chunks`), each remembered by its paragraphs: a completion in another paragraph
+    merges the few chunks that changed, then ~30 chunks instead of ~400 paragraphs."""
     key = (language, macros, before, after)
     with _parts_lock:
         held = _merged.get(key)
         if held is not None:
             _merged.move_to_end(key)
             return held
-    lists: dict[str, list] = {}
-    paragraphs = []
-    for part in before + after:
-        read = _part_profiles(part, language, macros)
-        if read.groups:
-            paragraphs.append(read.groups)
-        for k, counts in read.items():
-            lists.setdefault(k, []).append(counts)
-    out = _Read(groups=tuple(paragraphs))
-    for k, found in lists.items():
-        if len(found) == 1:
-            out[k] = found[0]
-        else:
-            merged = out[k] = Counter()
-            for counts in found:
-                merged.update(counts)
+    reads = [_chunk_profiles(chunk, language, macros) for chunk in _chunks(before) + _chunks(after)]
+    out = _combine(reads, tuple(p for read in reads for p in read.groups))
     with _parts_lock:
         _merged[key] = out
         while len(_merged) > 8:
             _merged.popitem(last=False)
+    return out
+
+
+CHUNK = 16               # paragraphs in a chunk, on average
+CHUNKS_KEPT = 512
+CHUNK_CHARS_KEPT = 4_000_000
+_chunks_held: "OrderedDict[tuple, _Read]" = OrderedDict()
+_chunks_chars = 0
+
+
+def _chunks(parts: tuple) -> list:
+    """``parts`` (paragraphs) cut into runs, each ending after a paragraph whose text hashes to
+    0 modulo :data:`CHUNK` (or at the end): where the runs end depends on the paragraphs'
+    texts, not on where the cursor is, so moving it keeps the runs (but the first and last)."""
+    out, run = [], []
+    for part in parts:
+        run.append(part)
+        if hash(part[0]) % CHUNK == 0:
+            out.append(tuple(run))
+            run = []
+    if run:
+        out.append(tuple(run))
+    return out
+
+
+def _chunk_profiles(chunk: tuple, language: str, macros) -> "_Read":
+    """The merged profiles of a run of paragraphs (``groups``: each paragraph's citations, those
+    with any), remembered by the run's paragraphs."""
+    global _chunks_chars
+    key = (language, macros, chunk)
+    with _parts_lock:
+        held = _chunks_held.get(key)
+        if held is not None:
+            _chunks_held.move_to_end(key)
+            return held
+    reads = [_part_profiles(part, language, macros) for part in chunk]
+    made = _combine(reads, tuple(read.groups for read in reads if read.groups))
+    size = sum(len(part[0]) for part in chunk)
+    with _parts_lock:
+        if key not in _chunks_held:
+            _chunks_held[key] = made
+            _chunks_chars += size
+        while _chunks_held and (len(_chunks_held) > CHUNKS_KEPT or _chunks_chars > CHUNK_CHARS_KEPT):
+            old, _ = _chunks_held.popitem(last=False)
+            _chunks_chars -= sum(len(part[0]) for part in old[2])
+    return made
+
+
+def _combine(reads: list, groups: tuple) -> "_Read":
+    """The profiles of ``reads`` merged (a key's counts summed; a key's Counter that only one
+    has is shared, never updated in place)."""
+    lists: dict[str, list] = {}
+    for read in reads:
+        for k, counts in read.items():
+            held = lists.get(k)
+            if held is None:
+                lists[k] = [counts]
+            else:
+                held.append(counts)
+    out = _Read(groups=groups)
+    for k, found in lists.items():
+        if len(found) == 1:
+            out[k] = found[0]
+        else:
+            merged = out[k] = Counter(found[0])
+            get = merged.get
+            for counts in found[1:]:
+                for st, n in counts.items():
+                    merged[st] = get(st, 0) + n
     return out
 
 

@@ -94,3 +94,19 @@ def test_the_citations_of_other_paragraphs_are_kept_in_the_documents_order():
     ctx = recommend.context(text, cursor, "latex")
     assert ctx.paragraphs == ((("k1", "k2"),), (("k3",),), (("k4",),), (("k8",),), (("k9",), ("k10",)))
     assert recommend.context(text, cursor, "latex", profiles=False).paragraphs == ()
+
+
+def test_a_long_documents_paragraphs_are_merged_by_chunks_kept_across_places(monkeypatch):
+    text = "".join(f"Paragraph {i} about qz{'bcdfk'[i % 5]}x things \\cite{{k{i % 97}}} here.\n\n" for i in range(400))
+    first = text.index("Paragraph 200 ")
+    second = text.index("Paragraph 203 ")
+    ctx = recommend.context(text, first, "latex")
+    whole = recommend._read_profiles(text, "latex", None, ctx.span)
+    assert ctx.profiles == whole               # (no citation in the cursor's sentence)
+    assert sum(len(p) for p in ctx.paragraphs) == 399
+    read = []
+    real = recommend._part_profiles
+    monkeypatch.setattr(recommend, "_part_profiles", lambda part, *a: read.append(part) or real(part, *a))
+    again = recommend.context(text, second, "latex")
+    assert again.profiles == recommend._read_profiles(text, "latex", None, again.span)
+    assert 0 < len(read) < 200                 # the chunks around the two places, not 399 paragraphs
