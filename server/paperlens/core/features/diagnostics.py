@@ -200,8 +200,8 @@ class Unsupported:
                 "passages": [{"path": p.path, "line": p.line, "page": p.page} for p in self.passages]}
 
 
-class _Stopped(Exception):
-    pass
+class Stopped(Exception):
+    """A check stopped by its caller (``stop()`` said so) before it was done."""
 
 
 def unsupported_citations(doc: Snapshot, view: LibraryView,
@@ -229,7 +229,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView,
         if not known:
             try:
                 verdict = _check(cite, row, claim, found.support, view, hover, own, stop)
-            except _Stopped:
+            except Stopped:
                 return None
             with _checked_lock:
                 _checked[memo] = verdict
@@ -247,11 +247,10 @@ def _check(cite, row, claim: str, support: evidence.Support, view: LibraryView, 
         return None
     decided = hover.decide(view, row, claim, support, exclude=own, stop=stop)
     if decided is None:
-        raise _Stopped()
-    context = cited_for(view, row, claim, own, stop)
-    best_rival = max((r.score for r in decided.rivals), default=0.0)
-    if evidence.decision(support.score, best_rival, context) >= evidence.DECISION_THRESHOLD:
+        raise Stopped()
+    if not decided.flagged:
         return None
+    context = decided.context
     shown = tuple(Passage(e.passage.path, e.passage.line_start, e.passage.line_end, e.passage.page,
                           " ".join(e.passage.text.split())[:160]) for e in support.evidence)
     best = decided.best_rival
@@ -325,12 +324,12 @@ def cited_for(view: LibraryView, row, claim: str, exclude: frozenset = frozenset
               stop: Optional[Callable[[], bool]] = None) -> Optional[float]:
     """How well the library's other sentences citing ``row`` cover ``claim``
     (:func:`evidence.context_support` of :func:`citation_contexts`): None when none cites it
-    or the graph is not built yet. Stopped (``stop``): raises :class:`_Stopped`."""
+    or the graph is not built yet. Stopped (``stop``): raises :class:`Stopped`."""
     from paperlens.core.features import hover
 
     found = citation_contexts(view, row, exclude, stop)
     if found is None and stop is not None and stop():
-        raise _Stopped()
+        raise Stopped()
     return evidence.context_support(claim, found, hover.rarity(view)) if found else None
 
 

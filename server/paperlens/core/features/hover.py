@@ -165,10 +165,13 @@ class Rival:
 class Decided:
     """A citation's paper against its rivals: ``support`` the paper's, ``rivals`` the library's
     best matches for the sentence (the first :data:`evidence.RIVALS` other than the paper, as the
-    search ranked them), ``score`` :func:`evidence.decision`."""
+    search ranked them), ``context`` how well the library's other sentences citing the paper cover
+    the sentence (:func:`diagnostics.cited_for`; None: none cites it, or no graph yet), ``score``
+    :func:`evidence.decision` of the three: below :data:`evidence.DECISION_THRESHOLD`, the hint."""
     support: evidence.Support
     rivals: tuple[Rival, ...]
     score: float
+    context: Optional[float] = None
 
     @property
     def best_rival(self) -> Optional[Rival]:
@@ -265,12 +268,18 @@ def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support]
             if held is not None:
                 _decisions.move_to_end(key)
                 return held
+    from paperlens.core.features import diagnostics   # what others cite it for (imports hover: lazily)
+
     found = found if found is not None else support(view, row, claim)
     others = rivals(view, row, claim, exclude, stop) if found.has_text else ()
     if others is None:
         return None
+    try:
+        context = diagnostics.cited_for(view, row, claim, exclude, stop) if found.has_text else None
+    except diagnostics.Stopped:
+        return None
     best = max((r.score for r in others), default=0.0)
-    made = Decided(found, others, evidence.decision(found.score, best))
+    made = Decided(found, others, evidence.decision(found.score, best, context), context)
     if key is not None:
         with _supports_lock:
             _decisions[key] = made
