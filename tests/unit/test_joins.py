@@ -169,12 +169,12 @@ def test_only_the_rows_whose_join_changed_are_written():
     texts = [_Watched(f"t{i}", f"gen{i}", f"A study of things number {i} again", [], "", "", f"/lib/{i}.pdf",
                       0, "pdf", f"/lib/{i}.pdf", "", "") for i in range(6)]
     rows = entries + texts
-    assert link(rows) == 12
+    assert len(link(rows)) == 12
     assert [t.alias_of for t in texts] == [f"e{i}" for i in range(6)]
     _Watched.writes.clear()
-    assert link(rows) == 0 and _Watched.writes == []      # the same joins: no row written
+    assert link(rows) == [] and _Watched.writes == []      # the same joins: no row written
     texts[2].title = "Something Else Entirely Here"
-    assert link(rows) == 2
+    assert link(rows) == [entries[2], texts[2]]
     assert sorted(_Watched.writes) == [("e2", "alias_of", ""), ("e2", "fulltext", ""),
                                        ("t2", "alias_of", ""), ("t2", "fulltext", "")]
     assert texts[2].alias_of == entries[2].fulltext == "" and texts[3].alias_of == "e3"

@@ -95,9 +95,9 @@ def _in_head(title: str, head: str) -> int:
 Heads = Callable[[Iterable[str]], dict[str, str]]
 
 
-def link(rows: list, heads: Optional[Heads] = None) -> int:
+def link(rows: list, heads: Optional[Heads] = None) -> list:
     """Set ``alias_of`` on texts and ``fulltext`` on entries (rows changed in place); returns
-    how many rows changed.
+    the rows whose join changed.
 
     The joins are worked out aside and only the rows whose join changed are written: the rows
     of an update are those of the table requests are reading (a changed file's update joins
@@ -138,15 +138,16 @@ class _Joiner:
     def joined(self, text) -> bool:
         return id(text) in self.alias
 
-    def write(self, rows: list) -> int:
-        """Give each row its join (none: ``""``); only the rows whose join changed are written."""
+    def write(self, rows: list) -> list:
+        """Give each row its join (none: ``""``); only the rows whose join changed are written
+        (and returned)."""
         alias, full = self.alias, self.full
-        changed = 0
+        changed = []
         for r in rows:
             a, f = alias.get(id(r), ""), full.get(id(r), "")
             if r.alias_of != a or r.fulltext != f:
                 r.alias_of, r.fulltext = a, f
-                changed += 1
+                changed.append(r)
         return changed
 
     def left_over(self) -> bool:

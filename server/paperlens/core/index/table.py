@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
+import os
 import re
 import threading
 import unicodedata
@@ -85,6 +86,19 @@ class Row:
         return self.source_kind in ("bib", "csl", "table")
 
 
+def _row_encoder():
+    """A row's JSON text (compact, non-ASCII as is): one C encoder for every row of a write."""
+    from json import encoder as _json
+
+    if _json.c_make_encoder is not None:
+        def default(o):
+            raise TypeError(f"{o.__class__.__name__} is not a row's value")
+
+        made = _json.c_make_encoder(None, default, _json.encode_basestring, None, ":", ",", False, False, True)
+        return lambda value: "".join(made(value, 0))
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class PaperTable:
     def __init__(self, rows: Iterable[Row] = ()):
         self.rows: list[Row] = list(rows)
@@ -100,6 +114,8 @@ class PaperTable:
         self._rank: Optional[array] = None        # row -> its place newest first (ties: by key)
         self._short: dict[str, dict[int, float]] = {}   # the last few 1-2 letter prefixes' matches
         self._text_of: Optional[dict[str, str]] = None
+        # (path, base, the file's stat, each row's end in it) of the file ``write`` wrote last
+        self._file: Optional[tuple] = None
         # completion's word index (see _build): the sorted vocabulary, and per kind of token
         # (key, surname, year, title word) the rows of each token in vocabulary order, one flat
         # array with the offsets of each token's run
@@ -116,32 +132,109 @@ class PaperTable:
     # means the file is damaged
     ROW_TYPES = (str, str, str, list, str, str, str, int, str, str, str, str, str, str)
     MAX_BYTES = 1 << 30
-    WRITE_CHUNK = 500
+    WRITE_CHUNK = 500         # (rows were encoded by chunks of this many before ``write`` copied them)
 
     def save(self, path: Path, base: str = "") -> None:
         tmp = path.with_suffix(".tmp")
         self.write(tmp, base)
         tmp.replace(path)
+        self.written(path)
 
-    def write(self, path: Path, base: str = "") -> None:
-        """Write the table to ``path`` (``save`` writes it aside and renames it)."""
+    def write(self, path: Path, base: str = "", previous: Optional["PaperTable"] = None,
+              changed: Iterable[Row] = ()) -> None:
+        """Write the table to ``path`` (``save`` writes it aside and renames it).
+
+        With ``previous``, the table whose file is where it wrote it (an update's table before
+        the update), the text of each of its rows still here, and not in ``changed`` (rows
+        whose fields changed since), is copied from that file as bytes: a changed file's update
+        encodes its own rows, not the library's 20k again (the file holds the same bytes)."""
         prefix = base.rstrip("/") + "/" if base else None
+        mark = self.REL
 
         def rel(p: str) -> str:
-            return self.REL + p[len(prefix):] if prefix and p.startswith(prefix) else p
+            return mark + p[len(prefix):] if prefix and p.startswith(prefix) else p
 
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        encode = _row_encoder()
         rows = self.rows
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("[")
-            # a chunk of rows per encoding (one call of the C encoder, not one per row: a
-            # changed file's update writes the whole table again), no 10 MB string at 10k papers
-            for start in range(0, len(rows), self.WRITE_CHUNK):
-                chunk = [[r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source),
-                          r.source_line, r.source_kind, rel(r.file), r.doi, r.arxiv, r.alias_of,
-                          rel(r.fulltext)] for r in rows[start:start + self.WRITE_CHUNK]]
-                f.write(("," if start else "") + dumps(chunk)[1:-1])
-            f.write("]")
+        ends = array("q")             # where each row's text ends in the file
+        old = previous._written_file(base) if previous is not None else None
+        try:
+            with open(path, "wb") as f:
+                f.write(b"[")
+                pos, i, n = 1, 0, len(rows)
+                if old is not None:
+                    src, old_rows, old_ends, old_ids = old
+                    skip = {id(r) for r in changed}
+                while i < n:
+                    j = -1
+                    if old is not None:
+                        r = rows[i]
+                        j = old_ids.get(r.id, -1)
+                        if j < 0 or old_rows[j] is not r or id(r) in skip:
+                            j = -1
+                    if j < 0:             # encoded: a new or changed row
+                        r = rows[i]
+                        data = encode([r.id, r.key, r.title, r.surnames, r.year, r.venue, rel(r.source),
+                                       r.source_line, r.source_kind, rel(r.file), r.doi, r.arxiv,
+                                       r.alias_of, rel(r.fulltext)]).encode("utf-8")
+                        if i:
+                            f.write(b",")
+                            pos += 1
+                        f.write(data)
+                        pos += len(data)
+                        ends.append(pos)
+                        i += 1
+                        continue
+                    # copied: the longest run of the previous table's rows in the same order
+                    k = 1
+                    while i + k < n and j + k < len(old_rows) and old_rows[j + k] is rows[i + k] \
+                            and id(rows[i + k]) not in skip:
+                        k += 1
+                    start = old_ends[j - 1] + 1 if j else 1
+                    end = old_ends[j + k - 1]
+                    if i:
+                        f.write(b",")
+                        pos += 1
+                    src.seek(start)
+                    left = end - start
+                    while left > 0:
+                        data = src.read(min(left, 1 << 20))
+                        if not data:
+                            raise OSError(f"{path}: the previous table's file ended early")
+                        f.write(data)
+                        left -= len(data)
+                    for m in range(j, j + k):
+                        ends.append(old_ends[m] - start + pos)
+                    pos += end - start
+                    i += k
+                f.write(b"]")
+        finally:
+            if old is not None:
+                old[0].close()
+        st = os.stat(path)
+        self._file = (str(path), base, (st.st_ino, st.st_size, st.st_mtime_ns), ends)
+
+    def written(self, path: Path) -> None:
+        """The file ``write`` wrote was renamed to ``path`` (where the next write finds it)."""
+        if self._file is not None:
+            self._file = (str(path),) + self._file[1:]
+
+    def _written_file(self, base: str):
+        """(the file this table wrote, open; its rows; their ends; id -> row) when it is still
+        as written, else None."""
+        kept = self._file
+        if kept is None or kept[1] != base:
+            return None
+        try:
+            src = open(kept[0], "rb")
+        except OSError:
+            return None
+        st = os.fstat(src.fileno())
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != kept[2] or len(kept[3]) != len(self.rows):
+            src.close()
+            return None
+        self._ensure_ids()
+        return src, self.rows, kept[3], self.by_id
 
     @classmethod
     def load(cls, path: Path, base: str = "") -> "PaperTable":

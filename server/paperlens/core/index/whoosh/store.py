@@ -921,9 +921,12 @@ class IndexStore(SearchIndex):
         self._write_refs(ids, new_papers, full, lines)
         self._write_heads(ids, {p.id for p in new_papers}, heads or {}, full)
         # a paper's full text merges into its entry (the heads being written)
-        joins.link(rows, lambda want: dict(self._iter_keyed(self.HEADS + ".tmp", set(want))))
+        changed = joins.link(rows, lambda want: dict(self._iter_keyed(self.HEADS + ".tmp", set(want))))
         table = PaperTable(rows)
-        table.write(self.index_dir / "table.tmp", str(self.folder))
+        # the rows of the table in use that neither the update nor the joins changed: copied
+        # from its file (a changed file's update encodes its own rows, not the library's)
+        table.write(self.index_dir / "table.tmp", str(self.folder), previous=None if full else self.table,
+                    changed=changed)
         with open(self.index_dir / "manifest.tmp", "w", encoding="utf-8") as f:
             f.writelines(corpus.manifest_chunks(manifest, folder=str(self.folder)))
         return table, manifest
@@ -936,6 +939,7 @@ class IndexStore(SearchIndex):
             (d / (name + ".tmp")).replace(d / name)
         self.table = table
         (d / "table.tmp").replace(d / "table.json")
+        table.written(d / "table.json")
         _fault("after-table")
         self.manifest = manifest
         (d / "manifest.tmp").replace(d / "manifest.json")
