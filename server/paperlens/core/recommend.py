@@ -56,7 +56,8 @@ TITLE_POSTINGS = 1500     # title postings read for a context (the most telling 
 # Weights of the signals (scores are each normalised to 0..1 first)
 W_SENTENCE = 1.0
 W_PARAGRAPH = 0.35
-W_SEARCH = 0.3
+W_SEARCH = 0.3           # a search hit that is the entry's title again (its record)
+W_PASSAGE = 0.6          # a search hit in the paper's text or abstract
 W_COCITED = 0.6          # cited together (in one citation) with a key of this paragraph
 W_COPARAGRAPH = 0.3      # cited in another paragraph with a key of this paragraph
 W_GRAPH = 0.25
@@ -876,8 +877,11 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
             if h.score > best.get(n, 0.0):
                 best[n], first[n] = h.score, h
         for n, v in _normalise(best).items():
-            add(n, W_SEARCH * v)
-            hit[n] = first[n]
+            h = hit[n] = first[n]
+            text = getattr(h, "text", "") or ""
+            # a passage of the paper (its text, its abstract) says more than its title again
+            said = getattr(h, "page", None) is not None or (text and not _repeats_title(text[:400], index.words_of(n)))
+            add(n, (W_PASSAGE if said else W_SEARCH) * v)
     # the titles' word embeddings (optional): their fit to the context and to the titles of
     # the papers cited nearby
     if use_titles and vectors is not None:
