@@ -1,0 +1,71 @@
+"""``paperlens serve`` that records the CPU time each incoming message costs the event loop's
+thread (``time.thread_time``: what the request itself costs, whatever else runs on the machine),
+for benches on a shared machine where wall-clock latency mostly measures the other processes.
+
+    python bench/request_cpu.py OUT.json        # a server command line for bench/lsp_latency.py --server
+                                                # or bench/pg_editor.py --server (pg_editor --cpu does it)
+
+At exit OUT.json holds ``{"messages": {method: [[cpu_ms, wall_ms], ...]}}`` in arrival order.
+:func:`summary` turns that into p50/p95 CPU-ms per request kind as lsp_latency sends them (the
+first completion, then ``rounds`` completions with an empty prefix, ``rounds`` with the prefix,
+``rounds`` hovers)."""
+from __future__ import annotations
+
+import atexit
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))], 3) if values else 0.0
+
+
+def summary(path: str | Path, rounds: int) -> dict:
+    """p50/p95/mean CPU-ms of the requests lsp_latency timed (see the module docstring)."""
+    messages = json.loads(Path(path).read_text(encoding="utf-8"))["messages"]
+    comp = [m[0] for m in messages.get("textDocument/completion", [])]
+    hover = [m[0] for m in messages.get("textDocument/hover", [])]
+    kinds = {"first_completion": comp[:1], "completion_empty_prefix": comp[1:1 + rounds],
+             "completion_prefix": comp[1 + rounds:1 + 2 * rounds], "hover": hover[-rounds:]}
+    return {k: {"n": len(v), "cpu_p50_ms": pct(v, 50), "cpu_p95_ms": pct(v, 95),
+                "cpu_mean_ms": round(statistics.fmean(v), 3) if v else 0.0}
+            for k, v in kinds.items()}
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    sys.argv = sys.argv[:1]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+    from paperlens.lsp import protocol
+    from paperlens.lsp.server import run
+
+    seen: dict[str, list] = {}
+    handle = protocol.PaperlensProtocol.handle_message
+
+    def timed(self, message):
+        method = message.get("method") if isinstance(message, dict) else getattr(message, "method", None)
+        cpu, wall = time.thread_time(), time.perf_counter()
+        try:
+            return handle(self, message)
+        finally:
+            if isinstance(method, str):
+                seen.setdefault(method, []).append([round((time.thread_time() - cpu) * 1000, 4),
+                                                    round((time.perf_counter() - wall) * 1000, 4)])
+
+    def dump() -> None:
+        out.write_text(json.dumps({"messages": seen}), encoding="utf-8")
+
+    protocol.PaperlensProtocol.handle_message = timed
+    atexit.register(dump)
+    try:
+        run()
+    finally:
+        dump()
+
+
+if __name__ == "__main__":
+    main()
