@@ -101,3 +101,18 @@ def test_word_masks_are_the_words_each_passage_has(library):
             masks.prefetch(half)
             assert all(masks[d] == want[d] for d in docs)         # prefetched and one by one
             assert masks.get(max(want) + 10_000) is None
+
+
+def test_the_nth_largest_score_is_the_sorted_ones(library):
+    rnd = random.Random(7)
+    for size in (1, 5, 200, 1600, 1601, 9000):
+        for n in (1, 3, 50, 200):
+            if n > size:
+                continue
+            for spread in (3, 1000):          # many equal scores, then few
+                values = [rnd.randrange(spread) / 7 for _ in range(size)]
+                assert fast.nth_largest(list(values), n) == sorted(values)[-n]
+    # every 4th score is the guess's sample: high ones only there make it too high (all sorted)
+    values = [0.0] * 2000
+    values[0:400:4] = [9.0] * 100
+    assert fast.nth_largest(list(values), 200) == sorted(values)[-200] == 0.0

@@ -813,7 +813,7 @@ class PaperFields:
                 # refined now (its score is computed if asked for): MaxScore's bound. The
                 # papers kept are copied out (most are left out: popping those cost more)
                 rest = sum(weight * self._max_part(plist) for _, weight, plist, _ in common)
-                least = sorted(score.values())[-EXACT_PAPERS]
+                least = nth_largest(list(score.values()), EXACT_PAPERS)
                 kept = [rid for rid, v in score.items() if v + rest >= least]
                 if len(kept) < len(score):
                     low = (score, mask)       # what the rarer words gave every paper they found
@@ -984,6 +984,22 @@ class PaperDocs:
 
     def has_passages(self, pid: str) -> bool:
         return self._live(pid)[1]
+
+
+def nth_largest(values: list, n: int) -> float:
+    """The n-th largest of ``values`` (``values`` is reordered): a sort in C (heapq's loop is
+    Python). Of many values, those at or above a guess made from every 4th of them are sorted
+    instead (a quarter of the work at 30 times n) when they are at least n: the n largest are
+    among them."""
+    if len(values) >= 8 * n:
+        sample = sorted(values[::4])
+        guess = sample[-min(len(sample), n // 4 + 8)]     # a little below the n-th, most likely
+        above = [v for v in values if v >= guess]
+        if len(above) >= n:
+            above.sort()
+            return above[-n]
+    values.sort()
+    return values[-n]
 
 
 def coordination(mask: int, total: int) -> float:

@@ -459,7 +459,7 @@ def _largest(scores: dict, n: int) -> list:
     values alone, then the few keys at or above it are sorted (~15% less CPU on ~5k passages)."""
     if len(scores) <= n:
         return sorted(scores, key=scores.__getitem__, reverse=True)
-    least = sorted(scores.values())[-n]      # the n-th largest (a sort in C: heapq's loop is Python)
+    least = fast.nth_largest(list(scores.values()), n)
     top = [d for d, s in scores.items() if s >= least]
     top.sort(key=scores.__getitem__, reverse=True)     # stable: ties keep insertion order
     del top[n:]
