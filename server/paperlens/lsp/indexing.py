@@ -20,6 +20,7 @@ import concurrent.futures
 import importlib
 import logging
 import os
+import sys
 import threading
 from typing import Callable, Optional
 
@@ -47,6 +48,33 @@ GC_PAUSED_FILES = 16
 # seconds between two looks at a library's database (its writer's NOTIFY; when it is away, a
 # new connection): on the index thread, never in a request
 REMOTE_POLL_SECONDS = 2.0
+
+
+def release_free_memory() -> None:
+    """Give the pages malloc holds free back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing): an update of a changed file frees tens of megabytes at 10k papers (the previous
+    table's lookups, the joins, the reference lines it copied), and freed heap stayed in the
+    server's RSS. A few milliseconds, off the event loop."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list = []
+
+
+def _malloc_trim():
+    if not _TRIM:
+        trim = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                trim = ctypes.CDLL(None).malloc_trim
+            except (OSError, AttributeError):       # not glibc
+                trim = None
+        _TRIM.append(trim)
+    return _TRIM[0]
 
 
 class Indexing:
@@ -195,10 +223,13 @@ class Indexing:
         if prepared is not None:          # what the first requests need comes first
             concurrent.futures.wait([prepared])
         with self._serial:
-            if paths is not None and len(paths) <= GC_PAUSED_FILES and not any(map(os.path.isdir, paths)):
-                with gc_paused():
-                    return self._update(paths, rebuild)
-            return self._update(paths, rebuild)
+            try:
+                if paths is not None and len(paths) <= GC_PAUSED_FILES and not any(map(os.path.isdir, paths)):
+                    with gc_paused():
+                        return self._update(paths, rebuild)
+                return self._update(paths, rebuild)
+            finally:
+                release_free_memory()
 
     def _update(self, paths: Optional[list[str]], rebuild: bool) -> list:
         library = self.library
@@ -298,6 +329,7 @@ class Indexing:
         is due (the next settle makes it for what that update commits)."""
         if library is self.library and not self.updating():
             make()
+            release_free_memory()
 
     def _warm_parsing(self, library: Library) -> None:
         """On the lane, once: what parsing the first changed file loads (see
