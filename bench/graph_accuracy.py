@@ -174,7 +174,6 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
     # the store's own functions), parsed by each build; the whole entries as parsed (what
     # store.references gives) apart, as JSON text (on disk in an index)
     from paperlens.core.index.whoosh.store import _references, reference_line
-    from paperlens.core.index.base import read_lazily
 
     lines = []
     full = {}
@@ -204,7 +203,9 @@ def synthetic_library(n: int, seeds: Path, refs_per_paper: int = 28, seed: int =
                 yield pid, _references(json.loads(line))
 
         def reference_lines_lazily(self):
-            return read_lazily(self.reference_lines())
+            # as the Whoosh store does: a hash of each line, the line decoded when it is read
+            for pid, line in lines:
+                yield pid, hash(line), (lambda line=line: _references(json.loads(line)))
 
         def references(self, pid):
             self.full_reads += 1

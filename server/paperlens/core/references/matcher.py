@@ -88,9 +88,9 @@ _MAX_RUN_PIECES = 8
 _MAX_RUN_CHARS = 400
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _SIG_BITS = 256
-# candidate sets remembered by the words an entry holds: a few thousand (~1 kB each) serve
-# entries seen again (hovers); a graph's title fields are remembered by their text already
-CANDIDATES_MEMO_MAX = 4_096
+# candidate sets remembered by the title words an entry holds (~250 bytes each): the same
+# title field mis-split with different author lists, in another case, finds them once
+CANDIDATES_MEMO_MAX = 100_000
 
 
 def _pieces(text: str) -> list[str]:
@@ -301,7 +301,8 @@ class ReferenceMatcher:
                        for a, m in pairs.items()}
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = [len(t.tokens) for t in self._titles]
-        self._vocab = frozenset(self._single).union(self._pairs, (u for m in self._pairs.values() for u in m))
+        self._pair_words = frozenset(self._pairs)
+        self._vocab = self._pair_words.union(self._single, (u for m in self._pairs.values() for u in m))
         # A title's signature: one bit per word (the most common words each their own bit). When
         # its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of its own
         # signature in common with the title's: fewer than ``_need`` rule the title out without
@@ -314,7 +315,7 @@ class ReferenceMatcher:
             for w in t.tokens:
                 sig |= bit[w]
             self._sigs.append(sig if sig.bit_count() == len(t.tokens) else 0)
-        self._cands_memo: dict[frozenset, list[int]] = {}
+        self._cands_memo: dict[tuple, tuple[int, ...]] = {}
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
         self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
@@ -394,25 +395,27 @@ class ReferenceMatcher:
         covered first, at most ``candidates``."""
         return self._candidates_of(q.tokens & self._title_words)   # all the answer depends on
 
-    def _candidates_of(self, held: frozenset) -> list[int]:
-        got = self._cands_memo.get(held)
+    def _candidates_of(self, held: frozenset) -> tuple[int, ...]:
+        # remembered by the words in order (a tuple takes a fifth of a set's memory)
+        key = tuple(sorted(held))
+        got = self._cands_memo.get(key)
         if got is None:
             if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
                 self._cands_memo.clear()
-            got = self._cands_memo[held] = self._find_candidates(held)
+            got = self._cands_memo[key] = self._find_candidates(held)
         return got
 
-    def _find_candidates(self, held: frozenset) -> list[int]:
+    def _find_candidates(self, held: frozenset) -> tuple[int, ...]:
         toks = held & self._vocab                    # the entry's words that index some title
         if not toks:
-            return []
+            return ()
         single, pairs = self._single, self._pairs
         seen: set[int] = set()
         if single:
             for w in single.keys() & toks:
                 seen.update(single[w])
         add, update = seen.add, seen.update
-        for w in pairs.keys() & toks:               # the rarer word of a pair
+        for w in toks & self._pair_words:           # the rarer word of a pair
             partners = pairs[w]
             for u in partners.keys() & toks:
                 ks = partners[u]
@@ -421,16 +424,20 @@ class ReferenceMatcher:
                 else:
                     update(ks)
         if not seen:
-            return []
-        tokens, needs, sizes, sigs, bit = self._title_tokens, self._needs, self._title_sizes, self._sigs, self._bit
-        sig = 0
-        for w in held:
-            sig |= bit[w]
-        scored = [(-n / sizes[k], k) for k in seen if (not (s := sigs[k]) or (s & sig).bit_count() >= needs[k])
-                  and (n := len(tokens[k] & held)) >= needs[k]]
+            return ()
+        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
+        if len(seen) > 16:
+            sigs, bit = self._sigs, self._bit
+            sig = 0
+            for w in held:
+                sig |= bit[w]
+            scored = [(-n / sizes[k], k) for k in seen if (not (s := sigs[k]) or (s & sig).bit_count() >= needs[k])
+                      and (n := len(tokens[k] & held)) >= needs[k]]
+        else:
+            scored = [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
-        return [k for _, k in scored[:self.candidates]]
+        return tuple(k for _, k in scored[:self.candidates])
 
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
         """The best similarity of a library title with the entry, and how it was found:
@@ -652,9 +659,7 @@ class ReferenceMatcher:
         toks = frozenset(norm.split()) if "-" not in raw and "‐" not in raw else \
             frozenset(norm.split() + norm_words(raw).split())
         held = toks & self._title_words
-        cands = self._cands_memo.get(held)
-        if cands is None:
-            cands = self._candidates_of(held)
+        cands = self._candidates_of(held)
         if not cands:
             return ()
         q = _Query("", norm, "", "", toks)
