@@ -44,3 +44,27 @@ def test_a_previous_file_changed_since_is_not_copied(tmp_path):
     (tmp_path / "table.json").write_text("[]", encoding="utf-8")       # another process wrote it
     PaperTable(rows).write(tmp_path / "table.tmp", "/lib", previous=first)
     assert (tmp_path / "table.tmp").read_bytes() == _full(rows, tmp_path / "fresh.json")
+
+
+def test_a_loaded_table_finds_its_rows_in_its_file_and_copies_them(tmp_path):
+    rows = [_row(i) for i in range(30)]
+    PaperTable(rows).save(tmp_path / "table.json", "/lib")
+    loaded = PaperTable.load(tmp_path / "table.json", "/lib")
+    loaded.find_row_ends()
+    assert loaded._file[3] is not None and len(loaded._file[3]) == 30
+    changed = loaded.rows[:12] + [_row(99, "New")] + loaded.rows[13:]
+    changed[4].alias_of = "id7"
+    PaperTable(changed).write(tmp_path / "table.tmp", "/lib", previous=loaded, changed=[changed[4]])
+    assert (tmp_path / "table.tmp").read_bytes() == _full(changed, tmp_path / "fresh.json")
+
+
+def test_a_file_not_as_written_is_not_copied_from(tmp_path):
+    rows = [_row(i) for i in range(5)]
+    (tmp_path / "table.json").write_text(json.dumps(json.loads(_full(rows, tmp_path / "a.json")), indent=1),
+                                         encoding="utf-8")        # spaced: the row ends cannot be found
+    loaded = PaperTable.load(tmp_path / "table.json", "/lib")
+    assert len(loaded.rows) == 5
+    loaded.find_row_ends()
+    assert loaded._written_file("/lib") is None
+    PaperTable(loaded.rows).write(tmp_path / "table.tmp", "/lib", previous=loaded)
+    assert (tmp_path / "table.tmp").read_bytes() == _full(rows, tmp_path / "fresh.json")

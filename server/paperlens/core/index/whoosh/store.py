@@ -1246,6 +1246,8 @@ class IndexStore(SearchIndex):
     def warm(self) -> None:
         from paperlens.core.index.whoosh import queries
 
+        # the next changed file's update copies the table's unchanged rows (PaperTable.write)
+        self.table.find_row_ends()
         with self.reading() as reading:
             queries.warm(reading)
 
