@@ -5,7 +5,9 @@ for benches on a shared machine where wall-clock latency mostly measures the oth
     python bench/request_cpu.py OUT.json        # a server command line for bench/lsp_latency.py --server
                                                 # or bench/pg_editor.py --server (pg_editor --cpu does it)
 
-At exit OUT.json holds ``{"messages": {method: [[cpu_ms, wall_ms], ...]}}`` in arrival order.
+At exit OUT.json holds ``{"messages": {method: [[cpu_ms, wall_ms, gc_ms], ...]}}`` in arrival
+order (``gc_ms``: the garbage collector's CPU time during the message; a collection on another
+thread counts in its thread's time, not in ``cpu_ms``).
 :func:`summary` turns that into p50/p95 CPU-ms per request kind as lsp_latency sends them (the
 first completion, then ``rounds`` completions with an empty prefix, ``rounds`` with the prefix,
 ``rounds`` hovers)."""
@@ -31,8 +33,13 @@ def summary(path: str | Path, rounds: int) -> dict:
     hover = [m[0] for m in messages.get("textDocument/hover", [])]
     kinds = {"first_completion": comp[:1], "completion_empty_prefix": comp[1:1 + rounds],
              "completion_prefix": comp[1 + rounds:1 + 2 * rounds], "hover": hover[-rounds:]}
+    gcs = [m[2] if len(m) > 2 else 0.0 for m in messages.get("textDocument/completion", [])]
+    hgcs = [m[2] if len(m) > 2 else 0.0 for m in messages.get("textDocument/hover", [])]
+    gc_of = {"first_completion": gcs[:1], "completion_empty_prefix": gcs[1:1 + rounds],
+             "completion_prefix": gcs[1 + rounds:1 + 2 * rounds], "hover": hgcs[-rounds:]}
     return {k: {"n": len(v), "cpu_p50_ms": pct(v, 50), "cpu_p95_ms": pct(v, 95),
-                "cpu_mean_ms": round(statistics.fmean(v), 3) if v else 0.0}
+                "cpu_mean_ms": round(statistics.fmean(v), 3) if v else 0.0,
+                "gc_ms_total": round(sum(gc_of[k]), 3)}
             for k, v in kinds.items()}
 
 
@@ -43,18 +50,30 @@ def main() -> None:
     from paperlens.lsp import protocol
     from paperlens.lsp.server import run
 
+    import gc
+
     seen: dict[str, list] = {}
     handle = protocol.PaperlensProtocol.handle_message
+    collecting = [0.0, 0.0]         # the garbage collector's time: started at, total (any thread)
+
+    def on_gc(phase, info) -> None:
+        if phase == "start":
+            collecting[0] = time.thread_time()
+        else:
+            collecting[1] += time.thread_time() - collecting[0]
+
+    gc.callbacks.append(on_gc)
 
     def timed(self, message):
         method = message.get("method") if isinstance(message, dict) else getattr(message, "method", None)
-        cpu, wall = time.thread_time(), time.perf_counter()
+        cpu, wall, collected = time.thread_time(), time.perf_counter(), collecting[1]
         try:
             return handle(self, message)
         finally:
             if isinstance(method, str):
                 seen.setdefault(method, []).append([round((time.thread_time() - cpu) * 1000, 4),
-                                                    round((time.perf_counter() - wall) * 1000, 4)])
+                                                    round((time.perf_counter() - wall) * 1000, 4),
+                                                    round((collecting[1] - collected) * 1000, 4)])
 
     def dump() -> None:
         out.write_text(json.dumps({"messages": seen}), encoding="utf-8")
