@@ -384,6 +384,25 @@ def balanced_batches(folder: Path, rels: list[str], n: int) -> list[list[str]]:
     return [sorted(b) for b in batches if b]
 
 
+# An update of at most this many files (a changed file, a few saved at once) commits without
+# merging segments (see IndexStore._merge_small_segments).
+QUICK_COMMIT_FILES = 16
+
+
+def small_merge_due(segments) -> bool:
+    """Whether Whoosh's MERGE_SMALL policy would merge some of ``segments`` (its rule: the
+    smallest segments up to the first ``i > 3`` whose documents together are fewer than
+    ``fib(i + 5)``)."""
+    from whoosh.util import fib
+
+    total = 0
+    for i, count in enumerate(sorted(s.doc_count_all() for s in segments)):
+        total += max(count, 0)
+        if i > 3 and total < fib(i + 5):
+            return True
+    return False
+
+
 def _fault(point: str) -> None:
     """Fault injection for the crash-safety tests: PAPERLENS_FAULT_KILL_AT=<point> kills this
     process with SIGKILL when it reaches that point of an update."""
@@ -1084,7 +1103,10 @@ class IndexStore(SearchIndex):
                                         heads=_heads(results))
             self._check_abort()
             _fault("incremental-before-commit")
-            writer.commit()
+            # a few changed files are committed without merging segments (searchable at once);
+            # Whoosh's merge of the small segments, when due, is a commit of its own after it
+            quick = only is not None and total <= QUICK_COMMIT_FILES
+            writer.commit(merge=False) if quick else writer.commit()
             _fault("incremental-after-commit")
         except BaseException:
             writer.abandon()
@@ -1093,8 +1115,36 @@ class IndexStore(SearchIndex):
         # the searcher the next search would open anyway: no extra set of segment readers
         with self.using() as searcher:
             self._side_files(searcher.reader())
+        if quick:
+            self._merge_small_segments()
         if progress:
             progress(total, total, "")
+
+    def _merge_small_segments(self) -> None:
+        """Whoosh's merge of small segments (MERGE_SMALL: every ~10 changed files at 10k papers,
+        1-2 CPU-s), after the changed files' commit rather than in it: the change is searchable
+        meanwhile. Nothing is written when no merge is due. A merge that fails is tried again
+        by the next commit."""
+        self._check_abort()
+        try:
+            writer = _new_writer(self.ix(), timeout=30.0, limitmb=INCREMENTAL_POOL_MB)
+        except Exception as exc:     # the index is locked or unreadable: the next commit merges
+            log.info("merging small segments of %s later: %s", self.index_dir, exc)
+            return
+        try:
+            if not small_merge_due(writer.segments):
+                writer.abandon()
+                return
+            writer.commit()
+        except Aborted:
+            writer.abandon()
+            raise
+        except Exception:
+            writer.abandon()
+            log.exception("merging small segments of %s failed; the next commit merges them", self.index_dir)
+            return
+        with self.using() as searcher:
+            self._side_files(searcher.reader())
 
     def _rebuild(self, report: IndexReport, reason: str, progress: Optional[Progress]) -> None:
         """Index everything into a directory aside, then swap it in."""
