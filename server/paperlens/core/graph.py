@@ -16,8 +16,8 @@ a build from scratch gives. The result is the graph :func:`build` gives, edge fo
 from __future__ import annotations
 
 import unicodedata
-from sys import intern
 from collections.abc import Mapping
+from sys import intern
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.core.identity import norm_title, norm_words
