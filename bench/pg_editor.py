@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -122,8 +123,6 @@ def main() -> None:
     folder = (corpus.corpus_dir(args.papers, pdf_share=args.pdf_share) / "library").resolve()
     index_path = tempfile.mkdtemp(prefix="pg-editor-")
     if args.whoosh_index:
-        import shutil
-
         shutil.copytree(args.whoosh_index, index_path, dirs_exist_ok=True)
         db, backend = {"whoosh_index": args.whoosh_index}, "whoosh"
         configure({"paperlens": {"indexPath": index_path}})
@@ -137,11 +136,14 @@ def main() -> None:
                             rounds=args.rounds, prefix=args.prefix or manifest.get("prefix2") or "va",
                             query="attention transformer", index_timeout=600, burst=args.burst,
                             settle=args.settle)
-    result = asyncio.run(lsp_latency.run(ns))
-    if args.cpu and cpu_file.exists() and not args.burst:
-        import request_cpu
+    try:
+        result = asyncio.run(lsp_latency.run(ns))
+        if args.cpu and cpu_file.exists() and not args.burst:
+            import request_cpu
 
-        result["cpu"] = request_cpu.summary(cpu_file, args.rounds)
+            result["cpu"] = request_cpu.summary(cpu_file, args.rounds)
+    finally:          # (a copy of a Whoosh index is ~0.5 GB at 10k)
+        shutil.rmtree(index_path, ignore_errors=True)
     print(json.dumps({"phase": "editor", "backend": backend, "database": db, **result}), flush=True)
 
 
