@@ -389,7 +389,8 @@ class PaperTable:
         for i, r in enumerate(self.rows):
             if r.alias_of:
                 continue          # merged into its bibliography entry: complete that one
-            add(key_rows, fold(r.key), i)
+            key = fold(r.key)
+            add(key_rows, r.key if key == r.key else key, i)     # (lower() copies even a lower-case key)
             for s in r.surnames:
                 for w in words(fold(s)):
                     add(name_rows, w, i)
