@@ -93,3 +93,18 @@ def test_scores_are_those_of_each_rows_own_tokens():
         got, total = table.complete(query, limit=10 ** 6)
         want = _brute(table, query)
         assert {r.id: s for s, r in got} == want and total == len(want), query
+
+
+def test_an_empty_query_before_the_word_index_lists_the_built_order_and_is_kept():
+    early = _table()
+    first = early.complete("", limit=5)
+    more = early.complete("", limit=12)              # a larger list than the one kept: selected again
+    again = early.complete("", limit=7)
+    assert not early._built                         # answered without the word index
+    built = _table()
+    built.ensure_built()
+    want, total = built.complete("", limit=12)
+    ids = [r.id for _, r in want]
+    assert [r.id for _, r in more[0]] == ids and more[1] == total
+    assert [r.id for _, r in first[0]] == ids[:5] and [r.id for _, r in again[0]] == ids[:7]
+    assert again[0] is not early._few[1]            # a caller's list, not the kept one
