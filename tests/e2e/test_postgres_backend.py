@@ -122,7 +122,7 @@ async def test_an_editor_completes_and_searches_what_the_writer_indexed(client: 
     assert hits and hits[0]["key"] == "vaswani2017attention" and hits[0]["file"] == str(folder / "refs.bib")
     got = await status(client)
     assert got["index"] == {"backend": "postgresql", "url": pg_url.replace(f"paperlens:{PASSWORD}@", ""),
-                            "reachable": True, "error": ""}
+                            "reachable": True, "outdated": False, "error": ""}
     assert got["papers"] == 1
 
     # the writer commits more: the server's table follows (NOTIFY), without indexing itself
@@ -216,6 +216,7 @@ async def test_an_editor_on_a_database_of_an_older_format_says_to_index_again(cl
     got = await client.pushed.until(lambda s: s["index"].get("error"))
     older = "the library's database was written by an older paperlens; run paperlens index --backend"
     assert got["index"]["error"].startswith(older) and PASSWORD not in str(got)
+    assert got["index"]["reachable"] is True and got["index"]["outdated"] is True   # it answers: old tables
     assert (await search_fails(client, "attention")).startswith(f"the library cannot be searched: {older}")
     told = await said(client, older)
     assert len(told) == 1 and PASSWORD not in told[0]

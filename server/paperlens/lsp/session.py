@@ -314,12 +314,12 @@ class Session:
     def index_status(self) -> dict:
         """Where the folders' indexes are: ``{"backend": "whoosh"}``, or the library's database
         (``backend: "postgresql"``, its URL without user name or password, whether it answers,
-        and why not)."""
+        whether its tables are of an older format (``outdated``: index again), and why not)."""
         status = self.index.library.backend_status()
         if status is None:
             return {"backend": "whoosh"}
         return {"backend": status["kind"], "url": status["url"], "reachable": status["reachable"],
-                "error": status["error"]}
+                "outdated": bool(status.get("outdated")), "error": status["error"]}
 
     def zotero_status(self) -> dict:
         """Which Zotero library is read: its folder, whether it is configured or the default
