@@ -395,11 +395,38 @@ def _paragraphs(text: str, a: int, b: int) -> tuple:
 
 
 _parts_lock = threading.Lock()
-_parts: "OrderedDict[tuple, dict]" = OrderedDict()       # (language, macros, paragraph) -> profiles
+
+
+class _KeptBySize:
+    """Profiles remembered under their key, the least recently used let go past ``most``
+    entries or ``chars`` characters of the text they were read from (a draft of a few huge
+    paragraphs)."""
+
+    def __init__(self, most: int, chars: int):
+        self.most, self.chars = most, chars
+        self.held: "OrderedDict[tuple, tuple[object, int]]" = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple):
+        with _parts_lock:
+            held = self.held.get(key)
+            if held is None:
+                return None
+            self.held.move_to_end(key)
+            return held[0]
+
+    def keep(self, key: tuple, made, size: int) -> None:
+        with _parts_lock:
+            if key not in self.held:
+                self.held[key] = (made, size)
+                self.size += size
+            while self.held and (len(self.held) > self.most or self.size > self.chars):
+                _, (_, gone) = self.held.popitem(last=False)
+                self.size -= gone
+
+
+_parts = _KeptBySize(4096, 4_000_000)                   # (language, macros, paragraph) -> profiles
 _merged: "OrderedDict[tuple, dict]" = OrderedDict()      # (language, macros, before, after) -> profiles
-PARAGRAPHS_KEPT = 4096
-PARAGRAPH_CHARS_KEPT = 4_000_000     # and at most this many characters of them (a draft of a few
-_parts_chars = 0                     # huge paragraphs)
 
 
 def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
@@ -423,10 +450,7 @@ def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict
 
 
 CHUNK = 16               # paragraphs in a chunk, on average
-CHUNKS_KEPT = 512
-CHUNK_CHARS_KEPT = 4_000_000
-_chunks_held: "OrderedDict[tuple, _Read]" = OrderedDict()
-_chunks_chars = 0
+_chunks_held = _KeptBySize(512, 4_000_000)               # (language, macros, chunk) -> profiles
 
 
 def _chunks(parts: tuple) -> list:
@@ -447,23 +471,13 @@ def _chunks(parts: tuple) -> list:
 def _chunk_profiles(chunk: tuple, language: str, macros) -> "_Read":
     """The merged profiles of a run of paragraphs (``groups``: each paragraph's citations, those
     with any), remembered by the run's paragraphs."""
-    global _chunks_chars
     key = (language, macros, chunk)
-    with _parts_lock:
-        held = _chunks_held.get(key)
-        if held is not None:
-            _chunks_held.move_to_end(key)
-            return held
+    held = _chunks_held.get(key)
+    if held is not None:
+        return held
     reads = [_part_profiles(part, language, macros) for part in chunk]
     made = _combine(reads, tuple(read.groups for read in reads if read.groups))
-    size = sum(len(part[0]) for part in chunk)
-    with _parts_lock:
-        if key not in _chunks_held:
-            _chunks_held[key] = made
-            _chunks_chars += size
-        while _chunks_held and (len(_chunks_held) > CHUNKS_KEPT or _chunks_chars > CHUNK_CHARS_KEPT):
-            old, _ = _chunks_held.popitem(last=False)
-            _chunks_chars -= sum(len(part[0]) for part in old[2])
+    _chunks_held.keep(key, made, sum(len(part[0]) for part in chunk))
     return made
 
 
@@ -492,21 +506,12 @@ def _combine(reads: list, groups: tuple) -> "_Read":
 
 
 def _part_profiles(part: tuple, language: str, macros) -> dict:
-    global _parts_chars
     key = (language, macros, part)
-    with _parts_lock:
-        held = _parts.get(key)
-        if held is not None:
-            _parts.move_to_end(key)
-            return held
+    held = _parts.get(key)
+    if held is not None:
+        return held
     made = _read_profiles(part[0], language, macros, None, part[1])
-    with _parts_lock:
-        if key not in _parts:
-            _parts[key] = made
-            _parts_chars += len(part[0])
-        while _parts and (len(_parts) > PARAGRAPHS_KEPT or _parts_chars > PARAGRAPH_CHARS_KEPT):
-            old, _ = _parts.popitem(last=False)
-            _parts_chars -= len(old[2][0])
+    _parts.keep(key, made, len(part[0]))
     return made
 
 

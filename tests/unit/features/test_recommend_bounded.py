@@ -118,13 +118,12 @@ def test_the_papers_the_citation_graph_links_to_a_nearby_one_rank_first_for_each
 
 
 def test_the_paragraphs_kept_are_bounded_in_number_and_characters(monkeypatch):
-    monkeypatch.setattr(recommend, "_parts", recommend.OrderedDict())
-    monkeypatch.setattr(recommend, "_parts_chars", 0)
-    monkeypatch.setattr(recommend, "PARAGRAPH_CHARS_KEPT", 10 * len(FILLER))
+    kept = recommend._KeptBySize(4096, 10 * len(FILLER))
+    monkeypatch.setattr(recommend, "_parts", kept)
     for n in range(30):
         recommend._part_profiles((f"{FILLER} paragraph {n} \\cite{{k{n}}}.", len(FILLER) + 30), "latex", None)
-    assert len(recommend._parts) <= 10
-    assert recommend._parts_chars == sum(len(key[2][0]) for key in recommend._parts) <= 10 * len(FILLER)
-    monkeypatch.setattr(recommend, "PARAGRAPHS_KEPT", 3)
+    assert len(kept.held) <= 10
+    assert kept.size == sum(len(key[2][0]) for key in kept.held) <= 10 * len(FILLER)
+    kept.most = 3
     recommend._part_profiles(("Short \\cite{k99}.", 17), "latex", None)
-    assert len(recommend._parts) == 3 and set(recommend._parts[next(reversed(recommend._parts))]) == {"k99"}
+    assert len(kept.held) == 3 and set(kept.held[next(reversed(kept.held))][0]) == {"k99"}
