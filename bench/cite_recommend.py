@@ -1,6 +1,6 @@
 """What to cite here, measured: leave-one-out on real documents, and completion latency at 10k. JSON.
 
-    python bench/cite_recommend.py --docs DIR [--index-root DIR] [--names a,b]
+    python bench/cite_recommend.py --docs DIR [--index-root DIR] [--names a,b] [--dev-pdfs DIR]
                                    [--latency-library FOLDER --latency-index DIR] [--runs N]
 
 DIR holds the development documents (``bash bench/cite_docs.sh MIRROR DIR``): for each thesis,
@@ -38,12 +38,31 @@ shared machine the wall time is mostly waiting; the load average is printed):
 * the first request (which starts the titles' index and, when installed, the word embeddings'
   model), the titles' index (and embeddings) apart, their size, and with
   ``--graph`` the citation graph built first (as the server has it after indexing).
+
+``--dev-pdfs DIR`` (the development PDFs, ``bash ../shared/dev-pdfs/extract.sh MIRROR DIR``,
+indexed as one library under ``--index-root``/devpdfs) measures the same on full texts. Each
+citing sentence bench/citation_support.py finds through the library's citation graph (paper A
+of the library citing library paper B) is a case (``pairs``). A's text (its passages, the
+reference list left out, its sections as ``\\section{}``) is written as a LaTeX draft whose
+citations of library papers (numeric markers, ``[Hel07]`` keys, author-year names, matched as
+evidence.citing_sentences matches them) are ``\\cite{}`` of their keys, its other citations
+dropped; at the pair's citation the keys are removed (the cursor in the empty ``\\cite{}``,
+the draft's other citations kept, as above) and B's rank among the whole library but A is
+recorded for ``today``, ``bm25`` and ``context`` (``lexical``) as above. A is not offered (its
+row is skipped as a draft's own paper is) and its links are taken out of the citation graph
+the ranking reads (a draft's reference list is not in the library). ``pairs_cited_nowhere_else``:
+the same pairs with B's key also taken out of the draft's other citations (B cited there for the
+first time: no words written around its other citations, no recency of use; the hardest case and
+the honest one for a first citation). ``all_citations``: every citation of those drafts naming a
+library paper (each key), as ``pairs``. ``--written`` cuts each draft as above. ``--ranks``: each
+pair's ranks and the context's first three keys.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -131,6 +150,199 @@ def evaluate(folder: Path, index_root: Path, written: bool = False) -> dict:
     return {"document": folder.name, "library_papers": n, "citations": citations_seen,
             "seconds": round(time.perf_counter() - started, 1),
             **{name: metrics(rs) for name, rs in out.items()}, "_ranks": out}
+
+
+# -- --dev-pdfs: the citing sentences of real full texts ------------------------------------
+
+_LATEX_SPECIAL = str.maketrans({c: " " for c in "\\{}$%&#_^~"})     # (PDF text is no LaTeX)
+
+
+def _markers(text: str, links: dict, rows: dict) -> list[tuple[int, int, str, int]]:
+    """(start, end, cited id, where evidence.citing_sentences reads it) of each citation of a
+    library paper in a passage of the paper citing ``links`` ({cited id: label}), matched as
+    evidence.citing_sentences matches them."""
+    from paperlens.core.references.numeric import find_numeric_citations
+
+    numeric = find_numeric_citations(text) if "[" in text else []
+    out = []
+    for cited, label in links.items():
+        row = rows.get(cited)
+        if row is None or not label:
+            continue
+        surname, year = (row.surnames or [""])[0], row.year or ""
+        found: list = []
+        if label.isdigit():
+            found = [(c.span.start, c.span.end) for c in numeric if label in c.labels]
+        elif label in text:
+            key = re.compile(r"\[[^\[\]]{0,60}\b" + re.escape(label) + r"\b[^\[\]]{0,60}\]")
+            found = [m.span() for m in key.finditer(text)]
+        if not found and surname and year and surname in text:
+            named = re.compile(r"\b" + re.escape(surname) + r"\b[^.;\n]{0,60}?\b" + re.escape(year) + r"[a-z]?\b")
+            found = [m.span() for m in named.finditer(text)]
+        for a, b in found:
+            if a < 3 and re.match(r"\s*\[?\d{1,3}\]?\s+[A-Z][a-z]+,", text[a:a + 40]):
+                continue      # an entry of a reference list
+            out.append((a, b, cited, a))
+    return sorted(out)
+
+
+def pdf_draft(passages, links: dict, rows: dict) -> tuple[str, dict]:
+    """A citing paper's text as a LaTeX draft (see the module's doc) and {(passage number, where
+    evidence.citing_sentences reads the citation, cited id): offset of the citation's keys}."""
+    from paperlens.core.evidence import REFERENCES_HEADING
+
+    parts, at_of = [], {}
+    size, section = 0, None
+
+    def put(s: str) -> None:
+        nonlocal size
+        parts.append(s)
+        size += len(s)
+    for n, p in enumerate(passages):
+        if REFERENCES_HEADING.search(p.section or ""):
+            continue
+        if p.section and p.section != section:
+            put(f"\\section{{{' '.join(p.section.translate(_LATEX_SPECIAL).split())}}}\n\n")
+        section = p.section
+        text = p.text.translate(_LATEX_SPECIAL)
+        merged: list = []         # (start, end, [cited ids], [reading points]) without overlaps
+        for a, b, cited, read in _markers(p.text, links, rows):
+            if merged and a < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+                merged[-1][2].append(cited)
+                merged[-1][3].append((read, cited))
+            else:
+                merged.append([a, b, [cited], [(read, cited)]])
+        last = 0
+        for a, b, cited, reads in merged:
+            put(text[last:a] + "\\cite{")
+            for read, c in reads:
+                at_of[(n, read, c)] = size
+            put(",".join(dict.fromkeys(rows[c].key for c in cited)) + "}")
+            last = b
+        put(text[last:] + "\n\n")
+    return "".join(parts), at_of
+
+
+def _without(graph, citing: str):
+    """The citation graph without the links of ``citing`` (its reference list)."""
+    from paperlens.core.graph import CitationGraph
+
+    out = CitationGraph()
+    for a, cited_map in graph.cites.items():
+        if a != citing:
+            for b, label in cited_map.items():
+                out.add(a, b, label)
+    return out
+
+
+def _uncite(text: str, key: str) -> str:
+    """``text`` without ``key`` in its ``\\cite{}`` (an emptied citation dropped)."""
+    def drop(m):
+        kept = [k for k in m.group(1).split(",") if k != key]
+        return "\\cite{" + ",".join(kept) + "}" if kept else ""
+    return re.sub(r"\\cite\{([^{}]*)\}", drop, text)
+
+
+class _DraftView(LocalView):
+    """The library as completion sees it while A's draft is written: the citation graph without A's links."""
+
+    def __init__(self, library, graph) -> None:
+        super().__init__(library)
+        self._graph = graph
+
+    def graph(self, wait: bool = False):
+        return self._graph
+
+
+def evaluate_pdfs(folder: Path, index_root: Path, written: bool = False) -> dict:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import citation_support
+    from paperlens.core import evidence
+
+    folder = folder.resolve()
+    library = Library([folder], str(index_root / "devpdfs"))
+    library.update()
+    graph = library.graph()
+    base = LocalView(library)
+    rows = {r.id: r for r in library.rows() if not r.alias_of}
+    texts = {i: citation_support.passages_of(library, i) for i in rows}
+    pairs, links = citation_support.citing_pairs(graph, rows, texts)
+    n = len(library.rows())
+    embedded = embed.available()
+    methods = ["today", "bm25", "context"] + (["lexical"] if embedded else [])
+    if embedded:
+        embed.title_vectors(completion._kept.rows(base), wait=True)
+    out = {"pairs": {m: [] for m in methods}, "pairs_cited_nowhere_else": {m: [] for m in methods},
+           "all_citations": {m: [] for m in methods}}
+    missed = []              # pairs whose citation is not found in the draft
+    started = time.perf_counter()
+    by_citing: dict = {}
+    for pair in pairs:
+        by_citing.setdefault(pair[2], []).append(pair)
+    for citing in sorted({a for a in graph.cites if texts.get(a)} | set(by_citing)):
+        own = rows[citing]
+        text, at_of = pdf_draft(texts[citing], graph.cites.get(citing, {}), rows)
+        view = _DraftView(library, _without(graph, citing))
+        path = Path(own.source)
+        keys = frozenset(rows[c].key for c in graph.cites.get(citing, {}))
+        ranked_at: dict = {}      # cursor -> {method: order}
+
+        def orders(doc_text: str, cursor: int) -> dict:
+            if written:
+                end = doc_text.find("\n\n", cursor)
+                doc_text = doc_text[:end] if end >= 0 else doc_text
+            doc = make_snapshot(path.as_uri(), doc_text, "latex", path)
+            o = {}
+            today = completion.complete(doc, cursor, view, limit=n, by_context=False)
+            o["today"] = [i.key for i in today.items] if today else []
+            q = recommend.search_query(recommend.context(doc_text, cursor, "latex"))
+            o["bm25"] = [h.key for h in view.search(q, n, per_paper=1)] if q else []
+            ranked = completion.complete(doc, cursor, view, limit=n, embeddings=embedded)
+            o["context"] = [i.key for i in ranked.items] if ranked else []
+            if embedded:
+                lexical = completion.complete(doc, cursor, view, limit=n, embeddings=False)
+                o["lexical"] = [i.key for i in lexical.items] if lexical else []
+            return {m: [k for k in order if k != own.key] for m, order in o.items()}   # never A itself
+
+        for doc_text, cursor, wanted in cases(text, keys):
+            ranked_at[cursor] = (orders(doc_text, cursor), wanted)
+            for m in methods:
+                out["all_citations"][m] += ranks(ranked_at[cursor][0][m], wanted)
+        for pid, sentence, _, cited, how in by_citing.get(citing, []):
+            cursor = None
+            for (pn, read, c), at in at_of.items():
+                if c == cited and evidence.plain_sentence_at(texts[citing][pn].text, read) == sentence:
+                    cursor = at
+                    break
+            if cursor is None or cursor not in ranked_at:
+                missed.append(pid)
+                continue
+            order, wanted = ranked_at[cursor]
+            key = rows[cited].key
+            for m in methods:
+                out["pairs"][m] += ranks(order[m], [key] + [k for k in wanted if k != key])[:1]
+            # the same with B cited nowhere else in the draft (its first citation: no words
+            # written around its other citations, no recency)
+            doc_text = next(d for d, c, _ in cases(text, keys) if c == cursor)
+            before, after = _uncite(doc_text[:cursor], key), _uncite(doc_text[cursor:], key)
+            alone = orders(before + after, len(before))
+            for m in methods:
+                out["pairs_cited_nowhere_else"][m] += ranks(alone[m], [key] + [k for k in wanted if k != key])[:1]
+            out.setdefault("_pairs", []).append({"id": pid, "how": how, "sentence": sentence,
+                                                 **{m: out["pairs"][m][-1] for m in methods},
+                                                 "cited_nowhere_else": {m: out["pairs_cited_nowhere_else"][m][-1]
+                                                                        for m in methods},
+                                                 "context_top": order["context"][:3],
+                                                 "context_top_cited_nowhere_else": alone["context"][:3]})
+    library.close()
+    return {"folder": str(folder), "library_papers": n, "candidates": n - 1, "graph_links": links,
+            "pairs_found": len(pairs), "pairs_not_placed": missed,
+            "seconds": round(time.perf_counter() - started, 1),
+            "pairs": {m: metrics(rs) for m, rs in out["pairs"].items()},
+            "pairs_cited_nowhere_else": {m: metrics(rs) for m, rs in out["pairs_cited_nowhere_else"].items()},
+            "all_citations": {m: metrics(rs) for m, rs in out["all_citations"].items()},
+            "_ranks": out.get("_pairs", [])}
 
 
 def _idle() -> None:
@@ -255,6 +467,7 @@ def main() -> None:
     ap.add_argument("--docs", type=Path)
     ap.add_argument("--index-root", type=Path, default=Path("/tmp/citebench"))
     ap.add_argument("--names", default="")
+    ap.add_argument("--dev-pdfs", type=Path, help="the development PDFs: leave-one-out at their citing sentences")
     ap.add_argument("--latency-library", type=Path)
     ap.add_argument("--latency-index", type=Path)
     ap.add_argument("--runs", type=int, default=3)
@@ -279,6 +492,11 @@ def main() -> None:
                 d.pop("_ranks")
         report["documents"] = docs
         report["overall"] = overall
+    if args.dev_pdfs:
+        pdfs = evaluate_pdfs(args.dev_pdfs, args.index_root, args.written)
+        if not args.ranks:
+            pdfs.pop("_ranks")
+        report["dev_pdfs"] = pdfs
     if args.latency_library:
         report["latency"] = latency(args.latency_library, args.latency_index, args.runs, args.graph,
                                     not args.no_embed)
