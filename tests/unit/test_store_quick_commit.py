@@ -3,8 +3,6 @@ segments in a commit of its own when Whoosh's policy says they are due (store.py
 change is searchable before the merge, and segments do not pile up."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from paperlens.core.index.search import search
 from paperlens.core.index.whoosh import store as store_mod
 from paperlens.core.index.whoosh.store import IndexStore
