@@ -394,39 +394,39 @@ def _paragraphs(text: str, a: int, b: int) -> tuple:
     return tuple(out)
 
 
-_parts_lock = threading.Lock()
+class _Kept:
+    """Values remembered under their key (thread-safe), the least recently used let go past
+    ``most`` entries or, with ``chars``, past that many characters of the text they were made
+    from (each value's size given when kept: a draft of a few huge paragraphs)."""
 
-
-class _KeptBySize:
-    """Profiles remembered under their key, the least recently used let go past ``most``
-    entries or ``chars`` characters of the text they were read from (a draft of a few huge
-    paragraphs)."""
-
-    def __init__(self, most: int, chars: int):
+    def __init__(self, most: int, chars: int = 0):
         self.most, self.chars = most, chars
         self.held: "OrderedDict[tuple, tuple[object, int]]" = OrderedDict()
         self.size = 0
+        self._lock = threading.Lock()
 
     def get(self, key: tuple):
-        with _parts_lock:
+        with self._lock:
             held = self.held.get(key)
             if held is None:
                 return None
             self.held.move_to_end(key)
             return held[0]
 
-    def keep(self, key: tuple, made, size: int) -> None:
-        with _parts_lock:
-            if key not in self.held:
-                self.held[key] = (made, size)
-                self.size += size
-            while self.held and (len(self.held) > self.most or self.size > self.chars):
+    def keep(self, key: tuple, made, size: int = 0) -> None:
+        with self._lock:
+            was = self.held.pop(key, None)      # (one made for an object gone, whose id came back)
+            if was is not None:
+                self.size -= was[1]
+            self.held[key] = (made, size)
+            self.size += size
+            while self.held and (len(self.held) > self.most or (self.chars and self.size > self.chars)):
                 _, (_, gone) = self.held.popitem(last=False)
                 self.size -= gone
 
 
-_parts = _KeptBySize(4096, 4_000_000)                   # (language, macros, paragraph) -> profiles
-_merged: "OrderedDict[tuple, dict]" = OrderedDict()      # (language, macros, before, after) -> profiles
+_parts = _Kept(4096, 4_000_000)          # (language, macros, paragraph) -> profiles
+_merged = _Kept(8)                       # (language, macros, before, after) -> profiles
 
 
 def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
@@ -435,22 +435,17 @@ def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict
     (:func:`_chunks`), each remembered by its paragraphs: a completion in another paragraph
     merges the few chunks that changed, then ~30 chunks instead of ~400 paragraphs."""
     key = (language, macros, before, after)
-    with _parts_lock:
-        held = _merged.get(key)
-        if held is not None:
-            _merged.move_to_end(key)
-            return held
+    held = _merged.get(key)
+    if held is not None:
+        return held
     reads = [_chunk_profiles(chunk, language, macros) for chunk in _chunks(before) + _chunks(after)]
     out = _combine(reads, tuple(p for read in reads for p in read.groups))
-    with _parts_lock:
-        _merged[key] = out
-        while len(_merged) > 8:
-            _merged.popitem(last=False)
+    _merged.keep(key, out)
     return out
 
 
 CHUNK = 16               # paragraphs in a chunk, on average
-_chunks_held = _KeptBySize(512, 4_000_000)               # (language, macros, chunk) -> profiles
+_chunks_held = _Kept(512, 4_000_000)     # (language, macros, chunk) -> profiles
 
 
 def _chunks(parts: tuple) -> list:
@@ -719,8 +714,7 @@ def title_index(rows: Sequence, wait: bool = True) -> Optional[TitleIndex]:
 
 # -- ranking ---------------------------------------------------------------------------------
 
-_searches_lock = threading.Lock()
-_searches: "OrderedDict[tuple, list]" = OrderedDict()
+_searches = _Kept(16)         # (query, the rows' state) -> (the first row, hits)
 
 
 def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list:
@@ -730,18 +724,13 @@ def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list
     yet (it runs in the background): nothing is remembered."""
     state = (len(rows), id(rows[0]), id(rows[-1])) if rows else (0,)
     key = (query, state)
-    with _searches_lock:
-        held = _searches.get(key)
-        if held is not None and held[0] is (rows[0] if rows else None):
-            _searches.move_to_end(key)
-            return held[1]
+    held = _searches.get(key)
+    if held is not None and held[0] is (rows[0] if rows else None):
+        return held[1]
     hits = search(query)
     if hits is None:          # not found yet (searched in the background): not kept
         return []
-    with _searches_lock:
-        _searches[key] = (rows[0] if rows else None, hits)       # (the row keeps its id unique)
-        while len(_searches) > 16:
-            _searches.popitem(last=False)
+    _searches.keep(key, (rows[0] if rows else None, hits))       # (the row keeps its id unique)
     return hits
 
 
@@ -1056,31 +1045,25 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
 
 
 HEADING_KEEP = 50        # titles a section's title adds to (the best)
-_heading_lock = threading.Lock()
-_heading_held: "OrderedDict[tuple, tuple]" = OrderedDict()
+_heading_held = _Kept(64)     # (id of a titles' index, a section's title) -> (the index, scores)
 
 
 def _heading_scores(index: TitleIndex, title: str) -> dict[int, float]:
     """{row: 0..1} the titles' fit to a section's title (remembered per titles' index: the
     section stays while the user writes in it)."""
     key = (id(index), title)
-    with _heading_lock:
-        held = _heading_held.get(key)
-        if held is not None and held[0] is index:
-            return held[1]
+    held = _heading_held.get(key)
+    if held is not None and held[0] is index:
+        return held[1]
     scores = index.score({st: 1.0 for st, _ in terms(title)})
     if len(scores) > HEADING_KEEP:
         scores = dict(heapq.nlargest(HEADING_KEEP, scores.items(), key=itemgetter(1)))
     made = _normalise(scores)
-    with _heading_lock:
-        _heading_held[key] = (index, made)
-        while len(_heading_held) > 64:
-            _heading_held.popitem(last=False)
+    _heading_held.keep(key, (index, made))
     return made
 
 
-_locality_lock = threading.Lock()
-_locality_held: "OrderedDict[tuple, tuple]" = OrderedDict()
+_locality_held = _Kept(16)    # (ids of a titles' index and paragraphs) -> (them, the factor)
 BIB_EVIDENCE = 6         # citations in a row needed before the file's order counts
 BIB_FULL = 0.15          # the share of them (above chance) at which it counts fully
 
@@ -1090,10 +1073,9 @@ def _bib_locality(index: TitleIndex, paragraphs: tuple) -> float:
     next to one another (:data:`BIB_CLOSE` places) in the library's files, above chance; 0 with
     fewer than :data:`BIB_EVIDENCE` such pairs. Remembered per index and paragraphs."""
     key = (id(index), id(paragraphs))
-    with _locality_lock:
-        held = _locality_held.get(key)
-        if held is not None and held[0] is index and held[1] is paragraphs:
-            return held[2]
+    held = _locality_held.get(key)
+    if held is not None and held[0] is index and held[1] is paragraphs:
+        return held[2]
     by_key, place, segment = index.by_key, index.place, index.segment
     sizes = Counter(segment)
     pairs = hits = 0
@@ -1117,15 +1099,11 @@ def _bib_locality(index: TitleIndex, paragraphs: tuple) -> float:
                 expected += min(1.0, chance)
             last = here
     factor = 0.0 if pairs < BIB_EVIDENCE else max(0.0, min(1.0, (hits - expected) / (BIB_FULL * pairs)))
-    with _locality_lock:
-        _locality_held[key] = (index, paragraphs, factor)
-        while len(_locality_held) > 16:
-            _locality_held.popitem(last=False)
+    _locality_held.keep(key, (index, paragraphs, factor))
     return factor
 
 
-_linked_lock = threading.Lock()
-_linked_held: "OrderedDict[tuple, tuple]" = OrderedDict()
+_linked_held = _Kept(2048)    # (id of a graph, a paper id) -> (the graph, its links)
 
 
 def _linked(graph, rid: str) -> tuple:
@@ -1134,10 +1112,9 @@ def _linked(graph, rid: str) -> tuple:
     per graph (a graph is built anew when the library changes), so a paper cited nearby in
     several completions is walked once (~1,000 links a paragraph at 10k papers)."""
     key = (id(graph), rid)
-    with _linked_lock:
-        held = _linked_held.get(key)
-        if held is not None and held[0] is graph:
-            return held[1]
+    held = _linked_held.get(key)
+    if held is not None and held[0] is graph:
+        return held[1]
     linked: Counter = Counter()
     for other in graph.cites.get(rid, {}):
         linked[other] += 1.0
@@ -1147,10 +1124,7 @@ def _linked(graph, rid: str) -> tuple:
             if other != rid:
                 linked[other] += 0.5
     made = tuple(linked.items())
-    with _linked_lock:
-        _linked_held[key] = (graph, made)
-        while len(_linked_held) > 2048:
-            _linked_held.popitem(last=False)
+    _linked_held.keep(key, (graph, made))
     return made
 
 

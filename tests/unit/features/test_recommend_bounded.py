@@ -118,7 +118,7 @@ def test_the_papers_the_citation_graph_links_to_a_nearby_one_rank_first_for_each
 
 
 def test_the_paragraphs_kept_are_bounded_in_number_and_characters(monkeypatch):
-    kept = recommend._KeptBySize(4096, 10 * len(FILLER))
+    kept = recommend._Kept(4096, 10 * len(FILLER))
     monkeypatch.setattr(recommend, "_parts", kept)
     for n in range(30):
         recommend._part_profiles((f"{FILLER} paragraph {n} \\cite{{k{n}}}.", len(FILLER) + 30), "latex", None)
