@@ -159,30 +159,18 @@ _LATEX_SPECIAL = str.maketrans({c: " " for c in "\\{}$%&#_^~"})     # (PDF text 
 
 def _markers(text: str, links: dict, rows: dict) -> list[tuple[int, int, str, int]]:
     """(start, end, cited id, where evidence.citing_sentences reads it) of each citation of a
-    library paper in a passage of the paper citing ``links`` ({cited id: label}), matched as
-    evidence.citing_sentences matches them."""
-    from paperlens.core.references.numeric import find_numeric_citations
+    library paper in a passage of the paper citing ``links`` ({cited id: label}), found as
+    evidence.citing_sentences finds them (evidence.citation_finder; a marker naming any number
+    of entries)."""
+    from paperlens.core.evidence import citation_finder
 
-    numeric = find_numeric_citations(text) if "[" in text else []
     out = []
     for cited, label in links.items():
         row = rows.get(cited)
         if row is None or not label:
             continue
-        surname, year = (row.surnames or [""])[0], row.year or ""
-        found: list = []
-        if label.isdigit():
-            found = [(c.span.start, c.span.end) for c in numeric if label in c.labels]
-        elif label in text:
-            key = re.compile(r"\[[^\[\]]{0,60}\b" + re.escape(label) + r"\b[^\[\]]{0,60}\]")
-            found = [m.span() for m in key.finditer(text)]
-        if not found and surname and year and surname in text:
-            named = re.compile(r"\b" + re.escape(surname) + r"\b[^.;\n]{0,60}?\b" + re.escape(year) + r"[a-z]?\b")
-            found = [m.span() for m in named.finditer(text)]
-        for a, b in found:
-            if a < 3 and re.match(r"\s*\[?\d{1,3}\]?\s+[A-Z][a-z]+,", text[a:a + 40]):
-                continue      # an entry of a reference list
-            out.append((a, b, cited, a))
+        find = citation_finder(label, (row.surnames or [""])[0], row.year or "", most_cited=None)
+        out.extend((a, b, cited, a) for a, b, _how in find(text))
     return sorted(out)
 
 

@@ -341,17 +341,13 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
     passages = [p for p in passages[:MAX_PASSAGES] if p.text]
     if not passages:
         return Support(0.0, (), has_text=False)
-    claim_seq: list[str] = []
-    for s in stems(claim):
-        if len(claim_seq) >= MAX_CLAIM_WORDS:
-            break
-        claim_seq.append(s)
+    claim_seq = stems(claim)[:MAX_CLAIM_WORDS]
     counts = rarity.counts(dict.fromkeys(claim_seq))
     weights = {s: rarity.idf(s, c) for s, c in counts.items()}
     named = _named(claim) if NAMED != 1.0 else set()
     cw = {s: w * NAMED if s in named else w for s, w in weights.items()} if named else weights
     pairs = _bigrams(claim_seq)
-    total = sum(cw.values()) + BIGRAM * sum((cw[a] + cw[b]) / 2 for a, b in pairs)
+    total = sum(cw.values()) + _pairs_weight(cw, pairs)
     if total <= 0:
         return Support(0.0, (), has_text=True)
     read = [_read(p.text) for p in passages]
@@ -370,9 +366,8 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
         for s, t in tf.items():
             in_paper[s] = in_paper.get(s, 0) + t
         adjacent = [(a, b) for a, b, key in pair_keys if a in tf and b in tf and key in joined]
-        bonus = BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b in adjacent)
-        cover = sum(cw[s] for s in tf) + (BIGRAM * sum((cw[a] + cw[b]) / 2 for a, b in adjacent)
-                                          if named else bonus)
+        bonus = _pairs_weight(weights, adjacent)
+        cover = sum(cw[s] for s in tf) + (_pairs_weight(cw, adjacent) if named else bonus)
         support_ = min(1.0, cover / total)
         norm = 1 - B + B * max(length / avg, SHORT)
         rank = sum(weights[s] * t * (K1 + 1) / (t + K1 * norm) for s, t in tf.items()) + bonus
@@ -399,6 +394,11 @@ def support(claim: str, passages: Sequence[Passage], rarity: Optional[Rarity] = 
     paper = _paper_use(cw, counts, in_paper, sum(r[2] for r in read), rarity)
     x = local * math.exp(PAPER * paper)
     return Support(x / (1 + x), tuple(out), has_text=True)
+
+
+def _pairs_weight(weights: Mapping[str, float], pairs: Iterable[tuple[str, str]]) -> float:
+    """What adjacent pairs of claim words add to a support: :data:`BIGRAM` x their mean weight."""
+    return BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b in pairs)
 
 
 def _named(claim: str) -> set[str]:
@@ -664,36 +664,51 @@ MAX_COCITED = 4            # a [n] naming more entries than this cites a field, 
 MIN_CONTEXT_WORDS = 4      # content words a citing sentence needs
 
 
-def citing_sentences(passages: Sequence[Passage], label: str, surname: str = "", year: str = "",
-                     limit: int = CONTEXT_SENTENCES) -> list[tuple[str, str]]:
-    """(sentence, how it cites) of the passages of a paper citing the entry ``label`` of its
-    reference list (``[n]``/``[1, 4-6]`` markers holding ``label``, ``[Hel07]``-style keys), or
+_REFERENCE_ENTRY = re.compile(r"\s*\[?\d{1,3}\]?\s+[A-Z][a-z]+,")
+
+
+def citation_finder(label: str, surname: str = "", year: str = "",
+                    most_cited: Optional[int] = MAX_COCITED) -> Callable[[str], list[tuple[int, int, str]]]:
+    """A function: a passage's text -> (start, end, how it cites) of its citations of the entry
+    ``label`` of its paper's reference list: ``[n]``/``[1, 4-6]`` markers holding ``label``
+    (naming at most ``most_cited`` entries; None: any number), ``[Hel07]``-style keys, or else
     the cited paper's first author's ``surname`` with its ``year`` a few words later
-    (author-year); the reference list itself is skipped. Each sentence plain (citations
-    stripped, :func:`plain_sentence_at`), of running Latin-script text, the first ``limit``."""
+    (author-year). An entry of a reference list is not a citation."""
     from paperlens.core.references.numeric import find_numeric_citations
 
-    out: list[tuple[str, str]] = []
-    seen = set()
     key = re.compile(r"\[[^\[\]]{0,60}\b" + re.escape(label) + r"\b[^\[\]]{0,60}\]") if label else None
     named = (re.compile(r"\b" + re.escape(surname) + r"\b[^.;\n]{0,60}?\b" + re.escape(year) + r"[a-z]?\b")
              if surname and year else None)
+
+    def find(text: str) -> list[tuple[int, int, str]]:
+        found: list[tuple[int, int, str]] = []
+        if label.isdigit():
+            if "[" in text:
+                found = [(c.span.start, c.span.end, "numeric") for c in find_numeric_citations(text)
+                         if label in c.labels and (most_cited is None or len(c.labels) <= most_cited)]
+        elif key is not None and label in text:
+            found = [(m.start(), m.end(), "key") for m in key.finditer(text)]
+        if not found and named is not None and surname in text:
+            found = [(m.start(), m.end(), "author-year") for m in named.finditer(text)]
+        return [f for f in found if not (f[0] < 3 and _REFERENCE_ENTRY.match(text[f[0]:f[0] + 40]))]
+
+    return find
+
+
+def citing_sentences(passages: Sequence[Passage], label: str, surname: str = "", year: str = "",
+                     limit: int = CONTEXT_SENTENCES) -> list[tuple[str, str]]:
+    """(sentence, how it cites) of the passages of a paper citing the entry ``label`` of its
+    reference list (:func:`citation_finder`); the reference list itself is skipped. Each
+    sentence plain (citations stripped, :func:`plain_sentence_at`), of running Latin-script
+    text, the first ``limit``."""
+    out: list[tuple[str, str]] = []
+    seen = set()
+    find = citation_finder(label, surname, year)
     for p in passages:
         if REFERENCES_HEADING.search(p.section or ""):
             continue
         text = p.text
-        found: list[tuple[int, str]] = []
-        if label.isdigit():
-            if "[" in text:
-                found = [(c.span.start, "numeric") for c in find_numeric_citations(text)
-                         if label in c.labels and len(c.labels) <= MAX_COCITED]
-        elif key is not None and label in text:
-            found = [(m.start(), "key") for m in key.finditer(text)]
-        if not found and named is not None and surname in text:
-            found = [(m.start(), "author-year") for m in named.finditer(text)]
-        for at, how in found:
-            if at < 3 and re.match(r"\s*\[?\d{1,3}\]?\s+[A-Z][a-z]+,", text[at:at + 40]):
-                continue      # an entry of a reference list
+        for at, _end, how in find(text):
             sentence = plain_sentence_at(text, at)
             if sentence in seen or len(stems(sentence)) < MIN_CONTEXT_WORDS or not _prose(sentence):
                 continue
@@ -726,7 +741,7 @@ def context_support(claim: str, contexts: Iterable[str], rarity: Optional[Rarity
     claim_seq = stems(claim)[:MAX_CLAIM_WORDS]
     weights = {s: rarity.idf(s, c) for s, c in rarity.counts(dict.fromkeys(claim_seq)).items()}
     pairs = _bigrams(claim_seq)
-    total = sum(weights.values()) + BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b in pairs)
+    total = sum(weights.values()) + _pairs_weight(weights, pairs)
     if total <= 0:
         return 0.0
     best = 0.0
@@ -735,6 +750,6 @@ def context_support(claim: str, contexts: Iterable[str], rarity: Optional[Rarity
         have = set(seq)
         got = set(zip(seq, seq[1:]))
         cover = sum(w for s, w in weights.items() if s in have)
-        cover += BIGRAM * sum((weights[a] + weights[b]) / 2 for a, b in pairs if (a, b) in got)
+        cover += _pairs_weight(weights, [ab for ab in pairs if ab in got])
         best = max(best, min(1.0, cover / total))
     return best
