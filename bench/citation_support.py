@@ -76,7 +76,7 @@ coefficients (evidence.LEXICAL_WEIGHT, RIVAL_WEIGHT, DECISION_BIAS, DECISION_THR
 negatives. The rivals of a citation cost p50 214 ms, p95 1.8 s (papers read cold).
 Then (later papers restating the cited claim were the near-topic failures) the decision also
 weighs what the library's other papers cite the paper for: the best coverage of the sentence by
-their sentences citing it (diagnostics.cited_for, evidence.context_support; the citing paper
+their sentences citing it (hover.cited_for, evidence.context_support; the citing paper
 left out, as a draft is; a paper nobody else cites is judged as one with the median context,
 evidence.CONTEXT_UNKNOWN). Refit: 0.322, 0.550, context 1.020, bias 4.092, threshold -1.515 (a positive's score;
 shipped -1.53, halfway to the next positive below).
@@ -112,7 +112,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from paperlens.core import evidence  # noqa: E402
-from paperlens.core.features import diagnostics, hover  # noqa: E402
+from paperlens.core.features import hover  # noqa: E402
 from paperlens.core.features.view import LocalView  # noqa: E402
 from paperlens.core.library import Library  # noqa: E402
 
@@ -333,7 +333,7 @@ def decision_figures(view, rows, chosen) -> dict:
             if kind == "pos":
                 ms.append((time.perf_counter() - t) * 1000)
             t = time.process_time()
-            context = diagnostics.cited_for(view, row, sentence, frozenset({citing}))
+            context = hover.cited_for(view, row, sentence, frozenset({citing}))
             if kind == "pos":
                 context_ms.append((time.process_time() - t) * 1000)
             records.append((citing, kind, lex, max((r.score for r in found), default=0.0), context))

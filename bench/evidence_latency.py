@@ -20,7 +20,7 @@ another paper, or of the paper itself every other time: a sentence it supports):
   ``hover.prepare``, what the server runs in the background when the draft is opened;
   ``prepare_ms``: how long that took);
 - ``contexts`` (``--contexts``): what the unsupported-citation check reads of the papers citing
-  a cited paper (diagnostics.cited_for, never a hover), cold and kept, on papers others cite,
+  a cited paper (hover.cited_for, never a hover), cold and kept, on papers others cite,
   after the citation graph is built (timed apart);
 - ``rarity_memory``: the word-rarity table's bytes, and with ``--memory`` what reading the
   sample leaves allocated and its peak (tracemalloc: slow).
@@ -114,12 +114,10 @@ def draft_hovers(lib: Library, path: Path) -> dict:
 
 
 def contexts_cost(lib, claims, n: int, rng) -> dict:
-    """The background check's reading of what a paper is cited for (diagnostics.cited_for: up
+    """The background check's reading of what a paper is cited for (hover.cited_for: up
     to evidence.CONTEXT_CITERS citing papers read, their sentences citing it found), cold (a
     fresh view, nothing kept) and again (kept for the library's state), on ``n`` papers the
     library's other papers cite, each with one of ``claims``' sentences."""
-    from paperlens.core.features import diagnostics
-
     (graph, graph_ms, graph_cpu) = timed(lambda: lib.graph())
     view = LocalView(lib, cache=PaperCache())
     cited = sorted(p for p, by in graph.cited_by.items() if by)
@@ -130,10 +128,10 @@ def contexts_cost(lib, claims, n: int, rng) -> dict:
         if row is None:
             continue
         claim = claims[k % len(claims)][1]
-        got, ms, cpu = timed(lambda: diagnostics.cited_for(view, row, claim))
+        got, ms, cpu = timed(lambda: hover.cited_for(view, row, claim))
         cold.append(ms)
         cold_cpu.append(cpu)
-        _, _, cpu = timed(lambda: diagnostics.cited_for(view, row, claim))
+        _, _, cpu = timed(lambda: hover.cited_for(view, row, claim))
         again_cpu.append(cpu)
         citers.append(len(graph.cited_by.get(pid, ())))
         found.append(got is not None)
@@ -151,7 +149,7 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true", help="trace what reading the rarity sample allocates")
     ap.add_argument("--contexts", action="store_true",
                     help="also time what the background check reads of the papers citing a cited paper "
-                         "(diagnostics.cited_for; the citation graph built first, timed apart)")
+                         "(hover.cited_for; the citation graph built first, timed apart)")
     args = ap.parse_args()
 
     lib = Library([args.folder], args.index)           # no update(): the index as built

@@ -1,12 +1,12 @@
 """What the library's other papers cite a paper for (issue 17): the sentences citing it
 (core/evidence.citing_sentences), how well the best covers a claim (context_support), and the
-background check's decision weighing it (evidence.decision, diagnostics.cited_for)."""
+background check's decision weighing it (evidence.decision, hover.cited_for)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 from paperlens.core import evidence
-from paperlens.core.features import diagnostics
+from paperlens.core.features import diagnostics, hover
 from paperlens.core.graph import CitationGraph
 from paperlens.core.models import Passage
 
@@ -92,14 +92,14 @@ class _View:
 def test_cited_for_reads_the_other_papers_citing_it_leaving_out_the_draft():
     view = _View()
     a = view.row("a")
-    contexts = diagnostics.citation_contexts(view, a)
+    contexts = hover.citation_contexts(view, a)
     assert len(contexts) == 4 and any(s.startswith("Random gossip spreads") for s in contexts)
-    mine = diagnostics.citation_contexts(view, a, exclude=frozenset({"/lib/c.pdf"}))
+    mine = hover.citation_contexts(view, a, exclude=frozenset({"/lib/c.pdf"}))
     assert len(mine) == 3 and not any(s.startswith("Random gossip spreads") for s in mine)
     claim = "Anti-entropy converges quickly in practice."
-    assert diagnostics.cited_for(view, a, claim) > diagnostics.cited_for(view, a, "Transformers translate text.")
-    assert diagnostics.cited_for(view, view.row("b"), claim) is None          # nothing cites b
-    assert diagnostics.cited_for(_View(built=False), a, claim) is None      # the graph is being built
+    assert hover.cited_for(view, a, claim) > hover.cited_for(view, a, "Transformers translate text.")
+    assert hover.cited_for(view, view.row("b"), claim) is None          # nothing cites b
+    assert hover.cited_for(_View(built=False), a, claim) is None      # the graph is being built
 
 
 def test_the_hint_says_why_it_was_given():

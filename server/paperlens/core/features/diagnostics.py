@@ -167,7 +167,7 @@ class Unsupported:
     support, ``passages`` its best passages anyway, ``alternatives`` the keys of library papers
     that fit the sentence better (best first), ``rival``/``rival_score`` the title and support
     of the best of them, ``context`` how well the library's other sentences citing the paper
-    cover this one (:func:`cited_for`; None: none cites it)."""
+    cover this one (:func:`hover.cited_for`; None: none cites it)."""
     key: str
     span: Span
     title: str
@@ -200,10 +200,6 @@ class Unsupported:
                 "passages": [{"path": p.path, "line": p.line, "page": p.page} for p in self.passages]}
 
 
-class Stopped(Exception):
-    """A check stopped by its caller (``stop()`` said so) before it was done."""
-
-
 def unsupported_citations(doc: Snapshot, view: LibraryView,
                           stop: Optional[Callable[[], bool]] = None) -> Optional[list[Unsupported]]:
     """The citations of ``doc`` (the first :data:`MAX_CHECKED`) whose library paper has text
@@ -229,7 +225,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView,
         if not known:
             try:
                 verdict = _check(cite, row, claim, found.support, view, hover, own, stop)
-            except Stopped:
+            except hover.Stopped:
                 return None
             with _checked_lock:
                 _checked[memo] = verdict
@@ -247,90 +243,16 @@ def _check(cite, row, claim: str, support: evidence.Support, view: LibraryView, 
         return None
     decided = hover.decide(view, row, claim, support, exclude=own, stop=stop)
     if decided is None:
-        raise Stopped()
+        raise hover.Stopped()
     if not decided.flagged:
         return None
-    context = decided.context
     shown = tuple(Passage(e.passage.path, e.passage.line_start, e.passage.line_end, e.passage.page,
                           " ".join(e.passage.text.split())[:160]) for e in support.evidence)
     best = decided.best_rival
     return Unsupported(cite.key, cite.span, row.title, support.score, shown,
                        _alternatives(row, support.score, decided.rivals),
                        (best.row.title or best.row.key) if best is not None else "",
-                       best.score if best is not None else 0.0, context)
-
-
-_contexts_lock = threading.Lock()
-_contexts: "OrderedDict[tuple, tuple[str, ...]]" = OrderedDict()
-CONTEXTS_KEPT = 2000       # papers whose citation contexts are kept (a few sentences each)
-
-
-def citation_contexts(view: LibraryView, row, exclude: frozenset = frozenset(),
-                      stop: Optional[Callable[[], bool]] = None) -> Optional[tuple[str, ...]]:
-    """The sentences of the library's other papers citing ``row`` (its citation graph's links:
-    the first :data:`evidence.CONTEXT_CITERS` citing papers, by id, other than those
-    ``exclude`` names by id or source, each read for up to
-    :data:`evidence.CONTEXT_SENTENCES` sentences, :func:`evidence.citing_sentences`); kept per
-    library state. None while the graph is being built (or when ``stop`` said so); () when
-    no other paper cites it."""
-    from paperlens.core.features import hover
-
-    try:
-        graph = view.graph()
-        if graph is None:
-            return None
-        paper = view.canonical(row).id
-    except Exception:
-        log.exception("the citation graph for %s", getattr(row, "key", row))
-        return None
-    key = (hover.library_state(view), paper, exclude)
-    with _contexts_lock:
-        held = _contexts.get(key)
-        if held is not None:
-            _contexts.move_to_end(key)
-            return held
-    surname = (getattr(row, "surnames", None) or [""])[0]
-    year = getattr(row, "year", "") or ""
-    out: list[str] = []
-    citers = 0
-    for other_id in sorted(graph.cited_by.get(paper, ())):
-        if citers >= evidence.CONTEXT_CITERS:
-            break
-        if stop is not None and stop():
-            return None
-        label = graph.cites.get(other_id, {}).get(paper)
-        try:
-            other = view.row(other_id)
-            if other is None or label is None or other_id in exclude or getattr(other, "source", None) in exclude:
-                continue
-            found = hover.passages(view, other)
-        except Exception:        # a damaged paper: no contexts from it
-            log.exception("the citations of %s in %s", getattr(row, "key", row), other_id)
-            continue
-        if not found:
-            continue
-        citers += 1
-        out.extend(s for s, _ in evidence.citing_sentences(found, label, surname, year))
-    made = tuple(out)
-    if key[0] is not None:
-        with _contexts_lock:
-            _contexts[key] = made
-            while len(_contexts) > CONTEXTS_KEPT:
-                _contexts.popitem(last=False)
-    return made
-
-
-def cited_for(view: LibraryView, row, claim: str, exclude: frozenset = frozenset(),
-              stop: Optional[Callable[[], bool]] = None) -> Optional[float]:
-    """How well the library's other sentences citing ``row`` cover ``claim``
-    (:func:`evidence.context_support` of :func:`citation_contexts`): None when none cites it
-    or the graph is not built yet. Stopped (``stop``): raises :class:`Stopped`."""
-    from paperlens.core.features import hover
-
-    found = citation_contexts(view, row, exclude, stop)
-    if found is None and stop is not None and stop():
-        raise Stopped()
-    return evidence.context_support(claim, found, hover.rarity(view)) if found else None
+                       best.score if best is not None else 0.0, decided.context)
 
 
 def _alternatives(row, score: float, rivals) -> tuple[str, ...]:

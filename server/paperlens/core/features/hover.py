@@ -166,7 +166,7 @@ class Decided:
     """A citation's paper against its rivals: ``support`` the paper's, ``rivals`` the library's
     best matches for the sentence (the first :data:`evidence.RIVALS` other than the paper, as the
     search ranked them), ``context`` how well the library's other sentences citing the paper cover
-    the sentence (:func:`diagnostics.cited_for`; None: none cites it, or no graph yet), ``score``
+    the sentence (:func:`cited_for`; None: none cites it, or no graph yet), ``score``
     :func:`evidence.decision` of the three: below :data:`evidence.DECISION_THRESHOLD`, the hint."""
     support: evidence.Support
     rivals: tuple[Rival, ...]
@@ -253,6 +253,79 @@ def rivals(view: LibraryView, row, claim: str, exclude: frozenset = frozenset(),
     return tuple(out)
 
 
+class Stopped(Exception):
+    """A check stopped by its caller (``stop()`` said so) before it was done."""
+
+
+_contexts_lock = threading.Lock()
+_contexts: "OrderedDict[tuple, tuple[str, ...]]" = OrderedDict()
+CONTEXTS_KEPT = 2000       # papers whose citation contexts are kept (a few sentences each)
+
+
+def citation_contexts(view: LibraryView, row, exclude: frozenset = frozenset(),
+                      stop: Optional[Callable[[], bool]] = None) -> Optional[tuple[str, ...]]:
+    """The sentences of the library's other papers citing ``row`` (its citation graph's links:
+    the first :data:`evidence.CONTEXT_CITERS` citing papers, by id, other than those
+    ``exclude`` names by id or source, each read for up to
+    :data:`evidence.CONTEXT_SENTENCES` sentences, :func:`evidence.citing_sentences`); kept per
+    library state. None while the graph is being built (or when ``stop`` said so); () when
+    no other paper cites it."""
+    try:
+        graph = view.graph()
+        if graph is None:
+            return None
+        paper = view.canonical(row).id
+    except Exception:
+        log.exception("the citation graph for %s", getattr(row, "key", row))
+        return None
+    key = (library_state(view), paper, exclude)
+    with _contexts_lock:
+        held = _contexts.get(key)
+        if held is not None:
+            _contexts.move_to_end(key)
+            return held
+    surname = (getattr(row, "surnames", None) or [""])[0]
+    year = getattr(row, "year", "") or ""
+    out: list[str] = []
+    citers = 0
+    for other_id in sorted(graph.cited_by.get(paper, ())):
+        if citers >= evidence.CONTEXT_CITERS:
+            break
+        if stop is not None and stop():
+            return None
+        label = graph.cites.get(other_id, {}).get(paper)
+        try:
+            other = view.row(other_id)
+            if other is None or label is None or other_id in exclude or getattr(other, "source", None) in exclude:
+                continue
+            found = passages(view, other)
+        except Exception:        # a damaged paper: no contexts from it
+            log.exception("the citations of %s in %s", getattr(row, "key", row), other_id)
+            continue
+        if not found:
+            continue
+        citers += 1
+        out.extend(s for s, _ in evidence.citing_sentences(found, label, surname, year))
+    made = tuple(out)
+    if key[0] is not None:
+        with _contexts_lock:
+            _contexts[key] = made
+            while len(_contexts) > CONTEXTS_KEPT:
+                _contexts.popitem(last=False)
+    return made
+
+
+def cited_for(view: LibraryView, row, claim: str, exclude: frozenset = frozenset(),
+              stop: Optional[Callable[[], bool]] = None) -> Optional[float]:
+    """How well the library's other sentences citing ``row`` cover ``claim``
+    (:func:`evidence.context_support` of :func:`citation_contexts`): None when none cites it
+    or the graph is not built yet. Stopped (``stop``): raises :class:`Stopped`."""
+    found = citation_contexts(view, row, exclude, stop)
+    if found is None and stop is not None and stop():
+        raise Stopped()
+    return evidence.context_support(claim, found, rarity(view)) if found else None
+
+
 def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support] = None,
            exclude: frozenset = frozenset(), stop: Optional[Callable[[], bool]] = None) -> Optional[Decided]:
     """The paper ``row``'s support for ``claim`` against its :func:`rivals` (kept per library
@@ -268,15 +341,13 @@ def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support]
             if held is not None:
                 _decisions.move_to_end(key)
                 return held
-    from paperlens.core.features import diagnostics   # what others cite it for (imports hover: lazily)
-
     found = found if found is not None else support(view, row, claim)
     others = rivals(view, row, claim, exclude, stop) if found.has_text else ()
     if others is None:
         return None
     try:
-        context = diagnostics.cited_for(view, row, claim, exclude, stop) if found.has_text else None
-    except diagnostics.Stopped:
+        context = cited_for(view, row, claim, exclude, stop) if found.has_text else None
+    except Stopped:
         return None
     best = max((r.score for r in others), default=0.0)
     made = Decided(found, others, evidence.decision(found.score, best, context), context)
