@@ -20,14 +20,13 @@ import concurrent.futures
 import importlib
 import logging
 import os
-import sys
 import threading
 from typing import Callable, Optional
 
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
 from paperlens.core.watch import Debouncer, FolderWatcher, ZoteroWatcher
-from paperlens.lsp.background import Lane, background_executor, gc_paused
+from paperlens.lsp.background import Lane, background_executor, gc_paused, release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +47,6 @@ GC_PAUSED_FILES = 16
 # seconds between two looks at a library's database (its writer's NOTIFY; when it is away, a
 # new connection): on the index thread, never in a request
 REMOTE_POLL_SECONDS = 2.0
-
-
-def release_free_memory() -> None:
-    """Give the pages malloc holds free back to the system (glibc's ``malloc_trim``; elsewhere
-    nothing): an update of a changed file frees tens of megabytes at 10k papers (the previous
-    table's lookups, the joins, the reference lines it copied), and freed heap stayed in the
-    server's RSS. A few milliseconds, off the event loop."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-_TRIM: list = []
-
-
-def _malloc_trim():
-    if not _TRIM:
-        trim = None
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                trim = ctypes.CDLL(None).malloc_trim
-            except (OSError, AttributeError):       # not glibc
-                trim = None
-        _TRIM.append(trim)
-    return _TRIM[0]
 
 
 class Indexing:

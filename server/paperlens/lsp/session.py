@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -28,35 +27,13 @@ from typing import Any, Callable, Optional
 from paperlens.config import redacted_url
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
-from paperlens.lsp.background import Lane, gc_paused, short_switch_interval
+from paperlens.lsp.background import Lane, fewer_malloc_arenas, gc_paused, short_switch_interval
 from paperlens.lsp.configuration import Configuration
 from paperlens.lsp.drafts import Drafts
 from paperlens.lsp.graph import CitationGraphs
 from paperlens.lsp.indexing import Indexing
 from paperlens.lsp.paper_texts import PaperTextViews
 from paperlens.lsp.summaries import Summaries
-
-
-# glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core): what an
-# update frees on its thread is not reused by the graph's or the lane's, and the server's RSS
-# grew by tens of megabytes with each changed file at 10k papers (peak anonymous RSS in
-# bench/run.py's server scenario: 248 -> 223 MB with two arenas)
-MALLOC_ARENAS = 2
-
-
-def fewer_malloc_arenas(n: int = MALLOC_ARENAS) -> bool:
-    """At most ``n`` malloc arenas for the threads started from now on (glibc's ``mallopt``;
-    elsewhere nothing). True when it was set."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):      # not glibc (musl has no mallopt)
-        return False
-    M_ARENA_MAX = -8
-    return bool(mallopt(M_ARENA_MAX, n))
 
 
 class Session:
