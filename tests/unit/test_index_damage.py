@@ -343,15 +343,15 @@ def test_an_update_copies_the_other_papers_side_lines_byte_for_byte(tmp_path):
     assert out.read_bytes() == b"a\t1\nb\t2\nd\t4\n"
 
 
-def test_a_table_of_several_write_chunks_round_trips(tmp_path):
-    """The table is written a chunk of rows at a time: across chunk boundaries it is one JSON
-    list of every row, in order, read back whole (paths under the folder stored relative)."""
-    n = PaperTable.WRITE_CHUNK * 2 + 3
+def test_a_table_of_many_rows_round_trips(tmp_path):
+    """A table of many rows is one JSON list of every row, in order, read back whole (paths
+    under the folder stored relative)."""
+    n = 1003
     rows = [Row(str(i), f"k{i}", f"Título {i}", ["Doe"], "2020", "", str(tmp_path / "x.bib"), i, "bib", "")
             for i in range(n)]
     path = tmp_path / "table.json"
     PaperTable(rows).save(path, str(tmp_path))
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert len(data) == n and data[PaperTable.WRITE_CHUNK][0] == str(PaperTable.WRITE_CHUNK)
+    assert len(data) == n and data[500][0] == "500"
     back = PaperTable.load(path, str(tmp_path))
     assert back.damaged == "" and back.rows == rows

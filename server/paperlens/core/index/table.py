@@ -86,6 +86,20 @@ class Row:
         return self.source_kind in ("bib", "csl", "table")
 
 
+def copy_bytes(src, out, start: int, end: int, chunk: int = 1 << 20) -> int:
+    """Copy the bytes ``start:end`` of the file ``src`` to ``out`` as they are (not decoded and
+    encoded again); how many were copied (fewer when ``src`` ends first)."""
+    src.seek(start)
+    done = 0
+    while done < end - start:
+        data = src.read(min(chunk, end - start - done))
+        if not data:
+            break
+        out.write(data)
+        done += len(data)
+    return done
+
+
 def _row_encoder():
     """A row's JSON text (compact, non-ASCII as is): one C encoder for every row of a write."""
     from json import encoder as _json
@@ -133,7 +147,6 @@ class PaperTable:
     # means the file is damaged
     ROW_TYPES = (str, str, str, list, str, str, str, int, str, str, str, str, str, str)
     MAX_BYTES = 1 << 30
-    WRITE_CHUNK = 500         # (rows were encoded by chunks of this many before ``write`` copied them)
 
     def save(self, path: Path, base: str = "") -> None:
         tmp = path.with_suffix(".tmp")
@@ -196,14 +209,8 @@ class PaperTable:
                     if i:
                         f.write(b",")
                         pos += 1
-                    src.seek(start)
-                    left = end - start
-                    while left > 0:
-                        data = src.read(min(left, 1 << 20))
-                        if not data:
-                            raise OSError(f"{path}: the previous table's file ended early")
-                        f.write(data)
-                        left -= len(data)
+                    if copy_bytes(src, f, start, end) != end - start:
+                        raise OSError(f"{path}: the previous table's file ended early")
                     for m in range(j, j + k):
                         ends.append(old_ends[m] - start + pos)
                     pos += end - start
@@ -268,7 +275,7 @@ class PaperTable:
         except OSError:
             return None
         st = os.fstat(src.fileno())
-        if (st.st_ino, st.st_size, st.st_mtime_ns) != kept[2] or kept[3] is None or len(kept[3]) != len(self.rows):
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != kept[2] or len(kept[3]) != len(self.rows):
             src.close()
             return None
         self._ensure_ids()
@@ -477,13 +484,18 @@ class PaperTable:
             return got
         return self._prefix_matches(word)
 
+    def _years_newest_first(self) -> dict[str, int]:
+        """Each year string of the rows -> its sort key, newest first (no year: last)."""
+        years: dict[str, int] = {}
+        for r in self.rows:
+            if r.year not in years:
+                years[r.year] = -(year_int(r.year) or 0)
+        return years
+
     def _sorted(self) -> list[int]:
         """Every row, newest first, then by key: the order of an empty query's list."""
         rows = self.rows
-        years: dict[str, int] = {}
-        for r in rows:
-            if r.year not in years:
-                years[r.year] = -(year_int(r.year) or 0)
+        years = self._years_newest_first()
         # two stable sorts on plain keys (by key, then by year) instead of a tuple per row
         keys = [r.key for r in rows]
         order = sorted(range(len(rows)), key=keys.__getitem__)
@@ -515,10 +527,7 @@ class PaperTable:
             return few[:limit], total
         rows = self.rows
         listed = [i for i, r in enumerate(rows) if not r.alias_of]
-        years: dict[str, int] = {}
-        for r in rows:
-            if r.year not in years:
-                years[r.year] = -(year_int(r.year) or 0)
+        years = self._years_newest_first()
         chosen = heapq.nsmallest(limit, listed, key=lambda i: (years[rows[i].year], rows[i].key, i))
         few = [(0.0, rows[i]) for i in chosen]
         self._few = (limit, few, len(listed))
