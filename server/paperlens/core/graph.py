@@ -88,20 +88,24 @@ class CitationGraph:
 
 
 class _Cites(Mapping):
-    """``{citing id: {cited id: label}}`` made from the graph's tuples on access."""
+    """``{citing id: {cited id: label}}`` made from the graph's tuples on access (a subclass
+    says what one value is made of: :meth:`_made`)."""
 
     __slots__ = ("_out",)
 
     def __init__(self, out: dict[str, tuple]) -> None:
         self._out = out
 
-    def __getitem__(self, key: str) -> dict[str, str]:
-        flat = self._out[key]
+    @staticmethod
+    def _made(flat: tuple) -> dict[str, str]:
         return dict(zip(flat[1::2], flat[0::2]))
 
+    def __getitem__(self, key: str):
+        return self._made(self._out[key])
+
     def get(self, key, default=None):
-        flat = self._out.get(key)
-        return default if flat is None else dict(zip(flat[1::2], flat[0::2]))
+        got = self._out.get(key)
+        return default if got is None else self._made(got)
 
     def __contains__(self, key) -> bool:
         return key in self._out
@@ -118,26 +122,16 @@ class _ByLabel(_Cites):
 
     __slots__ = ()
 
-    def __getitem__(self, key: str) -> dict[str, str]:
-        flat = self._out[key]
+    @staticmethod
+    def _made(flat: tuple) -> dict[str, str]:
         return dict(zip(flat[0::2], flat[1::2]))
-
-    def get(self, key, default=None):
-        flat = self._out.get(key)
-        return default if flat is None else dict(zip(flat[0::2], flat[1::2]))
 
 
 class _CitedBy(_Cites):
     """``{cited id: frozenset of citing ids}``."""
 
     __slots__ = ()
-
-    def __getitem__(self, key: str) -> frozenset[str]:
-        return frozenset(self._out[key])
-
-    def get(self, key, default=None):
-        ids = self._out.get(key)
-        return default if ids is None else frozenset(ids)
+    _made = staticmethod(frozenset)
 
 
 class _Basis:

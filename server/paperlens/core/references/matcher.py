@@ -452,7 +452,7 @@ class ReferenceMatcher:
                        fuzz.token_sort_ratio(q.title, t.norm, score_cutoff=cut))
         if best >= self.strict:
             return best, "title"
-        squashed = t.norm.replace(" ", "")
+        squashed = t.squashed
         runs = q.runs()
         if len(runs) == 1:          # a title field alone: extractOne's answer, without its cost
             got = fuzz.ratio(squashed, runs[0], score_cutoff=self.threshold)

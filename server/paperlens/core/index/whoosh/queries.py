@@ -586,9 +586,6 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     return out
 
 
-_ENTRY_KINDS = frozenset(("bib", "csl", "table"))     # store.ENTRY_KINDS
-
-
 def _record_fields(r: Reading, pid: str) -> Optional[dict]:
     """The stored fields of a paper's record document as store.add_docs wrote them, made from
     its paper table row (a stored document is read and decompressed: ~20 us a hit, and most
@@ -596,7 +593,7 @@ def _record_fields(r: Reading, pid: str) -> Optional[dict]:
     bibliography entry's record ends where its abstract does, which only the index knows.
     The text is the hit's (``_text``); the key the table's (the index's may be provisional)."""
     row = r.table.get(pid)
-    if row is None or row.source_kind in _ENTRY_KINDS:
+    if row is None or row.is_entry:
         return None
     root, src = _root(r), row.source
     rel = src[len(root):] if src.startswith(root) else ""
