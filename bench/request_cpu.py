@@ -21,26 +21,23 @@ import time
 from pathlib import Path
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return round(values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))], 3) if values else 0.0
-
-
 def summary(path: str | Path, rounds: int) -> dict:
     """p50/p95/mean CPU-ms of the requests lsp_latency timed (see the module docstring)."""
+    from lsp_latency import pct       # (bench/ is on the path: this file's folder)
+
     messages = json.loads(Path(path).read_text(encoding="utf-8"))["messages"]
-    comp = [m[0] for m in messages.get("textDocument/completion", [])]
-    hover = [m[0] for m in messages.get("textDocument/hover", [])]
+    comp = messages.get("textDocument/completion", [])
+    hover = messages.get("textDocument/hover", [])
     kinds = {"first_completion": comp[:1], "completion_empty_prefix": comp[1:1 + rounds],
              "completion_prefix": comp[1 + rounds:1 + 2 * rounds], "hover": hover[-rounds:]}
-    gcs = [m[2] if len(m) > 2 else 0.0 for m in messages.get("textDocument/completion", [])]
-    hgcs = [m[2] if len(m) > 2 else 0.0 for m in messages.get("textDocument/hover", [])]
-    gc_of = {"first_completion": gcs[:1], "completion_empty_prefix": gcs[1:1 + rounds],
-             "completion_prefix": gcs[1 + rounds:1 + 2 * rounds], "hover": hgcs[-rounds:]}
-    return {k: {"n": len(v), "cpu_p50_ms": pct(v, 50), "cpu_p95_ms": pct(v, 95),
-                "cpu_mean_ms": round(statistics.fmean(v), 3) if v else 0.0,
-                "gc_ms_total": round(sum(gc_of[k]), 3)}
-            for k, v in kinds.items()}
+    out = {}
+    for kind, timed in kinds.items():
+        cpu = [m[0] for m in timed]
+        out[kind] = {"n": len(cpu), "cpu_p50_ms": round(pct(cpu, 50), 3) if cpu else 0.0,
+                     "cpu_p95_ms": round(pct(cpu, 95), 3) if cpu else 0.0,
+                     "cpu_mean_ms": round(statistics.fmean(cpu), 3) if cpu else 0.0,
+                     "gc_ms_total": round(sum(m[2] if len(m) > 2 else 0.0 for m in timed), 3)}
+    return out
 
 
 def main() -> None:
