@@ -50,7 +50,6 @@ from paperlens.core.index.workers import Aborted, Parsers, WorkersFailed
 from paperlens.core.keys import base_key, unique_key
 from paperlens.core.models import Paper, Passage, Reference
 from paperlens.core.parse import ParseError, ParseResult, parse_file
-from paperlens.core.references.matcher import stored_evidence
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +155,12 @@ _REF_NAMES = frozenset(REF_FIELDS)
 
 def graph_reference(r: Reference) -> Reference:
     """What references.jsonl keeps of an entry (its text goes: see stored_evidence)."""
-    authors, after, years = (r.authors, r.after, r.years) if r.authors is not None else stored_evidence(r)
+    if r.authors is not None:
+        authors, after, years = r.authors, r.after, r.years
+    else:       # (rare: the matcher's module and its patterns are not loaded by opening a library)
+        from paperlens.core.references.matcher import stored_evidence
+
+        authors, after, years = stored_evidence(r)
     return Reference(r.label, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year, authors=authors,
                      after=after, years=years)
 
