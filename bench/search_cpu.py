@@ -1,6 +1,7 @@
 """CPU time of workspace/symbol-style searches in one process, by kind of query, on an existing index.
 
     python bench/search_cpu.py [--corpus DIR] [--index-path DIR] [--rounds 5] [--profile OUT]
+                               [--dump OUT.json] [--compare BEFORE.json]
 
 The queries are bench/run.py's: the corpus's topic queries and its known-paper checks (unique
 method names, title phrases), searched as workspace/symbol does (``Library.search(q, limit=50,
@@ -11,6 +12,10 @@ time are kept. Also: RSS before and after the first search (what it loads), and 
 check's expected file ranks.
 
 Prints JSON: per kind of query the median of the queries' medians; the checks; per query.
+``--dump`` writes every query's hits (paper, place, score, snippet) to a file; ``--compare`` reads
+such a file (made before a change) and adds, per query, whether the hits are the same (same
+papers and places, scores and snippets, same order) and how many of its first 10 papers and
+places (before) are not among the first 10 now.
 """
 from __future__ import annotations
 
@@ -36,6 +41,28 @@ def rss_mb() -> float:
     return 0.0
 
 
+def hit_record(h) -> dict:
+    """What --dump keeps of a hit (its score as computed, not rounded)."""
+    return {"paper_id": h.paper_id, "path": h.path, "line": h.line_start, "section": h.section,
+            "score": h.score, "snippet": h.snippet}
+
+
+def compare(before: dict, now: dict) -> dict:
+    """Per query of both: identical hits or not, and how many of the first 10 (by paper and
+    place) are not among the first 10 now; in all: how many queries are identical, and the most
+    missing."""
+    def place(h):
+        return (h["paper_id"], h["path"], h["line"], h["section"])
+
+    per = {}
+    for q in before.keys() & now.keys():
+        a, b = before[q], now[q]
+        per[q] = {"same": a == b, "top10_missing": len({place(h) for h in a[:10]} - {place(h) for h in b[:10]})}
+    return {"queries": len(per), "identical": sum(v["same"] for v in per.values()),
+            "max_top10_missing": max((v["top10_missing"] for v in per.values()), default=None),
+            "differing": {q: v for q, v in per.items() if not v["same"]}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -43,6 +70,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--kind", help="only queries of this kind (topic, method-name, title-phrase)")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the timed rounds here")
+    ap.add_argument("--dump", type=Path, help="write every query's hits to this JSON file")
+    ap.add_argument("--compare", type=Path, help="compare the hits with those of a --dump file")
     args = ap.parse_args()
     manifest = json.loads((args.corpus / "manifest.json").read_text(encoding="utf-8"))
     queries = [(q, "topic") for q in manifest["topic_queries"]]
@@ -65,6 +94,7 @@ def main() -> None:
     rss_warm = rss_mb()
     profiler = cProfile.Profile() if args.profile else None
     per_query = {}
+    dumped = {}
     for q, kind in queries:
         cpu, wall = [], []
         for _ in range(args.rounds):
@@ -82,6 +112,7 @@ def main() -> None:
                         "wall_ms": round(statistics.median(wall), 2), "hits": len(hits),
                         **({"rank": rank} if q in expected else {}),
                         "top": names[:3]}
+        dumped[q] = [hit_record(h) for h in hits]
     if profiler:
         profiler.dump_stats(str(args.profile))
     kinds = {}
@@ -99,6 +130,10 @@ def main() -> None:
                       "after_first_search": round(rss_first, 1), "after_all_queries": round(rss_warm, 1)},
            "first_search_cpu_ms": round(first_cpu * 1000, 1),
            "per_query": per_query}
+    if args.dump:
+        args.dump.write_text(json.dumps(dumped, ensure_ascii=False, indent=0), encoding="utf-8")
+    if args.compare:
+        out["compared"] = compare(json.loads(args.compare.read_text(encoding="utf-8")), dumped)
     print(json.dumps(out, indent=1, ensure_ascii=False))
 
 
