@@ -2,11 +2,11 @@
 else by title (``rapidfuzz``) with the authors' surnames and the year as evidence.
 
 One rule serves the citation graph (every entry of every paper of the library, built in the
-background) and the hover on one ``[n]``: :meth:`ReferenceMatcher.match_reference`. The work per
-entry does not grow with the library: a library title is a candidate only when the entry holds
-one of its rarest words (an index built once), and it is compared only when the entry covers
-most of its words (weighted by rarity); most entries cite papers outside the library and end
-there, without a single string comparison.
+background) and the hover on one ``[n]``: :meth:`ReferenceMatcher.match_reference`. A library
+title is compared with an entry only when the entry holds most of its words (its candidates,
+found through pairs of the titles' rarest words, or by counting the common words held for every
+title at once in the bytes of a big integer, whichever costs less); most entries cite papers
+outside the library and end there, without a single string comparison.
 """
 from __future__ import annotations
 
@@ -87,7 +87,17 @@ _YEAR_OF = re.compile(r"\s*((?:1[5-9]|20)\d\d)")
 _MAX_RUN_PIECES = 8
 _MAX_RUN_CHARS = 400
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+# words of at least LANE_MIN_TITLES titles (the LANE_WORDS most common) are counted in lanes of
+# a big integer (one byte per title, see ReferenceMatcher._find_candidates); the others through
+# the titles holding them
+LANE_WORDS = 512
+LANE_MIN_TITLES = 16
+# an entry's words are counted in lanes when the titles they are pair words of exceed 1/LANE_RATIO
+# of the library per common word held (else its candidates are found through pairs of rare words)
+LANE_RATIO = 192
 _SIG_BITS = 256
+# the pairs are made once this many entries were counted that would have used them
+PAIRS_AFTER = 1000
 # candidate sets remembered by the title words an entry holds (~250 bytes each): the same
 # title field mis-split with different author lists, in another case, finds them once
 CANDIDATES_MEMO_MAX = 100_000
@@ -273,49 +283,66 @@ class ReferenceMatcher:
                     words = joined | split
             for w in words:
                 df[w] += 1
-        # Each title is indexed under pairs of its rarest words, just enough of them that an
-        # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
-        # word): an entry meets only the titles it may match, not every title sharing a word.
-        # an entry's candidates depend only on which title words it holds: the same title
-        # mis-split with different authors, or in another case, finds them once
+        # An entry's candidates are the titles of which it holds ``_need`` words (see
+        # _find_candidates): the common words are counted for every title at once, one byte per
+        # title in a big integer per word (adding them adds the counts), the rare words through
+        # their few titles.
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
+        self._title_tokens = [t.tokens for t in self._titles]
+        self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
+        needs = [self._need(n) for n in range(64)]
+        self._needs = [needs[n] if n < 64 else self._need(n) for n in sizes]
+        postings: dict[str, list[int]] = defaultdict(list)
+        for k, tk in enumerate(self._title_tokens):
+            for w in tk:
+                postings[w].append(k)
+        # Each title is also indexed under pairs of its rarest words, just enough of them that an
+        # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
+        # word): an entry holding few common words meets only the titles it may match. The
+        # pairs are made on first use; ``_fan``: how many titles a word is a pair word of.
         by_rarity = sorted(self._title_words, key=lambda w: (df.get(w, 0), w))
         rank = {w: i for i, w in enumerate(by_rarity)}
-        single: dict[str, list[int]] = defaultdict(list)
-        pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        self._needs: list[int] = []
-        needs = [self._need(n) for n in range(64)]
-        for k, t in enumerate(self._titles):
-            ranked = sorted(t.tokens, key=rank.__getitem__)
-            m = len(ranked)
-            need = needs[m] if m < 64 else self._need(m)
-            self._needs.append(need)
-            if need == 1:
-                single[ranked[0]].append(k)
-                continue
-            for a, b in combinations(ranked[:m - need + 2], 2):   # a: the rarer
-                pairs[a][b].append(k)
-        # (most pairs name one title: its index, not a tuple of one)
-        self._single = {w: tuple(ks) for w, ks in single.items()}
-        self._pairs = {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
-                       for a, m in pairs.items()}
-        self._title_tokens = [t.tokens for t in self._titles]
-        self._title_sizes = [len(t.tokens) for t in self._titles]
-        self._pair_words = frozenset(self._pairs)
-        self._vocab = self._pair_words.union(self._single, (u for m in self._pairs.values() for u in m))
-        # A title's signature: one bit per word (the most common words each their own bit). When
-        # its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of its own
-        # signature in common with the title's: fewer than ``_need`` rule the title out without
-        # comparing their words (0: words sharing a bit, always compared).
-        one = [1 << i for i in range(_SIG_BITS)]
-        self._bit = bit = {w: one[i % _SIG_BITS] for i, w in enumerate(reversed(by_rarity))}
-        self._sigs: list[int] = []
-        for t in self._titles:
-            sig = 0
-            for w in t.tokens:
-                sig |= bit[w]
-            self._sigs.append(sig if sig.bit_count() == len(t.tokens) else 0)
+        fan: dict[str, int] = defaultdict(int)
+        self._prefixes: list[tuple[str, ...]] = []
+        for k, tk in enumerate(self._title_tokens):
+            ranked = sorted(tk, key=rank.__getitem__)
+            need = self._needs[k]
+            pre = tuple(ranked[:1] if need == 1 else ranked[:len(ranked) - need + 2])
+            self._prefixes.append(pre)
+            for w in pre:
+                fan[w] += 1
+        self._fan = dict(fan)
+        self._fan_words = frozenset(fan)
+        self._df = df
+        self._lanes_first = PAIRS_AFTER     # queries counted before the pairs are worth making
+        self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, their words, firsts)
+        n_titles = len(self._titles)
+        by_use = sorted(postings, key=lambda w: (-len(postings[w]), w))
+        common = [w for w in by_use[:LANE_WORDS] if len(postings[w]) >= LANE_MIN_TITLES]
+        lane_of = set(common)
+        # a title whose byte could overflow (more than 127 common words) is checked every time
+        odd = [k for k, tk in enumerate(self._title_tokens) if len(tk) > 127 and
+               sum(w in lane_of for w in tk) > 127]
+        self._odd = tuple(odd)
+        skip = set(odd)
+        self._rare = {w: tuple(ks) for w, ks in postings.items() if w not in lane_of}
+        lanes: dict[str, int] = {}
+        for w in common:
+            row = bytearray(n_titles)
+            for k in postings[w]:
+                row[k] = 1
+            for k in skip:
+                row[k] = 0
+            lanes[w] = int.from_bytes(row, "little")
+        self._lanes = lanes
+        self._lane_words = frozenset(lanes)
+        # each title's byte starts at 128 - need: it reaches 128 (its high bit) when the entry
+        # holds ``need`` of its common words
+        self._bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
+        self._high = int.from_bytes(b"\x80" * n_titles, "little")
+        self._n_titles = n_titles
         self._cands_memo: dict[tuple, tuple[int, ...]] = {}
+        self._sorted_memo: dict[str, str] = {}       # a library title -> its words sorted
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
         self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
@@ -406,16 +433,69 @@ class ReferenceMatcher:
         return got
 
     def _find_candidates(self, held: frozenset) -> tuple[int, ...]:
-        toks = held & self._vocab                    # the entry's words that index some title
-        if not toks:
+        """Every title of which ``held`` holds ``_need`` words (most covered first, at most
+        ``candidates``), found one of two ways, whichever costs less: through the pairs of
+        rare words (:meth:`_paired`: its cost grows with the titles the words held are pair
+        words of) or by counting the common words held for all titles at once
+        (:meth:`_counted`: its cost grows with the library)."""
+        fan = self._fan
+        reach = sum(map(fan.__getitem__, held & self._fan_words))
+        if not reach:
             return ()
-        single, pairs = self._single, self._pairs
+        common = held & self._lane_words
+        if reach * LANE_RATIO > (len(common) + 1) * self._n_titles:
+            found = self._counted(held, common)
+        elif self._pairs is None and self._lanes_first > 0:
+            self._lanes_first -= 1
+            found = self._counted(held, common)
+        else:
+            found = self._paired(held)
+        if not found:
+            return ()
+        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
+        scored = [(-n / sizes[k], k) for k in found if (n := len(tokens[k] & held)) >= needs[k]]
+        if len(scored) > 1:
+            scored.sort()
+        return tuple(k for _, k in scored[:self.candidates])
+
+    def _paired(self, held: frozenset) -> Iterable[int]:
+        """The titles one of whose pairs of rare words (or whose one word) ``held`` holds: all
+        those it holds ``_need`` words of, and others."""
+        if self._pairs is None:
+            single: dict[str, list[int]] = defaultdict(list)
+            pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+            for k, pre in enumerate(self._prefixes):
+                if len(pre) == 1 and self._needs[k] == 1:
+                    single[pre[0]].append(k)
+                    continue
+                for a, b in combinations(pre, 2):      # a: the rarer
+                    pairs[a][b].append(k)
+            # (most pairs name one title: its index, not a tuple of one)
+            # A title's signature: one bit per word (the most common words each their own bit).
+            # When its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of
+            # its own signature in common with the title's: fewer than ``_need`` rule the title
+            # out without comparing their words (0: words sharing a bit, always compared).
+            one = [1 << i for i in range(_SIG_BITS)]
+            by_use = sorted(self._title_words, key=lambda w: (-self._df[w], w))
+            bit = {w: one[i % _SIG_BITS] for i, w in enumerate(by_use)}
+            sigs = []
+            for tk in self._title_tokens:
+                sig = 0
+                for w in tk:
+                    sig |= bit[w]
+                sigs.append(sig if sig.bit_count() == len(tk) else 0)
+            self._pairs = ({w: tuple(ks) for w, ks in single.items()},
+                           {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
+                            for a, m in pairs.items()}, bit, sigs,
+                           frozenset(pairs).union(single, (u for m in pairs.values() for u in m)), frozenset(pairs))
+        single, pairs, bit, sigs, vocab, firsts = self._pairs
+        toks = held & vocab                          # the words held that index some title
         seen: set[int] = set()
         if single:
             for w in single.keys() & toks:
                 seen.update(single[w])
         add, update = seen.add, seen.update
-        for w in toks & self._pair_words:           # the rarer word of a pair
+        for w in toks & firsts:                      # the rarer word of a pair
             partners = pairs[w]
             for u in partners.keys() & toks:
                 ks = partners[u]
@@ -423,21 +503,41 @@ class ReferenceMatcher:
                     add(ks)
                 else:
                     update(ks)
-        if not seen:
-            return ()
-        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
         if len(seen) > 16:
-            sigs, bit = self._sigs, self._bit
             sig = 0
             for w in held:
                 sig |= bit[w]
-            scored = [(-n / sizes[k], k) for k in seen if (not (s := sigs[k]) or (s & sig).bit_count() >= needs[k])
-                      and (n := len(tokens[k] & held)) >= needs[k]]
-        else:
-            scored = [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
-        if len(scored) > 1:
-            scored.sort()
-        return tuple(k for _, k in scored[:self.candidates])
+            needs = self._needs
+            return [k for k in seen if not (s := sigs[k]) or (s & sig).bit_count() >= needs[k]]
+        return seen
+
+    def _counted(self, held: frozenset, common: frozenset) -> set[int]:
+        """The titles of which ``held`` holds ``_need`` common words (``common``: those it
+        holds), counted for all titles at once: each word adds its integer (a 1 in the byte of
+        every title holding it) to the titles' starting bytes (``128 - need``), and the titles
+        whose byte reaches 128 hold enough of them; with the titles of the rare words held (a
+        title may need one of them too): all those it holds ``_need`` words of, and others."""
+        found: set[int] = set()
+        if common:
+            lanes = self._lanes
+            total = self._bias
+            for w in common:
+                total += lanes[w]
+            flags = total & self._high
+            if flags:
+                row = flags.to_bytes(self._n_titles, "little")
+                find = row.find
+                k = find(128)
+                while k >= 0:
+                    found.add(k)
+                    k = find(128, k + 1)
+        rare = self._rare
+        for w in held.difference(self._lane_words):
+            ks = rare.get(w)
+            if ks is not None:
+                found.update(ks)
+        found.update(self._odd)
+        return found
 
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
         """The best similarity of a library title with the entry, and how it was found:
@@ -670,9 +770,10 @@ class ReferenceMatcher:
         n_lo, n_hi, s_lo, s_hi = n_len * r - 1e-6, n_len / r + 1e-6, s_len * r - 1e-6, s_len / r + 1e-6
         words = norm.split()
         heads: list[int] = []          # the length of the field's first j words, spaces removed
-        hits = []
+        kept = []                      # (title, reach) of the candidates whose lengths may score ``low``
+        titles = self._titles
         for k in cands:
-            t = self._titles[k]
+            t = titles[k]
             a = len(t.norm)
             b = a - t.words + 1       # len(t.squashed)
             if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or t.words < 5 or len(words) <= t.words):
@@ -688,21 +789,81 @@ class ReferenceMatcher:
                     reach = self.short_threshold
             if reach + 1e-9 < low:
                 continue
+            kept.append((k, t, reach))
+        if not kept:
+            return ()
+        # (one call of each comparison for them all, when there are a few)
+        scores = self._scores(q, [t for _, t, _ in kept]) if len(kept) > 2 else \
+            [self._score(q, t) for _, t, _ in kept]
+        hits = []
+        for (k, t, reach), got in zip(kept, scores):
             # a title that needs a surname to count with a score under ``short_threshold``
             picky = t.main or t.words < self.min_partial_words
             if picky and reach + 1e-9 < self.short_threshold:
                 author = self._author(t.paper, q)
                 if author <= 0:
                     continue
-                score, kind = self._score(q, t)
+                score, kind = got
             else:
-                score, kind = self._score(q, t)
+                score, kind = got
                 if score < low:
                     continue            # whatever the authors (most candidates: no author looked up)
                 author = self._author(t.paper, q)
             if score >= (self.short_threshold if picky and author <= 0 else low):
                 hits.append((k, score, kind, author))
         return tuple(hits)
+
+    def _scores(self, q: _Query, titles: list[_Title]) -> list[tuple[float, str]]:
+        """:meth:`_score` of a title field alone (``q``) with each of ``titles``, each
+        comparison made for all of them by one call (``token_sort_ratio`` is ``ratio`` of the
+        words sorted: a library title's are sorted once)."""
+        ratio, low = self._fuzz.ratio, self._low
+        norm = q.title
+        memo = self._sorted_memo
+        theirs = []
+        for t in titles:
+            got = memo.get(t.norm)
+            if got is None:
+                got = memo[t.norm] = " ".join(sorted(t.norm.split()))
+            theirs.append(got)
+        best = self._ratios(norm, [t.norm for t in titles], low)
+        for i, score in enumerate(self._ratios(" ".join(sorted(norm.split())), theirs, low)):
+            if score > best[i]:
+                best[i] = score
+        runs = q.runs()          # the field without spaces (none when too long)
+        more = self._ratios(runs[0], [t.squashed for t in titles], self.threshold) if len(runs) == 1 \
+            else [0.0] * len(titles)
+        out: list[tuple[float, str]] = []
+        strict, threshold, short = self.strict, self.threshold, self.short_threshold
+        words: Optional[list[str]] = None
+        for t, b, m in zip(titles, best, more):
+            if b >= strict:
+                out.append((b, "title"))
+                continue
+            if m > b:
+                b = m
+            if b >= threshold or t.main or t.words < 5:
+                out.append((b, "title"))
+                continue
+            # the library title may be cut short (bad metadata): is it the start of the field?
+            if words is None:
+                words = norm.split()
+            if len(words) > t.words:
+                got = ratio(t.squashed, "".join(words[:t.words]), score_cutoff=short)
+                if got >= short:
+                    out.append((got, "start"))
+                    continue
+            out.append((b, "title"))
+        return out
+
+    def _ratios(self, text: str, choices: list[str], cutoff: float) -> list[float]:
+        """``ratio`` of ``text`` with each of ``choices`` (0 under ``cutoff``): one call for
+        them all."""
+        ratio = self._fuzz.ratio
+        out = [0.0] * len(choices)
+        for _, score, i in self._process.extract(text, choices, scorer=ratio, score_cutoff=cutoff, limit=None):
+            out[i] = score
+        return out
 
     def _year_in(self, i: int, years: list[int]) -> int:
         """:meth:`_year` for an entry's years given."""
