@@ -234,6 +234,7 @@ class _Matching:
         self.library = library
         self.matcher = matcher
         self.memo: dict[tuple, tuple] = {}
+        self.decided: dict[tuple, tuple] = {}     # entries kept with their evidence -> (answer,)
 
     def matches(self, store, pid: str, refs: list[Reference]) -> tuple:
         """``(label, library id, label, library id, ...)`` of the entries of ``refs`` (paper ``pid``'s list in
@@ -243,7 +244,7 @@ class _Matching:
         match, both = matcher.match_reference, matcher.match_and_candidates
         hits_of, decide = matcher.field_hits, matcher.match_field
         known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
-        memo = self.memo
+        memo, decided = self.memo, self.decided
         whole: Optional[dict[str, Reference]] = None
         out: list[str] = []
         for ref in refs:
@@ -251,15 +252,20 @@ class _Matching:
             if ref.text:
                 m = match(ref)
             elif ref.authors is not None:     # kept with its evidence: decided here
-                if ref.doi or ref.arxiv:
-                    m = match(ref)
-                else:
+                if not (ref.doi or ref.arxiv):
                     hits = known.get(ref.title)
                     if hits is None:
                         hits = hits_of(ref.title)
                     if not hits:
                         continue              # no library title comes close (most entries)
-                    m = decide(ref, hits)
+                # the answer depends on these only: a popular paper's entries repeat them
+                key = (ref.title, ref.doi, ref.arxiv, ref.year, ref.years, ref.authors, ref.after)
+                got = decided.get(key)
+                if got is None:
+                    if len(decided) > MEMO_MAX:
+                        decided.clear()
+                    got = decided[key] = (match(ref) if ref.doi or ref.arxiv else decide(ref, hits),)
+                m = got[0]
             else:     # a title field alone: popular papers' titles repeat across the library
                 key = (ref.title, ref.doi, ref.arxiv, ref.year)
                 got = memo.get(key)

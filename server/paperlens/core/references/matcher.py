@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from sys import intern
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import chain, combinations
 from typing import Iterable, Optional
 
 from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title, norm_words
@@ -302,17 +302,14 @@ class ReferenceMatcher:
         # pairs are made on first use; ``_fan``: how many titles a word is a pair word of.
         by_rarity = sorted(self._title_words, key=lambda w: (df.get(w, 0), w))
         rank = {w: i for i, w in enumerate(by_rarity)}
-        fan: dict[str, int] = defaultdict(int)
-        self._prefixes: list[tuple[str, ...]] = []
-        for k, tk in enumerate(self._title_tokens):
-            ranked = sorted(tk, key=rank.__getitem__)
-            need = self._needs[k]
-            pre = tuple(ranked[:1] if need == 1 else ranked[:len(ranked) - need + 2])
-            self._prefixes.append(pre)
-            for w in pre:
-                fan[w] += 1
-        self._fan = dict(fan)
-        self._fan_words = frozenset(fan)
+        self._by_rarity = by_rarity
+        # each title's pair words: the ranks of its rarest words
+        self._prefixes: list[tuple[int, ...]] = [
+            tuple(sorted(map(rank.__getitem__, tk))[:1 if need == 1 else len(tk) - need + 2])
+            for tk, need in zip(self._title_tokens, self._needs)]
+        fan = Counter(chain.from_iterable(self._prefixes))
+        self._fan = {by_rarity[i]: n for i, n in fan.items()}
+        self._fan_words = frozenset(self._fan)
         self._df = df
         self._lanes_first = PAIRS_AFTER     # queries counted before the pairs are worth making
         self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, their words, firsts)
@@ -464,7 +461,9 @@ class ReferenceMatcher:
         if self._pairs is None:
             single: dict[str, list[int]] = defaultdict(list)
             pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-            for k, pre in enumerate(self._prefixes):
+            words = self._by_rarity
+            for k, ranks in enumerate(self._prefixes):
+                pre = [words[i] for i in ranks]
                 if len(pre) == 1 and self._needs[k] == 1:
                     single[pre[0]].append(k)
                     continue
