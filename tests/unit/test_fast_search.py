@@ -76,6 +76,21 @@ def test_a_common_word_ranks_exactly_like_whoosh_bm25(library):
     assert ours == pytest.approx(theirs, rel=0.02)
 
 
+def test_a_words_document_frequency_is_whooshs(library):
+    """queries._prune ranks a long query's words by their document frequency, read from the
+    side files' headers and the lists read lately instead of a term lookup per segment."""
+    lib, folder = library
+    store = lib.stores[0]
+    (folder / "target.txt").write_text("Tubular Things\nAda Writer\nAbstract\nModel data.\n", encoding="utf-8")
+    lib.update_paths([str(folder / "target.txt")])          # a second segment, deletions in the first
+    lib.search("model data tubular", limit=5)                 # some lists read (kept)
+    with store.reading() as r:
+        terms = [t.decode() if isinstance(t, bytes) else t for t, _ in r.searcher.reader().iter_field("body")]
+        assert len(r.cache.segments(r.searcher)) == 2 and len(terms) > 20
+        for t in terms + ["model", "nowhere"]:
+            assert r.cache.doc_frequency(r.searcher, "body", t) == r.searcher.doc_frequency("body", t), t
+
+
 def test_a_title_of_common_words_finds_its_paper(library):
     lib, folder = library
     hits = lib.search("Tubular Structure Segmentation Using Model Networks", limit=5)

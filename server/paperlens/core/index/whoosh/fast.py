@@ -365,6 +365,16 @@ class _Side:
         self._papers = header.get("papers")
         self._base = 12 + hlen
         self._size = st.st_size - self._base
+        self._st_size = st.st_size
+
+    def intact(self) -> bool:
+        """Whether the file still has the size it had when opened (a file truncated or
+        rewritten under a running server is damaged: the lists read from it before stay good,
+        they were checked when read)."""
+        try:
+            return os.fstat(self._fd).st_size == self._st_size
+        except OSError:
+            return False
 
     def paper_ordinals(self, doc_count: int) -> Optional[tuple[list[str], array, array]]:
         """:func:`paper_ordinals` as written with the file (None in a file written before it
@@ -449,6 +459,7 @@ class _Segment:
         side, self.side = self.side, None
         if side is None:
             return
+        self._short.forget(self.id)          # its lists read before: read again (without it)
         log.warning("the search side file %s is damaged (%s); searching without it, it is written "
                     "again by the next update", self.path.name, exc)
         try:
@@ -462,23 +473,33 @@ class _Segment:
             got = self._lengths[field] = (field_lengths(leaf, field), _avg(leaf, field))
         return got
 
+    def check_side(self) -> None:
+        """Before a query: a side file whose size changed is damaged (``_drop_side``)."""
+        side = self.side
+        if side is not None and not side.intact():
+            self._drop_side(ValueError("the file changed under the server"))
+
     def postings(self, leaf, field: str, text: str):
         """(document frequency, docnums, BM25 parts) of a word in this segment: all its postings,
-        or its best ``TOPK`` when it is common (read from the side file each time: a damaged
-        one is found when read). Short lists read lately are kept (``ShortLists``)."""
+        or its best ``TOPK`` when it is common (from the side file: a damaged one is found
+        when read, or by its size before a query, ``check_side``). The lists read lately are
+        kept (``ShortLists``: reading and checking a side file's list was ~7 µs, 36 of them
+        for a title of 9 words)."""
+        key = (self.id, field, text)
+        got = self._short.get(key)
+        if got is not None:
+            return got
         side = self.side.entry(field, text) if self.side is not None else None
         if side is not None:
             try:
                 ids, parts = self.side.read(side)
                 if ids and max(ids) >= leaf.doc_count_all():
                     raise ValueError("a document number beyond the segment")
-                return side[2], ids, parts
+                got = (side[2], ids, parts)
+                self._short.put(key, got)
+                return got
             except (OSError, ValueError) as exc:     # read the postings instead
                 self._drop_side(exc)
-        key = (self.id, field, text)
-        got = self._short.get(key)
-        if got is not None:
-            return got
         df = leaf.doc_frequency(field, text)
         if not df:
             got = (0, (), ())
@@ -529,11 +550,13 @@ class _Segment:
         return self._records
 
 
-SHORT_LISTS = 4096     # recently read short lists kept (arrays, ~1.6 KB at most each), all segments
+# recently read lists kept (arrays, ~1.6 KB at most each: a short list, or a common word's best
+# TOPK from a side file), all segments
+SHORT_LISTS = 4096
 
 
 class ShortLists:
-    """The short posting lists read lately, of every segment of a store: one bound
+    """The posting lists read lately, of every segment of a store: one bound
     (SHORT_LISTS) however many segments the index has (each edit adds a small one)."""
 
     def __init__(self, bound: Optional[int] = None):
@@ -1164,6 +1187,8 @@ class SearchCache:
         and which query words each passage has (computed for the passages asked for: a
         ranking needs them for a few hundred candidates, not for the ~10k passages scored)."""
         segs = self.segments(searcher, forget=True)
+        for seg, _, _ in segs:
+            seg.check_side()
         n_docs = max(searcher.doc_count_all(), 1)
         ends = [offset + leaf.doc_count_all() for _, leaf, offset in segs]
         scores: dict[int, float] = {}
@@ -1190,6 +1215,22 @@ class SearchCache:
             if has:
                 found.append((1 << wi, has))
         return scores, PassageMasks(found)
+
+    def doc_frequency(self, searcher, field: str, text: str) -> int:
+        """``searcher.doc_frequency(field, text)``: a common word's from its side file headers,
+        a word read lately from ``ShortLists`` (a term lookup in each of a dozen segments was
+        ~35 µs a word of a long query, see queries._prune)."""
+        total = 0
+        short = self.short
+        for seg, leaf, _ in self.segments(searcher):
+            side = seg.side
+            e = side.entry(field, text) if side is not None else None
+            if isinstance(e, list) and len(e) == 3 and type(e[2]) is int and e[2] >= 0:
+                total += e[2]
+                continue
+            got = short.get((seg.id, field, text))
+            total += got[0] if got is not None else leaf.doc_frequency(field, text)
+        return total
 
     def paper_of(self, searcher, live: bool = False):
         """A function: global docnum -> paper id (see _Segment.paper_ordinals); ``live``:

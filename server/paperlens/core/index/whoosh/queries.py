@@ -98,19 +98,19 @@ def _plain_words(query: str, schema) -> Optional[str]:
     return bare if not has_syntax(bare, schema) else None
 
 
-def _prune(searcher, schema, query: str) -> str:
+def _prune(r: Reading, query: str) -> str:
     """A long plain query (pasted title, sentence) keeps its most informative words: every word
     is a union over fields to score, and the rare words decide the ranking anyway."""
     words = query.split()
     if len(words) <= MAX_QUERY_WORDS:
         return query
-    analyzer = schema["body"].analyzer
+    searcher, analyzer = r.searcher, r.schema["body"].analyzer
     scored = []
     for i, w in enumerate(words):
         terms = [t.text for t in analyzer(w, mode="query")]
         if not terms:
             continue                                   # a stop word
-        df = min(searcher.doc_frequency("body", t) for t in terms)
+        df = min(r.cache.doc_frequency(searcher, "body", t) for t in terms)
         scored.append((df == 0, df, i, w))     # a word in no passage cannot decide: last
     keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[2])
     return " ".join(w for _, _, _, w in keep) or query
@@ -401,7 +401,7 @@ def search(r: Reading, query: str, limit: int, per_paper: int, highlight: int,
     searcher, schema = r.searcher, r.schema
     words = _plain_words(query, schema)
     if words is not None:                  # plain words: bounded work (fast.py)
-        plain = _prune(searcher, schema, words)
+        plain = _prune(r, words)
         return [(0, h) for h in _fast(r, plain, limit, per_paper, highlight)]
     ranked: list[tuple[int, SearchHit]] = []
     seen_docs: set[int] = set()
