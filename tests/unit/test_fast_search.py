@@ -91,6 +91,23 @@ def test_a_words_document_frequency_is_whooshs(library):
             assert r.cache.doc_frequency(r.searcher, "body", t) == r.searcher.doc_frequency("body", t), t
 
 
+def test_a_query_words_analysis_is_remembered_within_its_bound(monkeypatch):
+    from paperlens.core.index.whoosh.schema import make_schema
+
+    words = ["Semi-supervised", "model", "csl-1", "Müller", "the", "深度学习"]
+    schemas = [make_schema(), make_schema()]
+    fast._ANALYSED.clear()
+    first = [fast.query_words(s, words) for s in schemas]
+    assert first[0] == first[1] and len(fast._ANALYSED) == 2 * len(words)      # one entry a schema
+    assert [fast.query_words(s, words) for s in schemas] == first              # remembered
+    for s in schemas:
+        assert fast.runs(s, words) == [(w.lower(), n) for w in words
+                                       if (n := len({t.text for t in s["body"].analyzer(w, mode="query")})) > 1]
+    monkeypatch.setattr(fast, "ANALYSED", 3)
+    fast._ANALYSED.clear()
+    assert fast.query_words(schemas[0], words) == first[0] and len(fast._ANALYSED) <= 3
+
+
 def test_a_title_of_common_words_finds_its_paper(library):
     lib, folder = library
     hits = lib.search("Tubular Structure Segmentation Using Model Networks", limit=5)
