@@ -14,7 +14,7 @@ import re
 from sys import intern
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain, combinations
+from itertools import accumulate, chain, combinations
 from typing import Iterable, Optional
 
 from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title, norm_words
@@ -288,6 +288,7 @@ class ReferenceMatcher:
         # title in a big integer per word (adding them adds the counts), the rare words through
         # their few titles.
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
+        self._squashed = [t.norm.replace(" ", "") for t in self._titles]
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
         needs = [self._need(n) for n in range(64)]
@@ -312,7 +313,7 @@ class ReferenceMatcher:
         self._fan_words = frozenset(self._fan)
         self._df = df
         self._lanes_first = PAIRS_AFTER     # queries counted before the pairs are worth making
-        self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, their words, firsts)
+        self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, first words)
         n_titles = len(self._titles)
         by_use = sorted(postings, key=lambda w: (-len(postings[w]), w))
         common = [w for w in by_use[:LANE_WORDS] if len(postings[w]) >= LANE_MIN_TITLES]
@@ -339,7 +340,7 @@ class ReferenceMatcher:
         self._high = int.from_bytes(b"\x80" * n_titles, "little")
         self._n_titles = n_titles
         self._cands_memo: dict[tuple, tuple[int, ...]] = {}
-        self._sorted_memo: dict[str, str] = {}       # a library title -> its words sorted
+        self._sorted_memo: dict[int, str] = {}       # a library title -> its words sorted
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
         self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
@@ -435,60 +436,60 @@ class ReferenceMatcher:
         rare words (:meth:`_paired`: its cost grows with the titles the words held are pair
         words of) or by counting the common words held for all titles at once
         (:meth:`_counted`: its cost grows with the library)."""
-        fan = self._fan
-        reach = sum(map(fan.__getitem__, held & self._fan_words))
-        if not reach:
+        toks = held & self._fan_words               # the words held that are some title's pair words
+        if not toks:
             return ()
         common = held & self._lane_words
-        if reach * LANE_RATIO > (len(common) + 1) * self._n_titles:
-            found = self._counted(held, common)
-        elif self._pairs is None and self._lanes_first > 0:
-            self._lanes_first -= 1
-            found = self._counted(held, common)
-        else:
-            found = self._paired(held)
-        if not found:
-            return ()
         tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-        scored = [(-n / sizes[k], k) for k in found if (n := len(tokens[k] & held)) >= needs[k]]
+        if sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(common) + 1) * self._n_titles and (
+                self._pairs is not None or self._lanes_first <= 0):
+            scored = self._paired(held, toks)
+        else:
+            if self._pairs is None:
+                self._lanes_first -= 1
+            scored = [(-n / sizes[k], k) for k in self._counted(held, common)
+                      if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
         return tuple(k for _, k in scored[:self.candidates])
 
-    def _paired(self, held: frozenset) -> Iterable[int]:
-        """The titles one of whose pairs of rare words (or whose one word) ``held`` holds: all
-        those it holds ``_need`` words of, and others."""
+    def _make_pairs(self) -> tuple:
+        single: dict[str, list[int]] = defaultdict(list)
+        pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        words = self._by_rarity
+        for k, ranks in enumerate(self._prefixes):
+            pre = [words[i] for i in ranks]
+            if len(pre) == 1 and self._needs[k] == 1:
+                single[pre[0]].append(k)
+                continue
+            for a, b in combinations(pre, 2):      # a: the rarer
+                pairs[a][b].append(k)
+        # A title's signature: one bit per word (the most common words each their own bit).
+        # When its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of
+        # its own signature in common with the title's: fewer than ``_need`` rule the title
+        # out without comparing their words (0: words sharing a bit, always compared).
+        one = [1 << i for i in range(_SIG_BITS)]
+        by_use = sorted(self._title_words, key=lambda w: (-self._df[w], w))
+        bit = {w: one[i % _SIG_BITS] for i, w in enumerate(by_use)}
+        sigs = []
+        for tk in self._title_tokens:
+            sig = 0
+            for w in tk:
+                sig |= bit[w]
+            sigs.append(sig if sig.bit_count() == len(tk) else 0)
+        # (most pairs name one title: its index, not a tuple of one)
+        return ({w: tuple(ks) for w, ks in single.items()},
+                {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()} for a, m in pairs.items()},
+                bit, sigs, frozenset(pairs))
+
+    def _paired(self, held: frozenset, toks: frozenset) -> list[tuple[float, int]]:
+        """``(-share of its words held, title)`` of the titles of which ``held`` holds ``_need``
+        words, found through the pairs of rare words (``toks``: the pair words held): a title
+        is indexed under pairs of its rarest words, just enough of them that an entry holding
+        ``_need`` of its words holds one of the pairs (a one-word title under its word)."""
         if self._pairs is None:
-            single: dict[str, list[int]] = defaultdict(list)
-            pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-            words = self._by_rarity
-            for k, ranks in enumerate(self._prefixes):
-                pre = [words[i] for i in ranks]
-                if len(pre) == 1 and self._needs[k] == 1:
-                    single[pre[0]].append(k)
-                    continue
-                for a, b in combinations(pre, 2):      # a: the rarer
-                    pairs[a][b].append(k)
-            # (most pairs name one title: its index, not a tuple of one)
-            # A title's signature: one bit per word (the most common words each their own bit).
-            # When its words have distinct bits, an entry holding ``n`` of them has ``n`` bits of
-            # its own signature in common with the title's: fewer than ``_need`` rule the title
-            # out without comparing their words (0: words sharing a bit, always compared).
-            one = [1 << i for i in range(_SIG_BITS)]
-            by_use = sorted(self._title_words, key=lambda w: (-self._df[w], w))
-            bit = {w: one[i % _SIG_BITS] for i, w in enumerate(by_use)}
-            sigs = []
-            for tk in self._title_tokens:
-                sig = 0
-                for w in tk:
-                    sig |= bit[w]
-                sigs.append(sig if sig.bit_count() == len(tk) else 0)
-            self._pairs = ({w: tuple(ks) for w, ks in single.items()},
-                           {a: {b: ks[0] if len(ks) == 1 else tuple(ks) for b, ks in m.items()}
-                            for a, m in pairs.items()}, bit, sigs,
-                           frozenset(pairs).union(single, (u for m in pairs.values() for u in m)), frozenset(pairs))
-        single, pairs, bit, sigs, vocab, firsts = self._pairs
-        toks = held & vocab                          # the words held that index some title
+            self._pairs = self._make_pairs()
+        single, pairs, bit, sigs, firsts = self._pairs
         seen: set[int] = set()
         if single:
             for w in single.keys() & toks:
@@ -502,13 +503,14 @@ class ReferenceMatcher:
                     add(ks)
                 else:
                     update(ks)
+        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
         if len(seen) > 16:
             sig = 0
             for w in held:
                 sig |= bit[w]
-            needs = self._needs
-            return [k for k in seen if not (s := sigs[k]) or (s & sig).bit_count() >= needs[k]]
-        return seen
+            return [(-n / sizes[k], k) for k in seen if (not (s := sigs[k]) or (s & sig).bit_count() >= needs[k])
+                    and (n := len(tokens[k] & held)) >= needs[k]]
+        return [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
 
     def _counted(self, held: frozenset, common: frozenset) -> set[int]:
         """The titles of which ``held`` holds ``_need`` common words (``common``: those it
@@ -792,7 +794,7 @@ class ReferenceMatcher:
         if not kept:
             return ()
         # (one call of each comparison for them all, when there are a few)
-        scores = self._scores(q, [t for _, t, _ in kept]) if len(kept) > 2 else \
+        scores = self._scores(q, [k for k, _, _ in kept]) if len(kept) > 2 else \
             [self._score(q, t) for _, t, _ in kept]
         hits = []
         for (k, t, reach), got in zip(kept, scores):
@@ -812,46 +814,51 @@ class ReferenceMatcher:
                 hits.append((k, score, kind, author))
         return tuple(hits)
 
-    def _scores(self, q: _Query, titles: list[_Title]) -> list[tuple[float, str]]:
-        """:meth:`_score` of a title field alone (``q``) with each of ``titles``, each
+    def _scores(self, q: _Query, ks: list[int]) -> list[tuple[float, str]]:
+        """:meth:`_score` of a title field alone (``q``) with each of the titles ``ks``, each
         comparison made for all of them by one call (``token_sort_ratio`` is ``ratio`` of the
         words sorted: a library title's are sorted once)."""
         ratio, low = self._fuzz.ratio, self._low
         norm = q.title
-        memo = self._sorted_memo
+        titles, memo, squashed = self._titles, self._sorted_memo, self._squashed
         theirs = []
-        for t in titles:
-            got = memo.get(t.norm)
+        for k in ks:
+            got = memo.get(k)
             if got is None:
-                got = memo[t.norm] = " ".join(sorted(t.norm.split()))
+                got = memo[k] = " ".join(sorted(titles[k].norm.split()))
             theirs.append(got)
-        best = self._ratios(norm, [t.norm for t in titles], low)
+        best = self._ratios(norm, [titles[k].norm for k in ks], low)
         for i, score in enumerate(self._ratios(" ".join(sorted(norm.split())), theirs, low)):
             if score > best[i]:
                 best[i] = score
         runs = q.runs()          # the field without spaces (none when too long)
-        more = self._ratios(runs[0], [t.squashed for t in titles], self.threshold) if len(runs) == 1 \
-            else [0.0] * len(titles)
+        more = self._ratios(runs[0], [squashed[k] for k in ks], self.threshold) if len(runs) == 1 \
+            else [0.0] * len(ks)
         out: list[tuple[float, str]] = []
         strict, threshold, short = self.strict, self.threshold, self.short_threshold
         words: Optional[list[str]] = None
-        for t, b, m in zip(titles, best, more):
+        heads: list[int] = []
+        for k, b, m in zip(ks, best, more):
             if b >= strict:
                 out.append((b, "title"))
                 continue
             if m > b:
                 b = m
+            t = titles[k]
             if b >= threshold or t.main or t.words < 5:
                 out.append((b, "title"))
                 continue
             # the library title may be cut short (bad metadata): is it the start of the field?
             if words is None:
                 words = norm.split()
+                heads = list(accumulate(map(len, words)))    # the first j words' length
             if len(words) > t.words:
-                got = ratio(t.squashed, "".join(words[:t.words]), score_cutoff=short)
-                if got >= short:
-                    out.append((got, "start"))
-                    continue
+                sq, h = len(squashed[k]), heads[t.words - 1]
+                if 200.0 * min(sq, h) / (sq + h) + 1e-9 >= short:    # else the lengths alone say no
+                    got = ratio(squashed[k], "".join(words[:t.words]), score_cutoff=short)
+                    if got >= short:
+                        out.append((got, "start"))
+                        continue
             out.append((b, "title"))
         return out
 
