@@ -116,3 +116,15 @@ def test_the_nth_largest_score_is_the_sorted_ones(library):
     values = [0.0] * 2000
     values[0:400:4] = [9.0] * 100
     assert fast.nth_largest(list(values), 200) == sorted(values)[-200] == 0.0
+
+
+def test_stored_documents_read_lately_are_the_index_s(library, monkeypatch):
+    monkeypatch.setattr(fast, "STORED", 5)
+    store = library.stores[0]
+    with store.reading() as r:
+        n = r.searcher.doc_count_all()
+        stored = r.cache.stored_of(r.searcher)
+        for d in list(range(n)) + list(range(n - 1, -1, -3)):       # each once, then some again
+            assert stored(d) == r.searcher.stored_fields(d)
+            assert len(r.cache._stored) <= 5
+        assert stored(n - 1) is stored(n - 1)                            # kept

@@ -553,6 +553,7 @@ class _Segment:
 # recently read lists kept (arrays, ~1.6 KB at most each: a short list, or a common word's best
 # TOPK from a side file), all segments
 SHORT_LISTS = 4096
+STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
 
 
 class ShortLists:
@@ -1176,6 +1177,7 @@ class SearchCache:
         self._segments: dict[str, _Segment] = {}
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
+        self._stored: "OrderedDict[tuple[str, int], dict]" = OrderedDict()     # see stored_of
 
     def segment(self, leaf) -> _Segment:
         seg_id = leaf.segment().segment_id()
@@ -1192,9 +1194,13 @@ class SearchCache:
         if forget:
             live = {leaf.segment().segment_id() for leaf, _ in leaves}
             with self._lock:
-                for seg_id in [k for k in self._segments if k not in live]:
+                gone = [k for k in self._segments if k not in live]
+                for seg_id in gone:
                     del self._segments[seg_id]       # its side file closes when unused
                     self.short.forget(seg_id)
+                if gone:
+                    for key in [k for k in self._stored if k[0] not in live]:
+                        del self._stored[key]
         return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
 
     def paper_fields(self, table, schema) -> PaperFields:
@@ -1281,6 +1287,34 @@ class SearchCache:
 
         return of
 
+    def stored_of(self, searcher):
+        """A function: global docnum -> the document's stored fields (``searcher.stored_fields``,
+        not to be changed), the STORED read lately kept: a passage's is decompressed (~25 µs)
+        and the same passages come back as a query is typed (and to check runs, then to show
+        the hit)."""
+        segs = self.segments(searcher)
+        starts = [offset for _, _, offset in segs]
+        ids = [seg.id for seg, _, _ in segs]
+        find = bisect.bisect_right
+        kept, lock = self._stored, self._lock
+
+        def stored(d: int) -> dict:
+            i = find(starts, d) - 1
+            key = (ids[i], d - starts[i])
+            with lock:
+                got = kept.get(key)
+                if got is not None:
+                    kept.move_to_end(key)
+                    return got
+            got = searcher.stored_fields(d)
+            with lock:
+                kept[key] = got
+                while len(kept) > STORED:
+                    kept.popitem(last=False)
+            return got
+
+        return stored
+
     def paper_docs(self, searcher) -> PaperDocs:
         return PaperDocs(self.segments(searcher))
 
@@ -1301,3 +1335,4 @@ class SearchCache:
             self._segments = {}
             self._papers = None
             self.short = ShortLists()
+            self._stored = OrderedDict()

@@ -495,13 +495,15 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     records: dict[int, str] = {}       # record candidates -> their paper
     made: dict[int, str] = {}          # the text of the records made from their rows
 
+    stored_of = r.cache.stored_of(searcher)
+
     def fields_of(d: int) -> dict:
         f = stored.get(d)
         if f is None:
             pid = records.get(d)
             f = _record_fields(r, pid) if pid is not None else None
             if f is None:
-                f = searcher.stored_fields(d)
+                f = stored_of(d)
             else:
                 made[d] = f["text"]
             stored[d] = f
