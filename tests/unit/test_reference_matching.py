@@ -179,6 +179,75 @@ def test_work_does_not_grow_with_the_library(monkeypatch):
         assert calls == []
 
 
+def test_both_ways_of_finding_candidates_find_every_title_mostly_held(monkeypatch):
+    """A library title is a candidate when the entry holds ``_need`` of its words, the most
+    covered first: the pairs of rare words and the counting of common words in the bytes of a
+    big integer (the library's titles sharing many words: many counted at once) give the titles
+    that counting every title's words gives."""
+    from paperlens.core.references import matcher as matcher_module
+
+    rng = random.Random(7)
+    common = ("learning image segmentation medical deep neural networks point cloud graph "
+              "diffusion models video detection").split()
+    rare = [f"name{i}" for i in range(60)]
+    lib = [LibraryEntry(f"t{i}", " ".join(rng.sample(common, rng.randint(1, 9)) + rng.sample(rare, rng.randint(0, 2))))
+           for i in range(600)]
+    lib += [LibraryEntry("one", "Segmentation"), LibraryEntry("long", " ".join(rare[:40]))]
+    m = ReferenceMatcher(lib)
+    vocab = sorted(m._title_words)
+    queries = [m._title_tokens[k] for k in range(0, len(m._titles), 7)]
+    queries += [frozenset(rng.sample(vocab, rng.randint(1, 14))) for _ in range(300)]
+    counted_ways = set()
+
+    def every_title(held):
+        scored = sorted((-n / len(tk), k) for k, tk in enumerate(m._title_tokens)
+                        if (n := len(tk & held)) >= m._needs[k])
+        return tuple(k for _, k in scored[:m.candidates])
+
+    real_counted = ReferenceMatcher._counted
+    monkeypatch.setattr(ReferenceMatcher, "_counted",
+                        lambda self, *a: counted_ways.add("counted") or real_counted(self, *a))
+    for ratio, way in ((10 ** 9, "counted"), (0, "paired")):
+        monkeypatch.setattr(matcher_module, "LANE_RATIO", ratio)
+        m._lanes_first = 0
+        counted_ways.clear()
+        for held in queries:
+            held = held & m._title_words
+            assert m._find_candidates(held) == every_title(held)
+        assert counted_ways == ({"counted"} if way == "counted" else set())
+    assert any(len(every_title(q)) > 1 for q in queries)
+
+
+def test_a_title_field_scored_at_once_as_one_by_one():
+    """A title field's candidates are scored by one call of each comparison for them all: the
+    scores, and how each was found (a library title cut short: the start of the field), are
+    those of comparing them one by one."""
+    lib = [LibraryEntry(f"v{i}", t) for i, t in enumerate([
+        "Deep learning for medical image segmentation",
+        "Deep learning for medical image segmentation with point clouds",
+        "Deep-learning for medical image segmentation",
+        "Learning medical image segmentation deep",
+        "Deep learning for medical image",
+        "Deep learning for medical image segmentation: a survey of methods",
+        "Medical image segmentation for deep learning in video",
+    ])]
+    m = ReferenceMatcher(lib)
+    from paperlens.core.references.matcher import _Query
+
+    kinds = set()
+    for field in ("Deep learning for medical image segmentation",
+                  "Deep learning for medical image segmentation with point clouds and graphs",
+                  "Deep learning for medical image segmentation a survey",
+                  "Segmentation image medical learning deep"):
+        norm = " ".join(field.lower().replace("-", "").split())
+        q = _Query("", norm, "", "", frozenset(norm.split()))
+        ks = list(range(len(m._titles)))
+        one_by_one = [m._score(q, m._titles[k]) for k in ks]
+        assert m._scores(q, ks) == one_by_one
+        kinds.update(kind for score, kind in one_by_one if score >= m.threshold)
+    assert kinds == {"title", "start"}
+
+
 # ---------------------------------------------------------------------------------------
 # the library: the graph links what the matcher links, and hovers say what the graph says
 # ---------------------------------------------------------------------------------------

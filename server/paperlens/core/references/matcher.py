@@ -245,7 +245,8 @@ class ReferenceMatcher:
         self._arxivs: list[str] = []
         self._surnames: list[tuple[tuple[str, str], ...]] = []
         self._titles: list[_Title] = []
-        df: dict[str, int] = defaultdict(int)
+        df: Counter[str] = Counter()
+        df_update = df.update
         names: dict[str, tuple] = {}                 # surnames repeat across a library
         for i, e in enumerate(self.entries):
             if e.doi or e.arxiv:
@@ -267,8 +268,10 @@ class ReferenceMatcher:
             main = _SUBTITLE.split(raw, maxsplit=1)[0]
             words: set[str] = set()
             for text, is_main in ((raw, False), (main, True)):
+                if is_main and (main == raw or not words):
+                    continue
                 n = norm_title(text) if is_main else whole
-                if not n or is_main and (not words or n == whole):
+                if not n or is_main and n == whole:
                     continue
                 joined = frozenset(_tokens(n))
                 if is_main and len(joined) < 2:
@@ -281,8 +284,7 @@ class ReferenceMatcher:
                         self._titles.append(_Title(i, n, n.count(" ") + 1, tk, is_main))
                 if not is_main:
                     words = joined | split
-            for w in words:
-                df[w] += 1
+            df_update(words)
         # An entry's candidates are the titles of which it holds ``_need`` words (see
         # _find_candidates): the common words are counted for every title at once, one byte per
         # title in a big integer per word (adding them adds the counts), the rare words through
@@ -441,12 +443,13 @@ class ReferenceMatcher:
             return ()
         common = held & self._lane_words
         tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-        if sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(common) + 1) * self._n_titles and (
-                self._pairs is not None or self._lanes_first <= 0):
+        paired = sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(common) + 1) * self._n_titles
+        if paired and self._pairs is None and self._lanes_first > 0:
+            self._lanes_first -= 1      # (the pairs are made once enough entries would use them)
+            paired = False
+        if paired:
             scored = self._paired(held, toks)
         else:
-            if self._pairs is None:
-                self._lanes_first -= 1
             scored = [(-n / sizes[k], k) for k in self._counted(held, common)
                       if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
