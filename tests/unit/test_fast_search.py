@@ -8,14 +8,10 @@ import re
 
 import pytest
 
+from fixtures.small_topk import TOPK, WORDS as FILLER, indexed_library, use_small_topk
 from paperlens.core.index.whoosh import fast
 from paperlens.core.index.whoosh.fast import Snippets
 from paperlens.core.library import Library
-
-TOPK = 4
-
-FILLER = ("data results method approach training evaluation benchmark network layer feature "
-          "signal image video scene object robot sensor camera depth point cloud").split()
 
 
 def _paper(i: int, rnd: random.Random, title: str = "") -> str:
@@ -32,9 +28,7 @@ def _paper(i: int, rnd: random.Random, title: str = "") -> str:
 
 @pytest.fixture()
 def library(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
-    monkeypatch.setattr(fast, "TOPK", TOPK)
-    monkeypatch.setattr(fast, "MIN_SEGMENT_DOCS", 4 * TOPK)
+    use_small_topk(monkeypatch)
     folder = tmp_path / "lib"
     folder.mkdir()
     rnd = random.Random(3)
@@ -43,9 +37,7 @@ def library(tmp_path, monkeypatch):
     (folder / "target.txt").write_text(   # its last passage is the best one for "model"
         _paper(99, rnd, title="Tubular Structure Segmentation Using Model Networks")
         + "\n4. Models\n" + "model " * 30 + "networks.\n", encoding="utf-8")
-    lib = Library([folder], str(tmp_path / "ix"), workers=1)
-    lib.update()
-    return lib, folder
+    return indexed_library(folder, tmp_path / "ix"), folder
 
 
 def _side_files(lib):
@@ -150,8 +142,7 @@ def test_changed_and_merged_segments_keep_search_right(library):
 
 
 def test_parallel_rebuild_writes_side_files_in_the_workers(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
-    monkeypatch.setattr(fast, "TOPK", TOPK)
+    use_small_topk(monkeypatch, in_this_process=False)      # the workers write the side files
     folder = tmp_path / "lib"
     folder.mkdir()
     rnd = random.Random(5)

@@ -5,19 +5,13 @@ import random
 
 import pytest
 
+from fixtures.small_topk import WORDS, indexed_library, use_small_topk
 from paperlens.core.index.whoosh import fast, queries
-from paperlens.core.library import Library
-
-TOPK = 4
-WORDS = ("data results method approach training evaluation benchmark network layer feature "
-         "signal image video scene object robot sensor camera depth point cloud").split()
 
 
 @pytest.fixture()
 def library(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERLENS_SEARCH_TOPK", str(TOPK))
-    monkeypatch.setattr(fast, "TOPK", TOPK)
-    monkeypatch.setattr(fast, "MIN_SEGMENT_DOCS", 4 * TOPK)
+    use_small_topk(monkeypatch)
     folder = tmp_path / "lib"
     (folder / "sub").mkdir(parents=True)
     rnd = random.Random(5)
@@ -32,8 +26,7 @@ def library(tmp_path, monkeypatch):
         "@article{lone2020,\n  title = {A Lone Entry About Camera Depth},\n  author = {Writer, Ada},\n"
         "  year = {2020},\n  abstract = {Depth from one camera,\n    over several lines.}\n}\n",
         encoding="utf-8")
-    lib = Library([folder], str(tmp_path / "ix"), workers=1)
-    lib.update()
+    lib = indexed_library(folder, tmp_path / "ix")
     yield lib
     lib.close()
 
