@@ -553,6 +553,7 @@ class _Segment:
 # recently read lists kept (arrays, ~1.6 KB at most each: a short list, or a common word's best
 # TOPK from a side file), all segments
 SHORT_LISTS = 4096
+WORD_LISTS = 1024      # words whose lists in every segment are kept (SearchCache.passage_scores)
 STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
 
 
@@ -1178,6 +1179,10 @@ class SearchCache:
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
         self._stored: "OrderedDict[tuple[str, int], dict]" = OrderedDict()     # see stored_of
+        # (field, term) -> its lists in the segments of _lists_gen (passage_scores: one lookup
+        # a word, not one a segment: a dozen segments after a few edits)
+        self._lists: dict[tuple[str, str], tuple] = {}
+        self._lists_gen: tuple = ()
 
     def segment(self, leaf) -> _Segment:
         seg_id = leaf.segment().segment_id()
@@ -1220,8 +1225,11 @@ class SearchCache:
         segs = self.segments(searcher, forget=True)
         for seg, _, _ in segs:
             seg.check_side()
+        gen = tuple((seg.id, seg.side is not None) for seg, _, _ in segs)
+        if gen != self._lists_gen:       # other segments, a side file dropped: lists read again
+            self._lists, self._lists_gen = {}, gen
+        by_word = self._lists
         n_docs = max(searcher.doc_count_all(), 1)
-        ends = [offset + leaf.doc_count_all() for _, leaf, offset in segs]
         scores: dict[int, float] = {}
         found: list[tuple[int, list]] = []         # (bit, the word's lists: (ids, offset, end))
         for wi, pairs in enumerate(words):
@@ -1229,15 +1237,18 @@ class SearchCache:
             for field, text in pairs:
                 if field not in PASSAGE_FIELDS:
                     continue
-                lists = [(seg.postings(leaf, field, text), offset) for seg, leaf, offset in segs]
-                df = sum(got[0] for got, _ in lists)
+                got = by_word.get((field, text))
+                if got is None:
+                    got = self._word_lists(segs, field, text)
+                    if len(by_word) >= WORD_LISTS:
+                        by_word.clear()
+                    by_word[(field, text)] = got
+                df, lists = got
                 if not df:
                     continue
                 weight = boosts.get(field, 1.0) * _idf(n_docs, df)
                 get = scores.get
-                for ((_, ids, parts), offset), end in zip(lists, ends):
-                    if not len(ids):
-                        continue
+                for ids, parts, offset, end in lists:
                     has.append((ids, offset, end))
                     if offset:
                         ids = [d + offset for d in ids]
@@ -1246,6 +1257,18 @@ class SearchCache:
             if has:
                 found.append((1 << wi, has))
         return scores, PassageMasks(found)
+
+    @staticmethod
+    def _word_lists(segs, field: str, text: str) -> tuple[int, list[tuple]]:
+        """A word's document frequency in the segments, and its lists that are not empty:
+        (docnums, BM25 parts, docnum offset, end)."""
+        df, lists = 0, []
+        for seg, leaf, offset in segs:
+            n, ids, parts = seg.postings(leaf, field, text)
+            df += n
+            if len(ids):
+                lists.append((ids, parts, offset, offset + leaf.doc_count_all()))
+        return df, lists
 
     def doc_frequency(self, searcher, field: str, text: str) -> int:
         """``searcher.doc_frequency(field, text)``: a common word's from its side file headers,
@@ -1336,3 +1359,4 @@ class SearchCache:
             self._papers = None
             self.short = ShortLists()
             self._stored = OrderedDict()
+            self._lists, self._lists_gen = {}, ()
