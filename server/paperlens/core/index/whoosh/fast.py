@@ -1248,11 +1248,9 @@ class SearchCache:
                     continue
                 weight = boosts.get(field, 1.0) * _idf(n_docs, df)
                 get = scores.get
-                for ids, parts, offset, end in lists:
+                for ids, gids, parts, offset, end in lists:
                     has.append((ids, offset, end))
-                    if offset:
-                        ids = [d + offset for d in ids]
-                    for d, p in zip(ids, parts):
+                    for d, p in zip(gids, parts):
                         scores[d] = get(d, 0.0) + weight * p
             if has:
                 found.append((1 << wi, has))
@@ -1261,13 +1259,14 @@ class SearchCache:
     @staticmethod
     def _word_lists(segs, field: str, text: str) -> tuple[int, list[tuple]]:
         """A word's document frequency in the segments, and its lists that are not empty:
-        (docnums, BM25 parts, docnum offset, end)."""
+        (docnums in the segment, global docnums, BM25 parts, docnum offset, end)."""
         df, lists = 0, []
         for seg, leaf, offset in segs:
             n, ids, parts = seg.postings(leaf, field, text)
             df += n
             if len(ids):
-                lists.append((ids, parts, offset, offset + leaf.doc_count_all()))
+                gids = array("q", [d + offset for d in ids]) if offset else ids
+                lists.append((ids, gids, parts, offset, offset + leaf.doc_count_all()))
         return df, lists
 
     def doc_frequency(self, searcher, field: str, text: str) -> int:
