@@ -338,8 +338,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):   # their request lines carry URLs
         logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "serve":
-        from paperlens.lsp.server import run
-        return run(log_file=args.log_file, verbose=args.verbose)
+        from paperlens.lsp.front import serve
+        return serve(log_file=args.log_file, verbose=args.verbose)
     if getattr(args, "json", False):
         logging.getLogger().setLevel(logging.ERROR)
     if getattr(args, "backend", None) is not None:

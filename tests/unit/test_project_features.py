@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pygls.workspace import Workspace
 
 from paperlens.lsp import convert
@@ -69,13 +70,19 @@ def test_hover_and_definition_in_the_chapter_use_the_bib_file_the_root_names(the
     assert "Stale Copy" in card
 
 
+def _completion(server, uri: str, position: types.Position):
+    """The adapter's answer (JSON) as the editor reads it."""
+    answer = completion.completion(server, types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=position))
+    return None if answer is None else default_converter().structure(answer, types.CompletionList)
+
+
 def test_completion_after_a_user_citation_command(thesis):
     server, root = thesis
     chapter = root / "chapters" / "epilogue.tex"
     text = chapter.read_text() + "More in \\longcite{sha"
     uri = server.open(chapter, text)
-    result = completion.completion(server, types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=convert.offset_to_position(text, len(text))))
+    result = _completion(server, uri, convert.offset_to_position(text, len(text)))
     # one item for the key both .bib files define: the entry of the one the root names
     assert result is not None and [i.label for i in result.items] == ["shared2020"]
     assert "The Entry the Thesis Names" in result.items[0].detail
@@ -83,16 +90,13 @@ def test_completion_after_a_user_citation_command(thesis):
     assert edit.range.end.character - edit.range.start.character == len("sha")
     # with room for one item only, it is still the root's entry and the list is complete
     server.session.settings.completion.limit = 1
-    result = completion.completion(server, types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=convert.offset_to_position(text, len(text))))
+    result = _completion(server, uri, convert.offset_to_position(text, len(text)))
     assert [i.label for i in result.items] == ["shared2020"] and not result.is_incomplete
     assert "The Entry the Thesis Names" in result.items[0].detail
     # a command the project does not define completes nothing
     text = chapter.read_text() + "More in \\shortcite{sha"
     uri = server.open(chapter, text)
-    assert completion.completion(server, types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        position=convert.offset_to_position(text, len(text)))) is None
+    assert _completion(server, uri, convert.offset_to_position(text, len(text))) is None
 
 
 def test_references_find_the_user_command_in_chapters_on_disk(thesis):

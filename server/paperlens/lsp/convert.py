@@ -10,17 +10,22 @@ Feature modules work on code-point offsets into the document text (``core`` reco
 everything that crosses the protocol boundary goes through these functions.  Lines are found
 once per request and text (``line_starts``, :class:`Positions`); an ASCII line converts without
 counting.  A feature's location becomes a URI here too (paths from URIs: ``lsp/uris.py``).
+
+lsprotocol is imported when a position is first made as one of its types: the start-up front
+(``lsp/front.py``) converts positions, as JSON, before pygls and lsprotocol are loaded.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 from pathlib import Path
-
-from lsprotocol import types
+from typing import TYPE_CHECKING
 
 from paperlens.core.features.document import Location
 from paperlens.core.models import Span
+
+if TYPE_CHECKING:
+    from lsprotocol import types
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 ENCODINGS = (UTF8, UTF16, UTF32)
@@ -100,32 +105,56 @@ def position_to_offset(text: str, position: types.Position, starts: list[int] | 
     return begin + _chars_within(segment, budget, encoding)
 
 
-def offset_to_position(text: str, offset: int, starts: list[int] | None = None,
-                       encoding: str = UTF16) -> types.Position:
-    """LSP position in ``encoding`` of a code-point offset (clamped into the text)."""
+def _lsp():
+    """lsprotocol's types (imported on first use: see the module's docstring)."""
+    from lsprotocol import types
+
+    return types
+
+
+def line_and_character(text: str, offset: int, starts: list[int] | None = None,
+                       encoding: str = UTF16) -> tuple[int, int]:
+    """The LSP line and character in ``encoding`` of a code-point offset (clamped into the text)."""
     starts = starts or line_starts(text)
     offset = min(max(offset, 0), len(text))
     line = bisect_right(starts, offset) - 1
     offset = min(offset, max(_line_end(text, starts, line), starts[line]))
-    return types.Position(line=line, character=units(text[starts[line]:offset], encoding))
+    return line, units(text[starts[line]:offset], encoding)
+
+
+def offset_to_position(text: str, offset: int, starts: list[int] | None = None,
+                       encoding: str = UTF16) -> types.Position:
+    """LSP position in ``encoding`` of a code-point offset (clamped into the text)."""
+    line, character = line_and_character(text, offset, starts, encoding)
+    return _lsp().Position(line=line, character=character)
 
 
 def span_to_range(text: str, span: Span, starts: list[int] | None = None,
                   encoding: str = UTF16) -> types.Range:
     starts = starts or line_starts(text)
-    return types.Range(
+    return _lsp().Range(
         start=offset_to_position(text, span.start, starts, encoding),
         end=offset_to_position(text, span.end, starts, encoding),
     )
 
 
+def span_to_range_json(text: str, span: Span, starts: list[int] | None = None,
+                       encoding: str = UTF16) -> dict:
+    """:func:`span_to_range` as the protocol's JSON (made without lsprotocol)."""
+    starts = starts or line_starts(text)
+    (l1, c1), (l2, c2) = (line_and_character(text, span.start, starts, encoding),
+                          line_and_character(text, span.end, starts, encoding))
+    return {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
+
+
 def line_range(line_start: int, line_end: int | None = None) -> types.Range:
     """Range covering whole lines of a file we did not open (0-based lines; character 0 is the
     same in every encoding)."""
+    lsp = _lsp()
     line_end = line_start if line_end is None else line_end
-    return types.Range(
-        start=types.Position(line=max(line_start, 0), character=0),
-        end=types.Position(line=max(line_end, line_start, 0) + 1, character=0),
+    return lsp.Range(
+        start=lsp.Position(line=max(line_start, 0), character=0),
+        end=lsp.Position(line=max(line_end, line_start, 0) + 1, character=0),
     )
 
 
@@ -156,13 +185,16 @@ class Positions:
     def range(self, text: str, span: Span) -> types.Range:
         return span_to_range(text, span, self.starts(text), self.encoding)
 
+    def range_json(self, text: str, span: Span) -> dict:
+        return span_to_range_json(text, span, self.starts(text), self.encoding)
+
     def location(self, loc: Location) -> types.Location:
         """A feature's location: a span of a text it read, else whole lines of a file."""
         if loc.span is not None and loc.text is not None:
             where = self.range(loc.text, loc.span)
         else:
             where = line_range(loc.line, loc.end_line)
-        return types.Location(uri=loc.uri or path_to_uri(loc.path), range=where)
+        return _lsp().Location(uri=loc.uri or path_to_uri(loc.path), range=where)
 
 
 def positions(ls) -> Positions:

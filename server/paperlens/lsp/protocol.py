@@ -16,7 +16,10 @@ a handler goes back to the editor with its Python traceback.
   and any request after ``shutdown`` get -32600 (InvalidRequest); notifications before
   ``initialize`` (except ``exit``) are dropped;
 * an error reply never carries a traceback or a path: an internal error says only that it
-  happened (the traceback goes to the server's log).
+  happened (the traceback goes to the server's log);
+* the requests the start-up front answered (``silent_ids``: the ``initialize`` it replays, see
+  lsp/front.py) are handled without their answers being sent again; if lsprotocol cannot read
+  that ``initialize``'s capabilities, the server goes on with the parts the front read.
 """
 from __future__ import annotations
 
@@ -95,8 +98,28 @@ class _ClosableWriter:
             return self._writer.write(data)
 
 
+def _front_read(params: Any) -> dict:
+    """What the start-up front reads of ``initialize``'s params (lsp/front.py checked their types)."""
+    params = params if isinstance(params, dict) else {}
+    kept = {k: params[k] for k in ("processId", "rootUri", "rootPath", "workspaceFolders", "initializationOptions")
+            if k in params}
+    caps = params.get("capabilities") if isinstance(params.get("capabilities"), dict) else {}
+    general = caps.get("general") if isinstance(caps.get("general"), dict) else {}
+    workspace = caps.get("workspace") if isinstance(caps.get("workspace"), dict) else {}
+    kept["capabilities"] = {}
+    if isinstance(general.get("positionEncodings"), list):
+        kept["capabilities"]["general"] = {"positionEncodings": general["positionEncodings"]}
+    if isinstance(workspace.get("configuration"), bool):
+        kept["capabilities"]["workspace"] = {"configuration": workspace["configuration"]}
+    return kept
+
+
 class PaperlensProtocol(LanguageServerProtocol):
     """See the module's documentation."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent_ids: set = set()
 
     def set_writer(self, writer, include_headers: bool = True):
         super().set_writer(_ClosableWriter(writer), include_headers)
@@ -144,6 +167,10 @@ class PaperlensProtocol(LanguageServerProtocol):
             details = describe_structure_error(exc)
             if method == types.EXIT and not has_id:      # exit means exit, whatever comes with it
                 return types.ExitNotification()
+            if is_request and method == types.INITIALIZE and msg_id in self.silent_ids:
+                log.warning("the editor's initialize params: %s; going on with those the start-up front read", details)
+                return self._converter.structure({**data, "params": _front_read(data.get("params"))},
+                                                 types.InitializeRequest)
             if is_request:
                 log.warning("%s request %r: invalid params: %s", method, msg_id, details)
                 self._send_response(msg_id, error=JsonRpcInvalidParams(
@@ -192,6 +219,9 @@ class PaperlensProtocol(LanguageServerProtocol):
 
     # -- answers -------------------------------------------------------------------------------
     def _send_response(self, msg_id, result: Any | None = None, error: Optional[types.ResponseError] = None):
+        if msg_id in self.silent_ids:           # answered by the start-up front
+            self.silent_ids.discard(msg_id)
+            return
         if error is not None:
             error = public_error(error)
         super()._send_response(msg_id, result, error)

@@ -7,12 +7,14 @@ loop (a new library is opened, indexed and derived from on worker threads)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
 from typing import Optional
 
 from paperlens.lsp.background import gc_paused
+from paperlens.lsp.front import Handoff, Replayed, configure_logging
 
 with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.py
     from lsprotocol import types
@@ -39,9 +41,9 @@ CONFIGURATION_TIMEOUT = 5.0     # seconds the editor has to answer workspace/con
 
 
 class PaperlensServer(LanguageServer):
-    def __init__(self) -> None:
+    def __init__(self, session: Optional[Session] = None) -> None:
         super().__init__("paperlens", __version__, protocol_cls=PaperlensProtocol)
-        self.session = Session()
+        self.session = session if session is not None else Session()
         self.features: Optional[features.Features] = None
         self.status = StatusPublisher(self.session.status, self.protocol.notify)
         self.session.on_status_changed = self.status.changed
@@ -93,8 +95,9 @@ async def _editor_settings(ls: LanguageServer) -> list:
         CONFIGURATION_TIMEOUT) or []
 
 
-def create_server() -> PaperlensServer:
-    server = PaperlensServer()
+def create_server(session: Optional[Session] = None) -> PaperlensServer:
+    """The server, on ``session`` (the start-up front's) or a new one."""
+    server = PaperlensServer(session)
     session = server.session
 
     @server.feature(types.INITIALIZE)
@@ -201,25 +204,35 @@ def create_server() -> PaperlensServer:
     return server
 
 
-def run(log_file: Optional[str] = None, verbose: bool = False) -> int:
-    """Serve over stdio. stdout carries the protocol only; logs go to stderr (and the client)."""
-    root = logging.getLogger()
-    root.handlers.clear()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    if log_file:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
-        fh.setFormatter(handler.formatter)
-        root.addHandler(fh)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):   # their request lines carry URLs
-        logging.getLogger(name).setLevel(logging.WARNING)
+def initialize_result(client_capabilities: dict) -> dict:
+    """``initialize``'s answer as pygls makes it for a client with these capabilities (JSON):
+    what the start-up front answers (lsp/front.py; scripts/gen_capabilities.py writes the part
+    that does not depend on the client)."""
+    from pygls.capabilities import ServerCapabilitiesBuilder
+
+    server = create_server()
+    protocol, fm = server.protocol, server.protocol.fm
+    caps = protocol._converter.structure(client_capabilities, types.ClientCapabilities)
+    encoding = ServerCapabilitiesBuilder.choose_position_encoding(caps)
+    built = ServerCapabilitiesBuilder(caps, set({**fm.features, **fm.builtin_features}.keys()), fm.feature_options,
+                                      list(fm.commands.keys()), server._text_document_sync_kind,
+                                      server._notebook_document_sync, encoding).build()
+    result = types.InitializeResult(capabilities=built, server_info=protocol.server_info)
+    return json.loads(json.dumps(protocol._converter.unstructure(result)))     # (enums as their values)
+
+
+def run(log_file: Optional[str] = None, verbose: bool = False, handoff: Optional[Handoff] = None) -> int:
+    """Serve over stdio. stdout carries the protocol only; logs go to stderr (and the client).
+    ``handoff``: where the start-up front stopped (lsp/front.py; without it the log is set up
+    here and the server reads the connection from its start)."""
+    if handoff is None:
+        configure_logging(log_file, verbose)
+        handoff = Handoff()
     with gc_paused(freeze=True):      # the features' modules are imported here
-        server = create_server()
+        server = create_server(handoff.session)
+    server.protocol.silent_ids.update(handoff.silent)
     forward = LogForwarder(server)
     forward.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(forward)
-    server.start_io()
+    server.start_io(stdin=Replayed(handoff.replay, sys.stdin.buffer) if handoff.replay else None)
     return 0

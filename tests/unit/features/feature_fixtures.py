@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Optional
 
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pygls.workspace import Workspace
 
 from paperlens.core.drafts import DraftIndex
@@ -154,3 +155,12 @@ class FakeServer:
         self.workspace.put_text_document(types.TextDocumentItem(
             uri=uri, language_id=LANGUAGE_IDS.get(path.suffix, "plaintext"), version=1, text=text))
         return uri
+
+
+def as_received(answer, kind):
+    """An adapter's answer (lsprotocol objects or the protocol's JSON, as the completion
+    adapter makes it) as the editor reads it: sent through pygls' converter, read as ``kind``."""
+    if answer is None:
+        return None
+    converter = default_converter()
+    return converter.structure(converter.unstructure(answer), kind)

@@ -139,7 +139,7 @@ def test_a_failing_ranking_leaves_the_keys_in_the_key_index_order(build, monkeyp
 def test_the_adapter_shows_why_beside_the_key(build):
     from lsprotocol import types
 
-    from feature_fixtures import FakeServer
+    from feature_fixtures import FakeServer, as_received
     from paperlens.lsp.features import completion as adapter
 
     f = build(LIBRARY + r"""
@@ -148,8 +148,9 @@ def test_the_adapter_shows_why_beside_the_key(build):
         """)
     server = FakeServer(f)
     uri = server.open(f.path("draft.tex"), f.doc.text)
-    found = adapter.completion(server, types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=f.offset)))
+    found = as_received(adapter.completion(server, types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=f.offset))),
+        types.CompletionList)
     top = found.items[0]
     assert top.label == "ding2022" and "kernel" in top.label_details.description
     assert "*Fits here:*" in adapter.resolve(server, top).documentation.value

@@ -9,7 +9,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from paperlens.lsp.features import citing, completion, definition, diagnostics, hover, links, symbols, usages
 
-from feature_fixtures import FakeServer
+from feature_fixtures import FakeServer, as_received
 from library_fixtures import PAPER, REFS_BIB
 
 LINE = "😀 é \\cite{vaswani2017} \\cite{vas"       # an emoji: 2 UTF-16 units, 4 UTF-8 bytes
@@ -35,8 +35,8 @@ def test_hover_completion_and_definition_speak_the_negotiated_encoding(build, en
         text_document=_doc(uri), position=types.Position(line=0, character=start)))
     assert loc.uri == f.path("refs.bib").as_uri() and loc.range.start == types.Position(line=0, character=0)
     end = len(LINE) + extra
-    result = completion.completion(server, types.CompletionParams(
-        text_document=_doc(uri), position=types.Position(line=0, character=end)))
+    result = as_received(completion.completion(server, types.CompletionParams(
+        text_document=_doc(uri), position=types.Position(line=0, character=end))), types.CompletionList)
     (item,) = result.items
     assert item.label == "vaswani2017" and item.kind == types.CompletionItemKind.Reference
     assert (item.text_edit.range.start.character, item.text_edit.range.end.character) == (end - 3, end)

@@ -10,16 +10,17 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 from urllib.parse import unquote
-
-from lsprotocol import types
 
 from paperlens.core.features.document import Snapshot, make_snapshot
 from paperlens.core.features.view import LocalView, PaperCache
 from paperlens.lsp import convert
 from paperlens.lsp.features._doc import Document, read_confined
 from paperlens.lsp.uris import uri_to_path
+
+if TYPE_CHECKING:
+    from lsprotocol import types
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -149,6 +150,8 @@ class _Progress:
         token = self.token
 
         def send() -> None:
+            from lsprotocol import types
+
             progress = self.ls.work_done_progress
             if self.created:
                 progress.create(token)
@@ -160,6 +163,8 @@ class _Progress:
         token = self.token
 
         def send() -> None:
+            from lsprotocol import types
+
             progress = self.ls.work_done_progress
             progress.end(token, types.WorkDoneProgressEnd(message=message))
             progress.tokens.pop(token, None)
