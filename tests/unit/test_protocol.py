@@ -1,6 +1,7 @@
 """lsp/protocol.py: every request gets an answer (InvalidParams, ServerNotInitialized,
 InvalidRequest), error answers carry no traceback, bad notifications change nothing; and the
-command-argument parsing of lsp/features/symbols.py."""
+command-argument parsing of lsp/features/symbols.py; the requests the start-up front answered
+are not answered again."""
 from __future__ import annotations
 
 import asyncio
@@ -213,5 +214,36 @@ async def test_a_workspace_folder_that_cannot_be_a_path_is_ignored(params):
         assert ls.session.workspace_folders == [] and ls.session.folders() == []
         (answer,) = send(ls, hover(1, {"line": 0, "character": 0}, uri="file:///tmp/a.tex"))
         assert answer == {"jsonrpc": "2.0", "id": 1, "result": None}
+    finally:
+        ls.session.shutdown()
+
+
+@pytest.mark.parametrize("caps", [{"general": {"positionEncodings": ["utf-8"]}},
+                                  # lsprotocol cannot read these: the server goes on with what the front read
+                                  {"general": {"positionEncodings": ["utf-8"]}, "textDocument": {"hover": 5}}])
+async def test_the_server_answers_nothing_for_the_start_up_fronts_initialize(build, caps):
+    """lsp/front.py answered it; the server reads it for its state only."""
+    from paperlens.lsp import front
+    from paperlens.lsp.server import create_server
+
+    f = build("%! refs.bib\n@article{a2020, title={A title}, author={Alder, Ann}, year={2020}}\n")
+    ls = create_server()
+    out = Capture()
+    ls.protocol.set_writer(out, include_headers=False)
+    ls.protocol.silent_ids.add(front.HIDDEN_ID)
+    try:
+        message = {"jsonrpc": "2.0", "id": front.HIDDEN_ID, "method": "initialize", "params": {
+            "processId": None, "rootUri": f.folder.as_uri(), "capabilities": caps,
+            "initializationOptions": {"paperlens": {"indexPath": str(f.folder.parent / "index")}}}}
+        ls.protocol.handle_message(json.loads(json.dumps(message), object_hook=ls.protocol.structure_message))
+
+        async def settled() -> None:
+            while front.HIDDEN_ID in ls.protocol.silent_ids:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(settled(), HANG_GUARD)
+        assert out.messages == []
+        assert ls.workspace.position_encoding == "utf-8"
+        assert ls.session.folders() == [str(f.folder)]
     finally:
         ls.session.shutdown()

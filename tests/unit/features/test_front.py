@@ -1,9 +1,8 @@
 """The start-up front (lsp/front.py) in process: it answers ``initialize`` as pygls does and the
 first completions as the completion adapter does, and hands the server everything else, in
-order; the protocol's side of the hand-over (lsp/protocol.py: the answer pygls must not send)."""
+order (the protocol's side of the hand-over: tests/unit/test_protocol.py)."""
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -15,8 +14,6 @@ from paperlens.lsp.server import initialize_result
 
 from feature_fixtures import FakeServer
 from library_fixtures import REFS_BIB
-
-HANG_GUARD = 120.0     # only so that a lost answer fails instead of hanging the run
 
 CLIENTS = [
     {},
@@ -217,43 +214,3 @@ def test_the_replay_comes_first_then_the_stream():
     assert stdin.read(4) == b"more"
     stdin = front.Replayed(b"ab", io.BytesIO(b"cdef"))
     assert stdin.read(4) == b"abcd" and stdin.read(10) == b"ef"
-
-
-class Capture:
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def write(self, data: bytes) -> None:
-        self.messages.append(json.loads(data.decode("utf-8")))
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.mark.parametrize("caps", [{"general": {"positionEncodings": ["utf-8"]}},
-                                  # lsprotocol cannot read these: the server goes on with what the front read
-                                  {"general": {"positionEncodings": ["utf-8"]}, "textDocument": {"hover": 5}}])
-async def test_the_server_answers_nothing_for_the_fronts_initialize(build, caps):
-    from paperlens.lsp.server import create_server
-
-    f = build(REFS_BIB)
-    ls = create_server()
-    out = Capture()
-    ls.protocol.set_writer(out, include_headers=False)
-    ls.protocol.silent_ids.add(front.HIDDEN_ID)
-    try:
-        message = {"jsonrpc": "2.0", "id": front.HIDDEN_ID, "method": "initialize", "params": {
-            "processId": None, "rootUri": f.folder.as_uri(), "capabilities": caps,
-            "initializationOptions": {"paperlens": {"indexPath": str(f.folder.parent / "index")}}}}
-        ls.protocol.handle_message(json.loads(json.dumps(message), object_hook=ls.protocol.structure_message))
-
-        async def settled() -> None:
-            while front.HIDDEN_ID in ls.protocol.silent_ids:
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(settled(), HANG_GUARD)
-        assert out.messages == []
-        assert ls.workspace.position_encoding == "utf-8"
-        assert ls.session.folders() == [str(f.folder)]
-    finally:
-        ls.session.shutdown()
