@@ -94,7 +94,7 @@ LANE_WORDS = 512
 LANE_MIN_TITLES = 16
 # an entry's words are counted in lanes when the titles they are pair words of exceed 1/LANE_RATIO
 # of the library per common word held (else its candidates are found through pairs of rare words)
-LANE_RATIO = 192
+LANE_RATIO = 256
 _SIG_BITS = 256
 # the pairs are made once this many entries were counted that would have used them
 PAIRS_AFTER = 1000
@@ -341,6 +341,11 @@ class ReferenceMatcher:
         self._bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
         self._high = int.from_bytes(b"\x80" * n_titles, "little")
         self._n_titles = n_titles
+        # the pairs are made now when most of the library's own titles (some of them), read as
+        # entries, would use them: the entries are likely to
+        sample = self._title_tokens[::max(1, n_titles // 200)]
+        if 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample):
+            self._pairs = self._make_pairs()
         self._cands_memo: dict[tuple, tuple[int, ...]] = {}
         self._sorted_memo: dict[int, str] = {}       # a library title -> its words sorted
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
@@ -441,20 +446,30 @@ class ReferenceMatcher:
         toks = held & self._fan_words               # the words held that are some title's pair words
         if not toks:
             return ()
-        common = held & self._lane_words
+        if self._pairs_cheaper(held, toks):
+            if self._pairs is not None:
+                scored = self._paired(held, toks)
+                if len(scored) > 1:
+                    scored.sort()
+                return tuple(k for _, k in scored[:self.candidates])
+            if self._lanes_first > 0:
+                self._lanes_first -= 1  # (the pairs are made once enough entries would use them)
+            else:
+                self._pairs = self._make_pairs()
+                return self._find_candidates(held)
         tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-        paired = sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(common) + 1) * self._n_titles
-        if paired and self._pairs is None and self._lanes_first > 0:
-            self._lanes_first -= 1      # (the pairs are made once enough entries would use them)
-            paired = False
-        if paired:
-            scored = self._paired(held, toks)
-        else:
-            scored = [(-n / sizes[k], k) for k in self._counted(held, common)
-                      if (n := len(tokens[k] & held)) >= needs[k]]
+        scored = [(-n / sizes[k], k) for k in self._counted(held, held & self._lane_words)
+                  if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
         return tuple(k for _, k in scored[:self.candidates])
+
+    def _pairs_cheaper(self, held: frozenset, toks: frozenset) -> bool:
+        """Whether the pairs find the candidates of an entry holding the words ``held`` (the pair
+        words ``toks``) at less cost than counting its common words."""
+        # counting costs about a byte per title per word held (common words: their bytes; rare
+        # ones: their titles, checked)
+        return sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(held) + 1) * self._n_titles
 
     def _make_pairs(self) -> tuple:
         single: dict[str, list[int]] = defaultdict(list)
