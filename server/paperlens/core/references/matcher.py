@@ -290,7 +290,6 @@ class ReferenceMatcher:
         # title in a big integer per word (adding them adds the counts), the rare words through
         # their few titles.
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
-        self._squashed = [t.norm.replace(" ", "") for t in self._titles]
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
         needs = [self._need(n) for n in range(64)]
@@ -341,6 +340,7 @@ class ReferenceMatcher:
         self._bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
         self._high = int.from_bytes(b"\x80" * n_titles, "little")
         self._n_titles = n_titles
+        self._index = list(range(n_titles))
         # the pairs are made now when most of the library's own titles (some of them), read as
         # entries, would use them: the entries are likely to
         sample = self._title_tokens[::max(1, n_titles // 200)]
@@ -545,10 +545,10 @@ class ReferenceMatcher:
             flags = total & self._high
             if flags:
                 row = flags.to_bytes(self._n_titles, "little")
-                find = row.find
+                find, index = row.find, self._index
                 k = find(128)
                 while k >= 0:
-                    found.add(k)
+                    found.add(index[k])     # (one int object per title, not one per entry)
                     k = find(128, k + 1)
         rare = self._rare
         for w in held.difference(self._lane_words):
@@ -674,6 +674,7 @@ class ReferenceMatcher:
         self._ev_need.clear()
         self._cands_memo.clear()
         self._after_memo.clear()
+        self._sorted_memo.clear()
 
     @property
     def field_memo(self) -> dict[str, tuple]:
@@ -838,7 +839,7 @@ class ReferenceMatcher:
         words sorted: a library title's are sorted once)."""
         ratio, low = self._fuzz.ratio, self._low
         norm = q.title
-        titles, memo, squashed = self._titles, self._sorted_memo, self._squashed
+        titles, memo = self._titles, self._sorted_memo
         theirs = []
         for k in ks:
             got = memo.get(k)
@@ -850,13 +851,13 @@ class ReferenceMatcher:
             if score > best[i]:
                 best[i] = score
         runs = q.runs()          # the field without spaces (none when too long)
-        more = self._ratios(runs[0], [squashed[k] for k in ks], self.threshold) if len(runs) == 1 \
-            else [0.0] * len(ks)
+        squashed = [titles[k].norm.replace(" ", "") for k in ks]
+        more = self._ratios(runs[0], squashed, self.threshold) if len(runs) == 1 else [0.0] * len(ks)
         out: list[tuple[float, str]] = []
         strict, threshold, short = self.strict, self.threshold, self.short_threshold
         words: Optional[list[str]] = None
         heads: list[int] = []
-        for k, b, m in zip(ks, best, more):
+        for k, sq, b, m in zip(ks, squashed, best, more):
             if b >= strict:
                 out.append((b, "title"))
                 continue
@@ -871,9 +872,9 @@ class ReferenceMatcher:
                 words = norm.split()
                 heads = list(accumulate(map(len, words)))    # the first j words' length
             if len(words) > t.words:
-                sq, h = len(squashed[k]), heads[t.words - 1]
-                if 200.0 * min(sq, h) / (sq + h) + 1e-9 >= short:    # else the lengths alone say no
-                    got = ratio(squashed[k], "".join(words[:t.words]), score_cutoff=short)
+                n, h = len(sq), heads[t.words - 1]
+                if 200.0 * min(n, h) / (n + h) + 1e-9 >= short:    # else the lengths alone say no
+                    got = ratio(sq, "".join(words[:t.words]), score_cutoff=short)
                     if got >= short:
                         out.append((got, "start"))
                         continue
