@@ -151,9 +151,11 @@ class _Basis:
 
 def build(library: "Library") -> CitationGraph:
     """The graph of ``library`` as it is now, from scratch (background work: 10k papers with 28
-    references each take a second or two). Most entries cite papers outside the library and cost
-    a dictionary lookup (their title field's candidates, computed once per distinct field: the
-    matcher compares strings only for library titles whose rare words the field holds).
+    references each take about three CPU-seconds). Most entries cite papers outside the library
+    and cost a dictionary lookup (their title field's candidates, computed once per distinct
+    field: the matcher compares strings only for library titles whose words the field mostly
+    holds); an entry that names a library paper is decided once per distinct title, ids, years
+    and author list (a popular paper's entries repeat them).
 
     An entry is kept in the index without its text, with the evidence the matcher reads in it
     (the author list and years, :func:`~paperlens.core.references.matcher.stored_evidence`).

@@ -93,7 +93,7 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 LANE_WORDS = 512
 LANE_MIN_TITLES = 16
 # an entry's words are counted in lanes when the titles they are pair words of exceed 1/LANE_RATIO
-# of the library per common word held (else its candidates are found through pairs of rare words)
+# of the library per word held (else its candidates are found through pairs of rare words)
 LANE_RATIO = 256
 _SIG_BITS = 256
 # the pairs are made once this many entries were counted that would have used them
@@ -301,7 +301,7 @@ class ReferenceMatcher:
         # Each title is also indexed under pairs of its rarest words, just enough of them that an
         # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
         # word): an entry holding few common words meets only the titles it may match. The
-        # pairs are made on first use; ``_fan``: how many titles a word is a pair word of.
+        # pairs are made when needed; ``_fan``: how many titles a word is a pair word of.
         by_rarity = sorted(self._title_words, key=lambda w: (df.get(w, 0), w))
         rank = {w: i for i, w in enumerate(by_rarity)}
         self._by_rarity = by_rarity
@@ -341,8 +341,8 @@ class ReferenceMatcher:
         self._high = int.from_bytes(b"\x80" * n_titles, "little")
         self._n_titles = n_titles
         self._index = list(range(n_titles))
-        # the pairs are made now when most of the library's own titles (some of them), read as
-        # entries, would use them: the entries are likely to
+        # the pairs are made now when most of the library's own titles (a sample), read as
+        # entries, would use them: the reference lists' entries will likely use them too
         sample = self._title_tokens[::max(1, n_titles // 200)]
         if 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample):
             self._pairs = self._make_pairs()
@@ -790,7 +790,7 @@ class ReferenceMatcher:
         n_lo, n_hi, s_lo, s_hi = n_len * r - 1e-6, n_len / r + 1e-6, s_len * r - 1e-6, s_len / r + 1e-6
         words = norm.split()
         heads: list[int] = []          # the length of the field's first j words, spaces removed
-        kept = []                      # (title, reach) of the candidates whose lengths may score ``low``
+        kept = []                      # (index, title, reach) of the candidates whose lengths may score ``low``
         titles = self._titles
         for k in cands:
             t = titles[k]
