@@ -1179,10 +1179,9 @@ class SearchCache:
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
         self._stored: "OrderedDict[tuple[str, int], dict]" = OrderedDict()     # see stored_of
-        # (field, term) -> its lists in the segments of _lists_gen (passage_scores: one lookup
-        # a word, not one a segment: a dozen segments after a few edits)
-        self._lists: dict[tuple[str, str], tuple] = {}
-        self._lists_gen: tuple = ()
+        # (the segments, {(field, term) -> its lists in them}) (passage_scores: one lookup a
+        # word, not one a segment: a dozen segments after a few edits)
+        self._lists: tuple[tuple, dict[tuple[str, str], tuple]] = ((), {})
 
     def segment(self, leaf) -> _Segment:
         seg_id = leaf.segment().segment_id()
@@ -1226,9 +1225,10 @@ class SearchCache:
         for seg, _, _ in segs:
             seg.check_side()
         gen = tuple((seg.id, seg.side is not None) for seg, _, _ in segs)
-        if gen != self._lists_gen:       # other segments, a side file dropped: lists read again
-            self._lists, self._lists_gen = {}, gen
-        by_word = self._lists
+        held = self._lists
+        if held[0] != gen:       # other segments, a side file dropped: lists read again
+            held = self._lists = (gen, {})     # one assignment: a search of another commit
+        by_word = held[1]                      # in another thread never mixes them
         n_docs = max(searcher.doc_count_all(), 1)
         scores: dict[int, float] = {}
         found: list[tuple[int, list]] = []         # (bit, the word's lists: (ids, offset, end))
@@ -1358,4 +1358,4 @@ class SearchCache:
             self._papers = None
             self.short = ShortLists()
             self._stored = OrderedDict()
-            self._lists, self._lists_gen = {}, ()
+            self._lists = ((), {})
