@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from paperlens.core.references.matcher import LibraryEntry, ReferenceMatcher
 
 MEMO_MAX = 200_000       # title-only entries remembered during a build (popular titles repeat)
+DECIDED_TRIAL = 8192     # entries with evidence are remembered while half of those looked up repeat
 _ID_NONE, _ID_SAME, _ID_CHANGED = 0, 1, 2
 
 
@@ -236,7 +237,9 @@ class _Matching:
         self.library = library
         self.matcher = matcher
         self.memo: dict[tuple, tuple] = {}
-        self.decided: dict[tuple, tuple] = {}     # entries kept with their evidence -> (answer,)
+        # entries kept with their evidence -> (answer,), while they repeat (looked: how often)
+        self.decided: Optional[dict[tuple, tuple]] = {}
+        self.looked = 0
 
     def matches(self, store, pid: str, refs: list[Reference]) -> tuple:
         """``(label, library id, label, library id, ...)`` of the entries of ``refs`` (paper ``pid``'s list in
@@ -260,14 +263,20 @@ class _Matching:
                         hits = hits_of(ref.title)
                     if not hits:
                         continue              # no library title comes close (most entries)
-                # the answer depends on these only: a popular paper's entries repeat them
-                key = (ref.title, ref.doi, ref.arxiv, ref.year, ref.years, ref.authors, ref.after)
-                got = decided.get(key)
-                if got is None:
-                    if len(decided) > MEMO_MAX:
-                        decided.clear()
-                    got = decided[key] = (match(ref) if ref.doi or ref.arxiv else decide(ref, hits),)
-                m = got[0]
+                if decided is None:
+                    m = match(ref) if ref.doi or ref.arxiv else decide(ref, hits)
+                else:
+                    # the answer depends on these only: a popular paper's entries repeat them
+                    key = (ref.title, ref.doi, ref.arxiv, ref.year, ref.years, ref.authors, ref.after)
+                    got = decided.get(key)
+                    self.looked += 1
+                    if got is None:
+                        got = decided[key] = (match(ref) if ref.doi or ref.arxiv else decide(ref, hits),)
+                        if len(decided) % DECIDED_TRIAL == 0 and (
+                                self.looked < 2 * len(decided) or len(decided) > MEMO_MAX):
+                            # most were new (entries that do not repeat): not remembered
+                            decided = self.decided = None
+                    m = got[0]
             else:     # a title field alone: popular papers' titles repeat across the library
                 key = (ref.title, ref.doi, ref.arxiv, ref.year)
                 got = memo.get(key)
