@@ -209,7 +209,7 @@ def test_both_ways_of_finding_candidates_find_every_title_mostly_held(monkeypatc
                         lambda self, *a: counted_ways.add("counted") or real_counted(self, *a))
     for ratio, way in ((10 ** 9, "counted"), (0, "paired")):
         monkeypatch.setattr(matcher_module, "LANE_RATIO", ratio)
-        m._lanes_first = 0
+        m._before_other = 0
         counted_ways.clear()
         for held in queries:
             held = held & m._title_words

@@ -96,7 +96,8 @@ LANE_MIN_TITLES = 16
 # of the library per word held (else its candidates are found through pairs of rare words)
 LANE_RATIO = 256
 _SIG_BITS = 256
-# the pairs are made once this many entries were counted that would have used them
+# the way of finding candidates not made with the matcher (pairs or lanes) is made once this many
+# entries would have used it
 PAIRS_AFTER = 1000
 # candidate sets remembered by the title words an entry holds (~250 bytes each): the same
 # title field mis-split with different author lists, in another case, finds them once
@@ -294,10 +295,6 @@ class ReferenceMatcher:
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
         needs = [self._need(n) for n in range(64)]
         self._needs = [needs[n] if n < 64 else self._need(n) for n in sizes]
-        postings: dict[str, list[int]] = defaultdict(list)
-        for k, tk in enumerate(self._title_tokens):
-            for w in tk:
-                postings[w].append(k)
         # Each title is also indexed under pairs of its rarest words, just enough of them that an
         # entry holding ``_need`` of its words holds one of the pairs (a one-word title under its
         # word): an entry holding few common words meets only the titles it may match. The
@@ -313,39 +310,20 @@ class ReferenceMatcher:
         self._fan = {by_rarity[i]: n for i, n in fan.items()}
         self._fan_words = frozenset(self._fan)
         self._df = df
-        self._lanes_first = PAIRS_AFTER     # queries counted before the pairs are worth making
+        self._before_other = PAIRS_AFTER     # entries found the made way before the other is made
         self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, first words)
-        n_titles = len(self._titles)
-        by_use = sorted(postings, key=lambda w: (-len(postings[w]), w))
-        common = [w for w in by_use[:LANE_WORDS] if len(postings[w]) >= LANE_MIN_TITLES]
-        lane_of = set(common)
-        # a title whose byte could overflow (more than 127 common words) is checked every time
-        odd = [k for k, tk in enumerate(self._title_tokens) if len(tk) > 127 and
-               sum(w in lane_of for w in tk) > 127]
-        self._odd = tuple(odd)
-        skip = set(odd)
-        self._rare = {w: tuple(ks) for w, ks in postings.items() if w not in lane_of}
-        lanes: dict[str, int] = {}
-        for w in common:
-            row = bytearray(n_titles)
-            for k in postings[w]:
-                row[k] = 1
-            for k in skip:
-                row[k] = 0
-            lanes[w] = int.from_bytes(row, "little")
-        self._lanes = lanes
-        self._lane_words = frozenset(lanes)
-        # each title's byte starts at 128 - need: it reaches 128 (its high bit) when the entry
-        # holds ``need`` of its common words
-        self._bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
-        self._high = int.from_bytes(b"\x80" * n_titles, "little")
-        self._n_titles = n_titles
+        self._n_titles = n_titles = len(self._titles)
         self._index = list(range(n_titles))
-        # the pairs are made now when most of the library's own titles (a sample), read as
-        # entries, would use them: the reference lists' entries will likely use them too
+        self._lanes: Optional[tuple] = None   # (lanes, lane words, rare words' titles, odd titles, bias, high)
+        # The pairs are made now when most of the library's own titles (a sample), read as
+        # entries, would use them (the reference lists' entries will likely use them too), the
+        # lanes once PAIRS_AFTER entries would have used them; else the other way round.
         sample = self._title_tokens[::max(1, n_titles // 200)]
-        if 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample):
+        self._pairs_first = 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample)
+        if self._pairs_first:
             self._pairs = self._make_pairs()
+        else:
+            self._lanes = self._make_lanes()
         self._cands_memo: dict[tuple, tuple[int, ...]] = {}
         self._sorted_memo: dict[int, str] = {}       # a library title -> its words sorted
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
@@ -446,20 +424,22 @@ class ReferenceMatcher:
         toks = held & self._fan_words               # the words held that are some title's pair words
         if not toks:
             return ()
-        if self._pairs_cheaper(held, toks):
-            if self._pairs is not None:
-                scored = self._paired(held, toks)
-                if len(scored) > 1:
-                    scored.sort()
-                return tuple(k for _, k in scored[:self.candidates])
-            if self._lanes_first > 0:
-                self._lanes_first -= 1  # (the pairs are made once enough entries would use them)
-            else:
+        paired = self._pairs_cheaper(held, toks)
+        if paired != self._pairs_first and (self._pairs if paired else self._lanes) is None:
+            # the other way is made once enough entries would have used it
+            if self._before_other > 0:
+                self._before_other -= 1
+                paired = not paired
+            elif paired:
                 self._pairs = self._make_pairs()
-                return self._find_candidates(held)
-        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-        scored = [(-n / sizes[k], k) for k in self._counted(held, held & self._lane_words)
-                  if (n := len(tokens[k] & held)) >= needs[k]]
+            else:
+                self._lanes = self._make_lanes()
+        if paired:
+            scored = self._paired(held, toks)
+        else:
+            tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
+            scored = [(-n / sizes[k], k) for k in self._counted(held)
+                      if (n := len(tokens[k] & held)) >= needs[k]]
         if len(scored) > 1:
             scored.sort()
         return tuple(k for _, k in scored[:self.candidates])
@@ -470,6 +450,33 @@ class ReferenceMatcher:
         # counting costs about a byte per title per word held (common words: their bytes; rare
         # ones: their titles, checked)
         return sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(held) + 1) * self._n_titles
+
+    def _make_lanes(self) -> tuple:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for k, tk in zip(self._index, self._title_tokens):
+            for w in tk:
+                postings[w].append(k)
+        n_titles = self._n_titles
+        by_use = sorted(postings, key=lambda w: (-len(postings[w]), w))
+        common = [w for w in by_use[:LANE_WORDS] if len(postings[w]) >= LANE_MIN_TITLES]
+        lane_of = set(common)
+        # a title whose byte could overflow (more than 127 common words) is checked every time
+        odd = tuple(k for k, tk in enumerate(self._title_tokens) if len(tk) > 127 and
+                    sum(w in lane_of for w in tk) > 127)
+        rare = {w: tuple(ks) for w, ks in postings.items() if w not in lane_of}
+        lanes: dict[str, int] = {}
+        for w in common:
+            row = bytearray(n_titles)
+            for k in postings[w]:
+                row[k] = 1
+            for k in odd:
+                row[k] = 0
+            lanes[w] = int.from_bytes(row, "little")
+        # each title's byte starts at 128 - need: it reaches 128 (its high bit) when the entry
+        # holds ``need`` of its common words
+        bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
+        high = int.from_bytes(b"\x80" * n_titles, "little")
+        return lanes, frozenset(lanes), rare, odd, bias, high
 
     def _make_pairs(self) -> tuple:
         single: dict[str, list[int]] = defaultdict(list)
@@ -530,19 +537,21 @@ class ReferenceMatcher:
                     and (n := len(tokens[k] & held)) >= needs[k]]
         return [(-n / sizes[k], k) for k in seen if (n := len(tokens[k] & held)) >= needs[k]]
 
-    def _counted(self, held: frozenset, common: frozenset) -> set[int]:
-        """The titles of which ``held`` holds ``_need`` common words (``common``: those it
-        holds), counted for all titles at once: each word adds its integer (a 1 in the byte of
-        every title holding it) to the titles' starting bytes (``128 - need``), and the titles
-        whose byte reaches 128 hold enough of them; with the titles of the rare words held (a
-        title may need one of them too): all those it holds ``_need`` words of, and others."""
-        found: set[int] = set()
+    def _counted(self, held: frozenset) -> set[int]:
+        """The titles of which ``held`` holds ``_need`` common words, counted for all titles at
+        once: each common word held adds its integer (a 1 in the byte of every title holding
+        it) to the titles' starting bytes (``128 - need``), and the titles whose byte reaches 128
+        hold enough of them; with the titles of the rare words held (a title may need one of
+        them too): all those it holds ``_need`` words of, and others."""
+        if self._lanes is None:
+            self._lanes = self._make_lanes()
+        lanes, lane_words, rare, odd, total, high = self._lanes
+        found: set[int] = set(odd)
+        common = held & lane_words
         if common:
-            lanes = self._lanes
-            total = self._bias
             for w in common:
                 total += lanes[w]
-            flags = total & self._high
+            flags = total & high
             if flags:
                 row = flags.to_bytes(self._n_titles, "little")
                 find, index = row.find, self._index
@@ -550,12 +559,10 @@ class ReferenceMatcher:
                 while k >= 0:
                     found.add(index[k])     # (one int object per title, not one per entry)
                     k = find(128, k + 1)
-        rare = self._rare
-        for w in held.difference(self._lane_words):
+        for w in held.difference(lane_words):
             ks = rare.get(w)
             if ks is not None:
                 found.update(ks)
-        found.update(self._odd)
         return found
 
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
