@@ -1,13 +1,17 @@
-"""workspace/symbol answers with JSON objects made directly (lsp/features/symbols.py): the
-client must get the very JSON that lsprotocol's SymbolInformation gave it, whatever the names
-hold and whatever position encoding was negotiated (the ranges are whole lines)."""
+"""Answers made as the protocol's JSON (lsp/convert.py's JsonList and JsonObject) are sent as
+they are by the server's converter (lsp/protocol.py). workspace/symbol (lsp/features/symbols.py)
+answers so: the client must get the very JSON that lsprotocol's SymbolInformation gave it,
+whatever the names hold and whatever position encoding was negotiated (the ranges are whole
+lines)."""
 import json
 
 from lsprotocol import types
-from pygls.protocol import default_converter
+from pygls.lsp.server import LanguageServer
 
 from paperlens.core.features.symbols import Symbol
+from paperlens.lsp import convert
 from paperlens.lsp.features import symbols
+from paperlens.lsp.protocol import PaperlensProtocol
 
 SYMBOLS = [
     Symbol("Attention Is All You Need — Vaswani, Shazeer · NeurIPS · 2017 · vaswani2017", "record",
@@ -19,16 +23,6 @@ SYMBOLS = [
 ]
 
 
-class _Protocol:
-    def __init__(self):
-        self._converter = default_converter()
-
-
-class _Server:
-    def __init__(self):
-        self.protocol = _Protocol()
-
-
 def _sent(protocol, result) -> str:
     """What pygls writes for a response (JsonRPCProtocol._send_data: json.dumps with the
     converter's unstructure as ``default``)."""
@@ -37,12 +31,15 @@ def _sent(protocol, result) -> str:
 
 
 def test_the_json_symbols_are_what_the_objects_gave(monkeypatch):
-    server = _Server()
+    server = LanguageServer("t", "1", protocol_cls=PaperlensProtocol)
     monkeypatch.setattr(symbols, "library_view", lambda ls: None)
     monkeypatch.setattr(symbols.feature, "workspace_symbols", lambda query, view: SYMBOLS)
     got = symbols.workspace_symbol(server, types.WorkspaceSymbolParams(query="q"))
-    assert isinstance(got, symbols.JsonSymbols) and len(got) == len(SYMBOLS)
-    objects = [symbols.symbol_information(s) for s in SYMBOLS]
+    assert isinstance(got, convert.JsonList) and len(got) == len(SYMBOLS)
+    objects = [types.SymbolInformation(
+        name=s.name, kind=symbols.KINDS[s.kind], container_name=s.container,
+        location=types.Location(uri=convert.path_to_uri(s.path), range=convert.line_range(s.line_start, s.line_end)))
+        for s in SYMBOLS]
     assert _sent(server.protocol, got) == _sent(server.protocol, objects)
     # whole lines (character 0: the same in every position encoding the client negotiated)
     assert [(s["location"]["range"]["start"]["line"], s["location"]["range"]["end"]["line"]) for s in got] \
@@ -50,15 +47,10 @@ def test_the_json_symbols_are_what_the_objects_gave(monkeypatch):
     assert {s["location"]["range"][e]["character"] for s in got for e in ("start", "end")} == {0}
 
 
-def test_without_pygls_converter_the_objects_are_answered(monkeypatch):
-    monkeypatch.setattr(symbols, "library_view", lambda ls: None)
-    monkeypatch.setattr(symbols.feature, "workspace_symbols", lambda query, view: SYMBOLS[:1])
-    got = symbols.workspace_symbol(object(), types.WorkspaceSymbolParams(query="q"))
-    assert type(got) is list and isinstance(got[0], types.SymbolInformation)
-
-
-def test_the_hook_is_added_once_per_converter():
-    server = _Server()
-    for _ in range(3):
-        assert symbols._passes_json(server)
-    assert symbols._HOOKED[id(server.protocol._converter)] is server.protocol._converter
+def test_json_answers_are_not_walked_again():
+    server = LanguageServer("t", "1", protocol_cls=PaperlensProtocol)
+    unstructure = server.protocol._converter.unstructure
+    answer = convert.JsonObject(isIncomplete=False, items=[{"label": "a", "kind": 18}])
+    assert unstructure(answer) is answer
+    listed = convert.JsonList([{"name": "x"}])
+    assert unstructure(listed) is listed

@@ -158,6 +158,16 @@ def line_range(line_start: int, line_end: int | None = None) -> types.Range:
     )
 
 
+class JsonObject(dict):
+    """An answer made as the protocol's JSON (an object): the server's converter sends it as
+    it is (lsp/protocol.py), where it walks a plain dict or list, and lsprotocol's objects,
+    field by field (~0.35 ms for 50 workspace symbols)."""
+
+
+class JsonList(list):
+    """An answer made as the protocol's JSON (an array): see :class:`JsonObject`."""
+
+
 def path_to_uri(path: str) -> str:
     return Path(path).as_uri()
 

@@ -17,6 +17,8 @@ a handler goes back to the editor with its Python traceback.
   ``initialize`` (except ``exit``) are dropped;
 * an error reply never carries a traceback or a path: an internal error says only that it
   happened (the traceback goes to the server's log);
+* answers an adapter made as the protocol's JSON (``convert.JsonObject``, ``convert.JsonList``)
+  are sent as they are;
 * the requests the start-up front answered (``silent_ids``: the ``initialize`` it replays, see
   lsp/front.py) are handled without their answers being sent again; if lsprotocol cannot read
   that ``initialize``'s capabilities, the server goes on with the parts the front read.
@@ -33,6 +35,8 @@ from pygls.exceptions import (JsonRpcException, JsonRpcInternalError, JsonRpcInv
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import (JsonRPCNotification, JsonRPCRequestMessage,
                                      JsonRPCResponseMessage, RPCNotification, RPCRequest)
+
+from paperlens.lsp.convert import JsonList, JsonObject
 
 log = logging.getLogger("paperlens.protocol")
 
@@ -98,6 +102,10 @@ class _ClosableWriter:
             return self._writer.write(data)
 
 
+def _as_is(value):
+    return value
+
+
 def _front_read(params: Any) -> dict:
     """What the start-up front reads of ``initialize``'s params (lsp/front.py checked their types)."""
     params = params if isinstance(params, dict) else {}
@@ -120,6 +128,8 @@ class PaperlensProtocol(LanguageServerProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.silent_ids: set = set()
+        for made in (JsonObject, JsonList):
+            self._converter.register_unstructure_hook(made, _as_is)
 
     def set_writer(self, writer, include_headers: bool = True):
         super().set_writer(_ClosableWriter(writer), include_headers)
