@@ -1,6 +1,6 @@
-"""A changed file's update commits without merging Whoosh's segments, then merges the small
-segments in a commit of its own when Whoosh's policy says they are due (store.py): the
-change is searchable before the merge, and segments do not pile up."""
+"""A changed file's update commits without merging Whoosh's segments (only those it emptied are
+dropped), then merges the small segments in a commit of its own when Whoosh's policy says they
+are due (store.py): the change is searchable before the merge, and segments do not pile up."""
 from __future__ import annotations
 
 from paperlens.core.index.search import search
@@ -38,15 +38,27 @@ def test_changed_files_are_searchable_and_small_segments_are_merged(tmp_path, mo
             merged_after.append(before)
 
     monkeypatch.setattr(IndexStore, "_merge_small_segments", merge)
-    most = 0
-    for n in range(14):
+    # one file edited again and again: the segment of its previous version is emptied by each
+    # edit and dropped by the same commit (the first segment keeps the other files)
+    counts = []
+    for n in range(6):
         word = f"zq{n}word"
         (lib / "p1.txt").write_text(_text("Paper number 1 on ranking", word), encoding="utf-8")
         report = store.update(only=["p1.txt"])
         assert report.error == "" and report.papers_indexed == 1
         assert [h.path for h in search([store], word, limit=3)] == [str(lib / "p1.txt")]
+        counts.append(_segments(store))
+    assert counts == [2] * 6 and not merged_after
+    # new files, one at a time: their segments are merged when Whoosh's policy says so
+    most = 0
+    for n in range(14):
+        word = f"zq{n}new"
+        (lib / f"new{n}.txt").write_text(_text(f"New paper {n} on ranking", word), encoding="utf-8")
+        report = store.update(only=[f"new{n}.txt"])
+        assert report.error == "" and report.papers_indexed == 1
+        assert [h.path for h in search([store], word, limit=3)] == [str(lib / f"new{n}.txt")]
         most = max(most, _segments(store))
-    assert all(seen_before_merge) and len(seen_before_merge) == 14
+    assert all(seen_before_merge) and len(seen_before_merge) == 20
     assert merged_after, "the small segments were never merged"
     assert most <= 12
 

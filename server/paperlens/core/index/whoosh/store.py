@@ -388,6 +388,14 @@ def balanced_batches(folder: Path, rels: list[str], n: int) -> list[list[str]]:
 QUICK_COMMIT_FILES = 16
 
 
+def drop_emptied(writer, segments) -> list:
+    """A Whoosh merge policy (``commit(mergetype=...)``) for the quick commit of a few changed
+    files: no segment merged, those whose documents are all deleted left out. A file saved
+    again deletes its documents from the segment of its previous version: a file edited ten
+    times between two merges left ten empty segments, each a lookup of every query word."""
+    return [s for s in segments if s.doc_count() > 0]
+
+
 def small_merge_due(segments) -> bool:
     """Whether Whoosh's MERGE_SMALL policy would merge some of ``segments`` (its rule: the
     smallest segments up to the first ``i > 3`` whose documents together are fewer than
@@ -1102,10 +1110,11 @@ class IndexStore(SearchIndex):
                                         heads=_heads(results))
             self._check_abort()
             _fault("incremental-before-commit")
-            # a few changed files are committed without merging segments (searchable at once);
-            # Whoosh's merge of the small segments, when due, is a commit of its own after it
+            # a few changed files are committed without merging segments (searchable at once;
+            # emptied ones are dropped); Whoosh's merge of the small segments, when due, is a
+            # commit of its own after it
             quick = only is not None and total <= QUICK_COMMIT_FILES
-            writer.commit(merge=False) if quick else writer.commit()
+            writer.commit(mergetype=drop_emptied) if quick else writer.commit()
             _fault("incremental-after-commit")
         except BaseException:
             writer.abandon()
