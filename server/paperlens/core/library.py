@@ -600,7 +600,7 @@ class Library:
         Each reference entry is matched by the library's :class:`ReferenceMatcher` (DOI, arXiv
         id, then title with surnames and year as evidence), the rule hovers use too. Most
         entries cite papers outside the library and cost a few dictionary lookups (the matcher
-        compares strings only for library titles whose rare words the entry holds): 10k papers
+        compares strings only for library titles whose words the entry mostly holds): 10k papers
         with 28 references each take a few seconds, in the background. After a change the graph
         is updated from the previous one (:func:`paperlens.core.graph.update`: the reference
         lists that changed, and the entries that could name a library paper that changed, are
