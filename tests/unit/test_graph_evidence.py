@@ -10,20 +10,9 @@ from paperlens.core.models import Reference
 from paperlens.core.references import LibraryEntry, ReferenceMatcher
 from paperlens.core.references.matcher import stored_evidence
 
-BIB = """@article{lamport2001paxos,
-  title = {Paxos Made Simple},
-  author = {Lamport, Leslie},
-  year = {2001},
-  journal = {ACM SIGACT News}
-}
+from test_graph_update import CONSENSUS_BIB
 
-@article{ongaro2014raft,
-  title = {In Search of an Understandable Consensus Algorithm},
-  author = {Ongaro, Diego and Ousterhout, John},
-  year = {2014},
-  journal = {USENIX ATC}
-}
-"""
+BIB = CONSENSUS_BIB
 
 CITING = """Consensus in Practice
 Jo Writer

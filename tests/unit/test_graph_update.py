@@ -12,7 +12,7 @@ from paperlens.core.index.base import read_lazily
 from paperlens.core.library import Library
 from paperlens.core.references import LibraryEntry
 
-BIB = """@article{lamport2001paxos,
+CONSENSUS_BIB = """@article{lamport2001paxos,
   title = {Paxos Made Simple},
   author = {Lamport, Leslie},
   year = {2001},
@@ -25,7 +25,9 @@ BIB = """@article{lamport2001paxos,
   year = {2014},
   journal = {USENIX ATC}
 }
+"""
 
+BIB = CONSENSUS_BIB + """
 @article{chang2006bigtable,
   title = {Bigtable: A Distributed Storage System for Structured Data},
   author = {Chang, Fay and Dean, Jeffrey},
