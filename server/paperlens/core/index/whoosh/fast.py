@@ -558,8 +558,10 @@ STORED = 512           # stored documents kept (SearchCache.stored_of: a passage
 
 
 class ShortLists:
-    """The posting lists read lately, of every segment of a store: one bound
-    (SHORT_LISTS) however many segments the index has (each edit adds a small one)."""
+    """What was read lately of every segment of a store, keyed by (segment id, ...): one bound
+    however many segments the index has (each edit adds a small one); a segment's entries
+    are let go with it (``forget``). The short posting lists (bound SHORT_LISTS) and the
+    stored documents (STORED, see SearchCache.stored_of)."""
 
     def __init__(self, bound: Optional[int] = None):
         self.bound = SHORT_LISTS if bound is None else bound
@@ -1178,7 +1180,7 @@ class SearchCache:
         self._segments: dict[str, _Segment] = {}
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
-        self._stored: "OrderedDict[tuple[str, int], dict]" = OrderedDict()     # see stored_of
+        self.stored = ShortLists(STORED)   # stored documents read lately (stored_of)
         # (the segments, {(field, term) -> its lists in them}) (passage_scores: one lookup a
         # word, not one a segment: a dozen segments after a few edits)
         self._lists: tuple[tuple, dict[tuple[str, str], tuple]] = ((), {})
@@ -1202,9 +1204,7 @@ class SearchCache:
                 for seg_id in gone:
                     del self._segments[seg_id]       # its side file closes when unused
                     self.short.forget(seg_id)
-                if gone:
-                    for key in [k for k in self._stored if k[0] not in live]:
-                        del self._stored[key]
+                    self.stored.forget(seg_id)
         return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
 
     def paper_fields(self, table, schema) -> PaperFields:
@@ -1318,21 +1318,15 @@ class SearchCache:
         starts = [offset for _, _, offset in segs]
         ids = [seg.id for seg, _, _ in segs]
         find = bisect.bisect_right
-        kept, lock = self._stored, self._lock
+        kept = self.stored
 
         def stored(d: int) -> dict:
             i = find(starts, d) - 1
             key = (ids[i], d - starts[i])
-            with lock:
-                got = kept.get(key)
-                if got is not None:
-                    kept.move_to_end(key)
-                    return got
-            got = searcher.stored_fields(d)
-            with lock:
-                kept[key] = got
-                while len(kept) > STORED:
-                    kept.popitem(last=False)
+            got = kept.get(key)
+            if got is None:
+                got = searcher.stored_fields(d)
+                kept.put(key, got)
             return got
 
         return stored
@@ -1357,5 +1351,5 @@ class SearchCache:
             self._segments = {}
             self._papers = None
             self.short = ShortLists()
-            self._stored = OrderedDict()
+            self.stored = ShortLists(STORED)
             self._lists = ((), {})
