@@ -11,6 +11,14 @@ from paperlens.config import Settings, settings_from_dict
 log = logging.getLogger(__name__)
 
 
+def editor_section(answer: Any) -> Optional[dict]:
+    """The ``paperlens`` section of the editor's answer to workspace/configuration, when it
+    holds settings (they then win over initializationOptions); else None."""
+    if isinstance(answer, list) and answer and isinstance(answer[0], dict) and answer[0]:
+        return answer[0]
+    return None
+
+
 class Configuration:
     def __init__(self) -> None:
         self.settings = Settings()

@@ -20,6 +20,7 @@ error) ends the front at once, that message replayed first: pygls answers it as 
 ``PAPERLENS_NO_FRONT=1`` leaves the whole start to pygls."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -31,12 +32,14 @@ from types import SimpleNamespace
 from typing import Any, BinaryIO, Optional
 
 from paperlens import __version__
+from paperlens.lsp.configuration import editor_section
+from paperlens.lsp.convert import ENCODINGS, UTF16
+from paperlens.lsp.uris import initialize_folders
 
 log = logging.getLogger("paperlens.front")
 
 HIDDEN_ID = "paperlens-front:initialize"        # the replayed initialize: its answer is not sent
 CONFIG_ID = "paperlens-front:configuration"
-ENCODINGS = ("utf-8", "utf-16", "utf-32")
 WAIT_INITIALIZE = 2.0     # s for the first message (an editor sends initialize at once)
 IDLE = 0.1                # s without a message after which the front hands over
 MOST = 2.0                # s the front serves at most
@@ -52,6 +55,11 @@ class _HandOver(Exception):
 
 def _uint(value: Any) -> bool:
     return type(value) is int and 0 <= value < 2 ** 31
+
+
+def _request_id(message: dict) -> bool:
+    """Whether the message's id is one the front answers under (pygls answers the others)."""
+    return _uint(message.get("id")) or isinstance(message.get("id"), str)
 
 
 def _framed(message: dict) -> bytes:
@@ -147,14 +155,14 @@ def position_encoding(capabilities: dict) -> str:
     for kind in offered if isinstance(offered, list) else ():
         if kind in ENCODINGS:
             return kind
-    return "utf-16"
+    return UTF16
 
 
 def initialize_result(capabilities: dict, encoding: str) -> dict:
     """``initialize``'s answer as pygls gives it (see the module's documentation)."""
     from paperlens.lsp.capabilities import SERVER
 
-    server = json.loads(json.dumps(SERVER))
+    server = copy.deepcopy(SERVER)
     sync = (capabilities.get("textDocument") or {}).get("synchronization")
     for name in ("willSave", "willSaveWaitUntil"):
         # pygls says False when the client says anything (the server registers neither)
@@ -169,7 +177,7 @@ def _readable_initialize(message: Any) -> Optional[dict]:
     anything lsprotocol might refuse is left to it)."""
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or message.get("method") != "initialize":
         return None
-    if not (_uint(message.get("id")) or isinstance(message.get("id"), str)):
+    if not _request_id(message):
         return None
     params = message.get("params")
     if not isinstance(params, dict) or not isinstance(params.get("capabilities"), dict):
@@ -193,18 +201,6 @@ def _readable_initialize(message: Any) -> Optional[dict]:
     return params
 
 
-def workspace_folders(params: dict) -> list[str]:
-    """The folders ``initialize`` names, as the server's handler reads them."""
-    from paperlens.lsp.uris import folder_path, uri_to_path
-
-    folders = [f for w in (params.get("workspaceFolders") or []) if (f := folder_path(uri_to_path(w["uri"])))]
-    if not folders and params.get("rootUri") and (root := folder_path(uri_to_path(params["rootUri"]))):
-        folders = [root]
-    elif not folders and params.get("rootPath") and (root := folder_path(params["rootPath"])):
-        folders = [root]
-    return folders
-
-
 class Front:
     """See the module's documentation. :meth:`run` serves, then says what to hand over."""
 
@@ -215,18 +211,17 @@ class Front:
         self.silent: set = set()
         self.session = None
         self.docs: dict[str, Any] = {}
-        self.encoding = "utf-16"
+        self.encoding = UTF16
         self.init_options: Any = None
         self.folders: list[str] = []
         self.asks_configuration = False      # the editor answers workspace/configuration
         self.configured = False              # the library is open with the settings to use
         self.waiting: list[tuple[int, dict]] = []      # completions until then (their place in the replay)
         self.answered = 0
-        self.why = ""
+        self.why = "idle"                    # why the front stopped
 
     def run(self) -> Handoff:
         began = time.monotonic()
-        self.why = "idle"
         try:
             self._serve()
         except (_Unreadable, _HandOver, EOFError) as exc:
@@ -255,7 +250,8 @@ class Front:
             return
         self.encoding = position_encoding(params["capabilities"])
         self.init_options = params.get("initializationOptions")
-        self.folders = workspace_folders(params)
+        self.folders = initialize_folders([w["uri"] for w in params.get("workspaceFolders") or []],
+                                          params.get("rootUri"), params.get("rootPath"))
         self.asks_configuration = bool((params["capabilities"].get("workspace") or {}).get("configuration"))
         self.replay.append(_framed({**message, "id": HIDDEN_ID}))
         self.silent.add(HIDDEN_ID)
@@ -286,8 +282,9 @@ class Front:
 
         with gc_paused():
             self.session.configure(self.init_options, self.folders)
-            if isinstance(editor, list) and editor and isinstance(editor[0], dict) and editor[0]:
-                self.session.configure(editor[0])
+            settings = editor_section(editor)
+            if settings is not None:
+                self.session.configure(settings)
         self.configured = True
 
     def _take(self, raw: bytes, message: Any) -> bool:
@@ -316,7 +313,7 @@ class Front:
             self.docs[item["uri"]] = Document(item["uri"], item["text"], item["languageId"], item["version"])
             self.replay.append(raw)
             return True
-        if method == "textDocument/completion" and (_uint(message.get("id")) or isinstance(message.get("id"), str)):
+        if method == "textDocument/completion" and _request_id(message):
             self.waiting.append((len(self.replay), message))
             self.replay.append(raw)
             self._answer_waiting()

@@ -25,12 +25,13 @@ with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.
     from paperlens.core.parse import PAPER_SUFFIXES
     from paperlens.lsp import features
     from paperlens.lsp.indexing import EDITOR_SETTLE
+    from paperlens.lsp.configuration import editor_section
     from paperlens.lsp.log_forward import LogForwarder
     from paperlens.lsp.progress import IndexProgress
     from paperlens.lsp.protocol import PaperlensProtocol
     from paperlens.lsp.session import Session
     from paperlens.lsp.status import StatusPublisher
-    from paperlens.lsp.uris import folder_path, uri_to_path
+    from paperlens.lsp.uris import initialize_folders, uri_to_path
 
 log = logging.getLogger("paperlens")
 
@@ -102,11 +103,8 @@ def create_server(session: Optional[Session] = None) -> PaperlensServer:
 
     @server.feature(types.INITIALIZE)
     async def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
-        folders = [f for w in (params.workspace_folders or []) if (f := folder_path(uri_to_path(w.uri)))]
-        if not folders and params.root_uri and (root := folder_path(uri_to_path(params.root_uri))):
-            folders = [root]
-        elif not folders and params.root_path and (root := folder_path(params.root_path)):
-            folders = [root]
+        folders = initialize_folders([w.uri for w in params.workspace_folders or []], params.root_uri,
+                                     params.root_path)
         await session.configure_async(params.initialization_options, folders)
 
     @server.feature(types.INITIALIZED)
@@ -116,10 +114,9 @@ def create_server(session: Optional[Session] = None) -> PaperlensServer:
             ls.show_warning(f"paperlens: {e}")
         if _client_supports_configuration(ls):
             try:
-                result = await _editor_settings(ls)
-                if result and isinstance(result[0], dict) and result[0]:
-                    # the editor's settings win over initializationOptions
-                    await session.configure_async(result[0])
+                editor = editor_section(await _editor_settings(ls))
+                if editor is not None:           # they win over initializationOptions
+                    await session.configure_async(editor)
             except Exception as exc:
                 log.info("workspace/configuration not available: %s", exc)
         await register_watchers(ls)
