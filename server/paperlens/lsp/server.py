@@ -24,8 +24,8 @@ with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.
     from paperlens import __version__
     from paperlens.core.parse import PAPER_SUFFIXES
     from paperlens.lsp import features
-    from paperlens.lsp.indexing import EDITOR_SETTLE
     from paperlens.lsp.configuration import editor_section
+    from paperlens.lsp.indexing import EDITOR_SETTLE
     from paperlens.lsp.log_forward import LogForwarder
     from paperlens.lsp.progress import IndexProgress
     from paperlens.lsp.protocol import PaperlensProtocol
