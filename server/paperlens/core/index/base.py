@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import abc
 import errno
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Hashable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from paperlens.core.index.table import PaperTable
 from paperlens.core.models import Paper, Passage, Reference
@@ -178,11 +180,12 @@ class SearchIndex(abc.ABC):
         evidence: the text before and after the title, the other years) of every paper with a
         reference list: what the citation graph is built from, streamed."""
 
-    def reference_lines_lazily(self) -> Iterator[tuple[str, Hashable, Callable[[], Optional[list[Reference]]]]]:
-        """(paper id, a value equal for equal lists, the list read when called, or None when it
-        cannot be read) of every paper with a reference list: the graph's update reads only the
-        lists that changed. This default reads every list; a store that can tell equal lists
-        apart more cheaply overrides it."""
+    def reference_lines_lazily(self) -> Iterator[tuple[str, bytes, Callable[[], Optional[list[Reference]]]]]:
+        """(paper id, a digest equal for equal lists and the same in every process, the list
+        read when called, or None when it cannot be read) of every paper with a reference list:
+        the graph's update reads only the lists that changed, and a graph saved for the next
+        session keeps the digests. This default reads every list; a store that can tell equal
+        lists apart more cheaply overrides it."""
         return read_lazily(self.reference_lines())
 
     @abc.abstractmethod
@@ -198,9 +201,12 @@ class SearchIndex(abc.ABC):
         """Do the once-per-index work of the first search ahead of it (background work)."""
 
 
-def read_lazily(lines: Iterable[tuple[str, list[Reference]]]) -> Iterator[tuple[str, Hashable, Callable[[], Optional[list[Reference]]]]]:
-    """:meth:`SearchIndex.reference_lines_lazily` of lists read already: (paper id, a number
-    made of the list's fields, a function returning the list)."""
+def read_lazily(lines: Iterable[tuple[str, list[Reference]]]) -> Iterator[tuple[str, bytes, Callable[[], Optional[list[Reference]]]]]:
+    """:meth:`SearchIndex.reference_lines_lazily` of lists read already: (paper id, a digest
+    of the list's fields, the same in every process, a function returning the list)."""
     for pid, refs in lines:
-        yield pid, hash(tuple((r.label, r.text, r.title, r.doi, r.arxiv, r.year, r.authors,
-                               r.after, r.years) for r in refs)), (lambda refs=refs: refs)
+        fields = [(r.label, r.text, r.title, r.doi, r.arxiv, r.year, r.authors, r.after, r.years)
+                  for r in refs]
+        digest = hashlib.sha1(json.dumps(fields).encode("utf-8", "surrogatepass"),
+                              usedforsecurity=False).digest()
+        yield pid, digest, (lambda refs=refs: refs)

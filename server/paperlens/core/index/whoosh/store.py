@@ -26,6 +26,7 @@ Whoosh is reached through ``storage.Storage`` (segments read without copies) and
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import json
 import logging
@@ -198,7 +199,7 @@ def _references(value):
     return out
 
 
-def _decoded_or_none(decode, name: str, n: int, data: str):
+def _decoded_or_none(decode, name: str, n: int, data: str | bytes):
     value = decode(name, n, data)
     return None if value is _BAD else value
 
@@ -710,14 +711,16 @@ class IndexStore(SearchIndex):
         yield from self._iter_keyed(self.REFS)
 
     def reference_lines_lazily(self):
-        """(paper id, a number equal for equal lists, the list read when called or None when its
-        line is damaged): an unchanged list costs the graph's update a hash of its line, not
-        the JSON decoding and the References (most of an update's time at 10k papers)."""
+        """(paper id, the SHA-1 digest of its line, the list read when called or None when its
+        line is damaged): an unchanged list costs the graph's update a digest of its line, not
+        the JSON decoding and the References (most of an update's time at 10k papers). The
+        digest is the same in every process (a graph saved for the next session keeps it)."""
         if self._meta().get("schema") != SCHEMA_VERSION:
             return
-        decode = self._decode
-        for pid, n, data in self._iter_raw(self.REFS):
-            yield pid, hash(data), functools.partial(_decoded_or_none, decode, self.REFS, n, data)
+        decode, sha1 = self._decode, hashlib.sha1
+        for pid, n, data in self._iter_raw(self.REFS, binary=True):
+            yield pid, sha1(data, usedforsecurity=False).digest(), \
+                functools.partial(_decoded_or_none, decode, self.REFS, n, data)
 
     @property
     def stamp(self):
@@ -994,8 +997,9 @@ class IndexStore(SearchIndex):
             if value is not _BAD:
                 yield pid, value
 
-    def _iter_raw(self, name: str, wanted: Optional[set[str]] = None):
-        """(paper id, line number, the line's JSON text) of a side file, not decoded."""
+    def _iter_raw(self, name: str, wanted: Optional[set[str]] = None, binary: bool = False):
+        """(paper id, line number, the line's JSON text) of a side file, not decoded (the JSON
+        as bytes when ``binary``: what json.loads reads as well, and what a digest is made of)."""
         path = self.index_dir / name
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -1004,19 +1008,22 @@ class IndexStore(SearchIndex):
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError("not a regular file")
-            f = open(fd, encoding="utf-8", errors="replace")
+            f = open(fd, "rb") if binary else open(fd, encoding="utf-8", errors="replace")
         except OSError as exc:
             os.close(fd)
             self._side_damaged(name, str(exc))
             return
+        tab = b"\t" if binary else "\t"
         with f:
             for n, line in enumerate(f, 1):
-                pid, _, data = line.partition("\t")
+                pid, _, data = line.partition(tab)
+                if binary:
+                    pid = pid.decode("utf-8", "replace")
                 if wanted is not None and pid not in wanted:
                     continue
                 yield pid, n, data
 
-    def _decode(self, name: str, n: int, data: str):
+    def _decode(self, name: str, n: int, data: str | bytes):
         """A side file's line ``n`` (its JSON text) as the value the file holds, or _BAD (and
         the index is marked damaged)."""
         try:
