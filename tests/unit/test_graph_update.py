@@ -176,6 +176,7 @@ def test_a_removed_graph_starts_again_from_scratch(library, monkeypatch):
     lib.graph()
     seen = counting(monkeypatch)
     lib._graph = None
+    lib.graph_file.unlink()        # nor kept for the next session (see test_saved_graph)
     lib.graph()
     assert len(seen) == 3
 

@@ -136,18 +136,40 @@ class _CitedBy(_Cites):
 
 
 class _Basis:
-    """What a graph was built from: the stores (the same when they index the same folders), the
-    matcher, and per
-    store ``{paper id: (fingerprint of its reference list, its matches, citing id, row id)}``
-    where the matches are ``(label, library id, label, library id, ...)`` of the entries that
-    matched, in list order (one tuple a paper: 10k papers cite 110k library papers)."""
+    """What a graph was computed from: the stores (the same when they index the same folders),
+    the matcher's library papers (:class:`LibraryEntry`, in its order), the title fields' hits
+    the matcher remembered (:attr:`ReferenceMatcher.field_memo`: an update reads it, an empty
+    one when none was built), and per store ``{paper id: (digest of its reference list, its
+    matches, citing id, row id)}`` where the matches are ``(label, library id, label, library
+    id, ...)`` of the entries that matched, in list order (one tuple a paper: 10k papers cite
+    110k library papers). ``changed``: whether it differs from the basis the computation started
+    from (what :mod:`paperlens.core.saved_graph` keeps need not be written again when not)."""
 
-    __slots__ = ("stores", "matcher", "papers")
+    __slots__ = ("stores", "entries", "field_memo", "papers", "changed")
 
-    def __init__(self, stores: tuple, matcher: "ReferenceMatcher", papers: list[dict]) -> None:
+    def __init__(self, stores: tuple, entries: list["LibraryEntry"], field_memo: dict,
+                 papers: list[dict], changed: bool = True) -> None:
         self.stores = stores
-        self.matcher = matcher
+        self.entries = entries
+        self.field_memo = field_memo
         self.papers = papers
+        self.changed = changed
+
+
+def basis_parts(graph: CitationGraph) -> Optional[tuple[tuple, list["LibraryEntry"], list[dict], bool]]:
+    """What :func:`update` computed ``graph`` from, to keep it for the next session: (stores,
+    library papers, per store ``{paper id: (digest, matches, citing id, row id)}``, whether it
+    differs from what the update started from); None for a graph made by hand."""
+    b = graph._basis
+    return None if b is None else (b.stores, b.entries, b.papers, b.changed)
+
+
+def resumed(stores: tuple, entries: list["LibraryEntry"], papers: list[dict]) -> CitationGraph:
+    """A graph to :func:`update` from, made of what :func:`basis_parts` gave (kept since): no
+    edges yet, the update lays them out."""
+    graph = CitationGraph()
+    graph._basis = _Basis(stores, entries, {}, papers, changed=False)
+    return graph
 
 
 def build(library: "Library") -> CitationGraph:
@@ -171,22 +193,24 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
     reference lists that changed, and the entries that could name a library paper that changed,
     are matched again; the edges are laid out from every list's matches (``previous`` itself is
     not changed: requests may be reading it)."""
-    matcher = library.matcher()
     stores = tuple(library.stores)
+    entries = library.matcher_entries()
     old: Optional[list[dict]] = None
     changed: Optional[_Changed] = None
     basis = previous._basis if previous is not None else None
     if basis is not None and len(basis.stores) == len(stores) \
             and all(_same_store(a, b) for a, b in zip(basis.stores, stores)):
-        if basis.matcher is matcher:
+        if basis.entries is entries or basis.entries == entries:
             old = basis.papers
         else:
-            diff = changed_entries(basis.matcher.entries, matcher.entries)
+            diff = changed_entries(basis.entries, entries)
             if diff is not None:
                 old = basis.papers
-                changed = _Changed(diff, basis.matcher, matcher) if diff else None
+                changed = _Changed(diff, basis.field_memo, library.matcher(entries)) if diff else None
+    same = old is not None and changed is None     # so far: the same papers, the same lists
+    field_memo = basis.field_memo if same else {}
     basis = None
-    work = _Matching(library, matcher)
+    work = _Matching(library, entries)
     papers: list[dict] = []
     order: list[tuple[str, str, tuple]] = []       # (citing id, row id, matches) in reading order
     for n, store in enumerate(stores):
@@ -208,10 +232,14 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
                 matches = work.matches(store, pid, refs)
                 if was is not None and was[1] == matches:
                     matches = was[1]            # the same tuple: the graph shares it
+                else:
+                    same = False
             else:
                 matches = was[1]
             mine[pid] = (fp, matches, cid, row.id)
             order.append((cid, row.id, matches))
+        if len(mine) != len(before):            # lists gone (or a damaged one)
+            same = False
         papers.append(mine)
     old = previous = None
     # the edges are laid out again from every list's matches (~0.03 CPU-s at 10k papers):
@@ -219,8 +247,10 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
     graph = CitationGraph()
     graph.read = {cid for cid, _rid, _m in order}
     graph._fill(order)
-    graph._basis = _Basis(stores, matcher, papers)
-    matcher.forget_entries()
+    if work.built is not None:
+        field_memo = work.built.field_memo
+        work.built.forget_entries()
+    graph._basis = _Basis(stores, entries, field_memo, papers, changed=not same)
     return graph
 
 
@@ -233,9 +263,10 @@ def _same_store(a, b) -> bool:
 class _Matching:
     """One graph computation's matching of reference lists (its memo of title fields alone)."""
 
-    def __init__(self, library: "Library", matcher: "ReferenceMatcher") -> None:
+    def __init__(self, library: "Library", entries: list["LibraryEntry"]) -> None:
         self.library = library
-        self.matcher = matcher
+        self.entries = entries
+        self.built: Optional["ReferenceMatcher"] = None     # built when a list is matched
         self.memo: dict[tuple, tuple] = {}
         # entries kept with their evidence -> (answer,), while they repeat (looked: how often)
         self.decided: Optional[dict[tuple, tuple]] = {}
@@ -245,7 +276,9 @@ class _Matching:
         """``(label, library id, label, library id, ...)`` of the entries of ``refs`` (paper ``pid``'s list in
         ``store``) that name a library paper (the citing paper itself included: the graph
         leaves it out)."""
-        matcher = self.matcher
+        matcher = self.built
+        if matcher is None:
+            matcher = self.built = self.library.matcher(self.entries)
         match, both = matcher.match_reference, matcher.match_and_candidates
         hits_of, decide = matcher.field_hits, matcher.match_field
         known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
@@ -366,7 +399,7 @@ class _Changed:
     both libraries when the field holds no changed title), the text around the title: so most
     entries are decided by their title field alone, once per distinct field."""
 
-    def __init__(self, entries: Iterable["LibraryEntry"], before: "ReferenceMatcher",
+    def __init__(self, entries: Iterable["LibraryEntry"], hits_before: dict,
                  after: "ReferenceMatcher") -> None:
         from paperlens.core.references.matcher import ReferenceMatcher
 
@@ -377,7 +410,7 @@ class _Changed:
                        for tokens, need in zip(self.small._title_tokens, self.small._needs)]
         self.ascii = all(w.isascii() for words, _ in self.titles for w in words)
         self.ids = bool(self.small._ids.by_doi or self.small._ids.by_arxiv)
-        self.hits_before = before.field_memo
+        self.hits_before = hits_before     # title field -> its hits before (what is known)
         self.fields: dict[str, bool] = {}
 
     def touches(self, refs: list[Reference]) -> bool:

@@ -14,15 +14,17 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from paperlens.config import index_dir_for, redacted_backend
+from paperlens.config import default_index_root, index_dir_for, redacted_backend
 from paperlens.core.index import open_index
 from paperlens.core.index.base import IndexReport, Progress, SearchIndex
 from paperlens.core.index.table import Row, fold, year_int
 from paperlens.core.graph import CitationGraph
+from paperlens.core.saved_graph import file_for as saved_graph_file
 from paperlens.core.models import Paper, Reference
 
 if TYPE_CHECKING:
     from paperlens.core.index.base import SearchHit
+    from paperlens.core.references import LibraryEntry, ReferenceMatcher
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Library:
     _joined = None
     _keys = None
     _building: "set[int] | frozenset" = frozenset()
+    graph_file: Optional[Path] = None
 
     def __init__(self, folders: Iterable[str | os.PathLike[str]], index_path: str | None = None,
                  workers: Optional[int] = None, zotero: Optional[tuple] = None,
@@ -125,6 +128,9 @@ class Library:
         self._keys: Optional[tuple] = None          # (tables, frozenset of keys, {key: suggestions})
         self._graph_lock = threading.Lock()
         self.graph_builds = 0
+        # where the citation graph is kept between sessions (beside the indexes)
+        root = Path(index_path).expanduser() if index_path else default_index_root()
+        self.graph_file: Optional[Path] = saved_graph_file(root, self.stores) if self.stores else None
         self._building: set[int] = set()             # ids of tables whose word index is being built
 
     # -- indexing ------------------------------------------------------------------------
@@ -550,29 +556,42 @@ class Library:
         store = self.store_for(row.source)
         return store.references(row.id) if store else []
 
-    def matcher(self):
-        """A ReferenceMatcher over the library's papers (one per paper, merged texts once)."""
+    def matcher_entries(self) -> list["LibraryEntry"]:
+        """The library's papers as the reference matcher reads them (one per paper, merged
+        texts once), in the order of the folders, then of their files and lines, whatever order
+        an index's updates left its table in: the matcher breaks ties by this order (the same
+        title twice in the library is the first paper), so an update of one file does not move
+        the others. The same list object while they stay as they are."""
         stamps = self._stamps()
-        cached = getattr(self, "_matcher", None)
+        cached = getattr(self, "_entries", None)
         if cached is not None and cached[0] == stamps:
             return cached[1]
-        from paperlens.core.references import LibraryEntry, ReferenceMatcher
+        from paperlens.core.references import LibraryEntry
 
-        # in the order of the folders, then of their files and lines, whatever order an index's
-        # updates left its table in: the matcher breaks ties by this order (the same title twice
-        # in the library is the first paper), so an update of one file does not move the others
         rows = [(n, r.source, r.source_line, r.id, r) for n, s in enumerate(self.stores) for r in s.table.rows
                 if not r.alias_of and (r.title or r.doi or r.arxiv)]
         rows.sort(key=lambda t: t[:4])
         entries = [LibraryEntry(id=r.id, title=r.title, doi=r.doi, arxiv=r.arxiv, year=r.year,
                                 surnames=list(r.surnames)) for *_, r in rows]
-        if cached is not None and cached[1].entries == entries:
+        if cached is not None and cached[1] == entries:
             # a change that left every paper's title, ids, year and authors as they were (a
-            # paper text edited): the same matcher, with what it remembers of title fields
-            matcher = cached[1]
-        else:
-            matcher = ReferenceMatcher(entries)
-        self._matcher = (stamps, matcher)
+            # paper text edited): the same list, and the same matcher with what it remembers
+            entries = cached[1]
+        self._entries = (stamps, entries)
+        return entries
+
+    def matcher(self, entries: Optional[list["LibraryEntry"]] = None) -> "ReferenceMatcher":
+        """A ReferenceMatcher over the library's papers (:meth:`matcher_entries`, or
+        ``entries``, a list it gave), built once for them."""
+        if entries is None:
+            entries = self.matcher_entries()
+        cached = getattr(self, "_matcher", None)
+        if cached is not None and cached[0] is entries:
+            return cached[1]
+        from paperlens.core.references import ReferenceMatcher
+
+        matcher = ReferenceMatcher(entries)
+        self._matcher = (entries, matcher)
         return matcher
 
     def match_reference(self, ref: Reference, citing: Optional[Row] = None) -> Optional[Row]:
@@ -626,13 +645,23 @@ class Library:
         """The graph of the library as it is now, updated from the previous one (the reference
         lists that changed, and the entries that could name a library paper that changed, are
         matched again: the same graph as a build from scratch)."""
-        from paperlens.core.graph import update
+        from paperlens.core import saved_graph
+        from paperlens.core.graph import basis_parts, update
 
         self.graph_builds += 1
         version = self._graph_version()
         previous = getattr(self, "_graph", None)
         self._graph = None
-        graph = update(self, previous[1] if previous is not None else None)
+        if previous is not None:
+            start = previous[1]
+        elif self.graph_file is not None:       # the session's first: from the last session's
+            start = saved_graph.load(self.graph_file, self.stores, self.matcher_entries())
+        else:
+            start = None
+        graph = update(self, start)
+        parts = basis_parts(graph)
+        if self.graph_file is not None and parts is not None and parts[3]:
+            saved_graph.save(self.graph_file, graph)
         self._graph = (version, graph)
         return graph
 

@@ -1,0 +1,217 @@
+"""The citation graph kept between sessions, in one file beside the library's indexes.
+
+Building the graph of 10k papers takes a few CPU-seconds (every entry of every reference list
+matched); a library that did not change since the last session need not pay them again. What
+is kept is what :func:`paperlens.core.graph.update` starts from (a graph's basis): the library
+papers the matcher read, and per paper with a reference list the digest of its list and the
+library papers it names. A new session's first graph is an update from it: the lists whose
+digest is as it was keep their matches (they are not even decoded), the others are matched
+again, and papers added, removed or changed since are handled as any update handles them — so
+the graph is the one a build from scratch gives, edge for edge.
+
+The file says which code made it (a digest of the modules whose rules decide a match, and the
+versions of rapidfuzz and of Unicode's tables): a file made by other code is not used. A file
+that cannot be read or is not what it should be is reported and left aside (the graph is
+built, and the file written again); nothing else in the index root is read or written.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import stat
+import sys
+import unicodedata
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from paperlens.core.graph import CitationGraph, basis_parts, resumed
+
+if TYPE_CHECKING:
+    from paperlens.core.index.base import SearchIndex
+    from paperlens.core.references import LibraryEntry
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+MAX_BYTES = 256 << 20       # 10k papers: ~3 MB
+# the modules whose rules decide what a reference list's entry names (their source, hashed)
+_RULES = ("paperlens.core.graph", "paperlens.core.identity", "paperlens.core.models",
+          "paperlens.core.references")
+
+
+class Damaged(ValueError):
+    """The saved graph is not what this module writes."""
+
+
+def file_for(root: Path, stores: Iterable["SearchIndex"]) -> Path:
+    """The file of the graph of a library of these stores (folders in this order), in the index
+    root ``root``."""
+    key = "\n".join(str(s.index_dir) for s in stores)
+    return root / f"graph-{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code that decides matches: the source of the modules in ``_RULES`` (the
+    references package's every module), rapidfuzz's version and Unicode's; "" when a source
+    cannot be read (then no graph is saved or read)."""
+    h = hashlib.sha1(f"{FORMAT}\n{_rapidfuzz_version()}\n{unicodedata.unidata_version}\n".encode())
+    try:
+        for name in _RULES:
+            module = sys.modules.get(name)
+            if module is None:
+                __import__(name)
+                module = sys.modules[name]
+            files = [Path(module.__file__)]
+            if files[0].name == "__init__.py":
+                files = sorted(files[0].parent.glob("*.py"))
+            for f in files:
+                h.update(f.name.encode())
+                h.update(f.read_bytes())
+    except (OSError, TypeError) as exc:     # (TypeError: a module without a file)
+        log.info("the citation graph is not kept between sessions: its code cannot be read (%s)", exc)
+        return ""
+    return h.hexdigest()
+
+
+def _rapidfuzz_version() -> str:
+    try:
+        import rapidfuzz
+    except ImportError:        # pragma: no cover - a declared dependency
+        return ""
+    return getattr(rapidfuzz, "__version__", "")
+
+
+def save(path: Path, graph: CitationGraph) -> bool:
+    """Write what ``graph`` was computed from to ``path`` (atomically: a reader sees the old
+    file or the new one). False, with a message in the log, when it cannot be written."""
+    parts = basis_parts(graph)
+    code = code_version()
+    if parts is None or not code:
+        return False
+    stores, entries, papers, _changed = parts
+    data = {
+        "format": FORMAT,
+        "code": code,
+        "stores": [str(s.index_dir) for s in stores],
+        "entries": [_row(e) for e in entries],
+        # (a store whose digests are not bytes keeps none: its lists are matched again)
+        "papers": [{pid: [v[0].hex(), list(v[1])] for pid, v in mine.items() if isinstance(v[0], bytes)}
+                   for mine in papers],
+    }
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("the citation graph could not be saved for the next session (%s: %s)",
+                 path, exc.strerror or exc)
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"]) -> Optional[CitationGraph]:
+    """The graph saved in ``path`` for a library of ``stores`` whose papers are now ``entries``
+    (:meth:`~paperlens.core.library.Library.matcher_entries`), as a graph to update from (its
+    edges are laid out by the update), or None when there is none for them (no file, or one
+    written by other code: said in the log) or it is damaged (said as a warning)."""
+    try:
+        raw = _read(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("the citation graph saved in %s cannot be read (%s); it is built again",
+                    path, exc.strerror or exc)
+        return None
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise Damaged("not an object")
+        code = code_version()
+        if not code:
+            return None
+        if data.get("format") != FORMAT or data.get("code") != code:
+            log.info("the citation graph saved in %s was made by another version; it is built again", path)
+            return None
+        if data.get("stores") != [str(s.index_dir) for s in stores]:
+            log.info("the citation graph saved in %s is another library's; it is built again", path)
+            return None
+        rows = data.get("entries")
+        if rows == [_row(e) for e in entries]:
+            kept_entries = entries         # (the common case: the same list, no copy made)
+        else:
+            kept_entries = _entries(rows)
+        ids = {e.id: e.id for e in kept_entries}
+        papers = data.get("papers")
+        if not isinstance(papers, list) or len(papers) != len(stores):
+            raise Damaged("not one list of papers per folder")
+        kept = [_papers(p, ids) for p in papers]
+    except (ValueError, RecursionError) as exc:
+        log.warning("the citation graph saved in %s is damaged (%s); it is built again", path,
+                    exc if isinstance(exc, Damaged) else exc.__class__.__name__)
+        return None
+    return resumed(tuple(stores), kept_entries, kept)
+
+
+def _read(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise OSError(0, f"larger than {MAX_BYTES >> 20} MB")
+        return f.read(MAX_BYTES + 1)
+
+
+def _row(e: "LibraryEntry") -> list:
+    return [e.id, e.title, e.doi, e.arxiv, e.year, list(e.surnames)]
+
+
+def _entries(rows) -> list:
+    from paperlens.core.references import LibraryEntry
+
+    if not isinstance(rows, list):
+        raise Damaged("no library papers")
+    out = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 6 and all(type(x) is str for x in row[:5])
+                and isinstance(row[5], list) and all(type(x) is str for x in row[5])):
+            raise Damaged("a library paper is not (id, title, DOI, arXiv id, year, surnames)")
+        out.append(LibraryEntry(id=row[0], title=row[1], doi=row[2], arxiv=row[3], year=row[4],
+                                surnames=row[5]))
+    return out
+
+
+def _papers(saved, ids: dict[str, str]) -> dict[str, tuple]:
+    """``{paper id: (digest, matches, None, None)}`` of one store (the citing ids are the
+    update's), each match a library paper of ``ids`` (its id string shared with it), labels
+    shared."""
+    if not isinstance(saved, dict):
+        raise Damaged("a folder's papers are not an object")
+    intern, cited = sys.intern, ids.__getitem__
+    out: dict[str, tuple] = {}
+    for pid, value in saved.items():
+        if not (isinstance(value, list) and len(value) == 2 and type(value[0]) is str
+                and isinstance(value[1], list) and len(value[1]) % 2 == 0):
+            raise Damaged("a paper is not (digest, matches)")
+        flat = value[1]
+        if not all(type(x) is str for x in flat):
+            raise Damaged("a match is not (label, library id)")
+        try:
+            matches = tuple(chain.from_iterable(zip(map(intern, flat[0::2]), map(cited, flat[1::2]))))
+        except KeyError:
+            raise Damaged("a match names a paper the library did not have") from None
+        out[pid] = (bytes.fromhex(value[0]), matches, None, None)
+    return out
