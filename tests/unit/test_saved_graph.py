@@ -163,3 +163,19 @@ def test_the_graph_file_is_never_followed_through_a_link_and_a_failed_write_is_h
     assert "could not be saved" in caplog.text
     assert edges(g) == edges(build(lib))
     lib.close()
+
+
+def test_a_list_edited_without_new_links_is_kept_with_its_new_digest(folder, monkeypatch):
+    first_session(folder)
+    (folder / "a.txt").write_text(paper("Consensus in Practice", [PAXOS, RAFT, "A. Else. Another unrelated note. 2011."]),
+                                  encoding="utf-8")
+    lib = session(folder)
+    seen = counting(monkeypatch)
+    lib.graph()
+    assert titles(lib, seen) == {"Consensus in Practice"}
+    lib.close()
+    lib = session(folder)                 # the next session finds it as it is now
+    seen.clear()
+    g = lib.graph()
+    assert seen == [] and edges(g) == edges(build(lib))
+    lib.close()

@@ -232,7 +232,7 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
                 matches = work.matches(store, pid, refs)
                 if was is not None and was[1] == matches:
                     matches = was[1]            # the same tuple: the graph shares it
-                else:
+                if new or matches is not was[1]:
                     same = False
             else:
                 matches = was[1]

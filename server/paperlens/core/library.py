@@ -623,8 +623,9 @@ class Library:
         with 28 references each take a few seconds, in the background. After a change the graph
         is updated from the previous one (:func:`paperlens.core.graph.update`: the reference
         lists that changed, and the entries that could name a library paper that changed, are
-        matched again), a second or so at 10k papers. Thread-safe: one build at a time, a
-        second caller waits for it."""
+        matched again), a second or so at 10k papers. A session's first graph is updated the
+        same way from the one the last session kept (:mod:`paperlens.core.saved_graph`, in
+        :attr:`graph_file`). Thread-safe: one build at a time, a second caller waits for it."""
         cached = self._graph_cached()
         if cached is not None:
             return cached
