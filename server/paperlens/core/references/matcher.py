@@ -5,7 +5,7 @@ One rule serves the citation graph (every entry of every paper of the library, b
 background) and the hover on one ``[n]``: :meth:`ReferenceMatcher.match_reference`. A library
 title is compared with an entry only when the entry holds most of its words (its candidates,
 found through pairs of the titles' rarest words, or by counting the common words held for every
-title at once in the bytes of a big integer, whichever costs less); most entries cite papers
+title at once in the bits of a few big integers, whichever costs less); most entries cite papers
 outside the library and end there, without a single string comparison.
 """
 from __future__ import annotations
@@ -87,12 +87,15 @@ _YEAR_OF = re.compile(r"\s*((?:1[5-9]|20)\d\d)")
 _MAX_RUN_PIECES = 8
 _MAX_RUN_CHARS = 400
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-# words of at least LANE_MIN_TITLES titles (the LANE_WORDS most common) are counted in lanes of
-# a big integer (one byte per title, see ReferenceMatcher._find_candidates); the others through
-# the titles holding them
+# words of at least LANE_MIN_TITLES titles (the LANE_WORDS most common) are counted for every
+# title at once in bits of big integers (one bit per title, see ReferenceMatcher._counted); the
+# others through the titles holding them
 LANE_WORDS = 512
 LANE_MIN_TITLES = 16
-# an entry's words are counted in lanes when the titles they are pair words of exceed 1/LANE_RATIO
+# the counters: COUNTER_BITS bits per title, each counter starting at 2**COUNTER_BITS - need
+# (need: at most 2**COUNTER_BITS), the titles whose counter reaches 2**COUNTER_BITS flagged
+COUNTER_BITS = 4
+# an entry's words are counted when the titles they are pair words of exceed 1/LANE_RATIO
 # of the library per word held (else its candidates are found through pairs of rare words)
 LANE_RATIO = 256
 _SIG_BITS = 256
@@ -117,6 +120,47 @@ def _pieces(text: str) -> list[str]:
 def _squash(norm: str) -> str:
     """A normalised title without spaces: hyphenation and split words compare equal."""
     return norm.replace(" ", "")
+
+
+def _bit_set(members: Iterable[int], size: int) -> int:
+    """An integer with bit ``k`` set for each ``k`` of ``members`` (all under ``size``)."""
+    row = bytearray((size + 7) // 8)
+    for k in members:
+        row[k >> 3] |= 1 << (k & 7)
+    return int.from_bytes(row, "little")
+
+
+def _add_bit_sets(counters: tuple[int, ...], sets: list[int]) -> int:
+    """The top bits of counters (``counters[i]``: their bit ``i``, the last their top bit,
+    which once set stays set) after adding one to each counter whose bit is set in a set, for
+    each of ``sets``: a ripple-carry addition, a few bitwise operations on the whole integers
+    per set."""
+    planes = list(counters)
+    top = len(planes) - 1
+    for carry in sets:
+        for i in range(top):
+            plane = planes[i]
+            planes[i] = plane ^ carry
+            carry &= plane
+            if not carry:
+                break
+        else:
+            planes[top] |= carry
+    return planes[top]
+
+
+# the bits set in each byte value
+_BYTE_BITS = tuple(tuple(i for i in range(8) if v >> i & 1) for v in range(256))
+_NONZERO = re.compile(b"[^\x00]")
+
+
+def _bits_of(n: int) -> Iterable[int]:
+    """The positions of the bits set in ``n`` (few), in increasing order."""
+    row = n.to_bytes((n.bit_length() + 7) // 8, "little")
+    for m in _NONZERO.finditer(row):
+        at = m.start()
+        for b in _BYTE_BITS[row[at]]:
+            yield at * 8 + b
 
 
 @dataclass(slots=True)
@@ -287,9 +331,9 @@ class ReferenceMatcher:
                     words = joined | split
             df_update(words)
         # An entry's candidates are the titles of which it holds ``_need`` words (see
-        # _find_candidates): the common words are counted for every title at once, one byte per
-        # title in a big integer per word (adding them adds the counts), the rare words through
-        # their few titles.
+        # _find_candidates): the common words are counted for every title at once, a bit per
+        # title in a big integer per word (see _counted), the rare words through their few
+        # titles.
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
@@ -314,7 +358,7 @@ class ReferenceMatcher:
         self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, first words)
         self._n_titles = n_titles = len(self._titles)
         self._index = list(range(n_titles))
-        self._lanes: Optional[tuple] = None   # (lanes, lane words, rare words' titles, odd titles, bias, high)
+        self._lanes: Optional[tuple] = None   # (bit sets, lane words, rare words' titles, counters)
         # The pairs are made now when most of the library's own titles (a sample), read as
         # entries, would use them (the reference lists' entries will likely use them too), the
         # lanes once PAIRS_AFTER entries would have used them; else the other way round.
@@ -447,36 +491,29 @@ class ReferenceMatcher:
     def _pairs_cheaper(self, held: frozenset, toks: frozenset) -> bool:
         """Whether the pairs find the candidates of an entry holding the words ``held`` (the pair
         words ``toks``) at less cost than counting its common words."""
-        # counting costs about a byte per title per word held (common words: their bytes; rare
-        # ones: their titles, checked)
+        # counting costs about a byte per title per word held (common words: a few operations on
+        # their bit sets; rare ones: their titles, checked)
         return sum(map(self._fan.__getitem__, toks)) * LANE_RATIO <= (len(held) + 1) * self._n_titles
 
     def _make_lanes(self) -> tuple:
+        """What :meth:`_counted` counts with: per common word a bit set of its titles (bit ``k``:
+        title ``k``), the counters' starting bits, and the titles of each rare word."""
         postings: dict[str, list[int]] = defaultdict(list)
         for k, tk in zip(self._index, self._title_tokens):
             for w in tk:
                 postings[w].append(k)
-        n_titles = self._n_titles
         by_use = sorted(postings, key=lambda w: (-len(postings[w]), w))
         common = [w for w in by_use[:LANE_WORDS] if len(postings[w]) >= LANE_MIN_TITLES]
-        lane_of = set(common)
-        # a title whose byte could overflow (more than 127 common words) is checked every time
-        odd = tuple(k for k, tk in enumerate(self._title_tokens) if len(tk) > 127 and
-                    sum(w in lane_of for w in tk) > 127)
-        rare = {w: tuple(ks) for w, ks in postings.items() if w not in lane_of}
-        lanes: dict[str, int] = {}
-        for w in common:
-            row = bytearray(n_titles)
-            for k in postings[w]:
-                row[k] = 1
-            for k in odd:
-                row[k] = 0
-            lanes[w] = int.from_bytes(row, "little")
-        # each title's byte starts at 128 - need: it reaches 128 (its high bit) when the entry
-        # holds ``need`` of its common words
-        bias = int.from_bytes(bytes(max(0, 128 - n) for n in self._needs), "little")
-        high = int.from_bytes(b"\x80" * n_titles, "little")
-        return lanes, frozenset(lanes), rare, odd, bias, high
+        lanes = {w: _bit_set(postings[w], self._n_titles) for w in common}
+        rare = {w: tuple(ks) for w, ks in postings.items() if w not in lanes}
+        # each title's counter starts at 2**COUNTER_BITS - need: its top bit is set once the
+        # entry holds ``need`` of its common words (a title needing more than 2**COUNTER_BITS
+        # words: once it holds 2**COUNTER_BITS, checked after)
+        full = 1 << COUNTER_BITS
+        starts = [full - n if n <= full else 0 for n in self._needs]
+        counters = tuple(_bit_set([k for k, v in enumerate(starts) if v >> bit & 1], self._n_titles)
+                         for bit in range(COUNTER_BITS)) + (0,)
+        return lanes, frozenset(lanes), rare, counters
 
     def _make_pairs(self) -> tuple:
         single: dict[str, list[int]] = defaultdict(list)
@@ -539,26 +576,22 @@ class ReferenceMatcher:
 
     def _counted(self, held: frozenset) -> set[int]:
         """The titles of which ``held`` holds ``_need`` common words, counted for all titles at
-        once: each common word held adds its integer (a 1 in the byte of every title holding
-        it) to the titles' starting bytes (``128 - need``), and the titles whose byte reaches 128
-        hold enough of them; with the titles of the rare words held (a title may need one of
-        them too): all those it holds ``_need`` words of, and others."""
+        once: each title has a counter of :data:`COUNTER_BITS` bits (and a top bit), kept as
+        one big integer per bit of the counters (bit ``k``: title ``k``'s), starting at
+        ``2**COUNTER_BITS - need``; each common word held adds its bit set (a 1 for every title
+        holding it) to all counters with a few bitwise operations, and the titles whose top bit
+        is set hold enough of them. With them the titles of the rare words held (a title may
+        need one of them too): all those it holds ``_need`` words of, and others."""
         if self._lanes is None:
             self._lanes = self._make_lanes()
-        lanes, lane_words, rare, odd, total, high = self._lanes
-        found: set[int] = set(odd)
+        lanes, lane_words, rare, counters = self._lanes
+        found: set[int] = set()
         common = held & lane_words
         if common:
-            for w in common:
-                total += lanes[w]
-            flags = total & high
-            if flags:
-                row = flags.to_bytes(self._n_titles, "little")
-                find, index = row.find, self._index
-                k = find(128)
-                while k >= 0:
-                    found.add(index[k])     # (one int object per title, not one per entry)
-                    k = find(128, k + 1)
+            top = _add_bit_sets(counters, [lanes[w] for w in common])
+            if top:
+                index = self._index     # (one int object per title, not one per entry)
+                found.update(index[k] for k in _bits_of(top))
         for w in held.difference(lane_words):
             ks = rare.get(w)
             if ks is not None:
