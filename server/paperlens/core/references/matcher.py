@@ -697,10 +697,12 @@ class ReferenceMatcher:
                 norm = " ".join(_ASCII_WORD.findall(low.replace("'", "").replace("`", "").replace("-", "")))
             else:
                 norm = norm_title(raw)
-            key: object = (norm, norm_words(raw)) if "-" in raw or "‐" in raw else norm
+            # hyphenated words: read joined (``norm``) and split too
+            split = norm_words(raw) if "-" in raw or "‐" in raw else ""
+            key: object = (norm, split) if split else norm
             hits = self._norm_memo.get(key)
             if hits is None:
-                hits = self._norm_memo[key] = self._field_hits(raw, norm)
+                hits = self._norm_memo[key] = self._field_hits(norm, split)
             self._field_memo[raw] = hits
         return hits
 
@@ -811,44 +813,50 @@ class ReferenceMatcher:
                 wants = True
         return self._choose(found), wants
 
-    def _field_hits(self, raw: str, norm: str) -> tuple:
+    def _field_hits(self, norm: str, split: str) -> tuple:
         """``(title index, score, kind, author)`` of the candidates of a title field alone whose
-        score may count (see :meth:`match_and_candidates`), whatever the entry's year."""
+        score may count (see :meth:`match_and_candidates`), whatever the entry's year: ``norm``
+        the field normalised, ``split`` its words with hyphens split (:func:`norm_words`; empty
+        when it has none)."""
         if not norm:
             return ()
-        toks = frozenset(norm.split()) if "-" not in raw and "‐" not in raw else \
-            frozenset(norm.split() + norm_words(raw).split())
+        toks = frozenset(norm.split() + split.split()) if split else frozenset(norm.split())
         held = toks & self._title_words
         cands = self._candidates_of(held)
         if not cands:
             return ()
         q = _Query("", norm, "", "", toks)
-        low = min(self.threshold, self.short_threshold)
+        low = self._low
         n_len, s_len = len(norm), len(norm) - norm.count(" ")
         # the lengths a library title may have to score ``low`` (200 * shorter / sum, with slack)
         r = low / (200.0 - low)
         n_lo, n_hi, s_lo, s_hi = n_len * r - 1e-6, n_len / r + 1e-6, s_len * r - 1e-6, s_len / r + 1e-6
-        words = norm.split()
+        n_words = norm.count(" ") + 1
         heads: list[int] = []          # the length of the field's first j words, spaces removed
         kept = []                      # (index, title, reach) of the candidates whose lengths may score ``low``
         titles = self._titles
         for k in cands:
             t = titles[k]
             a = len(t.norm)
-            b = a - t.words + 1       # len(t.squashed)
-            if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or t.words < 5 or len(words) <= t.words):
+            w = t.words
+            b = a - w + 1             # len(t.squashed)
+            if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or w < 5 or n_words <= w):
                 continue               # too long or too short to score ``low``, and no start of the field
-            # the best each comparison of _score can give, from the lengths alone
-            reach = max(200.0 * min(a, n_len) / (a + n_len), 200.0 * min(b, s_len) / (b + s_len))
-            if reach + 1e-9 < low and not t.main and t.words >= 5 and len(words) > t.words:
-                if not heads:
-                    for w in words:
-                        heads.append((heads[-1] if heads else 0) + len(w))
-                h = heads[t.words - 1]
-                if 200.0 * min(b, h) / (b + h) + 1e-9 >= self.short_threshold:
-                    reach = self.short_threshold
+            # the best each comparison of _score can give, from the lengths alone (the shorter
+            # length's share of both)
+            reach = 200.0 * (a if a < n_len else n_len) / (a + n_len)
+            reach_s = 200.0 * (b if b < s_len else s_len) / (b + s_len)
+            if reach_s > reach:
+                reach = reach_s
             if reach + 1e-9 < low:
-                continue
+                if t.main or w < 5 or n_words <= w:
+                    continue
+                if not heads:
+                    heads = list(accumulate(map(len, norm.split())))
+                h = heads[w - 1]
+                if 200.0 * min(b, h) / (b + h) + 1e-9 < self.short_threshold:
+                    continue
+                reach = self.short_threshold
             kept.append((k, t, reach))
         if not kept:
             return ()
@@ -949,6 +957,9 @@ class ReferenceMatcher:
         to it, and the same title twice in the library is one paper (the first)."""
         if not found:
             return None
+        if len(found) == 1:          # (most entries that match: one title)
+            score, _, t = found[0]
+            return self.entries[t.paper].id, float(round(score, 2))
         rank = max(f[1] for f in found)
         top = max(f[0] for f in found if f[1] == rank)
         group = sorted((f for f in found if f[1] == rank and f[0] >= top - self.margin),
