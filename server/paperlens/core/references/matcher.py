@@ -149,18 +149,15 @@ def _add_bit_sets(counters: tuple[int, ...], sets: list[int]) -> int:
     return planes[top]
 
 
-# the bits set in each byte value
-_BYTE_BITS = tuple(tuple(i for i in range(8) if v >> i & 1) for v in range(256))
-_NONZERO = re.compile(b"[^\x00]")
-
-
-def _bits_of(n: int) -> Iterable[int]:
-    """The positions of the bits set in ``n`` (few), in increasing order."""
-    row = n.to_bytes((n.bit_length() + 7) // 8, "little")
-    for m in _NONZERO.finditer(row):
-        at = m.start()
-        for b in _BYTE_BITS[row[at]]:
-            yield at * 8 + b
+def _bits_of(n: int) -> list[int]:
+    """The positions of the bits set in ``n`` (few), highest first: each found from the bit
+    length, then cleared (a few operations on the integer a bit: faster than reading its bytes)."""
+    out = []
+    while n:
+        k = n.bit_length() - 1
+        out.append(k)
+        n ^= 1 << k
+    return out
 
 
 @dataclass(slots=True)
@@ -589,9 +586,8 @@ class ReferenceMatcher:
         common = held & lane_words
         if common:
             top = _add_bit_sets(counters, [lanes[w] for w in common])
-            if top:
-                index = self._index     # (one int object per title, not one per entry)
-                found.update(index[k] for k in _bits_of(top))
+            if top:     # (one int object per title, not one per entry)
+                found.update(map(self._index.__getitem__, _bits_of(top)))
         for w in held.difference(lane_words):
             ks = rare.get(w)
             if ks is not None:
