@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from paperlens.core.evidence import Evidence, where
+from paperlens.core.lru import LRU
 
 VERDICTS = ("supported", "partly", "not supported", "cannot tell")
 MAX_PASSAGE_CHARS = 1500         # of each passage sent to the model
@@ -71,8 +70,7 @@ def parse(text: str) -> tuple[str, str]:
     return verdict, reason[:500]
 
 
-_lock = threading.Lock()
-_kept: "OrderedDict[str, Verdict]" = OrderedDict()
+_kept: "LRU[str, Verdict]" = LRU(KEPT)
 
 
 def _key(model: str, claim: str, title: str, passages: Sequence[Evidence]) -> str:
@@ -84,8 +82,7 @@ def _key(model: str, claim: str, title: str, passages: Sequence[Evidence]) -> st
 
 
 def cached(model: str, claim: str, title: str, passages: Sequence[Evidence]) -> Optional[Verdict]:
-    with _lock:
-        return _kept.get(_key(model, claim, title, passages))
+    return _kept.peek(_key(model, claim, title, passages))       # (a look: not a use)
 
 
 def check(claim: str, title: str, passages: Sequence[Evidence],
@@ -97,15 +94,10 @@ def check(claim: str, title: str, passages: Sequence[Evidence],
     if not passages:
         return Verdict("cannot tell", "the library has no passage of this paper matching the sentence", (), model)
     key = _key(model, claim, title, passages)
-    with _lock:
-        held = _kept.get(key)
-        if held is not None:
-            _kept.move_to_end(key)
-            return held
+    held = _kept.get(key)
+    if held is not None:
+        return held
     verdict, reason = parse(complete(messages(claim, title, passages)))
     made = Verdict(verdict, reason, passages, model)
-    with _lock:
-        _kept[key] = made
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
+    _kept.put(key, made)
     return made

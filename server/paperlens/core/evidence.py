@@ -22,11 +22,12 @@ import threading
 import time
 from array import array
 from bisect import bisect_left
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from paperlens.core.cards import escape_md, file_uri
+from paperlens.core.lru import LRU
 from paperlens.core.models import Passage
 from paperlens.core.recommend import STOPWORDS, fold, plain, stem
 
@@ -115,10 +116,9 @@ def _citing_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-_read_cache: "OrderedDict[str, tuple[str, int, int]]" = OrderedDict()
-_read_lock = threading.Lock()
 YIELD_AFTER = 0.002        # seconds of reading words for a Rarity between letting other threads run
 READ_CACHE = 20_000        # passages whose words are kept (a few hundred papers)
+_read_cache: "LRU[str, tuple[str, int, int]]" = LRU(READ_CACHE)
 
 
 def _read(text: str) -> tuple[str, int, int]:
@@ -126,11 +126,9 @@ def _read(text: str) -> tuple[str, int, int]:
     content words it has in all; how many of its own sentences): what scoring needs (a claim's stem is counted, a pair of
     them found, by searching that string), kept for the passages read last (a hover on the
     same key again, the background check of a document citing it many times)."""
-    with _read_lock:
-        held = _read_cache.get(text)
-        if held is not None:
-            _read_cache.move_to_end(text)
-            return held
+    held = _read_cache.get(text)
+    if held is not None:
+        return held
     words = _WORD.findall(text)
     stems_ = _stems_of(words)
     length = len(stems_)
@@ -143,10 +141,7 @@ def _read(text: str) -> tuple[str, int, int]:
         own.append(text[at:])
         stems_ = _stems_of(_WORD.findall(" ".join(own)))
     made = (" " + " ".join(stems_) + " ", length, len(stems_))
-    with _read_lock:
-        _read_cache[text] = made
-        while len(_read_cache) > READ_CACHE:
-            _read_cache.popitem(last=False)
+    _read_cache.put(text, made)
     return made
 
 
@@ -182,8 +177,7 @@ def _stems_of(words: list[str], cache: Optional[dict] = None) -> list[str]:
 def clear_caches() -> None:
     """Forget the words read of passages and the stems of words (what a cold start has not
     read yet: for benches)."""
-    with _read_lock:
-        _read_cache.clear()
+    _read_cache.clear()
     _stem_cache.clear()
 
 

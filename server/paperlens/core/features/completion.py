@@ -17,6 +17,7 @@ from paperlens.core import citations, embed, recommend
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.hover import card, library_state
 from paperlens.core.features.view import LibraryView
+from paperlens.core.lru import LRU
 from paperlens.core.models import Span
 
 log = logging.getLogger(__name__)
@@ -131,14 +132,13 @@ class _Searches:
         import threading
 
         self._lock = threading.Lock()
-        self._done: dict = {}
+        self._done: LRU[tuple, list] = LRU(self.KEPT)      # let go in the order found
         self._pending: set = set()
         self._executor = None
 
     def found(self, view: LibraryView, query: str) -> Optional[list]:
         """The hits found for ``query`` in the library as it is now; None when not searched yet."""
-        with self._lock:
-            return self._done.get((library_state(view), query))
+        return self._done.peek((library_state(view), query))
 
     def ask(self, view: LibraryView, query: str) -> None:
         """Search ``query`` on the background thread, unless it is found or asked for already."""
@@ -170,9 +170,7 @@ class _Searches:
             hits = []
         with self._lock:
             self._pending.discard(key)
-            self._done[key] = hits
-            while len(self._done) > self.KEPT:
-                self._done.pop(next(iter(self._done)))
+            self._done.put(key, hits)
 
 
 _searches = _Searches()
@@ -191,7 +189,7 @@ class _Kept:
 
         self._lock = threading.Lock()
         self._rows: Optional[tuple] = None          # (library state, rows)
-        self._rankings: dict = {}                   # place -> (context, {keep: (ranked, final)})
+        self._rankings: LRU[Any, tuple] = LRU(self.RANKINGS)   # place -> (context, {keep: (ranked, final)})
         self._own: dict = {}                        # (library state, path) -> its row or None
 
     def rows(self, view: LibraryView) -> list:
@@ -225,20 +223,14 @@ class _Kept:
         return row
 
     def ranking(self, key) -> Optional[tuple]:
-        with self._lock:
-            return self._rankings.get(key)
+        return self._rankings.peek(key)          # (kept again when ranked again, not when read)
 
     def keep(self, key, value: tuple) -> None:
-        with self._lock:
-            self._rankings.pop(key, None)
-            self._rankings[key] = value
-            while len(self._rankings) > self.RANKINGS:
-                self._rankings.pop(next(iter(self._rankings)))
+        self._rankings.put(key, value)
 
     def clear(self) -> None:
         """Forget the rankings (the rows are kept by library state)."""
-        with self._lock:
-            self._rankings.clear()
+        self._rankings.clear()
 
 
 _kept = _Kept()

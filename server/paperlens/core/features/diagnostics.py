@@ -5,8 +5,6 @@ match it best (``unsupported-citation``: see :mod:`paperlens.core.evidence`)."""
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -14,6 +12,7 @@ from typing import Any, Callable, Optional
 from paperlens.core import citations, evidence
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
+from paperlens.core.lru import LRU
 from paperlens.core.models import Span
 
 log = logging.getLogger(__name__)
@@ -145,9 +144,10 @@ UNSUPPORTED_CITATION = "unsupported-citation"
 MAX_CHECKED = 300          # citations of one document checked (each reads its paper's passages)
 MIN_CLAIM_WORDS = 4        # a sentence with fewer content words says too little to check
 ALTERNATIVES = 3           # papers offered by "cite instead"
-_checked: "OrderedDict[tuple, Optional[Unsupported]]" = OrderedDict()
-_checked_lock = threading.Lock()
 CHECKED_KEPT = 4000        # (paper, sentence) verdicts kept: a change rechecks only its sentence
+# (None: checked, not flagged), let go in the order they were checked (finding one is not a use: peek)
+_checked: "LRU[tuple, Optional[Unsupported]]" = LRU(CHECKED_KEPT)
+_UNCHECKED = object()
 
 
 @dataclass(frozen=True)
@@ -219,18 +219,13 @@ def unsupported_citations(doc: Snapshot, view: LibraryView,
             return None
         cite, row, claim = found.cite, found.row, found.claim
         memo = (stamp, row.id, row.source, claim, own)
-        with _checked_lock:
-            known = memo in _checked
-            verdict = _checked.get(memo)
-        if not known:
+        verdict = _checked.peek(memo, _UNCHECKED)
+        if verdict is _UNCHECKED:
             try:
                 verdict = _check(cite, row, claim, found.support, view, hover, own, stop)
             except hover.Stopped:
                 return None
-            with _checked_lock:
-                _checked[memo] = verdict
-                while len(_checked) > CHECKED_KEPT:
-                    _checked.popitem(last=False)
+            _checked.put(memo, verdict)
         if verdict is not None:
             out.append(Unsupported(cite.key, cite.span, verdict.title, verdict.score, verdict.passages,
                                    verdict.alternatives, verdict.rival, verdict.rival_score, verdict.context))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
@@ -17,6 +16,7 @@ from paperlens.core.cards import CITED_BY_SHOWN, citing_papers, graph_line, pape
 from paperlens.core.features import reading
 from paperlens.core.features.document import Snapshot
 from paperlens.core.features.view import LibraryView
+from paperlens.core.lru import LRU
 from paperlens.core.models import Span
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,11 @@ def _text_of(view: LibraryView, row) -> Optional[tuple]:
         return None
 
 
-_supports_lock = threading.Lock()
 # Support kept two ways: ("state", library state, paper, rarity, claim), found without reading
 # the paper (a hover on a citation whose evidence the background computed, see :func:`prepare`),
 # and ("text", the text's content hash, rarity, claim), which a change of another paper keeps
-_supports: "OrderedDict[tuple, evidence.Support]" = OrderedDict()
 SUPPORTS_KEPT = 2000          # entries, two per (sentence, paper): a few drafts' citations (each holds 3 passages)
+_supports: "LRU[tuple, evidence.Support]" = LRU(SUPPORTS_KEPT)
 
 
 def support(view: LibraryView, row, claim: str) -> evidence.Support:
@@ -84,7 +83,7 @@ def support(view: LibraryView, row, claim: str) -> evidence.Support:
     with: hovering the same citation again (as a reader does, moving over it), or one whose
     evidence :func:`prepare` computed in the background, reads and scores nothing, and a
     change of other papers scores nothing again."""
-    return _kept_or_made(view, row, claim, _kept_support, _keep_support, lambda found, words: (
+    return _kept_or_made(view, row, claim, _supports.get, _keep_support, lambda found, words: (
         evidence.support(claim, found, words) if found else evidence.Support(0.0, (), has_text=False)))
 
 
@@ -116,30 +115,17 @@ def _kept_or_made(view: LibraryView, row, claim: str, kept: Callable, keep: Call
     return made
 
 
-def _kept_support(key: tuple) -> Optional[evidence.Support]:
-    with _supports_lock:
-        held = _supports.get(key)
-        if held is not None:
-            _supports.move_to_end(key)
-        return held
-
-
 def _keep_support(key: Optional[tuple], made: evidence.Support) -> None:
-    if key is None:
-        return
-    with _supports_lock:
-        _supports[key] = made
-        while len(_supports) > SUPPORTS_KEPT:
-            _supports.popitem(last=False)
+    if key is not None:
+        _supports.put(key, made)
 
 
 def forget_evidence() -> None:
     """Forget the evidence kept (and the words read of passages): the next hover of each
     citation computes it again (for benches: a cold hover)."""
-    with _supports_lock:
-        _supports.clear()
-        _scores.clear()
-        _decisions.clear()
+    _supports.clear()
+    _scores.clear()
+    _decisions.clear()
     evidence.clear_caches()
 
 
@@ -148,10 +134,10 @@ def forget_evidence() -> None:
 # draft's hovered evidence out of ``_supports``), under the same two keys as a support; the
 # decisions (the cited paper's support against its rivals) under keys of their own ("decision",
 # ...): a decision's score is never taken for a support's, nor the other way round.
-_scores: "OrderedDict[tuple, float]" = OrderedDict()
 SCORES_KEPT = 6000            # (sentence, paper) scores, each under two keys: ~20 a checked citation (<1 MB)
-_decisions: "OrderedDict[tuple, Decided]" = OrderedDict()
+_scores: "LRU[tuple, float]" = LRU(SCORES_KEPT)
 DECISIONS_KEPT = 2000
+_decisions: "LRU[tuple, Decided]" = LRU(DECISIONS_KEPT)
 
 
 @dataclass(frozen=True)
@@ -185,23 +171,15 @@ class Decided:
 def _kept_score(key: Optional[tuple]) -> Optional[float]:
     if key is None:
         return None
-    held = _kept_support(key)
+    held = _supports.get(key)
     if held is not None:
         return held.score
-    with _supports_lock:
-        score = _scores.get(key)
-        if score is not None:
-            _scores.move_to_end(key)
-        return score
+    return _scores.get(key)
 
 
 def _keep_score(key: Optional[tuple], score: float) -> None:
-    if key is None:
-        return
-    with _supports_lock:
-        _scores[key] = score
-        while len(_scores) > SCORES_KEPT:
-            _scores.popitem(last=False)
+    if key is not None:
+        _scores.put(key, score)
 
 
 def score(view: LibraryView, row, claim: str) -> float:
@@ -257,9 +235,8 @@ class Stopped(Exception):
     """A check stopped by its caller (``stop()`` said so) before it was done."""
 
 
-_contexts_lock = threading.Lock()
-_contexts: "OrderedDict[tuple, tuple[str, ...]]" = OrderedDict()
 CONTEXTS_KEPT = 2000       # papers whose citation contexts are kept (a few sentences each)
+_contexts: "LRU[tuple, tuple[str, ...]]" = LRU(CONTEXTS_KEPT)
 
 
 def citation_contexts(view: LibraryView, row, exclude: frozenset = frozenset(),
@@ -279,11 +256,9 @@ def citation_contexts(view: LibraryView, row, exclude: frozenset = frozenset(),
         log.exception("the citation graph for %s", getattr(row, "key", row))
         return None
     key = (library_state(view), paper, exclude)
-    with _contexts_lock:
-        held = _contexts.get(key)
-        if held is not None:
-            _contexts.move_to_end(key)
-            return held
+    held = _contexts.get(key)
+    if held is not None:
+        return held
     surname = (getattr(row, "surnames", None) or [""])[0]
     year = getattr(row, "year", "") or ""
     out: list[str] = []
@@ -308,10 +283,7 @@ def citation_contexts(view: LibraryView, row, exclude: frozenset = frozenset(),
         out.extend(s for s, _ in evidence.citing_sentences(found, label, surname, year))
     made = tuple(out)
     if key[0] is not None:
-        with _contexts_lock:
-            _contexts[key] = made
-            while len(_contexts) > CONTEXTS_KEPT:
-                _contexts.popitem(last=False)
+        _contexts.put(key, made)
     return made
 
 
@@ -336,11 +308,9 @@ def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support]
     key = (("decision", state, getattr(row, "id", None), getattr(row, "source", None), id(words), claim, exclude)
            if state is not None else None)
     if key is not None:
-        with _supports_lock:
-            held = _decisions.get(key)
-            if held is not None:
-                _decisions.move_to_end(key)
-                return held
+        held = _decisions.get(key)
+        if held is not None:
+            return held
     found = found if found is not None else support(view, row, claim)
     others = rivals(view, row, claim, exclude, stop) if found.has_text else ()
     if others is None:
@@ -352,10 +322,7 @@ def decide(view: LibraryView, row, claim: str, found: Optional[evidence.Support]
     best = max((r.score for r in others), default=0.0)
     made = Decided(found, others, evidence.decision(found.score, best, context), context)
     if key is not None:
-        with _supports_lock:
-            _decisions[key] = made
-            while len(_decisions) > DECISIONS_KEPT:
-                _decisions.popitem(last=False)
+        _decisions.put(key, made)
     return made
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 
 from paperlens.core.cards import CardSummary, card_summary
+from paperlens.core.lru import LRU
 from paperlens.core.models import CitationKey, Paper, Reference
 from paperlens.core.project import Project
 
@@ -124,10 +124,10 @@ class PaperCache:
     SIZE = 256      # two entries a paper (its record, its text): a draft's ~100 cited papers stay
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()          # the library and stamp, with the items they hold
         self._library: Optional[weakref.ref] = None
         self._stamp: Any = None
-        self._items: OrderedDict = OrderedDict()
+        self._items: LRU[tuple, Any] = LRU(self.SIZE)
 
     def get(self, library: "Library", key: tuple, make: Callable[[], Any]) -> Any:
         stamp = tuple(getattr(s, "stamp", None) for s in library.stores)
@@ -135,16 +135,17 @@ class PaperCache:
             if self._library is None or self._library() is not library or self._stamp != stamp:
                 self._items.clear()
                 self._library, self._stamp = weakref.ref(library), stamp
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+            held = self._items.get(key, _NONE)          # (None is kept: a paper without a full text)
+            if held is not _NONE:
+                return held
         value = make()
         with self._lock:
             if self._stamp == stamp and self._library() is library:
-                self._items[key] = value
-                while len(self._items) > self.SIZE:
-                    self._items.popitem(last=False)
+                self._items.put(key, value)
         return value
+
+
+_NONE = object()
 
 
 class LocalView:
