@@ -117,6 +117,19 @@ def _pieces(text: str) -> list[str]:
     return out
 
 
+def _field_forms(raw: str) -> tuple[str, str]:
+    """A title field normalised (:func:`norm_title`) and, when it has hyphens, its words with
+    hyphens split (:func:`norm_words`; else ``""``): an ASCII field (most) by one regular
+    expression each, without their general work (accents, other scripts)."""
+    if raw.isascii():
+        low = raw.lower().replace("'", "")
+        split = " ".join(_ASCII_WORD.findall(low)) if "-" in low else ""
+        if "&" in low:
+            low = low.replace("&", " and ")
+        return " ".join(_ASCII_WORD.findall(low.replace("`", "").replace("-", ""))), split
+    return norm_title(raw), norm_words(raw) if "-" in raw or "‐" in raw else ""
+
+
 def _squash(norm: str) -> str:
     """A normalised title without spaces: hyphenation and split words compare equal."""
     return norm.replace(" ", "")
@@ -686,15 +699,7 @@ class ReferenceMatcher:
                 self._norm_memo.clear()
                 self._ev_need.clear()      # keyed by ids of the hits forgotten here
                 self._decided.clear()
-            if raw.isascii():          # norm_title's words without its string work (most fields)
-                low = raw.lower()
-                if "&" in low:
-                    low = low.replace("&", " and ")
-                norm = " ".join(_ASCII_WORD.findall(low.replace("'", "").replace("`", "").replace("-", "")))
-            else:
-                norm = norm_title(raw)
-            # hyphenated words: read joined (``norm``) and split too
-            split = norm_words(raw) if "-" in raw or "‐" in raw else ""
+            norm, split = _field_forms(raw)
             key: object = (norm, split) if split else norm
             hits = self._norm_memo.get(key)
             if hits is None:
