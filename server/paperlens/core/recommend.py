@@ -30,13 +30,14 @@ import re
 import threading
 import unicodedata
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from typing import Callable, Iterable, Optional, Sequence
 
 from paperlens.core import citations
+from paperlens.core.lru import LRU
 
 # How far around the cursor the context is read (a completion must not read a whole 2 MB draft)
 BEFORE = 20_000          # characters before the cursor: earlier citations, the paragraph
@@ -394,39 +395,8 @@ def _paragraphs(text: str, a: int, b: int) -> tuple:
     return tuple(out)
 
 
-class _Kept:
-    """Values remembered under their key (thread-safe), the least recently used let go past
-    ``most`` entries or, with ``chars``, past that many characters of the text they were made
-    from (each value's size given when kept: a draft of a few huge paragraphs)."""
-
-    def __init__(self, most: int, chars: int = 0):
-        self.most, self.chars = most, chars
-        self.held: "OrderedDict[tuple, tuple[object, int]]" = OrderedDict()
-        self.size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple):
-        with self._lock:
-            held = self.held.get(key)
-            if held is None:
-                return None
-            self.held.move_to_end(key)
-            return held[0]
-
-    def keep(self, key: tuple, made, size: int = 0) -> None:
-        with self._lock:
-            was = self.held.pop(key, None)      # (one made for an object gone, whose id came back)
-            if was is not None:
-                self.size -= was[1]
-            self.held[key] = (made, size)
-            self.size += size
-            while self.held and (len(self.held) > self.most or (self.chars and self.size > self.chars)):
-                _, (_, gone) = self.held.popitem(last=False)
-                self.size -= gone
-
-
-_parts = _Kept(4096, 4_000_000)          # (language, macros, paragraph) -> profiles
-_merged = _Kept(8)                       # (language, macros, before, after) -> profiles
+_parts = LRU(4096, total=4_000_000)    # chars of the paragraphs: (language, macros, paragraph) -> profiles
+_merged = LRU(8)                       # (language, macros, before, after) -> profiles
 
 
 def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict:
@@ -440,12 +410,12 @@ def _merged_profiles(language: str, macros, before: tuple, after: tuple) -> dict
         return held
     reads = [_chunk_profiles(chunk, language, macros) for chunk in _chunks(before) + _chunks(after)]
     out = _combine(reads, tuple(p for read in reads for p in read.groups))
-    _merged.keep(key, out)
+    _merged.put(key, out)
     return out
 
 
 CHUNK = 16               # paragraphs in a chunk, on average
-_chunks_held = _Kept(512, 4_000_000)     # (language, macros, chunk) -> profiles
+_chunks_held = LRU(512, total=4_000_000)    # chars of the chunks: (language, macros, chunk) -> profiles
 
 
 def _chunks(parts: tuple) -> list:
@@ -472,7 +442,7 @@ def _chunk_profiles(chunk: tuple, language: str, macros) -> "_Read":
         return held
     reads = [_part_profiles(part, language, macros) for part in chunk]
     made = _combine(reads, tuple(read.groups for read in reads if read.groups))
-    _chunks_held.keep(key, made, sum(len(part[0]) for part in chunk))
+    _chunks_held.put(key, made, sum(len(part[0]) for part in chunk))
     return made
 
 
@@ -506,7 +476,7 @@ def _part_profiles(part: tuple, language: str, macros) -> dict:
     if held is not None:
         return held
     made = _read_profiles(part[0], language, macros, None, part[1])
-    _parts.keep(key, made, len(part[0]))
+    _parts.put(key, made, len(part[0]))
     return made
 
 
@@ -714,7 +684,7 @@ def title_index(rows: Sequence, wait: bool = True) -> Optional[TitleIndex]:
 
 # -- ranking ---------------------------------------------------------------------------------
 
-_searches = _Kept(16)         # (query, the rows' state) -> (the first row, hits)
+_searches = LRU(16)         # (query, the rows' state) -> (the first row, hits)
 
 
 def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list:
@@ -730,7 +700,7 @@ def _searched(query: str, rows: Sequence, search: Callable[[str], list]) -> list
     hits = search(query)
     if hits is None:          # not found yet (searched in the background): not kept
         return []
-    _searches.keep(key, (rows[0] if rows else None, hits))       # (the row keeps its id unique)
+    _searches.put(key, (rows[0] if rows else None, hits))       # (the row keeps its id unique)
     return hits
 
 
@@ -1045,7 +1015,7 @@ def rank(ctx: Context, rows: Sequence, *, search: Optional[Callable[[str], list]
 
 
 HEADING_KEEP = 50        # titles a section's title adds to (the best)
-_heading_held = _Kept(64)     # (id of a titles' index, a section's title) -> (the index, scores)
+_heading_held = LRU(64)     # (id of a titles' index, a section's title) -> (the index, scores)
 
 
 def _heading_scores(index: TitleIndex, title: str) -> dict[int, float]:
@@ -1059,11 +1029,11 @@ def _heading_scores(index: TitleIndex, title: str) -> dict[int, float]:
     if len(scores) > HEADING_KEEP:
         scores = dict(heapq.nlargest(HEADING_KEEP, scores.items(), key=itemgetter(1)))
     made = _normalise(scores)
-    _heading_held.keep(key, (index, made))
+    _heading_held.put(key, (index, made))
     return made
 
 
-_locality_held = _Kept(16)    # (ids of a titles' index and paragraphs) -> (them, the factor)
+_locality_held = LRU(16)    # (ids of a titles' index and paragraphs) -> (them, the factor)
 BIB_EVIDENCE = 6         # citations in a row needed before the file's order counts
 BIB_FULL = 0.15          # the share of them (above chance) at which it counts fully
 
@@ -1099,11 +1069,11 @@ def _bib_locality(index: TitleIndex, paragraphs: tuple) -> float:
                 expected += min(1.0, chance)
             last = here
     factor = 0.0 if pairs < BIB_EVIDENCE else max(0.0, min(1.0, (hits - expected) / (BIB_FULL * pairs)))
-    _locality_held.keep(key, (index, paragraphs, factor))
+    _locality_held.put(key, (index, paragraphs, factor))
     return factor
 
 
-_linked_held = _Kept(2048)    # (id of a graph, a paper id) -> (the graph, its links)
+_linked_held = LRU(2048)    # (id of a graph, a paper id) -> (the graph, its links)
 
 
 def _linked(graph, rid: str) -> tuple:
@@ -1124,7 +1094,7 @@ def _linked(graph, rid: str) -> tuple:
             if other != rid:
                 linked[other] += 0.5
     made = tuple(linked.items())
-    _linked_held.keep(key, (graph, made))
+    _linked_held.put(key, (graph, made))
     return made
 
 

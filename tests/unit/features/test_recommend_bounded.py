@@ -9,6 +9,7 @@ from itertools import groupby
 from types import SimpleNamespace
 
 from paperlens.core import recommend
+from paperlens.core.lru import LRU
 
 
 def rows(titles):
@@ -118,12 +119,12 @@ def test_the_papers_the_citation_graph_links_to_a_nearby_one_rank_first_for_each
 
 
 def test_the_paragraphs_kept_are_bounded_in_number_and_characters(monkeypatch):
-    kept = recommend._Kept(4096, 10 * len(FILLER))
+    kept = LRU(4096, 10 * len(FILLER))
     monkeypatch.setattr(recommend, "_parts", kept)
     for n in range(30):
         recommend._part_profiles((f"{FILLER} paragraph {n} \\cite{{k{n}}}.", len(FILLER) + 30), "latex", None)
-    assert len(kept.held) <= 10
-    assert kept.size == sum(len(key[2][0]) for key in kept.held) <= 10 * len(FILLER)
+    assert len(kept) <= 10
+    assert kept.size == sum(len(key[2][0]) for key in kept) <= 10 * len(FILLER)
     kept.most = 3
     recommend._part_profiles(("Short \\cite{k99}.", 17), "latex", None)
-    assert len(kept.held) == 3 and set(kept.held[next(reversed(kept.held))][0]) == {"k99"}
+    assert len(kept) == 3 and set(kept.peek(list(kept)[-1])) == {"k99"}
