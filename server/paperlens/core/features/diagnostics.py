@@ -145,7 +145,7 @@ MAX_CHECKED = 300          # citations of one document checked (each reads its p
 MIN_CLAIM_WORDS = 4        # a sentence with fewer content words says too little to check
 ALTERNATIVES = 3           # papers offered by "cite instead"
 CHECKED_KEPT = 4000        # (paper, sentence) verdicts kept: a change rechecks only its sentence
-# (None: checked, not flagged), let go in the order they were checked (finding one is not a use: peek)
+# (None: checked, not flagged); the least recently used let go (a document's verdicts in use stay)
 _checked: "LRU[tuple, Optional[Unsupported]]" = LRU(CHECKED_KEPT)
 _UNCHECKED = object()
 
@@ -219,7 +219,7 @@ def unsupported_citations(doc: Snapshot, view: LibraryView,
             return None
         cite, row, claim = found.cite, found.row, found.claim
         memo = (stamp, row.id, row.source, claim, own)
-        verdict = _checked.peek(memo, _UNCHECKED)
+        verdict = _checked.get(memo, _UNCHECKED)
         if verdict is _UNCHECKED:
             try:
                 verdict = _check(cite, row, claim, found.support, view, hover, own, stop)
