@@ -46,12 +46,14 @@ def first_session(folder):
     lib.close()
 
 
-def test_a_new_session_starts_from_the_saved_graph_and_matches_nothing(folder, monkeypatch):
+def test_a_new_session_starts_from_the_saved_graph_and_matches_nothing(folder, monkeypatch, caplog):
     first_session(folder)
     lib = session(folder)
     seen = counting(monkeypatch)
-    g = lib.graph()
+    with caplog.at_level(logging.INFO, logger="paperlens.core.library"):
+        g = lib.graph()
     assert seen == []                                 # no list matched: all as they were
+    assert "2 papers' reference lists, 0 matched (the others as in the last session)" in caplog.text
     assert getattr(lib, "_matcher", None) is None     # the matcher was not even built
     assert edges(g) == edges(build(lib))
     assert ("Consensus in Practice", "1", "lamport2001paxos") in keyed(lib, g)

@@ -53,6 +53,7 @@ class CitationGraph:
         self.cited_by_label: Mapping[str, dict[str, str]] = _ByLabel(self._out)
         # what update() starts from: None for a graph made by hand
         self._basis: Optional[_Basis] = None
+        self.matched = 0        # reference lists matched to make it (the others as they were)
 
     def add(self, citing: str, cited: str, label: str) -> None:
         self._out[citing] = self._out.get(citing, ()) + (label, cited)
@@ -251,6 +252,7 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
         field_memo = work.built.field_memo
         work.built.forget_entries()
     graph._basis = _Basis(stores, entries, field_memo, papers, changed=not same)
+    graph.matched = work.lists
     return graph
 
 
@@ -267,6 +269,7 @@ class _Matching:
         self.library = library
         self.entries = entries
         self.built: Optional["ReferenceMatcher"] = None     # built when a list is matched
+        self.lists = 0                                       # lists matched
         self.memo: dict[tuple, tuple] = {}
         # entries kept with their evidence -> (answer,), while they repeat (looked: how often)
         self.decided: Optional[dict[tuple, tuple]] = {}
@@ -279,6 +282,7 @@ class _Matching:
         matcher = self.built
         if matcher is None:
             matcher = self.built = self.library.matcher(self.entries)
+        self.lists += 1
         match, both = matcher.match_reference, matcher.match_and_candidates
         hits_of, decide = matcher.field_hits, matcher.match_field
         known = matcher.field_memo          # title field -> its hits (field_hits' memo, read inline)
