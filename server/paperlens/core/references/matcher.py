@@ -827,6 +827,8 @@ class ReferenceMatcher:
         if not cands:
             return ()
         q = _Query("", norm, "", "", toks)
+        squashed = norm.replace(" ", "")       # its one run (see _Query.runs), made here
+        q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
         low = self._low
         n_len, s_len = len(norm), len(norm) - norm.count(" ")
         # the lengths a library title may have to score ``low`` (200 * shorter / sum, with slack)
@@ -886,48 +888,52 @@ class ReferenceMatcher:
         """:meth:`_score` of a title field alone (``q``) with each of the titles ``ks``, each
         comparison made for all of them by one call (``token_sort_ratio`` is ``ratio`` of the
         words sorted: a library title's are sorted once)."""
-        ratio, low = self._fuzz.ratio, self._low
+        ratio, extract, low, strict = self._fuzz.ratio, self._process.extract, self._low, self.strict
         norm = q.title
-        titles, memo = self._titles, self._sorted_memo
+        ts = [self._titles[k] for k in ks]
+        memo = self._sorted_memo
         theirs = []
-        for k in ks:
+        for k, t in zip(ks, ts):
             got = memo.get(k)
             if got is None:
-                got = memo[k] = " ".join(sorted(titles[k].norm.split()))
+                got = memo[k] = " ".join(sorted(t.norm.split()))
             theirs.append(got)
-        best = self._ratios(norm, [titles[k].norm for k in ks], low)
-        for i, score in enumerate(self._ratios(" ".join(sorted(norm.split())), theirs, low)):
+        best = [0.0] * len(ks)
+        for _, score, i in extract(norm, [t.norm for t in ts], scorer=ratio, score_cutoff=low, limit=None):
+            best[i] = score
+        # (the few scores over the cutoff given, not one per title)
+        for _, score, i in extract(" ".join(sorted(norm.split())), theirs, scorer=ratio, score_cutoff=low,
+                                   limit=None):
             if score > best[i]:
                 best[i] = score
         runs = q.runs()          # the field without spaces (none when too long)
-        squashed = [titles[k].norm.replace(" ", "") for k in ks]
-        more = self._ratios(runs[0], squashed, self.threshold) if len(runs) == 1 else [0.0] * len(ks)
-        out: list[tuple[float, str]] = []
-        strict, threshold, short = self.strict, self.threshold, self.short_threshold
+        squashed = [t.norm.replace(" ", "") for t in ts]
+        threshold = self.threshold
+        if len(runs) == 1:
+            for _, score, i in extract(runs[0], squashed, scorer=ratio, score_cutoff=threshold, limit=None):
+                if best[i] < strict and score > best[i]:
+                    best[i] = score
+        out = [(b, "title") for b in best]
+        short = self.short_threshold
         words: Optional[list[str]] = None
         heads: list[int] = []
-        for k, sq, b, m in zip(ks, squashed, best, more):
-            if b >= strict:
-                out.append((b, "title"))
+        for i, b in enumerate(best):
+            if b >= threshold:
                 continue
-            if m > b:
-                b = m
-            t = titles[k]
-            if b >= threshold or t.main or t.words < 5:
-                out.append((b, "title"))
+            t = ts[i]
+            if t.main or t.words < 5:
                 continue
             # the library title may be cut short (bad metadata): is it the start of the field?
             if words is None:
                 words = norm.split()
                 heads = list(accumulate(map(len, words)))    # the first j words' length
             if len(words) > t.words:
+                sq = squashed[i]
                 n, h = len(sq), heads[t.words - 1]
                 if 200.0 * min(n, h) / (n + h) + 1e-9 >= short:    # else the lengths alone say no
                     got = ratio(sq, "".join(words[:t.words]), score_cutoff=short)
                     if got >= short:
-                        out.append((got, "start"))
-                        continue
-            out.append((b, "title"))
+                        out[i] = (got, "start")
         return out
 
     def _ratios(self, text: str, choices: list[str], cutoff: float) -> list[float]:
