@@ -247,3 +247,57 @@ async def test_the_server_answers_nothing_for_the_start_up_fronts_initialize(bui
         assert ls.session.folders() == [str(f.folder)]
     finally:
         ls.session.shutdown()
+
+
+class _Handled:
+    """A protocol for pygls's read loop that keeps the messages it is handed."""
+
+    def __init__(self, stop) -> None:
+        self.seen: list = []
+        self.stop = stop
+
+    def structure_message(self, data):
+        return data
+
+    def handle_message(self, message) -> None:
+        self.seen.append(message)
+        if message.get("method") == "exit":
+            self.stop.set()
+
+
+def _framed(body: dict, extra: bytes = b"") -> bytes:
+    data = json.dumps(body).encode("utf-8")
+    return b"Content-Length: %d\r\n" % len(data) + extra + b"\r\n" + data
+
+
+@pytest.mark.parametrize("cut", [None, 7])
+def test_message_reader_hands_pygls_each_message_whole(cut):
+    """MessageReader under pygls's own read loop (io_.run_async): the same messages in order,
+    headers with a Content-Type line or none, a body of non-ASCII text; nothing read after
+    ``exit``; a stream ending inside a message ends the loop."""
+    import io
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pygls.io_ import run_async
+
+    from paperlens.lsp.protocol import MessageReader
+
+    msgs = [{"jsonrpc": "2.0", "id": 1, "method": "workspace/symbol", "params": {"query": "Müller ∑ " * 50}},
+            {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+            {"jsonrpc": "2.0", "method": "exit"}]
+    data = _framed(msgs[0], b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n")
+    data += _framed(msgs[1]) + _framed(msgs[2]) + _framed({"jsonrpc": "2.0", "method": "after-exit"})
+    if cut is not None:            # the stream ends inside the second message's body
+        data = data[:len(_framed(msgs[0], b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n"))
+                    + len(_framed(msgs[1])) - cut]
+    stream = io.BufferedReader(io.BytesIO(data))
+    stop = threading.Event()
+    protocol = _Handled(stop)
+    with ThreadPoolExecutor(1) as pool:
+        asyncio.run(asyncio.wait_for(run_async(stop, MessageReader(stream, pool), protocol), HANG_GUARD))
+    if cut is None:
+        assert protocol.seen == msgs
+        assert stream.read() == _framed({"jsonrpc": "2.0", "method": "after-exit"})
+    else:
+        assert protocol.seen == msgs[:1]

@@ -1,6 +1,7 @@
 """Answers made as the protocol's JSON (lsp/convert.py's JsonList and JsonObject) are sent as
-they are by the server's converter (lsp/protocol.py). workspace/symbol (lsp/features/symbols.py)
-answers so: the client must get the very JSON that lsprotocol's SymbolInformation gave it,
+they are by the server's converter, and those written as JSON text (JsonText) as they are by
+the protocol (lsp/protocol.py). workspace/symbol (lsp/features/symbols.py) answers with JSON
+text: the client must get the very JSON that lsprotocol's SymbolInformation gave it,
 whatever the names hold and whatever position encoding was negotiated (the ranges are whole
 lines)."""
 import json
@@ -23,11 +24,23 @@ SYMBOLS = [
 ]
 
 
-def _sent(protocol, result) -> str:
-    """What pygls writes for a response (JsonRPCProtocol._send_data: json.dumps with the
-    converter's unstructure as ``default``)."""
-    response = types.WorkspaceSymbolResponse(id=7, result=result)
-    return json.dumps(response, default=protocol._converter.unstructure)
+def _sent(protocol, result, headers: bool = False) -> bytes:
+    """What the server writes for a workspace/symbol response with this result: pygls's
+    JsonRPCProtocol._send_data (json.dumps with the converter's unstructure as ``default``),
+    or PaperlensProtocol's own for a JsonText."""
+    out = []
+
+    class Capture:
+        def write(self, data: bytes) -> None:
+            out.append(data)
+
+        def close(self) -> None:
+            pass
+
+    protocol.set_writer(Capture(), include_headers=headers)
+    protocol._send_data(types.WorkspaceSymbolResponse(id=7, result=result))
+    (data,) = out
+    return data
 
 
 def test_the_json_symbols_are_what_the_objects_gave(monkeypatch):
@@ -35,16 +48,37 @@ def test_the_json_symbols_are_what_the_objects_gave(monkeypatch):
     monkeypatch.setattr(symbols, "library_view", lambda ls: None)
     monkeypatch.setattr(symbols.feature, "workspace_symbols", lambda query, view: SYMBOLS)
     got = symbols.workspace_symbol(server, types.WorkspaceSymbolParams(query="q"))
-    assert isinstance(got, convert.JsonList) and len(got) == len(SYMBOLS)
+    assert isinstance(got, convert.JsonText) and len(json.loads(got)) == len(SYMBOLS)
     objects = [types.SymbolInformation(
         name=s.name, kind=symbols.KINDS[s.kind], container_name=s.container,
         location=types.Location(uri=convert.path_to_uri(s.path), range=convert.line_range(s.line_start, s.line_end)))
         for s in SYMBOLS]
-    assert _sent(server.protocol, got) == _sent(server.protocol, objects)
+    # the very bytes pygls writes for the objects, headers (Content-Length) included
+    for headers in (False, True):
+        assert _sent(server.protocol, got, headers) == _sent(server.protocol, objects, headers)
+    assert _sent(server.protocol, symbols.symbols_text([])) == _sent(server.protocol, [])
     # whole lines (character 0: the same in every position encoding the client negotiated)
+    got = json.loads(got)
     assert [(s["location"]["range"]["start"]["line"], s["location"]["range"]["end"]["line"]) for s in got] \
         == [(0, 1), (41, 45), (7, 8), (0, 1)]
     assert {s["location"]["range"][e]["character"] for s in got for e in ("start", "end")} == {0}
+
+
+def test_a_json_text_answer_to_a_string_id_and_other_answers_as_pygls_writes_them():
+    server = LanguageServer("t", "1", protocol_cls=PaperlensProtocol)
+    out = []
+
+    class Capture:
+        def write(self, data: bytes) -> None:
+            out.append(json.loads(data))
+
+        def close(self) -> None:
+            pass
+
+    server.protocol.set_writer(Capture(), include_headers=False)
+    server.protocol._send_data(types.WorkspaceSymbolResponse(id='a "b"', result=convert.JsonText("[]")))
+    server.protocol._send_data(types.WorkspaceSymbolResponse(id=3, result=None))
+    assert out == [{"id": 'a "b"', "result": [], "jsonrpc": "2.0"}, {"id": 3, "result": None, "jsonrpc": "2.0"}]
 
 
 def test_json_answers_are_not_walked_again():

@@ -168,6 +168,12 @@ class JsonList(list):
     """An answer made as the protocol's JSON (an array): see :class:`JsonObject`."""
 
 
+class JsonText(str):
+    """An answer written as the protocol's JSON text, as ``json.dumps`` writes it (ASCII, the
+    other characters escaped): the protocol puts it in the response as it is (lsp/protocol.py),
+    where it encodes a JsonObject or JsonList (~0.1 ms for 50 workspace symbols)."""
+
+
 def path_to_uri(path: str) -> str:
     return Path(path).as_uri()
 

@@ -18,14 +18,21 @@ a handler goes back to the editor with its Python traceback.
 * an error reply never carries a traceback or a path: an internal error says only that it
   happened (the traceback goes to the server's log);
 * answers an adapter made as the protocol's JSON (``convert.JsonObject``, ``convert.JsonList``)
-  are sent as they are;
+  are sent as they are, and those it wrote as JSON text (``convert.JsonText``) written as they are;
 * the requests the start-up front answered (``silent_ids``: the ``initialize`` it replays, see
   lsp/front.py) are handled without their answers being sent again; if lsprotocol cannot read
   that ``initialize``'s capabilities, the server goes on with the parts the front read.
+
+:class:`MessageReader` reads the connection for pygls's read loop, a message at a time.
 """
 from __future__ import annotations
 
+import asyncio
+import collections
+import inspect
+import json
 import logging
+import re
 import threading
 from typing import Any, Optional
 
@@ -36,7 +43,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import (JsonRPCNotification, JsonRPCRequestMessage,
                                      JsonRPCResponseMessage, RPCNotification, RPCRequest)
 
-from paperlens.lsp.convert import JsonList, JsonObject
+from paperlens.lsp.convert import JsonList, JsonObject, JsonText
 
 log = logging.getLogger("paperlens.protocol")
 
@@ -100,6 +107,60 @@ class _ClosableWriter:
                 log.debug("not sent after exit: %d bytes", len(data))
                 return None
             return self._writer.write(data)
+
+
+class MessageReader:
+    """pygls's reader of the connection (``io_.run_async`` asks it for each header line, then
+    for the body), taking each message whole in one step on a worker thread: pygls's own
+    (``StdinAsyncReader``) hands every ``readline`` and ``read`` to a worker thread and back to
+    the event loop, three thread hand-offs a message (~0.1 ms of each request's round trip).
+    Here the worker reads the header lines and the body they announce, as run_async will read
+    them (same Content-Length pattern), and the event loop takes them from here without
+    waiting; nothing is read beyond the message (``exit`` stops the loop after it)."""
+
+    LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")     # as pygls's run_async reads it
+
+    def __init__(self, stream, executor=None) -> None:
+        self.stream, self.executor = stream, executor
+        self._lines: collections.deque = collections.deque()
+        self._body: Optional[bytes] = None
+
+    def _message(self) -> tuple[list[bytes], Optional[bytes]]:
+        """The next message's header lines and body (no body at the end of the stream)."""
+        stream, lines, length = self.stream, [], 0
+        while True:
+            line = stream.readline()
+            lines.append(line)
+            if not line:
+                return lines, None
+            if not length:
+                match = self.LENGTH.fullmatch(line)
+                if match:
+                    length = int(match.group(1))
+            if length and not line.strip():
+                return lines, stream.read(length)
+
+    @staticmethod
+    def _ready(value) -> asyncio.Future:
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(value)
+        return done
+
+    async def _next_line(self) -> bytes:
+        lines, self._body = await asyncio.get_running_loop().run_in_executor(self.executor, self._message)
+        self._lines.extend(lines)
+        return self._lines.popleft()
+
+    def readline(self):
+        if self._lines:
+            return self._ready(self._lines.popleft())
+        return self._next_line()
+
+    def readexactly(self, n: int):
+        body, self._body = self._body, None
+        if body is not None and len(body) <= n:      # (shorter: the stream ended inside it)
+            return self._ready(body)
+        return asyncio.get_running_loop().run_in_executor(self.executor, self.stream.read, n)
 
 
 def _as_is(value):
@@ -228,6 +289,29 @@ class PaperlensProtocol(LanguageServerProtocol):
         return None
 
     # -- answers -------------------------------------------------------------------------------
+    def _send_data(self, data: Any):
+        """pygls's, but an answer whose result is JSON text already (``JsonText``) is written
+        around it, as pygls's ``json.dumps`` of the response would write it."""
+        result = getattr(data, "result", None)
+        if not isinstance(result, JsonText):             # (only a response has a result)
+            return super()._send_data(data)
+        if self.writer is None:
+            log.error("Unable to send data, no available transport!")
+            return
+        body = '{"id": %s, "result": %s, "jsonrpc": "2.0"}' % (json.dumps(data.id), result)
+        if self._include_headers:
+            body = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n" + body
+        try:
+            written = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(written):
+                asyncio.ensure_future(written)
+        except BrokenPipeError:
+            log.exception("Error sending data. BrokenPipeError")
+            raise
+        except Exception as error:
+            log.exception("Error sending data")
+            self._server._report_server_error(error, JsonRpcInternalError)
+
     def _send_response(self, msg_id, result: Any | None = None, error: Optional[types.ResponseError] = None):
         if msg_id in self.silent_ids:           # answered by the start-up front
             self.silent_ids.discard(msg_id)

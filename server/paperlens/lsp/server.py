@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,7 @@ from paperlens.lsp.front import Handoff, Replayed, configure_logging
 with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.py
     from lsprotocol import types
     from pygls.exceptions import FeatureNotificationError, FeatureRequestError
+    from pygls.io_ import StdoutWriter, run_async
     from pygls.lsp.server import LanguageServer
 
     from paperlens import __version__
@@ -28,7 +30,7 @@ with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.
     from paperlens.lsp.indexing import EDITOR_SETTLE
     from paperlens.lsp.log_forward import LogForwarder
     from paperlens.lsp.progress import IndexProgress
-    from paperlens.lsp.protocol import PaperlensProtocol
+    from paperlens.lsp.protocol import MessageReader, PaperlensProtocol
     from paperlens.lsp.session import Session
     from paperlens.lsp.status import StatusPublisher
     from paperlens.lsp.uris import initialize_folders, uri_to_path
@@ -51,6 +53,23 @@ class PaperlensServer(LanguageServer):
         self.session.on_warning = self.show_warning
         self.session.on_progress = IndexProgress(self, lambda: self.session.loop,
                                                  lambda: self.session.counts().papers)
+
+    def _start_io_async(self, stdin=None, stdout=None) -> None:
+        """pygls's stdio loop (``start_io``), reading with :class:`MessageReader`: a message
+        in one hand-off to a worker thread, not three."""
+        self._stop_event = threading.Event()
+        reader = MessageReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
+                                  logger=logging.getLogger("pygls.server"),
+                                  error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("Connection to the client is lost! Shutting down the server.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def serve(self, loop: asyncio.AbstractEventLoop) -> None:
         """The client is initialized: background work may start and report from now on."""

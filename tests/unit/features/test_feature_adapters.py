@@ -3,6 +3,8 @@
 feature -> lsprotocol, positions in the negotiated encoding; the citationInsert command."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -82,7 +84,7 @@ def test_references_lens_links_symbols_and_commands(build):
     assert lens.command.title == "Cites 2 papers of your library · okaforsparse"
     (link,) = links.document_links(server, types.DocumentLinkParams(text_document=_doc(uri)))
     assert link.target == "https://doi.org/10.1000/xyz" and link.range.start.character == text.index("10.1000") + 1
-    found = as_received(symbols.workspace_symbol(server, types.WorkspaceSymbolParams(query="attention need")),
+    found = as_received(json.loads(symbols.workspace_symbol(server, types.WorkspaceSymbolParams(query="attention need"))),
                         list[types.SymbolInformation])
     assert any(s.kind == types.SymbolKind.Object and s.container_name.startswith("vaswani2017") for s in found)
     papers = symbols.papers_command(server, ["devl", 5])
