@@ -379,7 +379,7 @@ class ReferenceMatcher:
         else:
             self._lanes = self._make_lanes()
         self._cands_memo: dict[tuple, tuple[int, ...]] = {}
-        self._sorted_memo: dict[int, str] = {}       # a library title -> its words sorted
+        self._forms_memo: dict[int, tuple] = {}      # a library title -> its forms compared (_forms)
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
         self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
@@ -717,7 +717,7 @@ class ReferenceMatcher:
         self._ev_need.clear()
         self._cands_memo.clear()
         self._after_memo.clear()
-        self._sorted_memo.clear()
+        self._forms_memo.clear()
 
     @property
     def field_memo(self) -> dict[str, tuple]:
@@ -890,24 +890,18 @@ class ReferenceMatcher:
         words sorted: a library title's are sorted once)."""
         ratio, extract, low, strict = self._fuzz.ratio, self._process.extract, self._low, self.strict
         norm = q.title
-        ts = [self._titles[k] for k in ks]
-        memo = self._sorted_memo
-        theirs = []
-        for k, t in zip(ks, ts):
-            got = memo.get(k)
-            if got is None:
-                got = memo[k] = " ".join(sorted(t.norm.split()))
-            theirs.append(got)
+        get = self._forms_memo.get
+        forms = [get(k) or self._forms(k) for k in ks]
         best = [0.0] * len(ks)
-        for _, score, i in extract(norm, [t.norm for t in ts], scorer=ratio, score_cutoff=low, limit=None):
+        for _, score, i in extract(norm, [f[0] for f in forms], scorer=ratio, score_cutoff=low, limit=None):
             best[i] = score
         # (the few scores over the cutoff given, not one per title)
-        for _, score, i in extract(" ".join(sorted(norm.split())), theirs, scorer=ratio, score_cutoff=low,
-                                   limit=None):
+        for _, score, i in extract(" ".join(sorted(norm.split())), [f[1] for f in forms], scorer=ratio,
+                                   score_cutoff=low, limit=None):
             if score > best[i]:
                 best[i] = score
         runs = q.runs()          # the field without spaces (none when too long)
-        squashed = [t.norm.replace(" ", "") for t in ts]
+        squashed = [f[2] for f in forms]
         threshold = self.threshold
         if len(runs) == 1:
             for _, score, i in extract(runs[0], squashed, scorer=ratio, score_cutoff=threshold, limit=None):
@@ -920,21 +914,31 @@ class ReferenceMatcher:
         for i, b in enumerate(best):
             if b >= threshold:
                 continue
-            t = ts[i]
-            if t.main or t.words < 5:
+            _, _, sq, n_words = forms[i]
+            if not n_words:
                 continue
             # the library title may be cut short (bad metadata): is it the start of the field?
             if words is None:
                 words = norm.split()
                 heads = list(accumulate(map(len, words)))    # the first j words' length
-            if len(words) > t.words:
-                sq = squashed[i]
-                n, h = len(sq), heads[t.words - 1]
+            if len(words) > n_words:
+                n, h = len(sq), heads[n_words - 1]
                 if 200.0 * min(n, h) / (n + h) + 1e-9 >= short:    # else the lengths alone say no
-                    got = ratio(sq, "".join(words[:t.words]), score_cutoff=short)
+                    got = ratio(sq, "".join(words[:n_words]), score_cutoff=short)
                     if got >= short:
                         out[i] = (got, "start")
         return out
+
+    def _forms(self, k: int) -> tuple[str, str, str, int]:
+        """Library title ``k`` as :meth:`_scores` compares it: normalised, its words sorted,
+        without spaces, and its number of words when it may be found as the start of a field (a
+        whole title of 5 words or more; else 0). Remembered during a build: a title is the
+        candidate of many fields."""
+        t = self._titles[k]
+        norm = t.norm
+        start = 0 if t.main or t.words < 5 else t.words
+        got = self._forms_memo[k] = (norm, " ".join(sorted(norm.split())), norm.replace(" ", ""), start)
+        return got
 
     def _ratios(self, text: str, choices: list[str], cutoff: float) -> list[float]:
         """``ratio`` of ``text`` with each of ``choices`` (0 under ``cutoff``): one call for
