@@ -2,29 +2,25 @@
 and paper-list commands."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from paperlens.core.features.view import LibraryView
 
 MAX_SYMBOLS = 50
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     """A search hit: a passage (``kind`` "passage"), or a paper matched by its record (title,
     authors, key, year, venue; ``kind`` "record"), located at its bibliography entry or the
-    first line of its text."""
+    first line of its text. (A named tuple: a frozen dataclass took ~0.7 µs more to make, 50 a
+    query.)"""
     name: str
     kind: str
     path: str
     line_start: int
     line_end: int
     container: str
-
-
-def _plain(snippet: str) -> str:
-    return snippet.replace("**", "")
 
 
 UNREACHABLE = "the library cannot be searched"     # how Library.search's note says so
@@ -50,10 +46,11 @@ def workspace_symbols(query: str, view: LibraryView) -> list[Symbol]:
     out = []
     for hit in _searched(view, query, MAX_SYMBOLS, per_paper=3):
         where = f"p. {hit.page}, " if hit.page else ""
+        plain = hit.snippet.replace("**", "")          # without the bold marks
         if hit.section == "record":      # "Title — Lamport · 1978 · lamport1978time"
-            name, kind = _plain(hit.snippet)[:240] or hit.title, "record"
+            name, kind = plain[:240] or hit.title, "record"
         else:
-            name, kind = f"{hit.title} — {_plain(hit.snippet)[:120]}", "passage"
+            name, kind = f"{hit.title} — {plain[:120]}", "passage"
         out.append(Symbol(name, kind, hit.path, hit.line_start, hit.line_end,
                           f"{hit.key} ({where}line {hit.line_start + 1})"))
     return out
