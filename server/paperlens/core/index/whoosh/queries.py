@@ -496,12 +496,16 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     made: dict[int, str] = {}          # the text of the records made from their rows
 
     stored_of = r.cache.stored_of(searcher)
+    record_fields, table = r.cache.record_fields, r.table
+
+    def make_record(pid: str) -> Optional[dict]:
+        return _record_fields(r, pid)
 
     def fields_of(d: int) -> dict:
         f = stored.get(d)
         if f is None:
             pid = records.get(d)
-            f = _record_fields(r, pid) if pid is not None else None
+            f = record_fields(table, pid, make_record) if pid is not None else None
             if f is None:
                 f = stored_of(d)
             else:
@@ -590,7 +594,8 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
                 found = sum(n for w, n in written if w in title or w in text)
             if found:
                 cands[d] *= 1 + fast.RUN_BONUS * found
-    for d, score in sorted(cands.items(), key=lambda kv: -kv[1]):
+    for d in sorted(cands, key=cands.__getitem__, reverse=True):     # (stable: ties in their order)
+        score = cands[d]
         sid = owner[d]
         seen[sid] = seen.get(sid, 0) + 1
         if seen[sid] > per_paper:
