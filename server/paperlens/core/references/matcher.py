@@ -821,12 +821,11 @@ class ReferenceMatcher:
         when it has none)."""
         if not norm:
             return ()
-        toks = frozenset(norm.split() + split.split()) if split else frozenset(norm.split())
-        held = toks & self._title_words
-        cands = self._candidates_of(held)
+        words = norm.split() + split.split() if split else norm.split()
+        cands = self._candidates_of(self._title_words.intersection(words))
         if not cands:
             return ()
-        q = _Query("", norm, "", "", toks)
+        q = _Query("", norm, "", "", frozenset(words))
         squashed = norm.replace(" ", "")       # its one run (see _Query.runs), made here
         q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
         low = self._low
