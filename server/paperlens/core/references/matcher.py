@@ -93,7 +93,7 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 LANE_WORDS = 512
 LANE_MIN_TITLES = 16
 # the counters: COUNTER_BITS bits per title, each counter starting at 2**COUNTER_BITS - need
-# (need: at most 2**COUNTER_BITS), the titles whose counter reaches 2**COUNTER_BITS flagged
+# (0 for a title needing more), the titles whose counter reaches 2**COUNTER_BITS flagged
 COUNTER_BITS = 4
 # an entry's words are counted when the titles they are pair words of exceed 1/LANE_RATIO
 # of the library per word held (else its candidates are found through pairs of rare words)
@@ -938,15 +938,6 @@ class ReferenceMatcher:
         start = 0 if t.main or t.words < 5 else t.words
         got = self._forms_memo[k] = (norm, " ".join(sorted(norm.split())), norm.replace(" ", ""), start)
         return got
-
-    def _ratios(self, text: str, choices: list[str], cutoff: float) -> list[float]:
-        """``ratio`` of ``text`` with each of ``choices`` (0 under ``cutoff``): one call for
-        them all."""
-        ratio = self._fuzz.ratio
-        out = [0.0] * len(choices)
-        for _, score, i in self._process.extract(text, choices, scorer=ratio, score_cutoff=cutoff, limit=None):
-            out[i] = score
-        return out
 
     def _year_in(self, i: int, years: list[int]) -> int:
         """:meth:`_year` for an entry's years given."""
