@@ -291,3 +291,26 @@ def test_records_made_from_the_table_are_kept_for_that_table_only(library, tmp_p
     assert made == ["a", "entry"]
     cache.record_fields(t2, "a", make)          # another table (an update, a reload): made again
     assert made == ["a", "entry", "a"]
+
+
+def test_the_papers_record_documents_are_kept_for_one_searcher(library):
+    """SearchCache.paper_docs: one PaperDocs while the searcher is the same; a commit (here a
+    changed paper: its old documents deleted) gives another, which finds its new record."""
+    lib, folder = library
+    store = lib.stores[0]
+    target = folder / "target.txt"
+    with store.reading() as r:
+        docs = r.cache.paper_docs(r.searcher)
+        assert r.cache.paper_docs(r.searcher) is docs
+        pid = next(row.id for row in r.table.rows if row.source.endswith("target.txt"))
+        old = docs.record(pid)
+        assert old is not None and docs.has_passages(pid)
+    target.write_text("Tubular Things\nAda Writer\nAbstract\nNothing about it now.\n", encoding="utf-8")
+    lib.update_paths([str(target)])
+    with store.reading() as r:
+        now = r.cache.paper_docs(r.searcher)
+        assert now is not docs
+        row = next(row for row in r.table.rows if row.source.endswith("target.txt"))
+        d = now.record(row.id)
+        assert d is not None and d != old and r.searcher.stored_fields(d)["kind"] == "record"
+        assert docs.record(pid) == old        # (the old searcher's: as it was)
