@@ -314,3 +314,24 @@ def test_the_papers_record_documents_are_kept_for_one_searcher(library):
         d = now.record(row.id)
         assert d is not None and d != old and r.searcher.stored_fields(d)["kind"] == "record"
         assert docs.record(pid) == old        # (the old searcher's: as it was)
+
+
+@pytest.mark.parametrize("query", ["model", "Tubular Structure Segmentation Using Model Networks",
+                                   "study network depth camera"])
+def test_a_papers_score_and_mask_in_one_call_are_those_of_get(library, query, monkeypatch):
+    """PaperScores.pair: the score and word mask of any paper, found by the rarer words, by
+    the common ones only (computed when asked for), or by none, as ``get`` gives them."""
+    monkeypatch.setattr(fast, "COMMON_PAPERS", 3)        # common words at this size: lazy papers
+    monkeypatch.setattr(fast, "EXACT_PAPERS", 2)
+    lib, _ = library
+    store = lib.stores[0]
+    with store.reading() as r:
+        words = fast.query_words(r.schema, query.split())
+        score, mask = fast.SearchCache(store.side_dir).paper_fields(r.table, r.schema).scores(
+            words, {"title": 2.0})
+        pids = [row.id for row in r.table.rows] + ["no such paper"]
+        assert {pid: score.pair(mask, pid) for pid in pids} == {pid: (score.get(pid, 0.0), mask.get(pid, 0))
+                                                                for pid in pids}
+        assert any(m for _, m in (score.pair(mask, pid) for pid in pids))
+        if query != "model":      # papers of the common words only, scored when asked for: some
+            assert any(pid not in dict(score) and mask.get(pid, 0) for pid in pids)

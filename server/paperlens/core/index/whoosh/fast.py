@@ -938,6 +938,17 @@ class PaperScores(dict):
         v = self._lazy(rid)
         return v[self._i] if v[1] else default
 
+    def pair(self, masks: "PaperScores", rid: str) -> tuple[float, int]:
+        """``(self.get(rid, 0.0), masks.get(rid, 0))`` of a score and its mask (the papers the
+        rarer words found are the keys of both) in one call."""
+        v = dict.get(self, rid)
+        if v is not None:
+            return v, dict.__getitem__(masks, rid)
+        if self._lazy is None:
+            return 0.0, 0
+        s, m = self._lazy(rid)
+        return (s, m) if m else (0.0, 0)
+
     def __missing__(self, rid):
         if self._lazy is not None:
             v = self._lazy(rid)

@@ -514,7 +514,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         return f
 
     named = 1 + fast.META_BONUS * total
-    tget, mget = tscore.get, tmask.get
+    both = tscore.pair
     known: dict[str, tuple[float, int]] = {}
 
     def record(pid: str) -> tuple[float, int]:
@@ -524,8 +524,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         paper: a paper has several passages among the candidates.)"""
         got = known.get(pid)
         if got is None:
-            ts = tget(pid, 0.0)
-            tm = mget(pid, 0)
+            ts, tm = both(tmask, pid)
             got = known[pid] = (ts * named if ts and tm == every else ts, tm)
         return got
 
