@@ -181,9 +181,9 @@ def test_work_does_not_grow_with_the_library(monkeypatch):
 
 def test_both_ways_of_finding_candidates_find_every_title_mostly_held(monkeypatch):
     """A library title is a candidate when the entry holds ``_need`` of its words, the most
-    covered first: the pairs of rare words and the counting of common words in the bytes of a
-    big integer (the library's titles sharing many words: many counted at once) give the titles
-    that counting every title's words gives."""
+    covered first: the pairs of rare words and the counting of common words in 4-bit counters
+    kept as bits of big integers (the library's titles sharing many words: many counted at once)
+    give the titles that counting every title's words gives."""
     from paperlens.core.references import matcher as matcher_module
 
     rng = random.Random(7)
