@@ -181,3 +181,31 @@ def test_a_list_edited_without_new_links_is_kept_with_its_new_digest(folder, mon
     g = lib.graph()
     assert seen == [] and edges(g) == edges(build(lib))
     lib.close()
+
+
+def test_the_temporary_file_is_never_a_link_planted_beside_the_graph(folder, tmp_path):
+    """The file is written to a new file of its own (O_EXCL), then renamed: a link planted at any
+    name beside it is never written through."""
+    first_session(folder)
+    lib = session(folder)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for n in range(50):      # links at the names a predictable temporary file would have had
+        os.symlink(victim, lib.graph_file.with_name(f"{lib.graph_file.name}.{n}.tmp"))
+        os.symlink(victim, lib.graph_file.with_name(f"{lib.graph_file.name}.{os.getpid() + n}.tmp"))
+    assert saved_graph.save(lib.graph_file, lib.graph())
+    assert victim.read_text() == "keep me"
+    assert not lib.graph_file.is_symlink()
+    assert saved_graph.load(lib.graph_file, lib.stores, lib.matcher_entries()) is not None
+    lib.close()
+
+
+def test_a_file_larger_than_the_library_can_need_is_not_parsed(folder, monkeypatch, caplog):
+    first_session(folder)
+    lib = session(folder)
+    monkeypatch.setattr(saved_graph, "MAX_BASE", 0)
+    monkeypatch.setattr(saved_graph, "MAX_PER_PAPER", 10)     # (the real file is larger)
+    with caplog.at_level(logging.WARNING, logger="paperlens.core.saved_graph"):
+        assert saved_graph.load(lib.graph_file, lib.stores, lib.matcher_entries()) is None
+    assert "larger than" in caplog.text
+    lib.close()

@@ -9,10 +9,11 @@ digest is as it was keep their matches (they are not even decoded), the others a
 again, and papers added, removed or changed since are handled as any update handles them — so
 the graph is the one a build from scratch gives, edge for edge.
 
-The file says which code made it (a digest of the modules whose rules decide a match, and the
-versions of rapidfuzz and of Unicode's tables): a file made by other code is not used. A file
-that cannot be read or is not what it should be is reported and left aside (the graph is
-built, and the file written again); nothing else in the index root is read or written.
+The file says which code made it (a digest of the modules whose rules decide a match, those
+reading a stored list included, and the versions of rapidfuzz, Unicode's tables and Python): a
+file made by other code is not used. A file that cannot be read, is larger than the library
+can need, or is not what it should be is reported and left aside (the graph is built, and the
+file written again); nothing else in the index root is read or written.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import logging
 import os
 import stat
 import sys
+import tempfile
 import unicodedata
 from itertools import chain
 from pathlib import Path
@@ -37,10 +39,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-MAX_BYTES = 256 << 20       # 10k papers: ~3 MB
-# the modules whose rules decide what a reference list's entry names (their source, hashed)
-_RULES = ("paperlens.core.graph", "paperlens.core.identity", "paperlens.core.models",
-          "paperlens.core.references")
+# at most 16 MB and 2 KB a library paper (10k papers: ~5 MB); parsed JSON takes ~25x its size
+MAX_BASE, MAX_PER_PAPER = 16 << 20, 2048
+# the modules whose rules decide what a reference list's entry names (their source, hashed;
+# a folder: its every module): the matcher's, and the stores' reading of a stored list (the
+# digest of a list is its bytes). Paths in the paperlens package (not imported for this).
+_RULES = ("core/graph.py", "core/identity.py", "core/models.py", "core/references",
+          "core/index/base.py", "core/index/whoosh/store.py", "core/index/postgres/store.py")
 
 
 class Damaged(ValueError):
@@ -56,23 +61,19 @@ def file_for(root: Path, stores: Iterable["SearchIndex"]) -> Path:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of the code that decides matches: the source of the modules in ``_RULES`` (the
-    references package's every module), rapidfuzz's version and Unicode's; "" when a source
-    cannot be read (then no graph is saved or read)."""
-    h = hashlib.sha1(f"{FORMAT}\n{_rapidfuzz_version()}\n{unicodedata.unidata_version}\n".encode())
+    """A digest of the code that decides matches: the source of the modules in ``_RULES``,
+    rapidfuzz's, Unicode's and Python's versions; "" when a source cannot be read (then no
+    graph is saved or read)."""
+    h = hashlib.sha1(f"{FORMAT}\n{_rapidfuzz_version()}\n{unicodedata.unidata_version}\n{sys.version}\n".encode())
+    package = Path(__file__).resolve().parents[1]
     try:
         for name in _RULES:
-            module = sys.modules.get(name)
-            if module is None:
-                __import__(name)
-                module = sys.modules[name]
-            files = [Path(module.__file__)]
-            if files[0].name == "__init__.py":
-                files = sorted(files[0].parent.glob("*.py"))
-            for f in files:
+            place = package / name
+            for f in sorted(place.glob("*.py")) if place.is_dir() else [place]:
+                h.update(name.encode())
                 h.update(f.name.encode())
                 h.update(f.read_bytes())
-    except (OSError, TypeError) as exc:     # (TypeError: a module without a file)
+    except OSError as exc:
         log.info("the citation graph is not kept between sessions: its code cannot be read (%s)", exc)
         return ""
     return h.hexdigest()
@@ -103,20 +104,23 @@ def save(path: Path, graph: CitationGraph) -> bool:
         "papers": [{pid: [v[0].hex(), list(v[1])] for pid, v in mine.items() if isinstance(v[0], bytes)}
                    for mine in papers],
     }
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    text = json.dumps(data, separators=(",", ":")).encode("utf-8", "surrogatepass")   # (json.dump: 5x slower)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(data, separators=(",", ":"))      # (json.dump writes piece by piece: 5x slower)
-        with open(tmp, "w", encoding="utf-8") as f:
+        # a new file of its own (O_EXCL: never a link planted there, never another writer's)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        with open(fd, "wb") as f:
             f.write(text)
         os.replace(tmp, path)
     except OSError as exc:
         log.info("the citation graph could not be saved for the next session (%s: %s)",
                  path, exc.strerror or exc)
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         return False
     return True
 
@@ -127,7 +131,7 @@ def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"])
     edges are laid out by the update), or None when there is none for them (no file, or one
     written by other code: said in the log) or it is damaged (said as a warning)."""
     try:
-        raw = _read(path)
+        raw = _read(path, MAX_BASE + MAX_PER_PAPER * len(entries))
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -164,16 +168,16 @@ def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"])
     return resumed(tuple(stores), kept_entries, kept)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, most: int) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
                  | getattr(os, "O_CLOEXEC", 0))
     with open(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise OSError(0, "not a regular file")
-        if st.st_size > MAX_BYTES:
-            raise OSError(0, f"larger than {MAX_BYTES >> 20} MB")
-        return f.read(MAX_BYTES + 1)
+        if st.st_size > most:
+            raise OSError(0, f"larger than {most >> 20} MB")
+        return f.read(most + 1)
 
 
 def _row(e: "LibraryEntry") -> list:
