@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,9 @@ def build(tmp_path):
     tests/unit/features/feature_fixtures.py; that folder is on sys.path for its own tests).
     It lives here, not in a conftest.py of that folder: a second module named ``conftest``
     would shadow tests/e2e/conftest.py for the e2e modules that import from it."""
+    features = str(ROOT / "tests" / "unit" / "features")
+    if features not in sys.path:       # (a test module elsewhere run alone: test_protocol.py)
+        sys.path.insert(0, features)
     from feature_fixtures import load
 
     made = []

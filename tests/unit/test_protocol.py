@@ -301,3 +301,49 @@ def test_message_reader_hands_pygls_each_message_whole(cut):
         assert stream.read() == _framed({"jsonrpc": "2.0", "method": "after-exit"})
     else:
         assert protocol.seen == msgs[:1]
+
+
+def _read_all(data: bytes, **limits) -> tuple[list, bytes]:
+    import io
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pygls.io_ import run_async
+
+    from paperlens.lsp.protocol import MessageReader
+
+    stream = io.BufferedReader(io.BytesIO(data))
+    stop = threading.Event()
+    protocol = _Handled(stop)
+    reader = MessageReader(stream, None)
+    for name, value in limits.items():
+        setattr(reader, name, value)
+    with ThreadPoolExecutor(1) as pool:
+        reader.executor = pool
+        asyncio.run(asyncio.wait_for(run_async(stop, reader, protocol), HANG_GUARD))
+    return protocol.seen, stream.read()
+
+
+def test_message_reader_takes_the_length_header_as_the_start_up_front_does():
+    """Any case, spaces around the number, lines ending in \\n alone (the front accepted them;
+    pygls's pattern did not, and the message and the next were lost)."""
+    one = {"jsonrpc": "2.0", "id": 1, "method": "workspace/symbol", "params": {"query": "x"}}
+    body = json.dumps(one).encode()
+    data = (b"content-length:  %d \n\n" % len(body) + body
+            + b"CONTENT-LENGTH: %d\r\n\r\n" % len(body) + body + _framed({"jsonrpc": "2.0", "method": "exit"}))
+    seen, _rest = _read_all(data)
+    assert seen == [one, one, {"jsonrpc": "2.0", "method": "exit"}]
+
+
+def test_message_reader_drops_a_body_over_its_bound_and_reads_on(caplog):
+    """A Content-Length over MOST is read past in chunks, not allocated (99999999999999 made
+    the server die of MemoryError): the log says so and the next message is read."""
+    big = {"jsonrpc": "2.0", "id": 1, "method": "workspace/symbol", "params": {"query": "y" * 5000}}
+    exit_ = {"jsonrpc": "2.0", "method": "exit"}
+    with caplog.at_level("WARNING", logger="paperlens.protocol"):
+        seen, _rest = _read_all(_framed(big) + _framed(exit_), MOST=1000, CHUNK=64)
+    assert seen == [exit_]
+    assert "was not read" in caplog.text
+    # a stream ending inside such a body ends the loop (nothing allocated for the length given)
+    seen, _rest = _read_all(b"Content-Length: 99999999999999\r\n\r\n" + b"{" * 100)
+    assert seen == []

@@ -118,7 +118,11 @@ class MessageReader:
     them (same Content-Length pattern), and the event loop takes them from here without
     waiting; nothing is read beyond the message (``exit`` stops the loop after it)."""
 
-    LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")     # as pygls's run_async reads it
+    # the length header as the start-up front reads it (any case, spaces around the number, a
+    # line ending in \n alone); handed to run_async as it reads it: b"Content-Length: N\r\n"
+    LENGTH = re.compile(rb"content-length:[ \t]*(\d+)[ \t]*\r?\n", re.IGNORECASE)
+    MOST = 64 << 20          # a longer body is read and dropped, not held (a document is <= 20 MB)
+    CHUNK = 1 << 20
 
     def __init__(self, stream, executor=None) -> None:
         self.stream, self.executor = stream, executor
@@ -130,15 +134,32 @@ class MessageReader:
         stream, lines, length = self.stream, [], 0
         while True:
             line = stream.readline()
-            lines.append(line)
-            if not line:
-                return lines, None
             if not length:
                 match = self.LENGTH.fullmatch(line)
                 if match:
                     length = int(match.group(1))
-            if length and not line.strip():
-                return lines, stream.read(length)
+                    line = b"Content-Length: %d\r\n" % length
+            lines.append(line)
+            if not line:
+                return lines, None
+            if not line.strip():
+                if length > self.MOST:
+                    return lines, self._dropped(length)
+                if length:
+                    return lines, stream.read(length)
+                log.warning("a message without a Content-Length header: its body cannot be told apart")
+
+    def _dropped(self, length: int) -> bytes:
+        """Read past a body of ``length`` bytes without keeping it; what run_async gets instead
+        is not JSON (it says so in the log and reads the next message)."""
+        log.warning("a message of %d bytes was not read (at most %d MB)", length, self.MOST >> 20)
+        left = length
+        while left:
+            got = self.stream.read(min(left, self.CHUNK))
+            if not got:
+                return b""                 # the stream ended inside it: run_async stops there
+            left -= len(got)
+        return b"-"
 
     @staticmethod
     def _ready(value) -> asyncio.Future:
@@ -298,11 +319,12 @@ class PaperlensProtocol(LanguageServerProtocol):
         if self.writer is None:
             log.error("Unable to send data, no available transport!")
             return
-        body = '{"id": %s, "result": %s, "jsonrpc": "2.0"}' % (json.dumps(data.id), result)
+        body = ('{"id": %s, "result": %s, "jsonrpc": "2.0"}' % (json.dumps(data.id), result)).encode(self.CHARSET)
         if self._include_headers:
-            body = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n" + body
+            body = (f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; "
+                    f"charset={self.CHARSET}\r\n\r\n").encode(self.CHARSET) + body
         try:
-            written = self.writer.write(body.encode(self.CHARSET))
+            written = self.writer.write(body)
             if inspect.isawaitable(written):
                 asyncio.ensure_future(written)
         except BrokenPipeError:
