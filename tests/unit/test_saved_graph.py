@@ -209,3 +209,21 @@ def test_a_file_larger_than_the_library_can_need_is_not_parsed(folder, monkeypat
         assert saved_graph.load(lib.graph_file, lib.stores, lib.matcher_entries()) is None
     assert "larger than" in caplog.text
     lib.close()
+
+
+def test_the_code_digest_reads_every_module_that_decides_a_match(monkeypatch):
+    """Every path in _RULES is there (a renamed module would turn saving off: code_version "");
+    the stores' decoding of a stored list is among them (a list's digest is its bytes)."""
+    from pathlib import Path
+
+    package = Path(saved_graph.__file__).resolve().parents[1]
+    assert all((package / name).exists() for name in saved_graph._RULES)
+    assert "core/index/whoosh/store.py" in saved_graph._RULES
+    saved_graph.code_version.cache_clear()
+    try:
+        assert saved_graph.code_version()
+        monkeypatch.setattr(saved_graph, "_RULES", saved_graph._RULES + ("core/no_such_module.py",))
+        saved_graph.code_version.cache_clear()
+        assert saved_graph.code_version() == ""
+    finally:
+        saved_graph.code_version.cache_clear()
