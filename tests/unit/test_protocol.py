@@ -347,3 +347,26 @@ def test_message_reader_drops_a_body_over_its_bound_and_reads_on(caplog):
     # a stream ending inside such a body ends the loop (nothing allocated for the length given)
     seen, _rest = _read_all(b"Content-Length: 99999999999999\r\n\r\n" + b"{" * 100)
     assert seen == []
+
+
+def test_the_server_reads_its_connection_with_the_message_reader():
+    """start_io goes through PaperlensServer._start_io_async (pygls's private hook, overridden):
+    a lowercase length header, which only MessageReader reads, gets its answer."""
+    import io
+
+    from paperlens.lsp.server import create_server
+
+    ls = create_server()
+    request = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "workspace/symbol", "params": {"query": "x"}}).encode()
+    stdin = io.BytesIO(b"content-length: %d\r\n\r\n" % len(request) + request + _framed({"jsonrpc": "2.0", "method": "exit"}))
+    stdout = io.BytesIO()
+    stdout.close = lambda: None          # (the writer closes it at exit; the test reads it after)
+    try:
+        ls.start_io(stdin=stdin, stdout=stdout)
+    except SystemExit:
+        pass
+    finally:
+        ls.session.shutdown()
+    header, _, body = stdout.getvalue().partition(b"\r\n\r\n")
+    answer = json.loads(body[:int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])])
+    assert answer["id"] == 7 and answer["error"]["code"] == -32002       # before initialize
