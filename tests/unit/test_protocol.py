@@ -370,3 +370,47 @@ def test_the_server_reads_its_connection_with_the_message_reader():
     header, _, body = stdout.getvalue().partition(b"\r\n\r\n")
     answer = json.loads(body[:int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])])
     assert answer["id"] == 7 and answer["error"]["code"] == -32002       # before initialize
+
+
+def test_a_hover_right_after_initialize_reads_the_library_initialize_opened(build):
+    """Without the start-up front's library (an editor whose settings came late, or no front),
+    initialize opens the first library before the next message is handled: a hover sent at
+    once read an empty library and said the key was not in it."""
+    import io
+
+    from paperlens.lsp.server import create_server
+
+    f = build("%! refs.bib\n@article{alder2020, title={A Title of Some Length}, author={Alder, Ann}, year={2020}}\n")
+    draft = f.folder / "draft.tex"
+    draft.write_text("See \\cite{alder2020}.\n", encoding="utf-8")
+    f.library.close()
+    index_root = str(f.folder.parent / "index")
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": None, "rootUri": f.folder.as_uri(), "capabilities": {},
+            "initializationOptions": {"paperlens": {"indexPath": index_root}}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": draft.as_uri(), "languageId": "latex", "version": 1, "text": draft.read_text()}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": draft.as_uri()}, "position": {"line": 0, "character": 12}}},
+        {"jsonrpc": "2.0", "method": "exit"}]
+    stdin = io.BytesIO(b"".join(_framed(m) for m in messages))
+    stdout = io.BytesIO()
+    stdout.close = lambda: None
+    ls = create_server()
+    try:
+        ls.start_io(stdin=stdin, stdout=stdout)
+    except SystemExit:
+        pass
+    finally:
+        ls.session.shutdown()
+    answers, data = {}, stdout.getvalue()
+    while data:
+        header, _, rest = data.partition(b"\r\n\r\n")
+        n = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        message = json.loads(rest[:n])
+        answers[message.get("id")] = message
+        data = rest[n:]
+    hover = answers[2]["result"]["contents"]["value"]
+    assert "A Title of Some Length" in hover and "Unknown" not in hover

@@ -124,7 +124,12 @@ def create_server(session: Optional[Session] = None) -> PaperlensServer:
     async def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
         folders = initialize_folders([w.uri for w in params.workspace_folders or []], params.root_uri,
                                      params.root_path)
-        await session.configure_async(params.initialization_options, folders)
+        if session.library.stores:       # (the start-up front's, opened already)
+            await session.configure_async(params.initialization_options, folders)
+        else:
+            # the first library is opened before the next message is read: a hover or a
+            # definition coming meanwhile would read an empty library and call its key unknown
+            session.configure(params.initialization_options, folders)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: PaperlensServer, params: types.InitializedParams) -> None:

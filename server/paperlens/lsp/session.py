@@ -127,7 +127,7 @@ class Session:
         (the library is made anew here: in-process use; the server uses :meth:`configure_async`)."""
         shape = self._settle(data, workspace_folders)
         if shape is not None:
-            self.index.replace(Library(*shape))
+            self.index.replace(_open_library(shape))
         self._changed()
         return shape is not None
 
