@@ -352,34 +352,40 @@ def test_message_reader_drops_a_body_over_its_bound_and_reads_on(caplog):
 def test_the_server_reads_its_connection_with_the_message_reader():
     """start_io goes through PaperlensServer._start_io_async (pygls's private hook, overridden):
     a lowercase length header, which only MessageReader reads, gets its answer."""
+    request = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "workspace/symbol", "params": {"query": "x"}}).encode()
+    answers = _served(b"content-length: %d\r\n\r\n" % len(request) + request + _framed({"jsonrpc": "2.0", "method": "exit"}))
+    assert answers[7]["error"]["code"] == -32002       # before initialize
+
+
+def _served(stdin: bytes) -> dict:
+    """The answers (by id) of a server run in process on the connection ``stdin``."""
     import io
 
     from paperlens.lsp.server import create_server
 
-    ls = create_server()
-    request = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "workspace/symbol", "params": {"query": "x"}}).encode()
-    stdin = io.BytesIO(b"content-length: %d\r\n\r\n" % len(request) + request + _framed({"jsonrpc": "2.0", "method": "exit"}))
     stdout = io.BytesIO()
     stdout.close = lambda: None          # (the writer closes it at exit; the test reads it after)
+    ls = create_server()
     try:
-        ls.start_io(stdin=stdin, stdout=stdout)
+        ls.start_io(stdin=io.BytesIO(stdin), stdout=stdout)
     except SystemExit:
         pass
     finally:
         ls.session.shutdown()
-    header, _, body = stdout.getvalue().partition(b"\r\n\r\n")
-    answer = json.loads(body[:int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])])
-    assert answer["id"] == 7 and answer["error"]["code"] == -32002       # before initialize
+    answers, data = {}, stdout.getvalue()
+    while data:
+        header, _, rest = data.partition(b"\r\n\r\n")
+        n = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        message = json.loads(rest[:n])
+        answers[message.get("id")] = message
+        data = rest[n:]
+    return answers
 
 
 def test_a_hover_right_after_initialize_reads_the_library_initialize_opened(build):
     """Without the start-up front's library (an editor whose settings came late, or no front),
     initialize opens the first library before the next message is handled: a hover sent at
     once read an empty library and said the key was not in it."""
-    import io
-
-    from paperlens.lsp.server import create_server
-
     f = build("%! refs.bib\n@article{alder2020, title={A Title of Some Length}, author={Alder, Ann}, year={2020}}\n")
     draft = f.folder / "draft.tex"
     draft.write_text("See \\cite{alder2020}.\n", encoding="utf-8")
@@ -395,22 +401,6 @@ def test_a_hover_right_after_initialize_reads_the_library_initialize_opened(buil
         {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
             "textDocument": {"uri": draft.as_uri()}, "position": {"line": 0, "character": 12}}},
         {"jsonrpc": "2.0", "method": "exit"}]
-    stdin = io.BytesIO(b"".join(_framed(m) for m in messages))
-    stdout = io.BytesIO()
-    stdout.close = lambda: None
-    ls = create_server()
-    try:
-        ls.start_io(stdin=stdin, stdout=stdout)
-    except SystemExit:
-        pass
-    finally:
-        ls.session.shutdown()
-    answers, data = {}, stdout.getvalue()
-    while data:
-        header, _, rest = data.partition(b"\r\n\r\n")
-        n = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        message = json.loads(rest[:n])
-        answers[message.get("id")] = message
-        data = rest[n:]
+    answers = _served(b"".join(_framed(m) for m in messages))
     hover = answers[2]["result"]["contents"]["value"]
     assert "A Title of Some Length" in hover and "Unknown" not in hover
