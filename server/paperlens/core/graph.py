@@ -55,6 +55,12 @@ class CitationGraph:
         self._basis: Optional[_Basis] = None
         self.matched = 0        # reference lists matched to make it (the others as they were)
 
+    @property
+    def changed(self) -> bool:
+        """Whether :func:`update` found anything changed since the graph it started from (what
+        the last session kept need not be written again when not); False for one made by hand."""
+        return self._basis is not None and self._basis.changed
+
     def add(self, citing: str, cited: str, label: str) -> None:
         self._out[citing] = self._out.get(citing, ()) + (label, cited)
         by = self._in.get(cited, ())
@@ -157,12 +163,12 @@ class _Basis:
         self.changed = changed
 
 
-def basis_parts(graph: CitationGraph) -> Optional[tuple[tuple, list["LibraryEntry"], list[dict], bool]]:
+def basis_parts(graph: CitationGraph) -> Optional[tuple[tuple, list["LibraryEntry"], list[dict]]]:
     """What :func:`update` computed ``graph`` from, to keep it for the next session: (stores,
-    library papers, per store ``{paper id: (digest, matches, citing id, row id)}``, whether it
-    differs from what the update started from); None for a graph made by hand."""
+    library papers, per store ``{paper id: (digest, matches, citing id, row id)}``); None for a
+    graph made by hand."""
     b = graph._basis
-    return None if b is None else (b.stores, b.entries, b.papers, b.changed)
+    return None if b is None else (b.stores, b.entries, b.papers)
 
 
 def resumed(stores: tuple, entries: list["LibraryEntry"], papers: list[dict]) -> CitationGraph:

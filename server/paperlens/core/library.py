@@ -648,7 +648,7 @@ class Library:
         lists that changed, and the entries that could name a library paper that changed, are
         matched again: the same graph as a build from scratch)."""
         from paperlens.core import saved_graph
-        from paperlens.core.graph import basis_parts, update
+        from paperlens.core.graph import update
 
         self.graph_builds += 1
         version = self._graph_version()
@@ -666,8 +666,7 @@ class Library:
                  len(graph.read), graph.matched, "from scratch" if start is None else
                  "the others as in the last session" if previous is None else "the others as they were",
                  time.thread_time() - cpu)
-        parts = basis_parts(graph)
-        if self.graph_file is not None and parts is not None and parts[3]:
+        if self.graph_file is not None and graph.changed:
             saved_graph.save(self.graph_file, graph)
         self._graph = (version, graph)
         return graph

@@ -94,7 +94,7 @@ def save(path: Path, graph: CitationGraph) -> bool:
     code = code_version()
     if parts is None or not code:
         return False
-    stores, entries, papers, _changed = parts
+    stores, entries, papers = parts
     data = {
         "format": FORMAT,
         "code": code,
