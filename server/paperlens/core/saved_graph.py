@@ -55,7 +55,7 @@ class Damaged(ValueError):
 def file_for(root: Path, stores: Iterable["SearchIndex"]) -> Path:
     """The file of the graph of a library of these stores (folders in this order), in the index
     root ``root``."""
-    key = "\n".join(str(s.index_dir) for s in stores)
+    key = "\n".join(_folders(stores))
     return root / f"graph-{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
 
 
@@ -98,11 +98,9 @@ def save(path: Path, graph: CitationGraph) -> bool:
     data = {
         "format": FORMAT,
         "code": code,
-        "stores": [str(s.index_dir) for s in stores],
+        "stores": _folders(stores),
         "entries": [_row(e) for e in entries],
-        # (a store whose digests are not bytes keeps none: its lists are matched again)
-        "papers": [{pid: [v[0].hex(), list(v[1])] for pid, v in mine.items() if isinstance(v[0], bytes)}
-                   for mine in papers],
+        "papers": [{pid: [v[0].hex(), list(v[1])] for pid, v in mine.items()} for mine in papers],
     }
     text = json.dumps(data, separators=(",", ":")).encode("utf-8", "surrogatepass")   # (json.dump: 5x slower)
     tmp = None
@@ -148,7 +146,7 @@ def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"])
         if data.get("format") != FORMAT or data.get("code") != code:
             log.info("the citation graph saved in %s was made by another version; it is built again", path)
             return None
-        if data.get("stores") != [str(s.index_dir) for s in stores]:
+        if data.get("stores") != _folders(stores):
             log.info("the citation graph saved in %s is another library's; it is built again", path)
             return None
         rows = data.get("entries")
@@ -166,6 +164,11 @@ def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"])
                     exc if isinstance(exc, Damaged) else exc.__class__.__name__)
         return None
     return resumed(tuple(stores), kept_entries, kept)
+
+
+def _folders(stores: Iterable["SearchIndex"]) -> list[str]:
+    """What names a library's stores in the file (and its name): their index folders, in order."""
+    return [str(s.index_dir) for s in stores]
 
 
 def _read(path: Path, most: int) -> bytes:
