@@ -275,14 +275,6 @@ def test_message_reader_hands_pygls_each_message_whole(cut):
     """MessageReader under pygls's own read loop (io_.run_async): the same messages in order,
     headers with a Content-Type line or none, a body of non-ASCII text; nothing read after
     ``exit``; a stream ending inside a message ends the loop."""
-    import io
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pygls.io_ import run_async
-
-    from paperlens.lsp.protocol import MessageReader
-
     msgs = [{"jsonrpc": "2.0", "id": 1, "method": "workspace/symbol", "params": {"query": "Müller ∑ " * 50}},
             {"jsonrpc": "2.0", "method": "initialized", "params": {}},
             {"jsonrpc": "2.0", "method": "exit"}]
@@ -291,19 +283,17 @@ def test_message_reader_hands_pygls_each_message_whole(cut):
     if cut is not None:            # the stream ends inside the second message's body
         data = data[:len(_framed(msgs[0], b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n"))
                     + len(_framed(msgs[1])) - cut]
-    stream = io.BufferedReader(io.BytesIO(data))
-    stop = threading.Event()
-    protocol = _Handled(stop)
-    with ThreadPoolExecutor(1) as pool:
-        asyncio.run(asyncio.wait_for(run_async(stop, MessageReader(stream, pool), protocol), HANG_GUARD))
+    seen, rest = _read_all(data)
     if cut is None:
-        assert protocol.seen == msgs
-        assert stream.read() == _framed({"jsonrpc": "2.0", "method": "after-exit"})
+        assert seen == msgs
+        assert rest == _framed({"jsonrpc": "2.0", "method": "after-exit"})
     else:
-        assert protocol.seen == msgs[:1]
+        assert seen == msgs[:1]
 
 
 def _read_all(data: bytes, **limits) -> tuple[list, bytes]:
+    """What pygls's read loop (io_.run_async) is handed through a MessageReader (its bounds
+    set to ``limits``) from the stream ``data``, and what is left unread."""
     import io
     import threading
     from concurrent.futures import ThreadPoolExecutor
