@@ -363,7 +363,6 @@ class ReferenceMatcher:
         fan = Counter(chain.from_iterable(self._prefixes))
         self._fan = {by_rarity[i]: n for i, n in fan.items()}
         self._fan_words = frozenset(self._fan)
-        self._df = df
         self._before_other = PAIRS_AFTER     # entries found the made way before the other is made
         self._pairs: Optional[tuple] = None   # (single, pairs, bits, signatures, first words)
         self._n_titles = n_titles = len(self._titles)
@@ -373,8 +372,7 @@ class ReferenceMatcher:
         # entries, would use them (the reference lists' entries will likely use them too), the
         # lanes once PAIRS_AFTER entries would have used them; else the other way round.
         sample = self._title_tokens[::max(1, n_titles // 200)]
-        self._pairs_first = 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample)
-        if self._pairs_first:
+        if 2 * sum(self._pairs_cheaper(tk, tk & self._fan_words) for tk in sample) > len(sample):
             self._pairs = self._make_pairs()
         else:
             self._lanes = self._make_lanes()
@@ -479,15 +477,10 @@ class ReferenceMatcher:
         if not toks:
             return ()
         paired = self._pairs_cheaper(held, toks)
-        if paired != self._pairs_first and (self._pairs if paired else self._lanes) is None:
-            # the other way is made once enough entries would have used it
-            if self._before_other > 0:
-                self._before_other -= 1
-                paired = not paired
-            elif paired:
-                self._pairs = self._make_pairs()
-            else:
-                self._lanes = self._make_lanes()
+        if (self._pairs if paired else self._lanes) is None and self._before_other > 0:
+            # the other way is made (by _paired or _counted) once enough entries would have used it
+            self._before_other -= 1
+            paired = not paired
         if paired:
             scored = self._paired(held, toks)
         else:
@@ -541,8 +534,7 @@ class ReferenceMatcher:
         # its own signature in common with the title's: fewer than ``_need`` rule the title
         # out without comparing their words (0: words sharing a bit, always compared).
         one = [1 << i for i in range(_SIG_BITS)]
-        by_use = sorted(self._title_words, key=lambda w: (-self._df[w], w))
-        bit = {w: one[i % _SIG_BITS] for i, w in enumerate(by_use)}
+        bit = {w: one[i % _SIG_BITS] for i, w in enumerate(reversed(self._by_rarity))}
         sigs = []
         for tk in self._title_tokens:
             sig = 0
