@@ -1,4 +1,4 @@
-"""Answers made as the protocol's JSON (lsp/convert.py's JsonList and JsonObject) are sent as
+"""Answers made as the protocol's JSON (lsp/convert.py's JsonObject) are sent as
 they are by the server's converter, and those written as JSON text (JsonText) as they are by
 the protocol (lsp/protocol.py). workspace/symbol (lsp/features/symbols.py) answers with JSON
 text: the client must get the very JSON that lsprotocol's SymbolInformation gave it,
@@ -86,5 +86,3 @@ def test_json_answers_are_not_walked_again():
     unstructure = server.protocol._converter.unstructure
     answer = convert.JsonObject(isIncomplete=False, items=[{"label": "a", "kind": 18}])
     assert unstructure(answer) is answer
-    listed = convert.JsonList([{"name": "x"}])
-    assert unstructure(listed) is listed

@@ -17,8 +17,8 @@ a handler goes back to the editor with its Python traceback.
   ``initialize`` (except ``exit``) are dropped;
 * an error reply never carries a traceback or a path: an internal error says only that it
   happened (the traceback goes to the server's log);
-* answers an adapter made as the protocol's JSON (``convert.JsonObject``, ``convert.JsonList``)
-  are sent as they are, and those it wrote as JSON text (``convert.JsonText``) written as they are;
+* answers an adapter made as the protocol's JSON (``convert.JsonObject``) are sent as they
+  are, and those it wrote as JSON text (``convert.JsonText``) written as they are;
 * the requests the start-up front answered (``silent_ids``: the ``initialize`` it replays, see
   lsp/front.py) are handled without their answers being sent again; if lsprotocol cannot read
   that ``initialize``'s capabilities, the server goes on with the parts the front read.
@@ -43,7 +43,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import (JsonRPCNotification, JsonRPCRequestMessage,
                                      JsonRPCResponseMessage, RPCNotification, RPCRequest)
 
-from paperlens.lsp.convert import JsonList, JsonObject, JsonText
+from paperlens.lsp.convert import JsonObject, JsonText
 
 log = logging.getLogger("paperlens.protocol")
 
@@ -210,8 +210,7 @@ class PaperlensProtocol(LanguageServerProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.silent_ids: set = set()
-        for made in (JsonObject, JsonList):
-            self._converter.register_unstructure_hook(made, _as_is)
+        self._converter.register_unstructure_hook(JsonObject, _as_is)
 
     def set_writer(self, writer, include_headers: bool = True):
         super().set_writer(_ClosableWriter(writer), include_headers)

@@ -41,7 +41,7 @@ def symbols_text(found: list[feature.Symbol]) -> convert.JsonText:
     for 50 symbols)."""
     kinds = _KIND_VALUES
     return convert.JsonText("[" + ", ".join([_SYMBOL % (
-        _uri_text(s.path), max(s.line_start, 0), max(s.line_end, s.line_start, 0) + 1, _string(s.name),
+        _uri_text(s.path), *convert.line_bounds(s.line_start, s.line_end), _string(s.name),
         kinds[s.kind], _string(s.container)) for s in found]) + "]")
 
 
