@@ -8,6 +8,7 @@ import random
 from paperlens.core.references import LibraryEntry, ReferenceMatcher
 from paperlens.core.references import matcher as matcher_module
 from paperlens.core.references.matcher import COUNTER_BITS, _add_bit_sets, _bit_set, _bits_of
+from test_reference_matching import every_title
 
 
 def test_bit_sets_and_their_bits():
@@ -40,17 +41,12 @@ def test_counting_finds_every_title_mostly_held_long_titles_too(monkeypatch):
     monkeypatch.setattr(matcher_module, "LANE_RATIO", 10 ** 9)     # always counted
     m._before_other = 0
 
-    def every_title(held):
-        scored = sorted((-n / len(tk), k) for k, tk in enumerate(m._title_tokens)
-                        if (n := len(tk & held)) >= m._needs[k])
-        return tuple(k for _, k in scored[:m.candidates])
-
     queries = [frozenset(common[:n]) for n in range(14, 41)]
     queries += [frozenset(rng.sample(common, rng.randint(1, 40))) for _ in range(300)]
     longs = {k for k, t in enumerate(m._titles) if m.entries[t.paper].id.startswith("long")}
     found_long = False
     for held in queries:
         got = m._find_candidates(held & m._title_words)
-        assert got == every_title(held & m._title_words)
+        assert got == every_title(m, held & m._title_words)
         found_long = found_long or bool(longs & set(got))
     assert m._lanes is not None and found_long
