@@ -1,7 +1,7 @@
 """Write server/paperlens/lsp/capabilities.py: the server capabilities pygls computes for
 paperlens (without the position encoding, chosen per client), which the start-up front
 (lsp/front.py) answers ``initialize`` with before pygls is loaded. Run it after changing the
-features a server registers; tests/unit/test_front.py fails until it is run.
+features a server registers; tests/unit/features/test_front.py fails until it is run.
 
     .venv/bin/python scripts/gen_capabilities.py
 """
@@ -20,7 +20,7 @@ MODULE = ROOT / "server" / "paperlens" / "lsp" / "capabilities.py"
 HEADER = '''"""The server capabilities pygls computes for paperlens, without the position encoding (chosen
 per client): the start-up front (front.py) answers ``initialize`` with them before pygls is
 loaded. Written by scripts/gen_capabilities.py (run it after changing what the server
-registers; tests/unit/test_front.py fails until then): do not edit."""
+registers; tests/unit/features/test_front.py fails until then): do not edit."""
 
 '''
 

@@ -1,7 +1,7 @@
 """The server capabilities pygls computes for paperlens, without the position encoding (chosen
 per client): the start-up front (front.py) answers ``initialize`` with them before pygls is
 loaded. Written by scripts/gen_capabilities.py (run it after changing what the server
-registers; tests/unit/test_front.py fails until then): do not edit."""
+registers; tests/unit/features/test_front.py fails until then): do not edit."""
 
 SERVER = {'codeActionProvider': {'codeActionKinds': ['quickfix', 'refactor.rewrite']},
  'codeLensProvider': {'resolveProvider': False},
