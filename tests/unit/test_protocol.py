@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from lsprotocol import types
@@ -394,3 +395,49 @@ def test_a_hover_right_after_initialize_reads_the_library_initialize_opened(buil
     answers = _served(b"".join(_framed(m) for m in messages))
     hover = answers[2]["result"]["contents"]["value"]
     assert "A Title of Some Length" in hover and "Unknown" not in hover
+
+
+async def test_a_session_the_front_configured_keeps_the_editors_settings(build, caplog):
+    """The front applied initializationOptions, then the editor's workspace/configuration
+    answer: the replayed initialize does not apply the options alone again (they replace the
+    settings wholesale: the library was opened again on the options' folders until the server
+    asked the editor once more), and initialized does not ask again."""
+    from paperlens.lsp import front
+    from paperlens.lsp.server import create_server
+    from paperlens.lsp.session import Session
+
+    f = build("%! refs.bib\n@article{a2020, title={A title}, author={Alder, Ann}, year={2020}}\n")
+    other = f.folder.parent / "other"
+    other.mkdir()
+    options = {"paperlens": {"indexPath": str(f.folder.parent / "index"), "paperFolders": [str(other)]}}
+    session = Session()
+    session.configure(options, [str(f.folder)])
+    session.configure({"paperFolders": [str(f.folder)], "indexPath": str(f.folder.parent / "index")})
+    opened = session.library
+    ls = create_server(session, configured=True)
+    ls.out = Capture()
+    ls.protocol.set_writer(ls.out, include_headers=False)
+    ls.protocol.silent_ids.add(front.HIDDEN_ID)
+    try:
+        caps = {"workspace": {"configuration": True}}
+        send(ls, {"jsonrpc": "2.0", "id": front.HIDDEN_ID, "method": "initialize", "params": {
+            "processId": None, "rootUri": f.folder.as_uri(), "capabilities": caps, "initializationOptions": options}})
+
+        async def settled() -> None:
+            while front.HIDDEN_ID in ls.protocol.silent_ids:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(settled(), HANG_GUARD)
+        with caplog.at_level(logging.INFO, logger="paperlens"):
+            send(ls, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+            async def served() -> None:     # initialized's handler has run to its end
+                while "serving folders" not in caplog.text:
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(served(), HANG_GUARD)
+        assert ls.session.library is opened
+        assert ls.session.folders() == [str(f.folder)]
+        assert not any(m.get("method") == "workspace/configuration" for m in ls.out.messages)
+    finally:
+        ls.session.shutdown()

@@ -141,10 +141,13 @@ class Replayed:
 @dataclass
 class Handoff:
     """What the server goes on from: the bytes to replay, the session (None: make one), the ids
-    of requests whose answers are not sent (the front sent them)."""
+    of requests whose answers are not sent (the front sent them), whether the session has its
+    settings already (initializationOptions, then the editor's workspace/configuration answer
+    when it asks for them: the server does not apply or ask for them again)."""
     replay: bytes = b""
     session: Any = None
     silent: set = field(default_factory=set)
+    configured: bool = False
 
 
 def position_encoding(capabilities: dict) -> str:
@@ -233,7 +236,7 @@ class Front:
                  "goes on (%s)", "initialize answered" if self.silent else "initialize left to the server",
                  self.answered, time.monotonic() - began, time.process_time(), self.why)
         return Handoff(b"".join(raw for raw in self.replay if raw is not None) + self.reader.buf,
-                       self.session, self.silent)
+                       self.session, self.silent, self.configured)
 
     def _send(self, message: dict) -> None:
         self.out.write(_framed(message))

@@ -115,28 +115,29 @@ async def _editor_settings(ls: LanguageServer) -> list:
         CONFIGURATION_TIMEOUT) or []
 
 
-def create_server(session: Optional[Session] = None) -> PaperlensServer:
-    """The server, on ``session`` (the start-up front's) or a new one."""
+def create_server(session: Optional[Session] = None, configured: bool = False) -> PaperlensServer:
+    """The server, on ``session`` (the start-up front's) or a new one; ``configured``: the
+    session has its settings already (:class:`~paperlens.lsp.front.Handoff`)."""
     server = PaperlensServer(session)
     session = server.session
 
     @server.feature(types.INITIALIZE)
     async def on_initialize(ls: PaperlensServer, params: types.InitializeParams) -> None:
+        if configured:       # (applying initializationOptions again would drop the editor's settings)
+            return
         folders = initialize_folders([w.uri for w in params.workspace_folders or []], params.root_uri,
                                      params.root_path)
-        if session.library.stores:       # (the start-up front's, opened already)
-            await session.configure_async(params.initialization_options, folders)
-        else:
-            # the first library is opened before the next message is read: a hover or a
-            # definition coming meanwhile would read an empty library and call its key unknown
-            session.configure(params.initialization_options, folders)
+        # the first library (none is open: the front's would have configured the session) is
+        # opened before the next message is read: a hover or a definition coming meanwhile
+        # would read an empty library and call its key unknown
+        session.configure(params.initialization_options, folders)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: PaperlensServer, params: types.InitializedParams) -> None:
         ls.serve(asyncio.get_running_loop())
         for e in session.settings_errors:
             ls.show_warning(f"paperlens: {e}")
-        if _client_supports_configuration(ls):
+        if _client_supports_configuration(ls) and not configured:    # (the front has its answer)
             try:
                 editor = editor_section(await _editor_settings(ls))
                 if editor is not None:           # they win over initializationOptions
@@ -182,7 +183,7 @@ def create_server(session: Optional[Session] = None) -> PaperlensServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
         data = params.settings
-        if _client_supports_configuration(ls):
+        if _client_supports_configuration(ls) and not configured:    # (the front has its answer)
             try:
                 result = await _editor_settings(ls)
                 data = result[0] if result else data
@@ -250,7 +251,7 @@ def run(log_file: Optional[str] = None, verbose: bool = False, handoff: Optional
         configure_logging(log_file, verbose)
         handoff = Handoff()
     with gc_paused(freeze=True):      # the features' modules are imported here
-        server = create_server(handoff.session)
+        server = create_server(handoff.session, handoff.configured)
     server.protocol.silent_ids.update(handoff.silent)
     forward = LogForwarder(server)
     forward.setFormatter(logging.Formatter("%(message)s"))
