@@ -32,6 +32,7 @@ from types import SimpleNamespace
 from typing import Any, BinaryIO, Optional
 
 from paperlens import __version__
+from paperlens.lsp import framing
 from paperlens.lsp.configuration import editor_section
 from paperlens.lsp.convert import ENCODINGS, UTF16
 from paperlens.lsp.uris import initialize_folders
@@ -92,26 +93,30 @@ class _Reader:
             self.buf += chunk
 
     def _take(self) -> Optional[tuple[bytes, Any]]:
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buf) > 4096:
-                raise _Unreadable("no end of headers")
-            return None
-        length = None
-        for line in self.buf[:end].split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length" and value.strip().isdigit():
-                length = int(value.strip())
-        if length is None:
-            raise _Unreadable("no Content-Length")
-        total = end + 4 + length
-        if len(self.buf) < total:
+        """The message at the start of ``buf`` once it is whole (its header read by
+        lsp/framing.py's rule, as the server's reader reads it: a line at a time, at most
+        HEADER_MOST bytes of one), or None. A header the rule skips a message for, or passes
+        something over in, is _Unreadable: the server's reader skips it or says so."""
+        buf, header, at = self.buf, framing.Header(), 0
+        while True:
+            end = buf.find(b"\n", at, at + framing.HEADER_MOST)
+            if end < 0:
+                if len(buf) - at < framing.HEADER_MOST:
+                    return None
+                end = at + framing.HEADER_MOST - 1
+            frame, at = header.line(buf[at:end + 1]), end + 1
+            if frame is not None:
+                break
+        if frame.skip is not None or frame.notes:
+            raise _Unreadable(frame.skip or frame.notes[0])
+        total = at + frame.length
+        if len(buf) < total:
             return None
         try:
-            message = json.loads(self.buf[end + 4:total])
+            message = json.loads(buf[at:total])
         except ValueError:
             raise _Unreadable("not JSON") from None
-        raw, self.buf = self.buf[:total], self.buf[total:]
+        raw, self.buf = buf[:total], buf[total:]
         return raw, message
 
 
@@ -121,15 +126,17 @@ class Replayed:
     def __init__(self, first: bytes, rest: BinaryIO) -> None:
         self._first, self._rest = first, rest
 
-    def readline(self) -> bytes:
-        if self._first:
-            at = self._first.find(b"\n")
-            if at >= 0:
-                line, self._first = self._first[:at + 1], self._first[at + 1:]
-                return line
-            line, self._first = self._first, b""
-            return line + self._rest.readline()
-        return self._rest.readline()
+    def readline(self, size: int = -1) -> bytes:
+        """A line (at most ``size`` bytes when ``size`` >= 0), as a binary stream's."""
+        if not self._first:
+            return self._rest.readline(size)
+        end = self._first.find(b"\n") + 1 or len(self._first)
+        if size >= 0:
+            end = min(end, size)
+        line, self._first = self._first[:end], self._first[end:]
+        if self._first or line.endswith(b"\n") or len(line) == size:
+            return line
+        return line + self._rest.readline(size - len(line) if size >= 0 else -1)
 
     def read(self, n: int) -> bytes:
         if self._first:
@@ -175,8 +182,42 @@ def initialize_result(capabilities: dict, encoding: str) -> dict:
             "serverInfo": {"name": "paperlens", "version": __version__}}
 
 
-def _readable_initialize(message: Any) -> Optional[dict]:
-    """The params of an ``initialize`` request the front answers, or None (pygls answers it:
+@dataclass(frozen=True)
+class Initialize:
+    """What is read of an ``initialize`` request (:func:`read_initialize`): its id, its params
+    as sent, and what the front goes on from (the position encoding pygls chooses, the
+    initializationOptions, the workspace folders, whether the editor answers
+    workspace/configuration)."""
+    id: Any
+    params: dict
+    encoding: str
+    options: Any
+    asks_configuration: bool
+
+    def folders(self) -> list[str]:
+        """The workspace folders it names (lsp/uris.py's rule, the server's)."""
+        params = self.params
+        return initialize_folders([w["uri"] for w in params.get("workspaceFolders") or []],
+                                  params.get("rootUri"), params.get("rootPath"))
+
+    def kept(self) -> dict:
+        """The params with only the parts read here (what the server goes on with when
+        lsprotocol cannot read the others: lsp/protocol.py)."""
+        params = self.params
+        kept = {k: params[k] for k in ("processId", "rootUri", "rootPath", "workspaceFolders",
+                                       "initializationOptions") if k in params}
+        caps = params["capabilities"]
+        general, workspace = caps.get("general") or {}, caps.get("workspace") or {}
+        kept["capabilities"] = {}
+        if isinstance(general.get("positionEncodings"), list):
+            kept["capabilities"]["general"] = {"positionEncodings": general["positionEncodings"]}
+        if isinstance(workspace.get("configuration"), bool):
+            kept["capabilities"]["workspace"] = {"configuration": workspace["configuration"]}
+        return kept
+
+
+def read_initialize(message: Any) -> Optional[Initialize]:
+    """What is read of an ``initialize`` request the front answers, or None (pygls answers it:
     anything lsprotocol might refuse is left to it)."""
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or message.get("method") != "initialize":
         return None
@@ -201,7 +242,8 @@ def _readable_initialize(message: Any) -> Optional[dict]:
     offered = (caps.get("general") or {}).get("positionEncodings")
     if offered is not None and not (isinstance(offered, list) and all(isinstance(k, str) for k in offered)):
         return None
-    return params
+    return Initialize(message["id"], params, position_encoding(caps), params.get("initializationOptions"),
+                      bool((caps.get("workspace") or {}).get("configuration")))
 
 
 class Front:
@@ -247,19 +289,16 @@ class Front:
         if got is None:
             return
         raw, message = got
-        params = _readable_initialize(message)
-        if params is None:
+        initialize = read_initialize(message)
+        if initialize is None:
             self.replay.append(raw)
             return
-        self.encoding = position_encoding(params["capabilities"])
-        self.init_options = params.get("initializationOptions")
-        self.folders = initialize_folders([w["uri"] for w in params.get("workspaceFolders") or []],
-                                          params.get("rootUri"), params.get("rootPath"))
-        self.asks_configuration = bool((params["capabilities"].get("workspace") or {}).get("configuration"))
+        self.encoding, self.init_options = initialize.encoding, initialize.options
+        self.folders, self.asks_configuration = initialize.folders(), initialize.asks_configuration
         self.replay.append(_framed({**message, "id": HIDDEN_ID}))
         self.silent.add(HIDDEN_ID)
-        self._send({"jsonrpc": "2.0", "id": message["id"],
-                    "result": initialize_result(params["capabilities"], self.encoding)})
+        self._send({"jsonrpc": "2.0", "id": initialize.id,
+                    "result": initialize_result(initialize.params["capabilities"], self.encoding)})
         from paperlens.lsp.session import Session
 
         self.session = Session()

@@ -23,7 +23,9 @@ a handler goes back to the editor with its Python traceback.
   lsp/front.py) are handled without their answers being sent again; if lsprotocol cannot read
   that ``initialize``'s capabilities, the server goes on with the parts the front read.
 
-:class:`MessageReader` reads the connection for pygls's read loop, a message at a time.
+:class:`MessageReader` reads the connection for pygls's read loop, a message at a time, its
+headers by lsp/framing.py's rule (the start-up front's): a malformed one is skipped with a
+warning and the server reads on.
 """
 from __future__ import annotations
 
@@ -32,7 +34,6 @@ import collections
 import inspect
 import json
 import logging
-import re
 import threading
 from typing import Any, Optional
 
@@ -43,7 +44,9 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import (JsonRPCNotification, JsonRPCRequestMessage,
                                      JsonRPCResponseMessage, RPCNotification, RPCRequest)
 
+from paperlens.lsp import framing
 from paperlens.lsp.convert import JsonObject, JsonText
+from paperlens.lsp.front import read_initialize
 
 log = logging.getLogger("paperlens.protocol")
 
@@ -114,52 +117,56 @@ class MessageReader:
     for the body), taking each message whole in one step on a worker thread: pygls's own
     (``StdinAsyncReader``) hands every ``readline`` and ``read`` to a worker thread and back to
     the event loop, three thread hand-offs a message (~0.1 ms of each request's round trip).
-    Here the worker reads the header lines and the body they announce, as run_async will read
-    them (same Content-Length pattern), and the event loop takes them from here without
-    waiting; nothing is read beyond the message (``exit`` stops the loop after it)."""
+    Here the worker reads a message's header (its lines read by lsp/framing.py's rule, the
+    start-up front's) and the body it announces; the event loop takes them from here without
+    waiting, the header as run_async reads it (``Content-Length: N\r\n``, an empty line). A
+    message the rule skips is skipped here, with a warning (run_async never sees it); nothing
+    is read beyond the message (``exit`` stops the loop after it)."""
 
-    # the length header as the start-up front reads it (any case, spaces around the number, a
-    # line ending in \n alone); handed to run_async as it reads it: b"Content-Length: N\r\n"
-    LENGTH = re.compile(rb"content-length:[ \t]*(\d+)[ \t]*\r?\n", re.IGNORECASE)
-    MOST = 64 << 20          # a longer body is read and dropped, not held (a document is <= 20 MB)
-    CHUNK = 1 << 20
+    CHUNK = 1 << 20          # a body over framing.BODY_MOST is read past in chunks of this
 
     def __init__(self, stream, executor=None) -> None:
         self.stream, self.executor = stream, executor
+        self._header = framing.Header()
         self._lines: collections.deque = collections.deque()
         self._body: Optional[bytes] = None
 
     def _message(self) -> tuple[list[bytes], Optional[bytes]]:
-        """The next message's header lines and body (no body at the end of the stream)."""
-        stream, lines, length = self.stream, [], 0
+        """The next message's header lines (as run_async reads them) and body; ``[b""]`` and
+        no body at the end of the stream."""
+        stream, header = self.stream, self._header
         while True:
-            line = stream.readline()
-            if not length:
-                match = self.LENGTH.fullmatch(line)
-                if match:
-                    length = int(match.group(1))
-                    line = b"Content-Length: %d\r\n" % length
-            lines.append(line)
+            line = stream.readline(framing.HEADER_MOST)
             if not line:
-                return lines, None
-            if not line.strip():
-                if length > self.MOST:
-                    return lines, self._dropped(length)
-                if length:
-                    return lines, stream.read(length)
-                log.warning("a message without a Content-Length header: its body cannot be told apart")
+                ended = header.ended()
+                if ended:
+                    log.warning("%s", ended)
+                return [b""], None
+            frame = header.line(line)
+            if frame is None:
+                continue
+            for note in frame.notes:
+                log.warning("a message's header: %s", note)
+            if frame.skip is None:
+                body = stream.read(frame.length)
+                if len(body) == frame.length:
+                    return [b"Content-Length: %d\r\n" % frame.length, b"\r\n"], body
+            else:
+                log.warning("a message skipped: %s", frame.skip)
+                if self._read_past(frame.length):
+                    continue
+            log.warning("the connection ended inside a message's body")
+            return [b""], None
 
-    def _dropped(self, length: int) -> bytes:
-        """Read past a body of ``length`` bytes without keeping it; what run_async gets instead
-        is not JSON (it says so in the log and reads the next message)."""
-        log.warning("a message of %d bytes was not read (at most %d MB)", length, self.MOST >> 20)
+    def _read_past(self, length: int) -> bool:
+        """Read past ``length`` bytes without keeping them (False: the stream ended first)."""
         left = length
         while left:
             got = self.stream.read(min(left, self.CHUNK))
             if not got:
-                return b""                 # the stream ended inside it: run_async stops there
+                return False
             left -= len(got)
-        return b"-"
+        return True
 
     @staticmethod
     def _ready(value) -> asyncio.Future:
@@ -186,22 +193,6 @@ class MessageReader:
 
 def _as_is(value):
     return value
-
-
-def _front_read(params: Any) -> dict:
-    """What the start-up front reads of ``initialize``'s params (lsp/front.py checked their types)."""
-    params = params if isinstance(params, dict) else {}
-    kept = {k: params[k] for k in ("processId", "rootUri", "rootPath", "workspaceFolders", "initializationOptions")
-            if k in params}
-    caps = params.get("capabilities") if isinstance(params.get("capabilities"), dict) else {}
-    general = caps.get("general") if isinstance(caps.get("general"), dict) else {}
-    workspace = caps.get("workspace") if isinstance(caps.get("workspace"), dict) else {}
-    kept["capabilities"] = {}
-    if isinstance(general.get("positionEncodings"), list):
-        kept["capabilities"]["general"] = {"positionEncodings": general["positionEncodings"]}
-    if isinstance(workspace.get("configuration"), bool):
-        kept["capabilities"]["workspace"] = {"configuration": workspace["configuration"]}
-    return kept
 
 
 class PaperlensProtocol(LanguageServerProtocol):
@@ -260,7 +251,8 @@ class PaperlensProtocol(LanguageServerProtocol):
                 return types.ExitNotification()
             if is_request and method == types.INITIALIZE and msg_id in self.silent_ids:
                 log.warning("the editor's initialize params: %s; going on with those the start-up front read", details)
-                return self._converter.structure({**data, "params": _front_read(data.get("params"))},
+                read = read_initialize(data)        # (the front read it: not None)
+                return self._converter.structure({**data, "params": read.kept() if read else {"capabilities": {}}},
                                                  types.InitializeRequest)
             if is_request:
                 log.warning("%s request %r: invalid params: %s", method, msg_id, details)

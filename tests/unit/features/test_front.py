@@ -214,3 +214,28 @@ def test_the_replay_comes_first_then_the_stream():
     assert stdin.read(4) == b"more"
     stdin = front.Replayed(b"ab", io.BytesIO(b"cdef"))
     assert stdin.read(4) == b"abcd" and stdin.read(10) == b"ef"
+    # a line of at most so many bytes (the server's reader reads headers so: lsp/framing.py)
+    stdin = front.Replayed(b"abc\ndef", io.BytesIO(b"ghij\nk"))
+    assert [stdin.readline(2), stdin.readline(2), stdin.readline(5), stdin.readline(3), stdin.readline(9),
+            stdin.readline(9), stdin.readline(9)] == [b"ab", b"c\n", b"defgh", b"ij\n", b"k", b"", b""]
+
+
+def test_what_the_server_keeps_of_the_fronts_initialize():
+    """read_initialize: the one reading of initialize's params (the front's answer, its
+    settings, and what the server goes on with when lsprotocol cannot read the rest)."""
+    caps = {"general": {"positionEncodings": ["utf-32", "utf-8"], "markdown": {"parser": 5}},
+            "workspace": {"configuration": True, "workspaceFolders": "odd"}, "textDocument": {"hover": 5}}
+    params = {"processId": 12, "rootUri": "file:///tmp/w", "rootPath": None, "trace": "off",
+              "workspaceFolders": [{"uri": "file:///tmp/x", "name": "x"}], "initializationOptions": {"a": 1},
+              "capabilities": caps}
+    read = front.read_initialize({"jsonrpc": "2.0", "id": "i", "method": "initialize", "params": params})
+    assert (read.id, read.encoding, read.options, read.asks_configuration) == ("i", "utf-32", {"a": 1}, True)
+    assert read.folders() == ["/tmp/x"]
+    assert read.kept() == {"processId": 12, "rootUri": "file:///tmp/w", "rootPath": None,
+                           "workspaceFolders": [{"uri": "file:///tmp/x", "name": "x"}],
+                           "initializationOptions": {"a": 1},
+                           "capabilities": {"general": {"positionEncodings": ["utf-32", "utf-8"]},
+                                            "workspace": {"configuration": True}}}
+    no_workspace = {**params, "capabilities": {"workspace": {"configuration": "yes"}}}
+    read = front.read_initialize({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": no_workspace})
+    assert read.encoding == "utf-16" and read.kept()["capabilities"] == {}
