@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 
 import pytest
 
@@ -227,3 +228,85 @@ def test_the_code_digest_reads_every_module_that_decides_a_match(monkeypatch):
         assert saved_graph.code_version() == ""
     finally:
         saved_graph.code_version.cache_clear()
+
+
+def _aged(path, days: float, used_days: float | None = None) -> None:
+    """Make ``path`` (not followed) look written ``days`` ago and read ``used_days`` ago."""
+    now = time.time()
+    used = days if used_days is None else used_days
+    os.utime(path, (now - used * 86400, now - days * 86400), follow_symlinks=False)
+
+
+def test_old_graph_files_of_other_folders_go_when_a_session_writes_its_own(folder, tmp_path, caplog):
+    """Issue 14: the graph file of a set of folders no longer configured stayed forever (~5 MB at
+    10k papers). Another set's file unused for UNUSED_DAYS and a temporary file a day old go;
+    a file in use, or recently read, stays; so does anything not named as this module names
+    its files, and any link or folder (its target untouched)."""
+    root = folder.parent / "ix"
+    root.mkdir()
+    days = saved_graph.UNUSED_DAYS
+    victim = tmp_path / "victim.json"
+    victim.write_text("keep me")
+    planted = {
+        "graph-0123456789ab.json": ("file", days + 1, None, False),       # another set, long unused
+        "graph-1123456789ab.json": ("file", days - 1, None, True),        # used within UNUSED_DAYS
+        "graph-2123456789ab.json": ("file", days + 30, 2, True),          # written long ago, read lately
+        "graph-3123456789ab.json.ab_9x0yz.tmp": ("file", 2, None, False),  # a write that did not finish
+        "graph-4123456789ab.json.ab_9x0yz.tmp": ("file", 0.5, None, True),  # one perhaps under way
+        "graph-5123456789ab.json": ("link", days + 1, None, True),
+        "graph-6123456789ab.json": ("dir", days + 1, None, True),
+        "graph-0123456789AB.json": ("file", days + 1, None, True),        # not a name of ours
+        "graph-0123456789ab.json.bak": ("file", days + 1, None, True),
+        "mygraph-0123456789ab.json": ("file", days + 1, None, True),
+        "graph-0123456789abc.json": ("file", days + 1, None, True),
+        "graph-0123456789ab.json.1234.tmp": ("file", days + 1, None, True),
+    }
+    for name, (kind, written, read, _stays) in planted.items():
+        path = root / name
+        if kind == "file":
+            path.write_text("{}")
+        elif kind == "link":
+            os.symlink(victim, path)
+        else:
+            path.mkdir()
+        _aged(path, written, read)
+    _aged(victim, days + 1)
+    lib = session(folder)
+    ours = lib.graph_file
+    ours.write_text("{}")                    # this session's own, however old, is never removed
+    _aged(ours, days + 100)
+    with caplog.at_level(logging.INFO, logger="paperlens.core.saved_graph"):
+        lib.graph()                          # (its file is not this code's: built, and written)
+    lib.close()
+    left = {p.name for p in root.iterdir()}
+    assert {name for name, v in planted.items() if v[3]} | {ours.name} <= left
+    assert {name for name, v in planted.items() if not v[3]} & left == set()
+    assert victim.read_text() == "keep me"
+    assert "graph-0123456789ab.json (other folders' citation graph, unused for 90 days)" in caplog.text
+    assert "a write of a citation graph that did not finish" in caplog.text
+
+
+def test_a_session_that_reads_the_graph_file_marks_it_used(folder):
+    """Its modified time stays the write's (a graph that did not change is not written again);
+    its access time says a session used it, so that another set of folders' session keeps it."""
+    first_session(folder)
+    lib = session(folder)
+    _aged(lib.graph_file, saved_graph.UNUSED_DAYS + 1)
+    written = lib.graph_file.stat().st_mtime_ns
+    lib.graph()
+    st = lib.graph_file.stat()
+    assert st.st_mtime_ns == written
+    assert time.time() - st.st_atime < saved_graph.UNUSED_DAYS * 86400 / 2
+    lib.close()
+    # so another set of folders' session, writing its own file, keeps it
+    other = folder.parent / "more"
+    other.mkdir()
+    (other / "e.txt").write_text(paper("More Storage", [BIGTABLE]), encoding="utf-8")
+    two = Library([folder, other], index_path=str(folder.parent / "ix"))
+    two.update()
+    two.graph()
+    assert two.graph_file.is_file() and lib.graph_file.is_file()
+    two.close()
+    _aged(lib.graph_file, saved_graph.UNUSED_DAYS + 1)        # unused since: it goes
+    assert saved_graph.remove_unused(two.graph_file) == [lib.graph_file.name]
+    assert two.graph_file.is_file()

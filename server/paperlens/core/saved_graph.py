@@ -13,7 +13,14 @@ The file says which code made it (a digest of the modules whose rules decide a m
 reading a stored list included, and the versions of rapidfuzz, Unicode's tables and Python): a
 file made by other code is not used. A file that cannot be read, is larger than the library
 can need, or is not what it should be is reported and left aside (the graph is built, and the
-file written again); nothing else in the index root is read or written.
+file written again).
+
+A session that reads a file marks it used (its access time; its modified time stays what the
+write made it). Old files go when a session writes its own (:func:`remove_unused`): another set
+of folders' file that no session read or wrote for :data:`UNUSED_DAYS` days (the folders were
+changed since: nothing else would ever remove it, ~5 MB at 10k papers), and a temporary file a
+write left a day ago (the process was killed). Nothing else in the index root is read, written
+or removed: only regular files named as this module names them, never a link or a folder.
 """
 from __future__ import annotations
 
@@ -22,9 +29,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import sys
 import tempfile
+import time
 import unicodedata
 from itertools import chain
 from pathlib import Path
@@ -46,6 +55,12 @@ MAX_BASE, MAX_PER_PAPER = 16 << 20, 2048
 # digest of a list is its bytes). Paths in the paperlens package (not imported for this).
 _RULES = ("core/graph.py", "core/identity.py", "core/models.py", "core/references",
           "core/index/base.py", "core/index/whoosh/store.py", "core/index/postgres/store.py")
+
+
+UNUSED_DAYS = 90            # another set of folders' graph file unused this long is removed
+_TMP_DAYS = 1              # a temporary file this old is a write that did not finish
+_NAME = re.compile(r"graph-[0-9a-f]{12}\.json")                       # file_for's
+_TMP_NAME = re.compile(r"graph-[0-9a-f]{12}\.json\.[a-z0-9_]{8}\.tmp")  # save's (tempfile.mkstemp)
 
 
 class Damaged(ValueError):
@@ -89,7 +104,8 @@ def _rapidfuzz_version() -> str:
 
 def save(path: Path, graph: CitationGraph) -> bool:
     """Write what ``graph`` was computed from to ``path`` (atomically: a reader sees the old
-    file or the new one). False, with a message in the log, when it cannot be written."""
+    file or the new one), then remove the old files beside it (:func:`remove_unused`). False,
+    with a message in the log, when it cannot be written."""
     parts = basis_parts(graph)
     code = code_version()
     if parts is None or not code:
@@ -120,7 +136,41 @@ def save(path: Path, graph: CitationGraph) -> bool:
             except OSError:
                 pass
         return False
+    remove_unused(path)
     return True
+
+
+def remove_unused(path: Path) -> list[str]:
+    """Remove, beside the graph file ``path`` (kept), the graph files no session used for
+    UNUSED_DAYS days and the temporary files of writes a day old (see the module's
+    documentation); the names of those removed."""
+    now, removed = time.time(), []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.name == path.name:
+            continue
+        if _NAME.fullmatch(entry.name):
+            days = UNUSED_DAYS
+        elif _TMP_NAME.fullmatch(entry.name):
+            days = _TMP_DAYS
+        else:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            used = max(st.st_mtime, st.st_atime) if days == UNUSED_DAYS else st.st_mtime
+            if not stat.S_ISREG(st.st_mode) or now - used < days * 86400:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        why = f"other folders' citation graph, unused for {days} days" if days == UNUSED_DAYS \
+            else "a write of a citation graph that did not finish"
+        log.info("removed %s (%s)", entry.path, why)
+        removed.append(entry.name)
+    return removed
 
 
 def load(path: Path, stores: list["SearchIndex"], entries: list["LibraryEntry"]) -> Optional[CitationGraph]:
@@ -180,7 +230,13 @@ def _read(path: Path, most: int) -> bytes:
             raise OSError(0, "not a regular file")
         if st.st_size > most:
             raise OSError(0, f"larger than {most >> 20} MB")
-        return f.read(most + 1)
+        data = f.read(most + 1)
+        if os.utime in os.supports_fd:       # used now (remove_unused); modified when written
+            try:
+                os.utime(f.fileno(), ns=(time.time_ns(), st.st_mtime_ns))
+            except OSError:
+                pass
+        return data
 
 
 def _row(e: "LibraryEntry") -> list:
