@@ -16,6 +16,11 @@ Prints JSON: per kind of query the median of the queries' medians; the checks; p
 such a file (made before a change) and adds, per query, whether the hits are the same (same
 papers and places, scores and snippets, same order) and how many of its first 10 papers and
 places (before) are not among the first 10 now.
+
+``--like-run``: the queries as bench/run.py sends them to the server instead: no warm-up (but
+the first query, which loads the index), every query once a round, ``--rounds`` (3) rounds, so
+that what a query read is mostly gone from the caches when it comes back; per query the median
+of its rounds, and per title query each round's CPU time.
 """
 from __future__ import annotations
 
@@ -67,12 +72,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--index-path", type=Path, default=Path("/tmp/ix10k"))
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, help="rounds per query (5; with --like-run 3)")
+    ap.add_argument("--like-run", action="store_true", help="bench/run.py's order (see above)")
     ap.add_argument("--kind", help="only queries of this kind (topic, method-name, title-phrase)")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the timed rounds here")
     ap.add_argument("--dump", type=Path, help="write every query's hits to this JSON file")
     ap.add_argument("--compare", type=Path, help="compare the hits with those of a --dump file")
     args = ap.parse_args()
+    if args.rounds is None:
+        args.rounds = 3 if args.like_run else 5
     manifest = json.loads((args.corpus / "manifest.json").read_text(encoding="utf-8"))
     queries = [(q, "topic") for q in manifest["topic_queries"]]
     queries += [(chk["query"], chk["kind"]) for chk in manifest["search_checks"]]
@@ -89,29 +97,38 @@ def main() -> None:
     lib.search(queries[0][0], limit=50, per_paper=3)
     first_cpu = time.process_time() - t
     rss_first = rss_mb()
-    for q, _ in queries:
-        lib.search(q, limit=50, per_paper=3)
+    if not args.like_run:
+        for q, _ in queries:
+            lib.search(q, limit=50, per_paper=3)
     rss_warm = rss_mb()
     profiler = cProfile.Profile() if args.profile else None
     per_query = {}
     dumped = {}
+    timed: dict[str, tuple[list, list, list]] = {q: ([], [], []) for q, _ in queries}
+    if args.like_run:            # bench/run.py's order: every query once a round
+        plan = [q for _ in range(args.rounds) for q, _ in queries]
+    else:
+        plan = [q for q, _ in queries for _ in range(args.rounds)]
+    for q in plan:
+        cpu, wall, hits = timed[q]
+        if profiler:
+            profiler.enable()
+        t, w = time.process_time(), time.perf_counter()
+        found = lib.search(q, limit=50, per_paper=3)
+        cpu.append((time.process_time() - t) * 1000)
+        wall.append((time.perf_counter() - w) * 1000)
+        if profiler:
+            profiler.disable()
+        hits[:] = found
     for q, kind in queries:
-        cpu, wall = [], []
-        for _ in range(args.rounds):
-            if profiler:
-                profiler.enable()
-            t, w = time.process_time(), time.perf_counter()
-            hits = lib.search(q, limit=50, per_paper=3)
-            cpu.append((time.process_time() - t) * 1000)
-            wall.append((time.perf_counter() - w) * 1000)
-            if profiler:
-                profiler.disable()
+        cpu, wall, hits = timed[q]
         names = [Path(h.path).name for h in hits]
         rank = names.index(expected[q]) + 1 if q in expected and expected[q] in names else None
         per_query[q] = {"kind": kind, "cpu_ms": round(statistics.median(cpu), 2),
                         "wall_ms": round(statistics.median(wall), 2), "hits": len(hits),
                         **({"rank": rank} if q in expected else {}),
-                        "top": names[:3]}
+                        "top": names[:3],
+                        **({"rounds_cpu_ms": [round(v, 2) for v in cpu]} if args.like_run else {})}
         dumped[q] = [hit_record(h) for h in hits]
     if profiler:
         profiler.dump_stats(str(args.profile))

@@ -11,6 +11,11 @@ queries are the corpus's topic queries and known-paper checks, each sent once to
 ``server/`` and ``bench/request_cpu.py``), to compare two versions on the same machine.
 ``--dump`` writes each query's last answer (the JSON the client got). Prints JSON: per kind of
 query the median of the queries' medians, and per title query its median.
+
+``--like-run``: the queries as bench/run.py sends them instead (no warm-up: topic queries then
+the checks, ``--rounds`` times over all of them, 3 by default as there), and per title query its
+time in each round (the first is its cold one; bench/run.py takes the median of the three) and,
+with ``--cpu``, the server's CPU and garbage collector's time in each.
 """
 from __future__ import annotations
 
@@ -58,25 +63,31 @@ async def run(args) -> dict:
     client.notify("initialized", {})
     await wait_idle(client.proc.pid, 600)
     sent: list[str] = []
-    for q, _ in queries:                              # warm-up
-        await client.request("workspace/symbol", {"query": q}, timeout=60)
-        sent.append(q)
+    warm = 0 if args.like_run else len(queries)
+    if args.like_run:                 # bench/run.py's order: topic queries, then the checks
+        order = [q for q, k in queries if k == "topic"] + [q for q, k in queries if k != "topic"]
+        plan = [q for _ in range(args.rounds) for q in order]
+    else:
+        plan = [q for kind in KINDS for _ in range(args.rounds) for q, k in queries if k == kind]
+        for q, _ in queries:                              # warm-up
+            await client.request("workspace/symbol", {"query": q}, timeout=60)
+            sent.append(q)
     ms: dict[str, list[float]] = {}
     answers: dict[str, object] = {}
-    for kind in KINDS:
-        for _ in range(args.rounds):
-            for q in [q for q, k in queries if k == kind]:
-                result, _, dt = await client.request("workspace/symbol", {"query": q}, timeout=60)
-                ms.setdefault(q, []).append(dt)
-                answers[q] = result
-                sent.append(q)
+    for q in plan:
+        result, _, dt = await client.request("workspace/symbol", {"query": q}, timeout=60)
+        ms.setdefault(q, []).append(dt)
+        answers[q] = result
+        sent.append(q)
     await client.close()
     cpu: dict[str, list[float]] = {}
+    gc_ms: dict[str, list[float]] = {}
     if cpu_file is not None:
         timed = json.loads(cpu_file.read_text(encoding="utf-8"))["messages"].get("workspace/symbol", [])
         cpu_file.unlink()
-        for q, t in zip(sent[len(queries):], timed[len(queries):]):
+        for q, t in zip(sent[warm:], timed[warm:]):
             cpu.setdefault(q, []).append(t[0])
+            gc_ms.setdefault(q, []).append(t[2] if len(t) > 2 else 0.0)
     out: dict = {"code": str(code), "rounds": args.rounds, "kinds": {}}
     for kind in KINDS:
         qs = [q for q, k in queries if k == kind]
@@ -87,6 +98,11 @@ async def run(args) -> dict:
     out["title_queries"] = {q: {"ms": round(statistics.median(ms[q]), 2),
                                 **({"cpu_ms": round(statistics.median(cpu[q]), 2)} if cpu else {})}
                             for q, k in queries if k == "title-phrase"}
+    if args.like_run:
+        out["title_rounds"] = {q: {"ms": [round(v, 2) for v in ms[q]],
+                                   **({"cpu_ms": [round(v, 2) for v in cpu[q]],
+                                       "gc_ms": [round(v, 2) for v in gc_ms[q]]} if cpu else {})}
+                               for q, k in queries if k == "title-phrase"}
     if args.dump:
         args.dump.write_text(json.dumps(answers, ensure_ascii=False, indent=0), encoding="utf-8")
     return out
@@ -96,12 +112,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--index-path", type=Path, required=True)
-    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--rounds", type=int, help="rounds (8; with --like-run 3)")
     ap.add_argument("--cpu", action="store_true", help="the server's CPU time per request too")
     ap.add_argument("--code", help="a checkout whose server to run (default: this one)")
     ap.add_argument("--encoding", help="the position encoding the client offers")
     ap.add_argument("--dump", type=Path, help="write each query's answer to this JSON file")
-    print(json.dumps(asyncio.run(run(ap.parse_args())), indent=1, ensure_ascii=False))
+    ap.add_argument("--like-run", action="store_true",
+                    help="bench/run.py's order: no warm-up, all queries round after round (see above)")
+    args = ap.parse_args()
+    if args.rounds is None:
+        args.rounds = 3 if args.like_run else 8
+    print(json.dumps(asyncio.run(run(args)), indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":
