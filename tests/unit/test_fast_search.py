@@ -273,26 +273,6 @@ def test_paper_fields_remember_only_the_values_that_repeat(library, monkeypatch)
     assert everything.postings == pf.postings and everything._single == pf._single
 
 
-def test_records_made_from_the_table_are_kept_for_that_table_only(library, tmp_path):
-    """SearchCache.record_fields: a record made once per table (an update or a reload makes
-    another table: its records are made again, a changed title shown changed)."""
-    lib, _ = library
-    cache = fast.SearchCache(tmp_path / "side")
-    made = []
-
-    def make(pid):
-        made.append(pid)
-        return None if pid == "entry" else {"paper_id": pid, "text": f"record of {pid}"}
-
-    t1, t2 = lib.stores[0].table, object.__new__(type(lib.stores[0].table))
-    assert cache.record_fields(t1, "a", make) == {"paper_id": "a", "text": "record of a"}
-    assert cache.record_fields(t1, "a", make) is cache.record_fields(t1, "a", make)
-    assert cache.record_fields(t1, "entry", make) is None and cache.record_fields(t1, "entry", make) is None
-    assert made == ["a", "entry"]
-    cache.record_fields(t2, "a", make)          # another table (an update, a reload): made again
-    assert made == ["a", "entry", "a"]
-
-
 def test_the_papers_record_documents_are_kept_for_one_searcher(library):
     """SearchCache.paper_docs: one PaperDocs while the searcher is the same; a commit (here a
     changed paper: its old documents deleted) gives another, which finds its new record."""

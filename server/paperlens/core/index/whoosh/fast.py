@@ -555,7 +555,6 @@ class _Segment:
 SHORT_LISTS = 4096
 WORD_LISTS = 1024      # words whose lists in every segment are kept (SearchCache.passage_scores)
 STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
-RECORDS = 512          # records made from the paper table kept (SearchCache.record_fields, ~1 KB)
 
 
 class ShortLists:
@@ -1200,7 +1199,6 @@ class SearchCache:
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
         self.stored = ShortLists(STORED)   # stored documents read lately (stored_of)
-        self._records: tuple = (lambda: None, ShortLists(RECORDS))     # (its table, record_fields)
         self._docs: tuple = (lambda: None, None)        # (its searcher, paper_docs)
         # (the segments, {(field, term) -> its lists in them}) (passage_scores: one lookup a
         # word, not one a segment: a dozen segments after a few edits)
@@ -1352,20 +1350,6 @@ class SearchCache:
 
         return stored
 
-    def record_fields(self, table, pid: str, make):
-        """``make(pid)``: a paper's record document's fields made from ``table``, the RECORDS
-        made lately kept while the store's table is ``table`` (not to be changed): a title
-        query's hits are mostly records, the same as a query is typed (~5 µs each)."""
-        held = self._records
-        if held[0]() is not table:
-            held = self._records = (weakref.ref(table), ShortLists(RECORDS))    # one assignment
-        kept = held[1]
-        got = kept.get(pid)
-        if got is None:
-            got = make(pid)
-            kept.put(pid, got if got is not None else False)
-        return got or None
-
     def paper_docs(self, searcher) -> PaperDocs:
         """The PaperDocs of ``searcher`` (the one of the latest searcher kept: a newer commit,
         with other segments or deletions, is another searcher)."""
@@ -1392,6 +1376,5 @@ class SearchCache:
             self._papers = None
             self.short = ShortLists()
             self.stored = ShortLists(STORED)
-            self._records = (lambda: None, ShortLists(RECORDS))
             self._docs = (lambda: None, None)
             self._lists = ((), {})

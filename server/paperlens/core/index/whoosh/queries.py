@@ -493,25 +493,25 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     tscore, tmask = papers.scores(words, FIELD_BOOSTS)
     stored: dict[int, dict] = {}
     records: dict[int, str] = {}       # record candidates -> their paper
-    made: dict[int, str] = {}          # the text of the records made from their rows
-
+    # record candidates -> (row, path in the folder, text) of their records made from their
+    # rows (None: read from the index; see _row_record)
+    made: dict[int, Optional[tuple]] = {}
     stored_of = r.cache.stored_of(searcher)
-    record_fields, table = r.cache.record_fields, r.table
-
-    def make_record(pid: str) -> Optional[dict]:
-        return _record_fields(r, pid)
 
     def fields_of(d: int) -> dict:
         f = stored.get(d)
         if f is None:
-            pid = records.get(d)
-            f = record_fields(table, pid, make_record) if pid is not None else None
-            if f is None:
-                f = stored_of(d)
-            else:
-                made[d] = f["text"]
-            stored[d] = f
+            f = stored[d] = stored_of(d)
         return f
+
+    def made_of(d: int) -> Optional[tuple]:
+        pid = records.get(d)
+        if pid is None:
+            return None
+        if d in made:
+            return made[d]
+        got = made[d] = _row_record(r, pid)
+        return got
 
     named = 1 + fast.META_BONUS * total
     both = tscore.pair
@@ -589,20 +589,31 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
             title = row.title.lower() if row else ""
             found = sum(n for w, n in written if w in title)
             if found < every_run:
-                text = (fields_of(d).get("text") or "").lower()
+                m = made_of(d)
+                text = (m[2] if m is not None else fields_of(d).get("text") or "").lower()
                 found = sum(n for w, n in written if w in title or w in text)
             if found:
                 cands[d] *= 1 + fast.RUN_BONUS * found
+    root = _root(r)
     for d in sorted(cands, key=cands.__getitem__, reverse=True):     # (stable: ties in their order)
         score = cands[d]
         sid = owner[d]
         seen[sid] = seen.get(sid, 0) + 1
         if seen[sid] > per_paper:
             continue
+        m = made_of(d)
+        if m is not None:        # (as _make_hit makes it from _record_fields's fields)
+            row, rel, text = m
+            snippet = (snippets.whole(text) if len(out) < highlight else text) or text[:200]
+            line = row.source_line or 0
+            out.append(SearchHit(paper_id=sid, key=row.key, title=row.title, path=root + rel, line_start=line,
+                                 line_end=line, page=1 if rel.lower().endswith(".pdf") else None,
+                                 section="record", score=score, snippet=" ".join(snippet.split()), text=text))
+            if len(out) >= limit:
+                break
+            continue
         fields = fields_of(d)
-        text = made.get(d)
-        if text is None:
-            text = _text(r, fields)
+        text = _text(r, fields)
         snippet = ""
         if fields.get("kind") == "record":
             # the query words in bold for the first ``highlight`` hits, as passages (~10 us a
@@ -616,12 +627,12 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     return out
 
 
-def _record_fields(r: Reading, pid: str) -> Optional[dict]:
-    """The stored fields of a paper's record document as store.add_docs wrote them, made from
-    its paper table row (a stored document is read and decompressed: ~20 us a hit, and most
-    hits of a title or topic query are records), or None when the row cannot say: a
-    bibliography entry's record ends where its abstract does, which only the index knows.
-    The text is the hit's (``_text``); the key the table's (the index's may be provisional)."""
+def _row_record(r: Reading, pid: str) -> Optional[tuple]:
+    """(row, path in the folder, text) of a paper's record document made from its paper table
+    row (a stored document is read and decompressed: ~20 us a hit, and most hits of a title or
+    topic query are records), or None when the row cannot say: a bibliography entry's record
+    ends where its abstract does, which only the index knows. The text is the hit's
+    (``_text``). See ``_record_fields``."""
     row = r.table.get(pid)
     if row is None or row.is_entry:
         return None
@@ -630,9 +641,20 @@ def _record_fields(r: Reading, pid: str) -> Optional[dict]:
     if not _plain_rel(rel):
         return None
     shown = r.table.get(row.alias_of) or row if row.alias_of else row      # as _text says
+    return row, rel, shown.record_text()
+
+
+def _record_fields(r: Reading, pid: str) -> Optional[dict]:
+    """The stored fields of a paper's record document as store.add_docs wrote them, made from
+    its paper table row (``_row_record``), or None when the row cannot say. The key is the
+    table's (the index's may be provisional)."""
+    got = _row_record(r, pid)
+    if got is None:
+        return None
+    row, rel, text = got
     return {"kind": "record", "paper_id": pid, "key": row.key, "path": rel, "section": "record",
             "line_start": row.source_line, "line_end": row.source_line,
-            "page": 1 if rel.lower().endswith(".pdf") else None, "text": shown.record_text()}
+            "page": 1 if rel.lower().endswith(".pdf") else None, "text": text}
 
 
 def _text(r: Reading, fields) -> str:
