@@ -87,13 +87,14 @@ def keyed(lib, g) -> set:
 def counting(monkeypatch) -> list:
     """The papers whose reference lists are matched (again) from now on."""
     seen: list = []
-    real = graph_mod._Matching.matches
+    for name in ("matches", "matches_columns"):      # a list read as References, or as its fields
+        real = getattr(graph_mod._Matching, name)
 
-    def matches(self, store, pid, refs):
-        seen.append(pid)
-        return real(self, store, pid, refs)
+        def matches(self, store, pid, refs, real=real):
+            seen.append(pid)
+            return real(self, store, pid, refs)
 
-    monkeypatch.setattr(graph_mod._Matching, "matches", matches)
+        monkeypatch.setattr(graph_mod._Matching, name, matches)
     return seen
 
 

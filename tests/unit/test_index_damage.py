@@ -209,13 +209,14 @@ KEPT = Reference(label="1", title="Attention Is All You Need", year="2017", auth
 
 
 def test_reference_lines_are_objects_with_named_fields(tmp_path):
-    """What the citation graph needs of a reference list is stored as JSON objects with the
-    fields' names (empty ones left out), and read back as models.Reference."""
+    """What the citation graph needs of a reference list is stored as a JSON object of named
+    fields, one list of the entries' values per field (a field empty in every entry left out,
+    but the author list), and read back as models.Reference."""
     folder, index = _library(tmp_path)
     (line,) = (index / "references.jsonl").read_text(encoding="utf-8").splitlines()
     pid, _, data = line.partition("\t")
-    assert json.loads(data) == [{"label": "1", "title": "Attention Is All You Need", "year": "2017",
-                                 "authors": "A. Vaswani, N. Shazeer.", "after": ". NeurIPS, 2017."}]
+    assert json.loads(data) == {"label": ["1"], "title": ["Attention Is All You Need"], "year": ["2017"],
+                                "authors": ["A. Vaswani, N. Shazeer."], "after": [". NeurIPS, 2017."]}
     store = IndexStore(folder, index, workers=1)
     assert list(store.reference_lines()) == [(pid, [KEPT])]
     library = Library([folder], index_path=str(tmp_path / "unused"))
@@ -251,6 +252,14 @@ DAMAGED_REF_LINES = {
     "ref-unknown-name": json.dumps([{"label": "1", "page": "3"}]),
     "ref-field-null": json.dumps([{"label": "1", "title": None}]),
     "ref-field-number": json.dumps([{"label": 1}]),
+    # the columns of a line: each a list of strings, all of one length, named by their field
+    "columns-not-lists": json.dumps({"label": "1", "title": "Attention Is All You Need"}),
+    "columns-unequal": json.dumps({"label": ["1", "2"], "title": ["Attention Is All You Need"]}),
+    "columns-unknown-name": json.dumps({"label": ["1"], "page": ["3"]}),
+    "columns-field-number": json.dumps({"label": [1], "title": ["Attention Is All You Need"]}),
+    "columns-field-null": json.dumps({"label": ["1"], "title": [None]}),
+    "columns-field-list": json.dumps({"label": ["1"], "title": [["Attention Is All You Need"]]}),
+    "columns-authors-number": json.dumps({"label": ["1"], "title": ["T"], "authors": [3]}),
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from itertools import compress, repeat
 from sys import intern
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -231,12 +232,17 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
             cid = library.canonical(row).id
             was = before.get(pid)
             new = was is None or was[0] != fp
+            # a list a store can give as the lists of its fields (one per field, not one
+            # Reference per entry) is read so when it is matched whole: most entries are then
+            # passed over by their title alone
+            columns = getattr(read, "columns", None) if changed is None else None
             if new or changed is not None:      # an unchanged list is not even decoded
-                refs = read()
+                refs = read() if columns is None else columns()
                 if refs is None:                # a damaged line (the index says so)
                     continue
             if new or (changed is not None and changed.touches(refs)):
-                matches = work.matches(store, pid, refs)
+                matches = work.matches(store, pid, refs) if columns is None \
+                    else work.matches_columns(store, pid, refs)
                 if was is not None and was[1] == matches:
                     matches = was[1]            # the same tuple: the graph shares it
                 if new or matches is not was[1]:
@@ -338,6 +344,73 @@ class _Matching:
             if m is not None and m[0]:
                 out += (intern(ref.label), m[0])     # labels repeat: one string each
         return tuple(out)
+
+    def matches_columns(self, store, pid: str, columns: tuple) -> tuple:
+        """:meth:`matches` of a list read as the lists of its fields (label, title, doi, arxiv,
+        year, authors, after, years; no text), the same answer: the titles are looked up in
+        the title fields' hits first, all at once, and the entries of no library title, without a
+        DOI or arXiv id (most, in a library whose papers cite mostly papers outside it), are
+        passed over without a Reference made of them; the others are decided as :meth:`matches`
+        decides an entry kept with its evidence (a decision remembered: without one)."""
+        labels, titles, dois, arxivs, years, authors, afters, yearses = columns
+        n = len(titles)
+        if None in authors:         # entries kept without their evidence (an older index)
+            return self.matches(store, pid, _references_of(columns))
+        matcher = self.built
+        if matcher is None:
+            matcher = self.built = self.library.matcher(self.entries)
+        self.lists += 1
+        match, hits_of, decide = matcher.match_reference, matcher.field_hits, matcher.match_field
+        # each title's hits (True: not known yet); an entry is looked at when its title has
+        # hits or is not known yet, or it has a DOI or arXiv id
+        known = matcher.field_memo
+        hits = list(map(known.get, titles, repeat(True, n)))
+        size = len(known)
+        if dois.count("") == n and arxivs.count("") == n:
+            look = compress(range(n), hits)
+        else:
+            look = [i for i in range(n) if hits[i] or dois[i] or arxivs[i]]
+        out: list[str] = []
+        decided = self.decided
+        for i in look:
+            doi, arxiv = dois[i], arxivs[i]
+            got_hits = hits[i]
+            if not (doi or arxiv):
+                if got_hits is True:
+                    got_hits = hits_of(titles[i])
+                    if len(known) < size:
+                        # the matcher forgot the hits it had (and what it keyed by them): the
+                        # hits looked up first are looked up again
+                        hits = list(map(known.get, titles, repeat(True, n)))
+                    size = len(known)
+                    if not got_hits:
+                        continue      # no library title comes close
+            if decided is None:
+                ref = Reference(labels[i], "", 0, titles[i], doi, arxiv, years[i], None, authors[i],
+                                afters[i], yearses[i])
+                m = match(ref) if doi or arxiv else decide(ref, got_hits)
+            else:
+                key = (titles[i], doi, arxiv, years[i], yearses[i], authors[i], afters[i])
+                got = decided.get(key)
+                self.looked += 1
+                if got is None:
+                    ref = Reference(labels[i], "", 0, titles[i], doi, arxiv, years[i], None, authors[i],
+                                    afters[i], yearses[i])
+                    got = decided[key] = (match(ref) if doi or arxiv else decide(ref, got_hits),)
+                    if len(decided) % DECIDED_TRIAL == 0 and (
+                            self.looked < 2 * len(decided) or len(decided) > MEMO_MAX):
+                        decided = self.decided = None
+                m = got[0]
+            if m is not None and m[0]:
+                out += (intern(labels[i]), m[0])
+        return tuple(out)
+
+
+def _references_of(columns: tuple) -> list[Reference]:
+    """The References of a list read as the lists of its fields (label, title, doi, arxiv,
+    year, authors, after, years)."""
+    return [Reference(label, "", 0, title, doi, arxiv, year, None, authors, after, years)
+            for label, title, doi, arxiv, year, authors, after, years in zip(*columns)]
 
 
 def _entry_key(e: "LibraryEntry") -> tuple:
