@@ -849,17 +849,20 @@ class PaperFields:
                         lists.append((capped, len(plist), wi, bit, weight, plist))
             lists.sort(key=lambda x: x[:3])          # rarest first, capped venues last
             score: dict[str, float] = {}
-            mask: dict[str, int] = {}
             common = []                # (bit, weight, postings, capped) of the words that refine
+            rare = []                  # (bit, postings) of the words that found papers
             for capped, size, _, bit, weight, plist in lists:
                 if (size > COMMON_PAPERS or capped) and score:
                     common.append((bit, weight, plist, capped))
                     continue
-                get, mget = score.get, mask.get
+                rare.append((bit, plist))
+                if not score:
+                    score = {rid: weight * part for rid, part in plist.items()}
+                    continue
+                get = score.get
                 for rid, part in plist.items():
                     score[rid] = get(rid, 0.0) + weight * part
-                    mask[rid] = mget(rid, 0) | bit
-            low: Optional[tuple[dict, dict]] = None
+            low: Optional[dict] = None
             if common and len(score) > EXACT_PAPERS:
                 # a paper that the common words cannot lift to the EXACT_PAPERS best is not
                 # refined now (its score is computed if asked for): MaxScore's bound. The
@@ -868,15 +871,16 @@ class PaperFields:
                 least = nth_largest(list(score.values()), EXACT_PAPERS)
                 kept = [rid for rid, v in score.items() if v + rest >= least]
                 if len(kept) < len(score):
-                    low = (score, mask)       # what the rarer words gave every paper they found
-                    score = {rid: score[rid] for rid in kept}
-                    mask = {rid: low[1][rid] for rid in kept}
+                    low = score               # what the rarer words gave every paper they found
+                    score = {rid: low[rid] for rid in kept}
             for bit, weight, plist, _ in common:
                 for rid in score.keys() & plist.keys():     # the papers of both: a set operation in C
                     score[rid] += weight * plist[rid]
-                    mask[rid] |= bit
-            lazy = _Lazy(common, low) if low or any(not capped for *_, capped in common) else None
-            return PaperScores(score, lazy, 0), PaperScores(mask, lazy, 1)
+            lazy = _Lazy(common, low, rare) if low or any(not capped for *_, capped in common) else None
+            # which words each paper has: asked for a few hundred papers (a ranking's candidates),
+            # not computed for the thousands found (a third of the time here)
+            every = [(bit, plist) for _, _, _, bit, _, plist in lists]
+            return PaperScores(score, lazy, 0), PaperMasks(score, every, lazy)
 
     def _max_part(self, plist: dict) -> float:
         """The largest BM25 part of a list (kept until the postings change)."""
@@ -890,18 +894,27 @@ class _Lazy:
     """The common words' part of the papers that rarer words did not find, computed when
     asked for (see PaperFields.scores)."""
 
-    __slots__ = ("common", "low", "got")
+    __slots__ = ("common", "low", "rare", "got")
 
-    def __init__(self, common, low: Optional[tuple[dict, dict]]):
+    def __init__(self, common, low: Optional[dict], rare):
         self.common = common
-        # the rarer words' part (score, mask) of the papers found (those not refined among them)
-        self.low = low if low is not None else ({}, {})
+        # the rarer words' part of the papers found (those not refined among them), and the
+        # rarer words' (bit, postings) (a paper's bits among them: asked for when needed)
+        self.low = low if low is not None else {}
+        self.rare = rare if low is not None else ()
         self.got: dict[str, tuple[float, int]] = {}
 
     def __call__(self, rid: str) -> tuple[float, int]:
         got = self.got.get(rid)
         if got is None:
-            s, m = self.low[0].get(rid, 0.0), self.low[1].get(rid, 0)
+            s = self.low.get(rid)
+            m = 0
+            if s is None:
+                s = 0.0
+            else:
+                for bit, plist in self.rare:
+                    if rid in plist:
+                        m |= bit
             venue = []
             for bit, weight, plist, capped in self.common:
                 part = plist.get(rid)
@@ -920,9 +933,9 @@ class _Lazy:
 
 
 class PaperScores(dict):
-    """Paper id -> score (or word mask) of the papers a query's rarer words found; ``get`` and
-    ``[]`` answer for any other paper too (its common words, see PaperFields.scores). The
-    papers found are what iterating gives."""
+    """Paper id -> score of the papers a query's rarer words found; ``get`` and ``[]`` answer
+    for any other paper too (its common words, see PaperFields.scores). The papers found are
+    what iterating gives."""
 
     __slots__ = ("_lazy", "_i")
 
@@ -937,12 +950,12 @@ class PaperScores(dict):
         v = self._lazy(rid)
         return v[self._i] if v[1] else default
 
-    def pair(self, masks: "PaperScores", rid: str) -> tuple[float, int]:
+    def pair(self, masks: "PaperMasks", rid: str) -> tuple[float, int]:
         """``(self.get(rid, 0.0), masks.get(rid, 0))`` of a score and its mask (the papers the
         rarer words found are the keys of both) in one call."""
         v = dict.get(self, rid)
         if v is not None:
-            return v, dict.__getitem__(masks, rid)
+            return v, masks.found(rid)
         if self._lazy is None:
             return 0.0, 0
         s, m = self._lazy(rid)
@@ -954,6 +967,45 @@ class PaperScores(dict):
             if v[1]:
                 return v[self._i]
         raise KeyError(rid)
+
+
+class PaperMasks(PaperScores):
+    """Paper id -> the bits of the query words a paper's record has, as PaperScores: the keys
+    are the papers found, each one's bits computed when first asked for (every word's list
+    that has it: ``found``); any other paper's from its common words."""
+
+    __slots__ = ("_lists",)
+
+    def __init__(self, found: dict, lists: list, lazy: Optional[_Lazy]):
+        super().__init__(dict.fromkeys(found), lazy, 1)
+        self._lists = lists           # (bit, postings) of each word list of the query
+
+    def found(self, rid: str) -> int:
+        """The mask of a paper found (a key)."""
+        m = dict.__getitem__(self, rid)
+        if m is None:
+            m = 0
+            for bit, plist in self._lists:
+                if rid in plist:
+                    m |= bit
+            dict.__setitem__(self, rid, m)
+        return m
+
+    def get(self, rid, default=None):
+        if dict.__contains__(self, rid):
+            return self.found(rid)
+        return PaperScores.get(self, rid, default)
+
+    def __getitem__(self, rid):
+        if dict.__contains__(self, rid):
+            return self.found(rid)
+        return self.__missing__(rid)
+
+    def values(self):
+        return [self.found(rid) for rid in self]
+
+    def items(self):
+        return [(rid, self.found(rid)) for rid in self]
 
 
 COMMON_PAPERS = 1000       # a paper-level word in more papers refines (PaperFields.scores)
