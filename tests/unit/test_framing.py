@@ -99,10 +99,19 @@ class Logged(logging.Handler):
 
 
 def _logged():
+    """A handler catching the warnings of paperlens's loggers (the level set: an in-process
+    command line run leaves it at ERROR), and what puts things back."""
     handler = Logged()
     logger = logging.getLogger("paperlens")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
     logger.addHandler(handler)
-    return handler, lambda: logger.removeHandler(handler)
+
+    def done() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return handler, done
 
 
 def _server_reads(stream) -> list:
