@@ -96,6 +96,31 @@ def test_word_masks_are_the_words_each_passage_has(library):
             assert masks.get(max(want) + 10_000) is None
 
 
+def test_the_best_passages_masks_are_those_their_lists_give(library):
+    """PassageMasks.best: the passages _largest ranks best, with the words each has as its
+    words' lists say (found as the scores were summed, not from the lists again)."""
+    store = library.stores[0]
+    rnd = random.Random(3)
+    with store.reading() as r:
+        searcher = r.searcher
+        for k in (1, 2, 3, 5):
+            words = fast.query_words(r.schema, rnd.sample(WORDS, k))
+            scores, _ = r.cache.passage_scores(searcher, words, {"body": 1.0, "abstract": 2.0})
+            for n in (1, 7, 40, len(scores), len(scores) + 5):
+                scores, masks = r.cache.passage_scores(searcher, words, {"body": 1.0, "abstract": 2.0})
+                listed = fast.PassageMasks(masks._found)            # from the lists, one by one
+                top = masks.best(scores, n)
+                assert top == queries._largest(scores, n)
+                assert set(masks) == set(top)
+                assert all(masks[d] == listed[d] for d in top)
+                assert all(listed[d] == masks[d] for d in scores)          # the others asked after
+        # equal scores: the first scored comes first
+        scores, masks = r.cache.passage_scores(searcher, fast.query_words(r.schema, WORDS[:2]), {})
+        for d in scores:
+            scores[d] = 1.0
+        assert masks.best(scores, 5) == list(scores)[:5]
+
+
 def test_the_nth_largest_score_is_the_sorted_ones(library):
     rnd = random.Random(7)
     for size in (1, 5, 200, 1600, 1601, 9000):

@@ -1023,16 +1023,58 @@ class PassageMasks(dict):
     ranking needs them for its few hundred candidates, not for every passage scored); a
     passage without any query word is a KeyError. Iterating gives those asked for so far."""
 
-    __slots__ = ("_found",)
+    __slots__ = ("_found", "_firsts", "_again")
 
-    def __init__(self, found: list[tuple[int, list]]):
+    def __init__(self, found: list[tuple[int, list]], firsts: tuple[list[int], list[int]] = ([], []),
+                 again: Optional[dict[int, int]] = None):
         super().__init__()
-        self._found = found       # (bit, the word's lists: (segment docnums, offset, end))
+        # (bit, the word's lists: (segment docnums, global docnums, offset, end))
+        self._found = found
+        # as the scores were summed (SearchCache.passage_scores): the number of passages
+        # scored after each word and its bit; the other words' bits of a passage found again
+        self._firsts, self._again = firsts, again
+
+    def best(self, scores: dict[int, float], n: int) -> list[int]:
+        """The ``n`` passages of ``scores`` (as passage_scores summed them, with these masks)
+        with the largest scores, as queries._largest orders them (equal scores: the first
+        scored first), their masks computed: from the place of each among the passages
+        scored (its first word) and ``again`` (its other words), without reading the lists
+        again (``prefetch``)."""
+        keys, values = list(scores), list(scores.values())
+        if len(values) <= n:
+            idx = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+        else:
+            idx = None
+            if len(values) >= 8 * n:
+                # a guess a little below the n-th score (see nth_largest): the places at or above
+                # it, when they are n at least, hold the n largest
+                sample = sorted(values[::4])
+                guess = sample[-min(len(sample), n // 4 + 8)]
+                idx = [i for i, v in enumerate(values) if v >= guess]
+                if len(idx) < n:
+                    idx = None
+            if idx is None:
+                least = nth_largest(list(values), n)
+                idx = [i for i, v in enumerate(values) if v >= least]
+            idx.sort(key=values.__getitem__, reverse=True)      # stable: ties keep their order
+            del idx[n:]
+        top = [keys[i] for i in idx]
+        if self._again is None or len(self._firsts[0]) != len(self._found) \
+                or (self._firsts[0] and self._firsts[0][-1] != len(scores)):
+            self.prefetch(top)          # not the scores these masks were made with
+            return top
+        bounds, bits = self._firsts
+        again = self._again
+        find = bisect.bisect_right
+        for i, d in zip(idx, top):
+            if not dict.__contains__(self, d):
+                dict.__setitem__(self, d, bits[find(bounds, i)] | again.get(d, 0))
+        return top
 
     def __missing__(self, d):
         m = 0
         for bit, lists in self._found:
-            for ids, offset, end in lists:
+            for ids, _, offset, end in lists:
                 if offset <= d < end:
                     i = bisect.bisect_left(ids, d - offset)
                     if i < len(ids) and ids[i] == d - offset:
@@ -1056,14 +1098,15 @@ class PassageMasks(dict):
         if not want:
             return
         masks = dict.fromkeys(want, 0)
-        local: dict[tuple[int, int], set] = {}      # a segment's (offset, end) -> its docnums wanted
+        wanted: dict[int, bool] = {}      # a segment's offset -> whether docs of it are wanted
         for bit, lists in self._found:
-            for ids, offset, end in lists:
-                got = local.get((offset, end))
+            for _, gids, offset, end in lists:
+                got = wanted.get(offset)
                 if got is None:
-                    got = local[(offset, end)] = {d - offset for d in want if offset <= d < end}
-                for d in got.intersection(ids):
-                    masks[d + offset] |= bit
+                    got = wanted[offset] = any(offset <= d < end for d in want)
+                if got:
+                    for d in want.intersection(gids):
+                        masks[d] |= bit
         self.update((d, m) for d, m in masks.items() if m)
 
 
@@ -1302,8 +1345,15 @@ class SearchCache:
         by_word = held[1]                      # in another thread never mixes them
         n_docs = max(searcher.doc_count_all(), 1)
         scores: dict[int, float] = {}
-        found: list[tuple[int, list]] = []         # (bit, the word's lists: (ids, offset, end))
+        found: list[tuple[int, list]] = []         # (bit, the word's lists: (ids, global ids, offset, end))
+        # which words each passage has, as the scores are summed: a passage's first word is
+        # the one whose passages added to ``scores`` its place falls among (``firsts``: how
+        # many passages there are after each word, and its bit), the others are ``again``'s
+        firsts: tuple[list[int], list[int]] = ([], [])
+        again: dict[int, int] = {}
+        aget = again.get
         for wi, pairs in enumerate(words):
+            bit = 1 << wi
             has: list[tuple] = []
             for field, text in pairs:
                 if field not in PASSAGE_FIELDS:
@@ -1320,12 +1370,19 @@ class SearchCache:
                 weight = boosts.get(field, 1.0) * _idf(n_docs, df)
                 get = scores.get
                 for ids, gids, parts, offset, end in lists:
-                    has.append((ids, offset, end))
+                    has.append((ids, gids, offset, end))
                     for d, p in zip(gids, parts):
-                        scores[d] = get(d, 0.0) + weight * p
+                        v = get(d)
+                        if v is None:                  # (0.0 + a part, as a sum from 0.0)
+                            scores[d] = weight * p
+                        else:
+                            scores[d] = v + weight * p
+                            again[d] = aget(d, 0) | bit
             if has:
-                found.append((1 << wi, has))
-        return scores, PassageMasks(found)
+                found.append((bit, has))
+                firsts[0].append(len(scores))
+                firsts[1].append(bit)
+        return scores, PassageMasks(found, firsts, again)
 
     @staticmethod
     def _word_lists(segs, field: str, text: str) -> tuple[int, list[tuple]]:

@@ -535,8 +535,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     owner: dict[int, str] = {}         # candidate -> the paper it counts for
     papers_in: set[str] = set()
     speaks: dict[str, Optional[str]] = {}      # paper -> the paper its passages count for (None: none)
-    top = _largest(pscore, max(FAST_CANDIDATES, 4 * limit))
-    pmask.prefetch(top)
+    top = pmask.best(pscore, max(FAST_CANDIDATES, 4 * limit))      # (_largest, with their masks)
     scale = 1 + total
     for d in top:
         pid = paper_of(d)
