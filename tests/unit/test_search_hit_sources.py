@@ -134,6 +134,12 @@ def test_the_nth_largest_score_is_the_sorted_ones(library):
     values = [0.0] * 2000
     values[0:400:4] = [9.0] * 100
     assert fast.nth_largest(list(values), 200) == sorted(values)[-200] == 0.0
+    # ... every 16th of many
+    values = [0.0] * 6400
+    values[0:1600:16] = [9.0] * 100
+    assert fast.nth_largest(list(values), 200) == sorted(values)[-200] == 0.0
+    scores = dict(enumerate(values))
+    assert queries._largest(scores, 200) == sorted(scores, key=lambda d: -scores[d])[:200]
 
 
 def test_stored_documents_read_lately_are_the_index_s(library, monkeypatch):

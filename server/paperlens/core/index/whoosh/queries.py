@@ -461,10 +461,9 @@ def _largest(scores: dict, n: int) -> list:
         return sorted(scores, key=scores.__getitem__, reverse=True)
     values = list(scores.values())
     if len(values) >= 8 * n:
-        # a guess a little below the n-th score, from every 4th (see fast.nth_largest): the keys
+        # a guess a little below the n-th score, from a sample (see fast.nth_largest): the keys
         # at or above it, when they are n at least, hold the n largest (one pass fewer)
-        sample = sorted(values[::4])
-        guess = sample[-min(len(sample), n // 4 + 8)]
+        guess = fast._guess(values, n)
         top = [d for d, s in scores.items() if s >= guess]
         if len(top) >= n:
             top.sort(key=scores.__getitem__, reverse=True)     # stable: ties keep insertion order
@@ -579,20 +578,30 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         # as written cannot be a hit (its text, a stored document, is not read)
         floor = sorted([cands[d] for d in records], reverse=True)[limit - 1] if len(records) >= limit else 0.0
         most = 1 + fast.RUN_BONUS * every_run
+        row_of = r.table.get
         for d in heapq.nlargest(fast.RUN_CHECKED, cands, key=cands.get):
-            if cands[d] * most < floor:
+            c = cands[d]
+            if c * most < floor:
                 continue
             # the paper's title first: when it has every run, the text (stored fields) cannot add
             # any (a run has no space: none spans the title and the text)
-            row = r.table.get(paper_of(d))
+            pid = records.get(d)          # (a record's paper is its own)
+            row = row_of(pid if pid is not None else paper_of(d))
             title = row.title.lower() if row else ""
-            found = sum(n for w, n in written if w in title)
-            if found < every_run:
+            found, missing = 0, None
+            for w, n in written:
+                if w in title:
+                    found += n
+                else:
+                    missing = [(w, n)] if missing is None else missing + [(w, n)]
+            if missing is not None:
                 m = made_of(d)
                 text = (m[2] if m is not None else fields_of(d).get("text") or "").lower()
-                found = sum(n for w, n in written if w in title or w in text)
+                for w, n in missing:
+                    if w in text:
+                        found += n
             if found:
-                cands[d] *= 1 + fast.RUN_BONUS * found
+                cands[d] = c * (1 + fast.RUN_BONUS * found)
     root = _root(r)
     for d in sorted(cands, key=cands.__getitem__, reverse=True):     # (stable: ties in their order)
         score = cands[d]
