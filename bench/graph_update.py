@@ -163,13 +163,30 @@ def main() -> int:
     try:
         for s in lib.stores:
             s.table.get("")
-        out = {"index": str(args.index), "pid": os.getpid(), **measure(lib, not args.no_check)}
+        out = {"index": str(args.index), "pid": os.getpid(), "reference_lines": line_shape(lib),
+               **measure(lib, not args.no_check)}
         if args.restart:
             out["restart"] = restart(lib, saved_as, not args.no_check)
         print(json.dumps(out, indent=2))
     finally:
         lib.close()
     return 0
+
+
+def line_shape(lib) -> str:
+    """How the index keeps its reference lists (its first line's shape): "columns" (one list
+    per field, written now) or "objects" (an object per entry, an index written before): the
+    first build's cost depends on it."""
+    for s in lib.stores:
+        path = Path(getattr(s, "index_dir", "")) / "references.jsonl"
+        try:
+            with open(path, encoding="utf-8") as f:
+                first = f.readline()
+        except OSError:
+            continue
+        if first:
+            return "columns" if first.partition("\t")[2].startswith("{") else "objects"
+    return ""
 
 
 def restart(lib, saved_as: Path, check: bool) -> dict:
