@@ -170,6 +170,28 @@ def test_snippets_bold_stemmed_words_in_two_windows():
     assert zh == "深度学习模型已经成为**医学****图像**分割的主要方法"
 
 
+def test_a_words_terms_are_remembered_per_analyzer_within_their_bound(monkeypatch):
+    from types import SimpleNamespace
+
+    from paperlens.core.index.whoosh.analysis import mixed_analyzer
+
+    class Upper:                   # another analyzer: its words upper case
+        def __call__(self, word, mode=""):
+            return [SimpleNamespace(text=w.upper()) for w in word.split("-")]
+
+    words = ["Segmentations", "models", "Müller", "the", "Semi-supervised"]
+    analyzers = [mixed_analyzer(), Upper()]
+    fast._WORD_TERMS.clear()
+    want = [[tuple(t.text for t in an(w, mode="query")) for w in words] for an in analyzers]
+    assert want[0] != want[1]
+    for _ in range(2):             # made, then remembered: each analyzer's own
+        assert [[fast.word_terms(an, w) for w in words] for an in analyzers] == want
+    assert len(fast._WORD_TERMS) == 2 * len(words)
+    monkeypatch.setattr(fast, "WORD_TERMS", 3)
+    fast._WORD_TERMS.clear()
+    assert [fast.word_terms(analyzers[0], w) for w in words] == want[0] and len(fast._WORD_TERMS) <= 3
+
+
 def _open_in(folder) -> list[str]:
     """What this process has mapped or open under ``folder``."""
     folder = str(folder)
@@ -271,6 +293,22 @@ def test_paper_fields_remember_only_the_values_that_repeat(library, monkeypatch)
     everything = fast.PaperFields(pf.analyzers)
     everything.sync(store.table)
     assert everything.postings == pf.postings and everything._single == pf._single
+
+
+def test_records_made_from_the_table_are_kept_for_that_table_only(library, tmp_path):
+    """SearchCache.made_records: what a search made of the rows of one table (an update or a
+    reload makes another table: its records are made again, a changed title shown changed)."""
+    lib, _ = library
+    cache = fast.SearchCache(tmp_path / "side")
+    t1, t2 = lib.stores[0].table, object.__new__(type(lib.stores[0].table))
+    made = cache.made_records(t1)
+    assert made == {}
+    made["a"] = ("row", "a.txt", "record of a")
+    assert cache.made_records(t1) is made
+    assert cache.made_records(t2) == {}          # another table (an update, a reload): made again
+    assert cache.made_records(t1) == {}
+    cache.close()
+    assert cache.made_records(t1) == {}
 
 
 def test_the_papers_record_documents_are_kept_for_one_searcher(library):

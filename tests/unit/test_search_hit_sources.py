@@ -65,6 +65,7 @@ def test_the_hits_of_record_candidates_are_those_of_their_stored_records(library
     # records of paper texts among the hits (made from their rows)
     assert any(h[7] == "record" and h[3].endswith(".txt") for hits in got.values() for h in hits)
     monkeypatch.setattr(queries, "_row_record", lambda r, pid: None)     # every record read
+    monkeypatch.setattr(fast.SearchCache, "made_records", lambda self, table: {})   # none kept
     for q in queries_:
         assert got[q], q
         assert got[q] == _hits(library, q)

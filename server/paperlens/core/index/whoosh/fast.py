@@ -555,6 +555,9 @@ class _Segment:
 SHORT_LISTS = 4096
 WORD_LISTS = 1024      # words whose lists in every segment are kept (SearchCache.passage_scores)
 STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
+# records made from the paper table kept (SearchCache.made_records: ~0.4 KB each; a title
+# query's hits are ~45 records, ~5 us each to make)
+RECORDS = 4096
 
 
 class ShortLists:
@@ -868,9 +871,12 @@ class PaperFields:
                 # refined now (its score is computed if asked for): MaxScore's bound. The
                 # papers kept are copied out (most are left out: popping those cost more)
                 rest = sum(weight * self._max_part(plist) for _, weight, plist, _ in common)
-                least = nth_largest(list(score.values()), EXACT_PAPERS)
-                kept = [rid for rid, v in score.items() if v + rest >= least]
-                if len(kept) < len(score):
+                values = list(score.values())
+                least = nth_largest(values, EXACT_PAPERS)
+                # (when the least of them can be lifted, every one is kept: no list of them)
+                kept = [rid for rid, v in score.items() if v + rest >= least] \
+                    if min(values) + rest < least else ()
+                if kept and len(kept) < len(score):
                     low = score               # what the rarer words gave every paper they found
                     score = {rid: low[rid] for rid in kept}
             for bit, weight, plist, _ in common:
@@ -1201,6 +1207,29 @@ def ascii_fold(word: str) -> str:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
+# a word's terms as an analyzer gives them (mode "query"), per analyzer: the words of the
+# hits' texts come back from query to query (a snippet's candidate words were ~2/3 of its
+# time, each analysed anew for each query). Emptied when full.
+_WORD_TERMS: dict[tuple[int, str], tuple] = {}
+WORD_TERMS = 8192
+
+
+def word_terms(analyzer, word: str) -> tuple[str, ...]:
+    key = (id(analyzer), word)
+    got = _WORD_TERMS.get(key)
+    if got is not None and got[0]() is analyzer:
+        return got[1]
+    terms = tuple(tok.text for tok in analyzer(word, mode="query"))
+    try:
+        ref = weakref.ref(analyzer)
+    except TypeError:            # (an analyzer without weak references: not kept)
+        return terms
+    if len(_WORD_TERMS) >= WORD_TERMS:
+        _WORD_TERMS.clear()
+    _WORD_TERMS[key] = (ref, terms)
+    return terms
+
+
 class Snippets:
     """Highlighted snippets for one query: the words of a passage whose analysed form is a query
     term, in bold, in at most two windows of the passage with the most of them. A regex built
@@ -1229,7 +1258,8 @@ class Snippets:
             if _CJK.search(word):
                 v = True
             else:
-                v = any(tok.text in self.terms for tok in self.analyzer(word, mode="query"))
+                terms = self.terms
+                v = any(t in terms for t in word_terms(self.analyzer, word))
             self._verdict[word] = v
         return v
 
@@ -1305,6 +1335,7 @@ class SearchCache:
         self._papers: Optional[PaperFields] = None
         self.short = ShortLists()          # short lists read lately, of all segments
         self.stored = ShortLists(STORED)   # stored documents read lately (stored_of)
+        self._made: tuple = (lambda: None, {})          # (its table, made_records)
         self._docs: tuple = (lambda: None, None)        # (its searcher, paper_docs)
         # (the segments, {(field, term) -> its lists in them}) (passage_scores: one lookup a
         # word, not one a segment: a dozen segments after a few edits)
@@ -1470,6 +1501,16 @@ class SearchCache:
 
         return stored
 
+    def made_records(self, table) -> dict:
+        """Paper id -> what its caller made of the paper's row in ``table`` (the store's
+        table: another one, after an update or a reload, gets another dict), kept for the
+        queries to come: a title query's hits are mostly records, the same as a query is typed
+        and from query to query. The caller empties it when RECORDS are kept."""
+        held = self._made
+        if held[0]() is not table:
+            held = self._made = (weakref.ref(table), {})      # one assignment
+        return held[1]
+
     def paper_docs(self, searcher) -> PaperDocs:
         """The PaperDocs of ``searcher`` (the one of the latest searcher kept: a newer commit,
         with other segments or deletions, is another searcher)."""
@@ -1496,5 +1537,6 @@ class SearchCache:
             self._papers = None
             self.short = ShortLists()
             self.stored = ShortLists(STORED)
+            self._made = (lambda: None, {})
             self._docs = (lambda: None, None)
             self._lists = ((), {})

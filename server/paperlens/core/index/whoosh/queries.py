@@ -449,6 +449,8 @@ def search(r: Reading, query: str, limit: int, per_paper: int, highlight: int,
     return ranked
 
 
+_UNMADE = object()
+
 FAST_CANDIDATES = 120      # passages re-scored with their paper's record
 FAST_PAPERS = 50           # best record matches brought in through their record document
 
@@ -492,9 +494,9 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
     tscore, tmask = papers.scores(words, FIELD_BOOSTS)
     stored: dict[int, dict] = {}
     records: dict[int, str] = {}       # record candidates -> their paper
-    # record candidates -> (row, path in the folder, text) of their records made from their
-    # rows (None: read from the index; see _row_record)
-    made: dict[int, Optional[tuple]] = {}
+    # paper -> (row, path in the folder, text) of its record made from its row (None: read
+    # from the index; see _row_record), for the store's table
+    made = r.cache.made_records(r.table)
     stored_of = r.cache.stored_of(searcher)
 
     def fields_of(d: int) -> dict:
@@ -504,12 +506,17 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         return f
 
     def made_of(d: int) -> Optional[tuple]:
+        """A record candidate's record made from its row (None: a passage, or read from the
+        index)."""
         pid = records.get(d)
         if pid is None:
             return None
-        if d in made:
-            return made[d]
-        got = made[d] = _row_record(r, pid)
+        got = made.get(pid, _UNMADE)
+        if got is _UNMADE:
+            got = _row_record(r, pid)
+            if len(made) >= fast.RECORDS:
+                made.clear()
+            made[pid] = got
         return got
 
     named = 1 + fast.META_BONUS * total
