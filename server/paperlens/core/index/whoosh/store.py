@@ -768,7 +768,9 @@ class IndexStore(SearchIndex):
         """(paper id, the SHA-1 digest of its line, the list read when called or None when its
         line is damaged): an unchanged list costs the graph's update a digest of its line, not
         the JSON decoding and the References (most of an update's time at 10k papers). The
-        digest is the same in every process (a graph saved for the next session keeps it)."""
+        digest is the same in every process (a graph saved for the next session keeps it). What
+        is called (:class:`_LazyLine`) also reads the list as the lists of its fields
+        (``columns()``), which the graph's build reads instead."""
         if self._meta().get("schema") != SCHEMA_VERSION:
             return iter(())
         decode, sha1, name = self._decode, hashlib.sha1, self.REFS
