@@ -295,6 +295,20 @@ def test_paper_fields_remember_only_the_values_that_repeat(library, monkeypatch)
     assert everything.postings == pf.postings and everything._single == pf._single
 
 
+def test_what_was_read_of_a_segment_is_let_go_with_it():
+    """The lists and stored documents read lately are kept in one LRU per store (core/lru.py),
+    keyed by segment first: a segment merged away takes its entries with it, and only them."""
+    kept = fast.short_lists(4)
+    for key in [("s1", "body", "a"), ("s2", "body", "a"), ("s1", 7), ("s3", 1)]:
+        kept.put(key, key)
+    kept.get(("s1", "body", "a"))                       # used: the last to go
+    kept.put(("s4", 2), "new")                          # one too many: the least recently used goes
+    assert list(kept) == [("s1", 7), ("s3", 1), ("s1", "body", "a"), ("s4", 2)]
+    fast.forget_segment(kept, "s1")
+    assert list(kept) == [("s3", 1), ("s4", 2)] and kept.get(("s1", 7)) is None
+    assert kept.forget(lambda key: False) == 0 and len(kept) == 2
+
+
 def test_records_made_from_the_table_are_kept_for_that_table_only(library, tmp_path):
     """SearchCache.made_records: what a search made of the rows of one table (an update or a
     reload makes another table: its records are made again, a changed title shown changed)."""

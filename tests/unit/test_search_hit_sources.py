@@ -146,7 +146,7 @@ def test_the_nth_largest_score_is_the_sorted_ones(library):
 def test_stored_documents_read_lately_are_the_index_s(library, monkeypatch):
     store = library.stores[0]
     with store.reading() as r:
-        monkeypatch.setattr(r.cache.stored, "bound", 5)
+        monkeypatch.setattr(r.cache.stored, "most", 5)
         n = r.searcher.doc_count_all()
         stored = r.cache.stored_of(r.searcher)
         for d in list(range(n)) + list(range(n - 1, -1, -3)):       # each once, then some again

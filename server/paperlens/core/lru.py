@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Generic, Hashable, Iterator, Optional, TypeVar, Union
+from typing import Callable, Generic, Hashable, Iterator, Optional, TypeVar, Union
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -71,6 +71,15 @@ class LRU(Generic[K, V]):
         with self._lock:
             self._held.clear()
             self.size = 0
+
+    def forget(self, which: Callable[[K], bool]) -> int:
+        """Let go of the entries whose key ``which`` says yes to (a cache's entries of a thing
+        that is gone); how many went."""
+        with self._lock:
+            gone = [key for key in self._held if which(key)]
+            for key in gone:
+                self.size -= self._held.pop(key)[1]
+            return len(gone)
 
     def __contains__(self, key: object) -> bool:
         with self._lock:

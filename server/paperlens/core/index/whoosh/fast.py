@@ -32,7 +32,6 @@ import struct
 import threading
 import weakref
 from array import array
-from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
@@ -44,6 +43,7 @@ from whoosh.reading import SegmentReader  # noqa: E402
 from whoosh.util.numeric import byte_to_length  # noqa: E402
 
 from paperlens.core.index.whoosh.writing import LeafMatcher, PerDocReader  # noqa: E402
+from paperlens.core.lru import LRU  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,7 @@ class _Segment:
     """What search reads once from a segment: its side file, length columns, which paper each
     document belongs to, recently read short lists."""
 
-    def __init__(self, folder: Path, leaf, short: Optional["ShortLists"] = None):
+    def __init__(self, folder: Path, leaf, short: Optional[LRU] = None):
         self.id = leaf.segment().segment_id()
         self._lock = threading.Lock()
         self.side: Optional[_Side] = None
@@ -448,7 +448,7 @@ class _Segment:
                 except OSError:
                     pass
         self._lengths: dict[str, tuple[Optional[bytes], float]] = {}
-        self._short = short if short is not None else ShortLists()
+        self._short = short if short is not None else short_lists()
         self._pids: Optional[tuple[list[str], array]] = None
         self._docs = array("i")
         self._records: Optional[tuple[dict[str, int], set[str]]] = None
@@ -459,7 +459,7 @@ class _Segment:
         side, self.side = self.side, None
         if side is None:
             return
-        self._short.forget(self.id)          # its lists read before: read again (without it)
+        forget_segment(self._short, self.id)     # its lists read before: read again (without it)
         log.warning("the search side file %s is damaged (%s); searching without it, it is written "
                     "again by the next update", self.path.name, exc)
         try:
@@ -483,7 +483,7 @@ class _Segment:
         """(document frequency, docnums, BM25 parts) of a word in this segment: all its postings,
         or its best ``TOPK`` when it is common (from the side file: a damaged one is found
         when read, or by its size before a query, ``check_side``). The lists read lately are
-        kept (``ShortLists``: reading and checking a side file's list was ~7 µs, 36 of them
+        kept (``short_lists``: reading and checking a side file's list was ~7 µs, 36 of them
         for a title of 9 words)."""
         key = (self.id, field, text)
         got = self._short.get(key)
@@ -560,39 +560,17 @@ STORED = 512           # stored documents kept (SearchCache.stored_of: a passage
 RECORDS = 4096
 
 
-class ShortLists:
+def short_lists(bound: Optional[int] = None) -> LRU:
     """What was read lately of every segment of a store, keyed by (segment id, ...): one bound
     however many segments the index has (each edit adds a small one); a segment's entries
-    are let go with it (``forget``). The short posting lists (bound SHORT_LISTS) and the
-    stored documents (STORED, see SearchCache.stored_of)."""
+    are let go with it (``forget_segment``). The short posting lists (bound SHORT_LISTS) and
+    the stored documents (STORED, see SearchCache.stored_of)."""
+    return LRU(SHORT_LISTS if bound is None else bound)
 
-    def __init__(self, bound: Optional[int] = None):
-        self.bound = SHORT_LISTS if bound is None else bound
-        self._lock = threading.Lock()
-        self._lists: "OrderedDict[tuple[str, str, str], tuple]" = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._lists)
-
-    def get(self, key):
-        with self._lock:
-            got = self._lists.get(key)
-            if got is not None:
-                self._lists.move_to_end(key)
-            return got
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._lists[key] = value
-            self._lists.move_to_end(key)
-            while len(self._lists) > self.bound:
-                self._lists.popitem(last=False)
-
-    def forget(self, segment_id: str) -> None:
-        """Let go of the lists of a segment merged away or replaced."""
-        with self._lock:
-            for key in [k for k in self._lists if k[0] == segment_id]:
-                del self._lists[key]
+def forget_segment(kept: LRU, segment_id: str) -> None:
+    """Let go of what ``kept`` holds of a segment merged away or replaced."""
+    kept.forget(lambda key: key[0] == segment_id)
 
 
 # -- querying -----------------------------------------------------------------------------------------
@@ -1333,8 +1311,8 @@ class SearchCache:
         self._lock = threading.Lock()
         self._segments: dict[str, _Segment] = {}
         self._papers: Optional[PaperFields] = None
-        self.short = ShortLists()          # short lists read lately, of all segments
-        self.stored = ShortLists(STORED)   # stored documents read lately (stored_of)
+        self.short = short_lists()           # short lists read lately, of all segments
+        self.stored = short_lists(STORED)    # stored documents read lately (stored_of)
         self._made: tuple = (lambda: None, {})          # (its table, made_records)
         self._docs: tuple = (lambda: None, None)        # (its searcher, paper_docs)
         # (the segments, {(field, term) -> its lists in them}) (passage_scores: one lookup a
@@ -1359,8 +1337,8 @@ class SearchCache:
                 gone = [k for k in self._segments if k not in live]
                 for seg_id in gone:
                     del self._segments[seg_id]       # its side file closes when unused
-                    self.short.forget(seg_id)
-                    self.stored.forget(seg_id)
+                    forget_segment(self.short, seg_id)
+                    forget_segment(self.stored, seg_id)
         return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
 
     def paper_fields(self, table, schema) -> PaperFields:
@@ -1441,7 +1419,7 @@ class SearchCache:
 
     def doc_frequency(self, searcher, field: str, text: str) -> int:
         """``searcher.doc_frequency(field, text)``: a common word's from its side file headers,
-        a word read lately from ``ShortLists`` (a term lookup in each of a dozen segments was
+        a word read lately from ``short_lists`` (a term lookup in each of a dozen segments was
         ~35 µs a word of a long query, see queries._prune)."""
         total = 0
         short = self.short
@@ -1535,8 +1513,8 @@ class SearchCache:
         with self._lock:
             self._segments = {}
             self._papers = None
-            self.short = ShortLists()
-            self.stored = ShortLists(STORED)
+            self.short = short_lists()
+            self.stored = short_lists(STORED)
             self._made = (lambda: None, {})
             self._docs = (lambda: None, None)
             self._lists = ((), {})
