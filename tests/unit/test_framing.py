@@ -68,6 +68,15 @@ CASES = {
     "a body holding the words Content-Length, skipped": (
         frame(WORDS["Content-Length"], b"Content-Length: x\r\n\r\n") + frame(B), [B],
         ["not a number of bytes", "passed over up to the next Content-Length header"]),
+    "a long skipped body holding the words Content-Length (its line cut)": (
+        frame({"jsonrpc": "2.0", "method": "m", "params": {"text": "a" * 4000 + " Content-Length: 5 " + "b" * 8000}},
+              b"Content-Type: application/vscode-jsonrpc\r\n\r\n") + frame(B) + frame(C), [B, C],
+        ["a message skipped: a header without a Content-Length", "passed over up to the next Content-Length header"]),
+    "a skipped body holding the words Content-Length, the next header Content-Type first": (
+        frame(WORDS["Content-Length"], b"Content-Type: application/vscode-jsonrpc\r\n\r\n")
+        + frame(B, b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: %d\r\n\r\n")
+        + frame(C), [B, C],
+        ["a message skipped: a header without a Content-Length", "passed over up to the next Content-Length header"]),
     "a header over 8 KB": (frame(B, b"Content-Length: %d\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\n") + frame(C), [C],
                            ["a message skipped: a header over 8 KB", "passed over"]),
     "a line with no end": (b"{" * 20000 + frame(B), [B], ["a header over 8 KB", "passed over"]),

@@ -231,12 +231,23 @@ def _read(path: Path, most: int) -> bytes:
         if st.st_size > most:
             raise OSError(0, f"larger than {most >> 20} MB")
         data = f.read(most + 1)
-        if os.utime in os.supports_fd:       # used now (remove_unused); modified when written
-            try:
-                os.utime(f.fileno(), ns=(time.time_ns(), st.st_mtime_ns))
-            except OSError:
-                pass
+        _mark_used(path, f.fileno(), st.st_mtime_ns)
         return data
+
+
+def _mark_used(path: Path, fd: int, modified_ns: int) -> None:
+    """The file's access time set to now (what remove_unused reads: a noatime mount or Windows
+    update none on a read), its modified time kept (the write's). Through the open file where
+    the system can; else by its name, not followed (where it cannot: the file is the same
+    unless replaced meanwhile, then the new one's times are set, which is harmless)."""
+    times = (time.time_ns(), modified_ns)
+    try:
+        if os.utime in os.supports_fd:
+            os.utime(fd, ns=times)
+        elif os.utime in os.supports_follow_symlinks:
+            os.utime(path, ns=times, follow_symlinks=False)
+    except OSError:         # (not the owner, a read-only folder: the kernel's own update, if any)
+        pass
 
 
 def _row(e: "LibraryEntry") -> list:

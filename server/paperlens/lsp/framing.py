@@ -22,8 +22,9 @@ A message is skipped, with a warning, when its header
 
 * has no Content-Length, one that is not a number (decimal digits: ``-5``, ``0x10``, ``1.0``
   and ``12 34`` are not), two that disagree, or is longer than :data:`HEADER_MOST`: where its
-  body ends cannot be known, so everything up to the next line holding a Content-Length header
-  is skipped (a line's last one: a JSON body has no line break inside its strings);
+  body ends cannot be known, so everything up to the next line that ends in a Content-Length
+  header with a number is skipped (a JSON body has no line break inside its strings: its text
+  naming the header is followed by more on its line);
 * says 0 (no JSON text is empty): nothing more is skipped;
 * says more than :data:`BODY_MOST`: the body is read past, not kept (a document is <= 20 MB).
 
@@ -42,6 +43,10 @@ _DIGITS_MOST = 15          # a longer number is no length (int() of 5000 digits 
 # a header line's Content-Length (not the end of a longer name: X-Content-Length is another)
 _LENGTH = re.compile(rb"(?<![-!#$%&'*+.^_`|~0-9A-Za-z])content-length[ \t]*:", re.IGNORECASE)
 _CHARSET = re.compile(rb"content-type[ \t]*:.*?;[ \t]*charset[ \t]*=[ \t]*\"?([^\";\s]*)", re.IGNORECASE)
+# where passing over ends: a line that ends in a Content-Length header with a number (a body's
+# text "Content-Length: 5 ..." inside a JSON string is followed by more on its line)
+_RESYNC = re.compile(rb"(?<![-!#$%&'*+.^_`|~0-9A-Za-z])content-length[ \t]*:[ \t]*[0-9]{1,15}[ \t]*\r?\n\Z",
+                     re.IGNORECASE)
 _CARRY = 64                # bytes of a cut line kept while looking for a Content-Length header
 
 
@@ -83,10 +88,10 @@ class Header:
         """Read one line; the frame once the header is whole, else None."""
         if self._lost:
             text, cut = self._carry + line, not line.endswith(b"\n")
-            found = _last_length(text)
-            if found is None or (cut and len(text) - found.start() <= _CARRY):    # (its line's end to come)
+            found = None if cut else _RESYNC.search(text)
+            if found is None:                    # (a cut line: its end, perhaps a header's start, kept)
                 self._passed += len(line)
-                self._carry = b"" if not cut else text[-_CARRY:] if found is None else text[found.start():]
+                self._carry = text[-_CARRY:] if cut else b""
                 return None
             passed = self._passed - len(self._carry) + found.start()
             self._lost, self._passed, self._carry = False, 0, b""

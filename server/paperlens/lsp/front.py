@@ -114,7 +114,7 @@ class _Reader:
             return None
         try:
             message = json.loads(buf[at:total])
-        except ValueError:
+        except (ValueError, RecursionError):       # (RecursionError: nested too deep to read)
             raise _Unreadable("not JSON") from None
         raw, self.buf = buf[:total], buf[total:]
         return raw, message
