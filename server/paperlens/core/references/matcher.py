@@ -334,7 +334,7 @@ class ReferenceMatcher:
                 # norm_words differs from norm_title's words only at hyphens and odd quotes
                 split = frozenset(_tokens(norm_words(text))) if "-" in text or "`" in text or \
                     not text.isascii() else joined
-                for tk in {joined, split}:        # hyphenated words: indexed joined and split
+                for tk in ((joined,) if split == joined else (joined, split)):    # hyphenated: joined and split
                     if tk:
                         self._titles.append(_Title(i, n, n.count(" ") + 1, tk, is_main))
                 if not is_main:
