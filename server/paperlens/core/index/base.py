@@ -185,7 +185,10 @@ class SearchIndex(abc.ABC):
         read when called, or None when it cannot be read) of every paper with a reference list:
         the graph's update reads only the lists that changed, and a graph saved for the next
         session keeps the digests. This default reads every list; a store that can tell equal
-        lists apart more cheaply overrides it."""
+        lists apart more cheaply overrides it. The callable may also have a ``columns()``
+        method giving the list as the lists of its fields (the Whoosh store's, see
+        ``store.reference_columns``): the graph then makes a Reference only of the entries
+        that may name a library paper."""
         return read_lazily(self.reference_lines())
 
     @abc.abstractmethod
