@@ -555,9 +555,10 @@ class _Segment:
 SHORT_LISTS = 4096
 WORD_LISTS = 1024      # words whose lists in every segment are kept (SearchCache.passage_scores)
 STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
-# records made from the paper table kept (SearchCache.made_records: ~0.4 KB each; a title
-# query's hits are ~45 records, ~5 us each to make)
-RECORDS = 4096
+# records made from the paper table kept (SearchCache.made_records: ~0.7 KB each, 1.5 MB at
+# most; a title query's hits are ~45 records, ~5 us each to make; the bench's 40 queries make
+# ~900)
+RECORDS = 2048
 
 
 def short_lists(bound: Optional[int] = None) -> LRU:
@@ -1189,7 +1190,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # hits' texts come back from query to query (a snippet's candidate words were ~2/3 of its
 # time, each analysed anew for each query). Emptied when full.
 _WORD_TERMS: dict[tuple[int, str], tuple] = {}
-WORD_TERMS = 8192
+WORD_TERMS = 2048          # (~0.35 KB each: the bench's 40 queries see ~110 words)
 
 
 def word_terms(analyzer, word: str) -> tuple[str, ...]:
