@@ -618,12 +618,12 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
             continue
         m = made_of(d)
         if m is not None:        # (as _make_hit makes it from _record_fields's fields)
-            row, rel, text = m
-            snippet = (snippets.whole(text) if len(out) < highlight else text) or text[:200]
+            row, rel, text, plain, page = m
+            if len(out) < highlight:
+                plain = " ".join((snippets.whole(text) or text[:200]).split())
             line = row.source_line or 0
-            out.append(SearchHit(paper_id=sid, key=row.key, title=row.title, path=root + rel, line_start=line,
-                                 line_end=line, page=1 if rel.lower().endswith(".pdf") else None,
-                                 section="record", score=score, snippet=" ".join(snippet.split()), text=text))
+            out.append(SearchHit(sid, row.key, row.title, root + rel, line, line, page, "record", score, plain,
+                                 text))
             if len(out) >= limit:
                 break
             continue
@@ -643,11 +643,11 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
 
 
 def _row_record(r: Reading, pid: str) -> Optional[tuple]:
-    """(row, path in the folder, text) of a paper's record document made from its paper table
-    row (a stored document is read and decompressed: ~20 us a hit, and most hits of a title or
-    topic query are records), or None when the row cannot say: a bibliography entry's record
-    ends where its abstract does, which only the index knows. The text is the hit's
-    (``_text``). See ``_record_fields``."""
+    """(row, path in the folder, text, the text as a snippet without highlights, page) of a
+    paper's record document made from its paper table row (a stored document is read and
+    decompressed: ~20 us a hit, and most hits of a title or topic query are records), or None
+    when the row cannot say: a bibliography entry's record ends where its abstract does, which
+    only the index knows. The text is the hit's (``_text``). See ``_record_fields``."""
     row = r.table.get(pid)
     if row is None or row.is_entry:
         return None
@@ -656,7 +656,9 @@ def _row_record(r: Reading, pid: str) -> Optional[tuple]:
     if not _plain_rel(rel):
         return None
     shown = r.table.get(row.alias_of) or row if row.alias_of else row      # as _text says
-    return row, rel, shown.record_text()
+    text = shown.record_text()
+    plain = " ".join(text.split()) if text else ""         # (as _make_hit writes a snippet)
+    return row, rel, text, text if plain == text else plain, 1 if rel.lower().endswith(".pdf") else None
 
 
 def _record_fields(r: Reading, pid: str) -> Optional[dict]:
@@ -666,7 +668,7 @@ def _record_fields(r: Reading, pid: str) -> Optional[dict]:
     got = _row_record(r, pid)
     if got is None:
         return None
-    row, rel, text = got
+    row, rel, text, _, _ = got
     return {"kind": "record", "paper_id": pid, "key": row.key, "path": rel, "section": "record",
             "line_start": row.source_line, "line_end": row.source_line,
             "page": 1 if rel.lower().endswith(".pdf") else None, "text": text}
