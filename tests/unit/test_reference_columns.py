@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from paperlens.core import graph
 from paperlens.core.index.whoosh.store import (_BAD, IndexStore, _LazyLine, _references, reference_columns,
                                                reference_line)
 from paperlens.core.library import Library
@@ -107,7 +108,7 @@ def _library(tmp_path: Path) -> Library:
 
 
 def _links(lib) -> set:
-    g = lib._build_graph()
+    g = graph.build(lib)        # (from scratch: an update would keep the unchanged lists' matches)
     return {(a, label, b) for a, cited in g.cited_by_label.items() for label, b in cited.items()}
 
 

@@ -376,6 +376,10 @@ class _Matching:
             doi, arxiv = dois[i], arxivs[i]
             got_hits = hits[i]
             if not (doi or arxiv):
+                if got_hits is not True and known.get(titles[i]) is not got_hits:
+                    # the matcher forgot them since (a clear in any call of it, a DOI's entry's
+                    # too): it keys its answers by the hits' identity, so they are looked up again
+                    got_hits = True
                 if got_hits is True:
                     got_hits = hits_of(titles[i])
                     if len(known) < size:
