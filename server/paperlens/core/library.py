@@ -512,6 +512,8 @@ class Library:
             hits.note = "; ".join(n for n in (f"the library cannot be searched: {away}", hits.note) if n)
             if self.on_remote_unavailable is not None:
                 self.on_remote_unavailable()
+        if not any(s.table.text_of() for s in self.stores):
+            return hits      # (no paper text is merged into an entry: the hits stand as they are)
         for h in hits:       # passages of a merged paper text belong to its bibliography entry
             row = self.row(h.paper_id)
             if row is not None and row.alias_of:
