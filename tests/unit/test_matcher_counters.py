@@ -50,3 +50,97 @@ def test_counting_finds_every_title_mostly_held_long_titles_too(monkeypatch):
         assert got == every_title(m, held & m._title_words)
         found_long = found_long or bool(longs & set(got))
     assert m._lanes is not None and found_long
+
+    # a title field's candidates: all of them, in no order, when there are 25 at most (else the
+    # 25 first, in order), long titles holding 2**COUNTER_BITS of the words but not their need left out
+    m = ReferenceMatcher(lib)
+    m._before_other = 0
+    if m._lanes is None:
+        m._lanes = m._make_lanes()
+    queries += [frozenset(common[:n]) | {"rare"} for n in range(16, 23)]
+    taken = cut = 0
+    for held in queries:
+        got, ordered = m._field_candidates(held & m._title_words)
+        every = every_title(m, held & m._title_words)
+        if ordered:
+            assert got == every
+            cut += len(every) == m.candidates
+        else:
+            assert set(got) == set(every) and len(every) <= m.candidates
+            taken += 1
+    assert taken and cut
+
+    # few candidates, and long titles of which the field holds 2**COUNTER_BITS words or more
+    # (their counters' top bits set) but not their need
+    lib = [LibraryEntry(f"long{n}", " ".join(common[:n])) for n in (22, 23, 30, 40)]
+    lib += [LibraryEntry(f"f{i}", f"{common[i % 40]} {common[(i + 7) % 40]} odd{i} even{i}") for i in range(400)]
+    m = ReferenceMatcher(lib)
+    m._before_other = 0
+    if m._lanes is None:
+        m._lanes = m._make_lanes()
+    for n in range(16, 41):
+        held = frozenset(common[:n])
+        got, ordered = m._field_candidates(held)
+        assert not ordered and set(got) == set(every_title(m, held))
+    assert sorted(m.entries[m._titles[k].paper].id for k in m._field_candidates(frozenset(common[:18]))[0]) == ["long22", "long23"]
+
+
+def test_title_fields_counted_in_no_order_have_the_hits_of_the_ordered_candidates(monkeypatch):
+    """A title field with 25 candidates at most takes them counted, in no order (its hits are put
+    in order after): the hits are those of its candidates found the usual way (most covered
+    first, the 25 first), for fields with more candidates than that too, long titles among them
+    (needing more words than a counter counts), subtitles and library titles that are only the
+    start of a field."""
+    rng = random.Random(5)
+    common = [f"word{i}" for i in range(30)]
+    rare = [f"rare{i}" for i in range(400)]
+
+    def title() -> str:
+        words = rng.sample(common, rng.randint(1, 9)) + rng.sample(rare, rng.randint(0, 2))
+        rng.shuffle(words)
+        if len(words) > 4 and rng.random() < 0.3:        # a subtitle
+            return " ".join(words[:3]).capitalize() + ": " + " ".join(words[3:])
+        return " ".join(words).capitalize()
+
+    # (first: the 25 candidates of a field are the most covered, the first titles among equals)
+    lib = [LibraryEntry(f"long{n}", " ".join(common[:n]), surnames=["Long"]) for n in (22, 25, 30)]
+    lib += [LibraryEntry(f"t{i}", title(), surnames=[rng.choice(["Smith", "Lee", "Ng"])]) for i in range(1200)]
+    # near twins (hits of the same field, in order of the share of their words held): a word
+    # more, a word in the plural
+    lib += [LibraryEntry(f"more{i}", e.title + " " + rng.choice(common)) for i, e in enumerate(lib[:600:4])]
+    lib += [LibraryEntry(f"plural{i}", e.title + "s") for i, e in enumerate(lib[1:600:4])]
+    fields = [e.title for e in lib[::3]]
+    fields += [e.title + " " + " ".join(rng.sample(common, 3)) for e in lib[::7]]     # a title, then more
+    fields += [" ".join(rng.sample(common, rng.randint(2, 24))) for _ in range(300)]
+    fields += [e.title.replace(" ", "-", 1) + " Smith" for e in lib[::11]]           # hyphens, a surname
+
+    def hits(unordered: bool) -> tuple[list, int]:
+        m = ReferenceMatcher(lib)
+        monkeypatch.setattr(matcher_module, "LANE_RATIO", 10 ** 9)     # always counted
+        m._before_other = 0
+        if m._lanes is None:
+            m._lanes = m._make_lanes()
+        seen = [0]
+        if unordered:
+            counted = m._field_candidates
+
+            def field_candidates(held):
+                got = counted(held)
+                seen[0] += not got[1]
+                return got
+            m._field_candidates = field_candidates
+        else:
+            m._field_candidates = lambda held: (m._candidates_of(held), True)
+        got = [m.field_hits(f) for f in fields]
+        monkeypatch.undo()
+        return got, seen[0]
+
+    ordered, _ = hits(False)
+    unordered, taken = hits(True)
+    assert unordered == ordered
+    assert taken > 100 and sum(len(h) > 1 for h in ordered) > 50 and any(h for h in ordered)
+    # some fields have more than 25 candidates (some cut off), and long titles are among the hits
+    m = ReferenceMatcher(lib)
+    assert any(len(m._candidates_of(frozenset(f.lower().split()) & m._title_words)) == 25 for f in fields)
+    longs = {k for k, t in enumerate(m._titles) if m.entries[t.paper].id.startswith("long")}
+    assert any(longs & {k for k, *_ in h} for h in ordered)

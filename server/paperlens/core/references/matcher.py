@@ -14,7 +14,7 @@ import re
 from sys import intern
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, combinations
+from itertools import accumulate, chain, combinations, compress
 from typing import Iterable, Optional
 
 from paperlens.core.identity import PaperKeys, norm_arxiv, norm_title, norm_words
@@ -368,6 +368,7 @@ class ReferenceMatcher:
         self._n_titles = n_titles = len(self._titles)
         self._index = list(range(n_titles))
         self._lanes: Optional[tuple] = None   # (bit sets, lane words, rare words' titles, counters)
+        self._lanes_unsure = 0                # (the titles whose top bits are set at 2**COUNTER_BITS words)
         # The pairs are made now when most of the library's own titles (a sample), read as
         # entries, would use them (the reference lists' entries will likely use them too), the
         # lanes once PAIRS_AFTER entries would have used them; else the other way round.
@@ -516,6 +517,7 @@ class ReferenceMatcher:
         starts = [full - n if n <= full else 0 for n in self._needs]
         counters = tuple(_bit_set([k for k, v in enumerate(starts) if v >> bit & 1], self._n_titles)
                          for bit in range(COUNTER_BITS)) + (0,)
+        self._lanes_unsure = _bit_set([p for p, k in enumerate(self._index) if self._needs[k] > full], self._n_titles)
         return lanes, frozenset(lanes), rare, counters
 
     def _make_pairs(self) -> tuple:
@@ -814,7 +816,8 @@ class ReferenceMatcher:
         if not norm:
             return ()
         words = norm.split() + split.split() if split else norm.split()
-        cands = self._candidates_of(self._title_words.intersection(words))
+        held = self._title_words.intersection(words)
+        cands, ordered = self._field_candidates(held)
         if not cands:
             return ()
         q = _Query("", norm, "", "", frozenset(words))
@@ -855,59 +858,96 @@ class ReferenceMatcher:
         if not kept:
             return ()
         # (one call of each comparison for them all, when there are a few)
-        scores = self._scores(q, [k for k, _, _ in kept]) if len(kept) > 2 else \
-            [self._score(q, t) for _, t, _ in kept]
+        # the scores that may count (``low`` or more; one call of each comparison for them all,
+        # when there are a few), by the candidate's place in ``kept``
+        if len(kept) > 2:
+            over = sorted(self._scores(q, [k for k, _, _ in kept]).items())
+        else:
+            over = [(i, got) for i, (_, t, _) in enumerate(kept) if (got := self._score(q, t))[0] >= low]
         hits = []
-        for (k, t, reach), got in zip(kept, scores):
+        short = self.short_threshold
+        for i, (score, kind) in over:
+            k, t, reach = kept[i]
+            author = self._author(t.paper, q)
             # a title that needs a surname to count with a score under ``short_threshold``
-            picky = t.main or t.words < self.min_partial_words
-            if picky and reach + 1e-9 < self.short_threshold:
-                author = self._author(t.paper, q)
-                if author <= 0:
-                    continue
-                score, kind = got
-            else:
-                score, kind = got
-                if score < low:
-                    continue            # whatever the authors (most candidates: no author looked up)
-                author = self._author(t.paper, q)
-            if score >= (self.short_threshold if picky and author <= 0 else low):
-                hits.append((k, score, kind, author))
+            if (t.main or t.words < self.min_partial_words) and author <= 0 and (
+                    reach + 1e-9 < short or score < short):
+                continue
+            hits.append((k, score, kind, author))
+        if not ordered and len(hits) > 1:
+            # in the candidates' order (see _find_candidates): the most covered first
+            tokens, sizes = self._title_tokens, self._title_sizes
+            hits.sort(key=lambda h: (-len(tokens[h[0]] & held) / sizes[h[0]], h[0]))
         return tuple(hits)
 
-    def _scores(self, q: _Query, ks: list[int]) -> list[tuple[float, str]]:
-        """:meth:`_score` of a title field alone (``q``) with each of the titles ``ks``, each
-        comparison made for all of them by one call (``token_sort_ratio`` is ``ratio`` of the
-        words sorted: a library title's are sorted once)."""
+    def _field_candidates(self, held: frozenset) -> tuple[Iterable[int], bool]:
+        """The candidates of a title field holding the words ``held`` (:meth:`_candidates_of`)
+        and whether they are in order: a field with :attr:`candidates` candidates at most, counted
+        (:meth:`_counted`), has them all, in no order (its hits are put in order, see
+        :meth:`_field_hits`): the share of each title's words held, the order of the
+        candidates and the cut after :attr:`candidates` of them, are not needed for the many
+        titles a length rules out."""
+        got = self._cands_memo.get(tuple(sorted(held)))
+        if got is not None:
+            return got, True
+        toks = held & self._fan_words
+        if not toks or self._lanes is None or self._pairs_cheaper(held, toks):
+            return self._candidates_of(held), True
+        lanes, lane_words, rare, counters = self._lanes
+        common = held & lane_words
+        top = _add_bit_sets(counters, [lanes[w] for w in common]) if common else 0
+        more: set[int] = set()
+        for w in held.difference(lane_words):
+            ks = rare.get(w)
+            if ks is not None:
+                more.update(ks)
+        tokens, needs = self._title_tokens, self._needs
+        found = set(map(self._index.__getitem__, _bits_of(top))) if top else set()
+        if len(found) + len(more) > self.candidates:
+            # some may be cut off: the first, in order (what _candidates_of gives, remembered)
+            found |= more
+            sizes = self._title_sizes
+            scored = sorted((-n / sizes[k], k) for k in found if (n := len(tokens[k] & held)) >= needs[k])
+            if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
+                self._cands_memo.clear()
+            got = self._cands_memo[tuple(sorted(held))] = tuple(k for _, k in scored[:self.candidates])
+            return got, True
+        if top & self._lanes_unsure:
+            # titles needing more words than a counter counts: their top bits set at 2**COUNTER_BITS
+            found = {k for k in found if needs[k] <= 1 << COUNTER_BITS or len(tokens[k] & held) >= needs[k]}
+        found.update(k for k in more.difference(found) if len(tokens[k] & held) >= needs[k])
+        return found, False
+
+    def _scores(self, q: _Query, ks: list[int]) -> dict[int, tuple[float, str]]:
+        """:meth:`_score` of a title field alone (``q``) with each of the titles ``ks`` whose
+        score may count (``_low`` or more), by their place in ``ks``: each comparison made for
+        all of them by one call (``token_sort_ratio`` is ``ratio`` of the words sorted: a
+        library title's are sorted once)."""
         ratio, extract, low, strict = self._fuzz.ratio, self._process.extract, self._low, self.strict
         norm = q.title
         get = self._forms_memo.get
-        forms = [get(k) or self._forms(k) for k in ks]
-        best = [0.0] * len(ks)
-        for _, score, i in extract(norm, [f[0] for f in forms], scorer=ratio, score_cutoff=low, limit=None):
-            best[i] = score
+        norms, sorts, squashed, starts = zip(*[get(k) or self._forms(k) for k in ks])
         # (the few scores over the cutoff given, not one per title)
-        for _, score, i in extract(" ".join(sorted(norm.split())), [f[1] for f in forms], scorer=ratio,
+        best = {i: score for _, score, i in extract(norm, norms, scorer=ratio, score_cutoff=low, limit=None)}
+        for _, score, i in extract(" ".join(sorted(norm.split())), sorts, scorer=ratio,
                                    score_cutoff=low, limit=None):
-            if score > best[i]:
+            if score > best.get(i, 0.0):
                 best[i] = score
         runs = q.runs()          # the field without spaces (none when too long)
-        squashed = [f[2] for f in forms]
         threshold = self.threshold
         if len(runs) == 1:
             for _, score, i in extract(runs[0], squashed, scorer=ratio, score_cutoff=threshold, limit=None):
-                if best[i] < strict and score > best[i]:
+                had = best.get(i, 0.0)
+                if had < strict and score > had:
                     best[i] = score
-        out = [(b, "title") for b in best]
+        out = {i: (b, "title") for i, b in best.items()}
         short = self.short_threshold
         words: Optional[list[str]] = None
         heads: list[int] = []
-        for i, b in enumerate(best):
-            if b >= threshold:
+        for i in compress(range(len(starts)), starts):     # the titles that may be the start of the field
+            if best.get(i, 0.0) >= threshold:
                 continue
-            _, _, sq, n_words = forms[i]
-            if not n_words:
-                continue
+            sq, n_words = squashed[i], starts[i]
             # the library title may be cut short (bad metadata): is it the start of the field?
             if words is None:
                 words = norm.split()
