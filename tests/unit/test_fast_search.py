@@ -367,3 +367,57 @@ def test_a_papers_score_and_mask_in_one_call_are_those_of_get(library, query, mo
         assert any(m for _, m in (score.pair(mask, pid) for pid in pids))
         if query != "model":      # papers of the common words only, scored when asked for: some
             assert any(pid not in dict(score) and mask.get(pid, 0) for pid in pids)
+
+
+def test_a_changed_title_shows_in_its_record_hit_after_an_update(library):
+    """The records made from the paper table are kept for the queries to come
+    (SearchCache.made_records): after an update the record hit of a changed paper is made from
+    its new row (its text and snippet say the new title), not kept from the table before."""
+    lib, folder = library
+    p = folder / "p05.txt"
+    text = p.read_text(encoding="utf-8")
+    title = text.split("\n", 1)[0]
+
+    def record_of(query: str):
+        return [h for h in lib.search(query, limit=50, per_paper=10) if h.path == str(p) and h.section == "record"]
+
+    p.write_text(text.replace(title, "Quorum Lattices of Zyxwv Sensors", 1), encoding="utf-8")
+    lib.update_paths([str(p)])
+    (hit,) = record_of("Quorum Lattices Zyxwv")
+    assert "Quorum Lattices of Zyxwv Sensors" in hit.text and "Revisited" not in hit.text
+    p.write_text(text.replace(title, "Quorum Lattices of Zyxwv Sensors Revisited", 1), encoding="utf-8")
+    lib.update_paths([str(p)])
+    (hit,) = record_of("Quorum Lattices Zyxwv")
+    assert "Sensors Revisited" in hit.text and "**Zyxwv** Sensors Revisited" in hit.snippet
+
+
+def test_a_search_reads_its_papers_word_masks_as_its_scores_were_made(tmp_path):
+    """PaperFields.scores gives the masks of the papers found lazily (PaperMasks: read from the
+    word lists when asked for). An update synced meanwhile (another search's thread, or the
+    warm-up after an update) must not change them under a search in flight: its lists are
+    changed on copies, and a found paper's mask still says both words its score counted."""
+    import dataclasses
+
+    from paperlens.core.index.table import PaperTable
+    from paperlens.core.index.whoosh import queries
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"p{i}.txt").write_text(f"Zebra Quokka Study {i}\nAl Writer{i}\nAbstract\nzebra words.\n\n"
+                                          f"1. A\ntext {i}.\n", encoding="utf-8")
+    lib = Library([folder], str(tmp_path / "ix"), workers=1)
+    lib.update()
+    try:
+        with lib.stores[0].reading() as r:
+            pf = r.cache.paper_fields(r.table, r.schema)
+            scores, masks = pf.scores(fast.query_words(r.schema, ["zebra", "quokka"]), queries.FIELD_BOOSTS)
+            pid = next(iter(scores))
+            # a newer table, where the paper's title lost "quokka"
+            pf.sync(PaperTable([dataclasses.replace(row, title=row.title.replace("Quokka", "Walrus"))
+                                if row.id == pid else row for row in r.table.rows]))
+            assert masks[pid] == 0b11
+            _, now = pf.scores(fast.query_words(r.schema, ["zebra", "quokka"]), queries.FIELD_BOOSTS)
+            assert now.get(pid, 0) != 0b11          # (the newer table's)
+    finally:
+        lib.close()

@@ -559,6 +559,7 @@ STORED = 512           # stored documents kept (SearchCache.stored_of: a passage
 # most; a title query's hits are ~45 records, ~5 us each to make; the bench's 40 queries make
 # ~900)
 RECORDS = 2048
+RECORD_TEXT_MOST = 2048     # a record with a longer text (a text file's first line is its title) is not kept
 
 
 def short_lists(bound: Optional[int] = None) -> LRU:
@@ -691,6 +692,7 @@ class PaperFields:
         self._maxes: dict[int, tuple[dict, float]] = {}    # id(list) -> (list, its largest part)
         self.postings: dict[tuple[str, str], dict[str, float]] = {}
         self._table = lambda: None       # weak: an old table (and its word index) must be freed
+        self._fresh: Optional[set] = None     # the lists copied in this sync (_own)
 
     @staticmethod
     def _values(r, entry=None) -> tuple[str, ...]:
@@ -730,6 +732,7 @@ class PaperFields:
                 key = (field, t)
                 d = self.postings.get(key)
                 if d is not None:
+                    d = self._own(key, d)
                     d.pop(rid, None)
                     if not d:
                         del self.postings[key]
@@ -752,7 +755,7 @@ class PaperFields:
             key = (field, t)
             d = postings.get(key)
             if d is not None:
-                d[rid] = part
+                self._own(key, d)[rid] = part
                 continue
             got = single.get(key)
             if got is None or got[0] == rid:
@@ -760,6 +763,18 @@ class PaperFields:
             else:
                 del single[key]
                 postings[key] = {got[0]: got[1], rid: part}
+                if self._fresh is not None:
+                    self._fresh.add(key)
+
+    def _own(self, key, d: dict) -> dict:
+        """The list of ``key`` to change in this sync: a copy the first time (a search's
+        masks and lazy scores read the lists ``scores`` gave it after the lock: never changed)."""
+        fresh = self._fresh
+        if fresh is None or key in fresh:
+            return d
+        d = self.postings[key] = dict(d)
+        fresh.add(key)
+        return d
 
     def plist(self, field: str, text: str) -> Optional[dict[str, float]]:
         """Paper id -> BM25 part of a word in a field (None: in no paper)."""
@@ -795,11 +810,15 @@ class PaperFields:
                         self._add(rid, field, toks)
                     del cur
             else:
-                for rid in gone + changed:
-                    self._drop(rid, fields, memo)
-                for rid in changed:
-                    for i, field in fields:
-                        self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
+                self._fresh = set()
+                try:
+                    for rid in gone + changed:
+                        self._drop(rid, fields, memo)
+                    for rid in changed:
+                        for i, field in fields:
+                            self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
+                finally:
+                    self._fresh = None
             self._sig = sigs
             self._maxes = {}
             self.text_of = text_of

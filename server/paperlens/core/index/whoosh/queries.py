@@ -514,9 +514,10 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         got = made.get(pid, _UNMADE)
         if got is _UNMADE:
             got = _row_record(r, pid)
-            if len(made) >= fast.RECORDS:
-                made.clear()
-            made[pid] = got
+            if got is None or len(got[2]) <= fast.RECORD_TEXT_MOST:     # (a first line may be long)
+                if len(made) >= fast.RECORDS:
+                    made.clear()
+                made[pid] = got
         return got
 
     named = 1 + fast.META_BONUS * total
