@@ -41,16 +41,18 @@ def test_a_record_made_from_the_row_is_the_stored_record(library):
             if d is None:
                 continue
             stored = r.searcher.stored_fields(d)
-            mine = queries._record_fields(r, row.id)
+            mine = queries._row_record(r, row.id)
             if row.source_kind in ("bib", "csl", "table"):
                 assert mine is None          # only the index knows where its abstract ends
                 assert stored["line_end"] > stored["line_start"]
                 continue
             made += 1
-            for name in ("kind", "paper_id", "path", "section", "line_start", "line_end", "page"):
-                assert mine[name] == stored.get(name), name
-            assert queries._path(r, mine["path"]) == queries._path(r, stored["path"])
-            assert mine["text"] == queries._text(r, stored)
+            got_row, rel, text, plain, page = mine
+            assert stored["kind"] == "record" and stored["section"] == "record"
+            assert (got_row.id, got_row.source_line, got_row.source_line, page) == \
+                (stored["paper_id"], stored["line_start"], stored["line_end"], stored.get("page"))
+            assert queries._path(r, rel) == queries._path(r, stored["path"])
+            assert text == queries._text(r, stored) and plain == " ".join(text.split())
         assert made == 24
 
 

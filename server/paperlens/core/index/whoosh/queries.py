@@ -618,7 +618,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         if seen[sid] > per_paper:
             continue
         m = made_of(d)
-        if m is not None:        # (as _make_hit makes it from _record_fields's fields)
+        if m is not None:        # (as _make_hit makes it from a record's stored fields)
             row, rel, text, plain, page = m
             if len(out) < highlight:
                 plain = " ".join((snippets.whole(text) or text[:200]).split())
@@ -648,7 +648,8 @@ def _row_record(r: Reading, pid: str) -> Optional[tuple]:
     paper's record document made from its paper table row (a stored document is read and
     decompressed: ~20 us a hit, and most hits of a title or topic query are records), or None
     when the row cannot say: a bibliography entry's record ends where its abstract does, which
-    only the index knows. The text is the hit's (``_text``). See ``_record_fields``."""
+    only the index knows. The text is the hit's (``_text``); the rest is what store.add_docs
+    stored for the record (test_search_hit_sources compares them)."""
     row = r.table.get(pid)
     if row is None or row.is_entry:
         return None
@@ -660,19 +661,6 @@ def _row_record(r: Reading, pid: str) -> Optional[tuple]:
     text = shown.record_text()
     plain = " ".join(text.split()) if text else ""         # (as _make_hit writes a snippet)
     return row, rel, text, text if plain == text else plain, 1 if rel.lower().endswith(".pdf") else None
-
-
-def _record_fields(r: Reading, pid: str) -> Optional[dict]:
-    """The stored fields of a paper's record document as store.add_docs wrote them, made from
-    its paper table row (``_row_record``), or None when the row cannot say. The key is the
-    table's (the index's may be provisional)."""
-    got = _row_record(r, pid)
-    if got is None:
-        return None
-    row, rel, text, _, _ = got
-    return {"kind": "record", "paper_id": pid, "key": row.key, "path": rel, "section": "record",
-            "line_start": row.source_line, "line_end": row.source_line,
-            "page": 1 if rel.lower().endswith(".pdf") else None, "text": text}
 
 
 def _text(r: Reading, fields) -> str:
