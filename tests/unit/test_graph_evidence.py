@@ -14,7 +14,8 @@ from test_graph_update import CONSENSUS_BIB
 
 BIB = CONSENSUS_BIB
 
-CITING = """Consensus in Practice
+# a paper text up to its references' heading (test_reference_columns lists other entries under it)
+CITING_HEAD = """Consensus in Practice
 Jo Writer
 Abstract
 We compare consensus protocols.
@@ -22,21 +23,28 @@ We compare consensus protocols.
 """ + "\n".join(f"Body line {i} about replicated logs, leaders, terms and votes." for i in range(60)) + """
 
 References
-[1] L. Lamport. Paxos made simple. ACM SIGACT News, 32(4):18-25, 2001.
+"""
+
+CITING = CITING_HEAD + """[1] L. Lamport. Paxos made simple. ACM SIGACT News, 32(4):18-25, 2001.
 [2] R. Other. Paxos made simple. Some Workshop, 2001.
 [3] D. Ongaro and J. Ousterhout. In search of an understandable consensus algorithm. In USENIX ATC, 2014.
 [4] A. Nobody. An unrelated study of something else entirely. 2010.
 """
 
 
-def _library(tmp_path):
+def library_of(tmp_path, bib: str, citing: str) -> Library:
+    """A library of ``refs.bib`` and the paper text ``citing.txt``, indexed."""
     folder = tmp_path / "lib"
     folder.mkdir()
-    (folder / "refs.bib").write_text(BIB, encoding="utf-8")
-    (folder / "citing.txt").write_text(CITING, encoding="utf-8")
+    (folder / "refs.bib").write_text(bib, encoding="utf-8")
+    (folder / "citing.txt").write_text(citing, encoding="utf-8")
     lib = Library([folder], index_path=str(tmp_path / "ix"))
     lib.update()
     return lib
+
+
+def _library(tmp_path):
+    return library_of(tmp_path, BIB, CITING)
 
 
 def _links(lib):

@@ -14,7 +14,8 @@ from paperlens.core.index.whoosh.store import (_BAD, IndexStore, _LazyLine, _ref
 from paperlens.core.library import Library
 from paperlens.core.models import Reference
 
-from test_graph_update import CONSENSUS_BIB
+from test_graph_evidence import CITING_HEAD, library_of
+from test_graph_update import BIB
 
 REFS = [
     Reference("1", title="Attention Is All You Need", year="2017", authors="A. Vaswani, N. Shazeer.",
@@ -72,25 +73,7 @@ def test_a_malformed_line_is_not_read(value):
     assert reference_columns(value) is _BAD and _references(value) is _BAD
 
 
-BIB = CONSENSUS_BIB + """
-@article{chang2006bigtable,
-  title = {Bigtable: A Distributed Storage System for Structured Data},
-  author = {Chang, Fay and Dean, Jeffrey},
-  year = {2006},
-  doi = {10.1145/1365815.1365816},
-  journal = {OSDI}
-}
-"""
-
-CITING = """Consensus in Practice
-Jo Writer
-Abstract
-We compare consensus protocols.
-
-""" + "\n".join(f"Body line {i} about replicated logs, leaders, terms and votes." for i in range(60)) + """
-
-References
-[1] L. Lamport. Paxos made simple. ACM SIGACT News, 32(4):18-25, 2001.
+CITING = CITING_HEAD + """[1] L. Lamport. Paxos made simple. ACM SIGACT News, 32(4):18-25, 2001.
 [2] A. Nobody. An unrelated study of something else entirely. 2010.
 [3] D. Ongaro and J. Ousterhout. In search of an understandable consensus algorithm. In USENIX ATC, 2014.
 [4] F. Chang. A storage system. OSDI, 2006. doi:10.1145/1365815.1365816
@@ -98,13 +81,7 @@ References
 
 
 def _library(tmp_path: Path) -> Library:
-    folder = tmp_path / "lib"
-    folder.mkdir()
-    (folder / "refs.bib").write_text(BIB, encoding="utf-8")
-    (folder / "citing.txt").write_text(CITING, encoding="utf-8")
-    lib = Library([folder], index_path=str(tmp_path / "ix"))
-    lib.update()
-    return lib
+    return library_of(tmp_path, BIB, CITING)
 
 
 def _links(lib) -> set:
