@@ -22,7 +22,7 @@ from sys import intern
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from paperlens.core.identity import norm_title, norm_words
-from paperlens.core.models import Reference
+from paperlens.core.models import Reference, references_of_columns
 
 if TYPE_CHECKING:
     from paperlens.core.library import Library
@@ -355,7 +355,7 @@ class _Matching:
         labels, titles, dois, arxivs, years, authors, afters, yearses = columns
         n = len(titles)
         if None in authors:         # entries kept without their evidence (an older index)
-            return self.matches(store, pid, _references_of(columns))
+            return self.matches(store, pid, references_of_columns(columns))
         matcher = self.built
         if matcher is None:
             matcher = self.built = self.library.matcher(self.entries)
@@ -365,7 +365,6 @@ class _Matching:
         # hits or is not known yet, or it has a DOI or arXiv id
         known = matcher.field_memo
         hits = list(map(known.get, titles, repeat(True, n)))
-        size = len(known)
         if dois.count("") == n and arxivs.count("") == n:
             look = compress(range(n), hits)
         else:
@@ -382,11 +381,6 @@ class _Matching:
                     got_hits = True
                 if got_hits is True:
                     got_hits = hits_of(titles[i])
-                    if len(known) < size:
-                        # the matcher forgot the hits it had (and what it keyed by them): the
-                        # hits looked up first are looked up again
-                        hits = list(map(known.get, titles, repeat(True, n)))
-                    size = len(known)
                     if not got_hits:
                         continue      # no library title comes close
             if decided is None:
@@ -408,13 +402,6 @@ class _Matching:
             if m is not None and m[0]:
                 out += (intern(labels[i]), m[0])
         return tuple(out)
-
-
-def _references_of(columns: tuple) -> list[Reference]:
-    """The References of a list read as the lists of its fields (label, title, doi, arxiv,
-    year, authors, after, years)."""
-    return [Reference(label, "", 0, title, doi, arxiv, year, None, authors, after, years)
-            for label, title, doi, arxiv, year, authors, after, years in zip(*columns)]
 
 
 def _entry_key(e: "LibraryEntry") -> tuple:

@@ -149,6 +149,13 @@ class Reference:
         raise TypeError(f"not a reference: {type(value).__name__}")
 
 
+def references_of_columns(columns: tuple) -> list[Reference]:
+    """The References of a reference list kept as the lists of its fields (label, title, doi,
+    arxiv, year, authors, after, years: the index's columns, without the entries' text)."""
+    return [Reference(label, "", 0, title, doi, arxiv, year, None, authors, after, years)
+            for label, title, doi, arxiv, year, authors, after, years in zip(*columns)]
+
+
 def author_surname(name: str) -> str:
     """Surname of a BibTeX-style name: ``Last, First`` or ``First von Last``."""
     name = " ".join(name.replace("{", "").replace("}", "").split())

@@ -50,7 +50,7 @@ from paperlens.core.index.table import PaperTable, Row, copy_bytes, record_text
 from paperlens.core.index.version import SCHEMA_VERSION
 from paperlens.core.index.workers import Aborted, Parsers, WorkersFailed
 from paperlens.core.keys import base_key, unique_key
-from paperlens.core.models import Paper, Passage, Reference
+from paperlens.core.models import Paper, Passage, Reference, references_of_columns
 from paperlens.core.parse import ParseError, ParseResult, parse_file
 
 log = logging.getLogger(__name__)
@@ -222,12 +222,6 @@ def reference_columns(value):
                 return _BAD
         out.append(column)
     return tuple(out)
-
-
-def references_of_columns(columns: tuple) -> list[Reference]:
-    """The References of :func:`reference_columns`' lists (the fields the index keeps)."""
-    return [Reference(label, "", 0, title, doi, arxiv, year, None, authors, after, years)
-            for label, title, doi, arxiv, year, authors, after, years in zip(*columns)]
 
 
 def _references(value):
