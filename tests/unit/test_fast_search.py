@@ -83,6 +83,35 @@ def test_a_words_document_frequency_is_whooshs(library):
             assert r.cache.doc_frequency(r.searcher, "body", t) == r.searcher.doc_frequency("body", t), t
 
 
+def test_a_words_postings_read_at_once_are_whooshs(library):
+    """fast.term_postings (one look-up, the postings read at once) gives what Whoosh's
+    reader and matcher give, word by word, in a segment with deletions and without; a word
+    of no segment, a field the schema does not have, the same."""
+    lib, folder = library
+    store = lib.stores[0]
+    (folder / "target.txt").write_text("Tubular Things\nAda Writer\nAbstract\nModel data.\n", encoding="utf-8")
+    lib.update_paths([str(folder / "target.txt")])          # a second segment, deletions in the first
+    with store.reading() as r:
+        leaves = fast._leaves(r.searcher.reader())
+        assert len(leaves) == 2 and leaves[0][0].has_deletions()
+        seen = 0
+        for leaf, _ in leaves:
+            for field in ("abstract", "body", "title", "paper_id", "kind"):
+                words = [t.decode() if isinstance(t, bytes) else t for t, _ in leaf.iter_field(field)]
+                for w in words + ["nowhere"]:
+                    df = leaf.doc_frequency(field, w)
+                    want = (df, *fast.raw_postings(leaf, field, w)) if df else (0, [], [])
+                    got = fast.term_postings(leaf, field, w)
+                    assert (got[0], list(got[1]), list(got[2])) == (want[0], list(want[1]), list(want[2])), \
+                        (field, w)
+                    seen += bool(df)
+            with pytest.raises(Exception) as theirs:
+                leaf.doc_frequency("nofield", "model")
+            with pytest.raises(type(theirs.value)):
+                fast.term_postings(leaf, "nofield", "model")
+        assert seen > 100
+
+
 def test_a_query_words_analysis_is_remembered_within_its_bound(monkeypatch):
     from paperlens.core.index.whoosh.schema import make_schema
 

@@ -39,10 +39,12 @@ from paperlens.core.index.whoosh import require
 
 require()
 
-from whoosh.reading import SegmentReader  # noqa: E402
+from whoosh.filedb.structfile import BufferFile  # noqa: E402
+from whoosh.matching.wrappers import FilterMatcher  # noqa: E402
+from whoosh.reading import SegmentReader, TermNotFound  # noqa: E402
 from whoosh.util.numeric import byte_to_length  # noqa: E402
 
-from paperlens.core.index.whoosh.writing import LeafMatcher, PerDocReader  # noqa: E402
+from paperlens.core.index.whoosh.writing import Codec, LeafMatcher, PerDocReader  # noqa: E402
 from paperlens.core.lru import LRU  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ def raw_postings(leaf, field: str, text: str) -> tuple[list, list]:
         m = _leaf_matcher(leaf.postings(field, text))
     except Exception:            # TermNotFound
         return [], []
+    return _all_postings(m)
+
+
+def _all_postings(m) -> tuple[list, list]:
     if isinstance(m, LeafMatcher):     # a segment written by paperlens's codec (writing.py)
         return m.all_postings()
     ids: list = []                     # inlined postings, another codec: the generic way
@@ -89,6 +95,40 @@ def raw_postings(leaf, field: str, text: str) -> tuple[list, list]:
         weights.append(m.weight())
         m.next()
     return ids, weights
+
+
+def term_postings(leaf, field: str, text: str) -> tuple[int, list, list]:
+    """``(leaf.doc_frequency(field, text), *raw_postings(leaf, field, text))`` (no postings
+    when the frequency is 0), with one look-up of the word (those made three) and its
+    postings read from the segment file at once: Whoosh's matcher reads a block's header a
+    few bytes at a time (``pickle.load`` on the file, ~30 reads: ~40 us a word, most of what
+    a title query's first search read). The same matcher decodes them, in memory."""
+    terms = getattr(leaf, "_terms", None)
+    codec = getattr(terms, "_codec", None)
+    if not isinstance(codec, Codec) or leaf.is_closed or field not in leaf.schema:
+        df = leaf.doc_frequency(field, text)
+        return (df, *raw_postings(leaf, field, text)) if df else (0, [], [])
+    fobj = leaf.schema[field]
+    btext = fobj.to_bytes(text)
+    try:
+        info = terms.term_info(field, btext)
+    except (TermNotFound, KeyError):
+        return 0, [], []
+    df = info.doc_frequency()
+    if not df:
+        return 0, [], []
+    if info.is_inlined():             # (the postings are in the term's entry: nothing to read)
+        m = codec.postings_reader(terms._postfile, info, fobj.format, term=(field, btext))
+    else:
+        offset, length = info.extent()
+        if isinstance(length, tuple):       # (as Whoosh's W3TermInfo.from_bytes reads it)
+            length = length[0]
+        data = terms._postfile.get(offset, length)
+        m = LeafMatcher(BufferFile(data), 0, length, fobj.format, term=(field, btext))
+    deleted = leaf.deleted_docs_set
+    if deleted:               # as leaf.postings gives them (the filter skips deleted postings first)
+        m = _leaf_matcher(FilterMatcher(m, deleted, exclude=True))
+    return (df, *_all_postings(m))
 
 
 def field_lengths(leaf, field: str) -> Optional[bytes]:
@@ -500,11 +540,10 @@ class _Segment:
                 return got
             except (OSError, ValueError) as exc:     # read the postings instead
                 self._drop_side(exc)
-        df = leaf.doc_frequency(field, text)
+        df, ids, weights = term_postings(leaf, field, text)
         if not df:
             got = (0, (), ())
         else:
-            ids, weights = raw_postings(leaf, field, text)
             lengths, avg = self.lengths(leaf, field)
             parts = term_parts(ids, weights, lengths, avg)
             if len(ids) > TOPK:            # a large segment without its side file (yet)
