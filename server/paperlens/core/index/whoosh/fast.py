@@ -1267,11 +1267,25 @@ def word_terms(analyzer, word: str) -> tuple[str, ...]:
     return terms
 
 
+# the characters other than ASCII letters that a regex ignoring case matches with one
+# (İ ı ſ K: i, s, k; checked over every code point), and the query terms Snippets finds
+# without a regex of their own: ASCII, lower case, a word's character first
+_CASE_SPECIAL = re.compile("[\u0130\u0131\u017f\u212a]")
+_PLAIN_TERM = re.compile(r"[0-9a-z_][0-9a-z_.\-]*\Z")
+_WORD_REST = re.compile(r"\w*")
+
+
 class Snippets:
     """Highlighted snippets for one query: the words of a passage whose analysed form is a query
     term, in bold, in at most two windows of the passage with the most of them. A regex built
     from the query terms finds the candidates in C; each distinct candidate word is analysed
-    once (Whoosh's highlighter analyses every word of every passage)."""
+    once (Whoosh's highlighter analyses every word of every passage).
+
+    Compiling that regex was ~0.2 ms of a title query's first search (Python's regex
+    compiler; a repeat finds it in ``re``'s cache). Terms of ASCII letters, digits and "_"
+    (nearly every query) need none: a candidate is a word whose first letter is a term's
+    (a small pattern, kept by ``re``) and that starts with a term, the same words in a text
+    without the four characters (_CASE_SPECIAL) that match an ASCII letter ignoring case."""
 
     def __init__(self, terms, analyzer, maxchars: int = 220, surround: int = 60):
         self.terms = frozenset(terms)
@@ -1286,8 +1300,22 @@ class Snippets:
         if words:
             first = "".join(sorted({re.escape(t[0]) for t in words}))
             alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
-        self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+        self._pattern = "|".join(alts) if alts else None
+        self._compiled = None
+        self._plain = None
+        if words and not cjk and all(_PLAIN_TERM.match(t) for t in words):
+            letters = sorted({t[0] for t in words} | {t[0].upper() for t in words})
+            # (the words' starts; all the terms; those that may reach past a word, longest first)
+            self._plain = (re.compile(r"\b[" + "".join(letters) + r"]\w*"), tuple(words),
+                           tuple(t for t in words if "." in t or "-" in t))
         self._verdict: dict[str, bool] = {}
+
+    @property
+    def _re(self):
+        """The regex of the query terms (compiled when first needed)."""
+        if self._compiled is None and self._pattern is not None:
+            self._compiled = re.compile(self._pattern, re.IGNORECASE)
+        return self._compiled
 
     def _is_term(self, word: str) -> bool:
         v = self._verdict.get(word)
@@ -1301,12 +1329,50 @@ class Snippets:
         return v
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
+        plain = self._plain
+        if plain is not None and not _CASE_SPECIAL.search(text):
+            return self._plain_spans(text, plain)
         if self._re is None:
             return []
         return [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
 
+    def _plain_spans(self, text: str, plain) -> list[tuple[int, int]]:
+        """``_spans`` without the regex of the terms (see the class): its matches are the words
+        (\\w+) starting with a term ignoring case, a term with "." or "-" (the longest first)
+        and the word characters after it; the text in lower case (of the same length without
+        İ) says which term starts at a word's place."""
+        candidates, starts, long = plain
+        low = text.lower()
+        is_term = self._is_term
+        out = []
+        end = 0              # where the last match ended: the next one starts after it
+        for m in candidates.finditer(text):
+            s = m.start()
+            if s < end or not low.startswith(starts, s):
+                continue
+            e = m.end()
+            for t in long:
+                if low.startswith(t, s):
+                    e = _WORD_REST.match(text, s + len(t)).end()
+                    break
+            end = e
+            if is_term(text[s:e].lower()):
+                out.append((s, e))
+        return out
+
     def whole(self, text: str) -> str:
         """All of a short text (a paper's record) with its query words in bold ("" if none)."""
+        if self._plain is not None and not _CASE_SPECIAL.search(text):
+            spans = self._spans(text)
+            if not spans:
+                return ""
+            out, pos = [], 0
+            for s, e in spans:
+                out.append(text[pos:s])
+                out.append("**" + text[s:e] + "**")
+                pos = e
+            out.append(text[pos:])
+            return "".join(out)
         if self._re is None:
             return ""
         found = False
