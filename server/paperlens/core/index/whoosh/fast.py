@@ -1628,6 +1628,8 @@ class SearchCache:
         self.paper_fields(table, schema)
         for seg, leaf, _ in self.segments(searcher, forget=True):
             seg.records(leaf)
+            if leaf.has_deletions():
+                leaf.deleted_docs_set          # what term_postings filters a word's postings with
             if leaf.doc_count_all():
                 leaf.stored_fields(0)          # loads the stored-fields column's offsets
             for field in PASSAGE_FIELDS:
