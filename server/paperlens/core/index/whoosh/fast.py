@@ -1304,10 +1304,13 @@ class Snippets:
         self._compiled = None
         self._plain = None
         if words and not cjk and all(_PLAIN_TERM.match(t) for t in words):
-            letters = sorted({t[0] for t in words} | {t[0].upper() for t in words})
-            # (the words' starts; all the terms; those that may reach past a word, longest first)
-            self._plain = (re.compile(r"\b[" + "".join(letters) + r"]\w*"), tuple(words),
-                           tuple(t for t in words if "." in t or "-" in t))
+            # the words that may start with a term: their first letter is a term's, and their
+            # second too when every term has a second word character (fewer words to look at)
+            start = r"\b[" + "".join(sorted({t[0] for t in words} | {t[0].upper() for t in words})) + "]"
+            if all(len(t) > 1 and t[1] not in ".-" for t in words):
+                start += "[" + "".join(sorted({t[1] for t in words} | {t[1].upper() for t in words})) + "]"
+            # (those words; all the terms; those that may reach past a word, longest first)
+            self._plain = (re.compile(start + r"\w*"), tuple(words), tuple(t for t in words if "." in t or "-" in t))
         self._verdict: dict[str, bool] = {}
 
     @property
