@@ -199,13 +199,14 @@ def test_snippets_bold_stemmed_words_in_two_windows():
     assert zh == "深度学习模型已经成为**医学****图像**分割的主要方法"
 
 
-def test_snippets_without_the_terms_regex_bold_what_it_bolds():
+def test_snippets_without_the_terms_regex_bold_what_it_bolds(monkeypatch):
     """Plain terms (ASCII, lower case) are found without compiling a regex of them
     (Snippets._plain): the same spans, snippets and records in bold as the regex gives, on
     texts mixing cases, hyphens, dots, accents and the letters that match ASCII ones
     ignoring case (İ ı ſ K)."""
     from paperlens.core.index.whoosh.analysis import mixed_analyzer
 
+    monkeypatch.setattr(Snippets, "PLAIN_CHARS", 0)      # short term sets too
     an = mixed_analyzer()
     rnd = random.Random(5)
     pieces = ["semi", "Semi-Supervised", "supervised", "ski", "KIDS", "diffusion", "Diffus", "3.5", "3", "x_y",
@@ -228,6 +229,10 @@ def test_snippets_without_the_terms_regex_bold_what_it_bolds():
             assert ours(text) == theirs(text), (terms, text)
     assert plain == len(term_sets)
     assert Snippets({"diffus"}, an).whole("A Diffusion model") == "A **Diffusion** model"
+    monkeypatch.setattr(Snippets, "PLAIN_CHARS", 60)
+    assert Snippets({"diffus", "model"}, an)._plain is None           # compiled: short
+    assert Snippets({"diffus", "model", "semi", "supervis", "learn", "medic", "imag", "segment", "registr",
+                     "represent", "understand", "human", "action"}, an)._plain is not None
 
 
 def test_a_words_terms_are_remembered_per_analyzer_within_their_bound(monkeypatch):

@@ -1282,10 +1282,15 @@ class Snippets:
     once (Whoosh's highlighter analyses every word of every passage).
 
     Compiling that regex was ~0.2 ms of a title query's first search (Python's regex
-    compiler; a repeat finds it in ``re``'s cache). Terms of ASCII letters, digits and "_"
-    (nearly every query) need none: a candidate is a word whose first letter is a term's
+    compiler; a repeat finds it in ``re``'s cache). Many terms (PLAIN_CHARS) of ASCII letters,
+    digits, "_", "." and "-" need none: a candidate is a word whose first letter is a term's
     (a small pattern, kept by ``re``) and that starts with a term, the same words in a text
     without the four characters (_CASE_SPECIAL) that match an ASCII letter ignoring case."""
+
+    # terms of this many characters at least go without their regex: a shorter one compiles
+    # in less than its texts take longer without it (~3 us a record, ~4 a passage; compiling
+    # a title query's ~100 characters of terms took ~200 us, a topic query's ~35 ~60 us)
+    PLAIN_CHARS = 60
 
     def __init__(self, terms, analyzer, maxchars: int = 220, surround: int = 60):
         self.terms = frozenset(terms)
@@ -1303,14 +1308,15 @@ class Snippets:
         self._pattern = "|".join(alts) if alts else None
         self._compiled = None
         self._plain = None
-        if words and not cjk and all(_PLAIN_TERM.match(t) for t in words):
+        if words and not cjk and sum(map(len, words)) >= self.PLAIN_CHARS and all(_PLAIN_TERM.match(t) for t in words):
             # the words that may start with a term: their first letter is a term's, and their
             # second too when every term has a second word character (fewer words to look at)
             start = r"\b[" + "".join(sorted({t[0] for t in words} | {t[0].upper() for t in words})) + "]"
             if all(len(t) > 1 and t[1] not in ".-" for t in words):
                 start += "[" + "".join(sorted({t[1] for t in words} | {t[1].upper() for t in words})) + "]"
             # (those words; all the terms; those that may reach past a word, longest first)
-            self._plain = (re.compile(start + r"\w*"), tuple(words), tuple(t for t in words if "." in t or "-" in t))
+            self._plain = (re.compile(start + r"\w*"), tuple(words), tuple(t for t in words if "." in t or "-" in t),
+                           len(words[0]))
         self._verdict: dict[str, bool] = {}
 
     @property
@@ -1342,20 +1348,23 @@ class Snippets:
     def _plain_spans(self, text: str, plain) -> list[tuple[int, int]]:
         """``_spans`` without the regex of the terms (see the class): its matches are the words
         (\\w+) starting with a term ignoring case, a term with "." or "-" (the longest first)
-        and the word characters after it; the text in lower case (of the same length without
-        İ) says which term starts at a word's place."""
-        candidates, starts, long = plain
-        low = text.lower()
+        and the word characters after it; the text at a word's place in lower case (of the
+        same length without İ; a Σ's form depends on what follows it, it is no ASCII letter
+        either way) says which term starts there."""
+        candidates, starts, long, most = plain
         is_term = self._is_term
         out = []
         end = 0              # where the last match ended: the next one starts after it
         for m in candidates.finditer(text):
             s = m.start()
-            if s < end or not low.startswith(starts, s):
+            if s < end:
+                continue
+            head = text[s:s + most].lower()
+            if not head.startswith(starts):
                 continue
             e = m.end()
             for t in long:
-                if low.startswith(t, s):
+                if head.startswith(t):
                     e = _WORD_REST.match(text, s + len(t)).end()
                     break
             end = e
