@@ -199,42 +199,6 @@ def test_snippets_bold_stemmed_words_in_two_windows():
     assert zh == "深度学习模型已经成为**医学****图像**分割的主要方法"
 
 
-def test_snippets_without_the_terms_regex_bold_what_it_bolds(monkeypatch):
-    """Plain terms (ASCII, lower case) are found without compiling a regex of them
-    (Snippets._plain): the same spans, snippets and records in bold as the regex gives, on
-    texts mixing cases, hyphens, dots, accents and the letters that match ASCII ones
-    ignoring case (İ ı ſ K)."""
-    from paperlens.core.index.whoosh.analysis import mixed_analyzer
-
-    monkeypatch.setattr(Snippets, "PLAIN_CHARS", 0)      # short term sets too
-    an = mixed_analyzer()
-    rnd = random.Random(5)
-    pieces = ["semi", "Semi-Supervised", "supervised", "ski", "KIDS", "diffusion", "Diffus", "3.5", "3", "x_y",
-              "a-b", "e.g.", "model", "Models", "ſki", "\u212aids", "İs", "ıs", "Müller", "studies", "-", ".", " ",
-              ", ", "Σσ", "ﬁne", "深度"]
-    term_sets = [{t.text for t in an(q, mode="query")} for q in
-                 ("semi-supervised diffusion models", "kids ski study", "3.5 x_y e.g.", "a-b model")]
-    term_sets += [{"a-b", "b", "a", "3.5", "3", "s-k", "ski", "kid"}, {"semi-supervis", "semi", "supervis", "i-", "is", "e.g"}]
-    common = [p for p in pieces if not any(c in p for c in "\u0130\u0131\u017f\u212a")]
-    plain = 0
-    for terms in term_sets:
-        ours, theirs = Snippets(terms, an), Snippets(terms, an)
-        theirs._plain = None                    # the regex of the terms
-        plain += ours._plain is not None
-        for _ in range(400):
-            pool = pieces if rnd.random() < 0.3 else common      # (most texts have none of İ ı ſ K)
-            text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 40)))
-            assert ours._spans(text) == theirs._spans(text), (terms, text)
-            assert ours.whole(text) == theirs.whole(text), (terms, text)
-            assert ours(text) == theirs(text), (terms, text)
-    assert plain == len(term_sets)
-    assert Snippets({"diffus"}, an).whole("A Diffusion model") == "A **Diffusion** model"
-    monkeypatch.setattr(Snippets, "PLAIN_CHARS", 60)
-    assert Snippets({"diffus", "model"}, an)._plain is None           # compiled: short
-    assert Snippets({"diffus", "model", "semi", "supervis", "learn", "medic", "imag", "segment", "registr",
-                     "represent", "understand", "human", "action"}, an)._plain is not None
-
-
 def test_a_words_terms_are_remembered_per_analyzer_within_their_bound(monkeypatch):
     from types import SimpleNamespace
 

@@ -1267,30 +1267,11 @@ def word_terms(analyzer, word: str) -> tuple[str, ...]:
     return terms
 
 
-# the characters other than ASCII letters that a regex ignoring case matches with one
-# (İ ı ſ K: i, s, k; checked over every code point), and the query terms Snippets finds
-# without a regex of their own: ASCII, lower case, a word's character first
-_CASE_SPECIAL = re.compile("[\u0130\u0131\u017f\u212a]")
-_PLAIN_TERM = re.compile(r"[0-9a-z_][0-9a-z_.\-]*\Z")
-_WORD_REST = re.compile(r"\w*")
-
-
 class Snippets:
     """Highlighted snippets for one query: the words of a passage whose analysed form is a query
     term, in bold, in at most two windows of the passage with the most of them. A regex built
     from the query terms finds the candidates in C; each distinct candidate word is analysed
-    once (Whoosh's highlighter analyses every word of every passage).
-
-    Compiling that regex was ~0.2 ms of a title query's first search (Python's regex
-    compiler; a repeat finds it in ``re``'s cache). Many terms (PLAIN_CHARS) of ASCII letters,
-    digits, "_", "." and "-" need none: a candidate is a word whose first letter is a term's
-    (a small pattern, kept by ``re``) and that starts with a term, the same words in a text
-    without the four characters (_CASE_SPECIAL) that match an ASCII letter ignoring case."""
-
-    # terms of this many characters at least go without their regex: a shorter one compiles
-    # in less than its texts take longer without it (~3 us a record, ~4 a passage; compiling
-    # a title query's ~100 characters of terms took ~200 us, a topic query's ~35 ~60 us)
-    PLAIN_CHARS = 60
+    once (Whoosh's highlighter analyses every word of every passage)."""
 
     def __init__(self, terms, analyzer, maxchars: int = 220, surround: int = 60):
         self.terms = frozenset(terms)
@@ -1305,26 +1286,8 @@ class Snippets:
         if words:
             first = "".join(sorted({re.escape(t[0]) for t in words}))
             alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
-        self._pattern = "|".join(alts) if alts else None
-        self._compiled = None
-        self._plain = None
-        if words and not cjk and sum(map(len, words)) >= self.PLAIN_CHARS and all(_PLAIN_TERM.match(t) for t in words):
-            # the words that may start with a term: their first letter is a term's, and their
-            # second too when every term has a second word character (fewer words to look at)
-            start = r"\b[" + "".join(sorted({t[0] for t in words} | {t[0].upper() for t in words})) + "]"
-            if all(len(t) > 1 and t[1] not in ".-" for t in words):
-                start += "[" + "".join(sorted({t[1] for t in words} | {t[1].upper() for t in words})) + "]"
-            # (those words; all the terms; those that may reach past a word, longest first)
-            self._plain = (re.compile(start + r"\w*"), tuple(words), tuple(t for t in words if "." in t or "-" in t),
-                           len(words[0]))
+        self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
         self._verdict: dict[str, bool] = {}
-
-    @property
-    def _re(self):
-        """The regex of the query terms (compiled when first needed)."""
-        if self._compiled is None and self._pattern is not None:
-            self._compiled = re.compile(self._pattern, re.IGNORECASE)
-        return self._compiled
 
     def _is_term(self, word: str) -> bool:
         v = self._verdict.get(word)
@@ -1338,53 +1301,12 @@ class Snippets:
         return v
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
-        plain = self._plain
-        if plain is not None and not _CASE_SPECIAL.search(text):
-            return self._plain_spans(text, plain)
         if self._re is None:
             return []
         return [m.span() for m in self._re.finditer(text) if self._is_term(m.group().lower())]
 
-    def _plain_spans(self, text: str, plain) -> list[tuple[int, int]]:
-        """``_spans`` without the regex of the terms (see the class): its matches are the words
-        (\\w+) starting with a term ignoring case, a term with "." or "-" (the longest first)
-        and the word characters after it; the text at a word's place in lower case (of the
-        same length without İ; a Σ's form depends on what follows it, it is no ASCII letter
-        either way) says which term starts there."""
-        candidates, starts, long, most = plain
-        is_term = self._is_term
-        out = []
-        end = 0              # where the last match ended: the next one starts after it
-        for m in candidates.finditer(text):
-            s = m.start()
-            if s < end:
-                continue
-            head = text[s:s + most].lower()
-            if not head.startswith(starts):
-                continue
-            e = m.end()
-            for t in long:
-                if head.startswith(t):
-                    e = _WORD_REST.match(text, s + len(t)).end()
-                    break
-            end = e
-            if is_term(text[s:e].lower()):
-                out.append((s, e))
-        return out
-
     def whole(self, text: str) -> str:
         """All of a short text (a paper's record) with its query words in bold ("" if none)."""
-        if self._plain is not None and not _CASE_SPECIAL.search(text):
-            spans = self._spans(text)
-            if not spans:
-                return ""
-            out, pos = [], 0
-            for s, e in spans:
-                out.append(text[pos:s])
-                out.append("**" + text[s:e] + "**")
-                pos = e
-            out.append(text[pos:])
-            return "".join(out)
         if self._re is None:
             return ""
         found = False
