@@ -725,6 +725,11 @@ class PaperFields:
         self.text_of: dict[str, str] = {}
         self._sig: dict[str, tuple] = {}                          # paper id -> its values
         self._avg: dict[str, float] = {}
+        # each field's total length (its words in all papers) and, in a length-normalised
+        # field (title, venue), each paper's: an incremental sync gives every paper the parts
+        # a fresh build would, with the new average length (_repart)
+        self._total: dict[str, int] = {}
+        self._lens: dict[str, dict[str, int]] = {}
         self._parts: dict[float, float] = {}      # one float object for each BM25 part value
         # a word of one paper (most keys, many surnames): (paper id, part), not a dict of one
         self._single: dict[tuple[str, str], tuple[str, float]] = {}
@@ -767,7 +772,12 @@ class PaperFields:
         if sig is None:
             return
         for i, field in fields:
-            for t in set(self._analyse(field, sig[i], memo)):
+            toks = self._analyse(field, sig[i], memo)
+            self._total[field] = self._total.get(field, 0) - len(toks)
+            lens = self._lens.get(field)
+            if lens is not None:
+                lens.pop(rid, None)
+            for t in set(toks):
                 key = (field, t)
                 d = self.postings.get(key)
                 if d is not None:
@@ -784,6 +794,8 @@ class PaperFields:
         avg = self._avg.get(field) or 1.0
         b = PAPER_B.get(field, B)
         norm = K1 * (1 - b + b * len(toks) / avg)
+        if b:
+            self._lens.setdefault(field, {})[rid] = len(toks)
         counts: dict[str, int] = {}
         for t in toks:
             counts[t] = counts.get(t, 0) + 1
@@ -839,29 +851,83 @@ class PaperFields:
             gone = [rid for rid in self._sig if rid not in sigs]
             fields = [(i, f) for i, f in enumerate(PAPER_FIELDS) if f in self.analyzers]
             memo: dict = {}                 # years and venues repeat: each analysed once
-            if not self._sig or len(changed) + len(gone) > max(50, len(sigs) // 4):
+            if not self._sig or len(changed) + len(gone) > max(50, len(sigs) // 4) \
+                    or not self._incremental(sigs, changed, gone, fields, memo):
                 # the first time, or much changed: all afresh, average lengths included
                 self.postings, self._avg, self._parts, self._single = {}, {}, {}, {}
+                self._total, self._lens = {}, {}
                 for i, field in fields:
                     cur = {rid: self._analyse(field, sig[i], memo) for rid, sig in sigs.items()}
-                    self._avg[field] = (sum(len(t) for t in cur.values()) / len(cur)) if cur else 1.0
+                    self._total[field] = sum(len(t) for t in cur.values())
+                    self._avg[field] = (self._total[field] / len(cur)) if cur else 1.0
                     for rid, toks in cur.items():
                         self._add(rid, field, toks)
                     del cur
-            else:
-                self._fresh = set()
-                try:
-                    for rid in gone + changed:
-                        self._drop(rid, fields, memo)
-                    for rid in changed:
-                        for i, field in fields:
-                            self._add(rid, field, self._analyse(field, sigs[rid][i], memo))
-                finally:
-                    self._fresh = None
             self._sig = sigs
             self._maxes = {}
             self.text_of = text_of
             self._table = weakref.ref(table)
+
+    def _incremental(self, sigs: dict, changed: list, gone: list, fields, memo: dict) -> bool:
+        """Drop the papers gone and changed, and add the changed ones again. A length-normalised
+        field whose average length changed has every other paper's parts made again with the
+        new average (``_repart``), as a fresh build makes them. False: do a fresh build."""
+        self._fresh = set()
+        try:
+            for rid in gone + changed:
+                self._drop(rid, fields, memo)
+            toks = {rid: [self._analyse(field, sigs[rid][i], memo) for i, field in fields]
+                    for rid in changed}
+            parts: Optional[dict] = None
+            for j, (_, field) in enumerate(fields):
+                total = self._total[field] = self._total.get(field, 0) + sum(len(t[j]) for t in toks.values())
+                avg = (total / len(sigs)) if sigs else 1.0
+                old, self._avg[field] = self._avg.get(field) or 1.0, avg
+                if PAPER_B.get(field, B) and (avg or 1.0) != old:
+                    if parts is None:
+                        parts = self._parts = {}      # the old parts' values are not kept
+                    if not self._repart(field, old, avg or 1.0):
+                        return False
+            for rid, ts in toks.items():
+                for j, (_, field) in enumerate(fields):
+                    self._add(rid, field, ts[j])
+            return True
+        finally:
+            self._fresh = None
+
+    def _repart(self, field: str, old: float, avg: float) -> bool:
+        """Make the parts of every paper in ``field`` (computed with the average length
+        ``old``) again with ``avg``: a part's term frequency is found from it and the paper's
+        length, each (part, length) once. The lists are new (a search in flight keeps its own).
+        False: a part that is not what its length and ``old`` give (do a fresh build)."""
+        b = PAPER_B.get(field, B)
+        lens = self._lens.get(field, {})
+        one = self._parts.setdefault
+
+        class Remap(dict):
+            def __missing__(remap, pn: tuple[float, int]) -> float:
+                part, n = pn
+                norm = K1 * (1 - b + b * n / old)
+                tf = round(part * norm / (K1 + 1 - part))
+                if tf < 1 or tf * (K1 + 1) / (tf + norm) != part:
+                    raise ValueError(part)
+                norm = K1 * (1 - b + b * n / avg)
+                got = tf * (K1 + 1) / (tf + norm)
+                got = remap[pn] = one(got, got)
+                return got
+
+        remap = Remap()
+        try:
+            postings, single = self.postings, self._single
+            for key in [k for k in postings if k[0] == field]:
+                postings[key] = {rid: remap[part, lens[rid]] for rid, part in postings[key].items()}
+                self._fresh.add(key)
+            for key in [k for k in single if k[0] == field]:
+                rid, part = single[key]
+                single[key] = (rid, remap[part, lens[rid]])
+        except (KeyError, ValueError):
+            return False
+        return True
 
     def scores(self, words, boosts) -> tuple["PaperScores", "PaperScores"]:
         """BM25 of the query words over the papers' records, and which words each record has.
