@@ -443,5 +443,18 @@ async def test_a_session_the_front_configured_keeps_the_editors_settings(build, 
         assert ls.session.library is opened
         assert ls.session.folders() == [str(f.folder)]
         assert not any(m.get("method") == "workspace/configuration" for m in ls.out.messages)
+        # a later change is the editor's to say: asked for (its notification may carry none)
+        send(ls, {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": None}})
+
+        async def asked() -> dict:
+            while True:
+                for m in ls.out.messages:
+                    if m.get("method") == "workspace/configuration":
+                        return m
+                await asyncio.sleep(0.01)
+
+        request = await asyncio.wait_for(asked(), HANG_GUARD)
+        send(ls, {"jsonrpc": "2.0", "id": request["id"], "result": [
+            {"paperFolders": [str(f.folder)], "indexPath": str(f.folder.parent / "index")}]})
     finally:
         ls.session.shutdown()

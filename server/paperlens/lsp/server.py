@@ -183,7 +183,7 @@ def create_server(session: Optional[Session] = None, configured: bool = False) -
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PaperlensServer, params: types.DidChangeConfigurationParams) -> None:
         data = params.settings
-        if _client_supports_configuration(ls) and not configured:    # (the front has its answer)
+        if _client_supports_configuration(ls):     # (a change: the front's answer is the start's)
             try:
                 result = await _editor_settings(ls)
                 data = result[0] if result else data
