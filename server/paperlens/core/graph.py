@@ -361,28 +361,27 @@ class _Matching:
             matcher = self.built = self.library.matcher(self.entries)
         self.lists += 1
         match, hits_of, decide = matcher.match_reference, matcher.field_hits, matcher.match_field
-        # each title's hits (True: not known yet); an entry is looked at when its title has
-        # hits or is not known yet, or it has a DOI or arXiv id
+        # an entry is looked at when its title has hits or is not known yet (True), or it has
+        # a DOI or arXiv id
         known = matcher.field_memo
-        hits = list(map(known.get, titles, repeat(True, n)))
+        seen = map(known.get, titles, repeat(True, n))
         if dois.count("") == n and arxivs.count("") == n:
-            look = compress(range(n), hits)
+            look = compress(range(n), seen)
         else:
-            look = [i for i in range(n) if hits[i] or dois[i] or arxivs[i]]
+            look = [i for i, h in enumerate(seen) if h or dois[i] or arxivs[i]]
         out: list[str] = []
         decided = self.decided
         for i in look:
             doi, arxiv = dois[i], arxivs[i]
-            got_hits = hits[i]
+            got_hits = None
             if not (doi or arxiv):
-                if got_hits is not True and known.get(titles[i]) is not got_hits:
-                    # the matcher forgot them since (a clear in any call of it, a DOI's entry's
-                    # too): it keys its answers by the hits' identity, so they are looked up again
-                    got_hits = True
-                if got_hits is True:
+                # (looked up now, not kept from above: any call of the matcher may clear its memo,
+                # and it keys its answers by the hits' identity)
+                got_hits = known.get(titles[i])
+                if got_hits is None:
                     got_hits = hits_of(titles[i])
-                    if not got_hits:
-                        continue      # no library title comes close
+                if not got_hits:
+                    continue      # no library title comes close
             if decided is None:
                 ref = Reference(labels[i], "", 0, titles[i], doi, arxiv, years[i], None, authors[i],
                                 afters[i], yearses[i])
