@@ -463,9 +463,13 @@ class ReferenceMatcher:
         key = tuple(sorted(held))
         got = self._cands_memo.get(key)
         if got is None:
-            if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
-                self._cands_memo.clear()
-            got = self._cands_memo[key] = self._find_candidates(held)
+            got = self._remember_candidates(key, self._find_candidates(held))
+        return got
+
+    def _remember_candidates(self, key: tuple, got: tuple[int, ...]) -> tuple[int, ...]:
+        if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
+            self._cands_memo.clear()
+        self._cands_memo[key] = got
         return got
 
     def _find_candidates(self, held: frozenset) -> tuple[int, ...]:
@@ -482,12 +486,17 @@ class ReferenceMatcher:
             # the other way is made (by _paired or _counted) once enough entries would have used it
             self._before_other -= 1
             paired = not paired
-        if paired:
-            scored = self._paired(held, toks)
-        else:
-            tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
-            scored = [(-n / sizes[k], k) for k in self._counted(held)
-                      if (n := len(tokens[k] & held)) >= needs[k]]
+        return self._first(self._paired(held, toks) if paired else self._covered(self._counted(held), held))
+
+    def _covered(self, titles: Iterable[int], held: frozenset) -> list[tuple[float, int]]:
+        """``(-share of its words held, title)`` of those of ``titles`` of which ``held`` holds
+        ``_need`` words."""
+        tokens, needs, sizes = self._title_tokens, self._needs, self._title_sizes
+        return [(-n / sizes[k], k) for k in titles if (n := len(tokens[k] & held)) >= needs[k]]
+
+    def _first(self, scored: list[tuple[float, int]]) -> tuple[int, ...]:
+        """The titles of ``scored`` (``(-share, title)``), most covered first, at most
+        ``candidates``."""
         if len(scored) > 1:
             scored.sort()
         return tuple(k for _, k in scored[:self.candidates])
@@ -588,18 +597,24 @@ class ReferenceMatcher:
         need one of them too): all those it holds ``_need`` words of, and others."""
         if self._lanes is None:
             self._lanes = self._make_lanes()
+        top, found = self._counted_parts(held)
+        if top:     # (one int object per title, not one per entry)
+            found.update(map(self._index.__getitem__, _bits_of(top)))
+        return found
+
+    def _counted_parts(self, held: frozenset) -> tuple[int, set[int]]:
+        """:meth:`_counted`'s two parts (its lanes made): the top bits of the counters after
+        the common words held are added (bit ``k``: title ``k`` holds enough of them), and the
+        titles of the rare words held."""
         lanes, lane_words, rare, counters = self._lanes
-        found: set[int] = set()
         common = held & lane_words
-        if common:
-            top = _add_bit_sets(counters, [lanes[w] for w in common])
-            if top:     # (one int object per title, not one per entry)
-                found.update(map(self._index.__getitem__, _bits_of(top)))
+        top = _add_bit_sets(counters, [lanes[w] for w in common]) if common else 0
+        more: set[int] = set()
         for w in held.difference(lane_words):
             ks = rare.get(w)
             if ks is not None:
-                found.update(ks)
-        return found
+                more.update(ks)
+        return top, more
 
     def _score(self, q: _Query, t: _Title) -> tuple[float, str]:
         """The best similarity of a library title with the entry, and how it was found:
@@ -857,7 +872,6 @@ class ReferenceMatcher:
             kept.append((k, t, reach))
         if not kept:
             return ()
-        # (one call of each comparison for them all, when there are a few)
         # the scores that may count (``low`` or more; one call of each comparison for them all,
         # when there are a few), by the candidate's place in ``kept``
         if len(kept) > 2:
@@ -887,31 +901,19 @@ class ReferenceMatcher:
         :meth:`_field_hits`): the share of each title's words held, the order of the
         candidates and the cut after :attr:`candidates` of them, are not needed for the many
         titles a length rules out."""
-        got = self._cands_memo.get(tuple(sorted(held)))
+        key = tuple(sorted(held))
+        got = self._cands_memo.get(key)
         if got is not None:
             return got, True
         toks = held & self._fan_words
         if not toks or self._lanes is None or self._pairs_cheaper(held, toks):
             return self._candidates_of(held), True
-        lanes, lane_words, rare, counters = self._lanes
-        common = held & lane_words
-        top = _add_bit_sets(counters, [lanes[w] for w in common]) if common else 0
-        more: set[int] = set()
-        for w in held.difference(lane_words):
-            ks = rare.get(w)
-            if ks is not None:
-                more.update(ks)
+        top, more = self._counted_parts(held)
         tokens, needs = self._title_tokens, self._needs
         found = set(map(self._index.__getitem__, _bits_of(top))) if top else set()
         if len(found) + len(more) > self.candidates:
             # some may be cut off: the first, in order (what _candidates_of gives, remembered)
-            found |= more
-            sizes = self._title_sizes
-            scored = sorted((-n / sizes[k], k) for k in found if (n := len(tokens[k] & held)) >= needs[k])
-            if len(self._cands_memo) > CANDIDATES_MEMO_MAX:
-                self._cands_memo.clear()
-            got = self._cands_memo[tuple(sorted(held))] = tuple(k for _, k in scored[:self.candidates])
-            return got, True
+            return self._remember_candidates(key, self._first(self._covered(found | more, held))), True
         if top & self._lanes_unsure:
             # titles needing more words than a counter counts: their top bits set at 2**COUNTER_BITS
             found = {k for k in found if needs[k] <= 1 << COUNTER_BITS or len(tokens[k] & held) >= needs[k]}
