@@ -45,8 +45,7 @@ _LENGTH = re.compile(rb"(?<![-!#$%&'*+.^_`|~0-9A-Za-z])content-length[ \t]*:", r
 _CHARSET = re.compile(rb"content-type[ \t]*:.*?;[ \t]*charset[ \t]*=[ \t]*\"?([^\";\s]*)", re.IGNORECASE)
 # where passing over ends: a line that ends in a Content-Length header with a number (a body's
 # text "Content-Length: 5 ..." inside a JSON string is followed by more on its line)
-_RESYNC = re.compile(rb"(?<![-!#$%&'*+.^_`|~0-9A-Za-z])content-length[ \t]*:[ \t]*[0-9]{1,15}[ \t]*\r?\n\Z",
-                     re.IGNORECASE)
+_RESYNC = re.compile(_LENGTH.pattern + rb"[ \t]*[0-9]{1,%d}[ \t]*\r?\n\Z" % _DIGITS_MOST, re.IGNORECASE)
 _CARRY = 64                # bytes of a cut line kept while looking for a Content-Length header
 
 
