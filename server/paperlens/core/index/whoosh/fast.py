@@ -1149,23 +1149,8 @@ class PassageMasks(dict):
         scored first), their masks computed: from the place of each among the passages
         scored (its first word) and ``again`` (its other words), without reading the lists
         again (``prefetch``)."""
-        keys, values = list(scores), list(scores.values())
-        if len(values) <= n:
-            idx = sorted(range(len(values)), key=values.__getitem__, reverse=True)
-        else:
-            idx = None
-            if len(values) >= 8 * n:
-                # a guess a little below the n-th score (see nth_largest): the places at or above
-                # it, when they are n at least, hold the n largest
-                guess = _guess(values, n)
-                idx = [i for i, v in enumerate(values) if v >= guess]
-                if len(idx) < n:
-                    idx = None
-            if idx is None:
-                least = nth_largest(list(values), n)
-                idx = [i for i, v in enumerate(values) if v >= least]
-            idx.sort(key=values.__getitem__, reverse=True)      # stable: ties keep their order
-            del idx[n:]
+        keys = list(scores)
+        idx = top_places(list(scores.values()), n)
         top = [keys[i] for i in idx]
         if self._again is None or len(self._firsts[0]) != len(self._found) \
                 or (self._firsts[0] and self._firsts[0][-1] != len(scores)):
@@ -1285,6 +1270,28 @@ def nth_largest(values: list, n: int) -> float:
             return above[-n]
     values.sort()
     return values[-n]
+
+
+def top_places(values: list, n: int) -> list[int]:
+    """The places of the ``n`` largest of ``values``, largest first (equal values: the first
+    first, as ``heapq.nlargest`` gives them), without a Python-level key call per value: the
+    n-th is found on the values alone (``nth_largest``; when there are many, the places at or
+    above a guess a little below it, if they are n at least, hold the n largest), then the few
+    places at or above it are sorted."""
+    if len(values) <= n:
+        return sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    idx = None
+    if len(values) >= 8 * n:
+        guess = _guess(values, n)
+        idx = [i for i, v in enumerate(values) if v >= guess]
+        if len(idx) < n:
+            idx = None
+    if idx is None:
+        least = nth_largest(list(values), n)
+        idx = [i for i, v in enumerate(values) if v >= least]
+    idx.sort(key=values.__getitem__, reverse=True)      # stable: ties keep their order
+    del idx[n:]
+    return idx
 
 
 def coordination(mask: int, total: int) -> float:

@@ -457,25 +457,9 @@ FAST_PAPERS = 50           # best record matches brought in through their record
 
 def _largest(scores: dict, n: int) -> list:
     """``heapq.nlargest(n, scores, key=scores.get)``, same order (equal scores: the first
-    inserted first), without a Python-level key call per entry: the n-th score is found on the
-    values alone, then the few keys at or above it are sorted (~15% less CPU on ~5k passages)."""
-    if len(scores) <= n:
-        return sorted(scores, key=scores.__getitem__, reverse=True)
-    values = list(scores.values())
-    if len(values) >= 8 * n:
-        # a guess a little below the n-th score, from a sample (see fast.nth_largest): the keys
-        # at or above it, when they are n at least, hold the n largest (one pass fewer)
-        guess = fast._guess(values, n)
-        top = [d for d, s in scores.items() if s >= guess]
-        if len(top) >= n:
-            top.sort(key=scores.__getitem__, reverse=True)     # stable: ties keep insertion order
-            del top[n:]
-            return top
-    least = fast.nth_largest(values, n)
-    top = [d for d, s in scores.items() if s >= least]
-    top.sort(key=scores.__getitem__, reverse=True)     # stable: ties keep insertion order
-    del top[n:]
-    return top
+    inserted first), without a Python-level key call per entry (fast.top_places)."""
+    keys = list(scores)
+    return [keys[i] for i in fast.top_places(list(scores.values()), n)]
 
 
 def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) -> list[SearchHit]:
