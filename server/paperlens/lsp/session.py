@@ -124,7 +124,9 @@ class Session:
 
     def configure(self, data: Any, workspace_folders: Optional[list[str]] = None) -> bool:
         """Apply settings; returns True when the set of folders or the index path changed
-        (the library is made anew here: in-process use; the server uses :meth:`configure_async`)."""
+        (the library is made anew here, on the caller's thread: in-process use, and the
+        server's initialize, whose first library must be open before the next message is read;
+        later changes use :meth:`configure_async`)."""
         shape = self._settle(data, workspace_folders)
         if shape is not None:
             self.index.replace(_open_library(shape))
