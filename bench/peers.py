@@ -42,6 +42,13 @@ from lsp_latency import pct, summary  # noqa: E402  (the existing driver's stati
 
 # --- process tree memory -------------------------------------------------------------------------
 
+
+# rounds of the workspace/symbol queries (each query once a round): the first is cold (what it
+# reads is not cached yet), so the median of 3 was the slower of two warm rounds and one round
+# disturbed by other work on the machine decided it; of 5, the middle of four warm rounds
+# (bench/run.py times rg as many times a query)
+SYMBOL_ROUNDS = 5
+
 def _children() -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):
@@ -565,7 +572,7 @@ async def run_lsp_scenario(sc: Scenario, log_dir: Path) -> dict:
         if server_caps.get("workspaceSymbolProvider") and sc.symbol_queries:
             per_query, all_ms, nb_max = {}, [], 0
             t_end = time.perf_counter() + sc.loop_seconds
-            for rnd in range(3):
+            for rnd in range(SYMBOL_ROUNDS):
                 for q in sc.symbol_queries:
                     try:
                         result, nb, dt = await client.request("workspace/symbol", {"query": q},
