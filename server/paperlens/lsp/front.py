@@ -256,10 +256,7 @@ class Front:
         self.silent: set = set()
         self.session = None
         self.docs: dict[str, Any] = {}
-        self.encoding = UTF16
-        self.init_options: Any = None
-        self.folders: list[str] = []
-        self.asks_configuration = False      # the editor answers workspace/configuration
+        self.initialize: Optional[Initialize] = None      # what is read of the editor's initialize
         self.configured = False              # the library is open with the settings to use
         self.waiting: list[tuple[int, dict]] = []      # completions until then (their place in the replay)
         self.answered = 0
@@ -293,16 +290,15 @@ class Front:
         if initialize is None:
             self.replay.append(raw)
             return
-        self.encoding, self.init_options = initialize.encoding, initialize.options
-        self.folders, self.asks_configuration = initialize.folders(), initialize.asks_configuration
+        self.initialize = initialize
         self.replay.append(_framed({**message, "id": HIDDEN_ID}))
         self.silent.add(HIDDEN_ID)
         self._send({"jsonrpc": "2.0", "id": initialize.id,
-                    "result": initialize_result(initialize.params["capabilities"], self.encoding)})
+                    "result": initialize_result(initialize.params["capabilities"], initialize.encoding)})
         from paperlens.lsp.session import Session
 
         self.session = Session()
-        if not self.asks_configuration:
+        if not initialize.asks_configuration:
             self._configure(None)
         ends = time.monotonic() + MOST
         while time.monotonic() < ends:
@@ -323,7 +319,7 @@ class Front:
         from paperlens.lsp.background import gc_paused
 
         with gc_paused():
-            self.session.configure(self.init_options, self.folders)
+            self.session.configure(self.initialize.options, self.initialize.folders())
             settings = editor_section(editor)
             if settings is not None:
                 self.session.configure(settings)
@@ -341,7 +337,7 @@ class Front:
             return True
         if method == "initialized" and "id" not in message:
             self.replay.append(raw)
-            if self.asks_configuration:
+            if self.initialize.asks_configuration:
                 self._send({"jsonrpc": "2.0", "id": CONFIG_ID, "method": "workspace/configuration",
                             "params": {"items": [{"section": "paperlens"}]}})
             return True
@@ -369,7 +365,7 @@ class Front:
         from paperlens.lsp.features import completion
 
         ls = SimpleNamespace(session=self.session, client_capabilities=None,
-                             workspace=SimpleNamespace(text_documents=self.docs, position_encoding=self.encoding))
+                             workspace=SimpleNamespace(text_documents=self.docs, position_encoding=self.initialize.encoding))
         while self.waiting:
             at, message = self.waiting[0]
             params = message.get("params")
