@@ -1,6 +1,7 @@
 """Shared fixtures: a private copy of the example library and an index directory per test."""
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import sys
@@ -22,6 +23,18 @@ def _private_index_root(tmp_path_factory, monkeypatch, _tiktoken_cache):
     """Never touch the user's cache: indexes and tokenizer files go to the test's tmp dirs."""
     monkeypatch.setenv("PAPERLENS_INDEX_DIR", str(tmp_path_factory.mktemp("index-root")))
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_cache))
+
+
+@pytest.fixture(autouse=True)
+def _logger_levels():
+    """Each test starts with the logging levels the one before found: an in-process command
+    line run (cli.main) sets paperlens's logger to ERROR during a progress bar, and the root
+    logger's to ERROR for --json, which hid later tests' warnings from caplog."""
+    names = ("", "paperlens", "httpx", "httpx2", "httpcore", "httpcore2", "openai")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture
