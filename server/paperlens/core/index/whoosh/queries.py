@@ -571,7 +571,7 @@ def _fast(r: Reading, query: str, limit: int, per_paper: int, highlight: int) ->
         floor = sorted([cands[d] for d in records], reverse=True)[limit - 1] if len(records) >= limit else 0.0
         most = 1 + fast.RUN_BONUS * every_run
         row_of = r.table.get
-        for d in heapq.nlargest(fast.RUN_CHECKED, cands, key=cands.get):
+        for d in _largest(cands, fast.RUN_CHECKED):
             c = cands[d]
             if c * most < floor:
                 continue
