@@ -44,7 +44,7 @@ def _kept(r):
     return r.cache._lists[2], r.cache._lists[3][0]
 
 
-@pytest.mark.parametrize("bound", [1 << 16, 5])
+@pytest.mark.parametrize("bound", [1 << 16, 60, 0])
 def test_words_searched_again_score_as_a_search_that_keeps_nothing(library, monkeypatch, bound):
     monkeypatch.setattr(fast, "BOXED_POSTINGS", bound)
     rnd = random.Random(2)
@@ -61,8 +61,11 @@ def test_words_searched_again_score_as_a_search_that_keeps_nothing(library, monk
         kept, size = _kept(r)
         made = [m for m in kept.values() if m is not None]
         assert size == sum(len(g) for m in made for g, _ in m)
-        if bound == 5:          # more than the bound: let go of (a word's lists may exceed it alone)
-            assert len(made) <= 1
+        assert size <= bound
+        if bound == 0:
+            assert not made
+        elif bound < 1 << 16:   # more than the bound: let go of
+            assert sum(len(g) for m in made for g, _ in m) <= bound
         else:                   # every word searched again is kept, as ints and weighted parts
             assert made and all(type(d) is int and type(c) is float for m in made for g, cs in m
                                 for d, c in zip(g, cs))

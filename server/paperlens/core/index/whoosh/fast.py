@@ -595,8 +595,9 @@ SHORT_LISTS = 4096
 WORD_LISTS = 1024      # words whose lists in every segment are kept (SearchCache.passage_scores)
 # postings of the words searched again lately whose global docnum and weighted part (BM25 part
 # x idf x boost) a SearchCache keeps as Python ints and floats (passage_scores: its loop then
-# makes no objects and no products for them: ~25% of it, ~7% of a title query), ~70 bytes a
-# posting: 4.5 MB at most (the bench's 40 queries have 49k postings in 166 lists: 3.4 MB)
+# makes no objects and no products for them: ~20% of it, 0.1-0.15 of a title query's ~3 CPU-ms),
+# ~70 bytes a posting: 4.5 MB at most (the bench's 40 queries have 49k postings in 166 lists:
+# the RSS of a process that searched them twice is 3.1 MB more). 0: none kept
 BOXED_POSTINGS = 1 << 16
 STORED = 512           # stored documents kept (SearchCache.stored_of: a passage's text, ~1-2 KB)
 # records made from the paper table kept (SearchCache.made_records: ~0.7 KB each, 1.5 MB at
@@ -1556,24 +1557,26 @@ class SearchCache:
                 # objects costs a search of the word more than it saves)
                 key = (field, text, weight)
                 made = boxed.get(key, key)
-                if made is key:
-                    if len(boxed) >= WORD_LISTS:
-                        boxed.clear()
-                        boxed_size[0] = 0
-                    boxed[key] = None
+                if made is None:             # searched again (and within the bound: 0 keeps none)
+                    size = sum(len(gids) for _, gids, _, _, _ in lists)
+                    if size <= BOXED_POSTINGS:
+                        made = [(list(gids), [weight * p for p in parts]) for _, gids, parts, _, _ in lists]
+                        if boxed_size[0] + size > BOXED_POSTINGS:
+                            boxed.clear()
+                            boxed_size[0] = 0
+                        boxed[key] = made
+                        boxed_size[0] += size
+                if made is None or made is key:
+                    if made is key:
+                        if len(boxed) >= WORD_LISTS:
+                            boxed.clear()
+                            boxed_size[0] = 0
+                        boxed[key] = None
                     for _, gids, parts, _, _ in lists:
                         _add_parts(scores, again, gids, parts, weight, bit)
-                    continue
-                if made is None:
-                    made = [(list(gids), [weight * p for p in parts]) for _, gids, parts, _, _ in lists]
-                    size = sum(len(g) for g, _ in made)
-                    if boxed_size[0] + size > BOXED_POSTINGS:
-                        boxed.clear()
-                        boxed_size[0] = 0
-                    boxed[key] = made
-                    boxed_size[0] += size
-                for gl, cl in made:
-                    _add_weighted(scores, again, gl, cl, bit)
+                else:
+                    for gl, cl in made:
+                        _add_weighted(scores, again, gl, cl, bit)
             if has:
                 found.append((bit, has))
                 firsts[0].append(len(scores))
