@@ -1439,26 +1439,24 @@ class Snippets:
 
 def _add_parts(scores: dict, again: dict, gids, parts, weight: float, bit: int) -> None:
     """Add a list's postings to ``scores`` (``again``: the bits of the passages found again)."""
-    get, aget = scores.get, again.get
-    for d, p in zip(gids, parts):
-        v = get(d)
-        if v is None:                  # (0.0 + a part, as a sum from 0.0)
-            scores[d] = weight * p
-        else:
-            scores[d] = v + weight * p
+    aget = again.get
+    for d, p in zip(gids, parts):      # (``in``, not a ``get`` call: ~10% less)
+        if d in scores:
+            scores[d] += weight * p
             again[d] = aget(d, 0) | bit
+        else:                          # (0.0 + a part, as a sum from 0.0)
+            scores[d] = weight * p
 
 
 def _add_weighted(scores: dict, again: dict, gids: list, weighted: list, bit: int) -> None:
     """``_add_parts`` of a list kept as Python objects, its parts weighted (no object made)."""
-    get, aget = scores.get, again.get
+    aget = again.get
     for d, c in zip(gids, weighted):
-        v = get(d)
-        if v is None:
-            scores[d] = c
-        else:
-            scores[d] = v + c
+        if d in scores:
+            scores[d] += c
             again[d] = aget(d, 0) | bit
+        else:
+            scores[d] = c
 
 
 class SearchCache:
