@@ -839,60 +839,57 @@ class ReferenceMatcher:
         squashed = norm.replace(" ", "")       # its one run (see _Query.runs), made here
         q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
         low = self._low
-        n_len, s_len = len(norm), len(norm) - norm.count(" ")
-        # the lengths a library title may have to score ``low`` (200 * shorter / sum, with slack)
-        r = low / (200.0 - low)
-        n_lo, n_hi, s_lo, s_hi = n_len * r - 1e-6, n_len / r + 1e-6, s_len * r - 1e-6, s_len / r + 1e-6
-        n_words = norm.count(" ") + 1
-        heads: list[int] = []          # the length of the field's first j words, spaces removed
-        kept = []                      # (index, title, reach) of the candidates whose lengths may score ``low``
+        # the scores that may count (``low`` or more), by the candidate's place in ``ks``: one
+        # call of each comparison for them all when there are a few (their cutoffs pass over the
+        # many candidates a length alone rules out, in C), else each candidate whose lengths
+        # may score ``low`` compared
+        ks = cands if cands.__class__ is tuple else list(cands)
         titles = self._titles
-        for k in cands:
-            t = titles[k]
-            a = len(t.norm)
-            w = t.words
-            b = a - w + 1             # len(t.squashed)
-            if not (n_lo <= a <= n_hi or s_lo <= b <= s_hi) and (t.main or w < 5 or n_words <= w):
-                continue               # too long or too short to score ``low``, and no start of the field
-            # the best each comparison of _score can give, from the lengths alone (the shorter
-            # length's share of both)
-            reach = 200.0 * (a if a < n_len else n_len) / (a + n_len)
-            reach_s = 200.0 * (b if b < s_len else s_len) / (b + s_len)
-            if reach_s > reach:
-                reach = reach_s
-            if reach + 1e-9 < low:
-                if t.main or w < 5 or n_words <= w:
-                    continue
-                if not heads:
-                    heads = list(accumulate(map(len, norm.split())))
-                h = heads[w - 1]
-                if 200.0 * min(b, h) / (b + h) + 1e-9 < self.short_threshold:
-                    continue
-                reach = self.short_threshold
-            kept.append((k, t, reach))
-        if not kept:
-            return ()
-        # the scores that may count (``low`` or more; one call of each comparison for them all,
-        # when there are a few), by the candidate's place in ``kept``
-        if len(kept) > 2:
-            over = sorted(self._scores(q, [k for k, _, _ in kept]).items())
+        if len(ks) > 2:
+            over = sorted(self._scores(q, ks).items())
         else:
-            over = [(i, got) for i, (_, t, _) in enumerate(kept) if (got := self._score(q, t))[0] >= low]
+            over = [(i, got) for i, k in enumerate(ks)
+                    if self._may_score(titles[k], norm, squashed) and (got := self._score(q, titles[k]))[0] >= low]
+        if not over:
+            return ()
         hits = []
-        short = self.short_threshold
+        short, n_len = self.short_threshold, len(norm)
         for i, (score, kind) in over:
-            k, t, reach = kept[i]
+            k = ks[i]
+            t = titles[k]
             author = self._author(t.paper, q)
-            # a title that needs a surname to count with a score under ``short_threshold``
-            if (t.main or t.words < self.min_partial_words) and author <= 0 and (
-                    reach + 1e-9 < short or score < short):
-                continue
+            if (t.main or t.words < self.min_partial_words) and author <= 0:
+                # a title that needs a surname to count with a score under ``short_threshold``,
+                # or whose lengths alone keep each comparison under it (the shorter length's
+                # share of both)
+                if score < short:
+                    continue
+                a = len(t.norm)
+                b, s_len = a - t.words + 1, len(squashed)
+                reach = max(200.0 * (a if a < n_len else n_len) / (a + n_len),
+                            200.0 * (b if b < s_len else s_len) / (b + s_len))
+                if reach + 1e-9 < short:
+                    continue
             hits.append((k, score, kind, author))
         if not ordered and len(hits) > 1:
             # in the candidates' order (see _find_candidates): the most covered first
             tokens, sizes = self._title_tokens, self._title_sizes
             hits.sort(key=lambda h: (-len(tokens[h[0]] & held) / sizes[h[0]], h[0]))
         return tuple(hits)
+
+    def _may_score(self, t: _Title, norm: str, squashed: str) -> bool:
+        """Whether the lengths of library title ``t`` and of a title field (``norm``, and
+        without spaces) let a comparison of :meth:`_score` reach ``_low`` (the shorter length's
+        share of both bounds each), or the title may be the field's start."""
+        a, w = len(t.norm), t.words
+        b, n_len, s_len = a - w + 1, len(norm), len(squashed)
+        if max(200.0 * (a if a < n_len else n_len) / (a + n_len),
+               200.0 * (b if b < s_len else s_len) / (b + s_len)) + 1e-9 >= self._low:
+            return True
+        if t.main or w < 5 or norm.count(" ") + 1 <= w:
+            return False
+        h = sum(map(len, norm.split()[:w]))       # the field's first w words, spaces removed
+        return 200.0 * min(b, h) / (b + h) + 1e-9 >= self.short_threshold
 
     def _field_candidates(self, held: frozenset) -> tuple[Iterable[int], bool]:
         """The candidates of a title field holding the words ``held`` (:meth:`_candidates_of`)
