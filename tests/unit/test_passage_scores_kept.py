@@ -1,7 +1,8 @@
 """A word searched again has its lists kept as Python objects, their parts weighted
 (SearchCache.passage_scores, BOXED_POSTINGS): the scores, their order and the words' masks
 must be those of a search that keeps nothing, however often the words come back, with other
-boosts, and when the kept postings reach their bound."""
+boosts, and when the kept postings reach their bound. Likewise a query's snippet pattern,
+kept for its terms (SNIPPET_RES)."""
 import random
 
 import pytest
@@ -80,3 +81,22 @@ def test_a_word_searched_once_is_not_made_into_objects(library):
         r.cache.passage_scores(r.searcher, words, BOOSTS)
         kept, size = _kept(r)
         assert size > 0 and all(m is not None for m in kept.values())
+
+
+def test_snippets_of_the_same_terms_share_their_pattern_within_its_bound(monkeypatch):
+    from whoosh.analysis import StemmingAnalyzer
+
+    monkeypatch.setattr(fast, "_SNIPPET_RES", {})
+    monkeypatch.setattr(fast, "SNIPPET_RES", 2)
+    an = StemmingAnalyzer()
+    text = "Depth cameras and a depth camera: point clouds from robots, cloud point."
+    terms = ["depth", "camera", "cloud", "point", "robot"]
+    first = fast.Snippets(terms, an)
+    want = (first.whole(text), first(text))
+    assert "**Depth**" in want[0] and "**clouds**" in want[0]
+    again = fast.Snippets(reversed(terms), an)         # the same terms in another order
+    assert again._re is first._re and (again.whole(text), again(text)) == want
+    for other in (["cloud"], ["robot", "depth"], ["camera"]):
+        fast.Snippets(other, an)
+        assert len(fast._SNIPPET_RES) <= 2
+    assert (fast.Snippets(terms, an).whole(text), fast.Snippets(terms, an)(text)) == want   # made again

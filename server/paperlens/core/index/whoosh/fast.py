@@ -1345,6 +1345,12 @@ def word_terms(analyzer, word: str) -> tuple[str, ...]:
     return terms
 
 
+# query terms -> the pattern of their words in a text (Snippets: making it was ~15 us a title
+# query, as much as finding them in its 12 highlighted records)
+SNIPPET_RES = 256
+_SNIPPET_RES: dict = {}
+
+
 class Snippets:
     """Highlighted snippets for one query: the words of a passage whose analysed form is a query
     term, in bold, in at most two windows of the passage with the most of them. A regex built
@@ -1355,16 +1361,22 @@ class Snippets:
         self.terms = frozenset(terms)
         self.analyzer = analyzer
         self.maxchars, self.surround = maxchars, surround
-        # a word starting with a query term; a Chinese term anywhere. The words' first letters
-        # are checked first (a lookahead): trying every term at every word start took 2x longer
-        cjk, words = [], []
-        for t in sorted(self.terms, key=len, reverse=True):
-            (cjk if _CJK.search(t) else words).append(t)
-        alts = [re.escape(t) for t in cjk]
-        if words:
-            first = "".join(sorted({re.escape(t[0]) for t in words}))
-            alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
-        self._re = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+        got = _SNIPPET_RES.get(self.terms, _SNIPPET_RES)
+        if got is _SNIPPET_RES:
+            # a word starting with a query term; a Chinese term anywhere. The words' first letters
+            # are checked first (a lookahead): trying every term at every word start took 2x longer
+            cjk, words = [], []
+            for t in sorted(self.terms, key=len, reverse=True):
+                (cjk if _CJK.search(t) else words).append(t)
+            alts = [re.escape(t) for t in cjk]
+            if words:
+                first = "".join(sorted({re.escape(t[0]) for t in words}))
+                alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
+            got = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+            if len(_SNIPPET_RES) >= SNIPPET_RES:
+                _SNIPPET_RES.clear()
+            _SNIPPET_RES[self.terms] = got
+        self._re = got
         self._verdict: dict[str, bool] = {}
 
     def _is_term(self, word: str) -> bool:
