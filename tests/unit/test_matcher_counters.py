@@ -30,6 +30,23 @@ def test_counters_flag_the_titles_reaching_their_top_bit():
         assert sorted(_bits_of(top)) == [k for k, v in enumerate(starts) if v + n >= 16]
 
 
+def test_counters_of_any_width_add_as_numbers():
+    """Counters of 2 to 5 bits (4, the matcher's, has a path of its own) starting anywhere: the
+    top bit of each after adding random sets is whether start + the sets holding it reached
+    2**bits, set once and for good."""
+    rng = random.Random(5)
+    size = 70
+    for bits in (2, 3, 4, 5):
+        for _ in range(40):
+            starts = [rng.randrange(1 << bits) for _ in range(size)]
+            counters = tuple(_bit_set([k for k, v in enumerate(starts) if v >> b & 1], size)
+                             for b in range(bits)) + (0,)
+            sets = [[k for k in range(size) if rng.random() < 0.4] for _ in range(rng.randint(1, 40))]
+            top = _add_bit_sets(counters, [_bit_set(s, size) for s in sets])
+            held = [sum(k in s for s in sets) for k in range(size)]
+            assert sorted(_bits_of(top)) == [k for k in range(size) if starts[k] + held[k] >= 1 << bits]
+
+
 def test_counting_finds_every_title_mostly_held_long_titles_too(monkeypatch):
     rng = random.Random(11)
     common = [f"word{i}" for i in range(40)]

@@ -148,6 +148,21 @@ def _add_bit_sets(counters: tuple[int, ...], sets: list[int]) -> int:
     which once set stays set) after adding one to each counter whose bit is set in a set, for
     each of ``sets``: a ripple-carry addition, a few bitwise operations on the whole integers
     per set."""
+    if len(counters) == 5:       # (COUNTER_BITS 4: the same additions unrolled)
+        p0, p1, p2, p3, p4 = counters
+        for c in sets:
+            t = p0 & c
+            p0 ^= c
+            if t:
+                c = p1 & t
+                p1 ^= t
+                if c:
+                    t = p2 & c
+                    p2 ^= c
+                    if t:
+                        p4 |= p3 & t
+                        p3 ^= t
+        return p4
     planes = list(counters)
     top = len(planes) - 1
     for carry in sets:
