@@ -1606,13 +1606,14 @@ class SearchCache:
                 lists.append((ids, gids, parts, offset, offset + leaf.doc_count_all()))
         return df, lists
 
-    def doc_frequency(self, searcher, field: str, text: str) -> int:
+    def doc_frequency(self, searcher, field: str, text: str, segs: Optional[list] = None) -> int:
         """``searcher.doc_frequency(field, text)``: a common word's from its side file headers,
         a word read lately from ``short_lists`` (a term lookup in each of a dozen segments was
-        ~35 µs a word of a long query, see queries._prune)."""
+        ~35 µs a word of a long query, see queries._prune). ``segs``: ``self.segments(searcher)``
+        (~3 µs: once for the words of a query)."""
         total = 0
         short = self.short
-        for seg, leaf, _ in self.segments(searcher):
+        for seg, leaf, _ in (segs if segs is not None else self.segments(searcher)):
             side = seg.side
             e = side.entry(field, text) if side is not None else None
             if isinstance(e, list) and len(e) == 3 and type(e[2]) is int and e[2] >= 0:

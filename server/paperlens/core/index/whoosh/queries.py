@@ -105,12 +105,13 @@ def _prune(r: Reading, query: str) -> str:
     if len(words) <= MAX_QUERY_WORDS:
         return query
     searcher, analyzer = r.searcher, r.schema["body"].analyzer
+    segs = r.cache.segments(searcher)
     scored = []
     for i, w in enumerate(words):
-        terms = [t.text for t in analyzer(w, mode="query")]
+        terms = fast.word_terms(analyzer, w)       # (kept: the same words come back)
         if not terms:
             continue                                   # a stop word
-        df = min(r.cache.doc_frequency(searcher, "body", t) for t in terms)
+        df = min(r.cache.doc_frequency(searcher, "body", t, segs) for t in terms)
         scored.append((df == 0, df, i, w))     # a word in no passage cannot decide: last
     keep = sorted(sorted(scored)[:MAX_QUERY_WORDS], key=lambda x: x[2])
     return " ".join(w for _, _, _, w in keep) or query
