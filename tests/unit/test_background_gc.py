@@ -7,7 +7,7 @@ import gc
 import importlib
 import threading
 
-from paperlens.lsp.background import gc_paused
+from paperlens.core.collector import gc_paused
 
 
 def test_overlapping_pauses_resume_the_collector_once_the_last_ends():

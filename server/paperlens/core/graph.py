@@ -15,13 +15,13 @@ a build from scratch gives. The result is the graph :func:`build` gives, edge fo
 """
 from __future__ import annotations
 
-import gc
 import unicodedata
 from collections.abc import Mapping
 from itertools import compress, repeat
 from sys import intern
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from paperlens.core.collector import gc_paused
 from paperlens.core.identity import norm_title, norm_words
 from paperlens.core.models import Reference, references_of_columns
 
@@ -203,22 +203,15 @@ def update(library: "Library", previous: Optional[CitationGraph]) -> CitationGra
     are matched again; the edges are laid out from every list's matches (``previous`` itself is
     not changed: requests may be reading it).
 
-    The cyclic garbage collector is paused meanwhile (when it ran: it runs again at the end,
-    whatever happens): a build makes ~250k short-lived containers (decoded lines, keys, the
-    matcher's lists) and ~100k lasting ones (the matcher's titles, the memos), and the collector
-    traversed them, and at least once the whole heap, ~0.07 CPU-s of a 10k build. The build
-    makes no reference cycles (its garbage goes by reference counts), so nothing piles up
-    but what other threads make in cycles meanwhile (a few seconds' worth, collected after);
-    another pause overlapping this one (lsp/background.py's, on another thread) sees the
-    collector off and leaves it as it found it, and this one turns it on again only if it
-    found it on: the collector is on after both, however they overlap."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    The cyclic garbage collector is paused meanwhile (core/collector.py: it runs again once
+    this and any other pause end, whatever happens): a build makes ~250k short-lived containers
+    (decoded lines, keys, the matcher's lists) and ~100k lasting ones (the matcher's titles, the
+    memos), and the collector traversed them, and at least once the whole heap, ~0.07 CPU-s of
+    a 10k build. The build makes no reference cycles (its garbage goes by reference counts), so
+    nothing piles up but what other threads make in cycles meanwhile (a few seconds' worth,
+    collected after)."""
+    with gc_paused():
         return _update(library, previous)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _update(library: "Library", previous: Optional[CitationGraph]) -> CitationGraph:

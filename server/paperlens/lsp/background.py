@@ -10,54 +10,23 @@ threads run at a lower priority than the event loop's thread.
 At start the server makes hundreds of thousands of objects that live as long as it does (the
 protocol's ~1000 classes, its own modules, the paper table's rows), and the cyclic garbage
 collector traversed them again and again while they were made: ~0.2 CPU-s of a start on a 10k
-library, before the first completion.  :func:`gc_paused` pauses it while they are made, and
-moves the modules' objects out of its sight for good (``gc.freeze``).
+library, before the first completion.  core/collector.py's ``gc_paused`` pauses it while they are
+made, and moves the modules' objects out of its sight for good (``gc.freeze``).
 """
 from __future__ import annotations
 
 import concurrent.futures
 import functools
-import gc
 import logging
 import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.0005
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0                 # blocks in gc_paused now (any thread)
-_gc_resume = False             # whether the collector ran when the first of them began
-
-
-@contextmanager
-def gc_paused(freeze: bool = False) -> Iterator[None]:
-    """The cyclic garbage collector paused for the block (blocks may overlap, in any thread;
-    it runs again, if it ran before, once the last ends); with ``freeze``, every object alive
-    at the block's end is then moved to the collector's permanent generation (``gc.freeze``:
-    long-lived objects such as modules and classes, never traversed again; objects freed by
-    their reference count are freed as before)."""
-    global _gc_pauses, _gc_resume
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            if freeze:
-                gc.freeze()
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                gc.enable()
 
 
 # glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core): what an

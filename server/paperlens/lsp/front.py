@@ -316,7 +316,7 @@ class Front:
     def _configure(self, editor: Any) -> None:
         """Settings as the server's handlers apply them: initializationOptions, then the
         editor's own; the library opened (its tables read with the collector paused)."""
-        from paperlens.lsp.background import gc_paused
+        from paperlens.core.collector import gc_paused
 
         with gc_paused():
             self.session.configure(self.initialize.options, self.initialize.folders())

@@ -26,7 +26,8 @@ from typing import Callable, Optional
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
 from paperlens.core.watch import Debouncer, FolderWatcher, ZoteroWatcher
-from paperlens.lsp.background import Lane, background_executor, gc_paused, release_free_memory
+from paperlens.core.collector import gc_paused
+from paperlens.lsp.background import Lane, background_executor, release_free_memory
 
 log = logging.getLogger(__name__)
 

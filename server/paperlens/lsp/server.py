@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from paperlens.lsp.background import gc_paused
+from paperlens.core.collector import gc_paused
 from paperlens.lsp.front import Handoff, Replayed, configure_logging
 
 with gc_paused(freeze=True):       # ~1000 protocol classes: see lsp/background.py

@@ -27,7 +27,8 @@ from typing import Any, Callable, Optional
 from paperlens.config import redacted_url
 from paperlens.core.counts import PaperCounts
 from paperlens.core.library import Library
-from paperlens.lsp.background import Lane, fewer_malloc_arenas, gc_paused, short_switch_interval
+from paperlens.core.collector import gc_paused
+from paperlens.lsp.background import Lane, fewer_malloc_arenas, short_switch_interval
 from paperlens.lsp.configuration import Configuration
 from paperlens.lsp.drafts import Drafts
 from paperlens.lsp.graph import CitationGraphs
