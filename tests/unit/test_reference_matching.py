@@ -252,6 +252,22 @@ def test_a_title_field_scored_at_once_as_one_by_one():
     assert kinds == {"title", "start"}
 
 
+
+def test_a_whole_title_found_as_the_start_of_a_longer_field_is_a_hit_whatever_its_words():
+    """A library title cut short (bad metadata) found as the start of a longer title field is
+    a hit, also when it is short of ``min_partial_words`` and needs a surname: the surname is
+    then looked for in the entry's author list (_decide_entry). Its whole length keeps its
+    comparison with the whole field under ``_low``: that alone does not rule it out (it did for
+    a moment, when the hits were bounded by the whole lengths, 779bf4b)."""
+    title = "Bayesian beta reinforcement neural networks"
+    m = ReferenceMatcher([LibraryEntry("b1", title, year="2020", surnames=["Smith"])], min_partial_words=7)
+    field = "bayesian beta reinforcement nebral networks optimal gradient transformer"
+    hits = m.field_hits(field)
+    assert [(m._titles[k].norm, kind, author) for k, _score, kind, author in hits] == \
+        [("bayesian beta reinforcement neural networks", "start", -1)]
+    ref = Reference("1", title=field, year="2020", authors="J. Smith and K. Lee.", after="")
+    assert m.match_field(ref, hits) == ("b1", round(hits[0][1], 2))
+
 # ---------------------------------------------------------------------------------------
 # the library: the graph links what the matcher links, and hovers say what the graph says
 # ---------------------------------------------------------------------------------------

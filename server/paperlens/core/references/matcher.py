@@ -709,7 +709,8 @@ class ReferenceMatcher:
     # distinct normalised field, for a library's reference lists repeat the titles of popular
     # papers; the year and arXiv id are then checked per entry. A candidate whose title length
     # alone keeps its score under what would count (the similarities are normalised edit
-    # distances: a length difference bounds them) is not compared.
+    # distances: a length difference bounds them) is not compared in Python: rapidfuzz's
+    # cutoffs pass over it (more than two candidates), or _may_score rules it out.
 
     def field_hits(self, raw: str) -> tuple:
         """The candidates of a title field alone whose score may count (``(title index, score,
@@ -855,7 +856,7 @@ class ReferenceMatcher:
         q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
         low = self._low
         # the scores that may count (``low`` or more), by the candidate's place in ``ks``: one
-        # call of each comparison for them all when there are a few (their cutoffs pass over the
+        # call of each comparison for them all when there are more than two (their cutoffs pass over the
         # many candidates a length alone rules out, in C), else each candidate whose lengths
         # may score ``low`` compared
         ks = cands if cands.__class__ is tuple else list(cands)
@@ -875,15 +876,16 @@ class ReferenceMatcher:
             author = self._author(t.paper, q)
             if (t.main or t.words < self.min_partial_words) and author <= 0:
                 # a title that needs a surname to count with a score under ``short_threshold``,
-                # or whose lengths alone keep each comparison under it (the shorter length's
-                # share of both)
+                # or whose whole lengths keep each comparison between ``_low`` and it (the
+                # shorter length's share of both); under ``_low``, it came in as the start of
+                # the field (a "start" hit, whose own length check is in _scores)
                 if score < short:
                     continue
                 a = len(t.norm)
                 b, s_len = a - t.words + 1, len(squashed)
                 reach = max(200.0 * (a if a < n_len else n_len) / (a + n_len),
                             200.0 * (b if b < s_len else s_len) / (b + s_len))
-                if reach + 1e-9 < short:
+                if low <= reach + 1e-9 < short:
                     continue
             hits.append((k, score, kind, author))
         if not ordered and len(hits) > 1:
