@@ -1,4 +1,4 @@
-"""The garbage collector paused while the server makes its long-lived objects (lsp/background.py):
+"""The garbage collector paused while the server makes its long-lived objects (core/collector.py):
 overlapping pauses (the start's imports, a library opened on a worker thread) resume it only
 when the last ends, and only if it ran before; importing the server leaves it running."""
 from __future__ import annotations
