@@ -65,8 +65,8 @@ def test_words_searched_again_score_as_a_search_that_keeps_nothing(library, monk
         assert size <= bound
         if bound == 0:
             assert not made
-        elif bound < 1 << 16:   # more than the bound: let go of
-            assert sum(len(g) for m in made for g, _ in m) <= bound
+        elif bound < 1 << 16:   # words kept up to the bound, a word's lists over it never
+            assert made and all(sum(len(g) for g, _ in m) <= bound for m in made)
         else:                   # every word searched again is kept, as ints and weighted parts
             assert made and all(type(d) is int and type(c) is float for m in made for g, cs in m
                                 for d, c in zip(g, cs))
@@ -100,3 +100,44 @@ def test_snippets_of_the_same_terms_share_their_pattern_within_its_bound(monkeyp
         fast.Snippets(other, an)
         assert len(fast._SNIPPET_RES) <= 2
     assert (fast.Snippets(terms, an).whole(text), fast.Snippets(terms, an)(text)) == want   # made again
+
+
+@pytest.mark.parametrize("how", ["changed", "deleted"])
+def test_words_kept_before_an_update_score_as_a_fresh_search_after_it(library, monkeypatch, how):
+    """The lists kept (as objects, and the short lists read) are those of the segments as they
+    were: after an update, a paper changed (its documents deleted where they were, the new ones
+    in a new segment) or deleted (from a small segment without a side file, which keeps its id:
+    its lists are read again without the paper's documents), a search scores as a cache made
+    after it. (Every word's weight is kept the same across the update, so that the
+    lists kept are looked up again, not passed over for another weight.)"""
+    monkeypatch.setattr(fast, "_idf", lambda n, df: 1.0)
+    rnd = random.Random(5)
+    own = ["zebra", "quokka"]          # a word of each added paper's only
+    queries = [rnd.sample(WORDS, k) for k in (1, 2, 3)] + [[w, "camera"] for w in own]
+    folder = library.stores[0].folder
+    added = [folder / f"new{i}.txt" for i in range(2)]
+    for p, w in zip(added, own):      # a small segment of their own (no side file)
+        p.write_text(f"Paper on {w}\nAda Writer\nAbstract\nWe study {w} {' '.join(WORDS[:6])}.\n\n"
+                     f"1. Part 1\n{w} {' '.join(WORDS * 2)}.\n", encoding="utf-8")
+    library.update()
+    with library.stores[0].reading() as r:
+        for _ in range(2):
+            for q in queries:
+                words = fast.query_words(r.schema, q)
+                r.cache.passage_scores(r.searcher, words, BOOSTS)
+        assert _kept(r)[1] > 0
+    papers = sorted(folder.glob("k*.txt"))
+    for p in papers[:3] if how == "changed" else added[:1]:
+        if how == "deleted":
+            p.unlink()
+        else:
+            p.write_text(p.read_text(encoding="utf-8").replace("Part 2", "Part 2 " + " ".join(WORDS[:6])),
+                         encoding="utf-8")
+    library.update()
+    with library.stores[0].reading() as r:
+        for q in queries:
+            words = fast.query_words(r.schema, q)
+            want = _fresh(r, words, BOOSTS)
+            scores, masks = r.cache.passage_scores(r.searcher, words, BOOSTS)
+            top = masks.best(scores, 10)
+            assert (list(scores.items()), [(d, masks[d]) for d in top]) == want, q

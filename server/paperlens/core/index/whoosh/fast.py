@@ -475,6 +475,9 @@ class _Segment:
 
     def __init__(self, folder: Path, leaf, short: Optional[LRU] = None):
         self.id = leaf.segment().segment_id()
+        # its documents deleted when its lists were read (a paper changed or gone deletes its
+        # documents where they are: the segment keeps its id); see SearchCache.segments
+        self.deleted = leaf.segment().deleted_count()
         self._lock = threading.Lock()
         self.side: Optional[_Side] = None
         path = self.path = side_path(folder, self.id)
@@ -1487,9 +1490,11 @@ class SearchCache:
         self._made: tuple = (lambda: None, {})          # (its table, made_records)
         self._docs: tuple = (lambda: None, None)        # (its searcher, paper_docs)
         # (the segments, {(field, term) -> its lists in them}, {(field, term, weight) -> its
-        # [(global docnums, weighted parts)] as lists (None: searched once)}, [their postings]) (
-        # passage_scores: one lookup a word, not one a segment: a dozen segments after a few
-        # edits; BOXED_POSTINGS)
+        # [(global docnums, weighted parts)] as lists (None: searched once, or too large to
+        # keep)}, [their postings]) (passage_scores: one lookup a word, not one a segment: a
+        # dozen segments after a few edits; BOXED_POSTINGS. Two searches at once may each add
+        # a word before either counts it: the count, and the bound, can be passed by a word's
+        # lists for a moment, never more)
         self._lists: tuple = ((), {}, {}, [0])
 
     def segment(self, leaf) -> _Segment:
@@ -1512,7 +1517,16 @@ class SearchCache:
                     del self._segments[seg_id]       # its side file closes when unused
                     forget_segment(self.short, seg_id)
                     forget_segment(self.stored, seg_id)
-        return [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
+        segs = [(self.segment(leaf), leaf, offset) for leaf, offset in leaves]
+        if forget:
+            # the lists read of a segment whose documents were deleted since are read again: a
+            # word's postings are read without the deleted ones, as a cache made now reads them
+            for seg, leaf, _ in segs:
+                deleted = leaf.segment().deleted_count()
+                if deleted != seg.deleted:
+                    seg.deleted = deleted
+                    forget_segment(self.short, seg.id)
+        return segs
 
     def paper_fields(self, table, schema) -> PaperFields:
         """The papers' PaperFields, in line with ``table`` (built once, then kept up to date)."""
@@ -1531,9 +1545,9 @@ class SearchCache:
         segs = self.segments(searcher, forget=True)
         for seg, _, _ in segs:
             seg.check_side()
-        gen = tuple((seg.id, seg.side is not None) for seg, _, _ in segs)
+        gen = tuple((seg.id, seg.side is not None, seg.deleted) for seg, _, _ in segs)
         held = self._lists
-        if held[0] != gen:       # other segments, a side file dropped: lists read again
+        if held[0] != gen:       # other segments, a side file dropped, deletions: lists read again
             held = self._lists = (gen, {}, {}, [0])     # one assignment: a search of another
         by_word, boxed, boxed_size = held[1:]           # commit in another thread never mixes them
         n_docs = max(searcher.doc_count_all(), 1)
