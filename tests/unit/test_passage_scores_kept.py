@@ -9,6 +9,7 @@ import pytest
 
 from fixtures.small_topk import WORDS, indexed_library, use_small_topk
 from paperlens.core.index.whoosh import fast
+from paperlens.core.lru import LRU
 
 BOOSTS = {"body": 1.0, "abstract": 2.0}
 
@@ -86,8 +87,7 @@ def test_a_word_searched_once_is_not_made_into_objects(library):
 def test_snippets_of_the_same_terms_share_their_pattern_within_its_bound(monkeypatch):
     from whoosh.analysis import StemmingAnalyzer
 
-    monkeypatch.setattr(fast, "_SNIPPET_RES", {})
-    monkeypatch.setattr(fast, "SNIPPET_RES", 2)
+    monkeypatch.setattr(fast, "_SNIPPET_RES", LRU(2))
     an = StemmingAnalyzer()
     text = "Depth cameras and a depth camera: point clouds from robots, cloud point."
     terms = ["depth", "camera", "cloud", "point", "robot"]

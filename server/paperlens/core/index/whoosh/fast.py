@@ -1351,7 +1351,7 @@ def word_terms(analyzer, word: str) -> tuple[str, ...]:
 # query terms -> the pattern of their words in a text (Snippets: making it was ~15 us a title
 # query, as much as finding them in its 12 highlighted records)
 SNIPPET_RES = 256
-_SNIPPET_RES: dict = {}
+_SNIPPET_RES: LRU = LRU(SNIPPET_RES)
 
 
 class Snippets:
@@ -1376,9 +1376,7 @@ class Snippets:
                 first = "".join(sorted({re.escape(t[0]) for t in words}))
                 alts.append(r"\b(?=[" + first + r"])(?:" + "|".join(map(re.escape, words)) + r")\w*")
             got = re.compile("|".join(alts), re.IGNORECASE) if alts else None
-            if len(_SNIPPET_RES) >= SNIPPET_RES:
-                _SNIPPET_RES.clear()
-            _SNIPPET_RES[self.terms] = got
+            _SNIPPET_RES.put(self.terms, got)
         self._re = got
         self._verdict: dict[str, bool] = {}
 
