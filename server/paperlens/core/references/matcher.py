@@ -188,6 +188,16 @@ def _bits_of(n: int) -> list[int]:
     return out
 
 
+def _reach(t: "_Title", n_len: int, s_len: int) -> float:
+    """The best score :meth:`ReferenceMatcher._score` can give library title ``t`` with a
+    title field of ``n_len`` characters (``s_len`` without spaces), from the lengths alone:
+    each comparison is bounded by the shorter length's share of both."""
+    a = len(t.norm)
+    b = a - t.words + 1                # len(t.squashed)
+    return max(200.0 * (a if a < n_len else n_len) / (a + n_len),
+               200.0 * (b if b < s_len else s_len) / (b + s_len))
+
+
 @dataclass(slots=True)
 class _Title:
     """One way a library paper's title can appear in an entry: its whole title, or its main
@@ -869,7 +879,7 @@ class ReferenceMatcher:
         if not over:
             return ()
         hits = []
-        short, n_len = self.short_threshold, len(norm)
+        short, n_len, s_len = self.short_threshold, len(norm), len(squashed)
         for i, (score, kind) in over:
             k = ks[i]
             t = titles[k]
@@ -881,11 +891,7 @@ class ReferenceMatcher:
                 # the field (a "start" hit, whose own length check is in _scores)
                 if score < short:
                     continue
-                a = len(t.norm)
-                b, s_len = a - t.words + 1, len(squashed)
-                reach = max(200.0 * (a if a < n_len else n_len) / (a + n_len),
-                            200.0 * (b if b < s_len else s_len) / (b + s_len))
-                if low <= reach + 1e-9 < short:
+                if low <= _reach(t, n_len, s_len) + 1e-9 < short:
                     continue
             hits.append((k, score, kind, author))
         if not ordered and len(hits) > 1:
@@ -898,13 +904,12 @@ class ReferenceMatcher:
         """Whether the lengths of library title ``t`` and of a title field (``norm``, and
         without spaces) let a comparison of :meth:`_score` reach ``_low`` (the shorter length's
         share of both bounds each), or the title may be the field's start."""
-        a, w = len(t.norm), t.words
-        b, n_len, s_len = a - w + 1, len(norm), len(squashed)
-        if max(200.0 * (a if a < n_len else n_len) / (a + n_len),
-               200.0 * (b if b < s_len else s_len) / (b + s_len)) + 1e-9 >= self._low:
+        if _reach(t, len(norm), len(squashed)) + 1e-9 >= self._low:
             return True
+        w = t.words
         if t.main or w < 5 or norm.count(" ") + 1 <= w:
             return False
+        b = len(t.norm) - w + 1                   # the title without spaces
         h = sum(map(len, norm.split()[:w]))       # the field's first w words, spaces removed
         return 200.0 * min(b, h) / (b + h) + 1e-9 >= self.short_threshold
 
