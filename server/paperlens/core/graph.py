@@ -383,6 +383,12 @@ class _Matching:
             look = compress(range(n), seen)
         else:
             look = [i for i, h in enumerate(seen) if h or dois[i] or arxivs[i]]
+        def answer(i: int, hits: Optional[tuple]) -> Optional[tuple[str, float]]:
+            """Entry ``i`` decided as :meth:`matches` decides an entry kept with its evidence."""
+            ref = Reference(labels[i], "", 0, titles[i], dois[i], arxivs[i], years[i], None, authors[i],
+                            afters[i], yearses[i])
+            return match(ref) if dois[i] or arxivs[i] else decide(ref, hits)
+
         out: list[str] = []
         decided = self.decided
         for i in look:
@@ -397,17 +403,13 @@ class _Matching:
                 if not got_hits:
                     continue      # no library title comes close
             if decided is None:
-                ref = Reference(labels[i], "", 0, titles[i], doi, arxiv, years[i], None, authors[i],
-                                afters[i], yearses[i])
-                m = match(ref) if doi or arxiv else decide(ref, got_hits)
+                m = answer(i, got_hits)
             else:
                 key = (titles[i], doi, arxiv, years[i], yearses[i], authors[i], afters[i])
                 got = decided.get(key)
                 self.looked += 1
                 if got is None:
-                    ref = Reference(labels[i], "", 0, titles[i], doi, arxiv, years[i], None, authors[i],
-                                    afters[i], yearses[i])
-                    got = decided[key] = (match(ref) if doi or arxiv else decide(ref, got_hits),)
+                    got = decided[key] = (answer(i, got_hits),)
                     if len(decided) % DECIDED_TRIAL == 0 and (
                             self.looked < 2 * len(decided) or len(decided) > MEMO_MAX):
                         decided = self.decided = None
