@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from fixtures.small_topk import TOPK, WORDS as FILLER, indexed_library, use_small_topk
+from fixtures.small_topk import TOPK, WORDS as FILLER, small_library, use_small_topk
 from paperlens.core.index.whoosh import fast
 from paperlens.core.index.whoosh.fast import Snippets
 from paperlens.core.library import Library
@@ -28,16 +28,12 @@ def _paper(i: int, rnd: random.Random, title: str = "") -> str:
 
 @pytest.fixture()
 def library(tmp_path, monkeypatch):
-    use_small_topk(monkeypatch)
-    folder = tmp_path / "lib"
-    folder.mkdir()
     rnd = random.Random(3)
-    for i in range(30):
-        (folder / f"p{i:02d}.txt").write_text(_paper(i, rnd), encoding="utf-8")
-    (folder / "target.txt").write_text(   # its last passage is the best one for "model"
+    texts = {f"p{i:02d}.txt": _paper(i, rnd) for i in range(30)}
+    texts["target.txt"] = (   # its last passage is the best one for "model"
         _paper(99, rnd, title="Tubular Structure Segmentation Using Model Networks")
-        + "\n4. Models\n" + "model " * 30 + "networks.\n", encoding="utf-8")
-    return indexed_library(folder, tmp_path / "ix"), folder
+        + "\n4. Models\n" + "model " * 30 + "networks.\n")
+    return small_library(monkeypatch, tmp_path, texts)
 
 
 def _side_files(lib):

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from fixtures.small_topk import WORDS, indexed_library, use_small_topk
+from fixtures.small_topk import WORDS, small_library
 from paperlens.core.index.whoosh import fast
 from paperlens.core.lru import LRU
 
@@ -16,17 +16,14 @@ BOOSTS = {"body": 1.0, "abstract": 2.0}
 
 @pytest.fixture()
 def library(tmp_path, monkeypatch):
-    use_small_topk(monkeypatch)
-    folder = tmp_path / "lib"
-    folder.mkdir()
     rnd = random.Random(11)
+    texts = {}
     for i in range(24):
         paras = "\n\n".join(f"{p + 1}. Part {p + 1}\n" + " ".join(rnd.choice(WORDS) for _ in range(50)) + "."
                             for p in range(3))
-        (folder / f"k{i:02d}.txt").write_text(
-            f"Paper {i} on {' '.join(rnd.sample(WORDS, 3))}\nAda Writer{i}\nAbstract\n"
-            f"We study {' '.join(rnd.sample(WORDS, 4))}.\n\n{paras}\n", encoding="utf-8")
-    lib = indexed_library(folder, tmp_path / "ix")
+        texts[f"k{i:02d}.txt"] = (f"Paper {i} on {' '.join(rnd.sample(WORDS, 3))}\nAda Writer{i}\nAbstract\n"
+                                  f"We study {' '.join(rnd.sample(WORDS, 4))}.\n\n{paras}\n")
+    lib, _ = small_library(monkeypatch, tmp_path, texts)
     yield lib
     lib.close()
 
