@@ -49,6 +49,7 @@ from lsp_latency import pct, summary  # noqa: E402  (the existing driver's stati
 # (bench/run.py times rg as many times a query)
 SYMBOL_ROUNDS = 5
 
+
 def _children() -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):
