@@ -155,6 +155,80 @@ def test_a_title_inside_a_longer_one_gives_way():
     assert matched(m, "T. Chandra. Paxos made live. PODC, 2007.") == "short"
 
 
+
+def test_an_exact_title_wins_over_its_near_twins():
+    """An entry whose title is exactly a library paper's title names it, though a twin title
+    (the same in the plural) scores within the margin and holds it: read with its text, and read
+    as the index keeps it (a title field alone, which is compared with nothing else)."""
+    lib = [LibraryEntry("plural", "Learning to Rank with Sparse Passages", year="2020", surnames=["Okafor"]),
+           LibraryEntry("one", "Learning to Rank with Sparse Passage", year="2020", surnames=["Okafor"])]
+    m = ReferenceMatcher(lib)
+    assert m.match("M. Okafor. Learning to rank with sparse passage. 2020.")[0] == "one"
+    assert m.match("M. Okafor. Learning to rank with sparse passages. 2020.")[0] == "plural"
+    field = "Learning to rank with sparse passage"
+    hits = m.field_hits(field)
+    assert [m.entries[m._titles[k].paper].id for k, *_ in hits] == ["one"]
+    assert {m.entries[m._titles[k].paper].id for k, *_ in m._all_hits(field)} == {"one", "plural"}
+    for ref in (Reference("1", title=field, year="2020"),
+                Reference("2", title=field, year="2020", authors="M. Okafor.", after="")):
+        assert m.match_reference(ref) == ("one", 100.0)
+        assert m.match_field(ref, hits) == ("one", 100.0)
+
+
+def test_an_exact_title_the_evidence_refuses_leaves_the_titles_close_to_it():
+    """An entry naming a library title exactly, in a year that title's paper was not written, is
+    decided on the other titles close to it, as any entry: here the plural one of that year."""
+    lib = [LibraryEntry("old", "Learning to Rank with Sparse Passage", year="2001", surnames=["Okafor"]),
+           LibraryEntry("new", "Learning to Rank with Sparse Passages", year="2020", surnames=["Lee"])]
+    m = ReferenceMatcher(lib)
+    field = "Learning to rank with sparse passage"
+    for ref in (Reference("1", title=field, year="2020"),
+                Reference("2", title=field, year="2020", authors="K. Lee.", after="")):
+        assert m.match_reference(ref)[0] == "new"
+        assert m.match_field(ref, m.field_hits(field))[0] == "new"
+    assert m.match("K. Lee. Learning to rank with sparse passage. 2020.")[0] == "new"
+    assert m.match_reference(Reference("3", title=field, year="2001"))[0] == "old"
+    assert m.match_reference(Reference("4", title=field, year="1980")) is None
+
+
+def test_a_title_field_decided_on_its_exact_title_as_on_all_its_hits():
+    """A title field that is exactly a library title has that title's hits alone: each entry is
+    decided as it is on all the field's hits, in libraries of near twins (a plural, a word more
+    or less, words swapped, another name before the colon, the same title twice), for entries
+    of every year, surname and identifier."""
+    rng = random.Random(11)
+    words = "sparse dense passage ranking neural graph learning retrieval query model deep fast".split()
+    names = ["Okafor", "Lee", "Ng", "Smith"]
+    seen = set()
+    for _ in range(30):
+        lib = []
+        for i in range(12):
+            t = " ".join(rng.sample(words, rng.randint(2, 7))).capitalize()
+            lib.append(LibraryEntry(f"p{i}", t, year=str(rng.choice([2001, 2019, 2020])),
+                                    surnames=rng.sample(names, rng.randint(0, 2))))
+            for _ in range(rng.randint(0, 3)):
+                twin = rng.choice([t + "s", t + " " + rng.choice(words), " ".join(t.split()[1:]) or t,
+                                   " ".join(reversed(t.split())), "Xnet: " + t, t])
+                lib.append(LibraryEntry(f"p{i}t{len(lib)}", twin, year=str(rng.choice([2001, 2019, 2020])),
+                                        surnames=rng.sample(names, rng.randint(0, 2))))
+        m = ReferenceMatcher(lib)
+        for e in lib:
+            field = rng.choice([e.title, e.title.upper(), e.title.replace(" ", "-", 1)])
+            hits = m.field_hits(field)
+            for year in ("", "2001", "2020", "1980"):
+                for authors in (None, "", "J. " + rng.choice(names) + "."):
+                    ref = Reference("1", title=field, year=year, authors=authors, after="",
+                                    arxiv=rng.choice(["", "", "1706.03762"]))
+                    got, every = m._decide(ref, hits), m._decide(ref, m._all_hits(field))
+                    # (whether its text might change the answer: asked when there is none)
+                    assert got[0] == every[0] and (got[0] or got[1] == every[1]), (field, ref, lib)
+                    if hits.__class__.__name__ == "_ExactHits":
+                        own = m.entries[m._titles[hits[0][0]].paper].id
+                        seen.add("own" if got[0] and got[0][0] == own else "other" if got[0] else "none")
+    # exact titles linked, and refused: then another paper, or none
+    assert seen == {"own", "other", "none"}
+
+
 def test_work_does_not_grow_with_the_library(monkeypatch):
     """An entry is compared only with library titles whose words it mostly holds: none for an
     entry of words no title has, a handful otherwise, for 1,000 titles as for 20,000."""

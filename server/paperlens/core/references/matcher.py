@@ -215,6 +215,13 @@ class _Title:
         return self.norm.replace(" ", "")
 
 
+class _ExactHits(tuple):
+    """The hits of a title field that is exactly one library paper's whole title (normalised):
+    that title's alone (see :meth:`ReferenceMatcher.field_hits`)."""
+
+    __slots__ = ()
+
+
 @dataclass
 class _Query:
     """One entry being matched, with what is computed from it on demand."""
@@ -298,7 +305,10 @@ class ReferenceMatcher:
     - when both sides have a year they agree within ``year_tolerance``; when both have an arXiv
       id they are the same;
     - two different library titles matching equally well (within ``margin``) is ambiguous: no
-      match (the same title twice in the library is one paper, the first with the most evidence).
+      match (the same title twice in the library is one paper, the first with the most evidence);
+      but an entry whose title is exactly one library paper's whole title (normalised) names
+      that paper when the evidence accepts it, whatever titles close to it score (the same
+      title in the plural, another name before the colon).
     """
 
     def __init__(self, entries: Iterable[LibraryEntry], threshold: float = 88.0,
@@ -369,6 +379,15 @@ class ReferenceMatcher:
         # _find_candidates): the common words are counted for every title at once, a bit per
         # title in a big integer per word (see _counted), the rare words through their few
         # titles.
+        # a title field that is exactly one library paper's whole title (normalised) is decided on
+        # that title first (see field_hits): its normalised form -> its title indexes
+        exact: dict[str, list[int]] = defaultdict(list)
+        for k, t in enumerate(self._titles):
+            exact[t.norm].append(k)
+        titles = self._titles
+        self._exact: dict[str, tuple[int, ...]] = {
+            n: tuple(ks) for n, ks in exact.items()
+            if len({titles[k].paper for k in ks}) == 1 and not all(titles[k].main for k in ks)}
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
@@ -406,6 +425,7 @@ class ReferenceMatcher:
         self._forms_memo: dict[int, tuple] = {}      # a library title -> its forms compared (_forms)
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
+        self._all_memo: dict[object, tuple] = {}     # a field with exact hits -> all its hits
         self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
         self._decided: dict[tuple, tuple] = {}       # (id of hits, year, years, arxiv, evidence) -> answer
         self._after_memo: dict[str, bool] = {}       # text after a title -> whether it names a library title
@@ -710,7 +730,7 @@ class ReferenceMatcher:
                     found.append((score, int(kind == "title" and not t.main), t))
                 elif not q.text:
                     wants = True
-        return self._choose(found), wants
+        return self._choose(found, q.title), wants
 
     # --- a title field alone (what the index keeps of an entry: the citation graph) ---------------
     #
@@ -726,20 +746,44 @@ class ReferenceMatcher:
         """The candidates of a title field alone whose score may count (``(title index, score,
         kind, author)``), whatever its entry's DOI, arXiv id, year and authors: empty when it
         cannot match (most entries of a library cite papers outside it; the citation graph
-        passes over them with this one lookup)."""
+        passes over them with this one lookup).
+
+        A field that is exactly one library paper's whole title (normalised; with its main
+        title too when the field is that) has that paper's titles alone, scored 100
+        (:class:`_ExactHits`): an exact title wins over the titles close to it (a word in the
+        plural, another name before the colon), which are compared only when the entry's
+        evidence refuses it (:meth:`_decide`). Most entries naming a library paper name it so."""
         hits = self._field_memo.get(raw)
         if hits is None:
             if len(self._field_memo) > 200_000:
                 self._field_memo.clear()
                 self._norm_memo.clear()
+                self._all_memo.clear()
                 self._ev_need.clear()      # keyed by ids of the hits forgotten here
                 self._decided.clear()
             norm, split = _field_forms(raw)
             key: object = (norm, split) if split else norm
             hits = self._norm_memo.get(key)
             if hits is None:
-                hits = self._norm_memo[key] = self._field_hits(norm, split)
+                ks = self._exact.get(norm)
+                hits = self._norm_memo[key] = self._field_hits(norm, split) if ks is None \
+                    else self._exact_hits(norm, ks)
             self._field_memo[raw] = hits
+        return hits
+
+    def _exact_hits(self, norm: str, ks: tuple[int, ...]) -> _ExactHits:
+        """The hits of a title field ``norm`` that is the title ``ks`` are (one paper's)."""
+        q = _Query("", norm, "", "", frozenset())
+        return _ExactHits((k, 100.0, "title", self._author(self._titles[k].paper, q)) for k in ks)
+
+    def _all_hits(self, raw: str) -> tuple:
+        """:meth:`field_hits` of a title field compared with every library title close to it,
+        also when it is exactly one of them."""
+        norm, split = _field_forms(raw)
+        key: object = (norm, split) if split else norm
+        hits = self._all_memo.get(key)
+        if hits is None:
+            hits = self._all_memo[key] = self._field_hits(norm, split)
         return hits
 
     def forget_entries(self) -> None:
@@ -748,6 +792,7 @@ class ReferenceMatcher:
         the citation graph calls this once it is built, and the next update starts from the
         fields' hits."""
         self._norm_memo.clear()
+        self._all_memo.clear()
         self._decided.clear()
         self._ev_need.clear()
         self._cands_memo.clear()
@@ -790,6 +835,10 @@ class ReferenceMatcher:
             if len(self._decided) > 200_000:
                 self._decided.clear()
             got = self._decided[key] = self._decide_entry(ref, hits)
+        if got[0] is None and hits.__class__ is _ExactHits:
+            # the exact title refused by the entry's evidence (another year, no surname for a
+            # short title): decided on every title close to the field, as other entries are
+            return self._decide(ref, self._all_hits(ref.title or ""))
         if got[0] is None and got[1] and ref.authors is not None:
             # a library title came close but the title field alone did not decide (a title
             # field cut from the author list: ``Name: the rest`` with ``Name:`` among the
@@ -847,7 +896,7 @@ class ReferenceMatcher:
                 found.append((score, int(kind == "title" and not t.main), t))
             else:
                 wants = True
-        return self._choose(found), wants
+        return self._choose(found, _field_forms(ref.title or "")[0] if len(found) > 1 else ""), wants
 
     def _field_hits(self, norm: str, split: str) -> tuple:
         """``(title index, score, kind, author)`` of the candidates of a title field alone whose
@@ -1004,11 +1053,14 @@ class ReferenceMatcher:
         a library title came close, and the surnames and year would decide."""
         return self.match_and_candidates(ref)[1]
 
-    def _choose(self, found: list[tuple[float, int, _Title]]) -> tuple[str, float] | None:
+    def _choose(self, found: list[tuple[float, int, _Title]], exact: str = "") -> tuple[str, float] | None:
         """The one paper of the best matches, or None when two papers match as well: among the
-        matches of the best kind within ``margin`` of the best score, a title inside another
-        one's (``Paxos Made Live`` in ``Paxos made live: an engineering perspective``) gives way
-        to it, and the same title twice in the library is one paper (the first)."""
+        matches of the best kind within ``margin`` of the best score, the one paper whose whole
+        title is the entry's title ``exact`` (normalised) wins when the others are near twins
+        of it (:meth:`_close`; :meth:`field_hits` gives such a title field no other hits); else
+        a title inside another one's (``Paxos Made Live`` in ``Paxos made live: an engineering
+        perspective``) gives way to it, and the same title twice in the library is one paper
+        (the first)."""
         if not found:
             return None
         if len(found) == 1:          # (most entries that match: one title)
@@ -1018,12 +1070,27 @@ class ReferenceMatcher:
         top = max(f[0] for f in found if f[1] == rank)
         group = sorted((f for f in found if f[1] == rank and f[0] >= top - self.margin),
                        key=lambda f: (-f[0], f[2].paper))
+        if exact in self._exact:
+            for score, _, t in group:
+                if t.norm == exact and not t.main:
+                    # over its near twins only: a title found elsewhere in the entry's text (two
+                    # entries run together) is another paper named
+                    if all(f[2].paper == t.paper or self._close(exact, f[2].norm) for f in group):
+                        return self.entries[t.paper].id, float(round(score, 2))
+                    break
         norms = {f[2].norm for f in group}
         left = [f for f in group if not any(f[2].norm != o and f[2].norm in o for o in norms)]
         if len({f[2].norm for f in left}) != 1:
             return None
         score, _, t = left[0]
         return self.entries[t.paper].id, float(round(score, 2))
+
+    def _close(self, a: str, b: str) -> bool:
+        """Whether two normalised titles are as close as a title field and its hit (``ratio``
+        or ``token_sort_ratio``, with or without spaces, of ``_low`` or more)."""
+        fuzz, low = self._fuzz, self._low
+        return fuzz.ratio(a, b, score_cutoff=low) > 0 or fuzz.token_sort_ratio(a, b, score_cutoff=low) > 0 \
+            or fuzz.ratio(_squash(a), _squash(b), score_cutoff=low) > 0
 
     def match(self, entry_text: str) -> tuple[str, float] | None:
         """``(library id, score)`` of the paper ``entry_text`` (one entry, raw lines welcome)
