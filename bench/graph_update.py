@@ -12,7 +12,8 @@ the updated graph is compared with a build from scratch of the changed library (
   naming another library paper), its metadata unchanged (the common edit);
 - ``title_changed``: one cited paper's title corrected (every entry that could name it is
   matched again);
-- ``paper_added`` / ``paper_removed``: a paper with a reference list comes / goes.
+- ``paper_added`` / ``paper_removed``: a paper with a reference list comes / goes;
+- ``library_paper_added``: a paper new to the library comes (a new title to match).
 """
 from __future__ import annotations
 
@@ -108,11 +109,19 @@ def changes(lib):
         row = replace(by_id[pid], id="added-paper-0001", key="added0001", title="An added paper on graphs")
         return Changed(store, rows + [row], {}, set(), [(row.id, list(refs))])
 
+    def library_paper_added():
+        # a paper new to the library, not the text of one it has (paper_added's is a .bib
+        # entry's): the entries that could name its title, of common words, are matched again
+        row = replace(by_id[pid], id="added-paper-0002", key="added0002", alias_of="", doi="",
+                      title="Topology-Aware Instance Embeddings for Medical Image Segmentation")
+        return Changed(store, rows + [row], {}, set(), [(row.id, list(refs))])
+
     def paper_removed():
         return Changed(store, [r for r in rows if r.id != pid], {}, {pid}, [])
 
     return [("refs_changed", refs_changed), ("title_changed", title_changed),
-            ("paper_added", paper_added), ("paper_removed", paper_removed)]
+            ("paper_added", paper_added), ("library_paper_added", library_paper_added),
+            ("paper_removed", paper_removed)]
 
 
 def measure(lib, check: bool) -> dict:
