@@ -197,6 +197,22 @@ def test_a_paper_moved_among_the_others_counts_as_changed():
     assert changed_entries([a, b, c], [a, b], most=0) is None
 
 
+def test_the_words_of_a_changed_title_are_counted_across_an_entrys_strings():
+    """Whether an entry holds enough words of a changed title is read from each of its strings
+    (remembered: they repeat across lists), as from their join: accents folded, hyphens gone;
+    not known (so: may) in a string that is not ASCII for a changed title that is not."""
+    changed = graph_mod._Changed([LibraryEntry("a", "Zebra Quokka Narwhal Ibex Okapi")], {}, None)
+    need = changed.titles[0][1]
+    assert need == 4
+    assert not changed._enough(["zebra and quokka", "Narwhal"])
+    assert changed._enough(["Zébra and quokka", None, "", "Nar-whal, IBEX."])
+    assert changed._enough(["zebraquokka narwhal ibex"])       # words are found as substrings
+    assert changed.held["Nar-whal, IBEX."] is not None
+    other = graph_mod._Changed([LibraryEntry("b", "Ζέβρα Κουόκα Ναρβάλ Ίβηξ")], {}, None)
+    assert not other._enough(["nothing of it"])      # (ASCII: none of its words)
+    assert other._enough(["nothing of it", "ζ"])
+
+
 # -- many random changes to a made-up library: each update equals a build from scratch ---------
 
 WORDS = ("graph neural network attention sparse retrieval dense consensus paxos raft storage "

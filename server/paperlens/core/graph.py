@@ -183,11 +183,12 @@ def resumed(stores: tuple, entries: list["LibraryEntry"], papers: list[dict]) ->
 
 def build(library: "Library") -> CitationGraph:
     """The graph of ``library`` as it is now, from scratch (background work: 10k papers with 28
-    references each take about three CPU-seconds). Most entries cite papers outside the library
+    references each take about 1.3 CPU-seconds). Most entries cite papers outside the library
     and cost a dictionary lookup (their title field's candidates, computed once per distinct
     field: the matcher compares strings only for library titles whose words the field mostly
-    holds); an entry that names a library paper is decided once per distinct title, ids, years
-    and author list (a popular paper's entries repeat them).
+    holds, and a field that is exactly a library title is compared with nothing); an entry that
+    names a library paper is decided once per distinct title, ids, years and author list (a
+    popular paper's entries repeat them).
 
     An entry is kept in the index without its text, with the evidence the matcher reads in it
     (the author list and years, :func:`~paperlens.core.references.matcher.stored_evidence`).
@@ -247,14 +248,15 @@ def _update(library: "Library", previous: Optional[CitationGraph]) -> CitationGr
             was = before.get(pid)
             new = was is None or was[0] != fp
             # a list a store can give as the lists of its fields (one per field, not one
-            # Reference per entry) is read so when it is matched whole: most entries are then
-            # passed over by their title alone
-            columns = getattr(read, "columns", None) if changed is None else None
+            # Reference per entry) is read so, to be matched or checked against the changed
+            # papers: most entries are then passed over by their title alone
+            columns = getattr(read, "columns", None)
             if new or changed is not None:      # an unchanged list is not even decoded
                 refs = read() if columns is None else columns()
                 if refs is None:                # a damaged line (the index says so)
                     continue
-            if new or (changed is not None and changed.touches(refs)):
+            if new or (changed is not None and (changed.touches(refs) if columns is None
+                                                else changed.touches_columns(refs))):
                 matches = work.matches(store, pid, refs) if columns is None \
                     else work.matches_columns(store, pid, refs)
                 if was is not None and was[1] == matches:
@@ -501,43 +503,59 @@ class _Changed:
         self.ids = bool(self.small._ids.by_doi or self.small._ids.by_arxiv)
         self.hits_before = hits_before     # title field -> its hits before (what is known)
         self.fields: dict[str, bool] = {}
+        # the changed titles' words, a bit each; the words a string holds, as bits (see _holds)
+        bits: dict[str, int] = {}
+        for words, _need in self.titles:
+            for w in words:
+                bits.setdefault(w, 1 << len(bits))
+        self.bits = bits
+        self.title_bits = [(sum(map(bits.__getitem__, words)), need) for words, need in self.titles]
+        self.held: dict[str, Optional[int]] = {}
 
     def touches(self, refs: list[Reference]) -> bool:
         """Whether the matcher's answer for an entry of ``refs`` may depend on a changed paper."""
+        return self._touches([(r.title, r.authors, r.after, r.text, r.doi, r.arxiv) for r in refs])
+
+    def touches_columns(self, columns: tuple) -> bool:
+        """:meth:`touches` of a list read as the lists of its fields (see
+        :meth:`_Matching.matches_columns`; no text)."""
+        _labels, titles, dois, arxivs, _years, authors, afters, _yearses = columns
+        return self._touches(list(zip(titles, authors, afters, repeat("", len(titles)), dois, arxivs)))
+
+    def _touches(self, entries: list[tuple]) -> bool:
+        """:meth:`touches` of entries given as ``(title, authors, after, text, doi, arxiv)``."""
         fields, covers, before = self.fields, self._covers, self.hits_before
         # the whole list first: most lists hold too few words of any changed title anywhere
-        words = self._lowered(" ".join(f"{r.title} {r.authors or ''} {r.after} {r.text}" for r in refs))
-        if words is not None and not self._enough(words):
-            return any((r.authors is None and not r.text) or ((r.doi or r.arxiv) and self._id_state(r) == _ID_CHANGED)
-                       for r in refs)
-        for r in refs:
-            if r.authors is None and not r.text:
+        if not self._enough(s for t, a, af, x, _d, _x in entries for s in (t, a, af, x)):
+            return any((a is None and not x) or ((d or ax) and self._id_state(d, ax) == _ID_CHANGED)
+                       for _t, a, _af, x, d, ax in entries)
+        for title, authors, after, text, doi, arxiv in entries:
+            if authors is None and not text:
                 return True         # its text would be read again: what it names is not known
-            if r.doi or r.arxiv:
-                how = self._id_state(r)
+            if doi or arxiv:
+                how = self._id_state(doi, arxiv)
                 if how == _ID_CHANGED:
                     return True
                 if how == _ID_SAME:
                     continue
-            if r.text:
-                if covers((r.title, r.authors or "", r.after, r.text)):
+            if text:
+                if covers((title, authors or "", after, text)):
                     return True
                 continue
-            title = r.title
             got = fields.get(title)
             if got is None:
                 got = fields[title] = covers((title,))
             if got:
                 return True
             hits = before.get(title)
-            if (hits is None or hits) and covers((title, r.authors, r.after)):
+            if (hits is None or hits) and covers((title, authors, after)):
                 return True
         return False
 
-    def _id_state(self, r: Reference) -> int:
-        how = self.by_id.get((r.doi, r.arxiv))
+    def _id_state(self, doi: str, arxiv: str) -> int:
+        how = self.by_id.get((doi, arxiv))
         if how is None:
-            how = self.by_id[(r.doi, r.arxiv)] = self._by_id(r.doi, r.arxiv)
+            how = self.by_id[(doi, arxiv)] = self._by_id(doi, arxiv)
         return how
 
     def _by_id(self, doi: str, arxiv: str) -> int:
@@ -559,25 +577,39 @@ class _Changed:
             return None
         return low.replace("-", "").replace("'", "").replace("`", "")
 
-    def _enough(self, low: str) -> bool:
-        """Whether ``low`` (:meth:`_lowered`) holds ``need`` of the words of a changed title."""
-        for words, need in self.titles:
-            n, left = 0, len(words)
-            for w in words:
-                left -= 1
-                if w in low:
-                    n += 1
-                    if n >= need:
-                        return True
-                elif n + left < need:
-                    break           # too few words left to check
-        return False
+    def _enough(self, strings: Iterable[Optional[str]]) -> bool:
+        """Whether ``strings`` together hold ``need`` of the words of a changed title (the
+        words of each string, :meth:`_holds`), or that is not known."""
+        held, holds = self.held, self._holds
+        found = 0
+        for text in strings:
+            if not text:
+                continue
+            got = held.get(text, -1)
+            if got == -1:
+                if len(held) > MEMO_MAX:
+                    held.clear()
+                got = held[text] = holds(text)
+            if got is None:
+                return True
+            found |= got
+        return any((found & b).bit_count() >= need for b, need in self.title_bits)
+
+    def _holds(self, text: str) -> Optional[int]:
+        """The bits of the changed titles' words that ``text`` holds as substrings of its
+        :meth:`_lowered` form (every word the matcher reads in it is one), or None when that is
+        not known: the words of strings joined by spaces are those of each (remembered by
+        :meth:`_enough`: an entry's title field, author list and the text after it repeat
+        across the library's lists)."""
+        low = self._lowered(text)
+        if low is None:
+            return None
+        return sum(b for w, b in self.bits.items() if w in low)
 
     def _covers(self, parts: tuple) -> bool:
         """Whether the strings ``parts`` together hold enough words of a changed title to make
         it a candidate of an entry made of them."""
-        low = self._lowered(" ".join(parts))
-        if low is not None and not self._enough(low):
+        if not self._enough(parts):
             return False
         tokens: set[str] = set()
         for p in parts:
