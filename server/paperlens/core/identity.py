@@ -58,6 +58,18 @@ def arxiv_of_doi(doi: str) -> str:
 _APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
 _HYPHENS = str.maketrans({"-": "", "‐": "", "‑": "", "‒": "", "–": "", "—": "", "−": ""})
 _NON_WORD = re.compile(r"[^\w]+|_")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _no_marks(run: re.Match) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
+
+def _without_marks(text: str) -> str:
+    """``text`` without its combining marks (accents once NFKD has split them off): only its
+    runs of characters that are not ASCII are looked at (an ASCII character is never one), a
+    few characters of a name or title with accents instead of all."""
+    return _NOT_ASCII.sub(_no_marks, text)
 
 
 def norm_title(title: str) -> str:
@@ -68,8 +80,7 @@ def norm_title(title: str) -> str:
     if title.isascii():        # nothing to fold (most titles): 10x faster for the citation graph
         s = title.lower().replace("&", " and ").replace("'", "").replace("`", "").replace("-", "")
     else:
-        s = unicodedata.normalize("NFKD", title)
-        s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+        s = _without_marks(unicodedata.normalize("NFKD", title)).casefold()
         s = s.replace("&", " and ").translate(_APOSTROPHES).translate(_HYPHENS)
     s = _NON_WORD.sub(" ", s)
     return " ".join(s.split())
@@ -87,8 +98,7 @@ def fold(text: str) -> str:
     """Lower case without accents."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _without_marks(unicodedata.normalize("NFKD", text.lower()))
 
 
 _WORD = re.compile(r"[^\W_]+")
