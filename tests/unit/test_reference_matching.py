@@ -191,18 +191,52 @@ def test_an_exact_title_the_evidence_refuses_leaves_the_titles_close_to_it():
     assert m.match_reference(Reference("4", title=field, year="1980")) is None
 
 
+def test_an_exact_title_cut_off_from_the_candidates_is_still_compared():
+    """A field that is exactly a library title holding all the words of 35 shorter titles
+    before it (more than ``candidates``): its title is still compared, in the graph's way (a
+    title field) as in the hover's (the entry's text)."""
+    from itertools import combinations
+
+    words = "alpha beta gamma delta epsilon zeta".split()
+    lib = [LibraryEntry(f"s{i}", " ".join(c).capitalize(), year="2020", surnames=["Lee"])
+           for i, c in enumerate(c for n in (2, 3) for c in combinations(words, n))]
+    title = " ".join(words).capitalize()
+    m = ReferenceMatcher(lib + [LibraryEntry("exact", title, year="2020", surnames=["Okafor"])])
+    assert len(m._candidates_of(frozenset(words))) == m.candidates < len(lib)
+    assert [m.entries[m._titles[k].paper].id for k, *_ in m._all_hits(title)] == ["exact"]
+    ref = Reference("1", title=title, year="2020", authors="J. Okafor.", after="2020.")
+    assert m.match_reference(ref) == m.match_field(ref, m._all_hits(title)) == ("exact", 100.0)
+    assert m.match(f"J. Okafor. {title}. 2020.") == ("exact", 100.0)
+
+
+def test_a_title_a_word_longer_is_no_near_twin():
+    """The title read from an entry stops at a full stop: "... sparse text" exactly, though the
+    entry names "... sparse text. Part II", a library title a word longer, not a near twin."""
+    lib = [LibraryEntry("partI", "Learning deep generative models of sparse text", year="2015",
+                        surnames=["Salakhutdinov"]),
+           LibraryEntry("partII", "Learning deep generative models of sparse text. Part II", year="2016",
+                        surnames=["Salakhutdinov"])]
+    m = ReferenceMatcher(lib)
+    assert m.match("R. Salakhutdinov. Learning deep generative models of sparse text. Part II. In Proc. NIPS, "
+                   "2016.")[0] == "partII"
+    assert m.match("R. Salakhutdinov. Learning deep generative models of sparse text. In Proc. NIPS, "
+                   "2015.")[0] == "partI"
+
+
 def test_a_title_field_decided_on_its_exact_title_as_on_all_its_hits():
     """A title field that is exactly a library title has that title's hits alone: each entry is
     decided as it is on all the field's hits, in libraries of near twins (a plural, a word more
-    or less, words swapped, another name before the colon, the same title twice), for entries
-    of every year, surname and identifier."""
+    or less, words swapped, another name before the colon, the same title twice, accents and
+    hyphens, more titles than ``candidates`` fully held), for entries of every year, surname,
+    identifier and text after the title."""
     rng = random.Random(11)
     words = "sparse dense passage ranking neural graph learning retrieval query model deep fast".split()
-    names = ["Okafor", "Lee", "Ng", "Smith"]
+    words += ["naïve", "über", "self-attention"]
+    names = ["Okafor", "Lee", "Ng", "Smith", "Gödel"]
     seen = set()
     for _ in range(30):
         lib = []
-        for i in range(12):
+        for i in range(rng.choice([12, 40])):     # (40: fields of more than 25 candidates)
             t = " ".join(rng.sample(words, rng.randint(2, 7))).capitalize()
             lib.append(LibraryEntry(f"p{i}", t, year=str(rng.choice([2001, 2019, 2020])),
                                     surnames=rng.sample(names, rng.randint(0, 2))))
@@ -217,8 +251,10 @@ def test_a_title_field_decided_on_its_exact_title_as_on_all_its_hits():
             hits = m.field_hits(field)
             for year in ("", "2001", "2020", "1980"):
                 for authors in (None, "", "J. " + rng.choice(names) + "."):
-                    ref = Reference("1", title=field, year=year, authors=authors, after="",
-                                    arxiv=rng.choice(["", "", "1706.03762"]))
+                    # the text after the title: a venue, or another library title (two entries)
+                    after = rng.choice(["", "In Proc. SIGIR.", rng.choice(lib).title + "."])
+                    ref = Reference("1", title=field, year=year, authors=authors, after=after,
+                                    arxiv=rng.choice(["", "", "1706.03762"]), years=rng.choice(["", "2019"]))
                     got, every = m._decide(ref, hits), m._decide(ref, m._all_hits(field))
                     # (whether its text might change the answer: asked when there is none)
                     assert got[0] == every[0] and (got[0] or got[1] == every[1]), (field, ref, lib)

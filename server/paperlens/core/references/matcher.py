@@ -307,8 +307,9 @@ class ReferenceMatcher:
     - two different library titles matching equally well (within ``margin``) is ambiguous: no
       match (the same title twice in the library is one paper, the first with the most evidence);
       but an entry whose title is exactly one library paper's whole title (normalised) names
-      that paper when the evidence accepts it, whatever titles close to it score (the same
-      title in the plural, another name before the colon).
+      that paper when the evidence accepts it, over its near twins (the same title in the
+      plural, a letter more or less, words in another order): the title decides, as a title
+      scoring ``strict`` is a match whatever the authors.
     """
 
     def __init__(self, entries: Iterable[LibraryEntry], threshold: float = 88.0,
@@ -716,7 +717,11 @@ class ReferenceMatcher:
         found: list[tuple[float, int, _Title]] = []   # (score, kind rank, title) accepted
         low = min(self.threshold, self.short_threshold)
         wants = False
-        for k in self._candidates(q):
+        cands = self._candidates(q)
+        exact = self._exact.get(q.title, ())
+        if exact and not set(exact) <= set(cands):
+            cands = (*cands, *(k for k in exact if k not in cands))    # (past the cut too)
+        for k in cands:
             t = self._titles[k]
             if self._year(t.paper, q) < 0:
                 continue                     # cheap refusals first: most candidates end here
@@ -748,11 +753,11 @@ class ReferenceMatcher:
         cannot match (most entries of a library cite papers outside it; the citation graph
         passes over them with this one lookup).
 
-        A field that is exactly one library paper's whole title (normalised; with its main
-        title too when the field is that) has that paper's titles alone, scored 100
-        (:class:`_ExactHits`): an exact title wins over the titles close to it (a word in the
-        plural, another name before the colon), which are compared only when the entry's
-        evidence refuses it (:meth:`_decide`). Most entries naming a library paper name it so."""
+        A field that is exactly one library paper's whole title (normalised) has that title's
+        hits alone (its forms with hyphens joined and split), scored 100 (:class:`_ExactHits`):
+        an exact title wins over its near twins (:meth:`_choose`), and the titles close to it
+        are compared only when the entry's evidence refuses it (:meth:`_decide`). Most entries
+        naming a library paper name it so."""
         hits = self._field_memo.get(raw)
         if hits is None:
             if len(self._field_memo) > 200_000:
@@ -910,6 +915,9 @@ class ReferenceMatcher:
         cands, ordered = self._field_candidates(held)
         if not cands:
             return ()
+        exact = self._exact.get(norm)
+        if exact and ordered and not set(exact) <= set(cands):
+            cands = (*cands, *(k for k in exact if k not in cands))     # (past the cut too)
         q = _Query("", norm, "", "", frozenset(words))
         squashed = norm.replace(" ", "")       # its one run (see _Query.runs), made here
         q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
@@ -1086,11 +1094,13 @@ class ReferenceMatcher:
         return self.entries[t.paper].id, float(round(score, 2))
 
     def _close(self, a: str, b: str) -> bool:
-        """Whether two normalised titles are as close as a title field and its hit (``ratio``
-        or ``token_sort_ratio``, with or without spaces, of ``_low`` or more)."""
-        fuzz, low = self._fuzz, self._low
-        return fuzz.ratio(a, b, score_cutoff=low) > 0 or fuzz.token_sort_ratio(a, b, score_cutoff=low) > 0 \
-            or fuzz.ratio(_squash(a), _squash(b), score_cutoff=low) > 0
+        """Whether two normalised titles are near twins, as close as the best match of a title
+        field and another within ``margin`` of it can be (``ratio``, ``token_sort_ratio`` or
+        ``ratio`` without spaces, ``100 - margin`` or more: a letter or two, words in another
+        order, a split word; not a word more)."""
+        fuzz, cut = self._fuzz, 100.0 - self.margin
+        return fuzz.ratio(a, b, score_cutoff=cut) > 0 or fuzz.token_sort_ratio(a, b, score_cutoff=cut) > 0 \
+            or fuzz.ratio(_squash(a), _squash(b), score_cutoff=cut) > 0
 
     def match(self, entry_text: str) -> tuple[str, float] | None:
         """``(library id, score)`` of the paper ``entry_text`` (one entry, raw lines welcome)
