@@ -211,16 +211,31 @@ def test_an_exact_title_cut_off_from_the_candidates_is_still_compared():
 
 def test_a_title_a_word_longer_is_no_near_twin():
     """The title read from an entry stops at a full stop: "... sparse text" exactly, though the
-    entry names "... sparse text. Part II", a library title a word longer, not a near twin."""
+    entry names "... sparse text. Part II", a library title a word longer, not a near twin: the
+    entry is decided on its text, also when the index keeps it as its title field and the text
+    around it (the graph's way) as when it is read whole (a hover's)."""
+    from paperlens.core.references import parse_references
+    from paperlens.core.references.matcher import stored_evidence
+
     lib = [LibraryEntry("partI", "Learning deep generative models of sparse text", year="2015",
                         surnames=["Salakhutdinov"]),
            LibraryEntry("partII", "Learning deep generative models of sparse text. Part II", year="2016",
                         surnames=["Salakhutdinov"])]
     m = ReferenceMatcher(lib)
-    assert m.match("R. Salakhutdinov. Learning deep generative models of sparse text. Part II. In Proc. NIPS, "
-                   "2016.")[0] == "partII"
-    assert m.match("R. Salakhutdinov. Learning deep generative models of sparse text. In Proc. NIPS, "
-                   "2015.")[0] == "partI"
+    assert "learning deep generative models of sparse text" in m._starts
+    for tail, cited in (("Part II. In Proc. NIPS, 2016.", "partII"), ("In Proc. NIPS, 2015.", "partI"),
+                        ("Part II. 2016.", "partII")):
+        text = f"R. Salakhutdinov. Learning deep generative models of sparse text. {tail}"
+        assert m.match(text)[0] == cited
+        ref = parse_references(f"Title\n\nReferences\n[1] {text}\n")[0]
+        assert ref.title == "Learning deep generative models of sparse text"
+        authors, after, years = stored_evidence(ref)
+        kept = Reference(ref.label, title=ref.title, year=ref.year, authors=authors, after=after, years=years)
+        assert m.match_reference(kept)[0] == cited
+        assert m.match_field(kept, m.field_hits(kept.title))[0] == cited
+    # kept without the text after it: its title alone
+    assert m.match_reference(Reference("1", title="Learning deep generative models of sparse text",
+                                       year="2016", authors="R. Salakhutdinov.", after=""))[0] == "partI"
 
 
 def test_a_title_field_decided_on_its_exact_title_as_on_all_its_hits():

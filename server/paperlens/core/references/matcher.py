@@ -6,11 +6,14 @@ background) and the hover on one ``[n]``: :meth:`ReferenceMatcher.match_referenc
 title is compared with an entry only when the entry holds most of its words (its candidates,
 found through pairs of the titles' rarest words, or by counting the common words held for every
 title at once in the bits of a few big integers, whichever costs less); most entries cite papers
-outside the library and end there, without a single string comparison.
+outside the library and end there, without a single string comparison. An entry the index keeps
+as its title field, exactly a library title (most of those naming a library paper), is compared
+with no other title unless its evidence refuses that one: an exact title wins over its near twins.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from sys import intern
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -215,6 +218,9 @@ class _Title:
         return self.norm.replace(" ", "")
 
 
+_PREFIX = object()     # (ReferenceMatcher._ev_need: hits of a field that starts a longer title)
+
+
 class _ExactHits(tuple):
     """The hits of a title field that is exactly one library paper's whole title (normalised):
     that title's alone (see :meth:`ReferenceMatcher.field_hits`)."""
@@ -389,6 +395,12 @@ class ReferenceMatcher:
         self._exact: dict[str, tuple[int, ...]] = {
             n: tuple(ks) for n, ks in exact.items()
             if len({titles[k].paper for k in ks}) == 1 and not all(titles[k].main for k in ks)}
+        # those that are the start of a longer library title ("... sparse text" of "... sparse
+        # text. Part II"): a title field cut at the full stop, the rest read after it
+        wholes = sorted({t.norm for t in titles if not t.main})
+        self._starts = frozenset(
+            n for n in self._exact
+            if (i := bisect_left(wholes, n + " ")) < len(wholes) and wholes[i].startswith(n + " "))
         self._title_words = frozenset(w for t in self._titles for w in t.tokens)
         self._title_tokens = [t.tokens for t in self._titles]
         self._title_sizes = sizes = [len(tk) for tk in self._title_tokens]
@@ -829,6 +841,14 @@ class ReferenceMatcher:
         # the answer depends on the hits, the year(s), the arXiv id, and the author list only when
         # a hit needs a surname the title field lacks: popular papers' entries repeat it
         need = self._ev_need.get(id(hits))
+        if need is None and self._starts and _field_forms(ref.title or "")[0] in self._starts:
+            need = self._ev_need[id(hits)] = _PREFIX
+        if need is _PREFIX:
+            if ref.authors is not None and ref.after:
+                # the field is exactly the start of a longer library title: does the text after
+                # it (``. Part II``) go on with it? Decided as the entry's text is
+                return self._as_text(ref), False
+            need = True
         if need is None:
             titles, short, strict = self._titles, self.min_partial_words, self.strict
             need = self._ev_need[id(hits)] = any(
@@ -1095,9 +1115,9 @@ class ReferenceMatcher:
 
     def _close(self, a: str, b: str) -> bool:
         """Whether two normalised titles are near twins, as close as the best match of a title
-        field and another within ``margin`` of it can be (``ratio``, ``token_sort_ratio`` or
-        ``ratio`` without spaces, ``100 - margin`` or more: a letter or two, words in another
-        order, a split word; not a word more)."""
+        field and another within ``margin`` of it can be: ``ratio``, ``token_sort_ratio`` or
+        ``ratio`` without spaces of ``100 - margin`` or more (words in another order, a split
+        word, a letter more in a title of 50 characters or more)."""
         fuzz, cut = self._fuzz, 100.0 - self.margin
         return fuzz.ratio(a, b, score_cutoff=cut) > 0 or fuzz.token_sort_ratio(a, b, score_cutoff=cut) > 0 \
             or fuzz.ratio(_squash(a), _squash(b), score_cutoff=cut) > 0
