@@ -222,21 +222,24 @@ NAMES = ["Lamport", "Ongaro", "Chang", "Dean", "Müller", "Zhang", "Garcia", "Ki
 
 
 class FakeStore:
-    """A store as the graph reads it: a paper table and reference lines, replaced by updates."""
+    """A store as the graph reads it: a paper table and reference lines, replaced by updates;
+    with ``columns``, its lists can be read as the lists of their fields too (as Whoosh's)."""
 
-    def __init__(self, rows, lines):
+    def __init__(self, rows, lines, columns: bool = False):
         from paperlens.core.index.table import PaperTable
 
         self.folder = "/fake"
         self.table = PaperTable(rows)
         self.lines = dict(lines)
         self.stamp = 0
+        self.columns = columns
 
     def reference_lines(self):
         yield from self.lines.items()
 
     def reference_lines_lazily(self):
-        return read_lazily(self.reference_lines())
+        for pid, digest, read in read_lazily(self.reference_lines()):
+            yield pid, digest, (_Columns(read) if self.columns else read)
 
     def references(self, pid):
         return []
@@ -246,6 +249,22 @@ class FakeStore:
 
         self.table = PaperTable(rows)
         self.stamp += 1
+
+
+class _Columns:
+    """A list read whole, or as the lists of its fields (label, title, doi, arxiv, year,
+    authors, after, years: see paperlens.core.models.references_of_columns)."""
+
+    def __init__(self, read):
+        self.read = read
+
+    def __call__(self):
+        return self.read()
+
+    def columns(self):
+        refs = self.read()
+        fields = ("label", "title", "doi", "arxiv", "year", "authors", "after", "years")
+        return tuple([getattr(r, f) for r in refs] for f in fields)
 
 
 def fake_library(store):
@@ -258,7 +277,8 @@ def fake_library(store):
     return lib
 
 
-def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch):
+@pytest.mark.parametrize("columns", [False, True])
+def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch, columns):
     import random
 
     from paperlens.core.index.table import Row
@@ -289,7 +309,7 @@ def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch):
         return out
 
     rows = [row(i) for i in range(40)]
-    store = FakeStore(rows, {r.id: refs(rows) for r in rows})
+    store = FakeStore(rows, {r.id: refs(rows) for r in rows}, columns)
     lib = fake_library(store)
     lib.graph()
     seen = counting(monkeypatch)
@@ -301,6 +321,10 @@ def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch):
         real_changed(self, entries, before, after)
 
     monkeypatch.setattr(graph_mod._Changed, "__init__", changed)
+    checked = []        # how the lists were checked against the changed papers
+    for name in ("touches", "touches_columns"):
+        monkeypatch.setattr(graph_mod._Changed, name, lambda self, refs, _real=getattr(graph_mod._Changed, name),
+                            _name=name: checked.append(_name) or _real(self, refs))
     nxt = 40
     updated = 0
     for step in range(40):
@@ -337,3 +361,4 @@ def test_random_changes_update_to_the_graph_built_from_scratch(monkeypatch):
     # the updates matched a fraction of the lists again (each build from scratch: all of them)
     assert 0 < updated < 40 * 40 / 2
     assert len(compared) >= 20              # most steps changed library papers: updated, not rebuilt
+    assert set(checked) == {"touches_columns" if columns else "touches"}

@@ -46,7 +46,6 @@ def test_titles_agree_across_case_accents_hyphens_and_punctuation():
     assert norm_words("Spatio-\ntemporal Graphs") == "spatio temporal graphs"
 
 
-
 def test_accents_are_dropped_as_every_character_looked_at_drops_them():
     """Titles and names with accents lose their combining marks (NFKD has split them off) as
     when every character is checked, though only the characters that are not ASCII are."""
@@ -73,6 +72,7 @@ def test_accents_are_dropped_as_every_character_looked_at_drops_them():
         assert fold(t) == fold_each(t), t
         assert norm_words(t) == " ".join(identity._WORD.findall(fold_each(t).replace("’", "'").replace("'", ""))), t
     assert norm_title("Åberg, J. and Gödel, K.") == "aberg j and godel k"
+
 
 def test_a_short_title_is_no_evidence_on_its_own():
     assert TITLE_MIN_WORDS == 4

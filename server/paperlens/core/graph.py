@@ -598,9 +598,11 @@ class _Changed:
     def _holds(self, text: str) -> Optional[int]:
         """The bits of the changed titles' words that ``text`` holds as substrings of its
         :meth:`_lowered` form (every word the matcher reads in it is one), or None when that is
-        not known: the words of strings joined by spaces are those of each (remembered by
-        :meth:`_enough`: an entry's title field, author list and the text after it repeat
-        across the library's lists)."""
+        not known.
+
+        The words of strings joined by spaces are those of each, so :meth:`_enough` looks at
+        each string once and remembers it: an entry's title field, author list and the text
+        after its title repeat across the library's lists."""
         low = self._lowered(text)
         if low is None:
             return None
