@@ -439,7 +439,8 @@ class ReferenceMatcher:
         self._field_memo: dict[str, tuple] = {}     # a title field alone -> its scored candidates
         self._norm_memo: dict[object, tuple] = {}
         self._all_memo: dict[object, tuple] = {}     # a field with exact hits -> all its hits
-        self._ev_need: dict[int, bool] = {}          # id of hits -> whether the author list may decide
+        self._ev_need: dict[int, object] = {}        # id of hits -> whether the author list may decide
+        #                                              (or _PREFIX: the field starts a longer title)
         self._decided: dict[tuple, tuple] = {}       # (id of hits, year, years, arxiv, evidence) -> answer
         self._after_memo: dict[str, bool] = {}       # text after a title -> whether it names a library title
 
