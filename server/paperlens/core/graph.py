@@ -497,8 +497,7 @@ class _Changed:
         self.small = ReferenceMatcher(list(entries))
         self.after = after
         self.by_id: dict[tuple[str, str], int] = {}    # (DOI, arXiv id) -> _ID_* below
-        self.titles = [(tuple(sorted(tokens, key=lambda w: (-len(w), w))), need)
-                       for tokens, need in zip(self.small._title_tokens, self.small._needs)]
+        self.titles = list(zip(self.small._title_tokens, self.small._needs))     # (words, need)
         self.ascii = all(w.isascii() for words, _ in self.titles for w in words)
         self.ids = bool(self.small._ids.by_doi or self.small._ids.by_arxiv)
         self.hits_before = hits_before     # title field -> its hits before (what is known)

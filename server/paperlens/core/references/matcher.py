@@ -560,6 +560,15 @@ class ReferenceMatcher:
             scored.sort()
         return tuple(k for _, k in scored[:self.candidates])
 
+    def _with_exact(self, cands: tuple[int, ...], norm: str) -> tuple[int, ...]:
+        """``cands`` with the title that the entry's title ``norm`` is exactly (:attr:`_exact`)
+        after them when the cut after :attr:`candidates` left it out (a title holding every
+        word of 25 others): an exact title is always compared."""
+        exact = self._exact.get(norm)
+        if exact is None or set(exact) <= set(cands):
+            return cands
+        return (*cands, *(k for k in exact if k not in cands))
+
     def _pairs_cheaper(self, held: frozenset, toks: frozenset) -> bool:
         """Whether the pairs find the candidates of an entry holding the words ``held`` (the pair
         words ``toks``) at less cost than counting its common words."""
@@ -730,11 +739,7 @@ class ReferenceMatcher:
         found: list[tuple[float, int, _Title]] = []   # (score, kind rank, title) accepted
         low = min(self.threshold, self.short_threshold)
         wants = False
-        cands = self._candidates(q)
-        exact = self._exact.get(q.title, ())
-        if exact and not set(exact) <= set(cands):
-            cands = (*cands, *(k for k in exact if k not in cands))    # (past the cut too)
-        for k in cands:
+        for k in self._with_exact(self._candidates(q), q.title):
             t = self._titles[k]
             if self._year(t.paper, q) < 0:
                 continue                     # cheap refusals first: most candidates end here
@@ -936,9 +941,8 @@ class ReferenceMatcher:
         cands, ordered = self._field_candidates(held)
         if not cands:
             return ()
-        exact = self._exact.get(norm)
-        if exact and ordered and not set(exact) <= set(cands):
-            cands = (*cands, *(k for k in exact if k not in cands))     # (past the cut too)
+        if ordered:         # (cut after ``candidates``; in no order: all of them)
+            cands = self._with_exact(cands, norm)
         q = _Query("", norm, "", "", frozenset(words))
         squashed = norm.replace(" ", "")       # its one run (see _Query.runs), made here
         q._runs = [squashed] if len(squashed) <= _MAX_RUN_CHARS else []
